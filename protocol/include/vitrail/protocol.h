@@ -85,7 +85,7 @@ enum vtp_type {
 	VTP_SET_FULLSCREEN = 27, /* G2H */
 	VTP_POPUP_DONE = 28, /* H2G: dismiss a popup */
 
-	/* buffers */
+	/* buffers, object = window id */
 	VTP_ATTACH = 32, /* G2H */
 	VTP_DAMAGE = 33, /* G2H */
 	VTP_COMMIT = 34, /* G2H */
@@ -93,7 +93,7 @@ enum vtp_type {
 	VTP_RELEASE = 36, /* H2G */
 	VTP_SET_CURSOR = 37, /* G2H */
 
-	/* input, H2G */
+	/* input, H2G; object = window id, except KEYMAP and REPEAT_INFO (0) */
 	VTP_POINTER_ENTER = 48,
 	VTP_POINTER_LEAVE = 49,
 	VTP_POINTER_MOTION = 50,
@@ -404,8 +404,9 @@ struct vtp_file_begin {
 	uint32_t request_id;
 	uint32_t reserved; /* must be 0 */
 	uint64_t size; /* <= VTP_MAX_FILE_SIZE */
-	/* tail: "name\0mime\0source", each part a display string, name <=
-	 * VTP_MAX_FILE_NAME and without '/', mime <= VTP_MAX_MIME; source is
+	/* tail: "name\0mime\0source" (exactly two NUL separators, no NUL at
+	 * the end), each part a display string, name 1..VTP_MAX_FILE_NAME
+	 * without '/' and not "." or "..", mime 1..VTP_MAX_MIME; source is
 	 * the source VM name for DELIVER_FILE_BEGIN and empty for OPEN. */
 };
 _Static_assert(sizeof(struct vtp_file_begin) == 16, "layout");
@@ -439,7 +440,8 @@ struct vtp_result {
 };
 _Static_assert(sizeof(struct vtp_result) == 8, "layout");
 
-/* DELIVER_URL: same layout as OPEN_URL; tail "url\0source". */
+/* DELIVER_URL: same layout as OPEN_URL; tail "url\0source" (one NUL
+ * separator, no NUL at the end), source the source VM name. */
 
 struct vtp_apps_request {
 	uint32_t serial;
@@ -619,7 +621,8 @@ int vtp_body_size(uint16_t type);
 /* Valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF) with no C0/C1
  * control characters and no DEL. */
 enum vtp_status vtp_check_display_string(const uint8_t *s, size_t len);
-/* Host check that a buffer lies inside the pool. */
+/* Host check that a buffer (stride * height bytes from offset) lies inside
+ * the pool, computed without overflow. */
 enum vtp_status vtp_pool_check_buffer(
 	uint64_t pool_size, uint64_t offset, uint32_t width, uint32_t height, uint32_t stride);
 /* A VM name: [a-z0-9-], 1..32. */
@@ -633,7 +636,8 @@ bool vtp_valid_vm_name(const char *name);
  */
 struct vtp_stream {
 	uint8_t *buf;
-	size_t len; /* bytes held */
+	size_t start; /* offset of the first held byte in buf */
+	size_t len; /* bytes held, from buf + start */
 	size_t cap;
 	int pending_fd; /* an fd received with SCM_RIGHTS, -1 if none */
 };

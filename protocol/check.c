@@ -1,0 +1,115 @@
+/*
+ * Validation helpers shared by the decoder and both sides: display
+ * strings, VM names, buffer placement inside the pool.
+ */
+#include <vitrail/protocol.h>
+
+#include <string.h>
+
+enum vtp_status vtp_check_display_string(const uint8_t *s, size_t len)
+{
+	size_t i = 0;
+
+	if (len > 0 && s == NULL) {
+		return VTP_E_BAD_VALUE;
+	}
+	while (i < len) {
+		uint8_t c = s[i];
+		uint32_t cp;
+		size_t n;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f) {
+				return VTP_E_CONTROL_CHAR;
+			}
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			/* 0x80..0xc1 (continuation or overlong lead), 0xf5.. */
+			return VTP_E_UTF8;
+		}
+		if (len - i - 1 < n) {
+			return VTP_E_UTF8;
+		}
+		for (size_t k = 1; k <= n; k++) {
+			uint8_t cc = s[i + k];
+			if ((cc & 0xc0) != 0x80) {
+				return VTP_E_UTF8;
+			}
+			cp = (cp << 6) | (cc & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)) {
+			return VTP_E_UTF8; /* overlong */
+		}
+		if (cp >= 0xd800 && cp <= 0xdfff) {
+			return VTP_E_UTF8; /* surrogate */
+		}
+		if (cp > 0x10ffff) {
+			return VTP_E_UTF8;
+		}
+		if (cp >= 0x80 && cp <= 0x9f) {
+			return VTP_E_CONTROL_CHAR; /* C1 */
+		}
+		i += n + 1;
+	}
+	return VTP_OK;
+}
+
+bool vtp_valid_vm_name(const char *name)
+{
+	size_t len;
+
+	if (name == NULL) {
+		return false;
+	}
+	len = strnlen(name, 33);
+	if (len < 1 || len > 32) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+enum vtp_status vtp_pool_check_buffer(
+	uint64_t pool_size, uint64_t offset, uint32_t width, uint32_t height, uint32_t stride)
+{
+	uint32_t row;
+	uint64_t need, end;
+
+	if (width == 0 || height == 0) {
+		return VTP_E_DIMENSIONS;
+	}
+	if (__builtin_mul_overflow(width, (uint32_t)4, &row)) {
+		return VTP_E_OVERFLOW;
+	}
+	if (stride % 4 != 0 || stride < row) {
+		return VTP_E_STRIDE;
+	}
+	/* The whole stride of every row, the last one included, must lie in
+	 * the pool: readers may touch up to stride * height bytes. */
+	if (__builtin_mul_overflow((uint64_t)stride, (uint64_t)height, &need)) {
+		return VTP_E_OVERFLOW;
+	}
+	if (__builtin_add_overflow(offset, need, &end)) {
+		return VTP_E_OVERFLOW;
+	}
+	if (offset >= pool_size || end > pool_size) {
+		return VTP_E_OUT_OF_POOL;
+	}
+	return VTP_OK;
+}
