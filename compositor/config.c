@@ -1,0 +1,1138 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xkbcommon/xkbcommon.h>
+
+static const struct {
+	const char *name;
+	uint32_t rgb;
+} palette[] = {
+	{ "red", 0xcc0000 },
+	{ "orange", 0xf57900 },
+	{ "yellow", 0xedd400 },
+	{ "green", 0x73d216 },
+	{ "gray", 0x555555 },
+	{ "blue", 0x3465a4 },
+	{ "purple", 0x75507b },
+	{ "black", 0x000000 },
+};
+
+static const char *const action_names[] = {
+	[ACTION_EXEC] = "exec",
+	[ACTION_CLOSE] = "close",
+	[ACTION_MAXIMIZE] = "maximize",
+	[ACTION_CYCLE] = "cycle",
+	[ACTION_EXIT] = "exit",
+	[ACTION_CLIPBOARD_COPY] = "clipboard-copy",
+	[ACTION_CLIPBOARD_PASTE] = "clipboard-paste",
+};
+
+static const struct {
+	uint32_t modifiers;
+	uint32_t keysym;
+	enum config_action action;
+	const char *command;
+} default_bindings[] = {
+	{ CONFIG_MOD_LOGO, XKB_KEY_Return, ACTION_EXEC, "foot" },
+	{ CONFIG_MOD_LOGO, XKB_KEY_d, ACTION_EXEC, "fuzzel" },
+	{ CONFIG_MOD_LOGO, XKB_KEY_q, ACTION_CLOSE, NULL },
+	{ CONFIG_MOD_LOGO, XKB_KEY_m, ACTION_MAXIMIZE, NULL },
+	{ CONFIG_MOD_ALT, XKB_KEY_Tab, ACTION_CYCLE, NULL },
+	{ CONFIG_MOD_LOGO | CONFIG_MOD_SHIFT, XKB_KEY_e, ACTION_EXIT, NULL },
+	{ CONFIG_MOD_CTRL | CONFIG_MOD_SHIFT, XKB_KEY_c, ACTION_CLIPBOARD_COPY, NULL },
+	{ CONFIG_MOD_CTRL | CONFIG_MOD_SHIFT, XKB_KEY_v, ACTION_CLIPBOARD_PASTE, NULL },
+};
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} modifier_names[] = {
+	{ "super", CONFIG_MOD_LOGO },
+	{ "logo", CONFIG_MOD_LOGO },
+	{ "mod4", CONFIG_MOD_LOGO },
+	{ "ctrl", CONFIG_MOD_CTRL },
+	{ "control", CONFIG_MOD_CTRL },
+	{ "alt", CONFIG_MOD_ALT },
+	{ "mod1", CONFIG_MOD_ALT },
+	{ "shift", CONFIG_MOD_SHIFT },
+};
+
+enum input_key {
+	IK_XKB_RULES,
+	IK_XKB_MODEL,
+	IK_XKB_LAYOUT,
+	IK_XKB_VARIANT,
+	IK_XKB_OPTIONS,
+	IK_REPEAT_RATE,
+	IK_REPEAT_DELAY,
+	IK_COUNT,
+};
+
+static const char *const input_key_names[IK_COUNT] = {
+	[IK_XKB_RULES] = "xkb-rules",
+	[IK_XKB_MODEL] = "xkb-model",
+	[IK_XKB_LAYOUT] = "xkb-layout",
+	[IK_XKB_VARIANT] = "xkb-variant",
+	[IK_XKB_OPTIONS] = "xkb-options",
+	[IK_REPEAT_RATE] = "repeat-rate",
+	[IK_REPEAT_DELAY] = "repeat-delay",
+};
+
+enum vm_key {
+	VK_LABEL,
+	VK_ALLOW_FULLSCREEN,
+	VK_TYPE,
+	VK_COMMAND,
+	VK_POOL_SIZE,
+	VK_AUTOSTART,
+	/* qemu only from here */
+	VK_FIRST_QEMU,
+	VK_IMAGE = VK_FIRST_QEMU,
+	VK_KERNEL,
+	VK_INITRD,
+	VK_APPEND,
+	VK_MEMORY,
+	VK_CPUS,
+	VK_NETWORK,
+	VK_ACCEL,
+	VK_DISPOSABLE_OF,
+	VK_COUNT,
+};
+
+static const char *const vm_key_names[VK_COUNT] = {
+	[VK_LABEL] = "label",
+	[VK_ALLOW_FULLSCREEN] = "allow-fullscreen",
+	[VK_TYPE] = "type",
+	[VK_COMMAND] = "command",
+	[VK_POOL_SIZE] = "pool-size",
+	[VK_AUTOSTART] = "autostart",
+	[VK_IMAGE] = "image",
+	[VK_KERNEL] = "kernel",
+	[VK_INITRD] = "initrd",
+	[VK_APPEND] = "append",
+	[VK_MEMORY] = "memory",
+	[VK_CPUS] = "cpus",
+	[VK_NETWORK] = "network",
+	[VK_ACCEL] = "accel",
+	[VK_DISPOSABLE_OF] = "disposable-of",
+};
+
+enum section {
+	SECTION_NONE,
+	SECTION_INPUT,
+	SECTION_KEYS,
+	SECTION_VM,
+};
+
+/* Where each key of a VM section was set (0: not set). */
+struct vm_lines {
+	int key[VK_COUNT];
+};
+
+struct parser {
+	const char *file; /* as shown in messages */
+	char *dir; /* directory of the file, for relative paths */
+	struct config *config;
+	char *error;
+	int line;
+	enum section section;
+	int input_line, keys_line; /* header lines, 0 if not seen */
+	int input_keys[IK_COUNT];
+	int *binding_lines; /* parallel to config->bindings */
+	struct vm_lines *vm_lines; /* parallel to config->vms */
+	size_t cap_vms, cap_bindings;
+};
+
+static char *format_string(const char *fmt, va_list args)
+{
+	va_list copy;
+	va_copy(copy, args);
+	int n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0) {
+		return NULL;
+	}
+	char *s = malloc((size_t)n + 1);
+	if (s != NULL) {
+		vsnprintf(s, (size_t)n + 1, fmt, args);
+	}
+	return s;
+}
+
+static char *string_printf(const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	char *s = format_string(fmt, args);
+	va_end(args);
+	return s;
+}
+
+/* Record an error at a line (0: about the whole file). Always false. */
+__attribute__((format(printf, 3, 4))) static bool fail_at(
+	struct parser *p, int line, const char *fmt, ...)
+{
+	if (p->error != NULL) {
+		return false;
+	}
+	va_list args;
+	va_start(args, fmt);
+	char *msg = format_string(fmt, args);
+	va_end(args);
+	if (line > 0) {
+		p->error = string_printf("%s:%d: %s", p->file, line, msg ? msg : "out of memory");
+	} else {
+		p->error = string_printf("%s: %s", p->file, msg ? msg : "out of memory");
+	}
+	free(msg);
+	if (p->error == NULL) {
+		p->error = strdup("out of memory");
+	}
+	return false;
+}
+
+#define fail(p, ...) fail_at((p), (p)->line, __VA_ARGS__)
+
+const char *config_action_name(enum config_action action)
+{
+	if ((size_t)action < sizeof(action_names) / sizeof(action_names[0])) {
+		return action_names[action];
+	}
+	return "unknown";
+}
+
+bool config_palette_lookup(const char *name, uint32_t *rgb)
+{
+	for (size_t i = 0; i < sizeof(palette) / sizeof(palette[0]); i++) {
+		if (strcasecmp(name, palette[i].name) == 0) {
+			*rgb = palette[i].rgb;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *config_palette_name(uint32_t rgb)
+{
+	for (size_t i = 0; i < sizeof(palette) / sizeof(palette[0]); i++) {
+		if (palette[i].rgb == rgb) {
+			return palette[i].name;
+		}
+	}
+	return NULL;
+}
+
+static bool valid_vm_name(const char *name)
+{
+	size_t len = strlen(name);
+	if (len < 1 || len > CONFIG_VM_NAME_MAX) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80) {
+		return 1;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len) {
+		return 0;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			return 0;
+		}
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+		(cp >= 0xd800 && cp <= 0xdfff)) {
+		return 0;
+	}
+	return len;
+}
+
+/* Check a line's bytes: UTF-8, no control characters but tab. */
+static bool check_line_bytes(struct parser *p, const char *line, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)line;
+	size_t i = 0;
+	while (i < len) {
+		if (s[i] == '\0') {
+			return fail(p, "NUL byte");
+		}
+		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f) {
+			return fail(p, "control character 0x%02x", s[i]);
+		}
+		size_t n = utf8_sequence(s + i, len - i);
+		if (n == 0) {
+			return fail(p, "invalid UTF-8");
+		}
+		i += n;
+	}
+	return true;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t') {
+		s++;
+	}
+	size_t len = strlen(s);
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+		s[--len] = '\0';
+	}
+	return s;
+}
+
+/*
+ * Cut an inline comment: a '#' or ';' that follows a space or tab. At the
+ * start of a value it only starts a comment when a space, a tab or nothing
+ * follows it, so "label = #3465a4" works.
+ */
+static void cut_inline_comment(char *s)
+{
+	if ((s[0] == '#' || s[0] == ';') && (s[1] == '\0' || s[1] == ' ' || s[1] == '\t')) {
+		s[0] = '\0';
+		return;
+	}
+	for (size_t i = 1; s[i] != '\0'; i++) {
+		if ((s[i] == '#' || s[i] == ';') && (s[i - 1] == ' ' || s[i - 1] == '\t')) {
+			s[i] = '\0';
+			return;
+		}
+	}
+}
+
+static bool parse_u32(struct parser *p, const char *key, const char *value, uint32_t min,
+	uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+	if (*value == '\0') {
+		return fail(p, "%s: expected an integer in %u..%u, got nothing", key, min, max);
+	}
+	for (const char *c = value; *c != '\0'; c++) {
+		if (*c < '0' || *c > '9') {
+			return fail(p, "%s: expected an integer in %u..%u, got '%s'", key, min, max,
+				value);
+		}
+		v = v * 10 + (uint64_t)(*c - '0');
+		if (v > UINT32_MAX) {
+			break;
+		}
+	}
+	if (v < min || v > max) {
+		return fail(p, "%s: %s is out of range %u..%u", key, value, min, max);
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+static bool parse_bool(struct parser *p, const char *key, const char *value, bool *out)
+{
+	if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "on") == 0) {
+		*out = true;
+		return true;
+	}
+	if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "off") == 0) {
+		*out = false;
+		return true;
+	}
+	return fail(p, "%s: expected true or false, got '%s'", key, value);
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
+
+static bool parse_label(struct parser *p, const char *value, uint32_t *out)
+{
+	if (config_palette_lookup(value, out)) {
+		return true;
+	}
+	if (value[0] == '#' && strlen(value) == 7) {
+		uint32_t rgb = 0;
+		for (int i = 1; i < 7; i++) {
+			int d = hex_digit(value[i]);
+			if (d < 0) {
+				goto bad;
+			}
+			rgb = (rgb << 4) | (uint32_t)d;
+		}
+		if (rgb == CONFIG_HOST_FRAME_RGB) {
+			return fail(p, "label: %s is reserved for host windows", value);
+		}
+		*out = rgb;
+		return true;
+	}
+bad:
+	return fail(p,
+		"label: expected red, orange, yellow, green, gray, blue, purple, black or "
+		"#rrggbb, got '%s'",
+		value);
+}
+
+static bool parse_string(struct parser *p, const char *key, const char *value, char **out)
+{
+	if (*value == '\0') {
+		return fail(p, "%s: empty value", key);
+	}
+	char *s = strdup(value);
+	if (s == NULL) {
+		return fail(p, "out of memory");
+	}
+	free(*out);
+	*out = s;
+	return true;
+}
+
+/* A path: absolute, "~/..." (from $HOME) or relative to the file's directory. */
+static bool parse_path(struct parser *p, const char *key, const char *value, char **out)
+{
+	if (*value == '\0') {
+		return fail(p, "%s: empty path", key);
+	}
+	char *s;
+	if (value[0] == '/') {
+		s = strdup(value);
+	} else if (value[0] == '~' && value[1] == '/') {
+		const char *home = getenv("HOME");
+		if (home == NULL || home[0] == '\0') {
+			return fail(p, "%s: '~/' used but HOME is not set", key);
+		}
+		s = string_printf("%s/%s", home, value + 2);
+	} else {
+		s = string_printf("%s/%s", p->dir, value);
+	}
+	if (s == NULL) {
+		return fail(p, "out of memory");
+	}
+	free(*out);
+	*out = s;
+	return true;
+}
+
+static bool parse_section_header(struct parser *p, char *line)
+{
+	/* line starts with '[' */
+	char *end = strchr(line, ']');
+	if (end == NULL) {
+		return fail(p, "missing ']' in section header");
+	}
+	*end = '\0';
+	char *rest = trim(end + 1);
+	if (*rest != '\0' && *rest != '#' && *rest != ';') {
+		return fail(p, "unexpected text after section header: '%s'", rest);
+	}
+	char *inner = trim(line + 1);
+
+	if (strcmp(inner, "input") == 0) {
+		if (p->input_line != 0) {
+			return fail(
+				p, "duplicate section [input] (first at line %d)", p->input_line);
+		}
+		p->input_line = p->line;
+		p->section = SECTION_INPUT;
+		return true;
+	}
+	if (strcmp(inner, "keys") == 0) {
+		if (p->keys_line != 0) {
+			return fail(p, "duplicate section [keys] (first at line %d)", p->keys_line);
+		}
+		p->keys_line = p->line;
+		p->section = SECTION_KEYS;
+		return true;
+	}
+	if (strncmp(inner, "vm", 2) == 0 && (inner[2] == ' ' || inner[2] == '\t')) {
+		char *name = trim(inner + 2);
+		if (!valid_vm_name(name)) {
+			return fail(p,
+				"invalid VM name '%s' (use a-z, 0-9 and '-', 1 to %d characters)",
+				name, CONFIG_VM_NAME_MAX);
+		}
+		struct config *c = p->config;
+		for (size_t i = 0; i < c->n_vms; i++) {
+			if (strcmp(c->vms[i].name, name) == 0) {
+				return fail(p, "duplicate VM '%s' (first at line %d)", name,
+					c->vms[i].line);
+			}
+		}
+		if (c->n_vms == p->cap_vms) {
+			size_t cap = p->cap_vms ? p->cap_vms * 2 : 8;
+			struct config_vm *vms = realloc(c->vms, cap * sizeof(*vms));
+			if (vms == NULL) {
+				return fail(p, "out of memory");
+			}
+			c->vms = vms;
+			struct vm_lines *lines = realloc(p->vm_lines, cap * sizeof(*lines));
+			if (lines == NULL) {
+				return fail(p, "out of memory");
+			}
+			p->vm_lines = lines;
+			p->cap_vms = cap;
+		}
+		struct config_vm *vm = &c->vms[c->n_vms];
+		memset(vm, 0, sizeof(*vm));
+		memset(&p->vm_lines[c->n_vms], 0, sizeof(p->vm_lines[0]));
+		c->n_vms++;
+		strcpy(vm->name, name);
+		vm->type = CONFIG_VM_LOCAL;
+		vm->memory_mib = CONFIG_DEFAULT_MEMORY_MIB;
+		vm->cpus = CONFIG_DEFAULT_CPUS;
+		vm->pool_size_mib = CONFIG_DEFAULT_POOL_SIZE_MIB;
+		vm->accel = CONFIG_ACCEL_AUTO;
+		vm->line = p->line;
+		p->section = SECTION_VM;
+		return true;
+	}
+	if (strcmp(inner, "vm") == 0) {
+		return fail(p, "section [vm] needs a name: [vm NAME]");
+	}
+	return fail(p, "unknown section [%s]", inner);
+}
+
+static bool parse_input_key(struct parser *p, const char *key, const char *value)
+{
+	struct config *c = p->config;
+	int k;
+	for (k = 0; k < IK_COUNT; k++) {
+		if (strcmp(key, input_key_names[k]) == 0) {
+			break;
+		}
+	}
+	if (k == IK_COUNT) {
+		return fail(p, "unknown key '%s' in [input]", key);
+	}
+	if (p->input_keys[k] != 0) {
+		return fail(p, "duplicate key '%s' (first at line %d)", key, p->input_keys[k]);
+	}
+	p->input_keys[k] = p->line;
+
+	uint32_t n;
+	switch ((enum input_key)k) {
+	case IK_XKB_RULES:
+		return parse_string(p, key, value, &c->xkb_rules);
+	case IK_XKB_MODEL:
+		return parse_string(p, key, value, &c->xkb_model);
+	case IK_XKB_LAYOUT:
+		return parse_string(p, key, value, &c->xkb_layout);
+	case IK_XKB_VARIANT:
+		return parse_string(p, key, value, &c->xkb_variant);
+	case IK_XKB_OPTIONS:
+		return parse_string(p, key, value, &c->xkb_options);
+	case IK_REPEAT_RATE:
+		if (!parse_u32(p, key, value, 1, 1000, &n)) {
+			return false;
+		}
+		c->repeat_rate = (int32_t)n;
+		return true;
+	case IK_REPEAT_DELAY:
+		if (!parse_u32(p, key, value, 1, 10000, &n)) {
+			return false;
+		}
+		c->repeat_delay = (int32_t)n;
+		return true;
+	case IK_COUNT:
+		break;
+	}
+	return false;
+}
+
+static bool parse_key_combo(struct parser *p, char *combo, uint32_t *modifiers, uint32_t *keysym)
+{
+	uint32_t mods = 0;
+	char *part = combo;
+	for (;;) {
+		char *plus = strchr(part, '+');
+		if (plus == NULL) {
+			break;
+		}
+		*plus = '\0';
+		char *name = trim(part);
+		size_t i;
+		for (i = 0; i < sizeof(modifier_names) / sizeof(modifier_names[0]); i++) {
+			if (strcasecmp(name, modifier_names[i].name) == 0) {
+				break;
+			}
+		}
+		if (i == sizeof(modifier_names) / sizeof(modifier_names[0])) {
+			return fail(
+				p, "unknown modifier '%s' (use Super, Ctrl, Alt or Shift)", name);
+		}
+		if (mods & modifier_names[i].bit) {
+			return fail(p, "modifier '%s' given twice", name);
+		}
+		mods |= modifier_names[i].bit;
+		part = plus + 1;
+	}
+	char *key = trim(part);
+	if (*key == '\0') {
+		return fail(p, "missing key name after the modifiers");
+	}
+	xkb_keysym_t sym = xkb_keysym_from_name(key, XKB_KEYSYM_CASE_INSENSITIVE);
+	if (sym == XKB_KEY_NoSymbol) {
+		return fail(p, "unknown key name '%s'", key);
+	}
+	*modifiers = mods;
+	*keysym = xkb_keysym_to_lower(sym);
+	return true;
+}
+
+static bool add_binding(struct parser *p, uint32_t modifiers, uint32_t keysym,
+	enum config_action action, const char *command)
+{
+	struct config *c = p->config;
+	if (c->n_bindings == p->cap_bindings) {
+		size_t cap = p->cap_bindings ? p->cap_bindings * 2 : 16;
+		struct config_binding *b = realloc(c->bindings, cap * sizeof(*b));
+		if (b == NULL) {
+			return fail(p, "out of memory");
+		}
+		c->bindings = b;
+		int *lines = realloc(p->binding_lines, cap * sizeof(*lines));
+		if (lines == NULL) {
+			return fail(p, "out of memory");
+		}
+		p->binding_lines = lines;
+		p->cap_bindings = cap;
+	}
+	char *cmd = NULL;
+	if (command != NULL && (cmd = strdup(command)) == NULL) {
+		return fail(p, "out of memory");
+	}
+	c->bindings[c->n_bindings] = (struct config_binding){
+		.modifiers = modifiers,
+		.keysym = keysym,
+		.action = action,
+		.command = cmd,
+	};
+	p->binding_lines[c->n_bindings] = p->line;
+	c->n_bindings++;
+	return true;
+}
+
+static bool parse_binding(struct parser *p, char *combo, char *value)
+{
+	uint32_t modifiers = 0, keysym = 0;
+	if (!parse_key_combo(p, combo, &modifiers, &keysym)) {
+		return false;
+	}
+	struct config *c = p->config;
+	for (size_t i = 0; i < c->n_bindings; i++) {
+		if (c->bindings[i].modifiers == modifiers && c->bindings[i].keysym == keysym) {
+			return fail(p, "duplicate binding (first at line %d)", p->binding_lines[i]);
+		}
+	}
+
+	char *args = value;
+	while (*args != '\0' && *args != ' ' && *args != '\t') {
+		args++;
+	}
+	if (*args != '\0') {
+		*args++ = '\0';
+		args = trim(args);
+	}
+	const char *action = value;
+	if (*action == '\0') {
+		return fail(p, "missing action");
+	}
+	for (size_t a = 0; a < sizeof(action_names) / sizeof(action_names[0]); a++) {
+		if (strcmp(action, action_names[a]) != 0) {
+			continue;
+		}
+		if (a == ACTION_EXEC) {
+			if (*args == '\0') {
+				return fail(p, "exec: missing command");
+			}
+			return add_binding(p, modifiers, keysym, ACTION_EXEC, args);
+		}
+		if (*args != '\0') {
+			return fail(p, "%s takes no arguments", action);
+		}
+		return add_binding(p, modifiers, keysym, (enum config_action)a, NULL);
+	}
+	return fail(p,
+		"unknown action '%s' (use exec, close, maximize, cycle, exit, clipboard-copy or "
+		"clipboard-paste)",
+		action);
+}
+
+static bool parse_vm_key(struct parser *p, const char *key, const char *value)
+{
+	struct config *c = p->config;
+	struct config_vm *vm = &c->vms[c->n_vms - 1];
+	struct vm_lines *lines = &p->vm_lines[c->n_vms - 1];
+	int k;
+	for (k = 0; k < VK_COUNT; k++) {
+		if (strcmp(key, vm_key_names[k]) == 0) {
+			break;
+		}
+	}
+	if (k == VK_COUNT) {
+		return fail(p, "unknown key '%s' in [vm %s]", key, vm->name);
+	}
+	if (lines->key[k] != 0) {
+		return fail(p, "duplicate key '%s' (first at line %d)", key, lines->key[k]);
+	}
+	lines->key[k] = p->line;
+
+	switch ((enum vm_key)k) {
+	case VK_LABEL:
+		return parse_label(p, value, &vm->label_rgb);
+	case VK_ALLOW_FULLSCREEN:
+		return parse_bool(p, key, value, &vm->allow_fullscreen);
+	case VK_TYPE:
+		if (strcmp(value, "local") == 0) {
+			vm->type = CONFIG_VM_LOCAL;
+		} else if (strcmp(value, "qemu") == 0) {
+			vm->type = CONFIG_VM_QEMU;
+		} else {
+			return fail(p, "type: expected local or qemu, got '%s'", value);
+		}
+		return true;
+	case VK_COMMAND:
+		return parse_string(p, key, value, &vm->command);
+	case VK_POOL_SIZE:
+		/* MiB; the pool must stay below VTP_MAX_POOL_SIZE (4 GiB) */
+		return parse_u32(p, key, value, 8, 4095, &vm->pool_size_mib);
+	case VK_AUTOSTART:
+		return parse_bool(p, key, value, &vm->autostart);
+	case VK_IMAGE:
+		return parse_path(p, key, value, &vm->image);
+	case VK_KERNEL:
+		return parse_path(p, key, value, &vm->kernel);
+	case VK_INITRD:
+		return parse_path(p, key, value, &vm->initrd);
+	case VK_APPEND:
+		return parse_string(p, key, value, &vm->append);
+	case VK_MEMORY:
+		return parse_u32(p, key, value, 64, 1048576, &vm->memory_mib);
+	case VK_CPUS:
+		return parse_u32(p, key, value, 1, 64, &vm->cpus);
+	case VK_NETWORK:
+		if (strcmp(value, "none") == 0) {
+			vm->network_user = false;
+		} else if (strcmp(value, "user") == 0) {
+			vm->network_user = true;
+		} else {
+			return fail(p, "network: expected none or user, got '%s'", value);
+		}
+		return true;
+	case VK_ACCEL:
+		if (strcmp(value, "auto") == 0) {
+			vm->accel = CONFIG_ACCEL_AUTO;
+		} else if (strcmp(value, "kvm") == 0) {
+			vm->accel = CONFIG_ACCEL_KVM;
+		} else if (strcmp(value, "tcg") == 0) {
+			vm->accel = CONFIG_ACCEL_TCG;
+		} else {
+			return fail(p, "accel: expected auto, kvm or tcg, got '%s'", value);
+		}
+		return true;
+	case VK_DISPOSABLE_OF:
+		if (!valid_vm_name(value)) {
+			return fail(p, "disposable-of: invalid VM name '%s'", value);
+		}
+		return parse_string(p, key, value, &vm->disposable_of);
+	case VK_COUNT:
+		break;
+	}
+	return false;
+}
+
+/* Checks of one [vm] section that need all its keys. */
+static bool finish_vm(struct parser *p, size_t index)
+{
+	const struct config_vm *vm = &p->config->vms[index];
+	const struct vm_lines *lines = &p->vm_lines[index];
+	if (lines->key[VK_LABEL] == 0) {
+		return fail_at(p, vm->line, "[vm %s]: missing key 'label'", vm->name);
+	}
+	if (vm->type == CONFIG_VM_LOCAL) {
+		for (int k = VK_FIRST_QEMU; k < VK_COUNT; k++) {
+			if (lines->key[k] != 0) {
+				return fail_at(p, lines->key[k],
+					"'%s' is only valid for type = qemu (VM '%s' is local)",
+					vm_key_names[k], vm->name);
+			}
+		}
+		return true;
+	}
+
+	if (vm->kernel != NULL && vm->initrd == NULL) {
+		return fail_at(p, lines->key[VK_KERNEL], "kernel needs initrd");
+	}
+	if (vm->initrd != NULL && vm->kernel == NULL) {
+		return fail_at(p, lines->key[VK_INITRD], "initrd needs kernel");
+	}
+	if (vm->append != NULL && vm->kernel == NULL) {
+		return fail_at(p, lines->key[VK_APPEND], "append needs kernel and initrd");
+	}
+	if (vm->disposable_of != NULL && vm->image != NULL) {
+		return fail_at(p, lines->key[VK_IMAGE],
+			"a disposable VM boots from its template's image; remove 'image'");
+	}
+	if (vm->image == NULL && vm->kernel == NULL && vm->disposable_of == NULL) {
+		return fail_at(p, vm->line,
+			"[vm %s]: type = qemu needs image, kernel + initrd, or disposable-of",
+			vm->name);
+	}
+	return true;
+}
+
+static bool finish_section(struct parser *p)
+{
+	if (p->section == SECTION_VM) {
+		return finish_vm(p, p->config->n_vms - 1);
+	}
+	return true;
+}
+
+static bool check_disposables(struct parser *p)
+{
+	struct config *c = p->config;
+	for (size_t i = 0; i < c->n_vms; i++) {
+		const struct config_vm *vm = &c->vms[i];
+		if (vm->disposable_of == NULL) {
+			continue;
+		}
+		int line = p->vm_lines[i].key[VK_DISPOSABLE_OF];
+		if (strcmp(vm->disposable_of, vm->name) == 0) {
+			return fail_at(p, line, "disposable-of: VM '%s' cannot be its own template",
+				vm->name);
+		}
+		const struct config_vm *t = config_find_vm(c, vm->disposable_of);
+		if (t == NULL) {
+			return fail_at(
+				p, line, "disposable-of: no VM named '%s'", vm->disposable_of);
+		}
+		if (t->type != CONFIG_VM_QEMU || t->image == NULL) {
+			return fail_at(p, line,
+				"disposable-of: template '%s' must be a qemu VM with an image",
+				t->name);
+		}
+	}
+	return true;
+}
+
+static bool parse_line(struct parser *p, char *raw)
+{
+	char *line = trim(raw);
+	if (*line == '\0' || *line == '#' || *line == ';') {
+		return true;
+	}
+	if (*line == '[') {
+		if (!finish_section(p)) {
+			return false;
+		}
+		return parse_section_header(p, line);
+	}
+
+	char *eq = strchr(line, '=');
+	if (eq == NULL) {
+		return fail(p, "expected 'key = value', '[section]' or a comment");
+	}
+	*eq = '\0';
+	char *key = trim(line);
+	char *value = eq + 1;
+	value = trim(value);
+	cut_inline_comment(value);
+	value = trim(value);
+	if (*key == '\0') {
+		return fail(p, "missing key before '='");
+	}
+
+	switch (p->section) {
+	case SECTION_NONE:
+		return fail(p, "key '%s' outside of a section", key);
+	case SECTION_INPUT:
+		return parse_input_key(p, key, value);
+	case SECTION_KEYS:
+		return parse_binding(p, key, value);
+	case SECTION_VM:
+		return parse_vm_key(p, key, value);
+	}
+	return false;
+}
+
+static bool parse_text(struct parser *p, char *text, size_t len)
+{
+	size_t pos = 0;
+	p->line = 0;
+	while (pos < len) {
+		p->line++;
+		char *start = text + pos;
+		char *nl = memchr(start, '\n', len - pos);
+		size_t line_len = nl ? (size_t)(nl - start) : len - pos;
+		pos += line_len + (nl ? 1 : 0);
+		if (line_len > 0 && start[line_len - 1] == '\r') {
+			line_len--;
+		}
+		if (line_len > CONFIG_MAX_LINE) {
+			return fail(p, "line longer than %d bytes", CONFIG_MAX_LINE);
+		}
+		if (!check_line_bytes(p, start, line_len)) {
+			return false;
+		}
+		start[line_len] = '\0';
+		if (!parse_line(p, start)) {
+			return false;
+		}
+	}
+	if (!finish_section(p)) {
+		return false;
+	}
+	return check_disposables(p);
+}
+
+static bool add_default_bindings(struct parser *p)
+{
+	for (size_t i = 0; i < sizeof(default_bindings) / sizeof(default_bindings[0]); i++) {
+		if (!add_binding(p, default_bindings[i].modifiers, default_bindings[i].keysym,
+			    default_bindings[i].action, default_bindings[i].command)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static struct config *config_alloc(void)
+{
+	struct config *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		return NULL;
+	}
+	c->repeat_rate = CONFIG_DEFAULT_REPEAT_RATE;
+	c->repeat_delay = CONFIG_DEFAULT_REPEAT_DELAY;
+	return c;
+}
+
+static void parser_finish(struct parser *p)
+{
+	free(p->dir);
+	free(p->binding_lines);
+	free(p->vm_lines);
+}
+
+struct config *config_create_default(void)
+{
+	struct parser p = { .file = "(built-in)" };
+	p.config = config_alloc();
+	if (p.config == NULL) {
+		return NULL;
+	}
+	if (!add_default_bindings(&p)) {
+		config_destroy(p.config);
+		free(p.error);
+		parser_finish(&p);
+		return NULL;
+	}
+	parser_finish(&p);
+	return p.config;
+}
+
+static char *default_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	if (xdg != NULL && xdg[0] == '/') {
+		return string_printf("%s/vitrail/vitrail.ini", xdg);
+	}
+	const char *home = getenv("HOME");
+	if (home != NULL && home[0] != '\0') {
+		return string_printf("%s/.config/vitrail/vitrail.ini", home);
+	}
+	return NULL;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL) {
+		return strdup(".");
+	}
+	if (slash == path) {
+		return strdup("/");
+	}
+	return strndup(path, (size_t)(slash - path));
+}
+
+/* Read the whole file (at most CONFIG_MAX_FILE_SIZE bytes) into a NUL-terminated buffer. */
+static char *read_file(struct parser *p, int fd, size_t *len_out)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		fail_at(p, 0, "cannot stat: %s", strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fail_at(p, 0, "not a regular file");
+		return NULL;
+	}
+	size_t cap = CONFIG_MAX_FILE_SIZE + 1;
+	char *buf = malloc(cap + 1);
+	if (buf == NULL) {
+		fail_at(p, 0, "out of memory");
+		return NULL;
+	}
+	size_t len = 0;
+	while (len < cap) {
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			fail_at(p, 0, "cannot read: %s", strerror(errno));
+			free(buf);
+			return NULL;
+		}
+		if (n == 0) {
+			break;
+		}
+		len += (size_t)n;
+	}
+	if (len > CONFIG_MAX_FILE_SIZE) {
+		fail_at(p, 0, "file is larger than %d bytes", CONFIG_MAX_FILE_SIZE);
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	*len_out = len;
+	return buf;
+}
+
+struct config *config_load(const char *path, char **error)
+{
+	struct parser p = { 0 };
+	char *owned_path = NULL;
+	char *text = NULL;
+	int fd = -1;
+	*error = NULL;
+
+	if (path == NULL) {
+		owned_path = default_path();
+		if (owned_path == NULL) {
+			return config_create_default();
+		}
+		path = owned_path;
+	}
+	p.file = path;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (owned_path != NULL && errno == ENOENT) {
+			free(owned_path);
+			return config_create_default();
+		}
+		fail_at(&p, 0, "cannot open: %s", strerror(errno));
+		goto error;
+	}
+	size_t len = 0;
+	text = read_file(&p, fd, &len);
+	close(fd);
+	if (text == NULL) {
+		goto error;
+	}
+
+	p.config = config_alloc();
+	p.dir = dir_of(path);
+	if (p.config == NULL || p.dir == NULL || (p.config->path = strdup(path)) == NULL) {
+		fail_at(&p, 0, "out of memory");
+		goto error;
+	}
+	if (!parse_text(&p, text, len)) {
+		goto error;
+	}
+	if (p.keys_line == 0 && !add_default_bindings(&p)) {
+		goto error;
+	}
+
+	free(text);
+	free(owned_path);
+	parser_finish(&p);
+	return p.config;
+
+error:
+	config_destroy(p.config);
+	parser_finish(&p);
+	free(text);
+	*error = p.error != NULL ? p.error : strdup("out of memory");
+	free(owned_path);
+	return NULL;
+}
+
+void config_destroy(struct config *config)
+{
+	if (config == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < config->n_vms; i++) {
+		struct config_vm *vm = &config->vms[i];
+		free(vm->command);
+		free(vm->image);
+		free(vm->kernel);
+		free(vm->initrd);
+		free(vm->append);
+		free(vm->disposable_of);
+	}
+	free(config->vms);
+	for (size_t i = 0; i < config->n_bindings; i++) {
+		free(config->bindings[i].command);
+	}
+	free(config->bindings);
+	free(config->xkb_rules);
+	free(config->xkb_model);
+	free(config->xkb_layout);
+	free(config->xkb_variant);
+	free(config->xkb_options);
+	free(config->path);
+	free(config);
+}
+
+const struct config_vm *config_find_vm(const struct config *config, const char *name)
+{
+	for (size_t i = 0; i < config->n_vms; i++) {
+		if (strcmp(config->vms[i].name, name) == 0) {
+			return &config->vms[i];
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,122 @@
+/*
+ * vitrail's configuration file: an INI file parsed strictly (unknown
+ * sections or keys, duplicates and bad values are errors naming
+ * "file:line"). No wlroots dependency; key names go through xkbcommon.
+ */
+#ifndef VITRAIL_CONFIG_H
+#define VITRAIL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_VM_NAME_MAX 32
+#define CONFIG_MAX_FILE_SIZE (1024 * 1024) /* bytes */
+#define CONFIG_MAX_LINE 4096 /* bytes, newline excluded */
+
+/* Frame color of host (non-VM) windows; no VM may use it as its label. */
+#define CONFIG_HOST_FRAME_RGB 0x2e3436u
+
+/* Defaults of the [vm] numbers and of [input]. */
+#define CONFIG_DEFAULT_MEMORY_MIB 512u
+#define CONFIG_DEFAULT_CPUS 1u
+#define CONFIG_DEFAULT_POOL_SIZE_MIB 64u
+#define CONFIG_DEFAULT_REPEAT_RATE 25
+#define CONFIG_DEFAULT_REPEAT_DELAY 600
+
+enum config_vm_type {
+	CONFIG_VM_LOCAL,
+	CONFIG_VM_QEMU,
+};
+
+enum config_accel {
+	CONFIG_ACCEL_AUTO,
+	CONFIG_ACCEL_KVM,
+	CONFIG_ACCEL_TCG,
+};
+
+struct config_vm {
+	char name[CONFIG_VM_NAME_MAX + 1];
+	uint32_t label_rgb; /* 0xRRGGBB */
+	bool allow_fullscreen;
+	enum config_vm_type type;
+	char *command; /* app run under the agent when the VM starts; may be NULL */
+
+	/* qemu only (NULL / defaults for local VMs). Paths are absolute or
+	 * relative to the config file's directory, "~/" expanded. */
+	char *image; /* disk image; NULL if none */
+	char *kernel, *initrd, *append; /* direct kernel boot; NULL if none */
+	char *disposable_of; /* template VM name; NULL if not disposable */
+	uint32_t memory_mib; /* default 512 */
+	uint32_t cpus; /* default 1 */
+	bool network_user; /* network = user; default none */
+	enum config_accel accel; /* default auto */
+
+	/* both types */
+	uint32_t pool_size_mib; /* default 64 */
+	bool autostart; /* default false */
+
+	int line; /* line of the [vm NAME] header, 0 if built in */
+};
+
+enum config_action {
+	ACTION_EXEC,
+	ACTION_CLOSE,
+	ACTION_MAXIMIZE,
+	ACTION_CYCLE,
+	ACTION_EXIT,
+	ACTION_CLIPBOARD_COPY,
+	ACTION_CLIPBOARD_PASTE,
+};
+
+/* Same values as enum wlr_keyboard_modifier. */
+#define CONFIG_MOD_SHIFT 1u
+#define CONFIG_MOD_CAPS 2u
+#define CONFIG_MOD_CTRL 4u
+#define CONFIG_MOD_ALT 8u
+#define CONFIG_MOD_MOD2 16u
+#define CONFIG_MOD_MOD3 32u
+#define CONFIG_MOD_LOGO 64u
+#define CONFIG_MOD_MOD5 128u
+
+struct config_binding {
+	uint32_t modifiers; /* CONFIG_MOD_* bits */
+	uint32_t keysym; /* xkb_keysym_t, lower case where the keysym has one */
+	enum config_action action;
+	char *command; /* ACTION_EXEC only, else NULL */
+};
+
+struct config {
+	char *path; /* NULL for built-in defaults */
+	struct config_vm *vms;
+	size_t n_vms;
+	struct config_binding *bindings;
+	size_t n_bindings;
+	/* NULL: not set (use XKB_DEFAULT_* or xkbcommon's defaults) */
+	char *xkb_rules, *xkb_model, *xkb_layout, *xkb_variant, *xkb_options;
+	int32_t repeat_rate; /* per second, 1..1000 */
+	int32_t repeat_delay; /* ms, 1..10000 */
+};
+
+/*
+ * Load a config file. path NULL: the default location
+ * ($XDG_CONFIG_HOME/vitrail/vitrail.ini, else ~/.config/vitrail/vitrail.ini);
+ * a missing default file gives the built-in defaults (path NULL, no VMs).
+ * An explicit path must exist. On error returns NULL and sets *error to a
+ * malloc'd message "FILE:LINE: message" (or "FILE: message" for errors
+ * about the whole file), which the caller frees.
+ */
+struct config *config_load(const char *path, char **error);
+/* The built-in defaults: no VMs, default bindings and input settings. */
+struct config *config_create_default(void);
+void config_destroy(struct config *config);
+const struct config_vm *config_find_vm(const struct config *config, const char *name);
+
+/* "close", "exec", ... Never NULL. */
+const char *config_action_name(enum config_action action);
+/* A palette name ("blue") to its color; false if no such name. */
+bool config_palette_lookup(const char *name, uint32_t *rgb);
+/* The palette name of a color, or NULL if it is not a palette color. */
+const char *config_palette_name(uint32_t rgb);
+
+#endif

@@ -1,0 +1,286 @@
+#include "frame.h"
+
+#include <cairo.h>
+#include <drm_fourcc.h>
+#include <pango/pangocairo.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wlr/types/wlr_buffer.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/util/log.h>
+
+#include "view.h"
+
+/* A title bar image in host memory, read by the renderer in place. */
+struct title_buffer {
+	struct wlr_buffer base;
+	void *data;
+	size_t stride;
+};
+
+struct frame {
+	struct wlr_scene_tree *tree;
+	struct wlr_scene_rect *rects[4];
+	struct wlr_scene_buffer *title;
+	struct node_desc desc[FRAME_PART_COUNT];
+	uint32_t label_rgb;
+	char *prefix;
+	bool has_title;
+
+	/* what the title bar shows now */
+	int width, height;
+	char *shown_title;
+	bool shown_focused;
+	bool drawn;
+};
+
+static void title_buffer_destroy(struct wlr_buffer *wlr_buffer)
+{
+	struct title_buffer *buffer = wl_container_of(wlr_buffer, buffer, base);
+	free(buffer->data);
+	free(buffer);
+}
+
+static bool title_buffer_begin_data_ptr_access(struct wlr_buffer *wlr_buffer, uint32_t flags,
+	void **data, uint32_t *format, size_t *stride)
+{
+	struct title_buffer *buffer = wl_container_of(wlr_buffer, buffer, base);
+	if (flags & WLR_BUFFER_DATA_PTR_ACCESS_WRITE) {
+		return false;
+	}
+	*data = buffer->data;
+	*format = DRM_FORMAT_ARGB8888;
+	*stride = buffer->stride;
+	return true;
+}
+
+static void title_buffer_end_data_ptr_access(struct wlr_buffer *wlr_buffer)
+{
+}
+
+static const struct wlr_buffer_impl title_buffer_impl = {
+	.destroy = title_buffer_destroy,
+	.begin_data_ptr_access = title_buffer_begin_data_ptr_access,
+	.end_data_ptr_access = title_buffer_end_data_ptr_access,
+};
+
+uint32_t frame_title_rgb(uint32_t label_rgb, bool focused)
+{
+	if (focused) {
+		return label_rgb;
+	}
+	uint32_t r = ((label_rgb >> 16) & 0xff) * 7 / 10;
+	uint32_t g = ((label_rgb >> 8) & 0xff) * 7 / 10;
+	uint32_t b = (label_rgb & 0xff) * 7 / 10;
+	return (r << 16) | (g << 8) | b;
+}
+
+/* White text on dark colors, black on light ones (relative luminance). */
+static bool text_is_dark(uint32_t rgb)
+{
+	double r = ((rgb >> 16) & 0xff) / 255.0;
+	double g = ((rgb >> 8) & 0xff) / 255.0;
+	double b = (rgb & 0xff) / 255.0;
+	double luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+	return luminance > 0.55;
+}
+
+static void set_source_rgb(cairo_t *cr, uint32_t rgb)
+{
+	cairo_set_source_rgb(cr, ((rgb >> 16) & 0xff) / 255.0, ((rgb >> 8) & 0xff) / 255.0,
+		(rgb & 0xff) / 255.0);
+}
+
+static struct title_buffer *draw_title(
+	const struct frame *frame, int width, const char *title, bool focused)
+{
+	struct title_buffer *buffer = calloc(1, sizeof(*buffer));
+	if (buffer == NULL) {
+		return NULL;
+	}
+	int height = VIEW_TITLE_HEIGHT;
+	buffer->stride = (size_t)cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, width);
+	buffer->data = calloc(height, buffer->stride);
+	if (buffer->data == NULL) {
+		free(buffer);
+		return NULL;
+	}
+	wlr_buffer_init(&buffer->base, &title_buffer_impl, width, height);
+
+	cairo_surface_t *surface = cairo_image_surface_create_for_data(
+		buffer->data, CAIRO_FORMAT_ARGB32, width, height, (int)buffer->stride);
+	cairo_t *cr = cairo_create(surface);
+
+	uint32_t bg = frame_title_rgb(frame->label_rgb, focused);
+	uint32_t fg = text_is_dark(bg) ? 0x000000 : 0xffffff;
+	set_source_rgb(cr, bg);
+	cairo_paint(cr);
+
+	int close_w = width >= FRAME_CLOSE_WIDTH ? FRAME_CLOSE_WIDTH : 0;
+	int text_w = width - close_w - 8;
+	if (text_w > 0) {
+		char *text = NULL;
+		if (frame->prefix != NULL) {
+			size_t len = strlen(frame->prefix) + strlen(title) + 4;
+			text = malloc(len);
+			if (text != NULL) {
+				snprintf(text, len, "[%s] %s", frame->prefix, title);
+			}
+		} else {
+			text = strdup(title);
+		}
+		if (text != NULL) {
+			PangoLayout *layout = pango_cairo_create_layout(cr);
+			PangoFontDescription *font =
+				pango_font_description_from_string("Sans Bold 10");
+			pango_layout_set_font_description(layout, font);
+			pango_font_description_free(font);
+			pango_layout_set_auto_dir(layout, FALSE);
+			pango_layout_set_single_paragraph_mode(layout, TRUE);
+			pango_layout_set_width(layout, text_w * PANGO_SCALE);
+			pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
+			pango_layout_set_text(layout, text, -1);
+			int tw, th;
+			pango_layout_get_pixel_size(layout, &tw, &th);
+			set_source_rgb(cr, fg);
+			cairo_move_to(cr, 6, (height - th) / 2.0);
+			pango_cairo_show_layout(cr, layout);
+			g_object_unref(layout);
+			free(text);
+		}
+	}
+
+	if (close_w > 0) {
+		/* an "x" of two strokes in the middle of the button */
+		double cx = width - close_w / 2.0;
+		double cy = height / 2.0;
+		double r = 5.0;
+		set_source_rgb(cr, fg);
+		cairo_set_line_width(cr, 2.0);
+		cairo_move_to(cr, cx - r, cy - r);
+		cairo_line_to(cr, cx + r, cy + r);
+		cairo_move_to(cr, cx + r, cy - r);
+		cairo_line_to(cr, cx - r, cy + r);
+		cairo_stroke(cr);
+	}
+
+	cairo_destroy(cr);
+	cairo_surface_flush(surface);
+	cairo_surface_destroy(surface);
+	return buffer;
+}
+
+struct frame *frame_create(struct wlr_scene_tree *parent, uint32_t label_rgb, const char *prefix,
+	bool has_title, enum node_kind desc_kind, void *owner)
+{
+	struct frame *frame = calloc(1, sizeof(*frame));
+	if (frame == NULL) {
+		return NULL;
+	}
+	frame->label_rgb = label_rgb;
+	frame->has_title = has_title;
+	if (prefix != NULL) {
+		frame->prefix = strdup(prefix);
+		if (frame->prefix == NULL) {
+			goto error;
+		}
+	}
+	frame->tree = wlr_scene_tree_create(&parent->node);
+	if (frame->tree == NULL) {
+		goto error;
+	}
+	float color[4];
+	server_color_from_rgb(label_rgb, color);
+	for (int i = 0; i < FRAME_PART_COUNT; i++) {
+		frame->desc[i] = (struct node_desc){ .kind = desc_kind, .owner = owner, .part = i };
+	}
+	for (int i = 0; i < 4; i++) {
+		frame->rects[i] = wlr_scene_rect_create(&frame->tree->node, 0, 0, color);
+		if (frame->rects[i] == NULL) {
+			goto error;
+		}
+		frame->rects[i]->node.data = &frame->desc[i];
+	}
+	return frame;
+
+error:
+	frame_destroy(frame);
+	return NULL;
+}
+
+void frame_destroy(struct frame *frame)
+{
+	if (frame == NULL) {
+		return;
+	}
+	if (frame->tree != NULL) {
+		wlr_scene_node_destroy(&frame->tree->node);
+	}
+	free(frame->shown_title);
+	free(frame->prefix);
+	free(frame);
+}
+
+void frame_set_visible(struct frame *frame, bool visible)
+{
+	wlr_scene_node_set_enabled(&frame->tree->node, visible);
+}
+
+static void set_rect(struct wlr_scene_rect *rect, int x, int y, int width, int height)
+{
+	wlr_scene_node_set_position(&rect->node, x, y);
+	wlr_scene_rect_set_size(rect, width, height);
+}
+
+void frame_update(struct frame *frame, int width, int height, const char *title, bool focused)
+{
+	int b = VIEW_BORDER;
+	int top = frame->has_title ? VIEW_FRAME_TOP : VIEW_BORDER;
+	set_rect(frame->rects[FRAME_PART_TOP], -b, -top, width + 2 * b, b);
+	set_rect(frame->rects[FRAME_PART_BOTTOM], -b, height, width + 2 * b, b);
+	set_rect(frame->rects[FRAME_PART_LEFT], -b, -top + b, b, height + top - b);
+	set_rect(frame->rects[FRAME_PART_RIGHT], width, -top + b, b, height + top - b);
+
+	if (!frame->has_title || width <= 0) {
+		return;
+	}
+	if (frame->drawn && frame->width == width && frame->shown_focused == focused &&
+		frame->shown_title != NULL && strcmp(frame->shown_title, title) == 0) {
+		return;
+	}
+	char *copy = strdup(title);
+	struct title_buffer *buffer = draw_title(frame, width, title, focused);
+	if (copy == NULL || buffer == NULL) {
+		wlr_log(WLR_ERROR, "cannot draw a title bar of width %d", width);
+		free(copy);
+		if (buffer != NULL) {
+			wlr_buffer_drop(&buffer->base);
+		}
+		return;
+	}
+	struct wlr_scene_buffer *node = wlr_scene_buffer_create(&frame->tree->node, &buffer->base);
+	/* the scene holds its own lock; drop the producer's reference */
+	wlr_buffer_drop(&buffer->base);
+	if (node == NULL) {
+		free(copy);
+		return;
+	}
+	node->node.data = &frame->desc[FRAME_PART_TITLE];
+	wlr_scene_node_set_position(&node->node, 0, -VIEW_TITLE_HEIGHT);
+	if (frame->title != NULL) {
+		wlr_scene_node_destroy(&frame->title->node);
+	}
+	frame->title = node;
+	free(frame->shown_title);
+	frame->shown_title = copy;
+	frame->width = width;
+	frame->height = height;
+	frame->shown_focused = focused;
+	frame->drawn = true;
+}
+
+bool frame_title_hit_close(const struct frame *frame, double x)
+{
+	return frame->has_title && frame->width >= FRAME_CLOSE_WIDTH &&
+		x >= frame->width - FRAME_CLOSE_WIDTH;
+}

@@ -1,0 +1,50 @@
+/*
+ * The host-drawn decoration around a window: four thin solid rects (the
+ * 4 px border in the label color) and a title bar buffer drawn with
+ * cairo/pango showing "[vm] title" and a close button. Guests never draw
+ * any of it.
+ */
+#ifndef VITRAIL_FRAME_H
+#define VITRAIL_FRAME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "server.h"
+
+struct wlr_scene_tree;
+
+enum frame_part {
+	FRAME_PART_TOP,
+	FRAME_PART_BOTTOM,
+	FRAME_PART_LEFT,
+	FRAME_PART_RIGHT,
+	FRAME_PART_TITLE,
+	FRAME_PART_COUNT,
+};
+
+/* Width of the close button at the right end of the title bar. */
+#define FRAME_CLOSE_WIDTH 24
+
+struct frame;
+
+/*
+ * Create a frame under parent, whose origin is the content's top-left.
+ * prefix: the VM name shown as "[prefix] " before the title, or NULL.
+ * has_title: false gives a border only (popups). The scene nodes carry
+ * node descriptors {NODE_FRAME or desc_kind, owner, part}.
+ */
+struct frame *frame_create(struct wlr_scene_tree *parent, uint32_t label_rgb, const char *prefix,
+	bool has_title, enum node_kind desc_kind, void *owner);
+void frame_destroy(struct frame *frame);
+
+/* Lay out for a content size and redraw the title bar when needed. */
+void frame_update(struct frame *frame, int width, int height, const char *title, bool focused);
+void frame_set_visible(struct frame *frame, bool visible);
+
+/* True if x (title-bar local) lies on the close button. */
+bool frame_title_hit_close(const struct frame *frame, double x);
+
+/* The title bar color for a label: full for focused, 70% otherwise. */
+uint32_t frame_title_rgb(uint32_t label_rgb, bool focused);
+
+#endif

@@ -1,0 +1,1214 @@
+#include "guest_view.h"
+
+#include <drm_fourcc.h>
+#include <pixman.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wayland-server-core.h>
+#include <wlr/render/wlr_texture.h>
+#include <wlr/types/wlr_cursor.h>
+#include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_output_damage.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/util/log.h>
+
+#include "config.h"
+#include "frame.h"
+#include "output.h"
+#include "seat.h"
+#include "server.h"
+#include "view.h"
+#include "vm_link.h"
+
+/* Beyond this many rectangles, pending damage collapses to its extents. */
+#define MAX_PENDING_DAMAGE_RECTS 256
+
+enum buffer_state {
+	BUFFER_FREE,
+	BUFFER_PENDING, /* attached, not committed yet */
+	BUFFER_CURRENT, /* what the window shows */
+	BUFFER_RETIRED, /* replaced; RELEASE goes out with the next frame */
+};
+
+struct guest_buffer {
+	enum buffer_state state;
+	uint32_t id;
+	uint64_t offset;
+	uint32_t width, height, stride, format;
+};
+
+/*
+ * The wlr_buffer the scene reads: it points at the window's current pool
+ * buffer. Under pixman the renderer asks for the pointer at every paint,
+ * so switching the pointer switches the pixels without a copy; a new
+ * surface buffer is only made when the size, stride or format changes.
+ */
+struct surface_buffer {
+	struct wlr_buffer base;
+	const uint8_t *data;
+	size_t stride;
+	uint32_t drm_format;
+	uint32_t vtp_format;
+};
+
+struct guest_window {
+	struct vm_link *vm;
+	struct wl_list link; /* vm_link.windows */
+	uint32_t id;
+	enum vtp_window_kind kind;
+	struct node_desc desc;
+
+	/* toplevels */
+	struct view view;
+	bool has_view;
+	struct vtp_size_hints hints;
+	uint32_t last_configure_serial;
+	bool want_maximized, want_fullscreen; /* asked before mapping */
+
+	/* popups */
+	struct guest_window *parent;
+	struct wl_list children; /* popups, struct guest_window.child_link */
+	struct wl_list child_link;
+	struct vtp_window_create placement;
+	struct wlr_scene_tree *popup_tree; /* child of the root view's tree */
+	struct frame *popup_frame;
+	struct wlr_box popup_box; /* relative to the root content origin */
+	bool detached; /* the parent went away first */
+	bool popup_done_sent;
+
+	/* content */
+	struct wlr_scene_tree *content_parent;
+	struct surface_buffer *sbuf;
+	struct wlr_scene_buffer *scene_buffer;
+	bool mapped;
+	int width, height; /* of the current buffer */
+
+	struct guest_buffer buffers[VTP_MAX_BUFFERS_PER_WINDOW];
+	int pending; /* index into buffers, -1 if none */
+	int current;
+	pixman_region32_t pending_damage; /* buffer coordinates */
+
+	bool frame_requested;
+	uint32_t frame_serial;
+	struct wl_list frame_link; /* server.guest_frame_pending */
+
+	/* cursor, copied out of the pool */
+	bool cursor_set;
+	uint8_t *cursor_pixels; /* NULL: hidden */
+	uint32_t cursor_width, cursor_height;
+	int32_t cursor_hotspot_x, cursor_hotspot_y;
+};
+
+/* ---- the surface buffer ---- */
+
+static void sbuf_destroy(struct wlr_buffer *wlr_buffer)
+{
+	struct surface_buffer *sbuf = wl_container_of(wlr_buffer, sbuf, base);
+	free(sbuf);
+}
+
+static bool sbuf_begin_data_ptr_access(struct wlr_buffer *wlr_buffer, uint32_t flags, void **data,
+	uint32_t *format, size_t *stride)
+{
+	struct surface_buffer *sbuf = wl_container_of(wlr_buffer, sbuf, base);
+	if (flags & WLR_BUFFER_DATA_PTR_ACCESS_WRITE) {
+		return false;
+	}
+	/* the pool mapping is read-only; the renderer only reads textures */
+	*data = (void *)sbuf->data;
+	*format = sbuf->drm_format;
+	*stride = sbuf->stride;
+	return true;
+}
+
+static void sbuf_end_data_ptr_access(struct wlr_buffer *wlr_buffer)
+{
+}
+
+static const struct wlr_buffer_impl sbuf_impl = {
+	.destroy = sbuf_destroy,
+	.begin_data_ptr_access = sbuf_begin_data_ptr_access,
+	.end_data_ptr_access = sbuf_end_data_ptr_access,
+};
+
+/* ---- helpers ---- */
+
+static struct server *window_server(struct guest_window *window)
+{
+	return window->vm->server;
+}
+
+struct vm_link *guest_view_link(struct guest_window *window)
+{
+	return window->vm;
+}
+
+struct guest_window *guest_view_from_view(struct view *view)
+{
+	if (view == NULL || view->kind != VIEW_GUEST) {
+		return NULL;
+	}
+	return view->data;
+}
+
+static struct guest_window *root_window(struct guest_window *window)
+{
+	while (window != NULL && window->kind == VTP_WINDOW_POPUP) {
+		if (window->detached) {
+			return NULL;
+		}
+		window = window->parent;
+	}
+	return window;
+}
+
+struct view *guest_view_root(struct guest_window *window)
+{
+	struct guest_window *root = root_window(window);
+	return root != NULL && root->has_view ? &root->view : NULL;
+}
+
+struct wlr_box guest_view_content_box(struct guest_window *window)
+{
+	struct view *root = guest_view_root(window);
+	if (root == NULL) {
+		return (struct wlr_box){ 0 };
+	}
+	if (window->kind == VTP_WINDOW_TOPLEVEL) {
+		return (struct wlr_box){ root->x, root->y, window->width, window->height };
+	}
+	return (struct wlr_box){
+		root->x + window->popup_box.x,
+		root->y + window->popup_box.y,
+		window->popup_box.width,
+		window->popup_box.height,
+	};
+}
+
+static struct guest_window *find_window(struct vm_link *link, uint32_t id)
+{
+	struct guest_window *window;
+	wl_list_for_each(window, &link->windows, link)
+	{
+		if (window->id == id) {
+			return window;
+		}
+	}
+	return NULL;
+}
+
+static bool window_visible(struct guest_window *window)
+{
+	if (!window->mapped || window->content_parent == NULL) {
+		return false;
+	}
+	int lx, ly;
+	return wlr_scene_node_coords(&window->content_parent->node, &lx, &ly);
+}
+
+/* ---- toplevel view_impl ---- */
+
+static void send_configure(struct guest_window *window, int width, int height)
+{
+	struct view *view = &window->view;
+	struct vtp_configure configure = {
+		.serial = vm_link_next_serial(window->vm),
+		.width = width > 0 ? (uint32_t)width : 0,
+		.height = height > 0 ? (uint32_t)height : 0,
+	};
+	if (view->focused) {
+		configure.states |= VTP_STATE_ACTIVATED;
+	}
+	if (view->maximized) {
+		configure.states |= VTP_STATE_MAXIMIZED;
+	}
+	if (view->fullscreen) {
+		configure.states |= VTP_STATE_FULLSCREEN;
+	}
+	if (view->resizing) {
+		configure.states |= VTP_STATE_RESIZING;
+	}
+	window->last_configure_serial = configure.serial;
+	vm_link_send(window->vm, VTP_CONFIGURE, window->id, &configure, NULL, 0);
+}
+
+static void impl_configure(struct view *view, int width, int height)
+{
+	send_configure(view->data, width, height);
+}
+
+static void impl_close(struct view *view)
+{
+	struct guest_window *window = view->data;
+	vm_link_send(window->vm, VTP_CLOSE, window->id, NULL, NULL, 0);
+}
+
+static void impl_get_constraints(
+	struct view *view, int *min_width, int *min_height, int *max_width, int *max_height)
+{
+	struct guest_window *window = view->data;
+	*min_width = (int)window->hints.min_width;
+	*min_height = (int)window->hints.min_height;
+	*max_width = (int)window->hints.max_width;
+	*max_height = (int)window->hints.max_height;
+}
+
+static void impl_focus(struct view *view, bool focused)
+{
+	/* keyboard enter/leave go through the seat; the state goes here */
+	send_configure(view->data, view->requested_width, view->requested_height);
+}
+
+static const struct view_impl guest_view_impl = {
+	.configure = impl_configure,
+	.close = impl_close,
+	.get_constraints = impl_get_constraints,
+	.focus = impl_focus,
+};
+
+/* ---- popups ---- */
+
+static void anchor_point(const struct vtp_window_create *p, int *x, int *y)
+{
+	int ax = p->anchor_x, ay = p->anchor_y;
+	int aw = (int)p->anchor_width, ah = (int)p->anchor_height;
+	switch (p->anchor) {
+	case VTP_EDGE_TOP:
+		*x = ax + aw / 2;
+		*y = ay;
+		break;
+	case VTP_EDGE_BOTTOM:
+		*x = ax + aw / 2;
+		*y = ay + ah;
+		break;
+	case VTP_EDGE_LEFT:
+		*x = ax;
+		*y = ay + ah / 2;
+		break;
+	case VTP_EDGE_RIGHT:
+		*x = ax + aw;
+		*y = ay + ah / 2;
+		break;
+	case VTP_EDGE_TOP_LEFT:
+		*x = ax;
+		*y = ay;
+		break;
+	case VTP_EDGE_BOTTOM_LEFT:
+		*x = ax;
+		*y = ay + ah;
+		break;
+	case VTP_EDGE_TOP_RIGHT:
+		*x = ax + aw;
+		*y = ay;
+		break;
+	case VTP_EDGE_BOTTOM_RIGHT:
+		*x = ax + aw;
+		*y = ay + ah;
+		break;
+	default:
+		*x = ax + aw / 2;
+		*y = ay + ah / 2;
+		break;
+	}
+}
+
+/* Top-left of a w x h box put at the point (px, py) with a gravity. */
+static void apply_gravity(uint32_t gravity, int px, int py, int w, int h, int *x, int *y)
+{
+	switch (gravity) {
+	case VTP_EDGE_TOP:
+		*x = px - w / 2;
+		*y = py - h;
+		break;
+	case VTP_EDGE_BOTTOM:
+		*x = px - w / 2;
+		*y = py;
+		break;
+	case VTP_EDGE_LEFT:
+		*x = px - w;
+		*y = py - h / 2;
+		break;
+	case VTP_EDGE_RIGHT:
+		*x = px;
+		*y = py - h / 2;
+		break;
+	case VTP_EDGE_TOP_LEFT:
+		*x = px - w;
+		*y = py - h;
+		break;
+	case VTP_EDGE_BOTTOM_LEFT:
+		*x = px - w;
+		*y = py;
+		break;
+	case VTP_EDGE_TOP_RIGHT:
+		*x = px;
+		*y = py - h;
+		break;
+	case VTP_EDGE_BOTTOM_RIGHT:
+		*x = px;
+		*y = py;
+		break;
+	default:
+		*x = px - w / 2;
+		*y = py - h / 2;
+		break;
+	}
+}
+
+/* Place a popup relative to its parent and keep its frame on the output. */
+static void place_popup(struct guest_window *window)
+{
+	struct view *root = guest_view_root(window);
+	if (root == NULL || window->popup_tree == NULL) {
+		return;
+	}
+	int w = window->mapped ? window->width : (int)window->placement.width;
+	int h = window->mapped ? window->height : (int)window->placement.height;
+	int px, py, x, y;
+	anchor_point(&window->placement, &px, &py);
+	apply_gravity(window->placement.gravity, px, py, w, h, &x, &y);
+	x += window->placement.offset_x;
+	y += window->placement.offset_y;
+	struct guest_window *parent = window->parent;
+	if (parent->kind == VTP_WINDOW_POPUP) {
+		x += parent->popup_box.x;
+		y += parent->popup_box.y;
+	}
+
+	/* on screen: the whole framed popup inside the root's output */
+	struct wlr_box root_box = view_content_box(root);
+	struct wlr_box out;
+	if (server_output_box_for(window_server(window), &root_box, &out)) {
+		int lx = root->x + x, ly = root->y + y;
+		if (lx + w + VIEW_BORDER > out.x + out.width) {
+			lx = out.x + out.width - w - VIEW_BORDER;
+		}
+		if (ly + h + VIEW_BORDER > out.y + out.height) {
+			ly = out.y + out.height - h - VIEW_BORDER;
+		}
+		if (lx - VIEW_BORDER < out.x) {
+			lx = out.x + VIEW_BORDER;
+		}
+		if (ly - VIEW_BORDER < out.y) {
+			ly = out.y + VIEW_BORDER;
+		}
+		x = lx - root->x;
+		y = ly - root->y;
+	}
+	window->popup_box = (struct wlr_box){ x, y, w, h };
+	wlr_scene_node_set_position(&window->popup_tree->node, x, y);
+	frame_update(window->popup_frame, w, h, "", false);
+
+	struct guest_window *child;
+	wl_list_for_each(child, &window->children, child_link)
+	{
+		place_popup(child);
+	}
+}
+
+/* ---- content ---- */
+
+static void destroy_content(struct guest_window *window)
+{
+	if (window->scene_buffer != NULL) {
+		wlr_scene_node_destroy(&window->scene_buffer->node);
+		window->scene_buffer = NULL;
+	}
+	if (window->sbuf != NULL) {
+		wlr_buffer_drop(&window->sbuf->base);
+		window->sbuf = NULL;
+	}
+}
+
+static void destroy_popup_scene(struct guest_window *window)
+{
+	destroy_content(window);
+	frame_destroy(window->popup_frame);
+	window->popup_frame = NULL;
+	if (window->popup_tree != NULL) {
+		wlr_scene_node_destroy(&window->popup_tree->node);
+		window->popup_tree = NULL;
+	}
+	window->content_parent = NULL;
+}
+
+/* The parent is going away: its popups lose their place on screen but
+ * stay known until the guest destroys them. */
+static void detach_children(struct guest_window *window)
+{
+	struct guest_window *child, *tmp;
+	wl_list_for_each_safe(child, tmp, &window->children, child_link)
+	{
+		detach_children(child);
+		destroy_popup_scene(child);
+		child->detached = true;
+		child->parent = NULL;
+		wl_list_remove(&child->child_link);
+		wl_list_init(&child->child_link);
+	}
+}
+
+static void damage_rects(struct guest_window *window, pixman_region32_t *damage)
+{
+	struct server *server = window_server(window);
+	if (!window_visible(window)) {
+		return;
+	}
+	struct wlr_box box = guest_view_content_box(window);
+	int nrects;
+	pixman_box32_t *rects = pixman_region32_rectangles(damage, &nrects);
+	struct wlr_scene_output *scene_output;
+	wl_list_for_each(scene_output, &server->scene->outputs, link)
+	{
+		float scale = scene_output->output->scale;
+		for (int i = 0; i < nrects; i++) {
+			struct wlr_box r = {
+				.x = box.x + rects[i].x1 - scene_output->x,
+				.y = box.y + rects[i].y1 - scene_output->y,
+				.width = rects[i].x2 - rects[i].x1,
+				.height = rects[i].y2 - rects[i].y1,
+			};
+			if (scale != 1.0f) {
+				r.x = (int)(r.x * scale);
+				r.y = (int)(r.y * scale);
+				r.width = (int)(r.width * scale + 1);
+				r.height = (int)(r.height * scale + 1);
+			}
+			wlr_output_damage_add_box(scene_output->damage, &r);
+		}
+	}
+}
+
+/* GLES2 keeps a copy of the pixels: write the damaged rectangles into it. */
+static void update_texture(struct guest_window *window, pixman_region32_t *damage)
+{
+	struct server *server = window_server(window);
+	if (server->renderer_is_pixman || window->scene_buffer == NULL ||
+		window->scene_buffer->texture == NULL) {
+		return;
+	}
+	int nrects;
+	pixman_box32_t *rects = pixman_region32_rectangles(damage, &nrects);
+	for (int i = 0; i < nrects; i++) {
+		wlr_texture_write_pixels(window->scene_buffer->texture,
+			(uint32_t)window->sbuf->stride, (uint32_t)(rects[i].x2 - rects[i].x1),
+			(uint32_t)(rects[i].y2 - rects[i].y1), (uint32_t)rects[i].x1,
+			(uint32_t)rects[i].y1, (uint32_t)rects[i].x1, (uint32_t)rects[i].y1,
+			window->sbuf->data);
+	}
+}
+
+/* Point the scene at a buffer. Returns false on allocation failure. */
+static bool show_buffer(struct guest_window *window, const struct guest_buffer *buffer)
+{
+	const uint8_t *data = vm_link_pool_data(window->vm, buffer->offset);
+	if (data == NULL) {
+		return false;
+	}
+	struct surface_buffer *sbuf = window->sbuf;
+	if (sbuf != NULL && sbuf->base.width == (int)buffer->width &&
+		sbuf->base.height == (int)buffer->height && sbuf->stride == buffer->stride &&
+		sbuf->vtp_format == buffer->format) {
+		sbuf->data = data;
+		return true;
+	}
+
+	sbuf = calloc(1, sizeof(*sbuf));
+	if (sbuf == NULL) {
+		return false;
+	}
+	wlr_buffer_init(&sbuf->base, &sbuf_impl, (int)buffer->width, (int)buffer->height);
+	sbuf->data = data;
+	sbuf->stride = buffer->stride;
+	sbuf->vtp_format = buffer->format;
+	/* guest pixels are shown opaque: a guest cannot let another VM's
+	 * window show through inside its own frame */
+	sbuf->drm_format = DRM_FORMAT_XRGB8888;
+	struct wlr_scene_buffer *node =
+		wlr_scene_buffer_create(&window->content_parent->node, &sbuf->base);
+	if (node == NULL) {
+		wlr_buffer_drop(&sbuf->base);
+		return false;
+	}
+	node->node.data = &window->desc;
+	destroy_content(window);
+	window->sbuf = sbuf;
+	window->scene_buffer = node;
+	return true;
+}
+
+static int free_slot(struct guest_window *window)
+{
+	for (int i = 0; i < (int)VTP_MAX_BUFFERS_PER_WINDOW; i++) {
+		if (window->buffers[i].state == BUFFER_FREE) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+static void send_release(struct guest_window *window, struct guest_buffer *buffer)
+{
+	struct vtp_release release = { .buffer_id = buffer->id };
+	buffer->state = BUFFER_FREE;
+	vm_link_send(window->vm, VTP_RELEASE, window->id, &release, NULL, 0);
+}
+
+static void schedule_frame(struct guest_window *window)
+{
+	struct server *server = window_server(window);
+	struct wlr_box box = guest_view_content_box(window);
+	struct output *output = window_visible(window) ? server_output_for(server, &box) : NULL;
+	if (output == NULL && !wl_list_empty(&server->outputs)) {
+		output = wl_container_of(server->outputs.next, output, link);
+	}
+	if (output != NULL) {
+		wlr_output_schedule_frame(output->wlr_output);
+	}
+}
+
+/* ---- creation and destruction ---- */
+
+static void window_destroy(struct guest_window *window)
+{
+	struct server *server = window_server(window);
+	detach_children(window);
+	seat_guest_window_gone(server->seat, window);
+	if (window->kind == VTP_WINDOW_POPUP) {
+		destroy_popup_scene(window);
+		wl_list_remove(&window->child_link);
+	} else {
+		destroy_content(window);
+	}
+	if (window->has_view) {
+		view_finish(&window->view);
+	}
+	wl_list_remove(&window->frame_link);
+	wl_list_remove(&window->link);
+	window->vm->n_windows--;
+	pixman_region32_fini(&window->pending_damage);
+	free(window->cursor_pixels);
+	free(window);
+	seat_refresh_pointer(server->seat);
+}
+
+static bool create_window(struct vm_link *link, uint32_t id, const struct vtp_window_create *create)
+{
+	struct server *server = link->server;
+	if (find_window(link, id) != NULL) {
+		vm_link_fail(link, VTP_ERR_PROTOCOL, "window %u: duplicate window id", id);
+		return false;
+	}
+	if (link->n_windows >= VTP_MAX_WINDOWS) {
+		vm_link_fail(link, VTP_ERR_LIMIT, "more than %u windows", VTP_MAX_WINDOWS);
+		return false;
+	}
+	struct guest_window *parent = NULL;
+	if (create->kind == VTP_WINDOW_POPUP) {
+		parent = find_window(link, create->parent);
+		if (parent == NULL) {
+			vm_link_fail(link, VTP_ERR_PROTOCOL, "popup %u: unknown parent %u", id,
+				create->parent);
+			return false;
+		}
+	}
+
+	struct guest_window *window = calloc(1, sizeof(*window));
+	if (window == NULL) {
+		vm_link_fail(link, VTP_ERR_INTERNAL, "out of memory");
+		return false;
+	}
+	window->vm = link;
+	window->id = id;
+	window->kind = create->kind;
+	window->placement = *create;
+	window->pending = window->current = -1;
+	window->desc = (struct node_desc){ .kind = NODE_GUEST_CONTENT, .owner = window };
+	pixman_region32_init(&window->pending_damage);
+	wl_list_init(&window->children);
+	wl_list_init(&window->child_link);
+	wl_list_init(&window->frame_link);
+
+	if (create->kind == VTP_WINDOW_TOPLEVEL) {
+		if (!view_init(&window->view, server, VIEW_GUEST, &guest_view_impl, window, link,
+			    vm_link_label(link))) {
+			goto error;
+		}
+		window->has_view = true;
+		window->content_parent = window->view.content;
+	} else {
+		window->parent = parent;
+		wl_list_insert(parent->children.prev, &window->child_link);
+		struct view *root = guest_view_root(parent);
+		if (root != NULL) {
+			window->popup_tree = wlr_scene_tree_create(&root->tree->node);
+			if (window->popup_tree == NULL) {
+				goto error;
+			}
+			wlr_scene_node_set_enabled(&window->popup_tree->node, false);
+			window->popup_frame = frame_create(window->popup_tree, vm_link_label(link),
+				NULL, false, NODE_GUEST_POPUP_FRAME, window);
+			if (window->popup_frame == NULL) {
+				goto error;
+			}
+			window->content_parent = window->popup_tree;
+		} else {
+			window->detached = true;
+		}
+	}
+	wl_list_insert(link->windows.prev, &window->link);
+	link->n_windows++;
+	if (window->kind == VTP_WINDOW_POPUP) {
+		place_popup(window);
+	} else {
+		/* let the guest pick its size; the activated state comes on focus */
+		send_configure(window, 0, 0);
+	}
+	return true;
+
+error:
+	if (window->popup_tree != NULL) {
+		frame_destroy(window->popup_frame);
+		wlr_scene_node_destroy(&window->popup_tree->node);
+	}
+	wl_list_remove(&window->child_link);
+	if (window->has_view) {
+		view_finish(&window->view);
+	}
+	pixman_region32_fini(&window->pending_damage);
+	free(window);
+	vm_link_fail(link, VTP_ERR_INTERNAL, "out of memory");
+	return false;
+}
+
+size_t guest_view_count_toplevels(const struct vm_link *link)
+{
+	size_t n = 0;
+	const struct guest_window *window;
+	wl_list_for_each(window, &link->windows, link)
+	{
+		if (window->has_view && window->view.mapped) {
+			n++;
+		}
+	}
+	return n;
+}
+
+void guest_view_destroy_all(struct vm_link *link)
+{
+	/* popups first so no parent goes before its children */
+	struct guest_window *window, *tmp;
+	wl_list_for_each_safe(window, tmp, &link->windows, link)
+	{
+		detach_children(window);
+	}
+	while (!wl_list_empty(&link->windows)) {
+		window = wl_container_of(link->windows.next, window, link);
+		window_destroy(window);
+	}
+}
+
+/* ---- messages ---- */
+
+static bool handle_attach(struct guest_window *window, const struct vtp_attach *attach)
+{
+	for (int i = 0; i < (int)VTP_MAX_BUFFERS_PER_WINDOW; i++) {
+		struct guest_buffer *b = &window->buffers[i];
+		if (b->state == BUFFER_FREE || b->id != attach->buffer_id) {
+			continue;
+		}
+		if (b->offset != attach->offset || b->width != attach->width ||
+			b->height != attach->height || b->stride != attach->stride ||
+			b->format != attach->format) {
+			vm_link_fail(window->vm, VTP_ERR_PROTOCOL,
+				"window %u: buffer %u attached again with other geometry before "
+				"its release",
+				window->id, attach->buffer_id);
+			return false;
+		}
+		if (window->pending >= 0 && window->pending != i &&
+			window->buffers[window->pending].state == BUFFER_PENDING) {
+			send_release(window, &window->buffers[window->pending]);
+		}
+		if (b->state == BUFFER_RETIRED) {
+			b->state = BUFFER_PENDING;
+		}
+		window->pending = i;
+		return true;
+	}
+
+	/* a buffer attached but never committed goes back at once */
+	if (window->pending >= 0 && window->buffers[window->pending].state == BUFFER_PENDING) {
+		send_release(window, &window->buffers[window->pending]);
+		window->pending = -1;
+	}
+	int slot = free_slot(window);
+	if (slot < 0) {
+		vm_link_fail(window->vm, VTP_ERR_LIMIT,
+			"window %u: more than %u unreleased buffers", window->id,
+			VTP_MAX_BUFFERS_PER_WINDOW);
+		return false;
+	}
+	window->buffers[slot] = (struct guest_buffer){
+		.state = BUFFER_PENDING,
+		.id = attach->buffer_id,
+		.offset = attach->offset,
+		.width = attach->width,
+		.height = attach->height,
+		.stride = attach->stride,
+		.format = attach->format,
+	};
+	window->pending = slot;
+	return true;
+}
+
+static void handle_damage(struct guest_window *window, const struct vtp_msg *msg)
+{
+	const struct guest_buffer *target = NULL;
+	if (window->pending >= 0) {
+		target = &window->buffers[window->pending];
+	} else if (window->current >= 0) {
+		target = &window->buffers[window->current];
+	}
+	if (target == NULL) {
+		return;
+	}
+	for (uint32_t i = 0; i < msg->n_rects; i++) {
+		struct vtp_rect r;
+		memcpy(&r, &msg->rects[i], sizeof(r));
+		/* clip to the buffer; the decoder checked for overflow */
+		int64_t x1 = r.x < 0 ? 0 : r.x;
+		int64_t y1 = r.y < 0 ? 0 : r.y;
+		int64_t x2 = (int64_t)r.x + r.width;
+		int64_t y2 = (int64_t)r.y + r.height;
+		if (x2 > target->width) {
+			x2 = target->width;
+		}
+		if (y2 > target->height) {
+			y2 = target->height;
+		}
+		if (x2 <= x1 || y2 <= y1) {
+			continue;
+		}
+		pixman_region32_union_rect(&window->pending_damage, &window->pending_damage,
+			(int)x1, (int)y1, (unsigned)(x2 - x1), (unsigned)(y2 - y1));
+	}
+	if (pixman_region32_n_rects(&window->pending_damage) > MAX_PENDING_DAMAGE_RECTS) {
+		pixman_box32_t *ext = pixman_region32_extents(&window->pending_damage);
+		pixman_box32_t box = *ext;
+		pixman_region32_fini(&window->pending_damage);
+		pixman_region32_init_rect(&window->pending_damage, box.x1, box.y1,
+			(unsigned)(box.x2 - box.x1), (unsigned)(box.y2 - box.y1));
+	}
+}
+
+static bool may_take_focus(struct guest_window *window)
+{
+	/* a new window gets the focus only if its VM already has it (or
+	 * nothing has): no VM can steal focus from another by opening one */
+	struct view *focused = window_server(window)->seat->focused_view;
+	return focused == NULL || !focused->mapped || focused->vm == window->vm;
+}
+
+static bool handle_commit(struct guest_window *window, const struct vtp_commit *commit)
+{
+	struct server *server = window_server(window);
+	bool resized = false;
+	bool first = false;
+	if (window->pending >= 0) {
+		int next = window->pending;
+		window->pending = -1;
+		if (window->current >= 0 && window->current != next) {
+			window->buffers[window->current].state = BUFFER_RETIRED;
+		}
+		window->current = next;
+		struct guest_buffer *b = &window->buffers[next];
+		b->state = BUFFER_CURRENT;
+		resized = (int)b->width != window->width || (int)b->height != window->height;
+		window->width = (int)b->width;
+		window->height = (int)b->height;
+		if (window->content_parent != NULL) {
+			struct wlr_scene_buffer *before = window->scene_buffer;
+			if (!show_buffer(window, b)) {
+				vm_link_fail(window->vm, VTP_ERR_INTERNAL, "out of memory");
+				return false;
+			}
+			if (window->scene_buffer != before) {
+				/* a new node: the scene damaged all of it already */
+				pixman_region32_clear(&window->pending_damage);
+			}
+		}
+		first = !window->mapped;
+		window->mapped = true;
+	}
+
+	if (window->content_parent != NULL && window->current >= 0) {
+		update_texture(window, &window->pending_damage);
+	}
+
+	if (window->kind == VTP_WINDOW_TOPLEVEL) {
+		struct view *view = &window->view;
+		if (first) {
+			view_map(view, window->width, window->height, may_take_focus(window));
+			if (window->want_fullscreen) {
+				if (window->vm->config->allow_fullscreen) {
+					view_set_fullscreen(view, true);
+				} else {
+					view_set_maximized(view, true);
+				}
+			} else if (window->want_maximized) {
+				view_set_maximized(view, true);
+			}
+		} else if (resized) {
+			view_set_size(view, window->width, window->height);
+		}
+	} else if (window->popup_tree != NULL && (first || resized)) {
+		place_popup(window);
+		if (first) {
+			wlr_scene_node_set_enabled(&window->popup_tree->node, true);
+		}
+	}
+
+	damage_rects(window, &window->pending_damage);
+	pixman_region32_clear(&window->pending_damage);
+
+	window->frame_requested = true;
+	window->frame_serial = commit->serial;
+	if (wl_list_empty(&window->frame_link)) {
+		wl_list_insert(server->guest_frame_pending.prev, &window->frame_link);
+	}
+	schedule_frame(window);
+	if (first || resized) {
+		seat_refresh_pointer(server->seat);
+	}
+	return true;
+}
+
+static bool handle_set_cursor(struct guest_window *window, const struct vtp_set_cursor *c)
+{
+	free(window->cursor_pixels);
+	window->cursor_pixels = NULL;
+	window->cursor_set = true;
+	if (c->width != 0) {
+		const uint8_t *src = vm_link_pool_data(window->vm, c->offset);
+		size_t row = (size_t)c->width * 4;
+		uint8_t *pixels = malloc(row * c->height);
+		if (src == NULL || pixels == NULL) {
+			free(pixels);
+			vm_link_fail(window->vm, VTP_ERR_INTERNAL, "out of memory");
+			return false;
+		}
+		/* copy out of the pool: the guest may rewrite it at any time */
+		for (uint32_t y = 0; y < c->height; y++) {
+			memcpy(pixels + row * y, src + (size_t)c->stride * y, row);
+		}
+		window->cursor_pixels = pixels;
+		window->cursor_width = c->width;
+		window->cursor_height = c->height;
+		window->cursor_hotspot_x = c->hotspot_x;
+		window->cursor_hotspot_y = c->hotspot_y;
+	}
+	seat_guest_cursor_changed(window_server(window)->seat, window);
+	return true;
+}
+
+static bool toplevel_only(struct guest_window *window, const struct vtp_msg *msg)
+{
+	if (window->kind == VTP_WINDOW_TOPLEVEL) {
+		return true;
+	}
+	vm_link_fail(window->vm, VTP_ERR_PROTOCOL, "window %u: %s is for toplevels only",
+		window->id, vtp_type_name(msg->header.type));
+	return false;
+}
+
+bool guest_view_handle_message(struct vm_link *link, const struct vtp_msg *msg)
+{
+	uint32_t id = msg->header.object;
+	if (msg->header.type == VTP_WINDOW_CREATE) {
+		return create_window(link, id, &msg->body.window_create);
+	}
+	struct guest_window *window = find_window(link, id);
+	if (window == NULL) {
+		vm_link_fail(link, VTP_ERR_PROTOCOL, "%s for unknown window %u",
+			vtp_type_name(msg->header.type), id);
+		return false;
+	}
+	struct server *server = link->server;
+
+	switch (msg->header.type) {
+	case VTP_WINDOW_DESTROY:
+		window_destroy(window);
+		return true;
+	case VTP_SET_TITLE:
+		if (window->has_view) {
+			view_set_title(
+				&window->view, msg->tail != NULL ? (const char *)msg->tail : "");
+		}
+		return true;
+	case VTP_SET_APP_ID:
+		if (window->has_view) {
+			view_set_app_id(
+				&window->view, msg->tail != NULL ? (const char *)msg->tail : "");
+		}
+		return true;
+	case VTP_SET_SIZE_HINTS:
+		if (!toplevel_only(window, msg)) {
+			return false;
+		}
+		window->hints = msg->body.size_hints;
+		return true;
+	case VTP_ACK_CONFIGURE: {
+		uint32_t serial = msg->body.ack_configure.serial;
+		if (!toplevel_only(window, msg)) {
+			return false;
+		}
+		/* serials run forward per link: an ack may lag behind, but one
+		 * for a configure never sent is a lie */
+		uint32_t last = window->last_configure_serial;
+		if (serial == 0 || last == 0 || last - serial >= 0x80000000u) {
+			vm_link_fail(link, VTP_ERR_PROTOCOL,
+				"window %u: ack of configure %u never sent", window->id, serial);
+			return false;
+		}
+		return true;
+	}
+	case VTP_MOVE_REQUEST:
+		if (!toplevel_only(window, msg)) {
+			return false;
+		}
+		seat_request_interactive(server->seat, &window->view, false, 0);
+		return true;
+	case VTP_RESIZE_REQUEST:
+		if (!toplevel_only(window, msg)) {
+			return false;
+		}
+		/* VTP_RESIZE_* and VIEW_EDGE_* share their values */
+		seat_request_interactive(
+			server->seat, &window->view, true, msg->body.resize_request.edges);
+		return true;
+	case VTP_SET_MAXIMIZED:
+		if (!toplevel_only(window, msg)) {
+			return false;
+		}
+		if (!window->view.mapped) {
+			window->want_maximized = msg->body.set_flag.enable != 0;
+			return true;
+		}
+		view_set_maximized(&window->view, msg->body.set_flag.enable != 0);
+		return true;
+	case VTP_SET_FULLSCREEN: {
+		if (!toplevel_only(window, msg)) {
+			return false;
+		}
+		bool enable = msg->body.set_flag.enable != 0;
+		if (!window->view.mapped) {
+			window->want_fullscreen = enable;
+			return true;
+		}
+		if (link->config->allow_fullscreen) {
+			view_set_fullscreen(&window->view, enable);
+		} else {
+			/* fullscreen is the VM's privilege; otherwise maximize */
+			view_set_maximized(&window->view, enable);
+		}
+		return true;
+	}
+	case VTP_ATTACH:
+		return handle_attach(window, &msg->body.attach);
+	case VTP_DAMAGE:
+		handle_damage(window, msg);
+		return true;
+	case VTP_COMMIT:
+		return handle_commit(window, &msg->body.commit);
+	case VTP_SET_CURSOR:
+		return handle_set_cursor(window, &msg->body.set_cursor);
+	default:
+		vm_link_fail(
+			link, VTP_ERR_PROTOCOL, "unexpected %s", vtp_type_name(msg->header.type));
+		return false;
+	}
+}
+
+/* ---- frames ---- */
+
+void guest_view_output_frame(
+	struct server *server, struct output *output, const struct timespec *now)
+{
+	uint64_t time_ns = (uint64_t)now->tv_sec * 1000000000ull + (uint64_t)now->tv_nsec;
+	uint32_t refresh_ns = output_refresh_ns(output);
+	struct guest_window *window, *tmp;
+	wl_list_for_each_safe(window, tmp, &server->guest_frame_pending, frame_link)
+	{
+		struct output *primary = NULL;
+		if (window_visible(window)) {
+			struct wlr_box box = guest_view_content_box(window);
+			primary = server_output_for(server, &box);
+		}
+		if (primary != NULL && primary != output) {
+			continue;
+		}
+		wl_list_remove(&window->frame_link);
+		wl_list_init(&window->frame_link);
+		if (!window->frame_requested) {
+			continue;
+		}
+		window->frame_requested = false;
+		struct vtp_frame_done done = {
+			.time_ns = time_ns,
+			.refresh_ns = refresh_ns,
+			.commit_serial = window->frame_serial,
+		};
+		vm_link_send(window->vm, VTP_FRAME_DONE, window->id, &done, NULL, 0);
+		for (int i = 0; i < (int)VTP_MAX_BUFFERS_PER_WINDOW; i++) {
+			if (window->buffers[i].state == BUFFER_RETIRED) {
+				send_release(window, &window->buffers[i]);
+			}
+		}
+	}
+}
+
+/* ---- input ---- */
+
+static int32_t to_fixed(double v)
+{
+	if (v > 8000000.0) {
+		v = 8000000.0;
+	} else if (v < -8000000.0) {
+		v = -8000000.0;
+	}
+	return wl_fixed_from_double(v);
+}
+
+void guest_view_pointer_enter(struct guest_window *window, double sx, double sy)
+{
+	struct vtp_pointer_enter enter = {
+		.serial = vm_link_next_serial(window->vm),
+		.x = to_fixed(sx),
+		.y = to_fixed(sy),
+	};
+	vm_link_send(window->vm, VTP_POINTER_ENTER, window->id, &enter, NULL, 0);
+}
+
+void guest_view_pointer_leave(struct guest_window *window)
+{
+	struct vtp_pointer_leave leave = { .serial = vm_link_next_serial(window->vm) };
+	vm_link_send(window->vm, VTP_POINTER_LEAVE, window->id, &leave, NULL, 0);
+}
+
+void guest_view_pointer_motion(
+	struct guest_window *window, uint32_t time_msec, double sx, double sy)
+{
+	struct vtp_pointer_motion motion = {
+		.time_ms = time_msec,
+		.x = to_fixed(sx),
+		.y = to_fixed(sy),
+	};
+	vm_link_send(window->vm, VTP_POINTER_MOTION, window->id, &motion, NULL, 0);
+}
+
+void guest_view_pointer_button(
+	struct guest_window *window, uint32_t time_msec, uint32_t button, bool pressed)
+{
+	struct vtp_pointer_button event = {
+		.serial = vm_link_next_serial(window->vm),
+		.time_ms = time_msec,
+		.button = button,
+		.state = pressed ? 1 : 0,
+	};
+	vm_link_send(window->vm, VTP_POINTER_BUTTON, window->id, &event, NULL, 0);
+}
+
+void guest_view_pointer_axis(struct guest_window *window, uint32_t time_msec, uint32_t orientation,
+	double delta, int32_t discrete, uint32_t source)
+{
+	struct vtp_pointer_axis axis = {
+		.time_ms = time_msec,
+		.axis = orientation > 1 ? 0 : orientation,
+		.value = to_fixed(delta),
+		.discrete = discrete,
+		.source = source > 3 ? 0 : source,
+	};
+	vm_link_send(window->vm, VTP_POINTER_AXIS, window->id, &axis, NULL, 0);
+}
+
+void guest_view_keyboard_modifiers(struct guest_window *window)
+{
+	struct vtp_modifiers mods = { .serial = vm_link_next_serial(window->vm) };
+	seat_get_modifiers(window_server(window)->seat, &mods.depressed, &mods.latched,
+		&mods.locked, &mods.group);
+	vm_link_send(window->vm, VTP_MODIFIERS, window->id, &mods, NULL, 0);
+}
+
+void guest_view_keyboard_enter(struct guest_window *window)
+{
+	vm_link_ensure_keymap(window->vm);
+	struct vtp_keyboard_enter enter = { .serial = vm_link_next_serial(window->vm) };
+	vm_link_send(window->vm, VTP_KEYBOARD_ENTER, window->id, &enter, NULL, 0);
+	guest_view_keyboard_modifiers(window);
+}
+
+void guest_view_keyboard_leave(struct guest_window *window)
+{
+	struct vtp_keyboard_enter leave = { .serial = vm_link_next_serial(window->vm) };
+	vm_link_send(window->vm, VTP_KEYBOARD_LEAVE, window->id, &leave, NULL, 0);
+}
+
+void guest_view_keyboard_key(
+	struct guest_window *window, uint32_t time_msec, uint32_t key, bool pressed)
+{
+	vm_link_ensure_keymap(window->vm);
+	struct vtp_key event = {
+		.serial = vm_link_next_serial(window->vm),
+		.time_ms = time_msec,
+		.key = key,
+		.state = pressed ? 1 : 0,
+	};
+	vm_link_send(window->vm, VTP_KEY, window->id, &event, NULL, 0);
+}
+
+bool guest_view_apply_cursor(struct guest_window *window, struct wlr_cursor *cursor)
+{
+	for (struct guest_window *w = window; w != NULL; w = w->parent) {
+		if (!w->cursor_set) {
+			continue;
+		}
+		if (w->cursor_pixels == NULL) {
+			wlr_cursor_set_image(cursor, NULL, 0, 0, 0, 0, 0, 0);
+		} else {
+			wlr_cursor_set_image(cursor, w->cursor_pixels,
+				(int32_t)(w->cursor_width * 4), w->cursor_width, w->cursor_height,
+				w->cursor_hotspot_x, w->cursor_hotspot_y, 1.0f);
+		}
+		return true;
+	}
+	return false;
+}
+
+static bool is_ancestor_or_self(struct guest_window *maybe, struct guest_window *window)
+{
+	for (struct guest_window *w = window; w != NULL; w = w->parent) {
+		if (w == maybe) {
+			return true;
+		}
+	}
+	return false;
+}
+
+void guest_view_dismiss_popups(struct server *server, struct guest_window *keep)
+{
+	for (size_t i = 0; i < server->n_vm_links; i++) {
+		struct vm_link *link = server->vm_links[i];
+		struct guest_window *window;
+		wl_list_for_each(window, &link->windows, link)
+		{
+			if (window->kind != VTP_WINDOW_POPUP || window->popup_done_sent ||
+				(keep != NULL && is_ancestor_or_self(window, keep))) {
+				continue;
+			}
+			window->popup_done_sent = true;
+			vm_link_send(link, VTP_POPUP_DONE, window->id, NULL, NULL, 0);
+		}
+	}
+}

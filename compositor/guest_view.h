@@ -1,0 +1,62 @@
+/*
+ * Guest windows: toplevels (a struct view framed in the VM's label color)
+ * and popups (placed by the host from the anchor rules, framed, kept on
+ * screen). Their pixels stay in the VM's pool: a custom wlr_buffer points
+ * the scene at the committed buffer in place, and only the committed
+ * rectangles are damaged. Input for them is sent here.
+ */
+#ifndef VITRAIL_GUEST_VIEW_H
+#define VITRAIL_GUEST_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <vitrail/protocol.h>
+#include <wlr/util/box.h>
+
+struct guest_window;
+struct output;
+struct server;
+struct view;
+struct vm_link;
+struct wlr_cursor;
+
+/* A window message from the VM (WINDOW_CREATE .. SET_CURSOR). false: the
+ * message broke a rule; the link has been told to fail. */
+bool guest_view_handle_message(struct vm_link *link, const struct vtp_msg *msg);
+/* The agent is gone: remove all of the VM's windows. */
+void guest_view_destroy_all(struct vm_link *link);
+/* Mapped toplevel windows of the VM. */
+size_t guest_view_count_toplevels(const struct vm_link *link);
+/* An output presented a frame: FRAME_DONE and RELEASE for what it showed. */
+void guest_view_output_frame(
+	struct server *server, struct output *output, const struct timespec *now);
+
+struct guest_window *guest_view_from_view(struct view *view);
+/* The toplevel view a window belongs to, NULL for a detached popup. */
+struct view *guest_view_root(struct guest_window *window);
+/* Content box in layout coordinates. */
+struct wlr_box guest_view_content_box(struct guest_window *window);
+struct vm_link *guest_view_link(struct guest_window *window);
+
+void guest_view_pointer_enter(struct guest_window *window, double sx, double sy);
+void guest_view_pointer_leave(struct guest_window *window);
+void guest_view_pointer_motion(
+	struct guest_window *window, uint32_t time_msec, double sx, double sy);
+void guest_view_pointer_button(
+	struct guest_window *window, uint32_t time_msec, uint32_t button, bool pressed);
+void guest_view_pointer_axis(struct guest_window *window, uint32_t time_msec, uint32_t orientation,
+	double delta, int32_t discrete, uint32_t source);
+void guest_view_keyboard_enter(struct guest_window *window);
+void guest_view_keyboard_leave(struct guest_window *window);
+void guest_view_keyboard_key(
+	struct guest_window *window, uint32_t time_msec, uint32_t key, bool pressed);
+void guest_view_keyboard_modifiers(struct guest_window *window);
+
+/* Show the window's cursor image; false if it has none (use the default). */
+bool guest_view_apply_cursor(struct guest_window *window, struct wlr_cursor *cursor);
+/* Send POPUP_DONE to every guest popup except keep and its ancestors. */
+void guest_view_dismiss_popups(struct server *server, struct guest_window *keep);
+
+#endif

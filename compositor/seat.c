@@ -1,0 +1,1131 @@
+#include "seat.h"
+
+#include <linux/input-event-codes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wlr/backend.h>
+#include <wlr/types/wlr_cursor.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_input_device.h>
+#include <wlr/types/wlr_keyboard.h>
+#include <wlr/types/wlr_layer_shell_v1.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_pointer.h>
+#include <wlr/types/wlr_primary_selection.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/types/wlr_seat.h>
+#include <wlr/types/wlr_xcursor_manager.h>
+#include <wlr/util/log.h>
+#include <xkbcommon/xkbcommon.h>
+
+#include "config.h"
+#include "frame.h"
+#include "guest_view.h"
+#include "layer_shell.h"
+#include "server.h"
+#include "view.h"
+#include "xdg.h"
+
+#define DOUBLE_CLICK_MS 400
+#define MIN_RESIZE 16
+
+struct keyboard {
+	struct seat *seat;
+	struct wlr_input_device *device;
+	struct wl_list link; /* seat.keyboards */
+	struct wl_listener key;
+	struct wl_listener modifiers;
+	struct wl_listener keymap;
+	struct wl_listener destroy;
+};
+
+enum hit_kind {
+	HIT_NONE,
+	HIT_SURFACE, /* a host client surface */
+	HIT_GUEST, /* guest window content */
+	HIT_FRAME, /* a view's frame */
+	HIT_GUEST_BORDER, /* the border of a guest popup */
+};
+
+struct hit {
+	enum hit_kind kind;
+	struct view *view; /* the view it belongs to, if any */
+	struct layer_surface *layer;
+	struct guest_window *guest;
+	struct wlr_surface *surface;
+	double sx, sy; /* node-local */
+	int part; /* enum frame_part for HIT_FRAME */
+};
+
+/* ---- keymap for guests ---- */
+
+static void set_keymap_text(struct seat *seat, const char *text)
+{
+	if (text == NULL) {
+		text = seat->default_keymap_text;
+	}
+	if (text == NULL) {
+		text = "";
+	}
+	size_t len = strlen(text);
+	if (seat->keymap_text != NULL && seat->keymap_len == len &&
+		memcmp(seat->keymap_text, text, len) == 0) {
+		seat->keymap_text = text;
+		return;
+	}
+	seat->keymap_text = text;
+	seat->keymap_len = len;
+	seat->keymap_serial++;
+}
+
+const char *seat_keymap_text(struct seat *seat, size_t *len, uint64_t *serial)
+{
+	if (seat->keymap_text == NULL) {
+		set_keymap_text(seat, NULL);
+	}
+	*len = seat->keymap_len;
+	*serial = seat->keymap_serial;
+	return seat->keymap_text;
+}
+
+void seat_get_modifiers(struct seat *seat, uint32_t *depressed, uint32_t *latched, uint32_t *locked,
+	uint32_t *group)
+{
+	struct wlr_keyboard *kb = seat->active_keyboard;
+	if (kb == NULL) {
+		*depressed = *latched = *locked = *group = 0;
+		return;
+	}
+	*depressed = kb->modifiers.depressed;
+	*latched = kb->modifiers.latched;
+	*locked = kb->modifiers.locked;
+	*group = kb->modifiers.group;
+}
+
+static void set_active_keyboard(struct seat *seat, struct wlr_input_device *device)
+{
+	struct wlr_keyboard *kb = device->keyboard;
+	if (seat->active_keyboard != kb) {
+		seat->active_keyboard = kb;
+		wlr_seat_set_keyboard(seat->wlr_seat, device);
+	}
+	set_keymap_text(seat, kb->keymap_string);
+}
+
+/* ---- keyboard focus ---- */
+
+void seat_update_keyboard_focus(struct seat *seat)
+{
+	struct wlr_surface *surface = NULL;
+	struct guest_window *guest = NULL;
+	if (seat->focused_layer != NULL && seat->focused_layer->mapped) {
+		surface = seat->focused_layer->wlr_layer_surface->surface;
+	} else if (seat->focused_view != NULL && seat->focused_view->mapped) {
+		if (seat->focused_view->kind == VIEW_HOST) {
+			surface = xdg_view_surface(seat->focused_view);
+		} else {
+			guest = guest_view_from_view(seat->focused_view);
+		}
+	}
+
+	if (guest != seat->kbd_guest) {
+		if (seat->kbd_guest != NULL) {
+			guest_view_keyboard_leave(seat->kbd_guest);
+		}
+		seat->kbd_guest = guest;
+		if (guest != NULL) {
+			guest_view_keyboard_enter(guest);
+		}
+	}
+
+	if (surface != seat->wlr_seat->keyboard_state.focused_surface) {
+		if (surface == NULL) {
+			wlr_seat_keyboard_notify_clear_focus(seat->wlr_seat);
+		} else {
+			struct wlr_keyboard *kb = wlr_seat_get_keyboard(seat->wlr_seat);
+			if (kb != NULL) {
+				wlr_seat_keyboard_notify_enter(seat->wlr_seat, surface,
+					kb->keycodes, kb->num_keycodes, &kb->modifiers);
+			} else {
+				wlr_seat_keyboard_notify_enter(
+					seat->wlr_seat, surface, NULL, 0, NULL);
+			}
+		}
+	}
+}
+
+void seat_set_focused_view(struct seat *seat, struct view *view)
+{
+	seat->focused_view = view;
+	if (view != NULL && seat->focused_layer != NULL) {
+		bool exclusive;
+		layer_shell_wants_keyboard(seat->focused_layer, &exclusive);
+		if (!exclusive) {
+			seat->focused_layer = NULL;
+		}
+	}
+	seat_update_keyboard_focus(seat);
+}
+
+void seat_focus_layer(struct seat *seat, struct layer_surface *layer)
+{
+	seat->focused_layer = layer;
+	seat_update_keyboard_focus(seat);
+}
+
+static void clear_down_surface(struct seat *seat)
+{
+	if (seat->down_surface != NULL) {
+		wl_list_remove(&seat->down_surface_destroy.link);
+		wl_list_init(&seat->down_surface_destroy.link);
+		seat->down_surface = NULL;
+	}
+}
+
+void seat_layer_gone(struct seat *seat, struct layer_surface *layer)
+{
+	if (seat->down_surface != NULL && seat->down_surface == layer->wlr_layer_surface->surface) {
+		clear_down_surface(seat);
+	}
+	if (seat->focused_layer == layer) {
+		seat->focused_layer = NULL;
+		seat_update_keyboard_focus(seat);
+	}
+}
+
+static void end_grab(struct seat *seat)
+{
+	struct view *view = seat->grab_view;
+	enum seat_mode mode = seat->mode;
+	seat->mode = SEAT_MODE_NORMAL;
+	seat->grab_view = NULL;
+	if (view != NULL && mode == SEAT_MODE_RESIZE) {
+		view_set_resizing(view, false);
+	}
+}
+
+void seat_view_gone(struct seat *seat, struct view *view)
+{
+	if (seat->grab_view == view) {
+		end_grab(seat);
+		seat->mode = seat->buttons_down > 0 ? SEAT_MODE_SWALLOW : SEAT_MODE_NORMAL;
+	}
+	if (seat->last_title_click_view == view) {
+		seat->last_title_click_view = NULL;
+	}
+	if (seat->focused_view == view) {
+		seat->focused_view = NULL;
+		seat_update_keyboard_focus(seat);
+	}
+}
+
+void seat_guest_window_gone(struct seat *seat, struct guest_window *window)
+{
+	if (seat->kbd_guest == window) {
+		seat->kbd_guest = NULL;
+	}
+	if (seat->ptr_guest == window) {
+		seat->ptr_guest = NULL;
+	}
+	if (seat->down_guest == window) {
+		seat->down_guest = NULL;
+	}
+}
+
+/* ---- bindings ---- */
+
+static bool key_consumed(struct seat *seat, uint32_t keycode, bool remove)
+{
+	for (size_t i = 0; i < seat->n_consumed_keys; i++) {
+		if (seat->consumed_keys[i] == keycode) {
+			if (remove) {
+				seat->consumed_keys[i] =
+					seat->consumed_keys[--seat->n_consumed_keys];
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
+static void run_action(struct seat *seat, const struct config_binding *binding)
+{
+	struct server *server = seat->server;
+	struct view *focused = seat->focused_view;
+	switch (binding->action) {
+	case ACTION_EXEC:
+		server_spawn(server, binding->command);
+		break;
+	case ACTION_CLOSE:
+		if (focused != NULL) {
+			view_close(focused);
+		}
+		break;
+	case ACTION_MAXIMIZE:
+		if (focused != NULL) {
+			view_set_maximized(focused, !focused->maximized);
+		}
+		break;
+	case ACTION_CYCLE: {
+		struct view *next = view_next_for_cycle(server);
+		if (next != NULL) {
+			view_focus(next);
+		}
+		break;
+	}
+	case ACTION_EXIT:
+		wl_display_terminate(server->display);
+		break;
+	case ACTION_CLIPBOARD_COPY:
+	case ACTION_CLIPBOARD_PASTE:
+		wlr_log(WLR_INFO, "binding %s: not available yet",
+			config_action_name(binding->action));
+		break;
+	}
+}
+
+static bool handle_binding(struct seat *seat, struct wlr_keyboard *kb, uint32_t keycode)
+{
+	const struct config *config = seat->server->config;
+	uint32_t mods = wlr_keyboard_get_modifiers(kb) &
+		(WLR_MODIFIER_SHIFT | WLR_MODIFIER_CTRL | WLR_MODIFIER_ALT | WLR_MODIFIER_LOGO);
+	if (config->n_bindings == 0) {
+		return false;
+	}
+	const xkb_keysym_t *translated = NULL;
+	int n_translated = xkb_state_key_get_syms(kb->xkb_state, keycode, &translated);
+	const xkb_keysym_t *raw = NULL;
+	xkb_layout_index_t layout = xkb_state_key_get_layout(kb->xkb_state, keycode);
+	int n_raw = xkb_keymap_key_get_syms_by_level(kb->keymap, keycode, layout, 0, &raw);
+
+	for (size_t i = 0; i < config->n_bindings; i++) {
+		const struct config_binding *b = &config->bindings[i];
+		if (b->modifiers != mods) {
+			continue;
+		}
+		xkb_keysym_t want = xkb_keysym_to_lower(b->keysym);
+		bool match = false;
+		for (int j = 0; j < n_translated && !match; j++) {
+			match = xkb_keysym_to_lower(translated[j]) == want;
+		}
+		for (int j = 0; j < n_raw && !match; j++) {
+			match = xkb_keysym_to_lower(raw[j]) == want;
+		}
+		if (match) {
+			run_action(seat, b);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- keyboards ---- */
+
+static void keyboard_handle_key(struct wl_listener *listener, void *data)
+{
+	struct keyboard *keyboard = wl_container_of(listener, keyboard, key);
+	struct seat *seat = keyboard->seat;
+	struct wlr_event_keyboard_key *event = data;
+	struct wlr_keyboard *kb = keyboard->device->keyboard;
+	set_active_keyboard(seat, keyboard->device);
+
+	uint32_t xkb_keycode = event->keycode + 8;
+	bool pressed = event->state == WL_KEYBOARD_KEY_STATE_PRESSED;
+	if (pressed) {
+		/* a layer surface with exclusive focus (a launcher, a lock) gets
+		 * everything, bindings included */
+		bool exclusive = false;
+		if (seat->focused_layer != NULL) {
+			layer_shell_wants_keyboard(seat->focused_layer, &exclusive);
+		}
+		if (!exclusive && handle_binding(seat, kb, xkb_keycode)) {
+			if (seat->n_consumed_keys < SEAT_MAX_CONSUMED_KEYS) {
+				seat->consumed_keys[seat->n_consumed_keys++] = event->keycode;
+			}
+			return;
+		}
+	} else if (key_consumed(seat, event->keycode, true)) {
+		return;
+	}
+
+	if (seat->kbd_guest != NULL) {
+		guest_view_keyboard_key(seat->kbd_guest, event->time_msec, event->keycode, pressed);
+	} else {
+		wlr_seat_keyboard_notify_key(
+			seat->wlr_seat, event->time_msec, event->keycode, event->state);
+	}
+}
+
+static void keyboard_handle_modifiers(struct wl_listener *listener, void *data)
+{
+	struct keyboard *keyboard = wl_container_of(listener, keyboard, modifiers);
+	struct seat *seat = keyboard->seat;
+	set_active_keyboard(seat, keyboard->device);
+	wlr_seat_keyboard_notify_modifiers(seat->wlr_seat, &keyboard->device->keyboard->modifiers);
+	if (seat->kbd_guest != NULL) {
+		guest_view_keyboard_modifiers(seat->kbd_guest);
+	}
+}
+
+static void keyboard_handle_keymap(struct wl_listener *listener, void *data)
+{
+	struct keyboard *keyboard = wl_container_of(listener, keyboard, keymap);
+	struct seat *seat = keyboard->seat;
+	if (seat->active_keyboard == keyboard->device->keyboard) {
+		set_keymap_text(seat, keyboard->device->keyboard->keymap_string);
+	}
+}
+
+static void keyboard_handle_destroy(struct wl_listener *listener, void *data)
+{
+	struct keyboard *keyboard = wl_container_of(listener, keyboard, destroy);
+	struct seat *seat = keyboard->seat;
+	wl_list_remove(&keyboard->key.link);
+	wl_list_remove(&keyboard->modifiers.link);
+	wl_list_remove(&keyboard->keymap.link);
+	wl_list_remove(&keyboard->destroy.link);
+	wl_list_remove(&keyboard->link);
+	if (seat->active_keyboard == keyboard->device->keyboard) {
+		seat->active_keyboard = NULL;
+		/* the keymap text lives in the keyboard: fall back to ours */
+		seat->keymap_text = NULL;
+		set_keymap_text(seat, NULL);
+	}
+	free(keyboard);
+}
+
+static void add_keyboard(struct seat *seat, struct wlr_input_device *device, bool is_virtual)
+{
+	struct keyboard *keyboard = calloc(1, sizeof(*keyboard));
+	if (keyboard == NULL) {
+		return;
+	}
+	keyboard->seat = seat;
+	keyboard->device = device;
+	struct wlr_keyboard *kb = device->keyboard;
+	if (!is_virtual && seat->keymap != NULL) {
+		wlr_keyboard_set_keymap(kb, seat->keymap);
+	}
+	const struct config *config = seat->server->config;
+	wlr_keyboard_set_repeat_info(kb, config->repeat_rate, config->repeat_delay);
+
+	keyboard->key.notify = keyboard_handle_key;
+	wl_signal_add(&kb->events.key, &keyboard->key);
+	keyboard->modifiers.notify = keyboard_handle_modifiers;
+	wl_signal_add(&kb->events.modifiers, &keyboard->modifiers);
+	keyboard->keymap.notify = keyboard_handle_keymap;
+	wl_signal_add(&kb->events.keymap, &keyboard->keymap);
+	keyboard->destroy.notify = keyboard_handle_destroy;
+	wl_signal_add(&device->events.destroy, &keyboard->destroy);
+	wl_list_insert(&seat->keyboards, &keyboard->link);
+
+	if (seat->active_keyboard == NULL && kb->keymap != NULL) {
+		set_active_keyboard(seat, device);
+	}
+}
+
+void seat_add_device(struct seat *seat, struct wlr_input_device *device, bool is_virtual)
+{
+	switch (device->type) {
+	case WLR_INPUT_DEVICE_KEYBOARD:
+		add_keyboard(seat, device, is_virtual);
+		break;
+	case WLR_INPUT_DEVICE_POINTER:
+		wlr_cursor_attach_input_device(seat->cursor, device);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- pointer ---- */
+
+static void set_cursor_name(struct seat *seat, const char *name)
+{
+	if (!seat->cursor_shown) {
+		return;
+	}
+	if (seat->cursor_name != NULL && strcmp(seat->cursor_name, name) == 0) {
+		return;
+	}
+	seat->cursor_name = name;
+	wlr_xcursor_manager_set_cursor_image(seat->xcursor_manager, name, seat->cursor);
+}
+
+static const char *cursor_for_edges(uint32_t edges)
+{
+	switch (edges) {
+	case VIEW_EDGE_TOP:
+		return "top_side";
+	case VIEW_EDGE_BOTTOM:
+		return "bottom_side";
+	case VIEW_EDGE_LEFT:
+		return "left_side";
+	case VIEW_EDGE_RIGHT:
+		return "right_side";
+	case VIEW_EDGE_TOP | VIEW_EDGE_LEFT:
+		return "top_left_corner";
+	case VIEW_EDGE_TOP | VIEW_EDGE_RIGHT:
+		return "top_right_corner";
+	case VIEW_EDGE_BOTTOM | VIEW_EDGE_LEFT:
+		return "bottom_left_corner";
+	case VIEW_EDGE_BOTTOM | VIEW_EDGE_RIGHT:
+		return "bottom_right_corner";
+	}
+	return "left_ptr";
+}
+
+static void hit_test(struct seat *seat, double lx, double ly, struct hit *hit)
+{
+	memset(hit, 0, sizeof(*hit));
+	double nx = 0, ny = 0;
+	struct wlr_scene_node *node =
+		wlr_scene_node_at(&seat->server->scene->node, lx, ly, &nx, &ny);
+	if (node == NULL) {
+		return;
+	}
+	hit->sx = nx;
+	hit->sy = ny;
+	if (node->type == WLR_SCENE_NODE_SURFACE) {
+		hit->kind = HIT_SURFACE;
+		hit->surface = wlr_scene_surface_from_node(node)->surface;
+	}
+	struct node_desc *desc = NULL;
+	for (struct wlr_scene_node *n = node; n != NULL; n = n->parent) {
+		if (n->data != NULL) {
+			desc = n->data;
+			break;
+		}
+	}
+	if (desc == NULL) {
+		return;
+	}
+	switch (desc->kind) {
+	case NODE_VIEW:
+		hit->view = desc->owner;
+		break;
+	case NODE_FRAME:
+		hit->kind = HIT_FRAME;
+		hit->view = desc->owner;
+		hit->part = desc->part;
+		break;
+	case NODE_GUEST_CONTENT:
+		hit->kind = HIT_GUEST;
+		hit->guest = desc->owner;
+		hit->view = guest_view_root(hit->guest);
+		break;
+	case NODE_GUEST_POPUP_FRAME:
+		hit->kind = HIT_GUEST_BORDER;
+		hit->guest = desc->owner;
+		hit->view = guest_view_root(hit->guest);
+		break;
+	case NODE_LAYER_SURFACE:
+		hit->layer = desc->owner;
+		break;
+	}
+}
+
+/* Which edges a point of the frame resizes. */
+static uint32_t frame_edges(const struct hit *hit)
+{
+	const int corner = 16;
+	struct view *view = hit->view;
+	uint32_t edges = 0;
+	/* node-local coordinates: convert to content-relative ones */
+	double x = hit->sx, y = hit->sy;
+	switch (hit->part) {
+	case FRAME_PART_TOP:
+		edges = VIEW_EDGE_TOP;
+		x -= VIEW_BORDER;
+		break;
+	case FRAME_PART_BOTTOM:
+		edges = VIEW_EDGE_BOTTOM;
+		x -= VIEW_BORDER;
+		break;
+	case FRAME_PART_LEFT:
+		edges = VIEW_EDGE_LEFT;
+		y -= VIEW_TITLE_HEIGHT;
+		break;
+	case FRAME_PART_RIGHT:
+		edges = VIEW_EDGE_RIGHT;
+		y -= VIEW_TITLE_HEIGHT;
+		break;
+	default:
+		return 0;
+	}
+	if (edges & (VIEW_EDGE_TOP | VIEW_EDGE_BOTTOM)) {
+		if (x < corner) {
+			edges |= VIEW_EDGE_LEFT;
+		} else if (x > view->width - corner) {
+			edges |= VIEW_EDGE_RIGHT;
+		}
+	} else {
+		if (y < corner - VIEW_TITLE_HEIGHT) {
+			edges |= VIEW_EDGE_TOP;
+		} else if (y > view->height - corner) {
+			edges |= VIEW_EDGE_BOTTOM;
+		}
+	}
+	return edges;
+}
+
+static void guest_pointer_leave(struct seat *seat)
+{
+	if (seat->ptr_guest != NULL) {
+		guest_view_pointer_leave(seat->ptr_guest);
+		seat->ptr_guest = NULL;
+	}
+}
+
+static void guest_local(struct guest_window *window, double lx, double ly, double *sx, double *sy)
+{
+	struct wlr_box box = guest_view_content_box(window);
+	*sx = lx - box.x;
+	*sy = ly - box.y;
+}
+
+static void process_motion(struct seat *seat, uint32_t time_msec)
+{
+	double lx = seat->cursor->x, ly = seat->cursor->y;
+
+	if (seat->mode == SEAT_MODE_MOVE && seat->grab_view != NULL) {
+		view_move(seat->grab_view, seat->grab_box.x + (int)(lx - seat->grab_cursor_x),
+			seat->grab_box.y + (int)(ly - seat->grab_cursor_y));
+		return;
+	}
+	if (seat->mode == SEAT_MODE_RESIZE && seat->grab_view != NULL) {
+		int dx = (int)(lx - seat->grab_cursor_x);
+		int dy = (int)(ly - seat->grab_cursor_y);
+		int width = seat->grab_box.width;
+		int height = seat->grab_box.height;
+		if (seat->grab_edges & VIEW_EDGE_LEFT) {
+			width -= dx;
+		} else if (seat->grab_edges & VIEW_EDGE_RIGHT) {
+			width += dx;
+		}
+		if (seat->grab_edges & VIEW_EDGE_TOP) {
+			height -= dy;
+		} else if (seat->grab_edges & VIEW_EDGE_BOTTOM) {
+			height += dy;
+		}
+		if (width < MIN_RESIZE) {
+			width = MIN_RESIZE;
+		}
+		if (height < MIN_RESIZE) {
+			height = MIN_RESIZE;
+		}
+		view_request_size(seat->grab_view, width, height);
+		return;
+	}
+	if (seat->mode == SEAT_MODE_SWALLOW) {
+		return;
+	}
+
+	/* implicit grab: the press target keeps the pointer */
+	if (seat->buttons_down > 0) {
+		if (seat->down_guest != NULL) {
+			double sx, sy;
+			guest_local(seat->down_guest, lx, ly, &sx, &sy);
+			guest_view_pointer_motion(seat->down_guest, time_msec, sx, sy);
+			return;
+		}
+		if (seat->down_surface != NULL) {
+			wlr_seat_pointer_notify_motion(seat->wlr_seat, time_msec,
+				lx - seat->down_surface_x, ly - seat->down_surface_y);
+			return;
+		}
+	}
+
+	struct hit hit;
+	hit_test(seat, lx, ly, &hit);
+
+	if (hit.kind == HIT_GUEST) {
+		if (seat->wlr_seat->pointer_state.focused_surface != NULL) {
+			wlr_seat_pointer_notify_clear_focus(seat->wlr_seat);
+		}
+		if (seat->ptr_guest != hit.guest) {
+			guest_pointer_leave(seat);
+			seat->ptr_guest = hit.guest;
+			seat->cursor_name = NULL;
+			guest_view_pointer_enter(hit.guest, hit.sx, hit.sy);
+			if (seat->cursor_shown &&
+				!guest_view_apply_cursor(hit.guest, seat->cursor)) {
+				set_cursor_name(seat, "left_ptr");
+			}
+		} else {
+			guest_view_pointer_motion(hit.guest, time_msec, hit.sx, hit.sy);
+		}
+		return;
+	}
+
+	guest_pointer_leave(seat);
+	if (hit.kind == HIT_SURFACE) {
+		if (seat->wlr_seat->pointer_state.focused_surface != hit.surface) {
+			/* the client sets its own cursor on enter */
+			set_cursor_name(seat, "left_ptr");
+			seat->cursor_name = NULL;
+		}
+		wlr_seat_pointer_notify_enter(seat->wlr_seat, hit.surface, hit.sx, hit.sy);
+		wlr_seat_pointer_notify_motion(seat->wlr_seat, time_msec, hit.sx, hit.sy);
+		return;
+	}
+	if (seat->wlr_seat->pointer_state.focused_surface != NULL) {
+		wlr_seat_pointer_notify_clear_focus(seat->wlr_seat);
+	}
+	if (hit.kind == HIT_FRAME) {
+		set_cursor_name(seat, cursor_for_edges(frame_edges(&hit)));
+	} else {
+		set_cursor_name(seat, "left_ptr");
+	}
+}
+
+void seat_refresh_pointer(struct seat *seat)
+{
+	if (seat->mode != SEAT_MODE_NORMAL || seat->buttons_down > 0) {
+		return;
+	}
+	process_motion(seat, 0);
+}
+
+void seat_guest_cursor_changed(struct seat *seat, struct guest_window *window)
+{
+	if (seat->ptr_guest != window || !seat->cursor_shown || seat->mode != SEAT_MODE_NORMAL) {
+		return;
+	}
+	seat->cursor_name = NULL;
+	if (!guest_view_apply_cursor(window, seat->cursor)) {
+		set_cursor_name(seat, "left_ptr");
+	}
+}
+
+static void show_cursor(struct seat *seat)
+{
+	if (!seat->cursor_shown) {
+		seat->cursor_shown = true;
+		seat->cursor_name = NULL;
+		if (seat->ptr_guest == NULL ||
+			!guest_view_apply_cursor(seat->ptr_guest, seat->cursor)) {
+			set_cursor_name(seat, "left_ptr");
+		}
+	}
+}
+
+static void handle_cursor_motion(struct wl_listener *listener, void *data)
+{
+	struct seat *seat = wl_container_of(listener, seat, cursor_motion);
+	struct wlr_event_pointer_motion *event = data;
+	wlr_cursor_move(seat->cursor, event->device, event->delta_x, event->delta_y);
+	show_cursor(seat);
+	process_motion(seat, event->time_msec);
+}
+
+static void handle_cursor_motion_absolute(struct wl_listener *listener, void *data)
+{
+	struct seat *seat = wl_container_of(listener, seat, cursor_motion_absolute);
+	struct wlr_event_pointer_motion_absolute *event = data;
+	wlr_cursor_warp_absolute(seat->cursor, event->device, event->x, event->y);
+	show_cursor(seat);
+	process_motion(seat, event->time_msec);
+}
+
+static void begin_grab(struct seat *seat, struct view *view, enum seat_mode mode, uint32_t edges)
+{
+	if (view->fullscreen) {
+		return;
+	}
+	/* the client under the pointer loses it for the grab's duration */
+	if (seat->down_guest != NULL) {
+		guest_view_pointer_leave(seat->down_guest);
+		if (seat->ptr_guest == seat->down_guest) {
+			seat->ptr_guest = NULL;
+		}
+		seat->down_guest = NULL;
+	}
+	guest_pointer_leave(seat);
+	clear_down_surface(seat);
+	wlr_seat_pointer_notify_clear_focus(seat->wlr_seat);
+
+	if (view->maximized && mode == SEAT_MODE_MOVE) {
+		/* dragging a maximized window restores it under the pointer */
+		view_set_maximized(view, false);
+		view_move(view, (int)seat->cursor->x - view->saved.width / 2,
+			(int)seat->cursor->y + VIEW_TITLE_HEIGHT / 2);
+	}
+	seat->mode = mode;
+	seat->grab_view = view;
+	seat->grab_cursor_x = seat->cursor->x;
+	seat->grab_cursor_y = seat->cursor->y;
+	seat->grab_box = view_content_box(view);
+	seat->grab_edges = edges;
+	if (mode == SEAT_MODE_RESIZE) {
+		view->resize_edges = edges;
+		view_set_resizing(view, true);
+		set_cursor_name(seat, cursor_for_edges(edges));
+	} else {
+		set_cursor_name(seat, "grabbing");
+	}
+}
+
+void seat_request_interactive(struct seat *seat, struct view *view, bool resize, uint32_t edges)
+{
+	if (seat->mode != SEAT_MODE_NORMAL || seat->buttons_down == 0 || view == NULL ||
+		!view->mapped) {
+		return;
+	}
+	bool on_view = false;
+	if (seat->down_guest != NULL) {
+		on_view = guest_view_root(seat->down_guest) == view;
+	} else if (seat->down_surface != NULL) {
+		on_view = xdg_view_from_surface(seat->down_surface) == view;
+	}
+	if (!on_view) {
+		return;
+	}
+	if (resize) {
+		edges &= VIEW_EDGE_TOP | VIEW_EDGE_BOTTOM | VIEW_EDGE_LEFT | VIEW_EDGE_RIGHT;
+		if (edges == 0) {
+			return;
+		}
+		begin_grab(seat, view, SEAT_MODE_RESIZE, edges);
+	} else {
+		begin_grab(seat, view, SEAT_MODE_MOVE, 0);
+	}
+}
+
+static bool logo_held(struct seat *seat)
+{
+	struct wlr_keyboard *kb = wlr_seat_get_keyboard(seat->wlr_seat);
+	return kb != NULL && (wlr_keyboard_get_modifiers(kb) & WLR_MODIFIER_LOGO);
+}
+
+static void set_down_surface(struct seat *seat, struct wlr_surface *surface, double sx, double sy)
+{
+	clear_down_surface(seat);
+	seat->down_surface = surface;
+	seat->down_surface_x = seat->cursor->x - sx;
+	seat->down_surface_y = seat->cursor->y - sy;
+	wl_signal_add(&surface->events.destroy, &seat->down_surface_destroy);
+}
+
+static void handle_down_surface_destroy(struct wl_listener *listener, void *data)
+{
+	struct seat *seat = wl_container_of(listener, seat, down_surface_destroy);
+	clear_down_surface(seat);
+}
+
+/* The first button goes down: the compositor decides what it means. */
+static void press(struct seat *seat, struct wlr_event_pointer_button *event)
+{
+	struct hit hit;
+	hit_test(seat, seat->cursor->x, seat->cursor->y, &hit);
+
+	/* clicking anywhere but a guest's popup chain dismisses its popups */
+	guest_view_dismiss_popups(seat->server, hit.kind == HIT_GUEST ? hit.guest : NULL);
+
+	if (hit.view != NULL && hit.view->mapped) {
+		if (logo_held(seat) && (event->button == BTN_LEFT || event->button == BTN_RIGHT)) {
+			view_focus(hit.view);
+			if (event->button == BTN_LEFT) {
+				begin_grab(seat, hit.view, SEAT_MODE_MOVE, 0);
+			} else {
+				struct wlr_box box = view_content_box(hit.view);
+				uint32_t edges = 0;
+				edges |= seat->cursor->x < box.x + box.width / 2.0
+					? VIEW_EDGE_LEFT
+					: VIEW_EDGE_RIGHT;
+				edges |= seat->cursor->y < box.y + box.height / 2.0
+					? VIEW_EDGE_TOP
+					: VIEW_EDGE_BOTTOM;
+				begin_grab(seat, hit.view, SEAT_MODE_RESIZE, edges);
+			}
+			return;
+		}
+		if (hit.kind == HIT_FRAME) {
+			struct view *view = hit.view;
+			view_focus(view);
+			seat->mode = SEAT_MODE_SWALLOW;
+			if (event->button != BTN_LEFT) {
+				return;
+			}
+			if (hit.part == FRAME_PART_TITLE) {
+				if (frame_title_hit_close(view->frame, hit.sx)) {
+					view_close(view);
+					return;
+				}
+				if (seat->last_title_click_view == view &&
+					event->time_msec - seat->last_title_click_msec <
+						DOUBLE_CLICK_MS) {
+					seat->last_title_click_view = NULL;
+					view_set_maximized(view, !view->maximized);
+					return;
+				}
+				seat->last_title_click_view = view;
+				seat->last_title_click_msec = event->time_msec;
+				begin_grab(seat, view, SEAT_MODE_MOVE, 0);
+				return;
+			}
+			uint32_t edges = frame_edges(&hit);
+			if (edges != 0 && !view->maximized) {
+				begin_grab(seat, view, SEAT_MODE_RESIZE, edges);
+			}
+			return;
+		}
+		view_focus(hit.view);
+	}
+
+	if (hit.kind == HIT_GUEST) {
+		seat->down_guest = hit.guest;
+		if (seat->ptr_guest != hit.guest) {
+			guest_pointer_leave(seat);
+			seat->ptr_guest = hit.guest;
+			guest_view_pointer_enter(hit.guest, hit.sx, hit.sy);
+		}
+		guest_view_pointer_button(hit.guest, event->time_msec, event->button, true);
+		return;
+	}
+	if (hit.kind == HIT_GUEST_BORDER) {
+		seat->mode = SEAT_MODE_SWALLOW;
+		return;
+	}
+	if (hit.kind == HIT_SURFACE) {
+		if (hit.layer != NULL) {
+			bool exclusive;
+			if (layer_shell_wants_keyboard(hit.layer, &exclusive)) {
+				seat_focus_layer(seat, hit.layer);
+			}
+		}
+		set_down_surface(seat, hit.surface, hit.sx, hit.sy);
+		wlr_seat_pointer_notify_enter(seat->wlr_seat, hit.surface, hit.sx, hit.sy);
+		wlr_seat_pointer_notify_button(
+			seat->wlr_seat, event->time_msec, event->button, event->state);
+		return;
+	}
+	/* the background: nothing to do, but eat the release */
+	seat->mode = SEAT_MODE_SWALLOW;
+}
+
+static void handle_cursor_button(struct wl_listener *listener, void *data)
+{
+	struct seat *seat = wl_container_of(listener, seat, cursor_button);
+	struct wlr_event_pointer_button *event = data;
+	bool pressed = event->state == WLR_BUTTON_PRESSED;
+	show_cursor(seat);
+
+	if (pressed) {
+		seat->buttons_down++;
+		if (seat->buttons_down == 1 && seat->mode == SEAT_MODE_NORMAL) {
+			press(seat, event);
+			return;
+		}
+	} else if (seat->buttons_down > 0) {
+		seat->buttons_down--;
+	}
+
+	if (seat->mode != SEAT_MODE_NORMAL) {
+		if (seat->buttons_down == 0) {
+			end_grab(seat);
+			seat->mode = SEAT_MODE_NORMAL;
+			seat->cursor_name = NULL;
+			process_motion(seat, event->time_msec);
+		}
+		return;
+	}
+
+	if (seat->down_guest != NULL) {
+		guest_view_pointer_button(
+			seat->down_guest, event->time_msec, event->button, pressed);
+	} else if (seat->down_surface != NULL ||
+		seat->wlr_seat->pointer_state.focused_surface != NULL) {
+		wlr_seat_pointer_notify_button(
+			seat->wlr_seat, event->time_msec, event->button, event->state);
+	}
+	if (seat->buttons_down == 0) {
+		seat->down_guest = NULL;
+		clear_down_surface(seat);
+		process_motion(seat, event->time_msec);
+	}
+}
+
+static void handle_cursor_axis(struct wl_listener *listener, void *data)
+{
+	struct seat *seat = wl_container_of(listener, seat, cursor_axis);
+	struct wlr_event_pointer_axis *event = data;
+	if (seat->mode != SEAT_MODE_NORMAL) {
+		return;
+	}
+	struct guest_window *guest = seat->down_guest != NULL ? seat->down_guest : seat->ptr_guest;
+	if (guest != NULL) {
+		guest_view_pointer_axis(guest, event->time_msec, event->orientation, event->delta,
+			event->delta_discrete, event->source);
+		return;
+	}
+	wlr_seat_pointer_notify_axis(seat->wlr_seat, event->time_msec, event->orientation,
+		event->delta, event->delta_discrete, event->source);
+}
+
+static void handle_cursor_frame(struct wl_listener *listener, void *data)
+{
+	struct seat *seat = wl_container_of(listener, seat, cursor_frame);
+	wlr_seat_pointer_notify_frame(seat->wlr_seat);
+}
+
+static void handle_request_set_cursor(struct wl_listener *listener, void *data)
+{
+	struct seat *seat = wl_container_of(listener, seat, request_set_cursor);
+	struct wlr_seat_pointer_request_set_cursor_event *event = data;
+	if (event->seat_client != seat->wlr_seat->pointer_state.focused_client ||
+		seat->mode != SEAT_MODE_NORMAL || !seat->cursor_shown) {
+		return;
+	}
+	seat->cursor_name = NULL;
+	wlr_cursor_set_surface(seat->cursor, event->surface, event->hotspot_x, event->hotspot_y);
+}
+
+static void handle_request_set_selection(struct wl_listener *listener, void *data)
+{
+	struct seat *seat = wl_container_of(listener, seat, request_set_selection);
+	struct wlr_seat_request_set_selection_event *event = data;
+	wlr_seat_set_selection(seat->wlr_seat, event->source, event->serial);
+}
+
+static void handle_request_set_primary_selection(struct wl_listener *listener, void *data)
+{
+	struct seat *seat = wl_container_of(listener, seat, request_set_primary_selection);
+	struct wlr_seat_request_set_primary_selection_event *event = data;
+	wlr_seat_set_primary_selection(seat->wlr_seat, event->source, event->serial);
+}
+
+static void handle_request_start_drag(struct wl_listener *listener, void *data)
+{
+	struct seat *seat = wl_container_of(listener, seat, request_start_drag);
+	struct wlr_seat_request_start_drag_event *event = data;
+	if (wlr_seat_validate_pointer_grab_serial(seat->wlr_seat, event->origin, event->serial)) {
+		wlr_seat_start_pointer_drag(seat->wlr_seat, event->drag, event->serial);
+		return;
+	}
+	wlr_data_source_destroy(event->drag->source);
+}
+
+static char *keymap_text_for(struct xkb_keymap *keymap)
+{
+	return keymap != NULL ? xkb_keymap_get_as_string(keymap, XKB_KEYMAP_FORMAT_TEXT_V1) : NULL;
+}
+
+struct seat *seat_create(struct server *server)
+{
+	struct seat *seat = calloc(1, sizeof(*seat));
+	if (seat == NULL) {
+		return NULL;
+	}
+	seat->server = server;
+	wl_list_init(&seat->keyboards);
+	wl_list_init(&seat->down_surface_destroy.link);
+	seat->down_surface_destroy.notify = handle_down_surface_destroy;
+	struct wl_listener *listeners[] = { &seat->cursor_motion, &seat->cursor_motion_absolute,
+		&seat->cursor_button, &seat->cursor_axis, &seat->cursor_frame,
+		&seat->request_set_cursor, &seat->request_set_selection,
+		&seat->request_set_primary_selection, &seat->request_start_drag };
+	for (size_t i = 0; i < sizeof(listeners) / sizeof(listeners[0]); i++) {
+		wl_list_init(&listeners[i]->link);
+	}
+
+	const struct config *config = server->config;
+	seat->xkb_context = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
+	if (seat->xkb_context == NULL) {
+		goto error;
+	}
+	struct xkb_rule_names names = {
+		.rules = config->xkb_rules,
+		.model = config->xkb_model,
+		.layout = config->xkb_layout,
+		.variant = config->xkb_variant,
+		.options = config->xkb_options,
+	};
+	/* unset fields fall back to XKB_DEFAULT_* and then xkbcommon's defaults */
+	seat->keymap =
+		xkb_keymap_new_from_names(seat->xkb_context, &names, XKB_KEYMAP_COMPILE_NO_FLAGS);
+	if (seat->keymap == NULL) {
+		wlr_log(WLR_ERROR, "cannot compile the keymap (layout %s)",
+			config->xkb_layout ? config->xkb_layout : "default");
+		goto error;
+	}
+	seat->default_keymap_text = keymap_text_for(seat->keymap);
+	set_keymap_text(seat, NULL);
+
+	seat->wlr_seat = wlr_seat_create(server->display, "seat0");
+	if (seat->wlr_seat == NULL) {
+		goto error;
+	}
+	wlr_seat_set_capabilities(
+		seat->wlr_seat, WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD);
+	seat->cursor = wlr_cursor_create();
+	if (seat->cursor == NULL) {
+		goto error;
+	}
+	wlr_cursor_attach_output_layout(seat->cursor, server->output_layout);
+	seat->xcursor_manager = wlr_xcursor_manager_create(NULL, 24);
+	if (seat->xcursor_manager == NULL) {
+		goto error;
+	}
+	wlr_xcursor_manager_load(seat->xcursor_manager, 1);
+
+	seat->cursor_motion.notify = handle_cursor_motion;
+	wl_signal_add(&seat->cursor->events.motion, &seat->cursor_motion);
+	seat->cursor_motion_absolute.notify = handle_cursor_motion_absolute;
+	wl_signal_add(&seat->cursor->events.motion_absolute, &seat->cursor_motion_absolute);
+	seat->cursor_button.notify = handle_cursor_button;
+	wl_signal_add(&seat->cursor->events.button, &seat->cursor_button);
+	seat->cursor_axis.notify = handle_cursor_axis;
+	wl_signal_add(&seat->cursor->events.axis, &seat->cursor_axis);
+	seat->cursor_frame.notify = handle_cursor_frame;
+	wl_signal_add(&seat->cursor->events.frame, &seat->cursor_frame);
+	seat->request_set_cursor.notify = handle_request_set_cursor;
+	wl_signal_add(&seat->wlr_seat->events.request_set_cursor, &seat->request_set_cursor);
+	seat->request_set_selection.notify = handle_request_set_selection;
+	wl_signal_add(&seat->wlr_seat->events.request_set_selection, &seat->request_set_selection);
+	seat->request_set_primary_selection.notify = handle_request_set_primary_selection;
+	wl_signal_add(&seat->wlr_seat->events.request_set_primary_selection,
+		&seat->request_set_primary_selection);
+	seat->request_start_drag.notify = handle_request_start_drag;
+	wl_signal_add(&seat->wlr_seat->events.request_start_drag, &seat->request_start_drag);
+	return seat;
+
+error:
+	seat_destroy(seat);
+	return NULL;
+}
+
+void seat_destroy(struct seat *seat)
+{
+	if (seat == NULL) {
+		return;
+	}
+	clear_down_surface(seat);
+	wl_list_remove(&seat->cursor_motion.link);
+	wl_list_remove(&seat->cursor_motion_absolute.link);
+	wl_list_remove(&seat->cursor_button.link);
+	wl_list_remove(&seat->cursor_axis.link);
+	wl_list_remove(&seat->cursor_frame.link);
+	wl_list_remove(&seat->request_set_cursor.link);
+	wl_list_remove(&seat->request_set_selection.link);
+	wl_list_remove(&seat->request_set_primary_selection.link);
+	wl_list_remove(&seat->request_start_drag.link);
+	struct keyboard *keyboard, *tmp;
+	wl_list_for_each_safe(keyboard, tmp, &seat->keyboards, link)
+	{
+		keyboard_handle_destroy(&keyboard->destroy, NULL);
+	}
+	if (seat->xcursor_manager != NULL) {
+		wlr_xcursor_manager_destroy(seat->xcursor_manager);
+	}
+	if (seat->cursor != NULL) {
+		wlr_cursor_destroy(seat->cursor);
+	}
+	if (seat->wlr_seat != NULL) {
+		wlr_seat_destroy(seat->wlr_seat);
+	}
+	free(seat->default_keymap_text);
+	xkb_keymap_unref(seat->keymap);
+	xkb_context_unref(seat->xkb_context);
+	free(seat);
+}

@@ -1,0 +1,494 @@
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <wlr/backend.h>
+#include <wlr/backend/headless.h>
+#include <wlr/render/allocator.h>
+#include <wlr/render/pixman.h>
+#include <wlr/render/wlr_renderer.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_cursor.h>
+#include <wlr/types/wlr_data_control_v1.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_input_device.h>
+#include <wlr/types/wlr_layer_shell_v1.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_presentation_time.h>
+#include <wlr/types/wlr_primary_selection_v1.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/types/wlr_screencopy_v1.h>
+#include <wlr/types/wlr_viewporter.h>
+#include <wlr/types/wlr_virtual_keyboard_v1.h>
+#include <wlr/types/wlr_virtual_pointer_v1.h>
+#include <wlr/types/wlr_xdg_decoration_v1.h>
+#include <wlr/types/wlr_xdg_output_v1.h>
+#include <wlr/types/wlr_xdg_shell.h>
+#include <wlr/util/log.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "layer_shell.h"
+#include "output.h"
+#include "seat.h"
+#include "vm_link.h"
+#include "xdg.h"
+
+#define HEADLESS_MAX_DIM 16384
+#define HEADLESS_MAX_OUTPUTS 16
+
+void server_color_from_rgb(uint32_t rgb, float color[static 4])
+{
+	color[0] = ((rgb >> 16) & 0xff) / 255.0f;
+	color[1] = ((rgb >> 8) & 0xff) / 255.0f;
+	color[2] = (rgb & 0xff) / 255.0f;
+	color[3] = 1.0f;
+}
+
+bool server_parse_headless(const char *spec, int *widths, int *heights, size_t max, size_t *n)
+{
+	*n = 0;
+	const char *p = spec;
+	while (*p != '\0') {
+		char *end;
+		errno = 0;
+		long w = strtol(p, &end, 10);
+		if (end == p || *end != 'x' || errno != 0 || w < 1 || w > HEADLESS_MAX_DIM) {
+			return false;
+		}
+		p = end + 1;
+		long h = strtol(p, &end, 10);
+		if (end == p || errno != 0 || h < 1 || h > HEADLESS_MAX_DIM) {
+			return false;
+		}
+		if (*n >= max) {
+			return false;
+		}
+		widths[*n] = (int)w;
+		heights[*n] = (int)h;
+		(*n)++;
+		p = end;
+		if (*p == ',') {
+			p++;
+			if (*p == '\0') {
+				return false;
+			}
+		} else if (*p != '\0') {
+			return false;
+		}
+	}
+	return *n > 0;
+}
+
+struct output *server_output_for(struct server *server, const struct wlr_box *box)
+{
+	struct output *best = NULL;
+	long best_area = 0;
+	struct output *output;
+	wl_list_for_each(output, &server->outputs, link)
+	{
+		struct wlr_box inter;
+		if (wlr_box_intersection(&inter, &output->box, box)) {
+			long area = (long)inter.width * inter.height;
+			if (area > best_area) {
+				best_area = area;
+				best = output;
+			}
+		}
+	}
+	return best;
+}
+
+static struct output *output_or_first(struct server *server, const struct wlr_box *box)
+{
+	struct output *output = server_output_for(server, box);
+	if (output == NULL && !wl_list_empty(&server->outputs)) {
+		output = wl_container_of(server->outputs.next, output, link);
+	}
+	return output;
+}
+
+bool server_usable_area_for(struct server *server, const struct wlr_box *box, struct wlr_box *out)
+{
+	struct output *output = output_or_first(server, box);
+	if (output == NULL) {
+		return false;
+	}
+	*out = output->usable_area;
+	return true;
+}
+
+bool server_output_box_for(struct server *server, const struct wlr_box *box, struct wlr_box *out)
+{
+	struct output *output = output_or_first(server, box);
+	if (output == NULL) {
+		return false;
+	}
+	*out = output->box;
+	return true;
+}
+
+void server_outputs_changed(struct server *server)
+{
+	for (size_t i = 0; i < server->n_vm_links; i++) {
+		vm_link_send_output_info(server->vm_links[i]);
+	}
+}
+
+struct vm_link *server_find_vm(struct server *server, const char *name)
+{
+	for (size_t i = 0; i < server->n_vm_links; i++) {
+		if (strcmp(vm_link_name(server->vm_links[i]), name) == 0) {
+			return server->vm_links[i];
+		}
+	}
+	return NULL;
+}
+
+void server_spawn(struct server *server, const char *cmd)
+{
+	if (cmd == NULL || cmd[0] == '\0') {
+		return;
+	}
+	/* double fork: the command is nobody's child here, no reaping */
+	pid_t pid = fork();
+	if (pid < 0) {
+		wlr_log_errno(WLR_ERROR, "cannot fork for %s", cmd);
+		return;
+	}
+	if (pid == 0) {
+		pid_t child = fork();
+		if (child == 0) {
+			sigset_t set;
+			sigemptyset(&set);
+			sigprocmask(SIG_SETMASK, &set, NULL);
+			signal(SIGPIPE, SIG_DFL);
+			setsid();
+			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+			_exit(127);
+		}
+		_exit(child < 0 ? 1 : 0);
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+	}
+}
+
+/* ---- listeners ---- */
+
+static void handle_new_output(struct wl_listener *listener, void *data)
+{
+	struct server *server = wl_container_of(listener, server, new_output);
+	output_create(server, data);
+}
+
+static void handle_layout_change(struct wl_listener *listener, void *data)
+{
+	struct server *server = wl_container_of(listener, server, layout_change);
+	struct output *output;
+	wl_list_for_each(output, &server->outputs, link)
+	{
+		output_update_geometry(output);
+	}
+	output_sort_list(server);
+}
+
+static void handle_new_input(struct wl_listener *listener, void *data)
+{
+	struct server *server = wl_container_of(listener, server, new_input);
+	seat_add_device(server->seat, data, false);
+}
+
+static void handle_new_virtual_keyboard(struct wl_listener *listener, void *data)
+{
+	struct server *server = wl_container_of(listener, server, new_virtual_keyboard);
+	struct wlr_virtual_keyboard_v1 *keyboard = data;
+	seat_add_device(server->seat, &keyboard->input_device, true);
+}
+
+static void handle_new_virtual_pointer(struct wl_listener *listener, void *data)
+{
+	struct server *server = wl_container_of(listener, server, new_virtual_pointer);
+	struct wlr_virtual_pointer_v1_new_pointer_event *event = data;
+	struct wlr_input_device *device = &event->new_pointer->input_device;
+	seat_add_device(server->seat, device, true);
+	if (event->suggested_output != NULL) {
+		wlr_cursor_map_input_to_output(
+			server->seat->cursor, device, event->suggested_output);
+	}
+}
+
+/* ---- setup ---- */
+
+static bool make_private_dir(const char *path)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		wlr_log_errno(WLR_ERROR, "cannot create %s", path);
+		return false;
+	}
+	struct stat st;
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()) {
+		wlr_log(WLR_ERROR, "%s is not a directory of ours", path);
+		return false;
+	}
+	if ((st.st_mode & 0777) != 0700 && chmod(path, 0700) < 0) {
+		wlr_log_errno(WLR_ERROR, "cannot chmod %s", path);
+		return false;
+	}
+	return true;
+}
+
+static bool make_runtime_dir(struct server *server)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg == NULL || xdg[0] != '/') {
+		wlr_log(WLR_ERROR, "XDG_RUNTIME_DIR is not set");
+		return false;
+	}
+	size_t len = strlen(xdg) + 16;
+	server->runtime_dir = malloc(len);
+	char *vm_dir = malloc(len);
+	if (server->runtime_dir == NULL || vm_dir == NULL) {
+		free(vm_dir);
+		return false;
+	}
+	snprintf(server->runtime_dir, len, "%s/vitrail", xdg);
+	snprintf(vm_dir, len, "%s/vitrail/vm", xdg);
+	bool ok = make_private_dir(server->runtime_dir) && make_private_dir(vm_dir);
+	free(vm_dir);
+	return ok;
+}
+
+bool server_init(struct server *server, struct config *config, const char *headless_spec)
+{
+	memset(server, 0, sizeof(*server));
+	server->config = config;
+	wl_list_init(&server->outputs);
+	wl_list_init(&server->views);
+	wl_list_init(&server->guest_frame_pending);
+	struct wl_listener *listeners[] = { &server->new_output, &server->layout_change,
+		&server->new_xdg_surface, &server->new_toplevel_decoration,
+		&server->new_layer_surface, &server->new_virtual_keyboard,
+		&server->new_virtual_pointer, &server->new_input };
+	for (size_t i = 0; i < sizeof(listeners) / sizeof(listeners[0]); i++) {
+		wl_list_init(&listeners[i]->link);
+	}
+
+	_Static_assert(sizeof(server->headless_widths) / sizeof(server->headless_widths[0]) ==
+			HEADLESS_MAX_OUTPUTS,
+		"room for every headless output");
+	if (headless_spec != NULL &&
+		!server_parse_headless(headless_spec, server->headless_widths,
+			server->headless_heights, HEADLESS_MAX_OUTPUTS, &server->n_headless)) {
+		wlr_log(WLR_ERROR, "bad --headless value: %s", headless_spec);
+		return false;
+	}
+	if (!make_runtime_dir(server)) {
+		return false;
+	}
+
+	server->display = wl_display_create();
+	if (server->display == NULL) {
+		return false;
+	}
+	server->loop = wl_display_get_event_loop(server->display);
+
+	if (headless_spec != NULL) {
+		server->backend = wlr_headless_backend_create(server->display);
+		server->headless_backend = server->backend;
+	} else {
+		server->backend = wlr_backend_autocreate(server->display);
+	}
+	if (server->backend == NULL) {
+		wlr_log(WLR_ERROR, "cannot create a backend");
+		return false;
+	}
+	server->renderer = wlr_renderer_autocreate(server->backend);
+	if (server->renderer == NULL) {
+		wlr_log(WLR_ERROR, "cannot create a renderer");
+		return false;
+	}
+	server->renderer_is_pixman = wlr_renderer_is_pixman(server->renderer);
+	wlr_renderer_init_wl_display(server->renderer, server->display);
+	server->allocator = wlr_allocator_autocreate(server->backend, server->renderer);
+	if (server->allocator == NULL) {
+		wlr_log(WLR_ERROR, "cannot create an allocator");
+		return false;
+	}
+
+	wlr_compositor_create(server->display, server->renderer);
+	wlr_data_device_manager_create(server->display);
+	wlr_primary_selection_v1_device_manager_create(server->display);
+	wlr_data_control_manager_v1_create(server->display);
+	wlr_viewporter_create(server->display);
+
+	server->output_layout = wlr_output_layout_create();
+	if (server->output_layout == NULL) {
+		return false;
+	}
+	wlr_xdg_output_manager_v1_create(server->display, server->output_layout);
+	server->layout_change.notify = handle_layout_change;
+	wl_signal_add(&server->output_layout->events.change, &server->layout_change);
+
+	server->scene = wlr_scene_create();
+	if (server->scene == NULL) {
+		return false;
+	}
+	for (int i = 0; i < SERVER_LAYER_COUNT; i++) {
+		server->layers[i] = wlr_scene_tree_create(&server->scene->node);
+		if (server->layers[i] == NULL) {
+			return false;
+		}
+	}
+	wlr_scene_attach_output_layout(server->scene, server->output_layout);
+	server->presentation = wlr_presentation_create(server->display, server->backend);
+	if (server->presentation != NULL) {
+		wlr_scene_set_presentation(server->scene, server->presentation);
+	}
+
+	server->seat = seat_create(server);
+	if (server->seat == NULL) {
+		return false;
+	}
+
+	server->xdg_shell = wlr_xdg_shell_create(server->display);
+	server->new_xdg_surface.notify = xdg_handle_new_surface;
+	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
+	server->xdg_decoration_manager = wlr_xdg_decoration_manager_v1_create(server->display);
+	server->new_toplevel_decoration.notify = xdg_handle_new_decoration;
+	wl_signal_add(&server->xdg_decoration_manager->events.new_toplevel_decoration,
+		&server->new_toplevel_decoration);
+	server->layer_shell = wlr_layer_shell_v1_create(server->display);
+	server->new_layer_surface.notify = layer_shell_handle_new_surface;
+	wl_signal_add(&server->layer_shell->events.new_surface, &server->new_layer_surface);
+
+	wlr_screencopy_manager_v1_create(server->display);
+	server->virtual_keyboard_manager = wlr_virtual_keyboard_manager_v1_create(server->display);
+	server->new_virtual_keyboard.notify = handle_new_virtual_keyboard;
+	wl_signal_add(&server->virtual_keyboard_manager->events.new_virtual_keyboard,
+		&server->new_virtual_keyboard);
+	server->virtual_pointer_manager = wlr_virtual_pointer_manager_v1_create(server->display);
+	server->new_virtual_pointer.notify = handle_new_virtual_pointer;
+	wl_signal_add(&server->virtual_pointer_manager->events.new_virtual_pointer,
+		&server->new_virtual_pointer);
+
+	server->new_output.notify = handle_new_output;
+	wl_signal_add(&server->backend->events.new_output, &server->new_output);
+	server->new_input.notify = handle_new_input;
+	wl_signal_add(&server->backend->events.new_input, &server->new_input);
+
+	if (server->headless_backend != NULL &&
+		wlr_headless_add_input_device(server->backend, WLR_INPUT_DEVICE_KEYBOARD) == NULL) {
+		/* without a keyboard, clients get no keymap at all */
+		wlr_log(WLR_ERROR, "cannot add a headless keyboard");
+	}
+	for (size_t i = 0; i < server->n_headless; i++) {
+		if (wlr_headless_add_output(server->backend, (unsigned)server->headless_widths[i],
+			    (unsigned)server->headless_heights[i]) == NULL) {
+			wlr_log(WLR_ERROR, "cannot add a headless output");
+			return false;
+		}
+	}
+	return true;
+}
+
+bool server_start(struct server *server)
+{
+	server->socket_name = wl_display_add_socket_auto(server->display);
+	if (server->socket_name == NULL) {
+		wlr_log(WLR_ERROR, "cannot open a Wayland socket");
+		return false;
+	}
+	if (!wlr_backend_start(server->backend)) {
+		wlr_log(WLR_ERROR, "cannot start the backend");
+		return false;
+	}
+	setenv("WAYLAND_DISPLAY", server->socket_name, true);
+
+	const struct config *config = server->config;
+	if (config->n_vms > 0) {
+		server->vm_links = calloc(config->n_vms, sizeof(*server->vm_links));
+		if (server->vm_links == NULL) {
+			return false;
+		}
+	}
+	for (size_t i = 0; i < config->n_vms; i++) {
+		struct vm_link *link = vm_link_create(server, &config->vms[i]);
+		if (link == NULL) {
+			return false;
+		}
+		server->vm_links[server->n_vm_links++] = link;
+	}
+
+	const char *ctl_path = getenv("VITRAIL_SOCK");
+	char *default_path = NULL;
+	if (ctl_path == NULL || ctl_path[0] == '\0') {
+		size_t len = strlen(server->runtime_dir) + 16;
+		default_path = malloc(len);
+		if (default_path == NULL) {
+			return false;
+		}
+		snprintf(default_path, len, "%s/ctl.sock", server->runtime_dir);
+		ctl_path = default_path;
+	}
+	server->ctl = ctl_create(server, ctl_path);
+	free(default_path);
+	if (server->ctl == NULL) {
+		return false;
+	}
+
+	printf("WAYLAND_DISPLAY=%s\n", server->socket_name);
+	fflush(stdout);
+	wlr_log(WLR_INFO, "running on WAYLAND_DISPLAY=%s (%s renderer)", server->socket_name,
+		server->renderer_is_pixman ? "pixman" : "gpu");
+	return true;
+}
+
+void server_finish(struct server *server)
+{
+	ctl_destroy(server->ctl);
+	server->ctl = NULL;
+	for (size_t i = 0; i < server->n_vm_links; i++) {
+		vm_link_destroy(server->vm_links[i]);
+	}
+	free(server->vm_links);
+	server->vm_links = NULL;
+	server->n_vm_links = 0;
+	if (server->display != NULL) {
+		wl_display_destroy_clients(server->display);
+	}
+	wl_list_remove(&server->new_output.link);
+	wl_list_remove(&server->new_input.link);
+	if (server->backend != NULL) {
+		wlr_backend_destroy(server->backend);
+	}
+	wl_list_remove(&server->new_xdg_surface.link);
+	wl_list_remove(&server->new_toplevel_decoration.link);
+	wl_list_remove(&server->new_layer_surface.link);
+	wl_list_remove(&server->new_virtual_keyboard.link);
+	wl_list_remove(&server->new_virtual_pointer.link);
+	seat_destroy(server->seat);
+	wl_list_remove(&server->layout_change.link);
+	if (server->output_layout != NULL) {
+		wlr_output_layout_destroy(server->output_layout);
+	}
+	/* after the layout: the scene listens to its destruction */
+	if (server->scene != NULL) {
+		wlr_scene_node_destroy(&server->scene->node);
+	}
+	if (server->allocator != NULL) {
+		wlr_allocator_destroy(server->allocator);
+	}
+	if (server->renderer != NULL) {
+		wlr_renderer_destroy(server->renderer);
+	}
+	if (server->display != NULL) {
+		wl_display_destroy(server->display);
+	}
+	free(server->runtime_dir);
+}

@@ -1,0 +1,126 @@
+/*
+ * The compositor as a whole: the wlroots objects, the scene layers, the
+ * list of views and the per-VM links. One struct server per process.
+ */
+#ifndef VITRAIL_SERVER_H
+#define VITRAIL_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <wayland-server-core.h>
+#include <wlr/util/box.h>
+
+struct config;
+struct ctl;
+struct seat;
+struct view;
+struct vm_link;
+
+/* Scene layers, bottom to top. */
+enum server_layer {
+	SERVER_LAYER_BACKGROUND_COLOR, /* one solid rect per output */
+	SERVER_LAYER_SHELL_BACKGROUND, /* layer-shell "background" */
+	SERVER_LAYER_SHELL_BOTTOM,
+	SERVER_LAYER_VIEWS,
+	SERVER_LAYER_SHELL_TOP,
+	SERVER_LAYER_FULLSCREEN,
+	SERVER_LAYER_SHELL_OVERLAY,
+	SERVER_LAYER_COUNT,
+};
+
+/* What a scene node with input meaning belongs to (wlr_scene_node.data). */
+enum node_kind {
+	NODE_VIEW, /* a view's tree; owner: struct view */
+	NODE_FRAME, /* a part of a frame; owner: struct view, part: enum frame_part */
+	NODE_GUEST_CONTENT, /* a guest window's pixels; owner: struct guest_window */
+	NODE_GUEST_POPUP_FRAME, /* the border of a guest popup; owner: struct guest_window */
+	NODE_LAYER_SURFACE, /* owner: struct layer_surface */
+};
+
+struct node_desc {
+	enum node_kind kind;
+	void *owner;
+	int part;
+};
+
+#define SERVER_BACKGROUND_RGB 0x1e1e1eu
+
+struct server {
+	struct wl_display *display;
+	struct wl_event_loop *loop;
+	struct config *config;
+	const char *socket_name;
+	char *runtime_dir; /* $XDG_RUNTIME_DIR/vitrail */
+
+	struct wlr_backend *backend;
+	struct wlr_backend *headless_backend; /* == backend with --headless */
+	struct wlr_renderer *renderer;
+	struct wlr_allocator *allocator;
+	bool renderer_is_pixman;
+	/* --headless outputs, laid out left to right in the order given */
+	int headless_widths[16];
+	int headless_heights[16];
+	size_t n_headless;
+
+	struct wlr_scene *scene;
+	struct wlr_scene_tree *layers[SERVER_LAYER_COUNT];
+	struct wlr_output_layout *output_layout;
+	struct wl_list outputs; /* struct output.link, by layout position (x, then y) */
+
+	struct wlr_xdg_shell *xdg_shell;
+	struct wlr_xdg_decoration_manager_v1 *xdg_decoration_manager;
+	struct wlr_layer_shell_v1 *layer_shell;
+	struct wlr_virtual_keyboard_manager_v1 *virtual_keyboard_manager;
+	struct wlr_virtual_pointer_manager_v1 *virtual_pointer_manager;
+	struct wlr_presentation *presentation;
+
+	struct seat *seat;
+
+	struct wl_list views; /* struct view.link; stacking order, top first */
+	uint32_t next_view_id;
+	int cascade_index;
+
+	struct vm_link **vm_links;
+	size_t n_vm_links;
+	/* guest windows that committed and wait for FRAME_DONE */
+	struct wl_list guest_frame_pending;
+
+	struct ctl *ctl;
+
+	struct wl_listener new_output;
+	struct wl_listener layout_change;
+	struct wl_listener new_xdg_surface;
+	struct wl_listener new_toplevel_decoration;
+	struct wl_listener new_layer_surface;
+	struct wl_listener new_virtual_keyboard;
+	struct wl_listener new_virtual_pointer;
+	struct wl_listener new_input;
+};
+
+/* Parse "WxH[,WxH...]" into at most max sizes; false on a malformed spec. */
+bool server_parse_headless(const char *spec, int *widths, int *heights, size_t max, size_t *n);
+
+bool server_init(struct server *server, struct config *config, const char *headless_spec);
+/* Listen on every socket (Wayland, VMs, control) and start the backend. */
+bool server_start(struct server *server);
+void server_finish(struct server *server);
+
+/* Run `sh -c cmd` detached, with WAYLAND_DISPLAY set. */
+void server_spawn(struct server *server, const char *cmd);
+
+/* The usable area (layout coordinates) of the output holding most of box,
+ * or of the first output; false when there is no output. */
+bool server_usable_area_for(struct server *server, const struct wlr_box *box, struct wlr_box *out);
+/* The full box of that output. */
+bool server_output_box_for(struct server *server, const struct wlr_box *box, struct wlr_box *out);
+struct output *server_output_for(struct server *server, const struct wlr_box *box);
+
+/* Tell every connected VM the current output size. */
+void server_outputs_changed(struct server *server);
+
+struct vm_link *server_find_vm(struct server *server, const char *name);
+
+void server_color_from_rgb(uint32_t rgb, float color[static 4]);
+
+#endif

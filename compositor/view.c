@@ -1,0 +1,497 @@
+#include "view.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/util/log.h>
+
+#include "frame.h"
+#include "output.h"
+#include "seat.h"
+#include "server.h"
+#include "vm_link.h"
+
+#define VIEW_MAX_STRING 1024
+#define VIEW_MAX_SIZE 8192
+
+bool view_init(struct view *view, struct server *server, enum view_kind kind,
+	const struct view_impl *impl, void *data, struct vm_link *vm, uint32_t label_rgb)
+{
+	view->server = server;
+	view->kind = kind;
+	view->impl = impl;
+	view->data = data;
+	view->vm = vm;
+	view->label_rgb = label_rgb;
+	wl_list_init(&view->link);
+	view->title = strdup("");
+	view->app_id = strdup("");
+	if (view->title == NULL || view->app_id == NULL) {
+		goto error;
+	}
+	view->tree = wlr_scene_tree_create(&server->layers[SERVER_LAYER_VIEWS]->node);
+	if (view->tree == NULL) {
+		goto error;
+	}
+	view->desc = (struct node_desc){ .kind = NODE_VIEW, .owner = view };
+	view->tree->node.data = &view->desc;
+	wlr_scene_node_set_enabled(&view->tree->node, false);
+	view->frame = frame_create(view->tree, label_rgb, vm != NULL ? vm_link_name(vm) : NULL,
+		true, NODE_FRAME, view);
+	if (view->frame == NULL) {
+		goto error;
+	}
+	view->content = wlr_scene_tree_create(&view->tree->node);
+	if (view->content == NULL) {
+		goto error;
+	}
+	view->id = ++server->next_view_id;
+	return true;
+
+error:
+	frame_destroy(view->frame);
+	view->frame = NULL;
+	if (view->tree != NULL) {
+		wlr_scene_node_destroy(&view->tree->node);
+		view->tree = NULL;
+	}
+	free(view->title);
+	free(view->app_id);
+	return false;
+}
+
+void view_finish(struct view *view)
+{
+	if (view->mapped) {
+		view_unmap(view);
+	}
+	seat_view_gone(view->server->seat, view);
+	frame_destroy(view->frame);
+	view->frame = NULL;
+	if (view->tree != NULL) {
+		wlr_scene_node_destroy(&view->tree->node);
+		view->tree = NULL;
+	}
+	free(view->title);
+	free(view->app_id);
+	view->title = view->app_id = NULL;
+}
+
+struct wlr_box view_content_box(const struct view *view)
+{
+	return (struct wlr_box){ view->x, view->y, view->width, view->height };
+}
+
+struct wlr_box view_frame_box(const struct view *view)
+{
+	if (view->fullscreen) {
+		return view_content_box(view);
+	}
+	return (struct wlr_box){
+		view->x - VIEW_BORDER,
+		view->y - VIEW_FRAME_TOP,
+		view->width + 2 * VIEW_BORDER,
+		view->height + VIEW_FRAME_TOP + VIEW_BORDER,
+	};
+}
+
+void view_update_frame(struct view *view)
+{
+	if (view->frame != NULL) {
+		frame_update(view->frame, view->width, view->height, view->title, view->focused);
+	}
+}
+
+static struct output *first_output(struct server *server)
+{
+	if (wl_list_empty(&server->outputs)) {
+		return NULL;
+	}
+	struct output *output = wl_container_of(server->outputs.next, output, link);
+	return output;
+}
+
+/* Cascade from (32, 60) on the first output by (+32, +32), back to the
+ * start when the window would leave the output. */
+static void place(struct view *view)
+{
+	struct server *server = view->server;
+	struct output *output = first_output(server);
+	struct wlr_box box = output != NULL ? output->box : (struct wlr_box){ 0, 0, 0, 0 };
+	int k = server->cascade_index;
+	int x = box.x + VIEW_CASCADE_X + VIEW_CASCADE_STEP * k;
+	int y = box.y + VIEW_CASCADE_Y + VIEW_CASCADE_STEP * k;
+	if (k > 0 &&
+		(x + view->width + VIEW_BORDER > box.x + box.width ||
+			y + view->height + VIEW_BORDER > box.y + box.height)) {
+		k = 0;
+		x = box.x + VIEW_CASCADE_X;
+		y = box.y + VIEW_CASCADE_Y;
+	}
+	server->cascade_index = k + 1;
+	view->x = x;
+	view->y = y;
+}
+
+void view_map(struct view *view, int width, int height, bool focus)
+{
+	struct server *server = view->server;
+	view->width = width;
+	view->height = height;
+	view->requested_width = width;
+	view->requested_height = height;
+	place(view);
+	wlr_scene_node_set_position(&view->tree->node, view->x, view->y);
+	view_update_frame(view);
+	wlr_scene_node_set_enabled(&view->tree->node, true);
+	wlr_scene_node_raise_to_top(&view->tree->node);
+	wl_list_insert(&server->views, &view->link);
+	view->mapped = true;
+	if (focus) {
+		view_focus(view);
+	}
+	seat_refresh_pointer(server->seat);
+}
+
+void view_unmap(struct view *view)
+{
+	struct server *server = view->server;
+	if (!view->mapped) {
+		return;
+	}
+	bool was_focused = server->seat->focused_view == view;
+	view->mapped = false;
+	if (view->focused) {
+		view->focused = false;
+		view->impl->focus(view, false);
+	}
+	wlr_scene_node_set_enabled(&view->tree->node, false);
+	wl_list_remove(&view->link);
+	wl_list_init(&view->link);
+	seat_view_gone(server->seat, view);
+	if (was_focused) {
+		struct view *next;
+		wl_list_for_each(next, &server->views, link)
+		{
+			if (next->mapped) {
+				view_focus(next);
+				break;
+			}
+		}
+	}
+	seat_refresh_pointer(server->seat);
+}
+
+void view_set_size(struct view *view, int width, int height)
+{
+	if (view->resize_edges & VIEW_EDGE_LEFT) {
+		view->x += view->width - width;
+	}
+	if (view->resize_edges & VIEW_EDGE_TOP) {
+		view->y += view->height - height;
+	}
+	view->width = width;
+	view->height = height;
+	if (!view->resizing && width == view->requested_width && height == view->requested_height) {
+		view->resize_edges = 0;
+	}
+	wlr_scene_node_set_position(&view->tree->node, view->x, view->y);
+	view_update_frame(view);
+}
+
+void view_move(struct view *view, int x, int y)
+{
+	view->x = x;
+	view->y = y;
+	wlr_scene_node_set_position(&view->tree->node, x, y);
+}
+
+void view_set_title(struct view *view, const char *untrusted_title)
+{
+	char *title = view_sanitize_string(untrusted_title, VIEW_MAX_STRING);
+	if (title == NULL) {
+		return;
+	}
+	free(view->title);
+	view->title = title;
+	if (view->mapped) {
+		view_update_frame(view);
+	}
+}
+
+void view_set_app_id(struct view *view, const char *untrusted_app_id)
+{
+	char *app_id = view_sanitize_string(untrusted_app_id, VIEW_MAX_STRING);
+	if (app_id == NULL) {
+		return;
+	}
+	free(view->app_id);
+	view->app_id = app_id;
+}
+
+void view_raise(struct view *view)
+{
+	if (!view->mapped) {
+		return;
+	}
+	wl_list_remove(&view->link);
+	wl_list_insert(&view->server->views, &view->link);
+	wlr_scene_node_raise_to_top(&view->tree->node);
+}
+
+void view_focus(struct view *view)
+{
+	struct server *server = view != NULL ? view->server : NULL;
+	if (view == NULL || !view->mapped) {
+		return;
+	}
+	struct seat *seat = server->seat;
+	struct view *old = seat->focused_view;
+	view_raise(view);
+	if (old != view) {
+		if (old != NULL && old->focused) {
+			old->focused = false;
+			old->impl->focus(old, false);
+			view_update_frame(old);
+		}
+		view->focused = true;
+		view->impl->focus(view, true);
+		view_update_frame(view);
+	}
+	seat_set_focused_view(seat, view);
+	seat_refresh_pointer(seat);
+}
+
+void view_close(struct view *view)
+{
+	view->impl->close(view);
+}
+
+static void clamp_size(struct view *view, int *width, int *height)
+{
+	int min_w = 0, min_h = 0, max_w = 0, max_h = 0;
+	view->impl->get_constraints(view, &min_w, &min_h, &max_w, &max_h);
+	if (max_w > 0 && *width > max_w) {
+		*width = max_w;
+	}
+	if (max_h > 0 && *height > max_h) {
+		*height = max_h;
+	}
+	if (min_w > 0 && *width < min_w) {
+		*width = min_w;
+	}
+	if (min_h > 0 && *height < min_h) {
+		*height = min_h;
+	}
+	if (*width < 1) {
+		*width = 1;
+	}
+	if (*height < 1) {
+		*height = 1;
+	}
+	if (*width > VIEW_MAX_SIZE) {
+		*width = VIEW_MAX_SIZE;
+	}
+	if (*height > VIEW_MAX_SIZE) {
+		*height = VIEW_MAX_SIZE;
+	}
+}
+
+void view_request_size(struct view *view, int width, int height)
+{
+	clamp_size(view, &width, &height);
+	view->requested_width = width;
+	view->requested_height = height;
+	view->impl->configure(view, width, height);
+}
+
+void view_set_resizing(struct view *view, bool resizing)
+{
+	view->resizing = resizing;
+	view->impl->configure(view, view->requested_width, view->requested_height);
+}
+
+void view_set_maximized(struct view *view, bool maximized)
+{
+	if (view->fullscreen || maximized == view->maximized || !view->mapped) {
+		view->impl->configure(view, view->requested_width, view->requested_height);
+		return;
+	}
+	view->resize_edges = 0;
+	if (maximized) {
+		struct wlr_box frame = view_frame_box(view);
+		struct wlr_box usable;
+		if (!server_usable_area_for(view->server, &frame, &usable)) {
+			return;
+		}
+		view->saved = view_content_box(view);
+		view->maximized = true;
+		view_move(view, usable.x + VIEW_BORDER, usable.y + VIEW_FRAME_TOP);
+		view_request_size(view, usable.width - 2 * VIEW_BORDER,
+			usable.height - VIEW_FRAME_TOP - VIEW_BORDER);
+	} else {
+		view->maximized = false;
+		view_move(view, view->saved.x, view->saved.y);
+		view_request_size(view, view->saved.width, view->saved.height);
+	}
+	view_update_frame(view);
+}
+
+void view_set_fullscreen(struct view *view, bool fullscreen)
+{
+	struct server *server = view->server;
+	if (fullscreen == view->fullscreen || !view->mapped) {
+		view->impl->configure(view, view->requested_width, view->requested_height);
+		return;
+	}
+	view->resize_edges = 0;
+	if (fullscreen) {
+		struct wlr_box frame = view_frame_box(view);
+		struct wlr_box box;
+		if (!server_output_box_for(server, &frame, &box)) {
+			return;
+		}
+		view->saved_fullscreen = view_content_box(view);
+		view->fullscreen = true;
+		frame_set_visible(view->frame, false);
+		wlr_scene_node_reparent(
+			&view->tree->node, &server->layers[SERVER_LAYER_FULLSCREEN]->node);
+		view_move(view, box.x, box.y);
+		view_request_size(view, box.width, box.height);
+	} else {
+		view->fullscreen = false;
+		frame_set_visible(view->frame, true);
+		wlr_scene_node_reparent(
+			&view->tree->node, &server->layers[SERVER_LAYER_VIEWS]->node);
+		view_move(view, view->saved_fullscreen.x, view->saved_fullscreen.y);
+		view_request_size(
+			view, view->saved_fullscreen.width, view->saved_fullscreen.height);
+	}
+	wlr_scene_node_raise_to_top(&view->tree->node);
+}
+
+struct view *view_next_for_cycle(struct server *server)
+{
+	struct view *view;
+	wl_list_for_each_reverse(view, &server->views, link)
+	{
+		if (view->mapped) {
+			return view;
+		}
+	}
+	return NULL;
+}
+
+struct view *view_from_id(struct server *server, uint32_t id)
+{
+	struct view *view;
+	wl_list_for_each(view, &server->views, link)
+	{
+		if (view->id == id) {
+			return view;
+		}
+	}
+	return NULL;
+}
+
+/* Decode one UTF-8 code point; invalid input gives U+FFFD and 1 byte. */
+static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *used)
+{
+	unsigned char c = s[0];
+	uint32_t cp;
+	size_t n;
+	if (c < 0x80) {
+		*used = 1;
+		return c;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		*used = 1;
+		return 0xfffd;
+	}
+	if (len < n) {
+		*used = 1;
+		return 0xfffd;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			*used = 1;
+			return 0xfffd;
+		}
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		(cp >= 0xd800 && cp <= 0xdfff)) {
+		*used = 1;
+		return 0xfffd;
+	}
+	*used = n;
+	return cp;
+}
+
+static bool invisible_or_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c ||
+		(cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+		(cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb);
+}
+
+static size_t utf8_put(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	} else if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	} else if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+char *view_sanitize_string(const char *untrusted, size_t max_bytes)
+{
+	if (untrusted == NULL) {
+		untrusted = "";
+	}
+	size_t len = strlen(untrusted);
+	char *out = malloc(max_bytes + 1);
+	if (out == NULL) {
+		return NULL;
+	}
+	size_t o = 0;
+	const unsigned char *s = (const unsigned char *)untrusted;
+	for (size_t i = 0; i < len;) {
+		size_t used;
+		uint32_t cp = utf8_next(s + i, len - i, &used);
+		i += used;
+		if (invisible_or_control(cp)) {
+			continue;
+		}
+		char buf[4];
+		size_t n = utf8_put(cp, buf);
+		if (o + n > max_bytes) {
+			break;
+		}
+		memcpy(out + o, buf, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -1,0 +1,130 @@
+/*
+ * A window on the host desktop: a host xdg toplevel or a guest toplevel.
+ * Both share this struct; what differs goes through struct view_impl.
+ * The view's scene tree sits at the content position (layout coordinates);
+ * the frame hangs around it at negative offsets.
+ */
+#ifndef VITRAIL_VIEW_H
+#define VITRAIL_VIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <wayland-server-core.h>
+#include <wlr/util/box.h>
+#include "server.h"
+
+struct frame;
+struct view;
+struct vm_link;
+
+/* Size of the frame around the content (see the frame geometry contract). */
+#define VIEW_BORDER 4
+#define VIEW_TITLE_HEIGHT 24
+#define VIEW_FRAME_TOP (VIEW_BORDER + VIEW_TITLE_HEIGHT)
+
+/* First window's content position and the cascade step. */
+#define VIEW_CASCADE_X 32
+#define VIEW_CASCADE_Y 60
+#define VIEW_CASCADE_STEP 32
+
+enum view_kind {
+	VIEW_HOST,
+	VIEW_GUEST,
+};
+
+enum view_edge {
+	VIEW_EDGE_TOP = 1,
+	VIEW_EDGE_BOTTOM = 2,
+	VIEW_EDGE_LEFT = 4,
+	VIEW_EDGE_RIGHT = 8,
+};
+
+struct view_impl {
+	/* Ask the client for a content size (0: the client chooses) and send
+	 * the view's state (activated, maximized, fullscreen, resizing). */
+	void (*configure)(struct view *view, int width, int height);
+	/* Ask the client to close the window. */
+	void (*close)(struct view *view);
+	/* Size limits, 0 for none. */
+	void (*get_constraints)(struct view *view, int *min_width, int *min_height, int *max_width,
+		int *max_height);
+	/* Keyboard focus arrives / leaves. */
+	void (*focus)(struct view *view, bool focused);
+};
+
+struct view {
+	struct server *server;
+	const struct view_impl *impl;
+	enum view_kind kind;
+	void *data; /* the struct behind the impl */
+	struct wl_list link; /* server.views, top of the stack first */
+	uint32_t id; /* unique, for vitrailctl */
+	struct vm_link *vm; /* NULL for host windows */
+	uint32_t label_rgb;
+
+	char *title; /* sanitized for display, never NULL */
+	char *app_id; /* never NULL */
+
+	struct wlr_scene_tree *tree; /* at (x, y) in SERVER_LAYER_VIEWS */
+	struct wlr_scene_tree *content; /* child of tree at (0, 0) */
+	struct frame *frame;
+	struct node_desc desc;
+
+	int x, y; /* content position, layout coordinates */
+	int width, height; /* content size */
+	bool mapped;
+	bool focused;
+	bool maximized;
+	bool fullscreen;
+	bool resizing;
+	struct wlr_box saved; /* content box before maximize */
+	struct wlr_box saved_fullscreen; /* content box before fullscreen */
+	int requested_width, requested_height; /* last size asked of the client */
+	uint32_t resize_edges; /* enum view_edge while a resize keeps an edge fixed */
+};
+
+/* Set up a view (not mapped, not in the list) with its tree and frame. */
+bool view_init(struct view *view, struct server *server, enum view_kind kind,
+	const struct view_impl *impl, void *data, struct vm_link *vm, uint32_t label_rgb);
+/* Undo view_init; unmaps first. */
+void view_finish(struct view *view);
+
+/* Show the view: place it, put it on top, maybe focus it. */
+void view_map(struct view *view, int width, int height, bool focus);
+void view_unmap(struct view *view);
+
+/* The content has a new size (from a commit). Keeps the resize anchor. */
+void view_set_size(struct view *view, int width, int height);
+void view_move(struct view *view, int x, int y);
+void view_set_title(struct view *view, const char *untrusted_title);
+void view_set_app_id(struct view *view, const char *untrusted_app_id);
+
+void view_raise(struct view *view);
+/* Focus and raise; NULL clears focus. */
+void view_focus(struct view *view);
+void view_close(struct view *view);
+void view_set_maximized(struct view *view, bool maximized);
+void view_set_fullscreen(struct view *view, bool fullscreen);
+/* Ask the client for a size during an interactive resize. */
+void view_request_size(struct view *view, int width, int height);
+void view_set_resizing(struct view *view, bool resizing);
+
+/* Content box and whole-frame box in layout coordinates. */
+struct wlr_box view_content_box(const struct view *view);
+struct wlr_box view_frame_box(const struct view *view);
+
+/* The views in stacking order; NULL past the end. */
+struct view *view_next_for_cycle(struct server *server);
+struct view *view_from_id(struct server *server, uint32_t id);
+
+/* Redraw the frame (focus, title or size changed). */
+void view_update_frame(struct view *view);
+
+/*
+ * Make a guest-supplied string safe to show: valid UTF-8 is assumed (the
+ * decoder checked it); bidirectional controls and other invisible format
+ * characters are dropped, length capped. Returns a malloc'd string.
+ */
+char *view_sanitize_string(const char *untrusted, size_t max_bytes);
+
+#endif

@@ -1,0 +1,487 @@
+/*
+ * vitrailctl: the command-line client of vitrail's control socket. It
+ * sends one line of JSON and reads one line of JSON back.
+ *
+ * Exit status: 0 success, 1 failure (vitrail not running, request refused,
+ * bad reply), 2 usage error.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#ifndef VITRAIL_VERSION
+#define VITRAIL_VERSION "unknown"
+#endif
+
+#define REPLY_MAX (16u * 1024u * 1024u)
+#define TIMEOUT_SECONDS 10
+
+enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+	"usage: vitrailctl [--socket PATH] COMMAND\n"
+	"\n"
+	"commands:\n"
+	"  windows [--json]   list windows (id, VM, title, app id, geometry, focus, label)\n"
+	"  vms [--json]       list VMs (name, label, connected, window count)\n"
+	"  focus ID           focus a window\n"
+	"  close ID           ask a window to close\n"
+	"  exit               quit vitrail\n"
+	"  version            print the versions of vitrailctl and vitrail\n"
+	"\n"
+	"The socket is PATH, else $VITRAIL_SOCK, else $XDG_RUNTIME_DIR/vitrail/ctl.sock.\n";
+
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "vitrailctl: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nrun 'vitrailctl --help' for usage\n");
+	return EXIT_USAGE;
+}
+
+static char *socket_path(const char *option)
+{
+	if (option != NULL) {
+		return strdup(option);
+	}
+	const char *env = getenv("VITRAIL_SOCK");
+	if (env != NULL && env[0] != '\0') {
+		return strdup(env);
+	}
+	const char *runtime = getenv("XDG_RUNTIME_DIR");
+	if (runtime == NULL || runtime[0] == '\0') {
+		fprintf(stderr, "vitrailctl: XDG_RUNTIME_DIR is not set; use --socket PATH\n");
+		return NULL;
+	}
+	size_t n = strlen(runtime) + sizeof("/vitrail/ctl.sock");
+	char *path = malloc(n);
+	if (path != NULL) {
+		snprintf(path, n, "%s/vitrail/ctl.sock", runtime);
+	}
+	return path;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "vitrailctl: socket path too long: %s\n", path);
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "vitrailctl: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	struct timeval tv = { .tv_sec = TIMEOUT_SECONDS };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		if (errno == ENOENT || errno == ECONNREFUSED) {
+			fprintf(stderr, "vitrailctl: vitrail is not running (no socket at %s)\n",
+				path);
+		} else {
+			fprintf(stderr, "vitrailctl: cannot connect to %s: %s\n", path,
+				strerror(errno));
+		}
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return false;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Read one line (up to '\n' or EOF), at most REPLY_MAX bytes. */
+static char *read_line(int fd)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	if (buf == NULL) {
+		return NULL;
+	}
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap >= REPLY_MAX) {
+				fprintf(stderr, "vitrailctl: reply larger than %u bytes\n",
+					REPLY_MAX);
+				goto error;
+			}
+			cap *= 2;
+			char *b = realloc(buf, cap);
+			if (b == NULL) {
+				goto error;
+			}
+			buf = b;
+		}
+		ssize_t n = recv(fd, buf + len, cap - len - 1, 0);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			fprintf(stderr, "vitrailctl: no reply from vitrail: %s\n",
+				errno == EAGAIN || errno == EWOULDBLOCK ? "timed out"
+									: strerror(errno));
+			goto error;
+		}
+		if (n == 0) {
+			break;
+		}
+		char *nl = memchr(buf + len, '\n', (size_t)n);
+		len += (size_t)n;
+		if (nl != NULL) {
+			len = (size_t)(nl - buf);
+			break;
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+error:
+	free(buf);
+	return NULL;
+}
+
+/* Send the request and return the parsed reply if it says ok; NULL after printing why not. */
+static json_object *request(const char *path, json_object *req)
+{
+	int fd = connect_to(path);
+	if (fd < 0) {
+		return NULL;
+	}
+	json_object *reply = NULL;
+	char *line = NULL;
+	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	if (!write_all(fd, text, strlen(text)) || !write_all(fd, "\n", 1)) {
+		fprintf(stderr, "vitrailctl: cannot send to %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	line = read_line(fd);
+	if (line == NULL) {
+		goto out;
+	}
+	if (line[0] == '\0') {
+		fprintf(stderr, "vitrailctl: vitrail closed the connection without a reply\n");
+		goto out;
+	}
+	enum json_tokener_error jerr;
+	reply = json_tokener_parse_verbose(line, &jerr);
+	if (reply == NULL || !json_object_is_type(reply, json_type_object)) {
+		fprintf(stderr, "vitrailctl: bad reply from vitrail: %s\n",
+			reply == NULL ? json_tokener_error_desc(jerr) : "not a JSON object");
+		json_object_put(reply);
+		reply = NULL;
+		goto out;
+	}
+	json_object *ok;
+	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
+		json_object *err;
+		const char *msg = "request failed";
+		if (json_object_object_get_ex(reply, "error", &err) &&
+			json_object_is_type(err, json_type_string)) {
+			msg = json_object_get_string(err);
+		}
+		fprintf(stderr, "vitrailctl: %s\n", msg);
+		json_object_put(reply);
+		reply = NULL;
+	}
+out:
+	free(line);
+	close(fd);
+	return reply;
+}
+
+/* Print a string from the compositor (maybe from a guest) without terminal controls. */
+static void print_safe(const char *s, int width)
+{
+	int n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		unsigned char c = *p;
+		if (c < 0x20 || c == 0x7f) {
+			c = '?';
+		} else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			/* a C1 control character */
+			p++;
+			c = '?';
+		}
+		putchar(c);
+		if ((c & 0xc0) != 0x80) {
+			n++;
+		}
+	}
+	for (; n < width; n++) {
+		putchar(' ');
+	}
+}
+
+static const char *get_string(json_object *obj, const char *key, const char *fallback);
+
+/* Width of the widest value of key in the objects of array (UTF-8 aware), at least min. */
+static int column_width(json_object *array, const char *key, const char *fallback, int min)
+{
+	int width = min;
+	size_t n = json_object_array_length(array);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = get_string(json_object_array_get_idx(array, i), key, fallback);
+		int w = 0;
+		for (; *s != '\0'; s++) {
+			w += ((unsigned char)*s & 0xc0) != 0x80;
+		}
+		width = w > width ? w : width;
+	}
+	return width;
+}
+
+static const char *get_string(json_object *obj, const char *key, const char *fallback)
+{
+	json_object *v;
+	if (json_object_object_get_ex(obj, key, &v) && json_object_is_type(v, json_type_string)) {
+		return json_object_get_string(v);
+	}
+	return fallback;
+}
+
+static int64_t get_int(json_object *obj, const char *key)
+{
+	json_object *v;
+	if (json_object_object_get_ex(obj, key, &v) && json_object_is_type(v, json_type_int)) {
+		return json_object_get_int64(v);
+	}
+	return 0;
+}
+
+static bool get_bool(json_object *obj, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(obj, key, &v) &&
+		json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+static json_object *get_array(json_object *reply, const char *key)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(reply, key, &v) ||
+		!json_object_is_type(v, json_type_array)) {
+		fprintf(stderr, "vitrailctl: bad reply from vitrail: no '%s' array\n", key);
+		return NULL;
+	}
+	return v;
+}
+
+static void print_json(json_object *obj)
+{
+	puts(json_object_to_json_string_ext(obj,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+			JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static void print_windows(json_object *windows)
+{
+	int vm_width = column_width(windows, "vm", "(host)", 2);
+	int app_width = column_width(windows, "app_id", "", 6);
+	if (app_width > 24) {
+		app_width = 24;
+	}
+	printf("%-6s %-*s %-5s %-22s %-8s %-*s %s\n", "ID", vm_width, "VM", "FOCUS", "GEOMETRY",
+		"LABEL", app_width, "APP-ID", "TITLE");
+	size_t n = json_object_array_length(windows);
+	for (size_t i = 0; i < n; i++) {
+		json_object *w = json_object_array_get_idx(windows, i);
+		char geometry[96];
+		snprintf(geometry, sizeof(geometry), "%" PRId64 "x%" PRId64 "%+" PRId64 "%+" PRId64,
+			get_int(w, "width"), get_int(w, "height"), get_int(w, "x"),
+			get_int(w, "y"));
+		printf("%-6" PRId64 " ", get_int(w, "id"));
+		print_safe(get_string(w, "vm", "(host)"), vm_width);
+		printf(" %-5s %-22s ", get_bool(w, "focused") ? "*" : "", geometry);
+		print_safe(get_string(w, "label", ""), 8);
+		putchar(' ');
+		print_safe(get_string(w, "app_id", ""), app_width);
+		putchar(' ');
+		print_safe(get_string(w, "title", ""), 0);
+		putchar('\n');
+	}
+}
+
+static void print_vms(json_object *vms)
+{
+	bool with_state = false;
+	size_t n = json_object_array_length(vms);
+	for (size_t i = 0; i < n; i++) {
+		if (get_string(json_object_array_get_idx(vms, i), "state", NULL) != NULL) {
+			with_state = true;
+		}
+	}
+	int name_width = column_width(vms, "name", "?", 4);
+	printf("%-*s %-8s ", name_width, "NAME", "LABEL");
+	if (with_state) {
+		printf("%-10s ", "STATE");
+	}
+	printf("%-10s %s\n", "CONNECTED", "WINDOWS");
+	for (size_t i = 0; i < n; i++) {
+		json_object *vm = json_object_array_get_idx(vms, i);
+		print_safe(get_string(vm, "name", "?"), name_width);
+		putchar(' ');
+		print_safe(get_string(vm, "label", ""), 8);
+		putchar(' ');
+		if (with_state) {
+			print_safe(get_string(vm, "state", "-"), 10);
+			putchar(' ');
+		}
+		printf("%-10s %" PRId64 "\n", get_bool(vm, "connected") ? "yes" : "no",
+			get_int(vm, "windows"));
+	}
+}
+
+static bool parse_id(const char *s, int64_t *out)
+{
+	if (s[0] < '0' || s[0] > '9') {
+		return false;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > UINT32_MAX) {
+		return false;
+	}
+	*out = (int64_t)v;
+	return true;
+}
+
+static json_object *make_request(const char *command)
+{
+	json_object *req = json_object_new_object();
+	if (req != NULL) {
+		json_object_object_add(req, "command", json_object_new_string(command));
+	}
+	return req;
+}
+
+int main(int argc, char *argv[])
+{
+	const char *socket_option = NULL;
+	int i = 1;
+	for (; i < argc; i++) {
+		if (strcmp(argv[i], "--socket") == 0) {
+			if (i + 1 >= argc) {
+				return usage_error("%s needs a path", argv[i]);
+			}
+			socket_option = argv[++i];
+		} else if (strncmp(argv[i], "--socket=", 9) == 0) {
+			socket_option = argv[i] + 9;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (argv[i][0] == '-') {
+			return usage_error("unknown option %s", argv[i]);
+		} else {
+			break;
+		}
+	}
+	if (i >= argc) {
+		return usage_error("%s", "missing command");
+	}
+	const char *command = argv[i++];
+	char **args = &argv[i];
+	int n_args = argc - i;
+
+	bool json = false;
+	int64_t id = 0;
+	const char *array_key = NULL;
+	if (strcmp(command, "windows") == 0 || strcmp(command, "vms") == 0) {
+		array_key = command;
+		for (int a = 0; a < n_args; a++) {
+			if (strcmp(args[a], "--json") == 0) {
+				json = true;
+			} else {
+				return usage_error("unexpected argument '%s'", args[a]);
+			}
+		}
+	} else if (strcmp(command, "focus") == 0 || strcmp(command, "close") == 0) {
+		if (n_args != 1) {
+			return usage_error("%s needs one window ID", command);
+		}
+		if (!parse_id(args[0], &id)) {
+			return usage_error("bad window ID '%s'", args[0]);
+		}
+	} else if (strcmp(command, "exit") == 0 || strcmp(command, "version") == 0) {
+		if (n_args != 0) {
+			return usage_error("unexpected argument '%s'", args[0]);
+		}
+	} else {
+		return usage_error("unknown command '%s'", command);
+	}
+
+	if (strcmp(command, "version") == 0) {
+		printf("vitrailctl %s\n", VITRAIL_VERSION);
+		fflush(stdout);
+	}
+
+	char *path = socket_path(socket_option);
+	if (path == NULL) {
+		return EXIT_FAIL;
+	}
+	json_object *req = make_request(command);
+	if (req == NULL) {
+		free(path);
+		return EXIT_FAIL;
+	}
+	if (strcmp(command, "focus") == 0 || strcmp(command, "close") == 0) {
+		json_object_object_add(req, "id", json_object_new_int64(id));
+	}
+
+	int status = EXIT_FAIL;
+	json_object *reply = request(path, req);
+	if (reply == NULL) {
+		goto out;
+	}
+	if (array_key != NULL) {
+		json_object *array = get_array(reply, array_key);
+		if (array == NULL) {
+			goto out;
+		}
+		if (json) {
+			print_json(array);
+		} else if (strcmp(array_key, "windows") == 0) {
+			print_windows(array);
+		} else {
+			print_vms(array);
+		}
+	} else if (strcmp(command, "version") == 0) {
+		printf("vitrail %s\n", get_string(reply, "version", "(unknown)"));
+	}
+	status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+out:
+	json_object_put(reply);
+	json_object_put(req);
+	free(path);
+	return status;
+}

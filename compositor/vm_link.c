@@ -1,0 +1,579 @@
+#define _GNU_SOURCE /* accept4 */
+#include "vm_link.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <wlr/types/wlr_output.h>
+#include <wlr/util/log.h>
+
+#include "config.h"
+#include "guest_view.h"
+#include "output.h"
+#include "seat.h"
+#include "server.h"
+
+static void disconnect(struct vm_link *link, const char *reason);
+
+const char *vm_link_name(const struct vm_link *link)
+{
+	return link->name;
+}
+
+bool vm_link_connected(const struct vm_link *link)
+{
+	return link->fd >= 0 && link->welcomed && !link->failed;
+}
+
+uint32_t vm_link_label(const struct vm_link *link)
+{
+	return link->config->label_rgb;
+}
+
+uint32_t vm_link_next_serial(struct vm_link *link)
+{
+	link->serial++;
+	if (link->serial == 0) {
+		link->serial = 1;
+	}
+	return link->serial;
+}
+
+size_t vm_link_window_count(const struct vm_link *link)
+{
+	return guest_view_count_toplevels(link);
+}
+
+const uint8_t *vm_link_pool_data(const struct vm_link *link, uint64_t offset)
+{
+	if (link->pool == NULL || offset >= link->pool_size) {
+		return NULL;
+	}
+	return link->pool + offset;
+}
+
+/* ---- sending ---- */
+
+static void update_mask(struct vm_link *link)
+{
+	if (link->source == NULL) {
+		return;
+	}
+	uint32_t mask = WL_EVENT_READABLE;
+	if (!vtp_outq_empty(&link->outq)) {
+		mask |= WL_EVENT_WRITABLE;
+	}
+	wl_event_source_fd_update(link->source, mask);
+}
+
+static bool flush(struct vm_link *link)
+{
+	if (link->fd < 0) {
+		return false;
+	}
+	if (vtp_outq_flush(&link->outq, link->fd) != VTP_OK) {
+		vm_link_fail(link, 0, "write error: %s", strerror(errno));
+		return false;
+	}
+	update_mask(link);
+	return true;
+}
+
+static void handle_flush_idle(void *data)
+{
+	struct vm_link *link = data;
+	link->flush_idle = NULL;
+	if (!link->failed) {
+		flush(link);
+	}
+}
+
+bool vm_link_send(struct vm_link *link, uint16_t type, uint32_t object, const void *body,
+	const void *tail, uint32_t tail_len)
+{
+	if (link->fd < 0 || !link->welcomed || link->failed) {
+		return false;
+	}
+	if (!vtp_outq_push(&link->outq, type, object, body, tail, tail_len)) {
+		vm_link_fail(link, VTP_ERR_LIMIT, "output queue full (the agent is not reading)");
+		return false;
+	}
+	/* one write per loop iteration, not one per message */
+	if (link->flush_idle == NULL) {
+		link->flush_idle =
+			wl_event_loop_add_idle(link->server->loop, handle_flush_idle, link);
+		if (link->flush_idle == NULL) {
+			return flush(link);
+		}
+	}
+	return true;
+}
+
+static void handle_fail_idle(void *data)
+{
+	struct vm_link *link = data;
+	link->fail_idle = NULL;
+	if (link->failed) {
+		disconnect(link, link->fail_reason);
+	}
+}
+
+void vm_link_fail(struct vm_link *link, uint32_t code, const char *fmt, ...)
+{
+	if (link->fd < 0 || link->failed) {
+		return;
+	}
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(link->fail_reason, sizeof(link->fail_reason), fmt, args);
+	va_end(args);
+	link->failed = true;
+	link->fail_code = code;
+	link->fail_idle = wl_event_loop_add_idle(link->server->loop, handle_fail_idle, link);
+	if (link->fail_idle == NULL) {
+		/* no idle source: stop reading at least; destroy cleans up */
+		wlr_log(WLR_ERROR, "[vm %s] cannot schedule the disconnect", link->name);
+	}
+}
+
+void vm_link_ensure_keymap(struct vm_link *link)
+{
+	if (!vm_link_connected(link)) {
+		return;
+	}
+	size_t len;
+	uint64_t serial;
+	const char *text = seat_keymap_text(link->server->seat, &len, &serial);
+	if (serial == link->keymap_serial_sent) {
+		return;
+	}
+	link->keymap_serial_sent = serial;
+	if (len == 0 || len > VTP_MAX_KEYMAP) {
+		wlr_log(WLR_ERROR, "[vm %s] keymap of %zu bytes not sent (limit %u)", link->name,
+			len, VTP_MAX_KEYMAP);
+		return;
+	}
+	struct vtp_keymap keymap = { .format = 1 };
+	vm_link_send(link, VTP_KEYMAP, 0, &keymap, text, (uint32_t)len);
+}
+
+void vm_link_send_output_info(struct vm_link *link)
+{
+	struct server *server = link->server;
+	if (!vm_link_connected(link) || wl_list_empty(&server->outputs)) {
+		return;
+	}
+	struct output *output = wl_container_of(server->outputs.next, output, link);
+	/* what a maximized window gets: the usable area minus the frame */
+	int width = output->usable_area.width - 2 * 4;
+	int height = output->usable_area.height - 28 - 4;
+	if (width < 1 || height < 1) {
+		return;
+	}
+	float scale = output->wlr_output->scale;
+	uint32_t iscale = scale <= 1.0f ? 1 : scale >= 4.0f ? 4 : (uint32_t)(scale + 0.5f);
+	struct vtp_output_info info = {
+		.width = width > (int)VTP_MAX_DIM ? VTP_MAX_DIM : (uint32_t)width,
+		.height = height > (int)VTP_MAX_DIM ? VTP_MAX_DIM : (uint32_t)height,
+		.scale = iscale,
+		.refresh_mhz =
+			output->wlr_output->refresh > 0 ? (uint32_t)output->wlr_output->refresh : 0,
+	};
+	vm_link_send(link, VTP_OUTPUT_INFO, 0, &info, NULL, 0);
+}
+
+/* Best effort: one ERROR to a connection we are about to close. */
+static void send_error_now(int fd, uint32_t code, const char *reason)
+{
+	uint8_t buf[12 + 4 + VTP_MAX_ERROR_TEXT];
+	struct vtp_error error = { .code = code };
+	size_t len = strlen(reason);
+	if (len > VTP_MAX_ERROR_TEXT) {
+		len = VTP_MAX_ERROR_TEXT;
+	}
+	size_t n = vtp_msg_encode(buf, sizeof(buf), VTP_ERROR, 0, &error, reason, (uint32_t)len);
+	if (n > 0) {
+		ssize_t r = send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)r;
+	}
+}
+
+/* Error text must be a display string: keep printable ASCII only. */
+static void printable(char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f) {
+			*s = '?';
+		}
+	}
+}
+
+static void disconnect(struct vm_link *link, const char *reason)
+{
+	if (link->fd < 0) {
+		return;
+	}
+	char why[VTP_MAX_ERROR_TEXT];
+	snprintf(why, sizeof(why), "%s", reason);
+	printable(why);
+	if (link->failed && link->fail_code != 0) {
+		/* whatever is queued goes first if the socket takes it; the
+		 * ERROR only follows whole messages */
+		if (vtp_outq_flush(&link->outq, link->fd) == VTP_OK &&
+			vtp_outq_empty(&link->outq)) {
+			send_error_now(link->fd, link->fail_code, why);
+		}
+	}
+	wlr_log(WLR_INFO, "[vm %s] disconnected: %s", link->name, why);
+
+	if (link->source != NULL) {
+		wl_event_source_remove(link->source);
+		link->source = NULL;
+	}
+	if (link->hello_timer != NULL) {
+		wl_event_source_remove(link->hello_timer);
+		link->hello_timer = NULL;
+	}
+	if (link->fail_idle != NULL) {
+		wl_event_source_remove(link->fail_idle);
+		link->fail_idle = NULL;
+	}
+	if (link->flush_idle != NULL) {
+		wl_event_source_remove(link->flush_idle);
+		link->flush_idle = NULL;
+	}
+	close(link->fd);
+	link->fd = -1;
+	link->welcomed = false;
+	vtp_stream_finish(&link->stream);
+	vtp_outq_finish(&link->outq);
+	/* fd is -1: nothing below sends to the dead connection */
+	guest_view_destroy_all(link);
+	link->failed = false;
+	link->fail_code = 0;
+	link->decoder.pool_size = 0;
+	link->keymap_serial_sent = 0;
+}
+
+/* ---- receiving ---- */
+
+static bool handle_hello(struct vm_link *link, const struct vtp_msg *msg)
+{
+	const struct vtp_hello *hello = &msg->body.hello;
+	if (hello->version_min > VTP_VERSION_MAX || hello->version_max < VTP_VERSION_MIN) {
+		vm_link_fail(link, VTP_ERR_VERSION,
+			"no common protocol version (agent %u..%u, host %u..%u)",
+			hello->version_min, hello->version_max, VTP_VERSION_MIN, VTP_VERSION_MAX);
+		return false;
+	}
+	uint32_t version =
+		hello->version_max < VTP_VERSION_MAX ? hello->version_max : VTP_VERSION_MAX;
+	struct vtp_welcome welcome = {
+		.version = version,
+		.pool_kind = VTP_POOL_MEMFD,
+		.pool_size = link->pool_size,
+	};
+	uint8_t buf[12 + 16 + VTP_MAX_NAME];
+	size_t n = vtp_msg_encode(buf, sizeof(buf), VTP_WELCOME, 0, &welcome, link->name,
+		(uint32_t)strlen(link->name));
+	/* nothing was sent before: the socket buffer takes this at once */
+	if (n == 0 || !vtp_scm_send_fd(link->fd, buf, n, link->pool_fd)) {
+		vm_link_fail(link, 0, "cannot send WELCOME: %s", strerror(errno));
+		return false;
+	}
+	link->welcomed = true;
+	link->decoder.pool_size = link->pool_size;
+	if (link->hello_timer != NULL) {
+		wl_event_source_remove(link->hello_timer);
+		link->hello_timer = NULL;
+	}
+	char software[VTP_MAX_NAME + 1];
+	snprintf(
+		software, sizeof(software), "%s", msg->tail != NULL ? (const char *)msg->tail : "");
+	printable(software);
+	wlr_log(WLR_INFO, "[vm %s] agent connected (%s, protocol %u)", link->name, software,
+		version);
+
+	vm_link_send_output_info(link);
+	const struct config *config = link->server->config;
+	struct vtp_repeat_info repeat = {
+		.rate = config->repeat_rate,
+		.delay = config->repeat_delay,
+	};
+	vm_link_send(link, VTP_REPEAT_INFO, 0, &repeat, NULL, 0);
+	vm_link_ensure_keymap(link);
+	return true;
+}
+
+static bool handle_message(struct vm_link *link, const struct vtp_msg *msg)
+{
+	uint16_t type = msg->header.type;
+	if (!link->welcomed) {
+		if (type != VTP_HELLO) {
+			vm_link_fail(
+				link, VTP_ERR_PROTOCOL, "%s before HELLO", vtp_type_name(type));
+			return false;
+		}
+		return handle_hello(link, msg);
+	}
+	switch (type) {
+	case VTP_HELLO:
+		vm_link_fail(link, VTP_ERR_PROTOCOL, "second HELLO");
+		return false;
+	case VTP_PING: {
+		struct vtp_ping pong = msg->body.ping;
+		return vm_link_send(link, VTP_PONG, 0, &pong, NULL, 0);
+	}
+	case VTP_PONG:
+		return true;
+	case VTP_ERROR: {
+		char text[VTP_MAX_ERROR_TEXT + 1];
+		snprintf(
+			text, sizeof(text), "%s", msg->tail != NULL ? (const char *)msg->tail : "");
+		printable(text);
+		vm_link_fail(
+			link, 0, "the agent reported error %u: %s", msg->body.error.code, text);
+		return false;
+	}
+	case VTP_WINDOW_CREATE:
+	case VTP_WINDOW_DESTROY:
+	case VTP_SET_TITLE:
+	case VTP_SET_APP_ID:
+	case VTP_SET_SIZE_HINTS:
+	case VTP_ACK_CONFIGURE:
+	case VTP_MOVE_REQUEST:
+	case VTP_RESIZE_REQUEST:
+	case VTP_SET_MAXIMIZED:
+	case VTP_SET_FULLSCREEN:
+	case VTP_ATTACH:
+	case VTP_DAMAGE:
+	case VTP_COMMIT:
+	case VTP_SET_CURSOR:
+		return guest_view_handle_message(link, msg);
+	default:
+		/* valid messages of later features (clipboard, open, apps) */
+		wlr_log(WLR_DEBUG, "[vm %s] ignoring %s", link->name, vtp_type_name(type));
+		return true;
+	}
+}
+
+static void process(struct vm_link *link)
+{
+	for (;;) {
+		struct vtp_msg msg;
+		bool have = false;
+		enum vtp_status st = vtp_stream_next(&link->stream, &link->decoder, &msg, &have);
+		if (st != VTP_OK) {
+			vm_link_fail(
+				link, VTP_ERR_PROTOCOL, "invalid message: %s", vtp_status_str(st));
+			return;
+		}
+		if (!have) {
+			return;
+		}
+		handle_message(link, &msg);
+		vtp_msg_finish(&msg);
+		if (link->failed || link->fd < 0) {
+			return;
+		}
+	}
+}
+
+static int handle_connection(int fd, uint32_t mask, void *data)
+{
+	struct vm_link *link = data;
+	if (mask & WL_EVENT_WRITABLE) {
+		flush(link);
+	}
+	if ((mask & WL_EVENT_READABLE) && !link->failed) {
+		bool eof = false;
+		enum vtp_status st = vtp_stream_read(&link->stream, fd, false, &eof);
+		/* what arrived before an EOF or an error still counts */
+		process(link);
+		if (!link->failed && st != VTP_OK) {
+			if (eof) {
+				vm_link_fail(link, 0, "connection closed");
+			} else if (st == VTP_E_IO) {
+				vm_link_fail(link, 0, "read error: %s", strerror(errno));
+			} else {
+				vm_link_fail(link, VTP_ERR_PROTOCOL, "invalid message: %s",
+					vtp_status_str(st));
+			}
+		}
+	} else if ((mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) && !link->failed) {
+		vm_link_fail(link, 0, "connection closed");
+	}
+	if (link->failed) {
+		disconnect(link, link->fail_reason);
+	}
+	return 0;
+}
+
+static int handle_hello_timeout(void *data)
+{
+	struct vm_link *link = data;
+	if (!link->welcomed) {
+		vm_link_fail(
+			link, VTP_ERR_PROTOCOL, "no HELLO within %d ms", VM_LINK_HELLO_TIMEOUT_MS);
+	}
+	return 0;
+}
+
+static int handle_listen(int fd, uint32_t mask, void *data)
+{
+	struct vm_link *link = data;
+	int conn = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (conn < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			wlr_log_errno(WLR_ERROR, "[vm %s] accept", link->name);
+		}
+		return 0;
+	}
+	if (link->fd >= 0) {
+		/* one agent per VM: the connection is the VM's identity */
+		send_error_now(conn, VTP_ERR_BUSY, "another agent already serves this VM");
+		close(conn);
+		wlr_log(WLR_INFO, "[vm %s] refused a second agent connection", link->name);
+		return 0;
+	}
+	if (!vtp_stream_init(&link->stream)) {
+		close(conn);
+		return 0;
+	}
+	if (!vtp_outq_init(&link->outq)) {
+		vtp_stream_finish(&link->stream);
+		close(conn);
+		return 0;
+	}
+	link->fd = conn;
+	link->welcomed = false;
+	link->failed = false;
+	link->serial = 0;
+	link->keymap_serial_sent = 0;
+	link->decoder = (struct vtp_decoder){ .side = VTP_SIDE_HOST, .pool_size = 0 };
+	link->source = wl_event_loop_add_fd(
+		link->server->loop, conn, WL_EVENT_READABLE, handle_connection, link);
+	link->hello_timer = wl_event_loop_add_timer(link->server->loop, handle_hello_timeout, link);
+	if (link->source == NULL || link->hello_timer == NULL) {
+		vm_link_fail(link, VTP_ERR_INTERNAL, "out of resources");
+		disconnect(link, link->fail_reason);
+		return 0;
+	}
+	wl_event_source_timer_update(link->hello_timer, VM_LINK_HELLO_TIMEOUT_MS);
+	wlr_log(WLR_DEBUG, "[vm %s] agent connecting", link->name);
+	return 0;
+}
+
+/* ---- life cycle ---- */
+
+static bool listen_on(struct vm_link *link)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(link->socket_path) >= sizeof(addr.sun_path)) {
+		wlr_log(WLR_ERROR, "[vm %s] socket path too long: %s", link->name,
+			link->socket_path);
+		return false;
+	}
+	strcpy(addr.sun_path, link->socket_path);
+	link->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (link->listen_fd < 0) {
+		return false;
+	}
+	unlink(link->socket_path);
+	if (bind(link->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+		chmod(link->socket_path, 0600) < 0 || listen(link->listen_fd, 4) < 0) {
+		wlr_log_errno(
+			WLR_ERROR, "[vm %s] cannot listen on %s", link->name, link->socket_path);
+		return false;
+	}
+	link->listen_source = wl_event_loop_add_fd(
+		link->server->loop, link->listen_fd, WL_EVENT_READABLE, handle_listen, link);
+	return link->listen_source != NULL;
+}
+
+struct vm_link *vm_link_create(struct server *server, const struct config_vm *vm)
+{
+	struct vm_link *link = calloc(1, sizeof(*link));
+	if (link == NULL) {
+		return NULL;
+	}
+	link->server = server;
+	link->config = vm;
+	link->fd = -1;
+	link->listen_fd = -1;
+	link->pool_fd = -1;
+	wl_list_init(&link->windows);
+	snprintf(link->name, sizeof(link->name), "%s", vm->name);
+
+	uint64_t size = (uint64_t)vm->pool_size_mib * 1024 * 1024;
+	if (size == 0 || size > VTP_MAX_POOL_SIZE) {
+		wlr_log(WLR_ERROR, "[vm %s] bad pool size %u MiB", link->name, vm->pool_size_mib);
+		goto error;
+	}
+	char pool_name[VTP_MAX_NAME + 16];
+	snprintf(pool_name, sizeof(pool_name), "vitrail-pool-%s", link->name);
+	link->pool_fd = vtp_pool_memfd_create(pool_name, size);
+	if (link->pool_fd < 0) {
+		wlr_log_errno(WLR_ERROR, "[vm %s] cannot create its pool", link->name);
+		goto error;
+	}
+	/* the host only reads the pool; sealed, it cannot shrink under us */
+	void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, link->pool_fd, 0);
+	if (map == MAP_FAILED) {
+		wlr_log_errno(WLR_ERROR, "[vm %s] cannot map its pool", link->name);
+		goto error;
+	}
+	link->pool = map;
+	link->pool_size = size;
+
+	size_t path_len = strlen(server->runtime_dir) + strlen(link->name) + 16;
+	link->socket_path = malloc(path_len);
+	if (link->socket_path == NULL) {
+		goto error;
+	}
+	snprintf(link->socket_path, path_len, "%s/vm/%s.sock", server->runtime_dir, link->name);
+	if (!listen_on(link)) {
+		goto error;
+	}
+	return link;
+
+error:
+	vm_link_destroy(link);
+	return NULL;
+}
+
+void vm_link_destroy(struct vm_link *link)
+{
+	if (link == NULL) {
+		return;
+	}
+	if (link->fd >= 0) {
+		link->failed = false;
+		disconnect(link, "compositor exiting");
+	}
+	if (link->listen_source != NULL) {
+		wl_event_source_remove(link->listen_source);
+	}
+	if (link->listen_fd >= 0) {
+		close(link->listen_fd);
+		if (link->socket_path != NULL) {
+			unlink(link->socket_path);
+		}
+	}
+	if (link->pool != NULL) {
+		munmap((void *)link->pool, link->pool_size);
+	}
+	if (link->pool_fd >= 0) {
+		close(link->pool_fd);
+	}
+	free(link->socket_path);
+	free(link);
+}

@@ -1,0 +1,51 @@
+/*
+ * From a desktop entry's Exec line to an argv, as the desktop entry spec
+ * says: arguments separated by spaces, double quotes around arguments with
+ * reserved characters (inside them \" \` \$ \\ escape), field codes
+ * expanded (%f %u: the first file or nothing; %F %U: every file or nothing,
+ * standalone only; %i: "--icon" ICON; %c: Name; %k: the desktop file; %%:
+ * '%'; the deprecated %d %D %n %N %v %m: removed). No shell is involved:
+ * '|', ';', '$', '>', '&', '*' and the like stay literal characters of
+ * their argument. Invalid lines are refused: an unterminated quote, an
+ * unquoted '\\' or '\'', a bad escape inside quotes, an unknown field code,
+ * %F/%U/%i not standing alone, or nothing left to run.
+ */
+#ifndef VITRAIL_AGENT_LAUNCH_H
+#define VITRAIL_AGENT_LAUNCH_H
+
+#include <stdbool.h>
+
+struct apps_entry;
+
+#define LAUNCH_MAX_ARGS 4096u
+#define LAUNCH_MAX_BYTES (256u * 1024u) /* all arguments together */
+
+/*
+ * exec: the Exec value after the string escapes (\s \n \t \r \\) were
+ * processed (apps_entry.exec). name, icon, location: what %c, %i and %k
+ * expand to (NULL: nothing). files: NULL or a NULL-terminated list of paths
+ * or URIs. Returns a NULL-terminated heap argv (free with
+ * launch_argv_free), or NULL with *error set to a malloc'd message (error
+ * may be NULL) and errno EINVAL (bad line) or ENOMEM.
+ */
+char **launch_exec_argv(const char *exec, const char *name, const char *icon, const char *location,
+	const char *const *files, char **error);
+
+/* The argv to start a listed entry: its Exec line, wrapped in a terminal
+ * emulator when Terminal=true. Errors as launch_exec_argv (errno ENOENT
+ * when a terminal is needed and none is installed). */
+char **launch_argv_for_entry(
+	const struct apps_entry *entry, const char *const *files, char **error);
+
+/* The argv for LAUNCH_APP: finds the listed entry (apps_find) and builds
+ * its argv. errno ENOENT when no such app is listed. */
+char **launch_argv_for_id(const char *desktop_id, const char *const *files, char **error);
+
+/* The terminal emulator used for Terminal=true entries: argv prefix
+ * ("x-terminal-emulator", "-e", NULL) of the first one found in $PATH, or
+ * NULL. Static storage. */
+const char *const *launch_terminal(void);
+
+void launch_argv_free(char **argv);
+
+#endif

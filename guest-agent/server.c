@@ -1,0 +1,472 @@
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wlr/backend.h>
+#include <wlr/backend/headless.h>
+#include <wlr/interfaces/wlr_output.h>
+#include <wlr/render/allocator.h>
+#include <wlr/render/pixman.h>
+#include <wlr/render/wlr_renderer.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_presentation_time.h>
+#include <wlr/types/wlr_primary_selection.h>
+#include <wlr/types/wlr_primary_selection_v1.h>
+#include <wlr/types/wlr_seat.h>
+#include <wlr/types/wlr_viewporter.h>
+#include <wlr/types/wlr_xdg_decoration_v1.h>
+#include <wlr/types/wlr_xdg_output_v1.h>
+#include <wlr/types/wlr_xdg_shell.h>
+#include <wlr/util/log.h>
+
+#include "cursor.h"
+#include "input.h"
+#include "link.h"
+#include "run.h"
+#include "window.h"
+
+#define DEFAULT_WIDTH 1920
+#define DEFAULT_HEIGHT 1080
+#define DEFAULT_REFRESH_MHZ 60000
+
+/* ---- globals and their events ---- */
+
+static void handle_new_xdg_surface(struct wl_listener *listener, void *data)
+{
+	struct agent_server *server = wl_container_of(listener, server, new_xdg_surface);
+	struct wlr_xdg_surface *xdg = data;
+
+	if (xdg->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL && xdg->role != WLR_XDG_SURFACE_ROLE_POPUP) {
+		return;
+	}
+	if (agent_window_create(server, xdg) == NULL) {
+		wlr_log(WLR_ERROR, "cannot track a new window");
+	}
+}
+
+struct decoration {
+	struct wlr_xdg_toplevel_decoration_v1 *decoration;
+	struct wl_listener request_mode;
+	struct wl_listener destroy;
+};
+
+static void handle_decoration_request_mode(struct wl_listener *listener, void *data)
+{
+	struct decoration *d = wl_container_of(listener, d, request_mode);
+	/* The host draws every frame: always server-side. */
+	wlr_xdg_toplevel_decoration_v1_set_mode(
+		d->decoration, WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE);
+}
+
+static void handle_decoration_destroy(struct wl_listener *listener, void *data)
+{
+	struct decoration *d = wl_container_of(listener, d, destroy);
+	wl_list_remove(&d->request_mode.link);
+	wl_list_remove(&d->destroy.link);
+	free(d);
+}
+
+static void handle_new_toplevel_decoration(struct wl_listener *listener, void *data)
+{
+	struct wlr_xdg_toplevel_decoration_v1 *decoration = data;
+	struct decoration *d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		return;
+	}
+	d->decoration = decoration;
+	d->request_mode.notify = handle_decoration_request_mode;
+	wl_signal_add(&decoration->events.request_mode, &d->request_mode);
+	d->destroy.notify = handle_decoration_destroy;
+	wl_signal_add(&decoration->events.destroy, &d->destroy);
+	wlr_xdg_toplevel_decoration_v1_set_mode(
+		decoration, WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE);
+}
+
+static void handle_request_set_selection(struct wl_listener *listener, void *data)
+{
+	struct agent_server *server = wl_container_of(listener, server, request_set_selection);
+	struct wlr_seat_request_set_selection_event *event = data;
+	wlr_seat_set_selection(server->seat, event->source, event->serial);
+}
+
+static void handle_request_set_primary_selection(struct wl_listener *listener, void *data)
+{
+	struct agent_server *server =
+		wl_container_of(listener, server, request_set_primary_selection);
+	struct wlr_seat_request_set_primary_selection_event *event = data;
+	wlr_seat_set_primary_selection(server->seat, event->source, event->serial);
+}
+
+static int handle_terminate(int signal, void *data)
+{
+	struct agent_server *server = data;
+	wlr_log(WLR_INFO, "signal %d: exiting", signal);
+	wl_display_terminate(server->display);
+	return 0;
+}
+
+/* ---- the output ---- */
+
+static void apply_output_info(struct agent_server *server, const struct vtp_output_info *info)
+{
+	struct wlr_output *output = server->output;
+	int32_t refresh = info->refresh_mhz > 0 && info->refresh_mhz <= 1000000
+		? (int32_t)info->refresh_mhz
+		: DEFAULT_REFRESH_MHZ;
+
+	server->output_info = *info;
+	/* Advertise the host's size without a modeset: the headless frame
+	 * timer keeps the slow pace set at start. */
+	wlr_output_update_custom_mode(output, (int32_t)(info->width * info->scale),
+		(int32_t)(info->height * info->scale), refresh);
+	if (output->scale != (float)info->scale) {
+		wlr_output_set_scale(output, (float)info->scale);
+		if (!wlr_output_commit(output)) {
+			wlr_log(WLR_ERROR, "cannot set the output scale to %u", info->scale);
+		}
+	}
+}
+
+static bool create_output(struct agent_server *server)
+{
+	server->output = wlr_headless_add_output(server->backend, DEFAULT_WIDTH, DEFAULT_HEIGHT);
+	if (server->output == NULL) {
+		return false;
+	}
+	wlr_output_init_render(server->output, server->allocator, server->renderer);
+	wlr_output_layout_add_auto(server->layout, server->output);
+	wlr_output_create_global(server->output);
+	server->output_info =
+		(struct vtp_output_info){ DEFAULT_WIDTH, DEFAULT_HEIGHT, 1, DEFAULT_REFRESH_MHZ };
+	return true;
+}
+
+/* ---- host messages ---- */
+
+static void handle_link_ready(void *data)
+{
+	struct agent_server *server = data;
+	struct agent_window *window;
+	wl_list_for_each(window, &server->windows, link)
+	{
+		agent_window_link_ready(window);
+	}
+}
+
+static void handle_link_lost(void *data)
+{
+	struct agent_server *server = data;
+	struct agent_window *window;
+	agent_input_link_lost(server->input);
+	agent_cursor_link_lost(server->cursor);
+	wl_list_for_each(window, &server->windows, link)
+	{
+		agent_window_link_lost(window);
+	}
+}
+
+static void reply_unsupported(struct agent_server *server, const struct vtp_msg *msg)
+{
+	struct agent_link *link = server->link;
+
+	switch (msg->header.type) {
+	case VTP_CLIPBOARD_REQUEST: {
+		/* Guest-to-host clipboard is not forwarded by this agent yet. */
+		struct vtp_clipboard_data d = {
+			.serial = msg->body.clipboard_request.serial,
+			.flags = VTP_CHUNK_LAST | VTP_CHUNK_EMPTY,
+		};
+		agent_link_send(link, VTP_CLIPBOARD_DATA, 0, &d, NULL, 0);
+		break;
+	}
+	case VTP_APPS_REQUEST: {
+		struct vtp_app_list_begin b = { .serial = msg->body.apps_request.serial,
+			.count = 0 };
+		struct vtp_app_list_end e = { .serial = msg->body.apps_request.serial };
+		agent_link_send(link, VTP_APP_LIST_BEGIN, 0, &b, NULL, 0);
+		agent_link_send(link, VTP_APP_LIST_END, 0, &e, NULL, 0);
+		break;
+	}
+	case VTP_LAUNCH_APP: {
+		struct vtp_run_result r = { .request_id = msg->body.launch.request_id,
+			.kind = VTP_RUN_FAILED,
+			.status = ENOSYS };
+		agent_link_send(link, VTP_RUN_RESULT, 0, &r, NULL, 0);
+		break;
+	}
+	case VTP_DELIVER_URL:
+	case VTP_DELIVER_FILE_BEGIN: {
+		static const char text[] = "not supported by this agent";
+		struct vtp_result r = { .request_id = msg->body.open_url.request_id,
+			.code = VTP_RESULT_FAILED };
+		agent_link_send(link, VTP_DELIVER_RESULT, 0, &r, text, sizeof(text) - 1);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void handle_link_message(void *data, const struct vtp_msg *msg)
+{
+	struct agent_server *server = data;
+	struct agent_window *window = NULL;
+
+	if (msg->header.object != 0) {
+		/* A window we destroyed may still be named: that is no error. */
+		window = agent_server_find_window(server, msg->header.object);
+	}
+	switch (msg->header.type) {
+	case VTP_OUTPUT_INFO:
+		apply_output_info(server, &msg->body.output_info);
+		break;
+	case VTP_CONFIGURE:
+		if (window != NULL) {
+			agent_window_configure(window, &msg->body.configure);
+		}
+		break;
+	case VTP_CLOSE:
+		if (window != NULL) {
+			agent_window_close(window);
+		}
+		break;
+	case VTP_POPUP_DONE:
+		if (window != NULL && !window->toplevel) {
+			agent_window_close(window);
+		}
+		break;
+	case VTP_FRAME_DONE:
+		if (window != NULL) {
+			agent_window_frame_done(window, &msg->body.frame_done);
+		}
+		break;
+	case VTP_RELEASE:
+		if (window != NULL) {
+			agent_window_release(window, msg->body.release.buffer_id);
+		}
+		break;
+	case VTP_POINTER_ENTER:
+	case VTP_POINTER_LEAVE:
+	case VTP_POINTER_MOTION:
+	case VTP_POINTER_BUTTON:
+	case VTP_POINTER_AXIS:
+	case VTP_KEYMAP:
+	case VTP_KEYBOARD_ENTER:
+	case VTP_KEYBOARD_LEAVE:
+	case VTP_KEY:
+	case VTP_MODIFIERS:
+	case VTP_REPEAT_INFO:
+		agent_input_handle(server->input, window, msg);
+		break;
+	case VTP_RUN:
+		agent_run_request(server->run, msg);
+		break;
+	default:
+		reply_unsupported(server, msg);
+		break;
+	}
+}
+
+static const struct agent_link_handler link_handler = {
+	.ready = handle_link_ready,
+	.lost = handle_link_lost,
+	.message = handle_link_message,
+};
+
+struct agent_window *agent_server_find_window(struct agent_server *server, uint32_t id)
+{
+	struct agent_window *window;
+	if (id == 0) {
+		return NULL;
+	}
+	wl_list_for_each(window, &server->windows, link)
+	{
+		if (window->id == id) {
+			return window;
+		}
+	}
+	return NULL;
+}
+
+/* ---- lifetime ---- */
+
+struct agent_server *agent_server_create(const struct agent_options *options)
+{
+	struct agent_server *server = calloc(1, sizeof(*server));
+	if (server == NULL) {
+		return NULL;
+	}
+	wl_list_init(&server->windows);
+	server->display = wl_display_create();
+	if (server->display == NULL) {
+		free(server);
+		return NULL;
+	}
+	server->loop = wl_display_get_event_loop(server->display);
+
+	server->link = agent_link_create(
+		server->loop, options->connect, options->pool, &link_handler, server);
+	if (server->link == NULL) {
+		goto error;
+	}
+	server->backend = wlr_headless_backend_create(server->display);
+	if (server->backend == NULL) {
+		wlr_log(WLR_ERROR, "cannot create the headless backend");
+		goto error;
+	}
+	/* Only so that wlroots can take wl_shm buffers: nothing is rendered. */
+	server->renderer = wlr_pixman_renderer_create();
+	if (server->renderer == NULL ||
+		!wlr_renderer_init_wl_display(server->renderer, server->display)) {
+		wlr_log(WLR_ERROR, "cannot create the pixman renderer");
+		goto error;
+	}
+	server->allocator = wlr_allocator_autocreate(server->backend, server->renderer);
+	if (server->allocator == NULL) {
+		wlr_log(WLR_ERROR, "cannot create an allocator");
+		goto error;
+	}
+
+	server->compositor = wlr_compositor_create(server->display, server->renderer);
+	server->layout = wlr_output_layout_create();
+	server->xdg_shell = wlr_xdg_shell_create(server->display);
+	server->decoration = wlr_xdg_decoration_manager_v1_create(server->display);
+	server->presentation = wlr_presentation_create(server->display, server->backend);
+	server->seat = wlr_seat_create(server->display, "seat0");
+	if (server->compositor == NULL || server->layout == NULL || server->xdg_shell == NULL ||
+		server->decoration == NULL || server->presentation == NULL ||
+		server->seat == NULL) {
+		wlr_log(WLR_ERROR, "cannot create the Wayland globals");
+		goto error;
+	}
+	if (wlr_data_device_manager_create(server->display) == NULL ||
+		wlr_primary_selection_v1_device_manager_create(server->display) == NULL ||
+		wlr_viewporter_create(server->display) == NULL ||
+		wlr_xdg_output_manager_v1_create(server->display, server->layout) == NULL) {
+		wlr_log(WLR_ERROR, "cannot create the Wayland globals");
+		goto error;
+	}
+	if (!create_output(server)) {
+		wlr_log(WLR_ERROR, "cannot create the headless output");
+		goto error;
+	}
+	wlr_seat_set_capabilities(
+		server->seat, WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD);
+
+	server->input = agent_input_create(server);
+	server->cursor = agent_cursor_create(server);
+	server->run = agent_run_create(server->loop, server->link);
+	if (server->input == NULL || server->cursor == NULL || server->run == NULL) {
+		goto error;
+	}
+
+	server->new_xdg_surface.notify = handle_new_xdg_surface;
+	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
+	server->new_toplevel_decoration.notify = handle_new_toplevel_decoration;
+	wl_signal_add(&server->decoration->events.new_toplevel_decoration,
+		&server->new_toplevel_decoration);
+	server->request_set_selection.notify = handle_request_set_selection;
+	wl_signal_add(&server->seat->events.request_set_selection, &server->request_set_selection);
+	server->request_set_primary_selection.notify = handle_request_set_primary_selection;
+	wl_signal_add(&server->seat->events.request_set_primary_selection,
+		&server->request_set_primary_selection);
+	server->sigterm = wl_event_loop_add_signal(server->loop, SIGTERM, handle_terminate, server);
+	server->sigint = wl_event_loop_add_signal(server->loop, SIGINT, handle_terminate, server);
+
+	if (options->socket_name != NULL) {
+		if (wl_display_add_socket(server->display, options->socket_name) != 0) {
+			wlr_log(WLR_ERROR, "cannot listen on Wayland socket %s: %s",
+				options->socket_name, strerror(errno));
+			goto error;
+		}
+		server->socket = options->socket_name;
+	} else {
+		server->socket = wl_display_add_socket_auto(server->display);
+		if (server->socket == NULL) {
+			wlr_log(WLR_ERROR, "cannot open a Wayland socket");
+			goto error;
+		}
+	}
+	return server;
+
+error:
+	agent_server_destroy(server);
+	return NULL;
+}
+
+bool agent_server_start(struct agent_server *server, const struct agent_options *options)
+{
+	if (!wlr_backend_start(server->backend)) {
+		wlr_log(WLR_ERROR, "cannot start the headless backend");
+		return false;
+	}
+	/* Nothing is ever rendered: a refresh of 1 mHz makes the headless
+	 * backend's frame timer fire every ~17 minutes instead of 60 times a
+	 * second. Clients are told the real rate. */
+	wlr_output_set_custom_mode(server->output, DEFAULT_WIDTH, DEFAULT_HEIGHT, 1);
+	if (!wlr_output_commit(server->output)) {
+		wlr_log(WLR_INFO, "cannot slow down the headless output timer");
+	}
+	wlr_output_update_custom_mode(server->output, (int32_t)server->output_info.width,
+		(int32_t)server->output_info.height, DEFAULT_REFRESH_MHZ);
+	setenv("WAYLAND_DISPLAY", server->socket, true);
+	wlr_log(WLR_INFO, "guest apps connect to WAYLAND_DISPLAY=%s", server->socket);
+	agent_link_start(server->link);
+	if (options->command != NULL && options->command[0] != NULL) {
+		int error = 0;
+		if (agent_run_spawn(server->run, options->command, false, 0, &error) < 0) {
+			wlr_log(WLR_ERROR, "cannot run %s: %s", options->command[0],
+				strerror(error));
+			return false;
+		}
+	}
+	return true;
+}
+
+void agent_server_destroy(struct agent_server *server)
+{
+	if (server == NULL) {
+		return;
+	}
+	if (server->display != NULL) {
+		wl_display_destroy_clients(server->display);
+	}
+	/* windows are gone with their clients */
+	agent_run_destroy(server->run);
+	agent_cursor_destroy(server->cursor);
+	agent_input_destroy(server->input);
+	agent_link_destroy(server->link);
+	if (server->new_xdg_surface.link.next != NULL) {
+		wl_list_remove(&server->new_xdg_surface.link);
+		wl_list_remove(&server->new_toplevel_decoration.link);
+		wl_list_remove(&server->request_set_selection.link);
+		wl_list_remove(&server->request_set_primary_selection.link);
+	}
+	if (server->sigterm != NULL) {
+		wl_event_source_remove(server->sigterm);
+	}
+	if (server->sigint != NULL) {
+		wl_event_source_remove(server->sigint);
+	}
+	if (server->backend != NULL) {
+		wlr_backend_destroy(server->backend);
+	}
+	if (server->display != NULL) {
+		wl_display_destroy(server->display);
+	}
+	if (server->allocator != NULL) {
+		wlr_allocator_destroy(server->allocator);
+	}
+	if (server->renderer != NULL) {
+		wlr_renderer_destroy(server->renderer);
+	}
+	if (server->layout != NULL) {
+		wlr_output_layout_destroy(server->layout);
+	}
+	free(server);
+}

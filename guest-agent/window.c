@@ -1,0 +1,1270 @@
+#include "window.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wlr/types/wlr_buffer.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_presentation_time.h>
+#include <wlr/types/wlr_surface.h>
+#include <wlr/types/wlr_xdg_shell.h>
+#include <wlr/util/log.h>
+
+#include "cursor.h"
+#include "input.h"
+#include "link.h"
+#include "paint.h"
+#include "sanitize.h"
+#include "server.h"
+
+/* Frame callbacks when nothing goes to the host (no damage, no host). */
+#define LOCAL_FRAME_MS 16
+
+static void schedule_flush(struct agent_window *window);
+static void unannounce(struct agent_window *window);
+
+/* ---- surface tree tracking ---- */
+
+static void surface_destroy(struct agent_surface *as);
+static struct agent_surface *surface_create(
+	struct agent_window *window, struct wlr_surface *surface, struct wlr_subsurface *sub);
+
+static void tree_changed(struct agent_window *window)
+{
+	window->tree_len = 0; /* forget raw surface pointers */
+	window->full_damage = true;
+	schedule_flush(window);
+}
+
+static void handle_surface_commit(struct wl_listener *listener, void *data)
+{
+	struct agent_surface *as = wl_container_of(listener, as, commit);
+	pixman_region32_t damage;
+
+	pixman_region32_init(&damage);
+	wlr_surface_get_effective_damage(as->surface, &damage);
+	pixman_region32_union(&as->damage, &as->damage, &damage);
+	pixman_region32_fini(&damage);
+	if (as->window->mapped) {
+		wlr_surface_send_enter(as->surface, as->window->server->output);
+	}
+	schedule_flush(as->window);
+}
+
+static void handle_surface_new_subsurface(struct wl_listener *listener, void *data)
+{
+	struct agent_surface *as = wl_container_of(listener, as, new_subsurface);
+	struct wlr_subsurface *sub = data;
+	surface_create(as->window, sub->surface, sub);
+}
+
+static void handle_surface_destroy(struct wl_listener *listener, void *data)
+{
+	struct agent_surface *as = wl_container_of(listener, as, destroy);
+	if (as->subsurface == NULL) {
+		agent_window_destroy(as->window);
+		return;
+	}
+	struct agent_window *window = as->window;
+	surface_destroy(as);
+	tree_changed(window);
+}
+
+static void handle_subsurface_destroy(struct wl_listener *listener, void *data)
+{
+	struct agent_surface *as = wl_container_of(listener, as, subsurface_destroy);
+	struct agent_window *window = as->window;
+	surface_destroy(as);
+	tree_changed(window);
+}
+
+static void handle_subsurface_map(struct wl_listener *listener, void *data)
+{
+	struct agent_surface *as = wl_container_of(listener, as, subsurface_map);
+	tree_changed(as->window);
+}
+
+static void handle_subsurface_unmap(struct wl_listener *listener, void *data)
+{
+	struct agent_surface *as = wl_container_of(listener, as, subsurface_unmap);
+	tree_changed(as->window);
+}
+
+static void track_subsurfaces(struct agent_window *window, struct wlr_surface *surface)
+{
+	struct wlr_subsurface *sub;
+	wl_list_for_each(sub, &surface->current.subsurfaces_below, current.link)
+	{
+		surface_create(window, sub->surface, sub);
+	}
+	wl_list_for_each(sub, &surface->current.subsurfaces_above, current.link)
+	{
+		surface_create(window, sub->surface, sub);
+	}
+}
+
+static struct agent_surface *surface_create(
+	struct agent_window *window, struct wlr_surface *surface, struct wlr_subsurface *sub)
+{
+	struct agent_surface *as;
+
+	wl_list_for_each(as, &window->surfaces, link)
+	{
+		if (as->surface == surface) {
+			return as;
+		}
+	}
+	as = calloc(1, sizeof(*as));
+	if (as == NULL) {
+		wlr_log(WLR_ERROR, "out of memory");
+		return NULL;
+	}
+	as->window = window;
+	as->surface = surface;
+	as->subsurface = sub;
+	pixman_region32_init(&as->damage);
+	wl_list_insert(window->surfaces.prev, &as->link);
+
+	as->commit.notify = handle_surface_commit;
+	wl_signal_add(&surface->events.commit, &as->commit);
+	as->new_subsurface.notify = handle_surface_new_subsurface;
+	wl_signal_add(&surface->events.new_subsurface, &as->new_subsurface);
+	as->destroy.notify = handle_surface_destroy;
+	wl_signal_add(&surface->events.destroy, &as->destroy);
+	if (sub != NULL) {
+		as->subsurface_destroy.notify = handle_subsurface_destroy;
+		wl_signal_add(&sub->events.destroy, &as->subsurface_destroy);
+		as->subsurface_map.notify = handle_subsurface_map;
+		wl_signal_add(&sub->events.map, &as->subsurface_map);
+		as->subsurface_unmap.notify = handle_subsurface_unmap;
+		wl_signal_add(&sub->events.unmap, &as->subsurface_unmap);
+		window->full_damage = true;
+	}
+	track_subsurfaces(window, surface);
+	return as;
+}
+
+static void surface_destroy(struct agent_surface *as)
+{
+	if (as == NULL) {
+		return;
+	}
+	wl_list_remove(&as->commit.link);
+	wl_list_remove(&as->new_subsurface.link);
+	wl_list_remove(&as->destroy.link);
+	if (as->subsurface != NULL) {
+		wl_list_remove(&as->subsurface_destroy.link);
+		wl_list_remove(&as->subsurface_map.link);
+		wl_list_remove(&as->subsurface_unmap.link);
+	}
+	wl_list_remove(&as->link);
+	pixman_region32_fini(&as->damage);
+	free(as);
+}
+
+static struct agent_surface *find_surface(struct agent_window *window, struct wlr_surface *s)
+{
+	struct agent_surface *as;
+	wl_list_for_each(as, &window->surfaces, link)
+	{
+		if (as->surface == s) {
+			return as;
+		}
+	}
+	return NULL;
+}
+
+struct tree_walk {
+	struct agent_window *window;
+	struct agent_tree_entry *entries;
+	int len;
+	bool truncated;
+};
+
+static void collect_iter(struct wlr_surface *surface, int sx, int sy, void *data)
+{
+	struct tree_walk *walk = data;
+	if (walk->len >= AGENT_MAX_TREE) {
+		walk->truncated = true;
+		return;
+	}
+	walk->entries[walk->len++] = (struct agent_tree_entry){
+		.surface = surface,
+		.x = sx - walk->window->geometry.x,
+		.y = sy - walk->window->geometry.y,
+		.width = surface->current.width,
+		.height = surface->current.height,
+	};
+}
+
+static void send_enter_iter(struct wlr_surface *surface, int sx, int sy, void *data)
+{
+	wlr_surface_send_enter(surface, data);
+}
+
+/* ---- buffers ---- */
+
+static void buffer_free(struct agent_window *window, struct agent_buffer *b, bool to_pool)
+{
+	if (to_pool) {
+		agent_link_pool_put(window->server->link, b->offset, b->size);
+	}
+	if (window->current == b) {
+		window->current = NULL;
+	}
+	pixman_region32_fini(&b->stale);
+	wl_list_remove(&b->link);
+	free(b);
+}
+
+static void free_all_buffers(struct agent_window *window, bool to_pool)
+{
+	struct agent_buffer *b, *tmp;
+	wl_list_for_each_safe(b, tmp, &window->buffers, link)
+	{
+		buffer_free(window, b, to_pool);
+	}
+	window->current = NULL;
+}
+
+/* Free the buffers of an old size that the host no longer reads. */
+static void collect_orphans(struct agent_window *window)
+{
+	struct agent_buffer *b, *tmp;
+	wl_list_for_each_safe(b, tmp, &window->buffers, link)
+	{
+		if (b->orphan && !b->held && b != window->current) {
+			buffer_free(window, b, true);
+		}
+	}
+}
+
+static struct agent_buffer *pick_buffer(struct agent_window *window)
+{
+	struct agent_server *server = window->server;
+	struct agent_buffer *b, *best = NULL;
+	unsigned int live = 0, held = 0;
+
+	wl_list_for_each(b, &window->buffers, link)
+	{
+		held += b->held;
+		if (b->orphan) {
+			continue;
+		}
+		live++;
+		if (!b->held && b != window->current && best == NULL) {
+			best = b;
+		}
+	}
+	if (best != NULL) {
+		return best;
+	}
+	if (live >= AGENT_BUFFERS_PER_WINDOW || held >= VTP_MAX_BUFFERS_PER_WINDOW) {
+		return NULL;
+	}
+
+	b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		return NULL;
+	}
+	b->width = window->width;
+	b->height = window->height;
+	b->stride = window->width * 4;
+	b->size = (uint64_t)b->stride * (uint64_t)b->height;
+	if (!agent_link_pool_get(server->link, b->size, &b->offset)) {
+		if (!window->no_buffer_logged) {
+			wlr_log(WLR_ERROR, "the pool has no room for a %dx%d buffer", window->width,
+				window->height);
+			window->no_buffer_logged = true;
+		}
+		free(b);
+		return NULL;
+	}
+	window->no_buffer_logged = false;
+	if (++server->next_buffer_id == 0) {
+		server->next_buffer_id = 1;
+	}
+	b->id = server->next_buffer_id;
+	pixman_region32_init_rect(&b->stale, 0, 0, (unsigned)b->width, (unsigned)b->height);
+	wl_list_insert(window->buffers.prev, &b->link);
+	return b;
+}
+
+static struct paint_image buffer_image(struct agent_window *window, struct agent_buffer *b)
+{
+	return (struct paint_image){
+		.data = agent_link_pool_data(window->server->link) + b->offset,
+		.width = b->width,
+		.height = b->height,
+		.stride = b->stride,
+	};
+}
+
+/* ---- frame callbacks and presentation ---- */
+
+static void frame_done_iter(struct wlr_surface *surface, int sx, int sy, void *data)
+{
+	wlr_surface_send_frame_done(surface, data);
+}
+
+static void send_frame_done(struct agent_window *window)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	wlr_surface_for_each_surface(window->xdg->surface, frame_done_iter, &now);
+}
+
+static void discard_feedbacks(struct agent_window *window)
+{
+	struct agent_feedback *f, *tmp;
+	wl_list_for_each_safe(f, tmp, &window->feedbacks, link)
+	{
+		wlr_presentation_feedback_destroy(f->feedback);
+		wl_list_remove(&f->link);
+		free(f);
+	}
+}
+
+static int handle_frame_timer(void *data)
+{
+	struct agent_window *window = data;
+	if (!window->frame_in_flight) {
+		send_frame_done(window);
+	}
+	return 0;
+}
+
+static void arm_local_frame(struct agent_window *window)
+{
+	if (!window->frame_in_flight && window->frame_timer != NULL) {
+		wl_event_source_timer_update(window->frame_timer, LOCAL_FRAME_MS);
+	}
+}
+
+static void sample_feedbacks(struct agent_window *window)
+{
+	struct agent_server *server = window->server;
+	for (int i = 0; i < window->tree_len; i++) {
+		struct wlr_presentation_feedback *fb = wlr_presentation_surface_sampled(
+			server->presentation, window->tree[i].surface);
+		if (fb == NULL) {
+			continue;
+		}
+		struct agent_feedback *f = calloc(1, sizeof(*f));
+		if (f == NULL) {
+			wlr_presentation_feedback_destroy(fb);
+			continue;
+		}
+		f->feedback = fb;
+		f->commit_serial = window->commit_serial;
+		wl_list_insert(window->feedbacks.prev, &f->link);
+	}
+}
+
+void agent_window_frame_done(struct agent_window *window, const struct vtp_frame_done *done)
+{
+	struct agent_server *server = window->server;
+	struct timespec now;
+	struct agent_feedback *f, *tmp;
+
+	/* Times are ours: in a VM the host's clock is not the guest's. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (done->commit_serial == window->commit_serial) {
+		window->frame_in_flight = false;
+	}
+	wl_list_for_each_safe(f, tmp, &window->feedbacks, link)
+	{
+		if ((int32_t)(done->commit_serial - f->commit_serial) < 0) {
+			continue;
+		}
+		struct wlr_presentation_event event = {
+			.output = server->output,
+			.tv_sec = (uint64_t)now.tv_sec,
+			.tv_nsec = (uint32_t)now.tv_nsec,
+			.refresh = done->refresh_ns,
+			.seq = 0,
+			.flags = 0,
+		};
+		wlr_presentation_feedback_send_presented(f->feedback, &event);
+		wlr_presentation_feedback_destroy(f->feedback);
+		wl_list_remove(&f->link);
+		free(f);
+	}
+	wlr_surface_for_each_surface(window->xdg->surface, frame_done_iter, &now);
+}
+
+/* ---- announcing to the host ---- */
+
+static void send_title(struct agent_window *window)
+{
+	char text[VTP_MAX_TITLE + 1];
+	if (!window->toplevel || window->id == 0) {
+		return;
+	}
+	size_t n = sanitize_display_string(
+		window->xdg->toplevel->title, VTP_MAX_TITLE, text, sizeof(text));
+	agent_link_send(window->server->link, VTP_SET_TITLE, window->id, NULL, text, (uint32_t)n);
+}
+
+static void send_app_id(struct agent_window *window)
+{
+	char text[VTP_MAX_APP_ID + 1];
+	if (!window->toplevel || window->id == 0) {
+		return;
+	}
+	size_t n = sanitize_display_string(
+		window->xdg->toplevel->app_id, VTP_MAX_APP_ID, text, sizeof(text));
+	agent_link_send(window->server->link, VTP_SET_APP_ID, window->id, NULL, text, (uint32_t)n);
+}
+
+static uint32_t clamp_dim(uint32_t v)
+{
+	return v > VTP_MAX_DIM ? VTP_MAX_DIM : v;
+}
+
+static void send_hints(struct agent_window *window, bool force)
+{
+	if (!window->toplevel || window->id == 0) {
+		return;
+	}
+	struct wlr_xdg_toplevel_state *s = &window->xdg->toplevel->current;
+	struct vtp_size_hints h = {
+		.min_width = clamp_dim(s->min_width),
+		.min_height = clamp_dim(s->min_height),
+		.max_width = clamp_dim(s->max_width),
+		.max_height = clamp_dim(s->max_height),
+	};
+	if (h.max_width != 0 && h.max_width < h.min_width) {
+		h.max_width = h.min_width;
+	}
+	if (h.max_height != 0 && h.max_height < h.min_height) {
+		h.max_height = h.min_height;
+	}
+	if (!force && memcmp(&h, &window->hints, sizeof(h)) == 0) {
+		return;
+	}
+	window->hints = h;
+	agent_link_send(window->server->link, VTP_SET_SIZE_HINTS, window->id, &h, NULL, 0);
+}
+
+static int32_t clamp_coord(int32_t v)
+{
+	if (v < -(int32_t)VTP_MAX_DIM) {
+		return -(int32_t)VTP_MAX_DIM;
+	}
+	if (v > (int32_t)VTP_MAX_DIM) {
+		return (int32_t)VTP_MAX_DIM;
+	}
+	return v;
+}
+
+static uint32_t clamp_size(int32_t v)
+{
+	if (v < 0) {
+		return 0;
+	}
+	return clamp_dim((uint32_t)v);
+}
+
+static unsigned int count_announced(struct agent_server *server)
+{
+	unsigned int n = 0;
+	struct agent_window *w;
+	wl_list_for_each(w, &server->windows, link)
+	{
+		n += w->id != 0;
+	}
+	return n;
+}
+
+static bool announce(struct agent_window *window)
+{
+	struct agent_server *server = window->server;
+
+	if (window->id != 0) {
+		return true;
+	}
+	if (!agent_link_ready(server->link) || !window->mapped || window->width <= 0 ||
+		window->height <= 0) {
+		return false;
+	}
+	if (!window->toplevel && (window->parent == NULL || !announce(window->parent))) {
+		return false;
+	}
+	if (count_announced(server) >= VTP_MAX_WINDOWS) {
+		wlr_log(WLR_ERROR, "more than %u windows: not forwarding another one",
+			VTP_MAX_WINDOWS);
+		return false;
+	}
+	do {
+		server->next_window_id++;
+	} while (server->next_window_id == 0 ||
+		agent_server_find_window(server, server->next_window_id) != NULL);
+	window->id = server->next_window_id;
+
+	struct vtp_window_create create = {
+		.kind = window->toplevel ? VTP_WINDOW_TOPLEVEL : VTP_WINDOW_POPUP,
+		.width = (uint32_t)window->width,
+		.height = (uint32_t)window->height,
+	};
+	if (!window->toplevel) {
+		struct wlr_xdg_positioner *p = &window->xdg->popup->positioner;
+		create.parent = window->parent->id;
+		create.anchor_x = clamp_coord(p->anchor_rect.x);
+		create.anchor_y = clamp_coord(p->anchor_rect.y);
+		create.anchor_width = clamp_size(p->anchor_rect.width);
+		create.anchor_height = clamp_size(p->anchor_rect.height);
+		create.anchor = p->anchor <= XDG_POSITIONER_ANCHOR_BOTTOM_RIGHT ? p->anchor : 0;
+		create.gravity = p->gravity <= XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT ? p->gravity : 0;
+		create.offset_x = clamp_coord(p->offset.x);
+		create.offset_y = clamp_coord(p->offset.y);
+	}
+	agent_link_send(server->link, VTP_WINDOW_CREATE, window->id, &create, NULL, 0);
+	wlr_log(WLR_DEBUG, "window %u: %s %dx%d announced", window->id,
+		window->toplevel ? "toplevel" : "popup", window->width, window->height);
+	if (window->toplevel) {
+		struct wlr_xdg_toplevel *t = window->xdg->toplevel;
+		send_title(window);
+		send_app_id(window);
+		send_hints(window, true);
+		if (t->requested.maximized) {
+			struct vtp_set_flag f = { .enable = 1 };
+			agent_link_send(server->link, VTP_SET_MAXIMIZED, window->id, &f, NULL, 0);
+		}
+		if (t->requested.fullscreen) {
+			struct vtp_set_flag f = { .enable = 1 };
+			agent_link_send(server->link, VTP_SET_FULLSCREEN, window->id, &f, NULL, 0);
+		}
+	}
+	window->full_damage = true;
+	window->frame_in_flight = false;
+	schedule_flush(window);
+	return true;
+}
+
+/* Tell the host the window is gone (children first); forget its buffers. */
+static void unannounce(struct agent_window *window)
+{
+	struct agent_server *server = window->server;
+	struct agent_window *w;
+
+	if (window->id == 0) {
+		return;
+	}
+	wl_list_for_each(w, &server->windows, link)
+	{
+		if (w->parent == window) {
+			unannounce(w);
+		}
+	}
+	agent_input_window_gone(server->input, window);
+	agent_cursor_window_gone(server->cursor, window);
+	agent_link_send(server->link, VTP_WINDOW_DESTROY, window->id, NULL, NULL, 0);
+	/* The host reads no buffer of a destroyed window. */
+	free_all_buffers(window, true);
+	window->id = 0;
+	window->n_configures = 0;
+	window->frame_in_flight = false;
+	discard_feedbacks(window);
+	arm_local_frame(window);
+}
+
+/* ---- the flush: copy damage, send a frame ---- */
+
+static void region_to_host(struct agent_window *window, pixman_region32_t *damage)
+{
+	struct vtp_rect rects[VTP_MAX_DAMAGE_RECTS];
+	int n = 0;
+	pixman_box32_t *boxes = pixman_region32_rectangles(damage, &n);
+	uint32_t count = 0;
+
+	if (n > (int)VTP_MAX_DAMAGE_RECTS) {
+		pixman_box32_t *e = pixman_region32_extents(damage);
+		rects[0] = (struct vtp_rect){ e->x1, e->y1, e->x2 - e->x1, e->y2 - e->y1 };
+		count = 1;
+	} else {
+		for (int i = 0; i < n; i++) {
+			rects[count++] = (struct vtp_rect){ boxes[i].x1, boxes[i].y1,
+				boxes[i].x2 - boxes[i].x1, boxes[i].y2 - boxes[i].y1 };
+		}
+	}
+	if (count > 0) {
+		agent_link_send(window->server->link, VTP_DAMAGE, window->id, NULL, rects,
+			count * (uint32_t)sizeof(struct vtp_rect));
+	}
+}
+
+/*
+ * Paint the window into dst: `copy` from prev (older contents, maybe of
+ * another size), `damage` from the client surfaces.
+ */
+static void paint_window(struct agent_window *window, const struct paint_image *dst,
+	const struct paint_image *prev, pixman_region32_t *copy, pixman_region32_t *damage)
+{
+	pixman_region32_t area;
+	pixman_region32_init(&area);
+	pixman_region32_copy(&area, damage);
+
+	if (prev != NULL && prev->data != dst->data) {
+		paint_copy(dst, prev, copy);
+	} else if (prev == NULL) {
+		pixman_region32_union(&area, &area, copy);
+	}
+
+	int first = 0;
+	if (window->tree_len > 0 && paint_surface_readable(window->tree[0].surface)) {
+		/* The bottom surface replaces; the rest is transparent. */
+		struct agent_tree_entry *e = &window->tree[0];
+		pixman_region32_t outside;
+		pixman_region32_init_rect(
+			&outside, e->x, e->y, (unsigned)e->width, (unsigned)e->height);
+		pixman_region32_subtract(&outside, &area, &outside);
+		paint_clear(dst, &outside);
+		pixman_region32_fini(&outside);
+		paint_surface(dst, e->surface, e->x, e->y, e->width, e->height, &area, false);
+		first = 1;
+	} else if (prev != NULL && prev->data != dst->data) {
+		/* The bottom surface's buffer went back to the client already:
+		 * its pixels are in the previous contents. */
+		paint_copy(dst, prev, &area);
+		first = 1;
+	} else if (prev == NULL) {
+		paint_clear(dst, &area);
+	}
+	for (int i = first; i < window->tree_len; i++) {
+		struct agent_tree_entry *e = &window->tree[i];
+		paint_surface(dst, e->surface, e->x, e->y, e->width, e->height, &area, true);
+	}
+	pixman_region32_fini(&area);
+}
+
+/* Let the client reuse its buffer at once: the pixels are copied. Only for
+ * a lone surface; with subsurfaces, each buffer stays until replaced, as
+ * damage on one surface needs the pixels of the others. */
+static void release_client_buffers(struct agent_window *window)
+{
+	if (window->tree_len != 1) {
+		return;
+	}
+	struct wlr_surface *surface = window->tree[0].surface;
+	if (surface->buffer != NULL) {
+		wlr_buffer_unlock(&surface->buffer->base);
+		surface->buffer = NULL;
+	}
+}
+
+static void resize_contents(struct agent_window *window, int width, int height)
+{
+	struct agent_buffer *b;
+	wl_list_for_each(b, &window->buffers, link)
+	{
+		b->orphan = true;
+	}
+	window->width = width;
+	window->height = height;
+	window->full_damage = true;
+}
+
+static bool same_tree(struct agent_window *window, const struct agent_tree_entry *tree, int len)
+{
+	return len == window->tree_len &&
+		memcmp(tree, window->tree, (size_t)len * sizeof(*tree)) == 0;
+}
+
+/* Walk the surface tree; true if its layout changed since the last flush. */
+static bool update_tree(struct agent_window *window, const struct wlr_box *geo)
+{
+	struct agent_tree_entry tree[AGENT_MAX_TREE];
+	bool moved = geo->x != window->geometry.x || geo->y != window->geometry.y;
+
+	window->geometry = *geo;
+	struct tree_walk walk = { .window = window, .entries = tree };
+	wlr_surface_for_each_surface(window->xdg->surface, collect_iter, &walk);
+	if (walk.truncated && !window->tree_truncated_logged) {
+		wlr_log(WLR_ERROR, "a window has more than %d surfaces; drawing the first ones",
+			AGENT_MAX_TREE);
+		window->tree_truncated_logged = true;
+	}
+	bool changed = moved || !same_tree(window, tree, walk.len);
+	memcpy(window->tree, tree, (size_t)walk.len * sizeof(*tree));
+	window->tree_len = walk.len;
+	return changed;
+}
+
+/* The damage since the last flush, in window coordinates; resets it. */
+static void collect_damage(struct agent_window *window, pixman_region32_t *damage)
+{
+	struct agent_surface *as;
+
+	pixman_region32_copy(damage, &window->pending);
+	if (window->full_damage) {
+		pixman_region32_union_rect(
+			damage, damage, 0, 0, (unsigned)window->width, (unsigned)window->height);
+	}
+	for (int i = 0; i < window->tree_len; i++) {
+		struct agent_tree_entry *e = &window->tree[i];
+		as = find_surface(window, e->surface);
+		if (as != NULL && pixman_region32_not_empty(&as->damage)) {
+			pixman_region32_translate(&as->damage, e->x, e->y);
+			pixman_region32_union(damage, damage, &as->damage);
+		}
+	}
+	wl_list_for_each(as, &window->surfaces, link)
+	{
+		pixman_region32_clear(&as->damage);
+	}
+	pixman_region32_intersect_rect(
+		damage, damage, 0, 0, (unsigned)window->width, (unsigned)window->height);
+	pixman_region32_clear(&window->pending);
+	window->full_damage = false;
+}
+
+/* Paint damage into a free pool buffer and send it. False if no buffer is
+ * free (the damage then waits in window->pending). */
+static bool send_frame(
+	struct agent_window *window, const struct paint_image *prev, pixman_region32_t *damage)
+{
+	struct agent_server *server = window->server;
+	struct agent_buffer *target = pick_buffer(window);
+	struct agent_buffer *b;
+
+	if (target == NULL) {
+		pixman_region32_copy(&window->pending, damage);
+		return false;
+	}
+	wl_list_for_each(b, &window->buffers, link)
+	{
+		if (b != target) {
+			pixman_region32_union(&b->stale, &b->stale, damage);
+		}
+	}
+	pixman_region32_t copy;
+	pixman_region32_init(&copy);
+	pixman_region32_subtract(&copy, &target->stale, damage);
+	struct paint_image dst = buffer_image(window, target);
+	paint_window(window, &dst, prev, &copy, damage);
+	pixman_region32_fini(&copy);
+	pixman_region32_clear(&target->stale);
+	window->current = target;
+	collect_orphans(window);
+
+	struct vtp_attach attach = {
+		.offset = target->offset,
+		.buffer_id = target->id,
+		.width = (uint32_t)target->width,
+		.height = (uint32_t)target->height,
+		.stride = (uint32_t)target->stride,
+		.format = VTP_FORMAT_ARGB8888,
+	};
+	agent_link_send(server->link, VTP_ATTACH, window->id, &attach, NULL, 0);
+	region_to_host(window, damage);
+	struct vtp_commit commit = { .serial = ++window->commit_serial };
+	agent_link_send(server->link, VTP_COMMIT, window->id, &commit, NULL, 0);
+	target->held = true;
+	window->frame_in_flight = true;
+	sample_feedbacks(window);
+	return true;
+}
+
+/* No host (or not announced): keep the contents in guest memory. */
+static bool paint_snapshot(
+	struct agent_window *window, const struct paint_image *prev, pixman_region32_t *damage)
+{
+	if (window->snapshot == NULL) {
+		size_t size = (size_t)window->width * (size_t)window->height * 4;
+		window->snapshot = calloc(1, size);
+		if (window->snapshot == NULL) {
+			wlr_log(WLR_ERROR, "out of memory for a %dx%d window", window->width,
+				window->height);
+			return false;
+		}
+	}
+	struct paint_image dst = { window->snapshot, window->width, window->height,
+		window->width * 4 };
+	pixman_region32_t none;
+	pixman_region32_init(&none);
+	paint_window(window, &dst, prev != NULL ? prev : &dst, &none, damage);
+	pixman_region32_fini(&none);
+	return true;
+}
+
+static void flush(struct agent_window *window)
+{
+	struct agent_server *server = window->server;
+	struct agent_surface *as;
+	struct wlr_box geo;
+
+	if (!window->mapped) {
+		wl_list_for_each(as, &window->surfaces, link)
+		{
+			pixman_region32_clear(&as->damage);
+		}
+		return;
+	}
+	wlr_xdg_surface_get_geometry(window->xdg, &geo);
+	int width = geo.width > (int)VTP_MAX_DIM ? (int)VTP_MAX_DIM : geo.width;
+	int height = geo.height > (int)VTP_MAX_DIM ? (int)VTP_MAX_DIM : geo.height;
+	if (width <= 0 || height <= 0) {
+		arm_local_frame(window);
+		return;
+	}
+	if (update_tree(window, &geo)) {
+		window->full_damage = true;
+	}
+	wlr_surface_for_each_surface(window->xdg->surface, send_enter_iter, server->output);
+
+	/* The previous contents stay readable through a resize. */
+	struct paint_image prev = { 0 };
+	bool have_prev = false;
+	uint8_t *old_snapshot = NULL;
+	if (window->current != NULL) {
+		prev = buffer_image(window, window->current);
+		have_prev = true;
+	} else if (window->snapshot != NULL) {
+		prev = (struct paint_image){ window->snapshot, window->width, window->height,
+			window->width * 4 };
+		have_prev = true;
+	}
+	if (width != window->width || height != window->height) {
+		resize_contents(window, width, height);
+		old_snapshot = window->snapshot;
+		window->snapshot = NULL;
+	}
+
+	bool connected = announce(window);
+	pixman_region32_t damage;
+	pixman_region32_init(&damage);
+	collect_damage(window, &damage);
+	if (window->toplevel) {
+		send_hints(window, false);
+	}
+
+	if (!pixman_region32_not_empty(&damage)) {
+		arm_local_frame(window);
+	} else if (connected) {
+		if (send_frame(window, have_prev ? &prev : NULL, &damage)) {
+			free(window->snapshot); /* the pool has it now */
+			window->snapshot = NULL;
+			release_client_buffers(window);
+		}
+	} else {
+		bool resized = old_snapshot != NULL || window->current != NULL;
+		if (paint_snapshot(window, have_prev && resized ? &prev : NULL, &damage)) {
+			release_client_buffers(window);
+		}
+		window->current = NULL;
+		collect_orphans(window);
+		arm_local_frame(window);
+	}
+	pixman_region32_fini(&damage);
+	free(old_snapshot);
+}
+
+static void handle_flush_idle(void *data)
+{
+	struct agent_window *window = data;
+	window->flush_idle = NULL;
+	flush(window);
+}
+
+static void schedule_flush(struct agent_window *window)
+{
+	if (window->flush_idle == NULL) {
+		window->flush_idle =
+			wl_event_loop_add_idle(window->server->loop, handle_flush_idle, window);
+	}
+}
+
+/* ---- host connection ---- */
+
+void agent_window_link_ready(struct agent_window *window)
+{
+	if (window->mapped) {
+		window->full_damage = true;
+		schedule_flush(window);
+	}
+}
+
+void agent_window_link_lost(struct agent_window *window)
+{
+	if (window->current != NULL && window->snapshot == NULL) {
+		struct agent_buffer *b = window->current;
+		size_t row = (size_t)b->width * 4;
+		window->snapshot = malloc(row * (size_t)b->height);
+		if (window->snapshot != NULL) {
+			struct paint_image img = buffer_image(window, b);
+			for (int y = 0; y < b->height; y++) {
+				memcpy(window->snapshot + row * (size_t)y,
+					img.data + (size_t)img.stride * (size_t)y, row);
+			}
+			if (b->width != window->width || b->height != window->height) {
+				/* a resize waited for a buffer: start over */
+				free(window->snapshot);
+				window->snapshot = NULL;
+				window->full_damage = true;
+			}
+		}
+	}
+	free_all_buffers(window, false);
+	window->id = 0;
+	window->n_configures = 0;
+	window->frame_in_flight = false;
+	discard_feedbacks(window);
+	arm_local_frame(window);
+}
+
+/* ---- host requests ---- */
+
+void agent_window_configure(struct agent_window *window, const struct vtp_configure *c)
+{
+	if (!window->toplevel) {
+		return;
+	}
+	struct wlr_xdg_surface *xdg = window->xdg;
+	wlr_xdg_toplevel_set_size(xdg, c->width, c->height);
+	wlr_xdg_toplevel_set_activated(xdg, c->states & VTP_STATE_ACTIVATED);
+	wlr_xdg_toplevel_set_maximized(xdg, c->states & VTP_STATE_MAXIMIZED);
+	wlr_xdg_toplevel_set_fullscreen(xdg, c->states & VTP_STATE_FULLSCREEN);
+	uint32_t serial = wlr_xdg_toplevel_set_resizing(xdg, c->states & VTP_STATE_RESIZING);
+
+	if (window->n_configures == AGENT_MAX_CONFIGURES) {
+		memmove(&window->configures[0], &window->configures[1],
+			sizeof(window->configures[0]) * (AGENT_MAX_CONFIGURES - 1));
+		window->n_configures--;
+	}
+	if (window->n_configures > 0 &&
+		window->configures[window->n_configures - 1].xdg_serial == serial) {
+		/* same pending xdg configure: the newest host serial wins */
+		window->configures[window->n_configures - 1].host_serial = c->serial;
+		return;
+	}
+	window->configures[window->n_configures++] = (struct agent_configure){
+		.xdg_serial = serial,
+		.host_serial = c->serial,
+	};
+}
+
+void agent_window_close(struct agent_window *window)
+{
+	if (window->toplevel) {
+		wlr_xdg_toplevel_send_close(window->xdg);
+	} else {
+		wlr_xdg_popup_destroy(window->xdg);
+	}
+}
+
+bool agent_window_release(struct agent_window *window, uint32_t buffer_id)
+{
+	struct agent_buffer *b;
+	wl_list_for_each(b, &window->buffers, link)
+	{
+		if (b->id != buffer_id) {
+			continue;
+		}
+		b->held = false;
+		if (b->orphan && b != window->current) {
+			buffer_free(window, b, true);
+		}
+		if (pixman_region32_not_empty(&window->pending)) {
+			schedule_flush(window);
+		}
+		return true;
+	}
+	return false;
+}
+
+/* ---- xdg events ---- */
+
+static void handle_map(struct wl_listener *listener, void *data)
+{
+	struct agent_window *window = wl_container_of(listener, window, map);
+	wlr_log(WLR_DEBUG, "%s mapped", window->toplevel ? "toplevel" : "popup");
+	window->mapped = true;
+	window->full_damage = true;
+	schedule_flush(window);
+}
+
+static void handle_unmap(struct wl_listener *listener, void *data)
+{
+	struct agent_window *window = wl_container_of(listener, window, unmap);
+	unannounce(window);
+	window->mapped = false;
+	free_all_buffers(window, true);
+	free(window->snapshot);
+	window->snapshot = NULL;
+	window->width = window->height = 0;
+	window->tree_len = 0;
+	pixman_region32_clear(&window->pending);
+	agent_input_window_gone(window->server->input, window);
+	agent_cursor_window_gone(window->server->cursor, window);
+}
+
+static void handle_destroy(struct wl_listener *listener, void *data)
+{
+	struct agent_window *window = wl_container_of(listener, window, destroy);
+	agent_window_destroy(window);
+}
+
+static void handle_ack_configure(struct wl_listener *listener, void *data)
+{
+	struct agent_window *window = wl_container_of(listener, window, ack_configure);
+	struct wlr_xdg_surface_configure *configure = data;
+
+	for (int i = 0; i < window->n_configures; i++) {
+		if (window->configures[i].xdg_serial != configure->serial) {
+			continue;
+		}
+		struct vtp_ack_configure ack = { .serial = window->configures[i].host_serial };
+		if (window->id != 0) {
+			agent_link_send(
+				window->server->link, VTP_ACK_CONFIGURE, window->id, &ack, NULL, 0);
+		}
+		/* this one and the older ones are done */
+		memmove(&window->configures[0], &window->configures[i + 1],
+			sizeof(window->configures[0]) * (size_t)(window->n_configures - i - 1));
+		window->n_configures -= i + 1;
+		return;
+	}
+}
+
+static void handle_request_move(struct wl_listener *listener, void *data)
+{
+	struct agent_window *window = wl_container_of(listener, window, request_move);
+	if (window->id != 0) {
+		agent_link_send(window->server->link, VTP_MOVE_REQUEST, window->id, NULL, NULL, 0);
+	}
+}
+
+static void handle_request_resize(struct wl_listener *listener, void *data)
+{
+	struct agent_window *window = wl_container_of(listener, window, request_resize);
+	struct wlr_xdg_toplevel_resize_event *event = data;
+	uint32_t e = event->edges;
+	const uint32_t tb = VTP_RESIZE_TOP | VTP_RESIZE_BOTTOM;
+	const uint32_t lr = VTP_RESIZE_LEFT | VTP_RESIZE_RIGHT;
+
+	if (window->id == 0 || e == 0 || (e & ~0xfu) || (e & tb) == tb || (e & lr) == lr) {
+		return;
+	}
+	struct vtp_resize_request r = { .edges = e };
+	agent_link_send(window->server->link, VTP_RESIZE_REQUEST, window->id, &r, NULL, 0);
+}
+
+static void handle_request_maximize(struct wl_listener *listener, void *data)
+{
+	struct agent_window *window = wl_container_of(listener, window, request_maximize);
+	if (window->id == 0) {
+		/* xdg-shell wants a configure in reply; the host answers later */
+		wlr_xdg_surface_schedule_configure(window->xdg);
+		return;
+	}
+	struct vtp_set_flag f = { .enable = window->xdg->toplevel->requested.maximized };
+	agent_link_send(window->server->link, VTP_SET_MAXIMIZED, window->id, &f, NULL, 0);
+}
+
+static void handle_request_fullscreen(struct wl_listener *listener, void *data)
+{
+	struct agent_window *window = wl_container_of(listener, window, request_fullscreen);
+	struct wlr_xdg_toplevel_set_fullscreen_event *event = data;
+	if (window->id == 0) {
+		wlr_xdg_surface_schedule_configure(window->xdg);
+		return;
+	}
+	struct vtp_set_flag f = { .enable = event->fullscreen };
+	agent_link_send(window->server->link, VTP_SET_FULLSCREEN, window->id, &f, NULL, 0);
+}
+
+static void handle_request_minimize(struct wl_listener *listener, void *data)
+{
+	struct agent_window *window = wl_container_of(listener, window, request_minimize);
+	if (window->xdg->added) {
+		wlr_xdg_surface_schedule_configure(window->xdg);
+	}
+}
+
+static void handle_set_title(struct wl_listener *listener, void *data)
+{
+	struct agent_window *window = wl_container_of(listener, window, set_title);
+	send_title(window);
+}
+
+static void handle_set_app_id(struct wl_listener *listener, void *data)
+{
+	struct agent_window *window = wl_container_of(listener, window, set_app_id);
+	send_app_id(window);
+}
+
+/* ---- lifetime ---- */
+
+struct agent_window *agent_window_from_surface(
+	struct agent_server *server, struct wlr_surface *surface)
+{
+	if (surface == NULL) {
+		return NULL;
+	}
+	struct wlr_surface *root = wlr_surface_get_root_surface(surface);
+	if (root == NULL || !wlr_surface_is_xdg_surface(root)) {
+		return NULL;
+	}
+	struct wlr_xdg_surface *xdg = wlr_xdg_surface_from_wlr_surface(root);
+	return xdg != NULL ? xdg->data : NULL;
+}
+
+struct agent_window *agent_window_create(struct agent_server *server, struct wlr_xdg_surface *xdg)
+{
+	struct agent_window *window = calloc(1, sizeof(*window));
+	if (window == NULL) {
+		return NULL;
+	}
+	window->server = server;
+	window->xdg = xdg;
+	window->toplevel = xdg->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL;
+	wl_list_init(&window->surfaces);
+	wl_list_init(&window->buffers);
+	wl_list_init(&window->feedbacks);
+	pixman_region32_init(&window->pending);
+	window->frame_timer = wl_event_loop_add_timer(server->loop, handle_frame_timer, window);
+	if (window->frame_timer == NULL) {
+		pixman_region32_fini(&window->pending);
+		free(window);
+		return NULL;
+	}
+
+	if (!window->toplevel) {
+		window->parent = agent_window_from_surface(server, xdg->popup->parent);
+		if (window->parent == NULL) {
+			wlr_log(WLR_INFO, "a popup without a known parent window is not forwarded");
+		}
+	}
+	if (surface_create(window, xdg->surface, NULL) == NULL) {
+		wl_event_source_remove(window->frame_timer);
+		pixman_region32_fini(&window->pending);
+		free(window);
+		return NULL;
+	}
+	xdg->data = window;
+
+	window->destroy.notify = handle_destroy;
+	wl_signal_add(&xdg->events.destroy, &window->destroy);
+	window->map.notify = handle_map;
+	wl_signal_add(&xdg->events.map, &window->map);
+	window->unmap.notify = handle_unmap;
+	wl_signal_add(&xdg->events.unmap, &window->unmap);
+	window->ack_configure.notify = handle_ack_configure;
+	wl_signal_add(&xdg->events.ack_configure, &window->ack_configure);
+	if (window->toplevel) {
+		struct wlr_xdg_toplevel *t = xdg->toplevel;
+		window->request_move.notify = handle_request_move;
+		wl_signal_add(&t->events.request_move, &window->request_move);
+		window->request_resize.notify = handle_request_resize;
+		wl_signal_add(&t->events.request_resize, &window->request_resize);
+		window->request_maximize.notify = handle_request_maximize;
+		wl_signal_add(&t->events.request_maximize, &window->request_maximize);
+		window->request_fullscreen.notify = handle_request_fullscreen;
+		wl_signal_add(&t->events.request_fullscreen, &window->request_fullscreen);
+		window->request_minimize.notify = handle_request_minimize;
+		wl_signal_add(&t->events.request_minimize, &window->request_minimize);
+		window->set_title.notify = handle_set_title;
+		wl_signal_add(&t->events.set_title, &window->set_title);
+		window->set_app_id.notify = handle_set_app_id;
+		wl_signal_add(&t->events.set_app_id, &window->set_app_id);
+	}
+	wl_list_insert(server->windows.prev, &window->link);
+	if (xdg->mapped) {
+		window->mapped = true;
+		window->full_damage = true;
+		schedule_flush(window);
+	}
+	return window;
+}
+
+void agent_window_destroy(struct agent_window *window)
+{
+	if (window == NULL) {
+		return;
+	}
+	struct agent_server *server = window->server;
+	struct agent_window *w;
+
+	unannounce(window);
+	wl_list_for_each(w, &server->windows, link)
+	{
+		if (w->parent == window) {
+			w->parent = NULL;
+		}
+	}
+	agent_input_window_gone(server->input, window);
+	agent_cursor_window_gone(server->cursor, window);
+
+	wl_list_remove(&window->destroy.link);
+	wl_list_remove(&window->map.link);
+	wl_list_remove(&window->unmap.link);
+	wl_list_remove(&window->ack_configure.link);
+	if (window->toplevel) {
+		wl_list_remove(&window->request_move.link);
+		wl_list_remove(&window->request_resize.link);
+		wl_list_remove(&window->request_maximize.link);
+		wl_list_remove(&window->request_fullscreen.link);
+		wl_list_remove(&window->request_minimize.link);
+		wl_list_remove(&window->set_title.link);
+		wl_list_remove(&window->set_app_id.link);
+	}
+	struct agent_surface *as, *tmp;
+	wl_list_for_each_safe(as, tmp, &window->surfaces, link)
+	{
+		surface_destroy(as);
+	}
+	free_all_buffers(window, true);
+	discard_feedbacks(window);
+	free(window->snapshot);
+	pixman_region32_fini(&window->pending);
+	if (window->flush_idle != NULL) {
+		wl_event_source_remove(window->flush_idle);
+	}
+	wl_event_source_remove(window->frame_timer);
+	window->xdg->data = NULL;
+	wl_list_remove(&window->link);
+	free(window);
+}
+
+/* ---- input helpers ---- */
+
+struct wlr_surface *agent_window_surface_at(
+	struct agent_window *window, double wx, double wy, double *sx, double *sy)
+{
+	if (!window->mapped) {
+		return NULL;
+	}
+	return wlr_surface_surface_at(
+		window->xdg->surface, wx + window->geometry.x, wy + window->geometry.y, sx, sy);
+}
+
+struct position_search {
+	struct wlr_surface *surface;
+	int x, y;
+	bool found;
+};
+
+static void position_iter(struct wlr_surface *surface, int sx, int sy, void *data)
+{
+	struct position_search *s = data;
+	if (surface == s->surface) {
+		s->x = sx;
+		s->y = sy;
+		s->found = true;
+	}
+}
+
+bool agent_window_surface_position(
+	struct agent_window *window, struct wlr_surface *surface, int *x, int *y)
+{
+	struct position_search s = { .surface = surface };
+	wlr_surface_for_each_surface(window->xdg->surface, position_iter, &s);
+	if (!s.found) {
+		return false;
+	}
+	*x = s.x - window->geometry.x;
+	*y = s.y - window->geometry.y;
+	return true;
+}

@@ -1,0 +1,313 @@
+/*
+ * vt-client: a small Wayland client with known pixels, for the agent's
+ * end-to-end tests. It maps an xdg toplevel filled with one color,
+ * optionally with a subsurface of another color (flattening) and an xdg
+ * popup at a known anchor (placement by the host).
+ *
+ *   vt-client [--size WxH] [--color RRGGBB] [--title TEXT]
+ *             [--subsurface X,Y,WxH,RRGGBB] [--popup X,Y,WxH,RRGGBB]
+ *
+ * The popup is anchored at the point (X, Y) of the toplevel (anchor rect
+ * X,Y 1x1, anchor top-left, gravity bottom-right), so its top-left corner
+ * lands there. Prints "mapped", "popup-mapped", "popup-done" and "closed"
+ * on stdout; exits 0 when the toplevel is closed.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <wayland-client.h>
+
+#include "xdg-shell-client-protocol.h"
+
+struct rect_spec {
+	bool set;
+	int x, y, width, height;
+	uint32_t color;
+};
+
+static struct {
+	struct wl_display *display;
+	struct wl_compositor *compositor;
+	struct wl_subcompositor *subcompositor;
+	struct wl_shm *shm;
+	struct xdg_wm_base *wm_base;
+
+	struct wl_surface *surface;
+	struct xdg_surface *xdg_surface;
+	struct xdg_toplevel *toplevel;
+	struct wl_buffer *buffer;
+	bool configured, mapped, closed;
+
+	struct wl_surface *popup_surface;
+	struct xdg_surface *popup_xdg_surface;
+	struct xdg_popup *popup;
+	struct wl_buffer *popup_buffer;
+	bool popup_configured, popup_mapped;
+} c;
+
+static void die(const char *msg)
+{
+	fprintf(stderr, "vt-client: %s\n", msg);
+	exit(1);
+}
+
+static struct wl_buffer *make_buffer(int width, int height, uint32_t color)
+{
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	char path[4096];
+	size_t size = (size_t)width * (size_t)height * 4;
+
+	snprintf(path, sizeof(path), "%s/vt-client-XXXXXX", dir != NULL ? dir : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		die("cannot create a buffer file");
+	}
+	unlink(path);
+	if (ftruncate(fd, (off_t)size) < 0) {
+		die("ftruncate");
+	}
+	uint32_t *pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (pixels == MAP_FAILED) {
+		die("mmap");
+	}
+	for (size_t i = 0; i < size / 4; i++) {
+		pixels[i] = 0xff000000u | color;
+	}
+	munmap(pixels, size);
+	struct wl_shm_pool *pool = wl_shm_create_pool(c.shm, fd, (int32_t)size);
+	struct wl_buffer *buffer = wl_shm_pool_create_buffer(
+		pool, 0, width, height, width * 4, WL_SHM_FORMAT_XRGB8888);
+	wl_shm_pool_destroy(pool);
+	close(fd);
+	return buffer;
+}
+
+static void handle_global(void *data, struct wl_registry *registry, uint32_t name,
+	const char *interface, uint32_t version)
+{
+	if (strcmp(interface, wl_compositor_interface.name) == 0) {
+		c.compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
+	} else if (strcmp(interface, wl_subcompositor_interface.name) == 0) {
+		c.subcompositor = wl_registry_bind(registry, name, &wl_subcompositor_interface, 1);
+	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
+		c.shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
+	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
+		c.wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 2);
+	}
+}
+
+static void handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
+{
+}
+
+static const struct wl_registry_listener registry_listener = {
+	.global = handle_global,
+	.global_remove = handle_global_remove,
+};
+
+static void handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
+{
+	xdg_wm_base_pong(wm_base, serial);
+}
+
+static const struct xdg_wm_base_listener wm_base_listener = {
+	.ping = handle_ping,
+};
+
+static void handle_surface_configure(void *data, struct xdg_surface *xdg_surface, uint32_t serial)
+{
+	xdg_surface_ack_configure(xdg_surface, serial);
+	if (xdg_surface == c.xdg_surface) {
+		if (!c.configured) {
+			wl_surface_attach(c.surface, c.buffer, 0, 0);
+			wl_surface_damage_buffer(c.surface, 0, 0, INT32_MAX, INT32_MAX);
+		}
+		c.configured = true;
+		wl_surface_commit(c.surface);
+	} else if (xdg_surface == c.popup_xdg_surface) {
+		if (!c.popup_configured) {
+			wl_surface_attach(c.popup_surface, c.popup_buffer, 0, 0);
+			wl_surface_damage_buffer(c.popup_surface, 0, 0, INT32_MAX, INT32_MAX);
+		}
+		c.popup_configured = true;
+		wl_surface_commit(c.popup_surface);
+	}
+}
+
+static const struct xdg_surface_listener surface_listener = {
+	.configure = handle_surface_configure,
+};
+
+static void handle_toplevel_configure(void *data, struct xdg_toplevel *toplevel, int32_t width,
+	int32_t height, struct wl_array *states)
+{
+	/* the size is ours: the tests want known pixels */
+}
+
+static void handle_toplevel_close(void *data, struct xdg_toplevel *toplevel)
+{
+	c.closed = true;
+}
+
+static const struct xdg_toplevel_listener toplevel_listener = {
+	.configure = handle_toplevel_configure,
+	.close = handle_toplevel_close,
+};
+
+static void handle_popup_configure(
+	void *data, struct xdg_popup *popup, int32_t x, int32_t y, int32_t width, int32_t height)
+{
+}
+
+static void handle_popup_done(void *data, struct xdg_popup *popup)
+{
+	printf("popup-done\n");
+	xdg_popup_destroy(c.popup);
+	c.popup = NULL;
+	wl_surface_attach(c.popup_surface, NULL, 0, 0);
+	wl_surface_commit(c.popup_surface);
+}
+
+static const struct xdg_popup_listener popup_listener = {
+	.configure = handle_popup_configure,
+	.popup_done = handle_popup_done,
+};
+
+static bool parse_size(const char *s, int *w, int *h)
+{
+	return sscanf(s, "%dx%d", w, h) == 2 && *w > 0 && *h > 0 && *w <= 4096 && *h <= 4096;
+}
+
+static bool parse_rect(const char *s, struct rect_spec *r)
+{
+	char color[7];
+	if (sscanf(s, "%d,%d,%dx%d,%6[0-9a-fA-F]", &r->x, &r->y, &r->width, &r->height, color) !=
+			5 ||
+		strlen(color) != 6 || r->width <= 0 || r->height <= 0 || r->width > 4096 ||
+		r->height > 4096) {
+		return false;
+	}
+	r->color = (uint32_t)strtoul(color, NULL, 16);
+	r->set = true;
+	return true;
+}
+
+static void roundtrip(void)
+{
+	if (wl_display_roundtrip(c.display) < 0) {
+		die("lost the compositor");
+	}
+}
+
+int main(int argc, char *argv[])
+{
+	int width = 300, height = 200;
+	uint32_t color = 0x204060;
+	const char *title = "vt-client";
+	struct rect_spec sub = { 0 }, popup = { 0 };
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (val == NULL) {
+			die("every option takes a value");
+		}
+		i++;
+		if (strcmp(arg, "--size") == 0) {
+			if (!parse_size(val, &width, &height)) {
+				die("--size WxH");
+			}
+		} else if (strcmp(arg, "--color") == 0) {
+			color = (uint32_t)strtoul(val, NULL, 16) & 0xffffff;
+		} else if (strcmp(arg, "--title") == 0) {
+			title = val;
+		} else if (strcmp(arg, "--subsurface") == 0) {
+			if (!parse_rect(val, &sub)) {
+				die("--subsurface X,Y,WxH,RRGGBB");
+			}
+		} else if (strcmp(arg, "--popup") == 0) {
+			if (!parse_rect(val, &popup)) {
+				die("--popup X,Y,WxH,RRGGBB");
+			}
+		} else {
+			die("unknown option");
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	c.display = wl_display_connect(NULL);
+	if (c.display == NULL) {
+		die("cannot connect to the Wayland display");
+	}
+	struct wl_registry *registry = wl_display_get_registry(c.display);
+	wl_registry_add_listener(registry, &registry_listener, NULL);
+	roundtrip();
+	if (c.compositor == NULL || c.shm == NULL || c.wm_base == NULL ||
+		(sub.set && c.subcompositor == NULL)) {
+		die("missing globals");
+	}
+	xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, NULL);
+
+	c.surface = wl_compositor_create_surface(c.compositor);
+	c.xdg_surface = xdg_wm_base_get_xdg_surface(c.wm_base, c.surface);
+	xdg_surface_add_listener(c.xdg_surface, &surface_listener, NULL);
+	c.toplevel = xdg_surface_get_toplevel(c.xdg_surface);
+	xdg_toplevel_add_listener(c.toplevel, &toplevel_listener, NULL);
+	xdg_toplevel_set_title(c.toplevel, title);
+	xdg_toplevel_set_app_id(c.toplevel, "vt-client");
+	c.buffer = make_buffer(width, height, color);
+
+	if (sub.set) {
+		/* synchronized: shown with the toplevel's first buffer */
+		struct wl_surface *s = wl_compositor_create_surface(c.compositor);
+		struct wl_subsurface *ss =
+			wl_subcompositor_get_subsurface(c.subcompositor, s, c.surface);
+		wl_subsurface_set_position(ss, sub.x, sub.y);
+		wl_surface_attach(s, make_buffer(sub.width, sub.height, sub.color), 0, 0);
+		wl_surface_damage_buffer(s, 0, 0, INT32_MAX, INT32_MAX);
+		wl_surface_commit(s);
+	}
+	wl_surface_commit(c.surface);
+	while (!c.configured) {
+		if (wl_display_dispatch(c.display) < 0) {
+			die("lost the compositor");
+		}
+	}
+	roundtrip();
+	printf("mapped\n");
+
+	if (popup.set) {
+		struct xdg_positioner *p = xdg_wm_base_create_positioner(c.wm_base);
+		xdg_positioner_set_size(p, popup.width, popup.height);
+		xdg_positioner_set_anchor_rect(p, popup.x, popup.y, 1, 1);
+		xdg_positioner_set_anchor(p, XDG_POSITIONER_ANCHOR_TOP_LEFT);
+		xdg_positioner_set_gravity(p, XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT);
+		c.popup_surface = wl_compositor_create_surface(c.compositor);
+		c.popup_xdg_surface = xdg_wm_base_get_xdg_surface(c.wm_base, c.popup_surface);
+		xdg_surface_add_listener(c.popup_xdg_surface, &surface_listener, NULL);
+		c.popup = xdg_surface_get_popup(c.popup_xdg_surface, c.xdg_surface, p);
+		xdg_popup_add_listener(c.popup, &popup_listener, NULL);
+		xdg_positioner_destroy(p);
+		c.popup_buffer = make_buffer(popup.width, popup.height, popup.color);
+		wl_surface_commit(c.popup_surface);
+		while (!c.popup_configured) {
+			if (wl_display_dispatch(c.display) < 0) {
+				die("lost the compositor");
+			}
+		}
+		roundtrip();
+		printf("popup-mapped\n");
+	}
+
+	while (!c.closed) {
+		if (wl_display_dispatch(c.display) < 0) {
+			die("lost the compositor");
+		}
+	}
+	printf("closed\n");
+	wl_display_disconnect(c.display);
+	return 0;
+}

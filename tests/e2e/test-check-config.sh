@@ -1,0 +1,34 @@
+#!/bin/bash
+# vitrail --check-config and start-up with a bad or missing config.
+. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+
+"$VITRAIL" --check-config --config "$SOURCE_ROOT/data/vitrail.ini.example" >"$T/o" 2>"$T/e" ||
+	fail "the example config does not check: $(cat "$T/e")"
+
+bad=$T/bad.ini
+printf '[vm work]\nlabel = blue\n\n[vm work]\nlabel = red\n' >"$bad"
+rc=0
+"$VITRAIL" --check-config --config "$bad" >"$T/o" 2>"$T/e" || rc=$?
+[ $rc -ne 0 ] || fail "--check-config accepted a duplicate VM"
+grep -qF "$bad:4: " "$T/e" || fail "--check-config error does not name $bad:4: $(cat "$T/e")"
+
+printf '[vm work]\nlabel = blue\ncolour = red\n' >"$bad"
+rc=0
+"$VITRAIL" --check-config --config "$bad" >"$T/o" 2>"$T/e" || rc=$?
+[ $rc -ne 0 ] && grep -qF "$bad:3: " "$T/e" || fail "unknown key: rc $rc, $(cat "$T/e")"
+
+rc=0
+"$VITRAIL" --check-config --config "$T/missing.ini" >"$T/o" 2>"$T/e" || rc=$?
+[ $rc -ne 0 ] && grep -qF "$T/missing.ini: cannot open" "$T/e" ||
+	fail "missing explicit config: rc $rc, $(cat "$T/e")"
+
+# A missing default config is fine: built-in defaults.
+"$VITRAIL" --check-config >"$T/o" 2>"$T/e" || fail "no default config: $(cat "$T/e")"
+
+# vitrail itself refuses to start with a broken config (and says where).
+rc=0
+timeout "$E2E_TIMEOUT" "$VITRAIL" --headless 640x480 --config "$bad" >"$T/o" 2>"$T/e" || rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "vitrail started with a broken config (rc $rc)"
+grep -q '^WAYLAND_DISPLAY=' "$T/o" && fail "vitrail printed WAYLAND_DISPLAY with a broken config"
+grep -qF "$bad:3: " "$T/e" || fail "vitrail's config error does not name $bad:3"
+pass

@@ -1,0 +1,331 @@
+/*
+ * vmm-glue's life cycle against a fake QEMU (tests/vm/fake-qemu.py: QMP,
+ * pidfile, power-down): start, stop, crash, re-attach, start-up failures,
+ * and the pool file's birth and removal.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm.h"
+
+#ifndef FAKE_QEMU
+#error "FAKE_QEMU must name tests/vm/fake-qemu.py"
+#endif
+
+struct fixture {
+	char run_dir[64];
+	char pool_path[96];
+	char name[33];
+	struct vmm_vm_spec spec;
+};
+
+static struct fixture fx;
+
+static void setup(void)
+{
+	snprintf(fx.run_dir, sizeof(fx.run_dir), "/tmp/vmm-life-XXXXXX");
+	cr_assert_not_null(mkdtemp(fx.run_dir));
+	snprintf(fx.name, sizeof(fx.name), "life-%d", (int)getpid());
+	snprintf(fx.pool_path, sizeof(fx.pool_path), "%s/pool", fx.run_dir);
+	fx.spec = (struct vmm_vm_spec){
+		.name = fx.name,
+		.run_dir = fx.run_dir,
+		.kernel = "/nonexistent/vmlinuz",
+		.pool_size = 1ull << 20,
+		.pool_path = fx.pool_path,
+		.accel = VMM_ACCEL_TCG,
+		.qemu = FAKE_QEMU,
+		.start_timeout_ms = 20000,
+	};
+	setenv("FAKE_QEMU_MODE", "normal", 1);
+}
+
+static void teardown(void)
+{
+	/* A failed test may leave its fake QEMU running: end it. */
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%s.pid", fx.run_dir, fx.name);
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+	if (f != NULL) {
+		if (fscanf(f, "%d", &pid) == 1 && pid > 1) {
+			kill(pid, SIGKILL);
+		}
+		fclose(f);
+	}
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.run_dir);
+	(void)!system(cmd);
+}
+
+TestSuite(life, .init = setup, .fini = teardown, .timeout = 60);
+
+struct changes {
+	int count;
+	enum vmm_state states[16];
+};
+
+static void handle_state_changed(void *data, struct vmm_vm *vm)
+{
+	struct changes *c = data;
+	if (c == NULL) {
+		return;
+	}
+	if (c->count < 16) {
+		c->states[c->count] = vmm_vm_state(vm);
+	}
+	c->count++;
+}
+
+static const struct vmm_vm_handler handler = { .state_changed = handle_state_changed };
+
+/* Drive the VM until it reaches state (or 30 s pass). */
+static void run_until(struct vmm_vm *vm, enum vmm_state state)
+{
+	for (int i = 0; i < 3000 && vmm_vm_state(vm) != state; i++) {
+		int timeout = vmm_vm_timeout_ms(vm);
+		if (timeout < 0 || timeout > 10) {
+			timeout = 10;
+		}
+		struct pollfd pfd = { .fd = vmm_vm_fd(vm), .events = POLLIN };
+		int n = poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout);
+		if (n > 0) {
+			vmm_vm_dispatch(vm);
+		} else {
+			vmm_vm_tick(vm);
+		}
+	}
+	cr_assert_eq(vmm_vm_state(vm), state, "state %s, wanted %s (reason: %s)",
+		vmm_state_name(vmm_vm_state(vm)), vmm_state_name(state), vmm_vm_reason(vm));
+}
+
+static struct vmm_vm *create(struct changes *changes)
+{
+	char *error = NULL;
+	struct vmm_vm *vm = vmm_vm_create(&fx.spec, &handler, changes, &error);
+	cr_assert_not_null(vm, "%s", error ? error : "?");
+	return vm;
+}
+
+static void start(struct vmm_vm *vm)
+{
+	char *error = NULL;
+	cr_assert(vmm_vm_start(vm, &error), "start: %s", error ? error : "?");
+}
+
+static bool exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+Test(life, start_stop)
+{
+	struct changes changes = { 0 };
+	struct vmm_vm *vm = create(&changes);
+	start(vm);
+	cr_assert_eq(vmm_vm_state(vm), VMM_STARTING);
+	/* the host made the pool: ours, 0600, the right size, and open for us */
+	struct stat st;
+	cr_assert_eq(stat(fx.pool_path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	cr_assert_eq(st.st_uid, getuid());
+	cr_assert_eq((uint64_t)st.st_size, 1ull << 20);
+	cr_assert_geq(vmm_vm_pool_fd(vm), 0);
+	cr_assert_gt(vmm_vm_pid(vm), 0);
+
+	run_until(vm, VMM_RUNNING);
+	cr_assert_geq(vmm_vm_fd(vm), 0);
+	pid_t pid = vmm_vm_pid(vm);
+	cr_assert_eq(kill(pid, 0), 0);
+
+	vmm_vm_stop(vm);
+	cr_assert_eq(vmm_vm_state(vm), VMM_STOPPING);
+	run_until(vm, VMM_STOPPED);
+	cr_assert_not(exists(fx.pool_path), "pool file left behind");
+	cr_assert_eq(vmm_vm_pool_fd(vm), -1);
+	cr_assert_eq(vmm_vm_pid(vm), 0);
+	cr_assert_eq(vmm_vm_fd(vm), -1);
+	cr_assert_str_eq(vmm_vm_reason(vm), "stopped");
+	cr_assert_eq(changes.count, 4);
+	cr_assert_eq(changes.states[0], VMM_STARTING);
+	cr_assert_eq(changes.states[1], VMM_RUNNING);
+	cr_assert_eq(changes.states[2], VMM_STOPPING);
+	cr_assert_eq(changes.states[3], VMM_STOPPED);
+
+	/* and it starts again */
+	start(vm);
+	run_until(vm, VMM_RUNNING);
+	vmm_vm_stop(vm);
+	run_until(vm, VMM_STOPPED);
+	vmm_vm_destroy(vm);
+}
+
+Test(life, crash_is_seen)
+{
+	struct changes changes = { 0 };
+	struct vmm_vm *vm = create(&changes);
+	start(vm);
+	run_until(vm, VMM_RUNNING);
+	cr_assert_eq(kill(vmm_vm_pid(vm), SIGKILL), 0);
+	run_until(vm, VMM_CRASHED);
+	cr_assert_not(exists(fx.pool_path), "pool file left behind after a crash");
+	cr_assert(strstr(vmm_vm_reason(vm), vmm_vm_console_log_path(vm)) != NULL,
+		"reason does not name the log: %s", vmm_vm_reason(vm));
+	/* a crashed VM can be started again */
+	start(vm);
+	run_until(vm, VMM_RUNNING);
+	vmm_vm_kill(vm);
+	run_until(vm, VMM_STOPPED);
+	vmm_vm_destroy(vm);
+}
+
+Test(life, guest_ignores_power_button)
+{
+	setenv("FAKE_QEMU_MODE", "ignore-powerdown", 1);
+	fx.spec.stop_timeout_ms = 300;
+	struct vmm_vm *vm = create(NULL);
+	start(vm);
+	run_until(vm, VMM_RUNNING);
+	vmm_vm_stop(vm);
+	run_until(vm, VMM_STOPPED); /* through QMP quit */
+	cr_assert_not(exists(fx.pool_path));
+	vmm_vm_destroy(vm);
+}
+
+Test(life, start_failure_is_explained)
+{
+	setenv("FAKE_QEMU_MODE", "die-early", 1);
+	struct vmm_vm *vm = create(NULL);
+	start(vm);
+	run_until(vm, VMM_CRASHED);
+	cr_assert(strstr(vmm_vm_reason(vm), "fake failure for the test") != NULL,
+		"reason does not quote QEMU: %s", vmm_vm_reason(vm));
+	cr_assert_not(exists(fx.pool_path));
+	vmm_vm_destroy(vm);
+}
+
+Test(life, missing_qemu)
+{
+	fx.spec.qemu = "/nonexistent/qemu-system-x86_64";
+	struct vmm_vm *vm = create(NULL);
+	char *error = NULL;
+	cr_assert_not(vmm_vm_start(vm, &error));
+	cr_assert_not_null(error);
+	cr_assert(strstr(error, "cannot run") != NULL, "%s", error);
+	free(error);
+	cr_assert_eq(vmm_vm_state(vm), VMM_STOPPED);
+	cr_assert_not(exists(fx.pool_path), "pool file left behind");
+	vmm_vm_destroy(vm);
+}
+
+Test(life, foreign_pool_file_is_left_alone)
+{
+	int fd = open(fx.pool_path, O_CREAT | O_WRONLY, 0600);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	struct vmm_vm *vm = create(NULL);
+	char *error = NULL;
+	cr_assert_not(vmm_vm_start(vm, &error));
+	cr_assert(strstr(error, "already exists") != NULL, "%s", error);
+	free(error);
+	cr_assert(exists(fx.pool_path), "somebody else's pool file was removed");
+	vmm_vm_destroy(vm);
+}
+
+Test(life, reattach)
+{
+	struct vmm_vm *first = create(NULL);
+	start(first);
+	run_until(first, VMM_RUNNING);
+	pid_t pid = vmm_vm_pid(first);
+	/* the compositor goes away; QEMU stays */
+	vmm_vm_destroy(first);
+	cr_assert_eq(kill(pid, 0), 0, "QEMU died with its owner");
+	cr_assert(exists(fx.pool_path));
+
+	struct vmm_vm *second = create(NULL);
+	char *error = NULL;
+	cr_assert_not(vmm_vm_start(second, &error), "started a second QEMU for one VM");
+	cr_assert(strstr(error, "already running") != NULL, "%s", error);
+	free(error);
+
+	cr_assert(vmm_vm_attach(second));
+	run_until(second, VMM_RUNNING);
+	cr_assert_eq(vmm_vm_pid(second), pid);
+	cr_assert_geq(vmm_vm_pool_fd(second), 0);
+	cr_assert_eq(vmm_vm_pool_size(second), 1ull << 20);
+	vmm_vm_stop(second);
+	run_until(second, VMM_STOPPED);
+	cr_assert_not(exists(fx.pool_path));
+	vmm_vm_destroy(second);
+
+	/* nothing left to adopt */
+	struct vmm_vm *third = create(NULL);
+	cr_assert_not(vmm_vm_attach(third));
+	cr_assert_eq(vmm_vm_state(third), VMM_STOPPED);
+	vmm_vm_destroy(third);
+}
+
+Test(life, reattach_cleans_up_after_a_dead_qemu)
+{
+	struct vmm_vm *first = create(NULL);
+	start(first);
+	run_until(first, VMM_RUNNING);
+	pid_t pid = vmm_vm_pid(first);
+	vmm_vm_destroy(first);
+	/* QEMU dies while nobody watches: pidfile and pool stay behind */
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	for (int i = 0; i < 100 && kill(pid, 0) == 0; i++) {
+		usleep(10000);
+	}
+	cr_assert(exists(fx.pool_path));
+	struct vmm_vm *second = create(NULL);
+	cr_assert_not(vmm_vm_attach(second));
+	cr_assert_not(exists(fx.pool_path), "stale pool file not removed");
+	/* and the VM can start again */
+	start(second);
+	run_until(second, VMM_RUNNING);
+	vmm_vm_stop(second);
+	run_until(second, VMM_STOPPED);
+	vmm_vm_destroy(second);
+}
+
+Test(life, disposable_overlay)
+{
+	/* a template disk; the VM boots from a qcow2 overlay of it */
+	char template[128];
+	snprintf(template, sizeof(template), "%s/template.raw", fx.run_dir);
+	int fd = open(template, O_CREAT | O_WRONLY, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, 1 << 20), 0);
+	close(fd);
+	if (system("command -v qemu-img >/dev/null 2>&1") != 0) {
+		cr_skip_test("qemu-img is not installed");
+	}
+	fx.spec.kernel = NULL;
+	fx.spec.disposable_of = template;
+	struct vmm_vm *vm = create(NULL);
+	start(vm);
+	char overlay[160];
+	snprintf(overlay, sizeof(overlay), "%s/%s.overlay.qcow2", fx.run_dir, fx.name);
+	char magic[4] = { 0 };
+	fd = open(overlay, O_RDONLY);
+	cr_assert_geq(fd, 0, "no overlay %s", overlay);
+	cr_assert_eq(read(fd, magic, 4), 4);
+	close(fd);
+	cr_assert_eq(memcmp(magic, "QFI\xfb", 4), 0, "overlay is not qcow2");
+	run_until(vm, VMM_RUNNING);
+	vmm_vm_stop(vm);
+	run_until(vm, VMM_STOPPED);
+	cr_assert_not(exists(overlay), "overlay not deleted at stop");
+	cr_assert(exists(template), "the template was deleted");
+	vmm_vm_destroy(vm);
+}

@@ -1,0 +1,1268 @@
+#include "vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vitrail/protocol.h>
+
+#include "vmm_kvm.h"
+#include "vmm_qmp.h"
+
+#define DEFAULT_MEMORY_MIB 512u
+#define DEFAULT_POOL_SIZE (64ull << 20)
+#define DEFAULT_START_TIMEOUT_MS 30000u
+#define DEFAULT_STOP_TIMEOUT_MS 20000u
+#define QUIT_TIMEOUT_MS 5000
+#define KILL_TIMEOUT_MS 3000
+#define EXIT_WAIT_MS 5000 /* QMP gone -> process gone */
+#define POLL_MS 50
+#define MAX_MEMORY_MIB (1u << 20)
+#define MAX_CPUS 64u
+#define MIN_POOL_SIZE (1ull << 20)
+
+enum stop_stage {
+	STAGE_NONE,
+	STAGE_POWERDOWN, /* system_powerdown sent, waiting */
+	STAGE_QUIT, /* quit sent, waiting */
+	STAGE_KILL, /* SIGKILL sent, waiting */
+};
+
+struct vmm_vm {
+	/* the spec, copied */
+	char *name, *run_dir, *image, *kernel, *initrd, *append, *disposable_of;
+	char *qemu, *qemu_img, *port_name;
+	uint32_t memory_mib, cpus, start_timeout_ms, stop_timeout_ms;
+	uint64_t pool_size;
+	bool network_user, no_reboot;
+	enum vmm_accel accel;
+
+	/* derived paths */
+	char *control_path, *qmp_path, *pid_path, *console_log_path, *qemu_log_path;
+	char *overlay_path, *pool_marker_path, *pool_path;
+
+	const struct vmm_vm_handler *handler;
+	void *data;
+
+	enum vmm_state state;
+	char *reason;
+	pid_t pid;
+	int pool_fd;
+	uint64_t actual_pool_size;
+	struct vmm_qmp *qmp;
+	int64_t status_id; /* the query-status in flight, -1: none */
+
+	bool stop_requested;
+	enum stop_stage stage;
+	bool qemu_gone; /* QMP closed: waiting for the process to disappear */
+	int64_t deadline; /* ms, CLOCK_MONOTONIC; 0: none */
+	int64_t next_poll; /* ms; 0: none */
+
+	/* the last SHUTDOWN event */
+	bool shutdown_seen, shutdown_guest;
+	char shutdown_reason[64];
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *vformat(const char *fmt, va_list args)
+{
+	va_list copy;
+	va_copy(copy, args);
+	int len = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (len < 0) {
+		return NULL;
+	}
+	char *s = malloc((size_t)len + 1);
+	if (s != NULL) {
+		vsnprintf(s, (size_t)len + 1, fmt, args);
+	}
+	return s;
+}
+
+static char *format(const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	char *s = vformat(fmt, args);
+	va_end(args);
+	return s;
+}
+
+static bool set_error(char **error, const char *fmt, ...)
+{
+	if (error != NULL) {
+		va_list args;
+		va_start(args, fmt);
+		*error = vformat(fmt, args);
+		va_end(args);
+	}
+	return false;
+}
+
+static bool dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src == NULL) {
+		return true;
+	}
+	*dst = strdup(src);
+	return *dst != NULL;
+}
+
+static void set_reason(struct vmm_vm *vm, const char *fmt, ...)
+{
+	free(vm->reason);
+	va_list args;
+	va_start(args, fmt);
+	vm->reason = vformat(fmt, args);
+	va_end(args);
+}
+
+static void set_state(struct vmm_vm *vm, enum vmm_state state)
+{
+	if (vm->state == state) {
+		return;
+	}
+	vm->state = state;
+	if (vm->handler != NULL && vm->handler->state_changed != NULL) {
+		vm->handler->state_changed(vm->data, vm);
+	}
+}
+
+const char *vmm_state_name(enum vmm_state state)
+{
+	switch (state) {
+	case VMM_STOPPED:
+		return "stopped";
+	case VMM_STARTING:
+		return "starting";
+	case VMM_RUNNING:
+		return "running";
+	case VMM_STOPPING:
+		return "stopping";
+	case VMM_CRASHED:
+		return "crashed";
+	}
+	return "unknown";
+}
+
+/* ---- spec ---- */
+
+static bool valid_port_name(const char *name)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len > 64) {
+		return false;
+	}
+	for (const char *p = name; *p; p++) {
+		bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_';
+		if (!ok) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool check_spec(const struct vmm_vm_spec *spec, char **error)
+{
+	if (spec->name == NULL || !vtp_valid_vm_name(spec->name)) {
+		return set_error(error, "VM name '%s' is not [a-z0-9-], 1..32",
+			spec->name ? spec->name : "(none)");
+	}
+	const char *name = spec->name;
+	if (spec->run_dir == NULL || spec->run_dir[0] != '/') {
+		return set_error(error, "%s: run directory must be an absolute path", name);
+	}
+	int sources =
+		(spec->image != NULL) + (spec->kernel != NULL) + (spec->disposable_of != NULL);
+	if (sources != 1) {
+		return set_error(
+			error, "%s: give exactly one of image, kernel, disposable-of", name);
+	}
+	if (spec->kernel == NULL && (spec->initrd != NULL || spec->append != NULL)) {
+		return set_error(error, "%s: initrd and append need kernel", name);
+	}
+	if (spec->memory_mib != 0 && (spec->memory_mib < 64 || spec->memory_mib > MAX_MEMORY_MIB)) {
+		return set_error(error, "%s: memory must be 64..%u MiB", name, MAX_MEMORY_MIB);
+	}
+	if (spec->cpus > MAX_CPUS) {
+		return set_error(error, "%s: cpus must be 1..%u", name, MAX_CPUS);
+	}
+	uint64_t pool = spec->pool_size;
+	if (pool != 0 &&
+		(pool < MIN_POOL_SIZE || pool > VTP_MAX_POOL_SIZE || (pool & (pool - 1)) != 0)) {
+		return set_error(error, "%s: pool size must be a power of two, 1 MiB..4 GiB", name);
+	}
+	if (spec->port_name != NULL && !valid_port_name(spec->port_name)) {
+		return set_error(error, "%s: bad virtio port name", name);
+	}
+	/* Longest socket name: NAME.virtio.sock */
+	struct sockaddr_un addr;
+	if (strlen(spec->run_dir) + 1 + strlen(name) + strlen(".virtio.sock") >=
+		sizeof(addr.sun_path)) {
+		return set_error(error, "%s: run directory path too long for a unix socket", name);
+	}
+	return true;
+}
+
+struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm_handler *handler,
+	void *data, char **error)
+{
+	if (error != NULL) {
+		*error = NULL;
+	}
+	if (!check_spec(spec, error)) {
+		return NULL;
+	}
+	struct vmm_vm *vm = calloc(1, sizeof(*vm));
+	if (vm == NULL) {
+		set_error(error, "out of memory");
+		return NULL;
+	}
+	vm->pool_fd = -1;
+	vm->status_id = -1;
+	vm->handler = handler;
+	vm->data = data;
+	vm->memory_mib = spec->memory_mib ? spec->memory_mib : DEFAULT_MEMORY_MIB;
+	vm->cpus = spec->cpus ? spec->cpus : 1;
+	vm->pool_size = spec->pool_size ? spec->pool_size : DEFAULT_POOL_SIZE;
+	vm->start_timeout_ms =
+		spec->start_timeout_ms ? spec->start_timeout_ms : DEFAULT_START_TIMEOUT_MS;
+	vm->stop_timeout_ms =
+		spec->stop_timeout_ms ? spec->stop_timeout_ms : DEFAULT_STOP_TIMEOUT_MS;
+	vm->network_user = spec->network_user;
+	vm->no_reboot = spec->no_reboot;
+	vm->accel = spec->accel;
+
+	const char *r = spec->run_dir, *n = spec->name;
+	bool ok = dup_opt(&vm->name, spec->name) && dup_opt(&vm->run_dir, spec->run_dir) &&
+		dup_opt(&vm->image, spec->image) && dup_opt(&vm->kernel, spec->kernel) &&
+		dup_opt(&vm->initrd, spec->initrd) && dup_opt(&vm->append, spec->append) &&
+		dup_opt(&vm->disposable_of, spec->disposable_of) &&
+		dup_opt(&vm->qemu, spec->qemu ? spec->qemu : "qemu-system-x86_64") &&
+		dup_opt(&vm->qemu_img, spec->qemu_img ? spec->qemu_img : "qemu-img") &&
+		dup_opt(&vm->port_name,
+			spec->port_name ? spec->port_name : VMM_DEFAULT_PORT_NAME) &&
+		(vm->control_path = format("%s/%s.virtio.sock", r, n)) != NULL &&
+		(vm->qmp_path = format("%s/%s.qmp", r, n)) != NULL &&
+		(vm->pid_path = format("%s/%s.pid", r, n)) != NULL &&
+		(vm->console_log_path = format("%s/%s.console.log", r, n)) != NULL &&
+		(vm->qemu_log_path = format("%s/%s.qemu.log", r, n)) != NULL &&
+		(vm->overlay_path = format("%s/%s.overlay.qcow2", r, n)) != NULL &&
+		(vm->pool_marker_path = format("%s/%s.pool", r, n)) != NULL &&
+		(vm->pool_path = spec->pool_path ? strdup(spec->pool_path)
+						 : format("/dev/shm/vitrail-%s-pool", n)) != NULL;
+	if (!ok) {
+		set_error(error, "out of memory");
+		vmm_vm_destroy(vm);
+		return NULL;
+	}
+	return vm;
+}
+
+void vmm_vm_destroy(struct vmm_vm *vm)
+{
+	if (vm == NULL) {
+		return;
+	}
+	vmm_qmp_destroy(vm->qmp);
+	if (vm->pool_fd >= 0) {
+		close(vm->pool_fd);
+	}
+	char *strings[] = { vm->name, vm->run_dir, vm->image, vm->kernel, vm->initrd, vm->append,
+		vm->disposable_of, vm->qemu, vm->qemu_img, vm->port_name, vm->control_path,
+		vm->qmp_path, vm->pid_path, vm->console_log_path, vm->qemu_log_path,
+		vm->overlay_path, vm->pool_marker_path, vm->pool_path, vm->reason };
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		free(strings[i]);
+	}
+	free(vm);
+}
+
+/* ---- argv ---- */
+
+struct strv {
+	char **v;
+	size_t len, cap;
+	bool failed;
+};
+
+static void strv_add_owned(struct strv *sv, char *s)
+{
+	if (sv->failed || s == NULL) {
+		sv->failed = true;
+		free(s);
+		return;
+	}
+	if (sv->len + 2 > sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 64;
+		char **v = realloc(sv->v, cap * sizeof(*v));
+		if (v == NULL) {
+			sv->failed = true;
+			free(s);
+			return;
+		}
+		sv->v = v;
+		sv->cap = cap;
+	}
+	sv->v[sv->len++] = s;
+	sv->v[sv->len] = NULL;
+}
+
+static void strv_add(struct strv *sv, const char *s)
+{
+	strv_add_owned(sv, strdup(s));
+}
+
+static void strv_addf(struct strv *sv, const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	strv_add_owned(sv, vformat(fmt, args));
+	va_end(args);
+}
+
+void vmm_strv_free(char **strv)
+{
+	if (strv == NULL) {
+		return;
+	}
+	for (char **p = strv; *p; p++) {
+		free(*p);
+	}
+	free(strv);
+}
+
+/* QEMU option values separate keys with ',': a literal comma is ",,". */
+static char *escape_commas(const char *s)
+{
+	size_t extra = 0;
+	for (const char *p = s; *p; p++) {
+		extra += *p == ',';
+	}
+	char *out = malloc(strlen(s) + extra + 1);
+	if (out == NULL) {
+		return NULL;
+	}
+	char *q = out;
+	for (const char *p = s; *p; p++) {
+		*q++ = *p;
+		if (*p == ',') {
+			*q++ = ',';
+		}
+	}
+	*q = '\0';
+	return out;
+}
+
+/* "qcow2" when the file starts with the qcow magic, else "raw". */
+static const char *image_format(const char *path)
+{
+	unsigned char magic[4] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, magic, sizeof(magic)) != (ssize_t)sizeof(magic)) {
+			memset(magic, 0, sizeof(magic));
+		}
+		close(fd);
+	}
+	return memcmp(magic, "QFI\xfb", 4) == 0 ? "qcow2" : "raw";
+}
+
+char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
+{
+	if (error != NULL) {
+		*error = NULL;
+	}
+	bool kvm =
+		vm->accel == VMM_ACCEL_KVM || (vm->accel == VMM_ACCEL_AUTO && vmm_kvm_usable(NULL));
+	char *e_control = escape_commas(vm->control_path);
+	char *e_qmp = escape_commas(vm->qmp_path);
+	char *e_console = escape_commas(vm->console_log_path);
+	char *e_pool = escape_commas(vm->pool_path);
+	char *e_disk = NULL;
+	const char *disk_format = NULL;
+	if (vm->image != NULL) {
+		e_disk = escape_commas(vm->image);
+		disk_format = image_format(vm->image);
+	} else if (vm->disposable_of != NULL) {
+		e_disk = escape_commas(vm->overlay_path);
+		disk_format = "qcow2";
+	}
+	struct strv sv = { 0 };
+	if (e_control == NULL || e_qmp == NULL || e_console == NULL || e_pool == NULL ||
+		(disk_format != NULL && e_disk == NULL)) {
+		sv.failed = true;
+	}
+
+	strv_add(&sv, vm->qemu);
+	strv_add(&sv, "-name");
+	strv_addf(&sv, "guest=%s,process=vitrail-%s", vm->name, vm->name);
+	strv_add(&sv, "-machine");
+	strv_add(&sv, "q35");
+	strv_add(&sv, "-accel");
+	strv_add(&sv, kvm ? "kvm" : "tcg");
+	if (kvm) {
+		strv_add(&sv, "-cpu");
+		strv_add(&sv, "host");
+	}
+	strv_add(&sv, "-m");
+	strv_addf(&sv, "%u", vm->memory_mib);
+	strv_add(&sv, "-smp");
+	strv_addf(&sv, "%u", vm->cpus);
+	strv_add(&sv, "-nodefaults");
+	strv_add(&sv, "-no-user-config");
+	strv_add(&sv, "-display");
+	strv_add(&sv, "none");
+	if (vm->no_reboot) {
+		strv_add(&sv, "-no-reboot");
+	}
+
+	/* serial console -> log file */
+	strv_add(&sv, "-chardev");
+	strv_addf(&sv, "file,id=vtcon,path=%s", e_console);
+	strv_add(&sv, "-serial");
+	strv_add(&sv, "chardev:vtcon");
+
+	/* the shared pool: a host-made /dev/shm file as ivshmem BAR2 */
+	strv_add(&sv, "-object");
+	strv_addf(&sv, "memory-backend-file,id=vtpool,size=%llu,mem-path=%s,share=on",
+		(unsigned long long)vm->pool_size, e_pool);
+	strv_add(&sv, "-device");
+	strv_add(&sv, "ivshmem-plain,id=vtpooldev,memdev=vtpool");
+
+	/* the control channel: a virtio-serial port on a unix socket */
+	strv_add(&sv, "-chardev");
+	strv_addf(&sv, "socket,id=vtctl,path=%s,server=on,wait=off", e_control);
+	strv_add(&sv, "-device");
+	strv_add(&sv, "virtio-serial-pci,id=vtserial");
+	strv_add(&sv, "-device");
+	strv_addf(&sv, "virtserialport,bus=vtserial.0,chardev=vtctl,name=%s", vm->port_name);
+
+	strv_add(&sv, "-qmp");
+	strv_addf(&sv, "unix:%s,server=on,wait=off", e_qmp);
+	strv_add(&sv, "-pidfile");
+	strv_add(&sv, vm->pid_path);
+
+	strv_add(&sv, "-device");
+	strv_add(&sv, "virtio-rng-pci");
+	if (vm->network_user) {
+		strv_add(&sv, "-netdev");
+		strv_add(&sv, "user,id=vtnet");
+		strv_add(&sv, "-device");
+		strv_add(&sv, "virtio-net-pci,netdev=vtnet");
+	}
+
+	if (vm->kernel != NULL) {
+		strv_add(&sv, "-kernel");
+		strv_add(&sv, vm->kernel);
+		if (vm->initrd != NULL) {
+			strv_add(&sv, "-initrd");
+			strv_add(&sv, vm->initrd);
+		}
+		if (vm->append != NULL) {
+			strv_add(&sv, "-append");
+			strv_add(&sv, vm->append);
+		}
+	} else if (disk_format != NULL) {
+		strv_add(&sv, "-drive");
+		strv_addf(&sv, "file=%s,format=%s,if=virtio", e_disk, disk_format);
+	}
+
+	free(e_control);
+	free(e_qmp);
+	free(e_console);
+	free(e_pool);
+	free(e_disk);
+	if (sv.failed) {
+		vmm_strv_free(sv.v);
+		set_error(error, "out of memory");
+		return NULL;
+	}
+	return sv.v;
+}
+
+/* ---- processes ---- */
+
+/* Alive and not a zombie. */
+static bool process_alive(pid_t pid)
+{
+	if (pid <= 0) {
+		return false;
+	}
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return kill(pid, 0) == 0 || errno == EPERM;
+	}
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		return false;
+	}
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')');
+	return paren == NULL || paren[1] == '\0' || paren[2] != 'Z';
+}
+
+/* Is pid a QEMU started for this VM? Its command line names our QMP socket. */
+static bool process_is_ours(const struct vmm_vm *vm, pid_t pid)
+{
+	if (!process_alive(pid)) {
+		return false;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return false;
+	}
+	char buf[16384];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		return false;
+	}
+	buf[n] = '\0';
+	/* exactly as vmm_vm_qemu_argv wrote it */
+	char *escaped = escape_commas(vm->qmp_path);
+	char *want = escaped != NULL ? format("unix:%s,server=on", escaped) : NULL;
+	free(escaped);
+	bool found = false;
+	for (ssize_t i = 0; want != NULL && i < n; i += (ssize_t)strlen(buf + i) + 1) {
+		if (strcmp(buf + i, want) == 0 ||
+			(strncmp(buf + i, want, strlen(want)) == 0 &&
+				buf[i + (ssize_t)strlen(want)] == ',')) {
+			found = true;
+			break;
+		}
+	}
+	free(want);
+	return found;
+}
+
+static pid_t read_pidfile(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return 0;
+	}
+	char buf[32];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		return 0;
+	}
+	buf[n] = '\0';
+	char *end;
+	long pid = strtol(buf, &end, 10);
+	if (end == buf || pid <= 1 || pid > INT_MAX) {
+		return 0;
+	}
+	return (pid_t)pid;
+}
+
+static void close_fds_from(int lowest)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned int)lowest, ~0u, 0u) == 0) {
+		return;
+	}
+#endif
+	long max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536) {
+		max = 65536;
+	}
+	for (int fd = lowest; fd < max; fd++) {
+		close(fd);
+	}
+}
+
+struct launch_note {
+	int kind; /* 1: pid of QEMU, 2: exec failed with errno */
+	int value;
+};
+
+/*
+ * Run argv as a grandchild in its own session (so it outlives us), with
+ * stdin /dev/null and stdout/stderr on log_fd. Returns its pid, or -1 and
+ * errno.
+ */
+static pid_t spawn_detached(char **argv, int log_fd)
+{
+	int pipefd[2];
+	if (pipe(pipefd) < 0) {
+		return -1;
+	}
+	fcntl(pipefd[0], F_SETFD, FD_CLOEXEC);
+	fcntl(pipefd[1], F_SETFD, FD_CLOEXEC);
+	pid_t mid = fork();
+	if (mid < 0) {
+		int saved = errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		errno = saved;
+		return -1;
+	}
+	if (mid == 0) {
+		setsid();
+		pid_t pid = fork();
+		if (pid == 0) {
+			int null_fd = open("/dev/null", O_RDWR);
+			if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 ||
+				dup2(log_fd, 2) < 0 || dup2(pipefd[1], 3) < 0) {
+				struct launch_note note = { 2, errno };
+				(void)!write(pipefd[1], &note, sizeof(note));
+				_exit(127);
+			}
+			fcntl(3, F_SETFD, FD_CLOEXEC);
+			close_fds_from(4);
+			sigset_t none;
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
+			for (int sig = 1; sig < NSIG; sig++) {
+				signal(sig, SIG_DFL);
+			}
+			execvp(argv[0], argv);
+			struct launch_note note = { 2, errno };
+			(void)!write(3, &note, sizeof(note));
+			_exit(127);
+		}
+		struct launch_note note = { pid < 0 ? 2 : 1, pid < 0 ? errno : (int)pid };
+		(void)!write(pipefd[1], &note, sizeof(note));
+		_exit(0);
+	}
+	close(pipefd[1]);
+	int status;
+	while (waitpid(mid, &status, 0) < 0 && errno == EINTR) {
+	}
+	/* EOF once QEMU has exec'd (close-on-exec) and the middle child is gone. */
+	pid_t pid = -1;
+	int exec_errno = 0;
+	struct launch_note note;
+	for (;;) {
+		ssize_t n = read(pipefd[0], &note, sizeof(note));
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n != (ssize_t)sizeof(note)) {
+			break;
+		}
+		if (note.kind == 1) {
+			pid = note.value;
+		} else {
+			exec_errno = note.value;
+		}
+	}
+	close(pipefd[0]);
+	if (exec_errno != 0 || pid <= 0) {
+		errno = exec_errno ? exec_errno : ECHILD;
+		return -1;
+	}
+	return pid;
+}
+
+/* Run argv to completion (short tools like qemu-img); output to log_fd. */
+static bool run_tool(char **argv, int log_fd, char **error)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		return set_error(error, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		int null_fd = open("/dev/null", O_RDWR);
+		if (null_fd >= 0) {
+			dup2(null_fd, 0);
+		}
+		dup2(log_fd, 1);
+		dup2(log_fd, 2);
+		close_fds_from(3);
+		execvp(argv[0], argv);
+		dprintf(2, "%s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			return set_error(error, "waitpid: %s", strerror(errno));
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		return set_error(error, "%s failed (see the log)", argv[0]);
+	}
+	return true;
+}
+
+/* The last non-empty line of a (small) log file, for error messages. */
+static char *last_log_line(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return NULL;
+	}
+	char buf[2048];
+	off_t size = lseek(fd, 0, SEEK_END);
+	off_t from = size > (off_t)sizeof(buf) - 1 ? size - ((off_t)sizeof(buf) - 1) : 0;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
+	close(fd);
+	if (n <= 0) {
+		return NULL;
+	}
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) {
+		buf[--n] = '\0';
+	}
+	if (n == 0) {
+		return NULL;
+	}
+	char *line = strrchr(buf, '\n');
+	return strdup(line ? line + 1 : buf);
+}
+
+/* ---- files ---- */
+
+static bool make_run_dir(const char *dir, char **error)
+{
+	char path[PATH_MAX];
+	if (strlen(dir) >= sizeof(path)) {
+		return set_error(error, "run directory path too long");
+	}
+	strcpy(path, dir);
+	for (char *p = path + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+			*p = '\0';
+			if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+				return set_error(error, "mkdir %s: %s", path, strerror(errno));
+			}
+			*p = saved;
+			if (saved == '\0') {
+				break;
+			}
+		}
+	}
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		return set_error(error, "%s is not a directory", dir);
+	}
+	if (st.st_uid != getuid() || (st.st_mode & 0077) != 0) {
+		return set_error(error, "%s must belong to us with mode 0700", dir);
+	}
+	return true;
+}
+
+/* Remove what a dead QEMU of this VM left behind. */
+static void remove_leftovers(struct vmm_vm *vm)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(vm->pool_marker_path, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = '\0';
+		if (strcmp(target, vm->pool_path) == 0) {
+			unlink(vm->pool_path);
+		}
+		unlink(vm->pool_marker_path);
+	}
+	unlink(vm->overlay_path);
+	unlink(vm->control_path);
+	unlink(vm->qmp_path);
+	unlink(vm->pid_path);
+}
+
+static bool create_pool(struct vmm_vm *vm, char **error)
+{
+	int fd = open(vm->pool_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST) {
+			return set_error(error,
+				"%s: pool file %s already exists (another vitrail running this "
+				"VM?)",
+				vm->name, vm->pool_path);
+		}
+		return set_error(
+			error, "%s: create %s: %s", vm->name, vm->pool_path, strerror(errno));
+	}
+	if (ftruncate(fd, (off_t)vm->pool_size) < 0) {
+		set_error(error, "%s: size %s: %s", vm->name, vm->pool_path, strerror(errno));
+		close(fd);
+		unlink(vm->pool_path);
+		return false;
+	}
+	unlink(vm->pool_marker_path);
+	if (symlink(vm->pool_path, vm->pool_marker_path) < 0) {
+		set_error(error, "%s: symlink %s: %s", vm->name, vm->pool_marker_path,
+			strerror(errno));
+		close(fd);
+		unlink(vm->pool_path);
+		return false;
+	}
+	vm->pool_fd = fd;
+	vm->actual_pool_size = vm->pool_size;
+	return true;
+}
+
+static bool create_overlay(struct vmm_vm *vm, int log_fd, char **error)
+{
+	char template[PATH_MAX];
+	if (realpath(vm->disposable_of, template) == NULL) {
+		return set_error(error, "%s: template image %s: %s", vm->name, vm->disposable_of,
+			strerror(errno));
+	}
+	unlink(vm->overlay_path);
+	char *argv[] = { vm->qemu_img, "create", "-q", "-f", "qcow2", "-b", template, "-F",
+		(char *)image_format(template), vm->overlay_path, NULL };
+	char *why = NULL;
+	if (!run_tool(argv, log_fd, &why)) {
+		set_error(error, "%s: cannot create the disposable overlay: %s", vm->name, why);
+		free(why);
+		return false;
+	}
+	return true;
+}
+
+/* ---- life cycle ---- */
+
+static void handle_qmp_message(void *data, const struct vmm_qmp_msg *msg);
+
+/* QEMU is gone: clean up and settle on STOPPED or CRASHED. */
+static void finish(struct vmm_vm *vm)
+{
+	vmm_qmp_destroy(vm->qmp);
+	vm->qmp = NULL;
+	if (vm->pool_fd >= 0) {
+		close(vm->pool_fd);
+		vm->pool_fd = -1;
+	}
+	remove_leftovers(vm);
+	vm->pid = 0;
+	vm->deadline = 0;
+	vm->next_poll = 0;
+	vm->qemu_gone = false;
+	vm->status_id = -1;
+	enum vmm_state state;
+	if (vm->stop_requested) {
+		state = VMM_STOPPED;
+		set_reason(vm, "stopped");
+	} else if (vm->shutdown_seen && vm->shutdown_guest &&
+		strcmp(vm->shutdown_reason, "guest-shutdown") == 0) {
+		state = VMM_STOPPED;
+		set_reason(vm, "the guest powered off");
+	} else {
+		state = VMM_CRASHED;
+		if (vm->reason == NULL || vm->reason[0] == '\0') {
+			char *last = last_log_line(vm->qemu_log_path);
+			if (vm->shutdown_seen) {
+				set_reason(vm, "QEMU stopped on its own (%s); console log: %s",
+					vm->shutdown_reason[0] ? vm->shutdown_reason : "shutdown",
+					vm->console_log_path);
+			} else if (last != NULL) {
+				set_reason(vm, "QEMU exited: %s; console log: %s", last,
+					vm->console_log_path);
+			} else {
+				set_reason(vm, "QEMU exited unexpectedly; console log: %s",
+					vm->console_log_path);
+			}
+			free(last);
+		}
+	}
+	vm->stop_requested = false;
+	vm->stage = STAGE_NONE;
+	set_state(vm, state);
+}
+
+static void reset_run_state(struct vmm_vm *vm)
+{
+	free(vm->reason);
+	vm->reason = NULL;
+	vm->stop_requested = false;
+	vm->stage = STAGE_NONE;
+	vm->qemu_gone = false;
+	vm->shutdown_seen = false;
+	vm->shutdown_guest = false;
+	vm->shutdown_reason[0] = '\0';
+	vm->status_id = -1;
+}
+
+bool vmm_vm_start(struct vmm_vm *vm, char **error)
+{
+	if (error != NULL) {
+		*error = NULL;
+	}
+	if (vm->state != VMM_STOPPED && vm->state != VMM_CRASHED) {
+		return set_error(error, "%s is %s", vm->name, vmm_state_name(vm->state));
+	}
+	if (!make_run_dir(vm->run_dir, error)) {
+		return false;
+	}
+	pid_t old = read_pidfile(vm->pid_path);
+	if (old > 0 && process_is_ours(vm, old)) {
+		return set_error(error, "%s is already running (QEMU pid %d)", vm->name, (int)old);
+	}
+	remove_leftovers(vm);
+	reset_run_state(vm);
+
+	int log_fd = open(vm->qemu_log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (log_fd < 0) {
+		return set_error(error, "%s: %s: %s", vm->name, vm->qemu_log_path, strerror(errno));
+	}
+	char **argv = NULL;
+	if (!create_pool(vm, error)) {
+		goto error;
+	}
+	if (vm->disposable_of != NULL && !create_overlay(vm, log_fd, error)) {
+		goto error;
+	}
+	argv = vmm_vm_qemu_argv(vm, error);
+	if (argv == NULL) {
+		goto error;
+	}
+	pid_t pid = spawn_detached(argv, log_fd);
+	if (pid < 0) {
+		set_error(error, "%s: cannot run %s: %s", vm->name, argv[0], strerror(errno));
+		goto error;
+	}
+	vmm_strv_free(argv);
+	close(log_fd);
+	vm->pid = pid;
+	int64_t now = now_ms();
+	vm->deadline = now + vm->start_timeout_ms;
+	vm->next_poll = now;
+	set_state(vm, VMM_STARTING);
+	return true;
+error:
+	vmm_strv_free(argv);
+	close(log_fd);
+	if (vm->pool_fd >= 0) {
+		close(vm->pool_fd);
+		vm->pool_fd = -1;
+	}
+	remove_leftovers(vm);
+	return false;
+}
+
+bool vmm_vm_attach(struct vmm_vm *vm)
+{
+	if (vm->state != VMM_STOPPED && vm->state != VMM_CRASHED) {
+		return vm->state != VMM_STOPPING;
+	}
+	pid_t pid = read_pidfile(vm->pid_path);
+	if (pid <= 0 || !process_is_ours(vm, pid)) {
+		remove_leftovers(vm);
+		return false;
+	}
+	reset_run_state(vm);
+	vm->pid = pid;
+	vm->pool_fd = open(vm->pool_path, O_RDWR | O_CLOEXEC);
+	vm->actual_pool_size = 0;
+	if (vm->pool_fd >= 0) {
+		struct stat st;
+		if (fstat(vm->pool_fd, &st) == 0 && st.st_size > 0) {
+			vm->actual_pool_size = (uint64_t)st.st_size;
+		}
+	}
+	int64_t now = now_ms();
+	vm->deadline = now + vm->start_timeout_ms;
+	vm->next_poll = now;
+	set_state(vm, VMM_STARTING);
+	return true;
+}
+
+static void send_or_lose(struct vmm_vm *vm, const char *command, int64_t *id)
+{
+	if (vm->qmp != NULL && vmm_qmp_ready(vm->qmp)) {
+		vmm_qmp_execute(vm->qmp, command, id);
+	}
+}
+
+void vmm_vm_stop(struct vmm_vm *vm)
+{
+	if (vm->state != VMM_STARTING && vm->state != VMM_RUNNING) {
+		return;
+	}
+	vm->stop_requested = true;
+	vm->stage = STAGE_POWERDOWN;
+	vm->deadline = now_ms() + vm->stop_timeout_ms;
+	if (vm->qmp != NULL && vmm_qmp_ready(vm->qmp)) {
+		send_or_lose(vm, "system_powerdown", NULL);
+	} else {
+		/* No QMP yet: nothing to ask, stop it the hard way. */
+		vm->stage = STAGE_KILL;
+		vm->deadline = now_ms() + KILL_TIMEOUT_MS;
+		if (vm->pid > 0) {
+			kill(vm->pid, SIGKILL);
+		}
+	}
+	set_state(vm, VMM_STOPPING);
+}
+
+void vmm_vm_kill(struct vmm_vm *vm)
+{
+	if (vm->state != VMM_STARTING && vm->state != VMM_RUNNING && vm->state != VMM_STOPPING) {
+		return;
+	}
+	vm->stop_requested = true;
+	vm->stage = STAGE_KILL;
+	vm->deadline = now_ms() + KILL_TIMEOUT_MS;
+	if (vm->pid > 0) {
+		kill(vm->pid, SIGKILL);
+	}
+	set_state(vm, VMM_STOPPING);
+}
+
+static void qmp_lost(struct vmm_vm *vm)
+{
+	vmm_qmp_destroy(vm->qmp);
+	vm->qmp = NULL;
+	vm->qemu_gone = true;
+	int64_t now = now_ms();
+	vm->next_poll = now;
+	if (vm->stage != STAGE_KILL) {
+		vm->deadline = now + EXIT_WAIT_MS;
+	}
+}
+
+static void handle_qmp_message(void *data, const struct vmm_qmp_msg *msg)
+{
+	struct vmm_vm *vm = data;
+	switch (msg->kind) {
+	case VMM_QMP_RETURN:
+		if (msg->has_id && msg->id == vm->qmp->capabilities_id) {
+			vmm_qmp_execute(vm->qmp, "query-status", &vm->status_id);
+		} else if (msg->has_id && msg->id == vm->status_id) {
+			vm->status_id = -1;
+			if (vm->state == VMM_STARTING) {
+				vm->deadline = 0;
+				vm->next_poll = 0;
+				set_state(vm, VMM_RUNNING);
+			}
+		}
+		break;
+	case VMM_QMP_ERROR:
+		if (msg->has_id && msg->id == vm->status_id && vm->state == VMM_STARTING) {
+			vm->status_id = -1;
+			vm->deadline = 0;
+			set_state(vm, VMM_RUNNING);
+		}
+		break;
+	case VMM_QMP_EVENT:
+		if (strcmp(msg->event, "SHUTDOWN") == 0) {
+			vm->shutdown_seen = true;
+			vm->shutdown_guest = msg->guest;
+			snprintf(vm->shutdown_reason, sizeof(vm->shutdown_reason), "%s",
+				msg->reason);
+		} else if (strcmp(msg->event, "GUEST_PANICKED") == 0) {
+			set_reason(vm, "the guest kernel panicked; console log: %s",
+				vm->console_log_path);
+		}
+		break;
+	case VMM_QMP_GREETING:
+		break;
+	}
+}
+
+int vmm_vm_fd(const struct vmm_vm *vm)
+{
+	return vm->qmp != NULL ? vmm_qmp_fd(vm->qmp) : -1;
+}
+
+void vmm_vm_dispatch(struct vmm_vm *vm)
+{
+	if (vm->qmp == NULL) {
+		return;
+	}
+	if (!vmm_qmp_dispatch(vm->qmp)) {
+		qmp_lost(vm);
+		vmm_vm_tick(vm);
+	}
+}
+
+int vmm_vm_timeout_ms(const struct vmm_vm *vm)
+{
+	int64_t next = 0;
+	if (vm->deadline != 0) {
+		next = vm->deadline;
+	}
+	if (vm->next_poll != 0 && (next == 0 || vm->next_poll < next)) {
+		next = vm->next_poll;
+	}
+	if (next == 0) {
+		return -1;
+	}
+	int64_t left = next - now_ms();
+	if (left < 0) {
+		return 0;
+	}
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+static void try_connect_qmp(struct vmm_vm *vm, int64_t now)
+{
+	vm->qmp = vmm_qmp_create(vm->qmp_path, handle_qmp_message, vm);
+	if (vm->qmp != NULL) {
+		vm->next_poll = 0;
+		return;
+	}
+	if (!process_alive(vm->pid)) {
+		/* It died before listening: the log says why. */
+		vm->qemu_gone = true;
+		vm->next_poll = now;
+		return;
+	}
+	vm->next_poll = now + POLL_MS;
+}
+
+void vmm_vm_tick(struct vmm_vm *vm)
+{
+	int64_t now = now_ms();
+	if (vm->state == VMM_STOPPED || vm->state == VMM_CRASHED) {
+		return;
+	}
+	if (vm->qemu_gone) {
+		if (!process_alive(vm->pid)) {
+			finish(vm);
+			return;
+		}
+		if (vm->deadline != 0 && now >= vm->deadline) {
+			if (vm->stage == STAGE_KILL) {
+				/* Unkillable (or not ours any more): give up on it. */
+				finish(vm);
+				return;
+			}
+			kill(vm->pid, SIGKILL);
+			vm->stage = STAGE_KILL;
+			vm->deadline = now + KILL_TIMEOUT_MS;
+		}
+		vm->next_poll = now + POLL_MS;
+		return;
+	}
+
+	if (vm->state == VMM_STARTING) {
+		if (vm->qmp == NULL && (vm->next_poll == 0 || now >= vm->next_poll)) {
+			try_connect_qmp(vm, now);
+			if (vm->qemu_gone) {
+				vmm_vm_tick(vm);
+				return;
+			}
+		}
+		if (vm->deadline != 0 && now >= vm->deadline) {
+			set_reason(vm, "QEMU did not answer on QMP within %u ms; QEMU log: %s",
+				vm->start_timeout_ms, vm->qemu_log_path);
+			/* stop_requested stays false: this ends as CRASHED */
+			vm->stage = STAGE_KILL;
+			if (vm->pid > 0) {
+				kill(vm->pid, SIGKILL);
+			}
+			vmm_qmp_destroy(vm->qmp);
+			vm->qmp = NULL;
+			vm->qemu_gone = true;
+			vm->deadline = now + KILL_TIMEOUT_MS;
+			vm->next_poll = now + POLL_MS;
+		}
+		return;
+	}
+
+	if (vm->state == VMM_STOPPING && vm->deadline != 0 && now >= vm->deadline) {
+		switch (vm->stage) {
+		case STAGE_POWERDOWN:
+			send_or_lose(vm, "quit", NULL);
+			vm->stage = STAGE_QUIT;
+			vm->deadline = now + QUIT_TIMEOUT_MS;
+			break;
+		case STAGE_QUIT:
+		case STAGE_NONE:
+			if (vm->pid > 0) {
+				kill(vm->pid, SIGKILL);
+			}
+			vm->stage = STAGE_KILL;
+			vm->deadline = now + KILL_TIMEOUT_MS;
+			vm->next_poll = now + POLL_MS;
+			break;
+		case STAGE_KILL:
+			/* Gone, or unkillable: either way there is nothing left to do. */
+			finish(vm);
+			return;
+		}
+	}
+	if (vm->stage == STAGE_KILL && vm->qmp == NULL) {
+		if (!process_alive(vm->pid)) {
+			finish(vm);
+			return;
+		}
+		vm->next_poll = now + POLL_MS;
+	}
+}
+
+enum vmm_state vmm_vm_state(const struct vmm_vm *vm)
+{
+	return vm->state;
+}
+
+const char *vmm_vm_reason(const struct vmm_vm *vm)
+{
+	return vm->reason != NULL ? vm->reason : "";
+}
+
+const char *vmm_vm_name(const struct vmm_vm *vm)
+{
+	return vm->name;
+}
+
+pid_t vmm_vm_pid(const struct vmm_vm *vm)
+{
+	return vm->pid;
+}
+
+uint64_t vmm_vm_pool_size(const struct vmm_vm *vm)
+{
+	return vm->actual_pool_size ? vm->actual_pool_size : vm->pool_size;
+}
+
+int vmm_vm_pool_fd(const struct vmm_vm *vm)
+{
+	return vm->pool_fd;
+}
+
+const char *vmm_vm_pool_path(const struct vmm_vm *vm)
+{
+	return vm->pool_path;
+}
+
+const char *vmm_vm_control_path(const struct vmm_vm *vm)
+{
+	return vm->control_path;
+}
+
+const char *vmm_vm_qmp_path(const struct vmm_vm *vm)
+{
+	return vm->qmp_path;
+}
+
+const char *vmm_vm_console_log_path(const struct vmm_vm *vm)
+{
+	return vm->console_log_path;
+}
+
+const char *vmm_vm_qemu_log_path(const struct vmm_vm *vm)
+{
+	return vm->qemu_log_path;
+}

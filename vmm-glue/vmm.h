@@ -1,0 +1,133 @@
+/*
+ * vmm-glue: start, supervise, stop and re-attach QEMU guests.
+ *
+ * A struct vmm_vm is one VM definition plus what is known about its QEMU
+ * process. It does not depend on wlroots or on an event loop: the owner
+ * polls vmm_vm_fd() (the QMP socket, -1 when there is none) for input and
+ * calls vmm_vm_dispatch(), and calls vmm_vm_tick() when vmm_vm_timeout_ms()
+ * expires. Both may change after any call into the VM: re-read them each
+ * time. State changes are reported through the handler.
+ *
+ * Files of VM NAME (run_dir is private to the user, created 0700):
+ *   RUN/NAME.virtio.sock  the guest's control port (QEMU listens; the
+ *                         host connects as a client, the agent speaks the
+ *                         vitrail protocol on it)
+ *   RUN/NAME.qmp          QMP socket
+ *   RUN/NAME.pid          QEMU's pidfile (re-attach)
+ *   RUN/NAME.console.log  the guest's serial console
+ *   RUN/NAME.qemu.log     QEMU's own stdout/stderr
+ *   RUN/NAME.overlay.qcow2  the throw-away disk of a disposable VM
+ *   RUN/NAME.pool         symlink to the pool file: proof that we made it
+ *   /dev/shm/vitrail-NAME-pool  the shared pool (0600, created by the host
+ *                         with O_EXCL, removed when the VM stops)
+ *
+ * QEMU is started in its own session through a double fork, so it
+ * outlives the compositor; a new compositor adopts it with
+ * vmm_vm_attach().
+ */
+#ifndef VITRAIL_VMM_H
+#define VITRAIL_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum vmm_accel {
+	VMM_ACCEL_AUTO, /* KVM when the probe proves it works, else TCG */
+	VMM_ACCEL_KVM,
+	VMM_ACCEL_TCG,
+};
+
+enum vmm_state {
+	VMM_STOPPED,
+	VMM_STARTING, /* QEMU launched (or being adopted), QMP not answering yet */
+	VMM_RUNNING,
+	VMM_STOPPING, /* power-down requested */
+	VMM_CRASHED, /* QEMU went away without being asked to */
+};
+
+#define VMM_DEFAULT_PORT_NAME "org.vitrail.0"
+
+struct vmm_vm_spec {
+	const char *name; /* [a-z0-9-], 1..32 */
+	const char *run_dir; /* absolute; sockets, pidfile and logs go there */
+	/* Boot source: exactly one of image, kernel, disposable_of. */
+	const char *image; /* disk image, qcow2 or raw (detected) */
+	const char *kernel; /* direct kernel boot ... */
+	const char *initrd; /* ... optional */
+	const char *append; /* ... optional kernel command line */
+	const char *disposable_of; /* disk image booted through a throw-away
+	                              qcow2 overlay, deleted when the VM stops */
+	uint32_t memory_mib; /* 0: 512 */
+	uint32_t cpus; /* 0: 1 */
+	uint64_t pool_size; /* bytes, a power of two, 1 MiB..4 GiB; 0: 64 MiB */
+	bool network_user; /* -netdev user + virtio-net; else no network */
+	bool no_reboot; /* a guest reboot exits QEMU (seen as a crash) */
+	enum vmm_accel accel;
+	/* Optional overrides (NULL: defaults). */
+	const char *qemu; /* qemu-system-x86_64 */
+	const char *qemu_img; /* qemu-img */
+	const char *pool_path; /* /dev/shm/vitrail-NAME-pool */
+	const char *port_name; /* VMM_DEFAULT_PORT_NAME */
+	uint32_t start_timeout_ms; /* 0: 30000; QEMU launched -> QMP answers */
+	uint32_t stop_timeout_ms; /* 0: 20000; power-down -> quit -> kill */
+};
+
+struct vmm_vm;
+
+struct vmm_vm_handler {
+	/* vmm_vm_state() changed; vmm_vm_reason() tells why for CRASHED. */
+	void (*state_changed)(void *data, struct vmm_vm *vm);
+};
+
+/* Validate and copy the spec (no files touched). NULL and *error (malloc'd
+ * message, caller frees) on a bad spec. handler may be NULL. */
+struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm_handler *handler,
+	void *data, char **error);
+/* Forget the VM. A running QEMU keeps running (attach to it later). */
+void vmm_vm_destroy(struct vmm_vm *vm);
+
+/*
+ * Start QEMU: pool file, overlay, launch. State STARTING, then RUNNING
+ * once QMP answers. false and *error when nothing was started (the VM is
+ * already running, a file is in the way, QEMU cannot be executed, ...).
+ */
+bool vmm_vm_start(struct vmm_vm *vm, char **error);
+/*
+ * Adopt a QEMU left running by a previous compositor: its pidfile names a
+ * live QEMU of this VM. true: state STARTING, then RUNNING when QMP
+ * answers. false: nothing runs (leftover files of a dead one are removed).
+ */
+bool vmm_vm_attach(struct vmm_vm *vm);
+/* ACPI power-down; after stop_timeout_ms QMP quit, then SIGKILL. */
+void vmm_vm_stop(struct vmm_vm *vm);
+/* SIGKILL at once (state STOPPING until it is gone). */
+void vmm_vm_kill(struct vmm_vm *vm);
+
+int vmm_vm_fd(const struct vmm_vm *vm);
+void vmm_vm_dispatch(struct vmm_vm *vm);
+/* Milliseconds until vmm_vm_tick() wants to run, -1: never. */
+int vmm_vm_timeout_ms(const struct vmm_vm *vm);
+void vmm_vm_tick(struct vmm_vm *vm);
+
+enum vmm_state vmm_vm_state(const struct vmm_vm *vm);
+const char *vmm_state_name(enum vmm_state state);
+/* Why the VM stopped or crashed, for the user; "" if nothing to say. */
+const char *vmm_vm_reason(const struct vmm_vm *vm);
+const char *vmm_vm_name(const struct vmm_vm *vm);
+pid_t vmm_vm_pid(const struct vmm_vm *vm); /* 0 when not running */
+uint64_t vmm_vm_pool_size(const struct vmm_vm *vm);
+/* The pool file, open O_RDWR while QEMU runs (map it MAP_SHARED); -1 otherwise. */
+int vmm_vm_pool_fd(const struct vmm_vm *vm);
+const char *vmm_vm_pool_path(const struct vmm_vm *vm);
+const char *vmm_vm_control_path(const struct vmm_vm *vm);
+const char *vmm_vm_qmp_path(const struct vmm_vm *vm);
+const char *vmm_vm_console_log_path(const struct vmm_vm *vm);
+const char *vmm_vm_qemu_log_path(const struct vmm_vm *vm);
+
+/* QEMU's argv for this VM (what vmm_vm_start runs), NULL-terminated; free
+ * with vmm_strv_free. accel=auto is resolved with vmm_kvm_usable(). */
+char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error);
+void vmm_strv_free(char **strv);
+
+#endif
