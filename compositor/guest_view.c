@@ -152,6 +152,11 @@ struct guest_window *guest_view_from_view(struct view *view)
 	return view->data;
 }
 
+bool guest_view_has_content(const struct guest_window *window)
+{
+	return window != NULL && window->scene_buffer != NULL && window->mapped;
+}
+
 static struct guest_window *root_window(struct guest_window *window)
 {
 	while (window != NULL && window->kind == VTP_WINDOW_POPUP) {

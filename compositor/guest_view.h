@@ -34,6 +34,8 @@ void guest_view_output_frame(
 	struct server *server, struct output *output, const struct timespec *now);
 
 struct guest_window *guest_view_from_view(struct view *view);
+/* Whether the window shows a buffer (then its content box is opaque). */
+bool guest_view_has_content(const struct guest_window *window);
 /* The toplevel view a window belongs to, NULL for a detached popup. */
 struct view *guest_view_root(struct guest_window *window);
 /* Content box in layout coordinates. */

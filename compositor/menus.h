@@ -66,6 +66,19 @@ struct menus_app {
 bool menus_sync_vm(const char *vm_name, uint32_t label_rgb, const struct menus_app *apps,
 	size_t n_apps, const char *vitrailctl);
 
+/*
+ * menus_sync_vm in a separate process (double fork: nothing to reap), so
+ * the compositor never waits for the disk: writing a thousand entries with
+ * icons takes seconds on a slow disk. apps may be freed once this returns.
+ * Returns a non-blocking fd that becomes readable when the work is done:
+ * one byte, 1 on success or 0 on failure, or end of file if the worker
+ * died. The caller reads it and closes it. Returns -1 (logged) if the
+ * worker could not be started. Run at most one per VM at a time (keep the
+ * newest list pending meanwhile), or an older list may win.
+ */
+int menus_sync_vm_start(const char *vm_name, uint32_t label_rgb, const struct menus_app *apps,
+	size_t n_apps, const char *vitrailctl);
+
 /* Delete every file menus_sync_vm wrote for this VM. */
 bool menus_remove_vm(const char *vm_name);
 

@@ -5,14 +5,18 @@
 #include <time.h>
 #include <wlr/backend.h>
 #include <wlr/backend/headless.h>
+#include <wlr/render/wlr_renderer.h>
 #include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_output_damage.h>
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
+#include <wlr/util/region.h>
 
 #include "guest_view.h"
 #include "layer_shell.h"
 #include "server.h"
+#include "view.h"
 
 uint32_t output_refresh_ns(const struct output *output)
 {
@@ -21,6 +25,125 @@ uint32_t output_refresh_ns(const struct output *output)
 		return 0;
 	}
 	return (uint32_t)(1000000000000ull / (uint64_t)mhz);
+}
+
+/* Limit the renderer to a rectangle in output-buffer coordinates. */
+static void scissor(
+	struct wlr_output *wlr_output, struct wlr_renderer *renderer, const pixman_box32_t *rect)
+{
+	struct wlr_box box = {
+		.x = rect->x1,
+		.y = rect->y1,
+		.width = rect->x2 - rect->x1,
+		.height = rect->y2 - rect->y1,
+	};
+	int width, height;
+	wlr_output_transformed_resolution(wlr_output, &width, &height);
+	wlr_box_transform(
+		&box, &box, wlr_output_transform_invert(wlr_output->transform), width, height);
+	wlr_renderer_scissor(renderer, &box);
+}
+
+static void subtract_box(pixman_region32_t *region, int x, int y, int width, int height)
+{
+	if (width <= 0 || height <= 0) {
+		return;
+	}
+	pixman_region32_t box;
+	pixman_region32_init_rect(&box, x, y, (unsigned)width, (unsigned)height);
+	pixman_region32_subtract(region, region, &box);
+	pixman_region32_fini(&box);
+}
+
+/* Take out of region what an opaque node will paint over anyway: the
+ * background only needs clearing where nothing opaque lies. Guest content
+ * is shown opaque and frames are solid; host surfaces are not assumed to be. */
+static void subtract_opaque(
+	struct output *output, struct wlr_scene_output *scene_output, pixman_region32_t *region)
+{
+	struct wlr_output *wlr_output = output->wlr_output;
+	if (wlr_output->scale != 1.0f || wlr_output->transform != WL_OUTPUT_TRANSFORM_NORMAL) {
+		return;
+	}
+	struct view *view;
+	wl_list_for_each(view, &output->server->views, link)
+	{
+		if (!view->mapped) {
+			continue;
+		}
+		struct wlr_box frame = view_frame_box(view);
+		frame.x -= scene_output->x;
+		frame.y -= scene_output->y;
+		if (view->kind == VIEW_GUEST &&
+			guest_view_has_content(guest_view_from_view(view))) {
+			subtract_box(region, frame.x, frame.y, frame.width, frame.height);
+			continue;
+		}
+		if (view->fullscreen) {
+			continue;
+		}
+		/* the frame of a host window: title bar and borders, not the content */
+		int cx = view->x - scene_output->x, cy = view->y - scene_output->y;
+		subtract_box(region, frame.x, frame.y, frame.width, VIEW_FRAME_TOP);
+		subtract_box(region, frame.x, cy + view->height, frame.width, VIEW_BORDER);
+		subtract_box(region, frame.x, cy, VIEW_BORDER, view->height);
+		subtract_box(region, cx + view->width, cy, VIEW_BORDER, view->height);
+	}
+}
+
+/*
+ * Render the scene on one output. Like wlr_scene_output_commit, but the
+ * background is the clear color (no big rect behind every window: under
+ * pixman that would cost a fill of every damaged pixel) and only the
+ * damage no opaque window covers is cleared at all.
+ */
+static bool render(struct output *output, struct wlr_scene_output *scene_output)
+{
+	struct wlr_output *wlr_output = output->wlr_output;
+	struct wlr_renderer *renderer = output->server->renderer;
+	bool needs_frame;
+	pixman_region32_t damage;
+	pixman_region32_init(&damage);
+	if (!wlr_output_damage_attach_render(scene_output->damage, &needs_frame, &damage)) {
+		pixman_region32_fini(&damage);
+		return false;
+	}
+	if (!needs_frame) {
+		pixman_region32_fini(&damage);
+		wlr_output_rollback(wlr_output);
+		return true;
+	}
+
+	wlr_renderer_begin(renderer, wlr_output->width, wlr_output->height);
+	pixman_region32_t clear;
+	pixman_region32_init(&clear);
+	pixman_region32_copy(&clear, &damage);
+	subtract_opaque(output, scene_output, &clear);
+	float color[4];
+	server_color_from_rgb(SERVER_BACKGROUND_RGB, color);
+	int nrects;
+	pixman_box32_t *rects = pixman_region32_rectangles(&clear, &nrects);
+	for (int i = 0; i < nrects; i++) {
+		scissor(wlr_output, renderer, &rects[i]);
+		wlr_renderer_clear(renderer, color);
+	}
+	pixman_region32_fini(&clear);
+	wlr_scene_render_output(
+		output->server->scene, wlr_output, scene_output->x, scene_output->y, &damage);
+	wlr_output_render_software_cursors(wlr_output, &damage);
+	wlr_renderer_scissor(renderer, NULL);
+	wlr_renderer_end(renderer);
+	pixman_region32_fini(&damage);
+
+	int width, height;
+	wlr_output_transformed_resolution(wlr_output, &width, &height);
+	pixman_region32_t frame_damage;
+	pixman_region32_init(&frame_damage);
+	wlr_region_transform(&frame_damage, &scene_output->damage->current,
+		wlr_output_transform_invert(wlr_output->transform), width, height);
+	wlr_output_set_damage(wlr_output, &frame_damage);
+	pixman_region32_fini(&frame_damage);
+	return wlr_output_commit(wlr_output);
 }
 
 static void handle_frame(struct wl_listener *listener, void *data)
@@ -32,7 +155,7 @@ static void handle_frame(struct wl_listener *listener, void *data)
 	if (scene_output == NULL) {
 		return;
 	}
-	if (!wlr_scene_output_commit(scene_output)) {
+	if (!render(output, scene_output)) {
 		wlr_log(WLR_DEBUG, "output %s: commit failed", output->wlr_output->name);
 	}
 	struct timespec now;
@@ -67,11 +190,6 @@ void output_update_geometry(struct output *output)
 		output->box = (struct wlr_box){ 0 };
 	} else {
 		output->box = *box;
-	}
-	if (output->background != NULL) {
-		wlr_scene_node_set_position(
-			&output->background->node, output->box.x, output->box.y);
-		wlr_scene_rect_set_size(output->background, output->box.width, output->box.height);
 	}
 	layer_shell_arrange(output);
 }
@@ -156,11 +274,6 @@ struct output *output_create(struct server *server, struct wlr_output *wlr_outpu
 	output->commit.notify = handle_commit;
 	wl_signal_add(&wlr_output->events.commit, &output->commit);
 
-	float color[4];
-	server_color_from_rgb(SERVER_BACKGROUND_RGB, color);
-	output->background = wlr_scene_rect_create(
-		&server->layers[SERVER_LAYER_BACKGROUND_COLOR]->node, 0, 0, color);
-
 	int index = headless_index(server, wlr_output);
 	if (index >= 0) {
 		/* --headless outputs go left to right in the order given, whatever
@@ -192,9 +305,6 @@ void output_destroy(struct output *output)
 	wl_list_remove(&output->destroy.link);
 	wl_list_remove(&output->commit.link);
 	wl_list_remove(&output->link);
-	if (output->background != NULL) {
-		wlr_scene_node_destroy(&output->background->node);
-	}
 	output->wlr_output->data = NULL;
 	free(output);
 	server_outputs_changed(server);

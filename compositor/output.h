@@ -1,6 +1,6 @@
 /*
- * One struct output per wlr_output: its place in the layout, a solid
- * background, the layer-shell surfaces on it and the usable area they
+ * One struct output per wlr_output: its place in the layout, the
+ * layer-shell surfaces on it and the usable area they
  * leave, and the frame loop (render the scene, then tell clients and
  * guests their frame was shown).
  */
@@ -19,7 +19,6 @@ struct output {
 	struct server *server;
 	struct wlr_output *wlr_output;
 	struct wl_list link; /* server.outputs */
-	struct wlr_scene_rect *background;
 	struct wlr_box box; /* layout coordinates */
 	struct wlr_box usable_area; /* layout coordinates, minus exclusive zones */
 	struct wl_list layer_surfaces; /* struct layer_surface.link */
@@ -34,7 +33,7 @@ struct output *output_create(struct server *server, struct wlr_output *wlr_outpu
 void output_destroy(struct output *output);
 /* Re-sort server.outputs by layout position after the layout changed. */
 void output_sort_list(struct server *server);
-/* Re-read the layout box, move the background, re-arrange layers. */
+/* Re-read the layout box, re-arrange layers. */
 void output_update_geometry(struct output *output);
 /* Refresh period in ns, 0 if unknown. */
 uint32_t output_refresh_ns(const struct output *output);

@@ -19,7 +19,6 @@ struct vm_link;
 
 /* Scene layers, bottom to top. */
 enum server_layer {
-	SERVER_LAYER_BACKGROUND_COLOR, /* one solid rect per output */
 	SERVER_LAYER_SHELL_BACKGROUND, /* layer-shell "background" */
 	SERVER_LAYER_SHELL_BOTTOM,
 	SERVER_LAYER_VIEWS,
@@ -44,6 +43,7 @@ struct node_desc {
 	int part;
 };
 
+/* The desktop background: the renderer's clear color (see output.c). */
 #define SERVER_BACKGROUND_RGB 0x1e1e1eu
 
 struct server {

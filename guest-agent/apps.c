@@ -430,6 +430,9 @@ static bool parse_key_line(
 	while (i < len && line[i] == ' ') {
 		i++;
 	}
+	while (len > i && (line[len - 1] == ' ' || line[len - 1] == '\t')) {
+		len--; /* trailing blanks are not part of the value */
+	}
 
 	for (int k = 0; k < KEY_COUNT; k++) {
 		if (strlen(key_names[k]) != key_len || memcmp(line, key_names[k], key_len) != 0) {
@@ -763,6 +766,12 @@ struct scan {
 	bool have_terminal;
 	struct id_set seen;
 	size_t dirents;
+	/* the directories being walked, to stop at symlink loops */
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} open_dirs[APPS_MAX_DEPTH + 1];
+	int n_open_dirs;
 	bool limit_logged;
 	/* scan mode */
 	struct apps_list *list;
@@ -1017,11 +1026,24 @@ static int skip_dot(const struct dirent *d)
 static void walk(struct scan *s, const char *dir, const char *prefix, int depth)
 {
 	struct dirent **names = NULL;
-	int n = scandir(dir, &names, skip_dot, compare_names);
+	struct stat self;
+	int n;
 
+	if (stat(dir, &self) != 0 || s->n_open_dirs > APPS_MAX_DEPTH) {
+		return;
+	}
+	for (int i = 0; i < s->n_open_dirs; i++) {
+		if (s->open_dirs[i].dev == self.st_dev && s->open_dirs[i].ino == self.st_ino) {
+			return; /* a link back to a directory being walked */
+		}
+	}
+	n = scandir(dir, &names, skip_dot, compare_names);
 	if (n < 0) {
 		return;
 	}
+	s->open_dirs[s->n_open_dirs].dev = self.st_dev;
+	s->open_dirs[s->n_open_dirs].ino = self.st_ino;
+	s->n_open_dirs++;
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
 		char path[PATH_MAX], id[PATH_MAX];
@@ -1061,6 +1083,7 @@ static void walk(struct scan *s, const char *dir, const char *prefix, int depth)
 		free(names[i]);
 	}
 	free(names);
+	s->n_open_dirs--;
 }
 
 static void walk_all(struct scan *s)

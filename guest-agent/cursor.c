@@ -21,11 +21,11 @@ static bool ensure_slots(struct agent_cursor *cursor)
 	if (cursor->have_slots) {
 		return true;
 	}
-	if (!agent_link_pool_get(link, SLOT_SIZE, &cursor->slots[0])) {
+	if (!link_pool_get(link, SLOT_SIZE, &cursor->slots[0])) {
 		return false;
 	}
-	if (!agent_link_pool_get(link, SLOT_SIZE, &cursor->slots[1])) {
-		agent_link_pool_put(link, cursor->slots[0], SLOT_SIZE);
+	if (!link_pool_get(link, SLOT_SIZE, &cursor->slots[1])) {
+		link_pool_put(link, cursor->slots[0], SLOT_SIZE);
 		return false;
 	}
 	cursor->have_slots = true;
@@ -44,7 +44,7 @@ static void send_cursor(struct agent_cursor *cursor)
 	struct agent_window *window = cursor->window;
 	struct vtp_set_cursor sc = { 0 };
 
-	if (window == NULL || window->id == 0 || !agent_link_ready(link)) {
+	if (window == NULL || window->id == 0 || !link_ready(link)) {
 		return;
 	}
 	struct wlr_surface *surface = cursor->surface;
@@ -60,7 +60,7 @@ static void send_cursor(struct agent_cursor *cursor)
 			uint64_t offset = cursor->slots[cursor->next_slot];
 			cursor->next_slot ^= 1;
 			struct paint_image img = {
-				.data = agent_link_pool_data(link) + offset,
+				.data = link_pool_data(link) + offset,
 				.width = w,
 				.height = h,
 				.stride = SLOT_STRIDE,
@@ -83,7 +83,7 @@ static void send_cursor(struct agent_cursor *cursor)
 	} else if (!cursor->hidden) {
 		return; /* nothing to show yet */
 	}
-	agent_link_send(link, VTP_SET_CURSOR, window->id, &sc, NULL, 0);
+	link_send(link, VTP_SET_CURSOR, window->id, &sc, NULL, 0);
 	if (surface != NULL) {
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -137,7 +137,7 @@ static void handle_request_set_cursor(struct wl_listener *listener, void *data)
 	send_cursor(cursor);
 }
 
-struct agent_cursor *agent_cursor_create(struct agent_server *server)
+struct agent_cursor *cursor_create(struct agent_server *server)
 {
 	struct agent_cursor *cursor = calloc(1, sizeof(*cursor));
 	if (cursor == NULL) {
@@ -149,7 +149,7 @@ struct agent_cursor *agent_cursor_create(struct agent_server *server)
 	return cursor;
 }
 
-void agent_cursor_destroy(struct agent_cursor *cursor)
+void cursor_destroy(struct agent_cursor *cursor)
 {
 	if (cursor == NULL) {
 		return;
@@ -159,7 +159,7 @@ void agent_cursor_destroy(struct agent_cursor *cursor)
 	free(cursor);
 }
 
-void agent_cursor_pointer_moved(struct agent_cursor *cursor, struct agent_window *window)
+void cursor_pointer_moved(struct agent_cursor *cursor, struct agent_window *window)
 {
 	if (cursor->window == window) {
 		return;
@@ -170,14 +170,14 @@ void agent_cursor_pointer_moved(struct agent_cursor *cursor, struct agent_window
 	cursor->hidden = false;
 }
 
-void agent_cursor_window_gone(struct agent_cursor *cursor, struct agent_window *window)
+void cursor_window_gone(struct agent_cursor *cursor, struct agent_window *window)
 {
 	if (cursor != NULL && cursor->window == window) {
 		cursor->window = NULL;
 	}
 }
 
-void agent_cursor_link_lost(struct agent_cursor *cursor)
+void cursor_link_lost(struct agent_cursor *cursor)
 {
 	cursor->have_slots = false; /* the allocator goes with the pool */
 	cursor->next_slot = 0;

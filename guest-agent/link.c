@@ -52,8 +52,8 @@ static bool valid_bdf(const char *bdf)
 	return true;
 }
 
-struct agent_link *agent_link_create(struct wl_event_loop *loop, const char *connect,
-	const char *pool, const struct agent_link_handler *handler, void *data)
+struct agent_link *link_create(struct wl_event_loop *loop, const char *connect, const char *pool,
+	const struct agent_link_handler *handler, void *data)
 {
 	struct agent_link *link = calloc(1, sizeof(*link));
 	if (link == NULL) {
@@ -125,7 +125,7 @@ error:
 	return NULL;
 }
 
-void agent_link_destroy(struct agent_link *link)
+void link_destroy(struct agent_link *link)
 {
 	if (link == NULL) {
 		return;
@@ -143,7 +143,7 @@ void agent_link_destroy(struct agent_link *link)
 	free(link);
 }
 
-bool agent_link_ready(const struct agent_link *link)
+bool link_ready(const struct agent_link *link)
 {
 	return link != NULL && link->state == AGENT_LINK_READY && !link->broken;
 }
@@ -166,7 +166,7 @@ static void flush(struct agent_link *link)
 		return;
 	}
 	if (vtp_outq_flush(&link->out, link->fd) != VTP_OK) {
-		agent_link_fail(link, "cannot write to the host");
+		link_fail(link, "cannot write to the host");
 		return;
 	}
 	update_mask(link, !vtp_outq_empty(&link->out));
@@ -186,7 +186,7 @@ static void push(struct agent_link *link, uint16_t type, uint32_t object, const 
 		return;
 	}
 	if (!vtp_outq_push(&link->out, type, object, body, tail, tail_len)) {
-		agent_link_fail(link, "output queue full (the host is not reading)");
+		link_fail(link, "output queue full (the host is not reading)");
 		return;
 	}
 	if (link->flush_idle == NULL && !link->want_write) {
@@ -194,10 +194,10 @@ static void push(struct agent_link *link, uint16_t type, uint32_t object, const 
 	}
 }
 
-void agent_link_send(struct agent_link *link, uint16_t type, uint32_t object, const void *body,
+void link_send(struct agent_link *link, uint16_t type, uint32_t object, const void *body,
 	const void *tail, uint32_t tail_len)
 {
-	if (!agent_link_ready(link)) {
+	if (!link_ready(link)) {
 		return;
 	}
 	push(link, type, object, body, tail, tail_len);
@@ -272,7 +272,7 @@ static void handle_drop_idle(void *data)
 	schedule_retry(link);
 }
 
-void agent_link_fail(struct agent_link *link, const char *reason)
+void link_fail(struct agent_link *link, const char *reason)
 {
 	if (link->broken || link->fd < 0) {
 		return;
@@ -426,12 +426,12 @@ static int handle_welcome_timeout(void *data)
 {
 	struct agent_link *link = data;
 	if (link->state == AGENT_LINK_HELLO) {
-		agent_link_fail(link, "no WELCOME from the host in time");
+		link_fail(link, "no WELCOME from the host in time");
 	}
 	return 0;
 }
 
-void agent_link_start(struct agent_link *link)
+void link_start(struct agent_link *link)
 {
 	if (link->transport == AGENT_TRANSPORT_NONE) {
 		return;
@@ -497,13 +497,17 @@ static bool map_pci(struct agent_link *link, uint64_t want)
 		wlr_log(WLR_ERROR, "no ivshmem PCI device (1af4:1110) found");
 		return false;
 	}
+	/* Enabled already when a udev rule did it for an unprivileged agent. */
+	char enabled[8];
 	snprintf(path, sizeof(path), "%s/enable", dir);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "1", 1) != 1) {
-		wlr_log(WLR_ERROR, "cannot enable %s: %s", dir, strerror(errno));
-	}
-	if (fd >= 0) {
-		close(fd);
+	if (!read_sysfs(path, enabled, sizeof(enabled)) || strcmp(enabled, "0") == 0) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "1", 1) != 1) {
+			wlr_log(WLR_ERROR, "cannot enable %s: %s", dir, strerror(errno));
+		}
+		if (fd >= 0) {
+			close(fd);
+		}
 	}
 	snprintf(path, sizeof(path), "%s/resource2", dir);
 	fd = open(path, O_RDWR | O_CLOEXEC);
@@ -557,15 +561,15 @@ static bool map_memfd(struct agent_link *link, uint64_t want)
 	return true;
 }
 
-bool agent_link_pool_get(struct agent_link *link, uint64_t size, uint64_t *offset)
+bool link_pool_get(struct agent_link *link, uint64_t size, uint64_t *offset)
 {
-	if (!agent_link_ready(link) || link->pool == NULL) {
+	if (!link_ready(link) || link->pool == NULL) {
 		return false;
 	}
 	return vtp_alloc_get(&link->alloc, size, offset);
 }
 
-void agent_link_pool_put(struct agent_link *link, uint64_t offset, uint64_t size)
+void link_pool_put(struct agent_link *link, uint64_t offset, uint64_t size)
 {
 	if (link->pool != NULL) {
 		vtp_alloc_put(&link->alloc, offset, size);
@@ -580,7 +584,7 @@ static void handle_welcome(struct agent_link *link, const struct vtp_msg *msg)
 	bool mapped;
 
 	if (w->version < VTP_VERSION_MIN || w->version > VTP_VERSION_MAX) {
-		agent_link_fail(link, "the host chose a protocol version we do not speak");
+		link_fail(link, "the host chose a protocol version we do not speak");
 		return;
 	}
 	if (w->pool_kind == VTP_POOL_PCI && link->pool_pci) {
@@ -589,17 +593,17 @@ static void handle_welcome(struct agent_link *link, const struct vtp_msg *msg)
 		link->transport == AGENT_TRANSPORT_UNIX) {
 		mapped = map_memfd(link, w->pool_size);
 	} else {
-		agent_link_fail(link, "the host offers a pool kind this agent was not told to use");
+		link_fail(link, "the host offers a pool kind this agent was not told to use");
 		return;
 	}
 	if (!mapped) {
-		agent_link_fail(link, "cannot map the shared pool");
+		link_fail(link, "cannot map the shared pool");
 		return;
 	}
 	if (!vtp_alloc_init(&link->alloc, link->pool_size)) {
 		munmap(link->pool, link->pool_map_size);
 		link->pool = NULL;
-		agent_link_fail(link, "out of memory");
+		link_fail(link, "out of memory");
 		return;
 	}
 	link->dec.pool_size = link->pool_size;
@@ -628,11 +632,11 @@ static void dispatch(struct agent_link *link, const struct vtp_msg *msg)
 	case VTP_ERROR:
 		wlr_log(WLR_ERROR, "the host reports error %u: %s", msg->body.error.code,
 			msg->tail != NULL ? (const char *)msg->tail : "");
-		agent_link_fail(link, "the host sent ERROR");
+		link_fail(link, "the host sent ERROR");
 		return;
 	case VTP_WELCOME:
 		if (link->state != AGENT_LINK_HELLO) {
-			agent_link_fail(link, "a second WELCOME");
+			link_fail(link, "a second WELCOME");
 			return;
 		}
 		handle_welcome(link, msg);
@@ -643,7 +647,7 @@ static void dispatch(struct agent_link *link, const struct vtp_msg *msg)
 	if (link->state != AGENT_LINK_READY) {
 		char reason[96];
 		snprintf(reason, sizeof(reason), "%s before WELCOME", vtp_type_name(type));
-		agent_link_fail(link, reason);
+		link_fail(link, reason);
 		return;
 	}
 	if (link->handler != NULL && link->handler->message != NULL) {
@@ -668,7 +672,7 @@ static void read_input(struct agent_link *link)
 			char reason[128];
 			snprintf(reason, sizeof(reason), "invalid message from the host: %s",
 				vtp_status_str(next));
-			agent_link_fail(link, reason);
+			link_fail(link, reason);
 			return;
 		}
 		if (!have) {
@@ -678,7 +682,7 @@ static void read_input(struct agent_link *link)
 		vtp_msg_finish(&msg);
 	}
 	if (st != VTP_OK) {
-		agent_link_fail(link, eof ? "the host closed the connection" : vtp_status_str(st));
+		link_fail(link, eof ? "the host closed the connection" : vtp_status_str(st));
 	}
 }
 

@@ -21,7 +21,7 @@ struct agent_child {
 static void send_result(struct agent_run *run, uint32_t request_id, uint32_t kind, int32_t status)
 {
 	struct vtp_run_result r = { .request_id = request_id, .kind = kind, .status = status };
-	agent_link_send(run->link, VTP_RUN_RESULT, 0, &r, NULL, 0);
+	link_send(run->link, VTP_RUN_RESULT, 0, &r, NULL, 0);
 }
 
 static void child_exited(struct agent_run *run, pid_t pid, int status)
@@ -66,7 +66,7 @@ static int handle_sigchld(int signal, void *data)
 	return 0;
 }
 
-struct agent_run *agent_run_create(struct wl_event_loop *loop, struct agent_link *link)
+struct agent_run *run_create(struct wl_event_loop *loop, struct agent_link *link)
 {
 	struct agent_run *run = calloc(1, sizeof(*run));
 	if (run == NULL) {
@@ -82,7 +82,7 @@ struct agent_run *agent_run_create(struct wl_event_loop *loop, struct agent_link
 	return run;
 }
 
-void agent_run_destroy(struct agent_run *run)
+void run_destroy(struct agent_run *run)
 {
 	if (run == NULL) {
 		return;
@@ -97,7 +97,7 @@ void agent_run_destroy(struct agent_run *run)
 	free(run);
 }
 
-pid_t agent_run_spawn(
+pid_t run_spawn(
 	struct agent_run *run, char *const argv[], bool report, uint32_t request_id, int *error)
 {
 	int pipefd[2];
@@ -162,7 +162,7 @@ pid_t agent_run_spawn(
 	return pid;
 }
 
-void agent_run_request(struct agent_run *run, const struct vtp_msg *msg)
+void run_request(struct agent_run *run, const struct vtp_msg *msg)
 {
 	char *argv[VTP_MAX_ARGC + 1];
 	size_t argc = 0;
@@ -180,7 +180,7 @@ void agent_run_request(struct agent_run *run, const struct vtp_msg *msg)
 		return;
 	}
 	int error = 0;
-	pid_t pid = agent_run_spawn(run, argv, true, id, &error);
+	pid_t pid = run_spawn(run, argv, true, id, &error);
 	if (pid < 0) {
 		wlr_log(WLR_INFO, "host asked to run %s: %s", argv[0], strerror(error));
 		send_result(run, id, VTP_RUN_FAILED, error);

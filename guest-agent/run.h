@@ -21,13 +21,13 @@ struct agent_run {
 	struct wl_list children; /* agent_child.link */
 };
 
-struct agent_run *agent_run_create(struct wl_event_loop *loop, struct agent_link *link);
-void agent_run_destroy(struct agent_run *run);
+struct agent_run *run_create(struct wl_event_loop *loop, struct agent_link *link);
+void run_destroy(struct agent_run *run);
 /* Start argv (argv[0] looked up in PATH). Returns the pid, or -1 and sets
  * *error to an errno value. report: send RUN_RESULT(request_id) on exit. */
-pid_t agent_run_spawn(
+pid_t run_spawn(
 	struct agent_run *run, char *const argv[], bool report, uint32_t request_id, int *error);
 /* A RUN message from the host. */
-void agent_run_request(struct agent_run *run, const struct vtp_msg *msg);
+void run_request(struct agent_run *run, const struct vtp_msg *msg);
 
 #endif

@@ -44,7 +44,7 @@ static void handle_new_xdg_surface(struct wl_listener *listener, void *data)
 	if (xdg->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL && xdg->role != WLR_XDG_SURFACE_ROLE_POPUP) {
 		return;
 	}
-	if (agent_window_create(server, xdg) == NULL) {
+	if (window_create(server, xdg) == NULL) {
 		wlr_log(WLR_ERROR, "cannot track a new window");
 	}
 }
@@ -154,7 +154,7 @@ static void handle_link_ready(void *data)
 	struct agent_window *window;
 	wl_list_for_each(window, &server->windows, link)
 	{
-		agent_window_link_ready(window);
+		window_link_ready(window);
 	}
 }
 
@@ -162,11 +162,11 @@ static void handle_link_lost(void *data)
 {
 	struct agent_server *server = data;
 	struct agent_window *window;
-	agent_input_link_lost(server->input);
-	agent_cursor_link_lost(server->cursor);
+	input_link_lost(server->input);
+	cursor_link_lost(server->cursor);
 	wl_list_for_each(window, &server->windows, link)
 	{
-		agent_window_link_lost(window);
+		window_link_lost(window);
 	}
 }
 
@@ -181,22 +181,22 @@ static void reply_unsupported(struct agent_server *server, const struct vtp_msg 
 			.serial = msg->body.clipboard_request.serial,
 			.flags = VTP_CHUNK_LAST | VTP_CHUNK_EMPTY,
 		};
-		agent_link_send(link, VTP_CLIPBOARD_DATA, 0, &d, NULL, 0);
+		link_send(link, VTP_CLIPBOARD_DATA, 0, &d, NULL, 0);
 		break;
 	}
 	case VTP_APPS_REQUEST: {
 		struct vtp_app_list_begin b = { .serial = msg->body.apps_request.serial,
 			.count = 0 };
 		struct vtp_app_list_end e = { .serial = msg->body.apps_request.serial };
-		agent_link_send(link, VTP_APP_LIST_BEGIN, 0, &b, NULL, 0);
-		agent_link_send(link, VTP_APP_LIST_END, 0, &e, NULL, 0);
+		link_send(link, VTP_APP_LIST_BEGIN, 0, &b, NULL, 0);
+		link_send(link, VTP_APP_LIST_END, 0, &e, NULL, 0);
 		break;
 	}
 	case VTP_LAUNCH_APP: {
 		struct vtp_run_result r = { .request_id = msg->body.launch.request_id,
 			.kind = VTP_RUN_FAILED,
 			.status = ENOSYS };
-		agent_link_send(link, VTP_RUN_RESULT, 0, &r, NULL, 0);
+		link_send(link, VTP_RUN_RESULT, 0, &r, NULL, 0);
 		break;
 	}
 	case VTP_DELIVER_URL:
@@ -204,7 +204,7 @@ static void reply_unsupported(struct agent_server *server, const struct vtp_msg 
 		static const char text[] = "not supported by this agent";
 		struct vtp_result r = { .request_id = msg->body.open_url.request_id,
 			.code = VTP_RESULT_FAILED };
-		agent_link_send(link, VTP_DELIVER_RESULT, 0, &r, text, sizeof(text) - 1);
+		link_send(link, VTP_DELIVER_RESULT, 0, &r, text, sizeof(text) - 1);
 		break;
 	}
 	default:
@@ -219,7 +219,7 @@ static void handle_link_message(void *data, const struct vtp_msg *msg)
 
 	if (msg->header.object != 0) {
 		/* A window we destroyed may still be named: that is no error. */
-		window = agent_server_find_window(server, msg->header.object);
+		window = server_find_window(server, msg->header.object);
 	}
 	switch (msg->header.type) {
 	case VTP_OUTPUT_INFO:
@@ -227,27 +227,27 @@ static void handle_link_message(void *data, const struct vtp_msg *msg)
 		break;
 	case VTP_CONFIGURE:
 		if (window != NULL) {
-			agent_window_configure(window, &msg->body.configure);
+			window_configure(window, &msg->body.configure);
 		}
 		break;
 	case VTP_CLOSE:
 		if (window != NULL) {
-			agent_window_close(window);
+			window_close(window);
 		}
 		break;
 	case VTP_POPUP_DONE:
 		if (window != NULL && !window->toplevel) {
-			agent_window_close(window);
+			window_close(window);
 		}
 		break;
 	case VTP_FRAME_DONE:
 		if (window != NULL) {
-			agent_window_frame_done(window, &msg->body.frame_done);
+			window_frame_done(window, &msg->body.frame_done);
 		}
 		break;
 	case VTP_RELEASE:
 		if (window != NULL) {
-			agent_window_release(window, msg->body.release.buffer_id);
+			window_release(window, msg->body.release.buffer_id);
 		}
 		break;
 	case VTP_POINTER_ENTER:
@@ -261,10 +261,10 @@ static void handle_link_message(void *data, const struct vtp_msg *msg)
 	case VTP_KEY:
 	case VTP_MODIFIERS:
 	case VTP_REPEAT_INFO:
-		agent_input_handle(server->input, window, msg);
+		input_handle(server->input, window, msg);
 		break;
 	case VTP_RUN:
-		agent_run_request(server->run, msg);
+		run_request(server->run, msg);
 		break;
 	default:
 		reply_unsupported(server, msg);
@@ -278,7 +278,7 @@ static const struct agent_link_handler link_handler = {
 	.message = handle_link_message,
 };
 
-struct agent_window *agent_server_find_window(struct agent_server *server, uint32_t id)
+struct agent_window *server_find_window(struct agent_server *server, uint32_t id)
 {
 	struct agent_window *window;
 	if (id == 0) {
@@ -295,7 +295,7 @@ struct agent_window *agent_server_find_window(struct agent_server *server, uint3
 
 /* ---- lifetime ---- */
 
-struct agent_server *agent_server_create(const struct agent_options *options)
+struct agent_server *server_create(const struct agent_options *options)
 {
 	struct agent_server *server = calloc(1, sizeof(*server));
 	if (server == NULL) {
@@ -309,8 +309,8 @@ struct agent_server *agent_server_create(const struct agent_options *options)
 	}
 	server->loop = wl_display_get_event_loop(server->display);
 
-	server->link = agent_link_create(
-		server->loop, options->connect, options->pool, &link_handler, server);
+	server->link =
+		link_create(server->loop, options->connect, options->pool, &link_handler, server);
 	if (server->link == NULL) {
 		goto error;
 	}
@@ -358,9 +358,9 @@ struct agent_server *agent_server_create(const struct agent_options *options)
 	wlr_seat_set_capabilities(
 		server->seat, WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD);
 
-	server->input = agent_input_create(server);
-	server->cursor = agent_cursor_create(server);
-	server->run = agent_run_create(server->loop, server->link);
+	server->input = input_create(server);
+	server->cursor = cursor_create(server);
+	server->run = run_create(server->loop, server->link);
 	if (server->input == NULL || server->cursor == NULL || server->run == NULL) {
 		goto error;
 	}
@@ -395,11 +395,11 @@ struct agent_server *agent_server_create(const struct agent_options *options)
 	return server;
 
 error:
-	agent_server_destroy(server);
+	server_destroy(server);
 	return NULL;
 }
 
-bool agent_server_start(struct agent_server *server, const struct agent_options *options)
+bool server_start(struct agent_server *server, const struct agent_options *options)
 {
 	if (!wlr_backend_start(server->backend)) {
 		wlr_log(WLR_ERROR, "cannot start the headless backend");
@@ -416,10 +416,10 @@ bool agent_server_start(struct agent_server *server, const struct agent_options 
 		(int32_t)server->output_info.height, DEFAULT_REFRESH_MHZ);
 	setenv("WAYLAND_DISPLAY", server->socket, true);
 	wlr_log(WLR_INFO, "guest apps connect to WAYLAND_DISPLAY=%s", server->socket);
-	agent_link_start(server->link);
+	link_start(server->link);
 	if (options->command != NULL && options->command[0] != NULL) {
 		int error = 0;
-		if (agent_run_spawn(server->run, options->command, false, 0, &error) < 0) {
+		if (run_spawn(server->run, options->command, false, 0, &error) < 0) {
 			wlr_log(WLR_ERROR, "cannot run %s: %s", options->command[0],
 				strerror(error));
 			return false;
@@ -428,7 +428,7 @@ bool agent_server_start(struct agent_server *server, const struct agent_options 
 	return true;
 }
 
-void agent_server_destroy(struct agent_server *server)
+void server_destroy(struct agent_server *server)
 {
 	if (server == NULL) {
 		return;
@@ -437,10 +437,10 @@ void agent_server_destroy(struct agent_server *server)
 		wl_display_destroy_clients(server->display);
 	}
 	/* windows are gone with their clients */
-	agent_run_destroy(server->run);
-	agent_cursor_destroy(server->cursor);
-	agent_input_destroy(server->input);
-	agent_link_destroy(server->link);
+	run_destroy(server->run);
+	cursor_destroy(server->cursor);
+	input_destroy(server->input);
+	link_destroy(server->link);
 	if (server->new_xdg_surface.link.next != NULL) {
 		wl_list_remove(&server->new_xdg_surface.link);
 		wl_list_remove(&server->new_toplevel_decoration.link);

@@ -63,7 +63,7 @@ static void handle_surface_destroy(struct wl_listener *listener, void *data)
 {
 	struct agent_surface *as = wl_container_of(listener, as, destroy);
 	if (as->subsurface == NULL) {
-		agent_window_destroy(as->window);
+		window_destroy(as->window);
 		return;
 	}
 	struct agent_window *window = as->window;
@@ -208,7 +208,7 @@ static void send_enter_iter(struct wlr_surface *surface, int sx, int sy, void *d
 static void buffer_free(struct agent_window *window, struct agent_buffer *b, bool to_pool)
 {
 	if (to_pool) {
-		agent_link_pool_put(window->server->link, b->offset, b->size);
+		link_pool_put(window->server->link, b->offset, b->size);
 	}
 	if (window->current == b) {
 		window->current = NULL;
@@ -272,7 +272,7 @@ static struct agent_buffer *pick_buffer(struct agent_window *window)
 	b->height = window->height;
 	b->stride = window->width * 4;
 	b->size = (uint64_t)b->stride * (uint64_t)b->height;
-	if (!agent_link_pool_get(server->link, b->size, &b->offset)) {
+	if (!link_pool_get(server->link, b->size, &b->offset)) {
 		if (!window->no_buffer_logged) {
 			wlr_log(WLR_ERROR, "the pool has no room for a %dx%d buffer", window->width,
 				window->height);
@@ -294,7 +294,7 @@ static struct agent_buffer *pick_buffer(struct agent_window *window)
 static struct paint_image buffer_image(struct agent_window *window, struct agent_buffer *b)
 {
 	return (struct paint_image){
-		.data = agent_link_pool_data(window->server->link) + b->offset,
+		.data = link_pool_data(window->server->link) + b->offset,
 		.width = b->width,
 		.height = b->height,
 		.stride = b->stride,
@@ -362,7 +362,7 @@ static void sample_feedbacks(struct agent_window *window)
 	}
 }
 
-void agent_window_frame_done(struct agent_window *window, const struct vtp_frame_done *done)
+void window_frame_done(struct agent_window *window, const struct vtp_frame_done *done)
 {
 	struct agent_server *server = window->server;
 	struct timespec now;
@@ -404,7 +404,7 @@ static void send_title(struct agent_window *window)
 	}
 	size_t n = sanitize_display_string(
 		window->xdg->toplevel->title, VTP_MAX_TITLE, text, sizeof(text));
-	agent_link_send(window->server->link, VTP_SET_TITLE, window->id, NULL, text, (uint32_t)n);
+	link_send(window->server->link, VTP_SET_TITLE, window->id, NULL, text, (uint32_t)n);
 }
 
 static void send_app_id(struct agent_window *window)
@@ -415,7 +415,7 @@ static void send_app_id(struct agent_window *window)
 	}
 	size_t n = sanitize_display_string(
 		window->xdg->toplevel->app_id, VTP_MAX_APP_ID, text, sizeof(text));
-	agent_link_send(window->server->link, VTP_SET_APP_ID, window->id, NULL, text, (uint32_t)n);
+	link_send(window->server->link, VTP_SET_APP_ID, window->id, NULL, text, (uint32_t)n);
 }
 
 static uint32_t clamp_dim(uint32_t v)
@@ -445,7 +445,7 @@ static void send_hints(struct agent_window *window, bool force)
 		return;
 	}
 	window->hints = h;
-	agent_link_send(window->server->link, VTP_SET_SIZE_HINTS, window->id, &h, NULL, 0);
+	link_send(window->server->link, VTP_SET_SIZE_HINTS, window->id, &h, NULL, 0);
 }
 
 static int32_t clamp_coord(int32_t v)
@@ -485,7 +485,7 @@ static bool announce(struct agent_window *window)
 	if (window->id != 0) {
 		return true;
 	}
-	if (!agent_link_ready(server->link) || !window->mapped || window->width <= 0 ||
+	if (!link_ready(server->link) || !window->mapped || window->width <= 0 ||
 		window->height <= 0) {
 		return false;
 	}
@@ -500,7 +500,7 @@ static bool announce(struct agent_window *window)
 	do {
 		server->next_window_id++;
 	} while (server->next_window_id == 0 ||
-		agent_server_find_window(server, server->next_window_id) != NULL);
+		server_find_window(server, server->next_window_id) != NULL);
 	window->id = server->next_window_id;
 
 	struct vtp_window_create create = {
@@ -520,7 +520,7 @@ static bool announce(struct agent_window *window)
 		create.offset_x = clamp_coord(p->offset.x);
 		create.offset_y = clamp_coord(p->offset.y);
 	}
-	agent_link_send(server->link, VTP_WINDOW_CREATE, window->id, &create, NULL, 0);
+	link_send(server->link, VTP_WINDOW_CREATE, window->id, &create, NULL, 0);
 	wlr_log(WLR_DEBUG, "window %u: %s %dx%d announced", window->id,
 		window->toplevel ? "toplevel" : "popup", window->width, window->height);
 	if (window->toplevel) {
@@ -530,11 +530,11 @@ static bool announce(struct agent_window *window)
 		send_hints(window, true);
 		if (t->requested.maximized) {
 			struct vtp_set_flag f = { .enable = 1 };
-			agent_link_send(server->link, VTP_SET_MAXIMIZED, window->id, &f, NULL, 0);
+			link_send(server->link, VTP_SET_MAXIMIZED, window->id, &f, NULL, 0);
 		}
 		if (t->requested.fullscreen) {
 			struct vtp_set_flag f = { .enable = 1 };
-			agent_link_send(server->link, VTP_SET_FULLSCREEN, window->id, &f, NULL, 0);
+			link_send(server->link, VTP_SET_FULLSCREEN, window->id, &f, NULL, 0);
 		}
 	}
 	window->full_damage = true;
@@ -558,9 +558,9 @@ static void unannounce(struct agent_window *window)
 			unannounce(w);
 		}
 	}
-	agent_input_window_gone(server->input, window);
-	agent_cursor_window_gone(server->cursor, window);
-	agent_link_send(server->link, VTP_WINDOW_DESTROY, window->id, NULL, NULL, 0);
+	input_window_gone(server->input, window);
+	cursor_window_gone(server->cursor, window);
+	link_send(server->link, VTP_WINDOW_DESTROY, window->id, NULL, NULL, 0);
 	/* The host reads no buffer of a destroyed window. */
 	free_all_buffers(window, true);
 	window->id = 0;
@@ -590,7 +590,7 @@ static void region_to_host(struct agent_window *window, pixman_region32_t *damag
 		}
 	}
 	if (count > 0) {
-		agent_link_send(window->server->link, VTP_DAMAGE, window->id, NULL, rects,
+		link_send(window->server->link, VTP_DAMAGE, window->id, NULL, rects,
 			count * (uint32_t)sizeof(struct vtp_rect));
 	}
 }
@@ -627,6 +627,9 @@ static void paint_window(struct agent_window *window, const struct paint_image *
 	} else if (prev != NULL && prev->data != dst->data) {
 		/* The bottom surface's buffer went back to the client already:
 		 * its pixels are in the previous contents. */
+		if (prev->width != dst->width || prev->height != dst->height) {
+			paint_clear(dst, &area);
+		}
 		paint_copy(dst, prev, &area);
 		first = 1;
 	} else if (prev == NULL) {
@@ -757,10 +760,10 @@ static bool send_frame(
 		.stride = (uint32_t)target->stride,
 		.format = VTP_FORMAT_ARGB8888,
 	};
-	agent_link_send(server->link, VTP_ATTACH, window->id, &attach, NULL, 0);
+	link_send(server->link, VTP_ATTACH, window->id, &attach, NULL, 0);
 	region_to_host(window, damage);
 	struct vtp_commit commit = { .serial = ++window->commit_serial };
-	agent_link_send(server->link, VTP_COMMIT, window->id, &commit, NULL, 0);
+	link_send(server->link, VTP_COMMIT, window->id, &commit, NULL, 0);
 	target->held = true;
 	window->frame_in_flight = true;
 	sample_feedbacks(window);
@@ -878,7 +881,7 @@ static void schedule_flush(struct agent_window *window)
 
 /* ---- host connection ---- */
 
-void agent_window_link_ready(struct agent_window *window)
+void window_link_ready(struct agent_window *window)
 {
 	if (window->mapped) {
 		window->full_damage = true;
@@ -886,7 +889,7 @@ void agent_window_link_ready(struct agent_window *window)
 	}
 }
 
-void agent_window_link_lost(struct agent_window *window)
+void window_link_lost(struct agent_window *window)
 {
 	if (window->current != NULL && window->snapshot == NULL) {
 		struct agent_buffer *b = window->current;
@@ -916,7 +919,7 @@ void agent_window_link_lost(struct agent_window *window)
 
 /* ---- host requests ---- */
 
-void agent_window_configure(struct agent_window *window, const struct vtp_configure *c)
+void window_configure(struct agent_window *window, const struct vtp_configure *c)
 {
 	if (!window->toplevel) {
 		return;
@@ -945,7 +948,7 @@ void agent_window_configure(struct agent_window *window, const struct vtp_config
 	};
 }
 
-void agent_window_close(struct agent_window *window)
+void window_close(struct agent_window *window)
 {
 	if (window->toplevel) {
 		wlr_xdg_toplevel_send_close(window->xdg);
@@ -954,7 +957,7 @@ void agent_window_close(struct agent_window *window)
 	}
 }
 
-bool agent_window_release(struct agent_window *window, uint32_t buffer_id)
+bool window_release(struct agent_window *window, uint32_t buffer_id)
 {
 	struct agent_buffer *b;
 	wl_list_for_each(b, &window->buffers, link)
@@ -996,14 +999,14 @@ static void handle_unmap(struct wl_listener *listener, void *data)
 	window->width = window->height = 0;
 	window->tree_len = 0;
 	pixman_region32_clear(&window->pending);
-	agent_input_window_gone(window->server->input, window);
-	agent_cursor_window_gone(window->server->cursor, window);
+	input_window_gone(window->server->input, window);
+	cursor_window_gone(window->server->cursor, window);
 }
 
 static void handle_destroy(struct wl_listener *listener, void *data)
 {
 	struct agent_window *window = wl_container_of(listener, window, destroy);
-	agent_window_destroy(window);
+	window_destroy(window);
 }
 
 static void handle_ack_configure(struct wl_listener *listener, void *data)
@@ -1017,7 +1020,7 @@ static void handle_ack_configure(struct wl_listener *listener, void *data)
 		}
 		struct vtp_ack_configure ack = { .serial = window->configures[i].host_serial };
 		if (window->id != 0) {
-			agent_link_send(
+			link_send(
 				window->server->link, VTP_ACK_CONFIGURE, window->id, &ack, NULL, 0);
 		}
 		/* this one and the older ones are done */
@@ -1032,7 +1035,7 @@ static void handle_request_move(struct wl_listener *listener, void *data)
 {
 	struct agent_window *window = wl_container_of(listener, window, request_move);
 	if (window->id != 0) {
-		agent_link_send(window->server->link, VTP_MOVE_REQUEST, window->id, NULL, NULL, 0);
+		link_send(window->server->link, VTP_MOVE_REQUEST, window->id, NULL, NULL, 0);
 	}
 }
 
@@ -1048,7 +1051,7 @@ static void handle_request_resize(struct wl_listener *listener, void *data)
 		return;
 	}
 	struct vtp_resize_request r = { .edges = e };
-	agent_link_send(window->server->link, VTP_RESIZE_REQUEST, window->id, &r, NULL, 0);
+	link_send(window->server->link, VTP_RESIZE_REQUEST, window->id, &r, NULL, 0);
 }
 
 static void handle_request_maximize(struct wl_listener *listener, void *data)
@@ -1060,7 +1063,7 @@ static void handle_request_maximize(struct wl_listener *listener, void *data)
 		return;
 	}
 	struct vtp_set_flag f = { .enable = window->xdg->toplevel->requested.maximized };
-	agent_link_send(window->server->link, VTP_SET_MAXIMIZED, window->id, &f, NULL, 0);
+	link_send(window->server->link, VTP_SET_MAXIMIZED, window->id, &f, NULL, 0);
 }
 
 static void handle_request_fullscreen(struct wl_listener *listener, void *data)
@@ -1072,7 +1075,7 @@ static void handle_request_fullscreen(struct wl_listener *listener, void *data)
 		return;
 	}
 	struct vtp_set_flag f = { .enable = event->fullscreen };
-	agent_link_send(window->server->link, VTP_SET_FULLSCREEN, window->id, &f, NULL, 0);
+	link_send(window->server->link, VTP_SET_FULLSCREEN, window->id, &f, NULL, 0);
 }
 
 static void handle_request_minimize(struct wl_listener *listener, void *data)
@@ -1097,8 +1100,7 @@ static void handle_set_app_id(struct wl_listener *listener, void *data)
 
 /* ---- lifetime ---- */
 
-struct agent_window *agent_window_from_surface(
-	struct agent_server *server, struct wlr_surface *surface)
+struct agent_window *window_from_surface(struct agent_server *server, struct wlr_surface *surface)
 {
 	if (surface == NULL) {
 		return NULL;
@@ -1111,7 +1113,7 @@ struct agent_window *agent_window_from_surface(
 	return xdg != NULL ? xdg->data : NULL;
 }
 
-struct agent_window *agent_window_create(struct agent_server *server, struct wlr_xdg_surface *xdg)
+struct agent_window *window_create(struct agent_server *server, struct wlr_xdg_surface *xdg)
 {
 	struct agent_window *window = calloc(1, sizeof(*window));
 	if (window == NULL) {
@@ -1132,7 +1134,7 @@ struct agent_window *agent_window_create(struct agent_server *server, struct wlr
 	}
 
 	if (!window->toplevel) {
-		window->parent = agent_window_from_surface(server, xdg->popup->parent);
+		window->parent = window_from_surface(server, xdg->popup->parent);
 		if (window->parent == NULL) {
 			wlr_log(WLR_INFO, "a popup without a known parent window is not forwarded");
 		}
@@ -1179,7 +1181,7 @@ struct agent_window *agent_window_create(struct agent_server *server, struct wlr
 	return window;
 }
 
-void agent_window_destroy(struct agent_window *window)
+void window_destroy(struct agent_window *window)
 {
 	if (window == NULL) {
 		return;
@@ -1194,8 +1196,8 @@ void agent_window_destroy(struct agent_window *window)
 			w->parent = NULL;
 		}
 	}
-	agent_input_window_gone(server->input, window);
-	agent_cursor_window_gone(server->cursor, window);
+	input_window_gone(server->input, window);
+	cursor_window_gone(server->cursor, window);
 
 	wl_list_remove(&window->destroy.link);
 	wl_list_remove(&window->map.link);
@@ -1230,7 +1232,7 @@ void agent_window_destroy(struct agent_window *window)
 
 /* ---- input helpers ---- */
 
-struct wlr_surface *agent_window_surface_at(
+struct wlr_surface *window_surface_at(
 	struct agent_window *window, double wx, double wy, double *sx, double *sy)
 {
 	if (!window->mapped) {
@@ -1256,7 +1258,7 @@ static void position_iter(struct wlr_surface *surface, int sx, int sy, void *dat
 	}
 }
 
-bool agent_window_surface_position(
+bool window_surface_position(
 	struct agent_window *window, struct wlr_surface *surface, int *x, int *y)
 {
 	struct position_search s = { .surface = surface };

@@ -64,6 +64,7 @@ struct vmm_vm {
 	int64_t status_id; /* the query-status in flight, -1: none */
 
 	bool stop_requested;
+	bool adopted; /* attached, QMP not confirmed yet */
 	enum stop_stage stage;
 	bool qemu_gone; /* QMP closed: waiting for the process to disappear */
 	int64_t deadline; /* ms, CLOCK_MONOTONIC; 0: none */
@@ -703,6 +704,9 @@ static bool run_tool(char **argv, int log_fd, char **error)
 	}
 	int status;
 	while (waitpid(pid, &status, 0) < 0) {
+		if (errno == ECHILD) {
+			return true; /* SIGCHLD ignored: the status is lost, QEMU will tell */
+		}
 		if (errno != EINTR) {
 			return set_error(error, "waitpid: %s", strerror(errno));
 		}
@@ -858,6 +862,7 @@ static void finish(struct vmm_vm *vm)
 	vm->deadline = 0;
 	vm->next_poll = 0;
 	vm->qemu_gone = false;
+	vm->adopted = false;
 	vm->status_id = -1;
 	enum vmm_state state;
 	if (vm->stop_requested) {
@@ -895,6 +900,7 @@ static void reset_run_state(struct vmm_vm *vm)
 	free(vm->reason);
 	vm->reason = NULL;
 	vm->stop_requested = false;
+	vm->adopted = false;
 	vm->stage = STAGE_NONE;
 	vm->qemu_gone = false;
 	vm->shutdown_seen = false;
@@ -972,6 +978,7 @@ bool vmm_vm_attach(struct vmm_vm *vm)
 	}
 	reset_run_state(vm);
 	vm->pid = pid;
+	vm->adopted = true;
 	vm->pool_fd = open(vm->pool_path, O_RDWR | O_CLOEXEC);
 	vm->actual_pool_size = 0;
 	if (vm->pool_fd >= 0) {
@@ -1008,6 +1015,7 @@ void vmm_vm_stop(struct vmm_vm *vm)
 		/* No QMP yet: nothing to ask, stop it the hard way. */
 		vm->stage = STAGE_KILL;
 		vm->deadline = now_ms() + KILL_TIMEOUT_MS;
+		vm->next_poll = now_ms() + POLL_MS;
 		if (vm->pid > 0) {
 			kill(vm->pid, SIGKILL);
 		}
@@ -1023,6 +1031,7 @@ void vmm_vm_kill(struct vmm_vm *vm)
 	vm->stop_requested = true;
 	vm->stage = STAGE_KILL;
 	vm->deadline = now_ms() + KILL_TIMEOUT_MS;
+	vm->next_poll = now_ms() + POLL_MS;
 	if (vm->pid > 0) {
 		kill(vm->pid, SIGKILL);
 	}
@@ -1053,6 +1062,7 @@ static void handle_qmp_message(void *data, const struct vmm_qmp_msg *msg)
 			if (vm->state == VMM_STARTING) {
 				vm->deadline = 0;
 				vm->next_poll = 0;
+				vm->adopted = false;
 				set_state(vm, VMM_RUNNING);
 			}
 		}
@@ -1061,6 +1071,7 @@ static void handle_qmp_message(void *data, const struct vmm_qmp_msg *msg)
 		if (msg->has_id && msg->id == vm->status_id && vm->state == VMM_STARTING) {
 			vm->status_id = -1;
 			vm->deadline = 0;
+			vm->adopted = false;
 			set_state(vm, VMM_RUNNING);
 		}
 		break;
@@ -1164,6 +1175,25 @@ void vmm_vm_tick(struct vmm_vm *vm)
 				return;
 			}
 		}
+		if (vm->deadline != 0 && now >= vm->deadline && vm->adopted) {
+			/* Not ours to kill: maybe another vitrail holds its QMP. */
+			set_reason(vm,
+				"QEMU (pid %d) does not answer on QMP (another vitrail attached?); "
+				"left running",
+				(int)vm->pid);
+			vmm_qmp_destroy(vm->qmp);
+			vm->qmp = NULL;
+			if (vm->pool_fd >= 0) {
+				close(vm->pool_fd);
+				vm->pool_fd = -1;
+			}
+			vm->pid = 0;
+			vm->deadline = 0;
+			vm->next_poll = 0;
+			vm->adopted = false;
+			set_state(vm, VMM_CRASHED);
+			return;
+		}
 		if (vm->deadline != 0 && now >= vm->deadline) {
 			set_reason(vm, "QEMU did not answer on QMP within %u ms; QEMU log: %s",
 				vm->start_timeout_ms, vm->qemu_log_path);
@@ -1203,7 +1233,7 @@ void vmm_vm_tick(struct vmm_vm *vm)
 			return;
 		}
 	}
-	if (vm->stage == STAGE_KILL && vm->qmp == NULL) {
+	if (vm->stage == STAGE_KILL) {
 		if (!process_alive(vm->pid)) {
 			finish(vm);
 			return;

@@ -24,6 +24,14 @@
  * QEMU is started in its own session through a double fork, so it
  * outlives the compositor; a new compositor adopts it with
  * vmm_vm_attach().
+ *
+ * The control socket accepts once QEMU runs (state RUNNING); the agent
+ * then sends HELLO when the guest has booted. virtio-serial only tells the
+ * guest whether a host is connected, so a disconnect followed at once by a
+ * new connection may go unseen and the agent keeps its old session: after
+ * closing a control connection wait about a second before connecting
+ * again, and if no HELLO comes within a few seconds of connecting to a
+ * guest that is up, close, wait and connect again.
  */
 #ifndef VITRAIL_VMM_H
 #define VITRAIL_VMM_H

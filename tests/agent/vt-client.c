@@ -6,11 +6,18 @@
  *
  *   vt-client [--size WxH] [--color RRGGBB] [--title TEXT]
  *             [--subsurface X,Y,WxH,RRGGBB] [--popup X,Y,WxH,RRGGBB]
+ *             [--stripes N --frames K]
  *
  * The popup is anchored at the point (X, Y) of the toplevel (anchor rect
  * X,Y 1x1, anchor top-left, gravity bottom-right), so its top-left corner
  * lands there. Prints "mapped", "popup-mapped", "popup-done" and "closed"
  * on stdout; exits 0 when the toplevel is closed.
+ *
+ * --stripes N --frames K: after mapping, draw K more frames paced by frame
+ * callbacks. The window is cut into N horizontal stripes; frame k (1..K)
+ * repaints stripe k mod N with the color 0xKKKK55 (k in the red and green
+ * bytes) and damages only that stripe, so a compositor that copies damage
+ * must also carry the other stripes over. Prints "animated" at the end.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,6 +54,14 @@ static struct {
 	struct xdg_popup *popup;
 	struct wl_buffer *popup_buffer;
 	bool popup_configured, popup_mapped;
+
+	/* --stripes */
+	int width, height, stripes, frames, frame;
+	uint32_t color;
+	struct wl_buffer *anim[2];
+	uint32_t *anim_pixels[2];
+	bool anim_busy[2];
+	bool anim_waiting; /* for a buffer release */
 } c;
 
 static void die(const char *msg)
@@ -55,7 +70,10 @@ static void die(const char *msg)
 	exit(1);
 }
 
-static struct wl_buffer *make_buffer(int width, int height, uint32_t color)
+static const struct wl_buffer_listener anim_buffer_listener;
+
+/* A buffer filled with color; *keep gets the mapping (else unmapped). */
+static struct wl_buffer *map_buffer(int width, int height, uint32_t color, uint32_t **keep)
 {
 	const char *dir = getenv("XDG_RUNTIME_DIR");
 	char path[4096];
@@ -77,13 +95,92 @@ static struct wl_buffer *make_buffer(int width, int height, uint32_t color)
 	for (size_t i = 0; i < size / 4; i++) {
 		pixels[i] = 0xff000000u | color;
 	}
-	munmap(pixels, size);
+	if (keep != NULL) {
+		*keep = pixels;
+	} else {
+		munmap(pixels, size);
+	}
 	struct wl_shm_pool *pool = wl_shm_create_pool(c.shm, fd, (int32_t)size);
 	struct wl_buffer *buffer = wl_shm_pool_create_buffer(
 		pool, 0, width, height, width * 4, WL_SHM_FORMAT_XRGB8888);
 	wl_shm_pool_destroy(pool);
 	close(fd);
 	return buffer;
+}
+
+static struct wl_buffer *make_buffer(int width, int height, uint32_t color)
+{
+	return map_buffer(width, height, color, NULL);
+}
+
+/* ---- --stripes ---- */
+
+static void draw_frame(void);
+
+static uint32_t frame_color(int k)
+{
+	return ((uint32_t)(k & 0xffff) << 8) | 0x55;
+}
+
+static void handle_anim_release(void *data, struct wl_buffer *buffer)
+{
+	int i = buffer == c.anim[1];
+	c.anim_busy[i] = false;
+	if (c.anim_waiting) {
+		c.anim_waiting = false;
+		draw_frame();
+	}
+}
+
+static const struct wl_buffer_listener anim_buffer_listener = {
+	.release = handle_anim_release,
+};
+
+static void handle_frame_done(void *data, struct wl_callback *callback, uint32_t time)
+{
+	wl_callback_destroy(callback);
+	draw_frame();
+}
+
+static const struct wl_callback_listener frame_listener = {
+	.done = handle_frame_done,
+};
+
+/* Paint frame c.frame + 1 whole, damage only its stripe. */
+static void draw_frame(void)
+{
+	if (c.frame >= c.frames) {
+		return;
+	}
+	int i = c.anim_busy[0] ? 1 : 0;
+	if (c.anim_busy[i]) {
+		c.anim_waiting = true;
+		return;
+	}
+	int k = ++c.frame;
+	uint32_t *px = c.anim_pixels[i];
+	for (int y = 0; y < c.height; y++) {
+		int stripe = y * c.stripes / c.height;
+		/* the last frame <= k that painted this stripe */
+		int last = k - ((k - stripe) % c.stripes + c.stripes) % c.stripes;
+		uint32_t color = last >= 1 ? frame_color(last) : c.color;
+		for (int x = 0; x < c.width; x++) {
+			px[y * c.width + x] = 0xff000000u | color;
+		}
+	}
+	/* the rows y with y * stripes / height == s */
+	int s = k % c.stripes;
+	int y0 = (s * c.height + c.stripes - 1) / c.stripes;
+	int y1 = ((s + 1) * c.height + c.stripes - 1) / c.stripes;
+	wl_surface_attach(c.surface, c.anim[i], 0, 0);
+	wl_surface_damage_buffer(c.surface, 0, y0, c.width, y1 - y0);
+	c.anim_busy[i] = true;
+	if (k < c.frames) {
+		wl_callback_add_listener(wl_surface_frame(c.surface), &frame_listener, NULL);
+	} else {
+		printf("animated\n");
+	}
+	wl_surface_commit(c.surface);
 }
 
 static void handle_global(void *data, struct wl_registry *registry, uint32_t name,
@@ -228,6 +325,10 @@ int main(int argc, char *argv[])
 			if (!parse_rect(val, &sub)) {
 				die("--subsurface X,Y,WxH,RRGGBB");
 			}
+		} else if (strcmp(arg, "--stripes") == 0) {
+			c.stripes = atoi(val);
+		} else if (strcmp(arg, "--frames") == 0) {
+			c.frames = atoi(val);
 		} else if (strcmp(arg, "--popup") == 0) {
 			if (!parse_rect(val, &popup)) {
 				die("--popup X,Y,WxH,RRGGBB");
@@ -236,6 +337,13 @@ int main(int argc, char *argv[])
 			die("unknown option");
 		}
 	}
+	if ((c.stripes > 0) != (c.frames > 0) || c.stripes < 0 || c.stripes > height ||
+		c.frames < 0) {
+		die("--stripes N (1..height) and --frames K go together");
+	}
+	c.width = width;
+	c.height = height;
+	c.color = color;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	c.display = wl_display_connect(NULL);
@@ -278,6 +386,14 @@ int main(int argc, char *argv[])
 	}
 	roundtrip();
 	printf("mapped\n");
+
+	if (c.frames > 0) {
+		for (int i = 0; i < 2; i++) {
+			c.anim[i] = map_buffer(width, height, color, &c.anim_pixels[i]);
+			wl_buffer_add_listener(c.anim[i], &anim_buffer_listener, NULL);
+		}
+		draw_frame();
+	}
 
 	if (popup.set) {
 		struct xdg_positioner *p = xdg_wm_base_create_positioner(c.wm_base);

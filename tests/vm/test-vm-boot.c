@@ -324,12 +324,13 @@ static void host_expect_probe(struct host *host, struct vmm_vm *vm, int timeout_
  * has a "host connected" flag), so it may keep waiting in its old session:
  * then close, give it time to notice, and connect again.
  */
-static void connect_for_hello(struct host *host, struct vmm_vm *vm, struct vtp_msg *hello)
+static void connect_for_hello(
+	struct host *host, struct vmm_vm *vm, struct vtp_msg *hello, int first_timeout_ms)
 {
 	for (int attempt = 1;; attempt++) {
 		host_connect(host, vm);
-		if (host_wait(
-			    host, vm, VTP_HELLO, hello, attempt == 1 ? GUEST_TIMEOUT_MS : 15000)) {
+		int timeout = attempt == 1 ? first_timeout_ms : 15000;
+		if (host_wait(host, vm, VTP_HELLO, hello, timeout)) {
 			return;
 		}
 		if (attempt == 4) {

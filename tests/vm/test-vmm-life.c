@@ -329,3 +329,27 @@ Test(life, disposable_overlay)
 	cr_assert(exists(template), "the template was deleted");
 	vmm_vm_destroy(vm);
 }
+
+Test(life, busy_qmp_is_not_killed)
+{
+	struct vmm_vm *owner = create(NULL);
+	start(owner);
+	run_until(owner, VMM_RUNNING);
+	pid_t pid = vmm_vm_pid(owner);
+
+	/* a second vitrail cannot get QMP (QEMU serves one client): it must
+	 * give up without harming the VM */
+	fx.spec.start_timeout_ms = 500;
+	struct vmm_vm *other = create(NULL);
+	cr_assert(vmm_vm_attach(other));
+	run_until(other, VMM_CRASHED);
+	cr_assert(strstr(vmm_vm_reason(other), "left running") != NULL, "%s", vmm_vm_reason(other));
+	cr_assert_eq(kill(pid, 0), 0, "the VM was killed");
+	cr_assert(exists(fx.pool_path), "the pool of a running VM was removed");
+	cr_assert_eq(vmm_vm_pool_fd(other), -1);
+	vmm_vm_destroy(other);
+
+	vmm_vm_stop(owner);
+	run_until(owner, VMM_STOPPED);
+	vmm_vm_destroy(owner);
+}

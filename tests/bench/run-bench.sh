@@ -1,0 +1,281 @@
+#!/bin/bash
+# Frame-path benchmark of vitrail: prints figures, asserts nothing.
+#
+#   meson test -C build --benchmark frame-path -v    (built and run by meson)
+#   tests/bench/run-bench.sh [BUILD_DIR]             (default BUILD_DIR: build)
+#
+# One headless vitrail (1920x1080, pixman) and one synthetic client
+# (bench-client: a 1920x1080 wl_shm ARGB8888 window redrawing noise), run
+# three ways in one go:
+#   native   bench-client connected to vitrail directly
+#   agent    through vitrail-agent (a local [vm bench]: shared pool by memfd)
+#   waypipe  through Debian's waypipe (waypipe client on vitrail, waypipe
+#            server running bench-client; --no-gpu, default compression)
+# Phases: isolated frames with full damage, then with a 256x256 damage
+# (latency commit -> frame done, p50/p99), the same uncapped (fps), and a
+# paced 60 Hz full-frame phase (CPU % of compositor + agent). CPU per frame
+# is that of vitrail plus the agent or both waypipe processes, read from
+# their CPU clocks over each phase. Prints one table with the ratios to
+# native. A full run takes about 80 s.
+#
+# Environment: VITRAIL, VITRAIL_AGENT, BENCH_CLIENT (set by meson; else
+# found in BUILD_DIR), BENCH_FRAMES (isolated frames per phase, 200),
+# BENCH_SECONDS (uncapped phase length, 2), BENCH_PACED_SECONDS (5),
+# BENCH_PAUSE_MS (pause after an isolated frame, 20), WAYPIPE_ARGS (extra
+# waypipe options, e.g. "-c none"), KEEP_BENCH=1 keeps the temp dir.
+set -euo pipefail
+
+build=${1:-build}
+VITRAIL=${VITRAIL:-$build/compositor/vitrail}
+VITRAIL_AGENT=${VITRAIL_AGENT:-$build/guest-agent/vitrail-agent}
+BENCH_CLIENT=${BENCH_CLIENT:-$build/tests/bench/bench-client}
+FRAMES=${BENCH_FRAMES:-200}
+SECONDS_UNCAPPED=${BENCH_SECONDS:-2}
+SECONDS_PACED=${BENCH_PACED_SECONDS:-5}
+PAUSE_MS=${BENCH_PAUSE_MS:-20}
+WAYPIPE_ARGS=${WAYPIPE_ARGS:-}
+PHASES=latency-full,throughput-full,latency-partial,throughput-partial,paced-full
+PATH_TIMEOUT=150
+
+for exe in "$VITRAIL" "$VITRAIL_AGENT" "$BENCH_CLIENT"; do
+	if [ ! -x "$exe" ]; then
+		echo "run-bench: $exe is missing (build it, or pass the build dir)" >&2
+		exit 2
+	fi
+done
+VITRAIL=$(realpath "$VITRAIL")
+VITRAIL_AGENT=$(realpath "$VITRAIL_AGENT")
+BENCH_CLIENT=$(realpath "$BENCH_CLIENT")
+
+T=$(mktemp -d /tmp/vitrail-bench.XXXXXX)
+export XDG_RUNTIME_DIR=$T/run
+mkdir -m 0700 "$XDG_RUNTIME_DIR"
+export XDG_CONFIG_HOME=$T/config
+unset VITRAIL_SOCK WAYLAND_DISPLAY DISPLAY
+export WLR_BACKENDS=headless WLR_RENDERER=${WLR_RENDERER:-pixman} WLR_LIBINPUT_NO_DEVICES=1
+
+VITRAIL_PID=
+declare -a PIDS=()
+
+log() { printf 'run-bench: %s\n' "$*" >&2; }
+
+stop_pid() { # PID: TERM, then KILL after 5 s
+	local pid=$1
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	local rc=$? pid
+	set +e
+	for pid in "${PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	[ -n "$VITRAIL_PID" ] && stop_pid "$VITRAIL_PID"
+	if [ $rc -ne 0 ]; then
+		for f in "$T"/*.log; do
+			[ -s "$f" ] || continue
+			printf -- '----- %s (last 20 lines)\n' "${f##*/}" >&2
+			tail -n 20 "$f" >&2
+		done
+	fi
+	if [ -n "${KEEP_BENCH:-}" ]; then
+		log "kept $T"
+	else
+		rm -rf "$T"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_results FILE PID...: until FILE ends with "end"; fails when a PID dies first.
+wait_results() {
+	local file=$1 deadline=$((SECONDS + PATH_TIMEOUT)) pid
+	shift
+	until grep -q '^end$' "$file" 2>/dev/null; do
+		for pid in "$@"; do
+			if ! kill -0 "$pid" 2>/dev/null; then
+				grep -q '^end$' "$file" 2>/dev/null && return 0
+				log "${file##*/}: a process of this path exited early"
+				return 1
+			fi
+		done
+		if [ $SECONDS -ge $deadline ]; then
+			log "${file##*/}: no results after ${PATH_TIMEOUT}s"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+cat >"$T/vitrail.ini" <<'INI'
+[vm bench]
+label = blue
+INI
+"$VITRAIL" --headless 1920x1080 --config "$T/vitrail.ini" >"$T/vitrail.out" 2>"$T/vitrail.log" &
+VITRAIL_PID=$!
+deadline=$((SECONDS + 20))
+until grep -qs "^WAYLAND_DISPLAY=" "$T/vitrail.out"; do
+	kill -0 "$VITRAIL_PID" 2>/dev/null || {
+		log "vitrail exited at start"
+		exit 1
+	}
+	[ $SECONDS -lt $deadline ] || {
+		log "vitrail printed no WAYLAND_DISPLAY"
+		exit 1
+	}
+	sleep 0.05
+done
+HOST_DISPLAY=$(sed -n 's/^WAYLAND_DISPLAY=//p' "$T/vitrail.out" | head -n 1)
+CLIENT_ARGS=(--frames "$FRAMES" --seconds "$SECONDS_UNCAPPED" --paced-seconds "$SECONDS_PACED"
+	--pause-ms "$PAUSE_MS" --cpu "compositor=$VITRAIL_PID")
+
+# (a) native
+log "native..."
+WAYLAND_DISPLAY=$HOST_DISPLAY "$BENCH_CLIENT" "${CLIENT_ARGS[@]}" --phases "copy-ref,$PHASES" \
+	--output "$T/native.txt" >"$T/native.log" 2>&1 &
+client=$!
+PIDS+=("$client")
+wait_results "$T/native.txt" "$client" "$VITRAIL_PID"
+wait "$client"
+
+# (b) through vitrail-agent
+log "vitrail-agent..."
+"$VITRAIL_AGENT" --connect "unix:$XDG_RUNTIME_DIR/vitrail/vm/bench.sock" \
+	--socket vitrail-bench-agent -- "$BENCH_CLIENT" "${CLIENT_ARGS[@]}" --cpu agent=parent \
+	--phases "$PHASES" --output "$T/agent.txt" >"$T/agent.log" 2>&1 &
+agent=$!
+PIDS+=("$agent")
+wait_results "$T/agent.txt" "$agent" "$VITRAIL_PID"
+stop_pid "$agent"
+
+# (c) through waypipe
+log "waypipe..."
+# shellcheck disable=SC2086
+WAYLAND_DISPLAY=$HOST_DISPLAY waypipe --no-gpu $WAYPIPE_ARGS --socket "$T/waypipe.sock" \
+	client >"$T/waypipe-client.log" 2>&1 &
+wp_client=$!
+PIDS+=("$wp_client")
+deadline=$((SECONDS + 20))
+until [ -S "$T/waypipe.sock" ]; do
+	[ $SECONDS -lt $deadline ] || {
+		log "waypipe client did not listen"
+		exit 1
+	}
+	sleep 0.05
+done
+# shellcheck disable=SC2086
+waypipe --no-gpu $WAYPIPE_ARGS --socket "$T/waypipe.sock" server -- "$BENCH_CLIENT" \
+	"${CLIENT_ARGS[@]}" --cpu "waypipe=$wp_client" --cpu waypipe-server=parent \
+	--phases "${PHASES%,paced-full}" --output "$T/waypipe.txt" >"$T/waypipe-server.log" 2>&1 &
+wp_server=$!
+PIDS+=("$wp_server")
+wait_results "$T/waypipe.txt" "$wp_server" "$wp_client" "$VITRAIL_PID"
+stop_pid "$wp_server"
+stop_pid "$wp_client"
+
+/usr/bin/python3 - "$T" "$(waypipe --version 2>&1 | head -n 1)" "$PAUSE_MS" <<'PY'
+import sys
+
+tdir, wp_version, pause = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+def load(name):
+    phases = {}
+    for line in open(f"{tdir}/{name}.txt"):
+        if not line.startswith("phase="):
+            continue
+        kv = dict(f.split("=", 1) for f in line.split())
+        phases[kv["phase"]] = kv
+    return phases
+
+
+paths = [("native", load("native"), []),
+         ("agent", load("agent"), ["agent"]),
+         ("waypipe", load("waypipe"), ["waypipe", "waypipe-server"])]
+native = paths[0][1]
+
+
+def num(kv, key):
+    return float(kv[key]) if kv and key in kv else float("nan")
+
+
+def proxy_cpu(kv, names):
+    return sum(num(kv, "cpu_" + n) for n in names)
+
+
+def ratio(a, b):
+    return f"{a / b:5.2f}x" if b == b and b != 0 and a == a else "    - "
+
+
+print()
+print("vitrail frame path: 1920x1080 wl_shm ARGB8888 window of noise on vitrail --headless "
+      "1920x1080 (pixman)")
+print(f"latency: isolated frames, commit -> frame done (ms), a {pause} ms pause after each; "
+      "fps: uncapped, next commit on frame done")
+print("CPU: ms per frame over the isolated phase, vitrail + proxy (agent, or waypipe client + "
+      "server); xN = ratio to native")
+print()
+hdr = (f"{'damage':<10}{'path':<9}{'p50':>7}{'p99':>7}{'fps':>7}"
+       f"{'CPU':>7}{'comp':>7}{'proxy':>7}{'CPUunc':>8}"
+       f"{'p50 x':>8}{'p99 x':>8}{'fps x':>8}{'CPU x':>8}")
+print(hdr)
+print("-" * len(hdr))
+for kind, label in (("full", "1920x1080"), ("partial", "256x256")):
+    n_lat, n_thr = native.get("latency-" + kind), native.get("throughput-" + kind)
+    for name, res, proxies in paths:
+        lat, thr = res.get("latency-" + kind), res.get("throughput-" + kind)
+        comp = num(lat, "cpu_compositor")
+        prox = proxy_cpu(lat, proxies)
+        print(f"{label:<10}{name:<9}{num(lat, 'p50'):7.2f}{num(lat, 'p99'):7.2f}"
+              f"{num(thr, 'fps'):7.1f}{num(lat, 'cpu_total'):7.2f}{comp:7.2f}{prox:7.2f}"
+              f"{num(thr, 'cpu_total'):8.2f}"
+              f"{ratio(num(lat, 'p50'), num(n_lat, 'p50')):>8}"
+              f"{ratio(num(lat, 'p99'), num(n_lat, 'p99')):>8}"
+              f"{ratio(num(thr, 'fps'), num(n_thr, 'fps')):>8}"
+              f"{ratio(num(lat, 'cpu_total'), num(n_lat, 'cpu_total')):>8}")
+print()
+print("CPUunc: CPU ms per frame over the uncapped phase. fps is bounded by the headless")
+print("frame clock (a 16 ms timer re-armed after each render): fps <= 1000 / (16 + render ms).")
+ref = native.get("copy-ref")
+if ref:
+    copy = num(ref, "p50")
+    print(f"one 1920x1080 ARGB memcpy here, now: {copy:.2f} ms (p50; min {num(ref, 'min'):.2f})")
+    for name, res, proxies in paths[1:]:
+        extra = num(res.get("latency-full"), "cpu_total") - num(native.get("latency-full"),
+                                                                  "cpu_total")
+        print(f"  {name}: {extra:+.2f} ms CPU per full frame over native = "
+              f"{extra / copy:.1f} copies")
+for name, res, _ in paths:
+    fb = [f"{k}: {res[k].get('presented', '?')}/{res[k].get('frames', '?')}"
+          for k in ("latency-full", "latency-partial") if k in res]
+    print(f"presentation feedback received ({name}): " + ", ".join(fb))
+print()
+for name, res, proxies in paths:
+    p = res.get("paced-full")
+    if not p:
+        continue
+    frames, wall = num(p, "frames"), num(p, "wall_s")
+    names = [("vitrail", "compositor")] + [(px, px) for px in proxies]
+    at_rate = " + ".join(f"{n} {num(p, 'cpu_' + k) * frames / wall / 10:.1f}%" for n, k in names)
+    at_60 = " + ".join(f"{n} {num(p, 'cpu_' + k) * 6:.0f}%" for n, k in names)
+    print(f"1920x1080 window paced at 60 Hz, {name}: {frames:.0f} frames in {wall:.1f} s "
+          f"({frames / wall:.0f} fps got through the frame clock): {at_rate} = "
+          f"{num(p, 'cpu_percent'):.1f}% of one core; per frame "
+          f"{num(p, 'cpu_total'):.2f} ms, so at a true 60 Hz: {at_60} = "
+          f"{num(p, 'cpu_total') * 6:.0f}% (client {num(p, 'cpu_client') * 6:.0f}% more)")
+print(f"waypipe: {wp_version}")
+print()
+print("raw results:")
+for name, _, _ in paths:
+    for line in open(f"{tdir}/{name}.txt"):
+        if line.startswith("phase="):
+            print(f"  {name}: {line.rstrip()}")
+PY
