@@ -19,6 +19,7 @@ struct title_buffer {
 };
 
 struct frame {
+	struct server *server;
 	struct wlr_scene_tree *tree;
 	struct wlr_scene_rect *rects[4];
 	struct wlr_scene_buffer *title;
@@ -170,13 +171,14 @@ static struct title_buffer *draw_title(
 	return buffer;
 }
 
-struct frame *frame_create(struct wlr_scene_tree *parent, uint32_t label_rgb, const char *prefix,
-	bool has_title, enum node_kind desc_kind, void *owner)
+struct frame *frame_create(struct server *server, struct wlr_scene_tree *parent, uint32_t label_rgb,
+	const char *prefix, bool has_title, enum node_kind desc_kind, void *owner)
 {
 	struct frame *frame = calloc(1, sizeof(*frame));
 	if (frame == NULL) {
 		return NULL;
 	}
+	frame->server = server;
 	frame->label_rgb = label_rgb;
 	frame->has_title = has_title;
 	if (prefix != NULL) {
@@ -241,6 +243,9 @@ void frame_update(struct frame *frame, int width, int height, const char *title,
 	set_rect(frame->rects[FRAME_PART_LEFT], -b, -top + b, b, height + top - b);
 	set_rect(frame->rects[FRAME_PART_RIGHT], width, -top + b, b, height + top - b);
 
+	if (frame->title != NULL) {
+		wlr_scene_node_set_enabled(&frame->title->node, frame->has_title);
+	}
 	if (!frame->has_title || width <= 0) {
 		return;
 	}
@@ -258,8 +263,9 @@ void frame_update(struct frame *frame, int width, int height, const char *title,
 		}
 		return;
 	}
-	struct wlr_scene_buffer *node = wlr_scene_buffer_create(&frame->tree->node, &buffer->base);
-	/* the scene holds its own lock; drop the producer's reference */
+	struct wlr_scene_buffer *node =
+		server_scene_buffer_create(frame->server, frame->tree, &buffer->base, NULL);
+	/* the node holds what it needs; drop the producer's reference */
 	wlr_buffer_drop(&buffer->base);
 	if (node == NULL) {
 		free(copy);
@@ -277,6 +283,11 @@ void frame_update(struct frame *frame, int width, int height, const char *title,
 	frame->height = height;
 	frame->shown_focused = focused;
 	frame->drawn = true;
+}
+
+void frame_set_title_shown(struct frame *frame, bool shown)
+{
+	frame->has_title = shown;
 }
 
 bool frame_title_hit_close(const struct frame *frame, double x)

@@ -33,13 +33,17 @@ struct frame;
  * has_title: false gives a border only (popups). The scene nodes carry
  * node descriptors {NODE_FRAME or desc_kind, owner, part}.
  */
-struct frame *frame_create(struct wlr_scene_tree *parent, uint32_t label_rgb, const char *prefix,
-	bool has_title, enum node_kind desc_kind, void *owner);
+struct frame *frame_create(struct server *server, struct wlr_scene_tree *parent, uint32_t label_rgb,
+	const char *prefix, bool has_title, enum node_kind desc_kind, void *owner);
 void frame_destroy(struct frame *frame);
 
 /* Lay out for a content size and redraw the title bar when needed. */
 void frame_update(struct frame *frame, int width, int height, const char *title, bool focused);
 void frame_set_visible(struct frame *frame, bool visible);
+
+/* Show or hide the title bar (a fullscreen guest keeps the border only);
+ * takes effect at the next frame_update. */
+void frame_set_title_shown(struct frame *frame, bool shown);
 
 /* True if x (title-bar local) lies on the close button. */
 bool frame_title_hit_close(const struct frame *frame, double x);

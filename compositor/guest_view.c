@@ -74,13 +74,13 @@ struct guest_window {
 	struct wlr_scene_tree *popup_tree; /* child of the root view's tree */
 	struct frame *popup_frame;
 	struct wlr_box popup_box; /* relative to the root content origin */
-	bool detached; /* the parent went away first */
 	bool popup_done_sent;
 
 	/* content */
 	struct wlr_scene_tree *content_parent;
 	struct surface_buffer *sbuf;
 	struct wlr_scene_buffer *scene_buffer;
+	struct wlr_texture *texture; /* the node's, for updates in place (GLES2) */
 	bool mapped;
 	int width, height; /* of the current buffer */
 
@@ -160,9 +160,6 @@ bool guest_view_has_content(const struct guest_window *window)
 static struct guest_window *root_window(struct guest_window *window)
 {
 	while (window != NULL && window->kind == VTP_WINDOW_POPUP) {
-		if (window->detached) {
-			return NULL;
-		}
 		window = window->parent;
 	}
 	return window;
@@ -419,6 +416,7 @@ static void destroy_content(struct guest_window *window)
 	if (window->scene_buffer != NULL) {
 		wlr_scene_node_destroy(&window->scene_buffer->node);
 		window->scene_buffer = NULL;
+		window->texture = NULL;
 	}
 	if (window->sbuf != NULL) {
 		wlr_buffer_drop(&window->sbuf->base);
@@ -436,22 +434,6 @@ static void destroy_popup_scene(struct guest_window *window)
 		window->popup_tree = NULL;
 	}
 	window->content_parent = NULL;
-}
-
-/* The parent is going away: its popups lose their place on screen but
- * stay known until the guest destroys them. */
-static void detach_children(struct guest_window *window)
-{
-	struct guest_window *child, *tmp;
-	wl_list_for_each_safe(child, tmp, &window->children, child_link)
-	{
-		detach_children(child);
-		destroy_popup_scene(child);
-		child->detached = true;
-		child->parent = NULL;
-		wl_list_remove(&child->child_link);
-		wl_list_init(&child->child_link);
-	}
 }
 
 static void damage_rects(struct guest_window *window, pixman_region32_t *damage)
@@ -489,15 +471,14 @@ static void damage_rects(struct guest_window *window, pixman_region32_t *damage)
 static void update_texture(struct guest_window *window, pixman_region32_t *damage)
 {
 	struct server *server = window_server(window);
-	if (server->renderer_is_pixman || window->scene_buffer == NULL ||
-		window->scene_buffer->texture == NULL) {
+	if (server->renderer_is_pixman || window->scene_buffer == NULL || window->texture == NULL) {
 		return;
 	}
 	int nrects;
 	pixman_box32_t *rects = pixman_region32_rectangles(damage, &nrects);
 	for (int i = 0; i < nrects; i++) {
-		wlr_texture_write_pixels(window->scene_buffer->texture,
-			(uint32_t)window->sbuf->stride, (uint32_t)(rects[i].x2 - rects[i].x1),
+		wlr_texture_write_pixels(window->texture, (uint32_t)window->sbuf->stride,
+			(uint32_t)(rects[i].x2 - rects[i].x1),
 			(uint32_t)(rects[i].y2 - rects[i].y1), (uint32_t)rects[i].x1,
 			(uint32_t)rects[i].y1, (uint32_t)rects[i].x1, (uint32_t)rects[i].y1,
 			window->sbuf->data);
@@ -530,8 +511,9 @@ static bool show_buffer(struct guest_window *window, const struct guest_buffer *
 	/* guest pixels are shown opaque: a guest cannot let another VM's
 	 * window show through inside its own frame */
 	sbuf->drm_format = DRM_FORMAT_XRGB8888;
-	struct wlr_scene_buffer *node =
-		wlr_scene_buffer_create(&window->content_parent->node, &sbuf->base);
+	struct wlr_texture *texture = NULL;
+	struct wlr_scene_buffer *node = server_scene_buffer_create(
+		window_server(window), window->content_parent, &sbuf->base, &texture);
 	if (node == NULL) {
 		wlr_buffer_drop(&sbuf->base);
 		return false;
@@ -540,6 +522,7 @@ static bool show_buffer(struct guest_window *window, const struct guest_buffer *
 	destroy_content(window);
 	window->sbuf = sbuf;
 	window->scene_buffer = node;
+	window->texture = texture;
 	return true;
 }
 
@@ -578,7 +561,12 @@ static void schedule_frame(struct guest_window *window)
 static void window_destroy(struct guest_window *window)
 {
 	struct server *server = window_server(window);
-	detach_children(window);
+	/* destroying a parent destroys its popups (protocol 5.2) */
+	while (!wl_list_empty(&window->children)) {
+		struct guest_window *child =
+			wl_container_of(window->children.next, child, child_link);
+		window_destroy(child);
+	}
 	seat_guest_window_gone(server->seat, window);
 	if (window->kind == VTP_WINDOW_POPUP) {
 		destroy_popup_scene(window);
@@ -645,22 +633,19 @@ static bool create_window(struct vm_link *link, uint32_t id, const struct vtp_wi
 	} else {
 		window->parent = parent;
 		wl_list_insert(parent->children.prev, &window->child_link);
+		/* parents outlive their popups: the chain ends at a toplevel */
 		struct view *root = guest_view_root(parent);
-		if (root != NULL) {
-			window->popup_tree = wlr_scene_tree_create(&root->tree->node);
-			if (window->popup_tree == NULL) {
-				goto error;
-			}
-			wlr_scene_node_set_enabled(&window->popup_tree->node, false);
-			window->popup_frame = frame_create(window->popup_tree, vm_link_label(link),
-				NULL, false, NODE_GUEST_POPUP_FRAME, window);
-			if (window->popup_frame == NULL) {
-				goto error;
-			}
-			window->content_parent = window->popup_tree;
-		} else {
-			window->detached = true;
+		window->popup_tree = root != NULL ? wlr_scene_tree_create(&root->tree->node) : NULL;
+		if (window->popup_tree == NULL) {
+			goto error;
 		}
+		wlr_scene_node_set_enabled(&window->popup_tree->node, false);
+		window->popup_frame = frame_create(server, window->popup_tree, vm_link_label(link),
+			NULL, false, NODE_GUEST_POPUP_FRAME, window);
+		if (window->popup_frame == NULL) {
+			goto error;
+		}
+		window->content_parent = window->popup_tree;
 	}
 	wl_list_insert(link->windows.prev, &window->link);
 	link->n_windows++;
@@ -702,12 +687,8 @@ size_t guest_view_count_toplevels(const struct vm_link *link)
 
 void guest_view_destroy_all(struct vm_link *link)
 {
-	/* popups first so no parent goes before its children */
-	struct guest_window *window, *tmp;
-	wl_list_for_each_safe(window, tmp, &link->windows, link)
-	{
-		detach_children(window);
-	}
+	struct guest_window *window;
+	/* one at a time: a toplevel takes its popups along */
 	while (!wl_list_empty(&link->windows)) {
 		window = wl_container_of(link->windows.next, window, link);
 		window_destroy(window);
@@ -890,8 +871,19 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 	return true;
 }
 
+static void clear_cursor(struct guest_window *window)
+{
+	free(window->cursor_pixels);
+	window->cursor_pixels = NULL;
+	window->cursor_set = false;
+}
+
 static bool handle_set_cursor(struct guest_window *window, const struct vtp_set_cursor *c)
 {
+	/* only the window under the pointer may set it (protocol 5.3) */
+	if (window_server(window)->seat->ptr_guest != window) {
+		return true;
+	}
 	free(window->cursor_pixels);
 	window->cursor_pixels = NULL;
 	window->cursor_set = true;
@@ -998,7 +990,9 @@ bool guest_view_handle_message(struct vm_link *link, const struct vtp_msg *msg)
 			return false;
 		}
 		if (!window->view.mapped) {
+			/* applied when it maps; the answer comes now */
 			window->want_maximized = msg->body.set_flag.enable != 0;
+			send_configure(window, 0, 0);
 			return true;
 		}
 		view_set_maximized(&window->view, msg->body.set_flag.enable != 0);
@@ -1010,6 +1004,7 @@ bool guest_view_handle_message(struct vm_link *link, const struct vtp_msg *msg)
 		bool enable = msg->body.set_flag.enable != 0;
 		if (!window->view.mapped) {
 			window->want_fullscreen = enable;
+			send_configure(window, 0, 0);
 			return true;
 		}
 		if (link->config->allow_fullscreen) {
@@ -1098,6 +1093,8 @@ void guest_view_pointer_enter(struct guest_window *window, double sx, double sy)
 
 void guest_view_pointer_leave(struct guest_window *window)
 {
+	/* the next enter starts from the default cursor until the guest sets one */
+	clear_cursor(window);
 	struct vtp_pointer_leave leave = { .serial = vm_link_next_serial(window->vm) };
 	vm_link_send(window->vm, VTP_POINTER_LEAVE, window->id, &leave, NULL, 0);
 }
@@ -1175,20 +1172,18 @@ void guest_view_keyboard_key(
 
 bool guest_view_apply_cursor(struct guest_window *window, struct wlr_cursor *cursor)
 {
-	for (struct guest_window *w = window; w != NULL; w = w->parent) {
-		if (!w->cursor_set) {
-			continue;
-		}
-		if (w->cursor_pixels == NULL) {
-			wlr_cursor_set_image(cursor, NULL, 0, 0, 0, 0, 0, 0);
-		} else {
-			wlr_cursor_set_image(cursor, w->cursor_pixels,
-				(int32_t)(w->cursor_width * 4), w->cursor_width, w->cursor_height,
-				w->cursor_hotspot_x, w->cursor_hotspot_y, 1.0f);
-		}
-		return true;
+	if (!window->cursor_set) {
+		return false;
 	}
-	return false;
+	if (window->cursor_pixels == NULL) {
+		wlr_cursor_set_image(cursor, NULL, 0, 0, 0, 0, 0, 0);
+	} else {
+		wlr_cursor_set_image(cursor, window->cursor_pixels,
+			(int32_t)(window->cursor_width * 4), window->cursor_width,
+			window->cursor_height, window->cursor_hotspot_x, window->cursor_hotspot_y,
+			1.0f);
+	}
+	return true;
 }
 
 static bool is_ancestor_or_self(struct guest_window *maybe, struct guest_window *window)

@@ -114,6 +114,20 @@ static bool render(struct output *output, struct wlr_scene_output *scene_output)
 		return true;
 	}
 
+	/* wlr_scene_output_commit uploads new buffers before it renders;
+	 * wlr_scene_render_output does not, and creating a texture inside
+	 * begin/end aborts. Do it here, as the wlroots 0.15 commit path does. */
+	struct wlr_scene_buffer *pending, *pending_tmp;
+	wl_list_for_each_safe(
+		pending, pending_tmp, &output->server->scene->pending_buffers, pending_link)
+	{
+		if (pending->texture == NULL && pending->buffer != NULL) {
+			pending->texture = wlr_texture_from_buffer(renderer, pending->buffer);
+		}
+		wl_list_remove(&pending->pending_link);
+		wl_list_init(&pending->pending_link);
+	}
+
 	wlr_renderer_begin(renderer, wlr_output->width, wlr_output->height);
 	pixman_region32_t clear;
 	pixman_region32_init(&clear);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wlr/backend.h>
+#include <wlr/backend/session.h>
 #include <wlr/types/wlr_cursor.h>
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_input_device.h>
@@ -248,7 +249,8 @@ static bool key_consumed(struct seat *seat, uint32_t keycode, bool remove)
 	return false;
 }
 
-static void run_action(struct seat *seat, const struct config_binding *binding)
+/* Run a binding; false if the action is not available (the key passes on). */
+static bool run_action(struct seat *seat, const struct config_binding *binding)
 {
 	struct server *server = seat->server;
 	struct view *focused = seat->focused_view;
@@ -278,10 +280,30 @@ static void run_action(struct seat *seat, const struct config_binding *binding)
 		break;
 	case ACTION_CLIPBOARD_COPY:
 	case ACTION_CLIPBOARD_PASTE:
-		wlr_log(WLR_INFO, "binding %s: not available yet",
+		/* the clipboard broker comes later: let the key through */
+		wlr_log(WLR_DEBUG, "binding %s: not available yet",
 			config_action_name(binding->action));
-		break;
+		return false;
 	}
+	return true;
+}
+
+/* Ctrl+Alt+Fn on a TTY: the keymap turns it into XF86Switch_VT_n. */
+static bool handle_vt_switch(struct seat *seat, struct wlr_keyboard *kb, uint32_t keycode)
+{
+	const xkb_keysym_t *syms = NULL;
+	int n = xkb_state_key_get_syms(kb->xkb_state, keycode, &syms);
+	for (int i = 0; i < n; i++) {
+		if (syms[i] < XKB_KEY_XF86Switch_VT_1 || syms[i] > XKB_KEY_XF86Switch_VT_12) {
+			continue;
+		}
+		struct wlr_session *session = wlr_backend_get_session(seat->server->backend);
+		if (session != NULL) {
+			wlr_session_change_vt(session, syms[i] - XKB_KEY_XF86Switch_VT_1 + 1);
+		}
+		return true;
+	}
+	return false;
 }
 
 static bool handle_binding(struct seat *seat, struct wlr_keyboard *kb, uint32_t keycode)
@@ -312,8 +334,7 @@ static bool handle_binding(struct seat *seat, struct wlr_keyboard *kb, uint32_t 
 			match = xkb_keysym_to_lower(raw[j]) == want;
 		}
 		if (match) {
-			run_action(seat, b);
-			return true;
+			return run_action(seat, b);
 		}
 	}
 	return false;
@@ -338,7 +359,8 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data)
 		if (seat->focused_layer != NULL) {
 			layer_shell_wants_keyboard(seat->focused_layer, &exclusive);
 		}
-		if (!exclusive && handle_binding(seat, kb, xkb_keycode)) {
+		if (handle_vt_switch(seat, kb, xkb_keycode) ||
+			(!exclusive && handle_binding(seat, kb, xkb_keycode))) {
 			if (seat->n_consumed_keys < SEAT_MAX_CONSUMED_KEYS) {
 				seat->consumed_keys[seat->n_consumed_keys++] = event->keycode;
 			}

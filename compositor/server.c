@@ -13,6 +13,7 @@
 #include <wlr/render/allocator.h>
 #include <wlr/render/pixman.h>
 #include <wlr/render/wlr_renderer.h>
+#include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_cursor.h>
 #include <wlr/types/wlr_data_control_v1.h>
@@ -49,6 +50,24 @@ void server_color_from_rgb(uint32_t rgb, float color[static 4])
 	color[1] = ((rgb >> 8) & 0xff) / 255.0f;
 	color[2] = (rgb & 0xff) / 255.0f;
 	color[3] = 1.0f;
+}
+
+struct wlr_scene_buffer *server_scene_buffer_create(struct server *server,
+	struct wlr_scene_tree *parent, struct wlr_buffer *buffer, struct wlr_texture **texture)
+{
+	/* a client buffer carries its texture; under pixman the texture reads
+	 * the source buffer's memory at every paint (no copy) */
+	struct wlr_client_buffer *client = wlr_client_buffer_create(buffer, server->renderer);
+	if (client == NULL) {
+		return NULL;
+	}
+	struct wlr_scene_buffer *node = wlr_scene_buffer_create(&parent->node, &client->base);
+	/* the node holds its own lock; the client buffer goes with it */
+	wlr_buffer_unlock(&client->base);
+	if (node != NULL && texture != NULL) {
+		*texture = client->texture;
+	}
+	return node;
 }
 
 bool server_parse_headless(const char *spec, int *widths, int *heights, size_t max, size_t *n)

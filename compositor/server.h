@@ -12,6 +12,9 @@
 #include <wlr/util/box.h>
 
 struct config;
+struct wlr_buffer;
+struct wlr_scene_tree;
+struct wlr_texture;
 struct ctl;
 struct seat;
 struct view;
@@ -122,5 +125,14 @@ void server_outputs_changed(struct server *server);
 struct vm_link *server_find_vm(struct server *server, const char *name);
 
 void server_color_from_rgb(uint32_t rgb, float color[static 4]);
+
+/*
+ * A scene buffer node for a host-made wlr_buffer, with its texture made
+ * now: the scene may not create textures while it renders (our render
+ * pass in output.c does not import pending buffers first). The node holds
+ * the texture; *texture (may be NULL) gets it, for updates in place.
+ */
+struct wlr_scene_buffer *server_scene_buffer_create(struct server *server,
+	struct wlr_scene_tree *parent, struct wlr_buffer *buffer, struct wlr_texture **texture);
 
 #endif

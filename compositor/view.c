@@ -36,8 +36,8 @@ bool view_init(struct view *view, struct server *server, enum view_kind kind,
 	view->desc = (struct node_desc){ .kind = NODE_VIEW, .owner = view };
 	view->tree->node.data = &view->desc;
 	wlr_scene_node_set_enabled(&view->tree->node, false);
-	view->frame = frame_create(view->tree, label_rgb, vm != NULL ? vm_link_name(vm) : NULL,
-		true, NODE_FRAME, view);
+	view->frame = frame_create(server, view->tree, label_rgb,
+		vm != NULL ? vm_link_name(vm) : NULL, true, NODE_FRAME, view);
 	if (view->frame == NULL) {
 		goto error;
 	}
@@ -84,8 +84,17 @@ struct wlr_box view_content_box(const struct view *view)
 
 struct wlr_box view_frame_box(const struct view *view)
 {
-	if (view->fullscreen) {
+	if (view->fullscreen && view->kind == VIEW_HOST) {
 		return view_content_box(view);
+	}
+	if (view->fullscreen) {
+		/* a fullscreen guest keeps its border: the VM stays visible */
+		return (struct wlr_box){
+			view->x - VIEW_BORDER,
+			view->y - VIEW_BORDER,
+			view->width + 2 * VIEW_BORDER,
+			view->height + 2 * VIEW_BORDER,
+		};
 	}
 	return (struct wlr_box){
 		view->x - VIEW_BORDER,
@@ -353,19 +362,31 @@ void view_set_fullscreen(struct view *view, bool fullscreen)
 		}
 		view->saved_fullscreen = view_content_box(view);
 		view->fullscreen = true;
-		frame_set_visible(view->frame, false);
+		if (view->kind == VIEW_GUEST) {
+			/* the guest gets the output minus a border in its label color */
+			frame_set_title_shown(view->frame, false);
+			box.x += VIEW_BORDER;
+			box.y += VIEW_BORDER;
+			box.width -= 2 * VIEW_BORDER;
+			box.height -= 2 * VIEW_BORDER;
+		} else {
+			frame_set_visible(view->frame, false);
+		}
 		wlr_scene_node_reparent(
 			&view->tree->node, &server->layers[SERVER_LAYER_FULLSCREEN]->node);
 		view_move(view, box.x, box.y);
 		view_request_size(view, box.width, box.height);
+		view_update_frame(view);
 	} else {
 		view->fullscreen = false;
+		frame_set_title_shown(view->frame, true);
 		frame_set_visible(view->frame, true);
 		wlr_scene_node_reparent(
 			&view->tree->node, &server->layers[SERVER_LAYER_VIEWS]->node);
 		view_move(view, view->saved_fullscreen.x, view->saved_fullscreen.y);
 		view_request_size(
 			view, view->saved_fullscreen.width, view->saved_fullscreen.height);
+		view_update_frame(view);
 	}
 	wlr_scene_node_raise_to_top(&view->tree->node);
 }

@@ -365,6 +365,19 @@ static bool handle_message(struct vm_link *link, const struct vtp_msg *msg)
 	}
 }
 
+/* "TYPE: status" for a message the decoder refused (protocol 7). */
+static void fail_decode(struct vm_link *link, enum vtp_status st)
+{
+	uint32_t code = st == VTP_E_NOMEM ? VTP_ERR_INTERNAL : VTP_ERR_PROTOCOL;
+	const char *type = "message";
+	if (link->stream.len >= sizeof(uint16_t)) {
+		uint16_t t;
+		memcpy(&t, link->stream.buf + link->stream.start, sizeof(t));
+		type = vtp_type_name(t);
+	}
+	vm_link_fail(link, code, "%s: %s", type, vtp_status_str(st));
+}
+
 static void process(struct vm_link *link)
 {
 	for (;;) {
@@ -372,8 +385,7 @@ static void process(struct vm_link *link)
 		bool have = false;
 		enum vtp_status st = vtp_stream_next(&link->stream, &link->decoder, &msg, &have);
 		if (st != VTP_OK) {
-			vm_link_fail(
-				link, VTP_ERR_PROTOCOL, "invalid message: %s", vtp_status_str(st));
+			fail_decode(link, st);
 			return;
 		}
 		if (!have) {
@@ -404,8 +416,7 @@ static int handle_connection(int fd, uint32_t mask, void *data)
 			} else if (st == VTP_E_IO) {
 				vm_link_fail(link, 0, "read error: %s", strerror(errno));
 			} else {
-				vm_link_fail(link, VTP_ERR_PROTOCOL, "invalid message: %s",
-					vtp_status_str(st));
+				fail_decode(link, st);
 			}
 		}
 	} else if ((mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) && !link->failed) {

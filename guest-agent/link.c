@@ -20,7 +20,7 @@
 #define DEFAULT_PORT_NAME "org.vitrail.0"
 #define IVSHMEM_VENDOR 0x1af4
 #define IVSHMEM_DEVICE 0x1110
-#define AGENT_NAME "vitrail-agent 0.1.0"
+#define AGENT_NAME "vitrail-agent " VITRAIL_VERSION
 
 static void drop(struct agent_link *link);
 

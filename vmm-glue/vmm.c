@@ -466,6 +466,9 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 
 	strv_add(&sv, "-device");
 	strv_add(&sv, "virtio-rng-pci");
+	/* the guest hands memory it frees back to the host */
+	strv_add(&sv, "-device");
+	strv_add(&sv, "virtio-balloon-pci,free-page-reporting=on");
 	if (vm->network_user) {
 		strv_add(&sv, "-netdev");
 		strv_add(&sv, "user,id=vtnet");

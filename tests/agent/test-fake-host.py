@@ -14,6 +14,9 @@ the agent's unix socket with a sealed memfd pool, and checks:
   and reconnect; the window then comes back with the same pixels in a
   new pool, without the app drawing again;
 - CLOSE closes the app, and the agent sends WINDOW_DESTROY;
+- cursor: weston-terminal sets its cursor when the host's POINTER_ENTER
+  reaches it; the agent sends SET_CURSOR for that window with the image
+  in the pool;
 - damage only: a client repaints one stripe per frame and damages only it
   (vt-client --stripes); the host keeps up to two buffers, so the agent
   cycles three and must carry older stripes into reused buffers. Every
@@ -174,59 +177,58 @@ TITLE = b'inbox \x1b[1m\xff\xfe ok\tdone'
 
 
 def scenario_protocol(host, proc):
-    if True:
-        deadline = time.monotonic() + TIMEOUT
-        conn = host.accept(deadline)
-        host.handshake(conn, deadline)
-        st = window(conn, deadline, {})
-        check(st['created'] == (64, 48), 'WINDOW_CREATE size %r' % (st['created'],))
-        t = st['title'].decode('utf-8')
-        check(all(ord(c) >= 0x20 and not 0x7f <= ord(c) <= 0x9f for c in t),
-              'control characters in the title %r' % t)
-        check(t.startswith('inbox ') and t.endswith(' ok done'), 'title %r' % t)
-        off, bid, w, h, stride = st['attach']
-        check((w, h) == (64, 48), 'buffer %dx%d' % (w, h))
-        rows = host.pixels(off, w, h, stride)
-        want = bytes.fromhex('996633ff') * w
-        check(all(r == want for r in rows), 'the buffer does not hold the client pixels')
-        wid = st['id']
+    deadline = time.monotonic() + TIMEOUT
+    conn = host.accept(deadline)
+    host.handshake(conn, deadline)
+    st = window(conn, deadline, {})
+    check(st['created'] == (64, 48), 'WINDOW_CREATE size %r' % (st['created'],))
+    t = st['title'].decode('utf-8')
+    check(all(ord(c) >= 0x20 and not 0x7f <= ord(c) <= 0x9f for c in t),
+          'control characters in the title %r' % t)
+    check(t.startswith('inbox ') and t.endswith(' ok done'), 'title %r' % t)
+    off, bid, w, h, stride = st['attach']
+    check((w, h) == (64, 48), 'buffer %dx%d' % (w, h))
+    rows = host.pixels(off, w, h, stride)
+    want = bytes.fromhex('996633ff') * w
+    check(all(r == want for r in rows), 'the buffer does not hold the client pixels')
+    wid = st['id']
 
-        # CONFIGURE: acked with our serial once the app acks
-        conn.send(msg(CONFIGURE, wid, struct.pack('<IIII', 4242, 0, 0, 1)))
-        kind, obj, body, tail = conn.expect(ACK_CONFIGURE, deadline)
-        check(obj == wid and struct.unpack('<I', body)[0] == 4242, 'ACK_CONFIGURE %r' % (body,))
-        # PING -> PONG
-        conn.send(msg(PING, 0, struct.pack('<I', 77)))
-        kind, obj, body, tail = conn.expect(PONG, deadline)
-        check(struct.unpack('<I', body)[0] == 77, 'PONG serial')
-        # RUN -> RUN_RESULT
-        conn.send(msg(RUN, 0, struct.pack('<I', 5), b'sh\0-c\0exit 7\0'))
-        kind, obj, body, tail = conn.expect(RUN_RESULT, deadline)
-        check(struct.unpack('<IIi', body) == (5, 0, 7), 'RUN_RESULT %r' % (struct.unpack('<IIi', body),))
-        conn.send(msg(RUN, 0, struct.pack('<I', 6), b'/nonexistent/program\0'))
-        kind, obj, body, tail = conn.expect(RUN_RESULT, deadline)
-        check(struct.unpack('<IIi', body) == (6, 2, 2), 'RUN_RESULT (ENOENT) %r' % (struct.unpack('<IIi', body),))
+    # CONFIGURE: acked with our serial once the app acks
+    conn.send(msg(CONFIGURE, wid, struct.pack('<IIII', 4242, 0, 0, 1)))
+    kind, obj, body, tail = conn.expect(ACK_CONFIGURE, deadline)
+    check(obj == wid and struct.unpack('<I', body)[0] == 4242, 'ACK_CONFIGURE %r' % (body,))
+    # PING -> PONG
+    conn.send(msg(PING, 0, struct.pack('<I', 77)))
+    kind, obj, body, tail = conn.expect(PONG, deadline)
+    check(struct.unpack('<I', body)[0] == 77, 'PONG serial')
+    # RUN -> RUN_RESULT
+    conn.send(msg(RUN, 0, struct.pack('<I', 5), b'sh\0-c\0exit 7\0'))
+    kind, obj, body, tail = conn.expect(RUN_RESULT, deadline)
+    check(struct.unpack('<IIi', body) == (5, 0, 7), 'RUN_RESULT %r' % (struct.unpack('<IIi', body),))
+    conn.send(msg(RUN, 0, struct.pack('<I', 6), b'/nonexistent/program\0'))
+    kind, obj, body, tail = conn.expect(RUN_RESULT, deadline)
+    check(struct.unpack('<IIi', body) == (6, 2, 2), 'RUN_RESULT (ENOENT) %r' % (struct.unpack('<IIi', body),))
 
-        # A malformed message (KEY without a window): the agent reconnects.
-        conn.send(msg(KEY, 0, struct.pack('<IIII', 1, 0, 30, 1)))
-        deadline = time.monotonic() + TIMEOUT
-        while conn.recv(deadline) is not None:
-            pass
-        conn.sock.close()
-        check(proc.poll() is None, 'the agent exited on a malformed message')
-        conn = host.accept(deadline)
-        host.handshake(conn, deadline)
-        st = window(conn, deadline, {})
-        off, bid, w, h, stride = st['attach']
-        rows = host.pixels(off, w, h, stride)
-        check((w, h) == (64, 48) and all(r == want for r in rows),
-              'after reconnecting, the window lost its pixels')
-        check(st['title'].decode('utf-8') == t, 'title after reconnecting')
+    # A malformed message (KEY without a window): the agent reconnects.
+    conn.send(msg(KEY, 0, struct.pack('<IIII', 1, 0, 30, 1)))
+    deadline = time.monotonic() + TIMEOUT
+    while conn.recv(deadline) is not None:
+        pass
+    conn.sock.close()
+    check(proc.poll() is None, 'the agent exited on a malformed message')
+    conn = host.accept(deadline)
+    host.handshake(conn, deadline)
+    st = window(conn, deadline, {})
+    off, bid, w, h, stride = st['attach']
+    rows = host.pixels(off, w, h, stride)
+    check((w, h) == (64, 48) and all(r == want for r in rows),
+          'after reconnecting, the window lost its pixels')
+    check(st['title'].decode('utf-8') == t, 'title after reconnecting')
 
-        # CLOSE: the app exits and its window goes
-        conn.send(msg(CLOSE, st['id']))
-        conn.expect(WINDOW_DESTROY, deadline)
-        check(proc.poll() is None, 'the agent exited with its app')
+    # CLOSE: the app exits and its window goes
+    conn.send(msg(CLOSE, st['id']))
+    conn.expect(WINDOW_DESTROY, deadline)
+    check(proc.poll() is None, 'the agent exited with its app')
 
 
 STRIPES, FRAMES, W, H = 6, 60, 64, 60
@@ -301,9 +303,34 @@ def scenario_damage(host, proc):
     check(frames_seen > FRAMES // 2, 'only %d frames reached the host' % frames_seen)
 
 
+def scenario_cursor(host, proc):
+    deadline = time.monotonic() + TIMEOUT
+    conn = host.accept(deadline)
+    host.handshake(conn, deadline)
+    st = window(conn, deadline, {})
+    wid = st['id']
+    conn.send(msg(48, wid, struct.pack('<Iii', 1, 100 << 8, 80 << 8)))  # POINTER_ENTER
+
+    def frames(m):
+        if m[0] == COMMIT:
+            serial = struct.unpack('<I', m[2])[0]
+            conn.send(msg(FRAME_DONE, m[1], struct.pack('<QII', time.monotonic_ns(), 0, serial)))
+    kind, obj, body, tail = conn.expect(37, deadline, frames)  # SET_CURSOR
+    off, w, h, stride, hx, hy, res = struct.unpack('<QIIIiiI', body)
+    check(obj == wid, 'SET_CURSOR for window %d, the pointer is in %d' % (obj, wid))
+    check(1 <= w <= 256 and 1 <= h <= 256 and res == 0, 'cursor %dx%d' % (w, h))
+    check(0 <= hx < w and 0 <= hy < h, 'hotspot %d,%d outside %dx%d' % (hx, hy, w, h))
+    check(off % 64 == 0 and stride >= 4 * w and off + stride * h <= POOL, 'cursor placement')
+    rows = host.pixels(off, w, h, stride)
+    check(any(any(r[i + 3] for i in range(0, len(r), 4)) for r in rows),
+          'the cursor image is fully transparent')
+
+
 def run_agent(name, scenario, client_args):
     agent = os.environ['VITRAIL_AGENT']
-    client = os.environ['VT_CLIENT']
+    client = client_args[0] if client_args[0].startswith('/') else os.environ['VT_CLIENT']
+    if client_args[0].startswith('/'):
+        client_args = client_args[1:]
     tmp = tempfile.mkdtemp(prefix='vitrail-agent-fakehost.')
     run = os.path.join(tmp, 'run')
     os.mkdir(run, 0o700)
@@ -339,6 +366,11 @@ def run_agent(name, scenario, client_args):
 def main():
     ok = run_agent('protocol', scenario_protocol,
                    ['--size', '64x48', '--color', '336699', '--title', TITLE])
+    terminal = shutil.which('weston-terminal')
+    if terminal is None:
+        print('FAIL: weston-terminal is not installed (Debian package weston)', file=sys.stderr)
+        return 1
+    ok = run_agent('cursor', scenario_cursor, [terminal]) and ok
     ok = run_agent('damage', scenario_damage,
                    ['--size', '%dx%d' % (W, H), '--color', '336699', '--stripes', str(STRIPES),
                     '--frames', str(FRAMES)]) and ok

@@ -37,7 +37,9 @@
 #include "vmm_kvm.h"
 
 #define BOOT_TIMEOUT_MS 60000
+#ifndef GUEST_TIMEOUT_MS
 #define GUEST_TIMEOUT_MS 90000
+#endif
 #define STOP_TIMEOUT_MS 60000
 
 static double t0;
@@ -77,19 +79,25 @@ static void dump_file(const char *path)
 	fclose(f);
 }
 
+struct host;
+static bool pump(struct vmm_vm *vm, struct host *host, int ms);
+
 static void cleanup(void)
 {
 	if (current != NULL && vmm_vm_pid(current) > 0) {
-		kill(vmm_vm_pid(current), SIGKILL);
-		usleep(200000);
-		/* let vmm-glue remove the pool file */
-		for (int i = 0; i < 100 && vmm_vm_state(current) != VMM_STOPPED &&
+		char pool[256];
+		snprintf(pool, sizeof(pool), "%s", vmm_vm_pool_path(current));
+		vmm_vm_kill(current);
+		/* let vmm-glue see it go and remove the pool file */
+		for (int i = 0; i < 50 && vmm_vm_state(current) != VMM_STOPPED &&
 			vmm_vm_state(current) != VMM_CRASHED;
 			i++) {
-			vmm_vm_tick(current);
-			usleep(20000);
+			pump(current, NULL, 100);
 		}
+		unlink(pool);
 	}
+	vmm_vm_destroy(current);
+	current = NULL;
 	if (run_dir[0] != '\0') {
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", run_dir);
@@ -531,8 +539,13 @@ int main(int argc, char *argv[])
 	}
 	note("guest ready %.2f s after start; QEMU RSS %ld KiB", now_s() - t_start, rss_kib(pid));
 
-	/* 2. the compositor goes away and comes back */
+	/* 2. the compositor goes away and comes back (after a second, as a
+	 * restarted compositor would: see connect_for_hello) */
 	host_close(&host);
+	double until = now_s() + 1.5;
+	while (now_s() < until) {
+		pump(vm, NULL, 100);
+	}
 	vmm_vm_destroy(vm);
 	current = NULL;
 	if (process_gone(pid)) {

@@ -109,6 +109,8 @@ Test(argv, kernel_boot)
 	/* the command line is one argument, quotes and spaces untouched */
 	cr_assert_eq(
 		count_pair(argv, "-append", "console=ttyS0 quiet vitrail.cmd=\"foot -e sh\""), 1);
+	cr_assert_eq(count_pair(argv, "-device", "virtio-rng-pci"), 1);
+	cr_assert_eq(count_pair(argv, "-device", "virtio-balloon-pci,free-page-reporting=on"), 1);
 	cr_assert_eq(count_arg(argv, "-drive"), 0);
 	cr_assert_eq(count_arg(argv, "-netdev"), 0);
 	cr_assert_eq(count_arg(argv, "-no-reboot"), 0);
