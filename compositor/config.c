@@ -130,6 +130,8 @@ enum section {
 	SECTION_INPUT,
 	SECTION_KEYS,
 	SECTION_VM,
+	SECTION_CLIPBOARD,
+	SECTION_OPEN,
 };
 
 /* Where each key of a VM section was set (0: not set). */
@@ -149,6 +151,10 @@ struct parser {
 	int *binding_lines; /* parallel to config->bindings */
 	struct vm_lines *vm_lines; /* parallel to config->vms */
 	size_t cap_vms, cap_bindings;
+	int clipboard_line, clipboard_max_bytes_line; /* 0 if not seen */
+	size_t cap_clipboard_rules;
+	int open_max_file_bytes_line; /* 0 if not seen */
+	size_t cap_open_rules;
 };
 
 static char *format_string(const char *fmt, va_list args)
@@ -480,6 +486,24 @@ static bool parse_section_header(struct parser *p, char *line)
 		}
 		p->keys_line = p->line;
 		p->section = SECTION_KEYS;
+		return true;
+	}
+	if (strcmp(inner, "open") == 0) {
+		if (p->config->open_line != 0) {
+			return fail(p, "duplicate section [open] (first at line %d)",
+				p->config->open_line);
+		}
+		p->config->open_line = p->line;
+		p->section = SECTION_OPEN;
+		return true;
+	}
+	if (strcmp(inner, "clipboard") == 0) {
+		if (p->clipboard_line != 0) {
+			return fail(p, "duplicate section [clipboard] (first at line %d)",
+				p->clipboard_line);
+		}
+		p->clipboard_line = p->line;
+		p->section = SECTION_CLIPBOARD;
 		return true;
 	}
 	if (strncmp(inner, "vm", 2) == 0 && (inner[2] == ' ' || inner[2] == '\t')) {
@@ -854,6 +878,231 @@ static bool check_disposables(struct parser *p)
 	return true;
 }
 
+/* ---- [clipboard] ---- */
+
+/* "N", "Nk" or "NM" (KiB, MiB) in 1..CONFIG_CLIPBOARD_MAX_BYTES. */
+static bool parse_byte_size(struct parser *p, const char *key, const char *value, uint32_t *out)
+{
+	uint64_t v = 0;
+	const char *c = value;
+	for (; *c >= '0' && *c <= '9'; c++) {
+		v = v * 10 + (uint64_t)(*c - '0');
+		if (v > CONFIG_CLIPBOARD_MAX_BYTES) {
+			v = (uint64_t)CONFIG_CLIPBOARD_MAX_BYTES + 1;
+		}
+	}
+	if (c == value) {
+		return fail(p, "%s: expected a size in bytes (N, Nk or NM), got '%s'", key, value);
+	}
+	if (*c == 'k' || *c == 'K') {
+		v *= 1024;
+		c++;
+	} else if (*c == 'M') {
+		v *= 1024 * 1024;
+		c++;
+	}
+	if (*c != '\0') {
+		return fail(p, "%s: expected a size in bytes (N, Nk or NM), got '%s'", key, value);
+	}
+	if (v < 1 || v > CONFIG_CLIPBOARD_MAX_BYTES) {
+		return fail(p, "%s: %s is out of range 1..%u bytes (16M)", key, value,
+			CONFIG_CLIPBOARD_MAX_BYTES);
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* One side of a rule: "*", "host" or a VM name (checked once all VMs are known). */
+static bool parse_rule_side(struct parser *p, const char *key, char *text, char *out)
+{
+	char *name = trim(text);
+	if (strcmp(name, "*") != 0 && !valid_vm_name(name)) {
+		return fail(p,
+			"%s: expected 'SOURCE -> TARGET' with a VM name, 'host' or '*' on "
+			"each side, got '%s'",
+			key, name);
+	}
+	snprintf(out, CONFIG_VM_NAME_MAX + 1, "%s", name);
+	return true;
+}
+
+static bool parse_clipboard_key(struct parser *p, const char *key, char *value)
+{
+	struct config *c = p->config;
+	if (strcmp(key, "max-bytes") == 0) {
+		if (p->clipboard_max_bytes_line != 0) {
+			return fail(p, "duplicate key '%s' (first at line %d)", key,
+				p->clipboard_max_bytes_line);
+		}
+		p->clipboard_max_bytes_line = p->line;
+		return parse_byte_size(p, key, value, &c->clipboard_max_bytes);
+	}
+	bool allow = strcmp(key, "allow") == 0;
+	if (!allow && strcmp(key, "deny") != 0) {
+		return fail(p, "unknown key '%s' in [clipboard]", key);
+	}
+	char *arrow = strstr(value, "->");
+	if (arrow == NULL) {
+		return fail(p, "%s: expected 'SOURCE -> TARGET', got '%s'", key, value);
+	}
+	*arrow = '\0';
+	struct config_clipboard_rule rule = { .allow = allow, .line = p->line };
+	if (!parse_rule_side(p, key, value, rule.source) ||
+		!parse_rule_side(p, key, arrow + 2, rule.target)) {
+		return false;
+	}
+	if (c->n_clipboard_rules == p->cap_clipboard_rules) {
+		size_t cap = p->cap_clipboard_rules ? p->cap_clipboard_rules * 2 : 8;
+		struct config_clipboard_rule *rules =
+			realloc(c->clipboard_rules, cap * sizeof(*rules));
+		if (rules == NULL) {
+			return fail(p, "out of memory");
+		}
+		c->clipboard_rules = rules;
+		p->cap_clipboard_rules = cap;
+	}
+	c->clipboard_rules[c->n_clipboard_rules++] = rule;
+	return true;
+}
+
+static bool check_rule_side(
+	struct parser *p, const struct config_clipboard_rule *rule, const char *name)
+{
+	if (strcmp(name, "*") == 0) {
+		return true;
+	}
+	bool is_vm = config_find_vm(p->config, name) != NULL;
+	if (strcmp(name, CONFIG_CLIPBOARD_HOST) == 0) {
+		if (is_vm) {
+			return fail_at(p, rule->line,
+				"%s: 'host' is ambiguous: a VM is named 'host' too",
+				rule->allow ? "allow" : "deny");
+		}
+		return true;
+	}
+	if (!is_vm) {
+		return fail_at(p, rule->line, "%s: no VM named '%s'",
+			rule->allow ? "allow" : "deny", name);
+	}
+	return true;
+}
+
+/* Rules name existing VMs (a typo must not silently allow a paste). */
+static bool check_clipboard_rules(struct parser *p)
+{
+	const struct config *c = p->config;
+	for (size_t i = 0; i < c->n_clipboard_rules; i++) {
+		const struct config_clipboard_rule *rule = &c->clipboard_rules[i];
+		if (!check_rule_side(p, rule, rule->source) ||
+			!check_rule_side(p, rule, rule->target)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool rule_side_matches(const char *pattern, const char *name)
+{
+	return strcmp(pattern, "*") == 0 || strcmp(pattern, name) == 0;
+}
+
+bool config_clipboard_allowed(const struct config *config, const char *source, const char *target)
+{
+	for (size_t i = 0; i < config->n_clipboard_rules; i++) {
+		const struct config_clipboard_rule *rule = &config->clipboard_rules[i];
+		if (rule_side_matches(rule->source, source) &&
+			rule_side_matches(rule->target, target)) {
+			return rule->allow;
+		}
+	}
+	return true;
+}
+
+/* ---- [open] (the rules themselves are parsed by open_policy.c) ---- */
+
+/* "N", "Nk", "NM" or "NG" (KiB, MiB, GiB) in 1..64G. */
+static bool parse_file_size(struct parser *p, const char *key, const char *value, uint64_t *out)
+{
+	const uint64_t max = 64ull << 30;
+	uint64_t v = 0;
+	const char *c = value;
+	for (; *c >= '0' && *c <= '9'; c++) {
+		v = v * 10 + (uint64_t)(*c - '0');
+		if (v > max) {
+			v = max + 1;
+		}
+	}
+	if (c == value) {
+		return fail(p, "%s: expected a size in bytes (N, Nk, NM or NG), got '%s'", key,
+			value);
+	}
+	uint64_t unit = 1;
+	if (*c == 'k' || *c == 'K') {
+		unit = 1024;
+	} else if (*c == 'M') {
+		unit = 1024 * 1024;
+	} else if (*c == 'G') {
+		unit = 1024 * 1024 * 1024;
+	}
+	if (unit != 1) {
+		c++;
+		v = v > max ? max + 1 : v * unit;
+	}
+	if (*c != '\0') {
+		return fail(p, "%s: expected a size in bytes (N, Nk, NM or NG), got '%s'", key,
+			value);
+	}
+	if (v < 1 || v > max) {
+		return fail(p, "%s: %s is out of range 1..64G", key, value);
+	}
+	*out = v;
+	return true;
+}
+
+static bool parse_open_key(struct parser *p, const char *key, const char *value)
+{
+	struct config *c = p->config;
+	if (strcmp(key, "max-file-bytes") == 0) {
+		if (p->open_max_file_bytes_line != 0) {
+			return fail(p, "duplicate key '%s' (first at line %d)", key,
+				p->open_max_file_bytes_line);
+		}
+		p->open_max_file_bytes_line = p->line;
+		return parse_file_size(p, key, value, &c->open_max_file_bytes);
+	}
+	if (strcmp(key, "url-schemes") == 0) {
+		if (c->open_url_schemes_line != 0) {
+			return fail(p, "duplicate key '%s' (first at line %d)", key,
+				c->open_url_schemes_line);
+		}
+		c->open_url_schemes_line = p->line;
+		return parse_string(p, key, value, &c->open_url_schemes);
+	}
+	if (strcmp(key, "rule") != 0) {
+		return fail(p, "unknown key '%s' in [open] (use rule, max-file-bytes or "
+			       "url-schemes)",
+			key);
+	}
+	if (*value == '\0') {
+		return fail(p, "rule: empty value (expected 'MATCH -> TARGET')");
+	}
+	if (c->n_open_rules == p->cap_open_rules) {
+		size_t cap = p->cap_open_rules ? p->cap_open_rules * 2 : 8;
+		struct config_open_rule *rules = realloc(c->open_rules, cap * sizeof(*rules));
+		if (rules == NULL) {
+			return fail(p, "out of memory");
+		}
+		c->open_rules = rules;
+		p->cap_open_rules = cap;
+	}
+	char *text = strdup(value);
+	if (text == NULL) {
+		return fail(p, "out of memory");
+	}
+	c->open_rules[c->n_open_rules++] = (struct config_open_rule){ text, p->line };
+	return true;
+}
+
 static bool parse_line(struct parser *p, char *raw)
 {
 	char *line = trim(raw);
@@ -890,6 +1139,10 @@ static bool parse_line(struct parser *p, char *raw)
 		return parse_binding(p, key, value);
 	case SECTION_VM:
 		return parse_vm_key(p, key, value);
+	case SECTION_CLIPBOARD:
+		return parse_clipboard_key(p, key, value);
+	case SECTION_OPEN:
+		return parse_open_key(p, key, value);
 	}
 	return false;
 }
@@ -921,7 +1174,7 @@ static bool parse_text(struct parser *p, char *text, size_t len)
 	if (!finish_section(p)) {
 		return false;
 	}
-	return check_disposables(p);
+	return check_disposables(p) && check_clipboard_rules(p);
 }
 
 static bool add_default_bindings(struct parser *p)
@@ -943,6 +1196,8 @@ static struct config *config_alloc(void)
 	}
 	c->repeat_rate = CONFIG_DEFAULT_REPEAT_RATE;
 	c->repeat_delay = CONFIG_DEFAULT_REPEAT_DELAY;
+	c->clipboard_max_bytes = CONFIG_DEFAULT_CLIPBOARD_MAX_BYTES;
+	c->open_max_file_bytes = CONFIG_DEFAULT_OPEN_MAX_FILE_BYTES;
 	return c;
 }
 
@@ -1118,6 +1373,12 @@ void config_destroy(struct config *config)
 		free(config->bindings[i].command);
 	}
 	free(config->bindings);
+	free(config->clipboard_rules);
+	for (size_t i = 0; i < config->n_open_rules; i++) {
+		free(config->open_rules[i].text);
+	}
+	free(config->open_rules);
+	free(config->open_url_schemes);
 	free(config->xkb_rules);
 	free(config->xkb_model);
 	free(config->xkb_layout);

@@ -24,6 +24,12 @@
 #define CONFIG_DEFAULT_REPEAT_RATE 25
 #define CONFIG_DEFAULT_REPEAT_DELAY 600
 
+/* [clipboard]: max-bytes default and hard maximum (VTP_MAX_CLIPBOARD). */
+#define CONFIG_DEFAULT_CLIPBOARD_MAX_BYTES (256u * 1024u)
+#define CONFIG_CLIPBOARD_MAX_BYTES (16u * 1024u * 1024u)
+/* The name clipboard rules use for host windows. */
+#define CONFIG_CLIPBOARD_HOST "host"
+
 enum config_vm_type {
 	CONFIG_VM_LOCAL,
 	CONFIG_VM_QEMU,
@@ -86,6 +92,22 @@ struct config_binding {
 	char *command; /* ACTION_EXEC only, else NULL */
 };
 
+/* [open]: ordered "rule = MATCH -> TARGET" lines, kept as text and parsed
+ * by open_policy.c (which reports errors as "FILE:LINE: ..."). */
+#define CONFIG_DEFAULT_OPEN_MAX_FILE_BYTES (1ull << 30) /* 1 GiB */
+struct config_open_rule {
+	char *text;
+	int line;
+};
+
+/* [clipboard] allow/deny = SOURCE -> TARGET; each side a VM name, "host" or "*". */
+struct config_clipboard_rule {
+	bool allow;
+	char source[CONFIG_VM_NAME_MAX + 1];
+	char target[CONFIG_VM_NAME_MAX + 1];
+	int line;
+};
+
 struct config {
 	char *path; /* NULL for built-in defaults */
 	struct config_vm *vms;
@@ -96,6 +118,17 @@ struct config {
 	char *xkb_rules, *xkb_model, *xkb_layout, *xkb_variant, *xkb_options;
 	int32_t repeat_rate; /* per second, 1..1000 */
 	int32_t repeat_delay; /* ms, 1..10000 */
+	/* [clipboard] */
+	uint32_t clipboard_max_bytes; /* 1..CONFIG_CLIPBOARD_MAX_BYTES */
+	struct config_clipboard_rule *clipboard_rules; /* in file order */
+	size_t n_clipboard_rules;
+	/* [open] */
+	int open_line; /* line of the [open] header; 0: no section (built-in policy) */
+	struct config_open_rule *open_rules; /* in file order */
+	size_t n_open_rules;
+	uint64_t open_max_file_bytes; /* 1..64 GiB, default 1 GiB */
+	char *open_url_schemes; /* NULL: the default list */
+	int open_url_schemes_line;
 };
 
 /*
@@ -111,6 +144,9 @@ struct config *config_load(const char *path, char **error);
 struct config *config_create_default(void);
 void config_destroy(struct config *config);
 const struct config_vm *config_find_vm(const struct config *config, const char *name);
+/* May text copied in source be pasted into target (VM names or "host")?
+ * The first matching [clipboard] rule decides; no match: allowed. */
+bool config_clipboard_allowed(const struct config *config, const char *source, const char *target);
 
 /* "close", "exec", ... Never NULL. */
 const char *config_action_name(enum config_action action);

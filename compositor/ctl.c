@@ -42,6 +42,10 @@ struct ctl_client {
 	char *out;
 	size_t out_len, out_done;
 	bool exit_after;
+	bool deferred; /* the reply comes later (ctl_client_reply) */
+	struct {
+		struct wl_signal destroy;
+	} events;
 };
 
 static void client_destroy(struct ctl_client *client)
@@ -49,6 +53,7 @@ static void client_destroy(struct ctl_client *client)
 	if (client == NULL) {
 		return;
 	}
+	wl_signal_emit(&client->events.destroy, client);
 	if (client->source != NULL) {
 		wl_event_source_remove(client->source);
 	}
@@ -280,8 +285,28 @@ static int handle_client(int fd, uint32_t mask, void *data)
 	line[line_len] = '\0';
 	struct json_object *reply = handle_request(client, line);
 	free(line);
-	set_reply(client, reply);
+	if (reply != NULL) {
+		set_reply(client, reply);
+	} else if (!client->deferred) {
+		set_reply(client, error_reply("internal error: no reply"));
+	}
 	return 0;
+}
+
+void ctl_client_defer(struct ctl_client *client, int timeout_ms, struct wl_listener *destroy)
+{
+	client->deferred = true;
+	wl_signal_add(&client->events.destroy, destroy);
+	/* no more reading; a hangup still destroys the client */
+	wl_event_source_fd_update(client->source, 0);
+	wl_event_source_timer_update(client->timer, timeout_ms);
+}
+
+void ctl_client_reply(struct ctl_client *client, struct json_object *reply)
+{
+	client->deferred = false;
+	wl_event_source_timer_update(client->timer, CTL_CLIENT_TIMEOUT_MS);
+	set_reply(client, reply);
 }
 
 static int handle_client_timeout(void *data)
@@ -309,6 +334,7 @@ static int handle_listen(int fd, uint32_t mask, void *data)
 	}
 	client->ctl = ctl;
 	client->fd = conn;
+	wl_signal_init(&client->events.destroy);
 	client->in = malloc(CTL_MAX_REQUEST);
 	wl_list_insert(&ctl->clients, &client->link);
 	ctl->n_clients++;

@@ -6,11 +6,26 @@
 #ifndef VITRAIL_CTL_H
 #define VITRAIL_CTL_H
 
+#include <wayland-server-core.h>
+
 struct server;
 struct ctl;
+struct ctl_client;
+struct json_object;
 
 /* Listen on path (created 0600; a stale socket there is replaced). */
 struct ctl *ctl_create(struct server *server, const char *path);
 void ctl_destroy(struct ctl *ctl);
+
+/*
+ * Commands answered later (menus-sync, run-app): the command's handler
+ * returns NULL instead of a reply, after calling ctl_client_defer, and
+ * later calls ctl_client_reply exactly once (it takes the reply). If the
+ * client goes away first (hangup, timeout_ms, vitrail exiting), destroy is
+ * notified with the client as data and the handler must forget it; the
+ * listener is removed by the handler (wl_list_remove) either way.
+ */
+void ctl_client_defer(struct ctl_client *client, int timeout_ms, struct wl_listener *destroy);
+void ctl_client_reply(struct ctl_client *client, struct json_object *reply);
 
 #endif

@@ -24,6 +24,7 @@
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 
+#include "appsync.h"
 #include "cursor.h"
 #include "input.h"
 #include "link.h"
@@ -184,21 +185,6 @@ static void reply_unsupported(struct agent_server *server, const struct vtp_msg 
 		link_send(link, VTP_CLIPBOARD_DATA, 0, &d, NULL, 0);
 		break;
 	}
-	case VTP_APPS_REQUEST: {
-		struct vtp_app_list_begin b = { .serial = msg->body.apps_request.serial,
-			.count = 0 };
-		struct vtp_app_list_end e = { .serial = msg->body.apps_request.serial };
-		link_send(link, VTP_APP_LIST_BEGIN, 0, &b, NULL, 0);
-		link_send(link, VTP_APP_LIST_END, 0, &e, NULL, 0);
-		break;
-	}
-	case VTP_LAUNCH_APP: {
-		struct vtp_run_result r = { .request_id = msg->body.launch.request_id,
-			.kind = VTP_RUN_FAILED,
-			.status = ENOSYS };
-		link_send(link, VTP_RUN_RESULT, 0, &r, NULL, 0);
-		break;
-	}
 	case VTP_DELIVER_URL:
 	case VTP_DELIVER_FILE_BEGIN: {
 		static const char text[] = "not supported by this agent";
@@ -265,6 +251,12 @@ static void handle_link_message(void *data, const struct vtp_msg *msg)
 		break;
 	case VTP_RUN:
 		run_request(server->run, msg);
+		break;
+	case VTP_APPS_REQUEST:
+		appsync_request(server->appsync, msg);
+		break;
+	case VTP_LAUNCH_APP:
+		appsync_launch(server->appsync, msg);
 		break;
 	default:
 		reply_unsupported(server, msg);
@@ -364,6 +356,10 @@ struct agent_server *server_create(const struct agent_options *options)
 	if (server->input == NULL || server->cursor == NULL || server->run == NULL) {
 		goto error;
 	}
+	server->appsync = appsync_create(server->loop, server->link, server->run);
+	if (server->appsync == NULL) {
+		goto error;
+	}
 
 	server->new_xdg_surface.notify = handle_new_xdg_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
@@ -437,6 +433,7 @@ void server_destroy(struct agent_server *server)
 		wl_display_destroy_clients(server->display);
 	}
 	/* windows are gone with their clients */
+	appsync_destroy(server->appsync);
 	run_destroy(server->run);
 	cursor_destroy(server->cursor);
 	input_destroy(server->input);

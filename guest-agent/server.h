@@ -39,6 +39,7 @@ struct agent_server {
 	struct agent_input *input;
 	struct agent_cursor *cursor;
 	struct agent_run *run;
+	struct agent_appsync *appsync;
 
 	struct wl_list windows; /* agent_window.link, oldest first */
 	uint32_t next_window_id;

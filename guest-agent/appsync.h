@@ -1,0 +1,40 @@
+/*
+ * The guest's side of the host's app menu: answers APPS_REQUEST with the
+ * scanned app list (apps.c), tells the host when the application
+ * directories change (inotify, debounced, then APPS_CHANGED), and starts a
+ * listed app by desktop id on LAUNCH_APP (launch.c, run.c). The Exec line
+ * never leaves the guest; the host only ever names a desktop id.
+ */
+#ifndef VITRAIL_AGENT_APPSYNC_H
+#define VITRAIL_AGENT_APPSYNC_H
+
+#include <stdint.h>
+#include <wayland-server-core.h>
+#include <vitrail/protocol.h>
+
+struct agent_link;
+struct agent_run;
+struct apps_watch;
+
+/* Encoded bytes of one app list at most (the host's queue holds 8 MiB). */
+#define APPSYNC_MAX_LIST_BYTES (6u << 20)
+/* Quiet time after the last directory change before APPS_CHANGED. */
+#define APPSYNC_DEBOUNCE_MS 500
+
+struct agent_appsync {
+	struct agent_link *link;
+	struct agent_run *run;
+	struct apps_watch *watch; /* NULL if inotify is not available */
+	struct wl_event_source *watch_source;
+	struct wl_event_source *debounce_timer;
+};
+
+struct agent_appsync *appsync_create(
+	struct wl_event_loop *loop, struct agent_link *link, struct agent_run *run);
+void appsync_destroy(struct agent_appsync *appsync);
+/* An APPS_REQUEST from the host: scan and send the list. */
+void appsync_request(struct agent_appsync *appsync, const struct vtp_msg *msg);
+/* A LAUNCH_APP from the host: start the app, answer RUN_RESULT. */
+void appsync_launch(struct agent_appsync *appsync, const struct vtp_msg *msg);
+
+#endif
