@@ -840,6 +840,13 @@ static bool finish_vm(struct parser *p, size_t index)
 			"[vm %s]: type = qemu needs image, kernel + initrd, or disposable-of",
 			vm->name);
 	}
+	/* QEMU maps the pool as a PCI BAR: a power of two */
+	if ((vm->pool_size_mib & (vm->pool_size_mib - 1)) != 0) {
+		return fail_at(p, lines->key[VK_POOL_SIZE],
+			"pool-size: %u MiB is not a power of two (qemu VMs need one: 16, 32, 64, "
+			"...)",
+			vm->pool_size_mib);
+	}
 	return true;
 }
 
@@ -1033,8 +1040,8 @@ static bool parse_file_size(struct parser *p, const char *key, const char *value
 		}
 	}
 	if (c == value) {
-		return fail(p, "%s: expected a size in bytes (N, Nk, NM or NG), got '%s'", key,
-			value);
+		return fail(
+			p, "%s: expected a size in bytes (N, Nk, NM or NG), got '%s'", key, value);
 	}
 	uint64_t unit = 1;
 	if (*c == 'k' || *c == 'K') {
@@ -1049,8 +1056,8 @@ static bool parse_file_size(struct parser *p, const char *key, const char *value
 		v = v > max ? max + 1 : v * unit;
 	}
 	if (*c != '\0') {
-		return fail(p, "%s: expected a size in bytes (N, Nk, NM or NG), got '%s'", key,
-			value);
+		return fail(
+			p, "%s: expected a size in bytes (N, Nk, NM or NG), got '%s'", key, value);
 	}
 	if (v < 1 || v > max) {
 		return fail(p, "%s: %s is out of range 1..64G", key, value);
@@ -1079,8 +1086,9 @@ static bool parse_open_key(struct parser *p, const char *key, const char *value)
 		return parse_string(p, key, value, &c->open_url_schemes);
 	}
 	if (strcmp(key, "rule") != 0) {
-		return fail(p, "unknown key '%s' in [open] (use rule, max-file-bytes or "
-			       "url-schemes)",
+		return fail(p,
+			"unknown key '%s' in [open] (use rule, max-file-bytes or "
+			"url-schemes)",
 			key);
 	}
 	if (*value == '\0') {

@@ -13,10 +13,14 @@
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
 
+#include "apps_host.h"
+#include "clipboard.h"
 #include "config.h"
+#include "open.h"
 #include "server.h"
 #include "view.h"
 #include "vm_link.h"
+#include "vm_manager.h"
 
 #define CTL_MAX_REQUEST (64 * 1024)
 #define CTL_MAX_CLIENTS 32
@@ -43,6 +47,8 @@ struct ctl_client {
 	size_t out_len, out_done;
 	bool exit_after;
 	bool deferred; /* the reply comes later (ctl_client_reply) */
+	bool detached; /* the fd was handed over (ctl_client_detach) */
+	size_t line_end; /* bytes of the request line, newline included */
 	struct {
 		struct wl_signal destroy;
 	} events;
@@ -60,7 +66,9 @@ static void client_destroy(struct ctl_client *client)
 	if (client->timer != NULL) {
 		wl_event_source_remove(client->timer);
 	}
-	close(client->fd);
+	if (client->fd >= 0) {
+		close(client->fd);
+	}
 	wl_list_remove(&client->link);
 	client->ctl->n_clients--;
 	bool exit_after = client->exit_after;
@@ -138,9 +146,29 @@ static struct json_object *vms_reply(struct server *server)
 			v, "connected", json_object_new_boolean(vm_link_connected(link)));
 		json_object_object_add(
 			v, "windows", json_object_new_int64((int64_t)vm_link_window_count(link)));
+		vm_manager_describe(server->vm_manager, link, v); /* state, reason, ... */
 		json_object_array_add(list, v);
 	}
 	json_object_object_add(reply, "vms", list);
+	return reply;
+}
+
+/* {"clipboard":{"empty":bool[,"source":"vm"|"host","bytes":N,"age":S]}}: never the text */
+static struct json_object *clipboard_reply(struct server *server)
+{
+	struct json_object *reply = ok_reply();
+	struct json_object *state = json_object_new_object();
+	const char *source;
+	size_t bytes;
+	uint64_t age;
+	bool full = clipboard_status(server->clipboard, &source, &bytes, &age);
+	json_object_object_add(state, "empty", json_object_new_boolean(!full));
+	if (full) {
+		json_object_object_add(state, "source", json_object_new_string(source));
+		json_object_object_add(state, "bytes", json_object_new_int64((int64_t)bytes));
+		json_object_object_add(state, "age", json_object_new_int64((int64_t)age));
+	}
+	json_object_object_add(reply, "clipboard", state);
 	return reply;
 }
 
@@ -205,6 +233,20 @@ static struct json_object *handle_request(struct ctl_client *client, const char 
 	} else if (strcmp(command, "version") == 0) {
 		reply = ok_reply();
 		json_object_object_add(reply, "version", json_object_new_string(VITRAIL_VERSION));
+	} else if (vm_manager_handles(command)) {
+		/* start, stop, run, logs; NULL: deferred */
+		reply = vm_manager_ctl(server->vm_manager, client, command, request);
+	} else if (strcmp(command, "menus-sync") == 0) {
+		reply = apps_host_ctl_menus_sync(server, client, request); /* NULL: deferred */
+	} else if (strcmp(command, "run-app") == 0) {
+		reply = apps_host_ctl_run_app(server, client, request); /* NULL: deferred */
+	} else if (strcmp(command, "clipboard") == 0) {
+		reply = clipboard_reply(server);
+	} else if (strcmp(command, "open") == 0) {
+		reply = open_ctl(server->open, client, request); /* NULL: taken over */
+	} else if (strcmp(command, "clipboard-clear") == 0) {
+		clipboard_clear(server->clipboard);
+		reply = ok_reply();
 	} else {
 		reply = error_reply("unknown command");
 	}
@@ -283,14 +325,37 @@ static int handle_client(int fd, uint32_t mask, void *data)
 	}
 	memcpy(line, client->in, line_len);
 	line[line_len] = '\0';
+	client->line_end = newline != NULL ? line_len + 1 : client->in_len;
 	struct json_object *reply = handle_request(client, line);
 	free(line);
-	if (reply != NULL) {
+	if (client->detached) {
+		json_object_put(reply);
+		client_destroy(client);
+	} else if (reply != NULL) {
 		set_reply(client, reply);
 	} else if (!client->deferred) {
 		set_reply(client, error_reply("internal error: no reply"));
 	}
 	return 0;
+}
+
+int ctl_client_detach(struct ctl_client *client, char **rest, size_t *rest_len)
+{
+	size_t n = client->in_len - client->line_end;
+	*rest = NULL;
+	*rest_len = 0;
+	if (n > 0) {
+		*rest = malloc(n);
+		if (*rest == NULL) {
+			return -1;
+		}
+		memcpy(*rest, client->in + client->line_end, n);
+		*rest_len = n;
+	}
+	int fd = client->fd;
+	client->fd = -1;
+	client->detached = true;
+	return fd;
 }
 
 void ctl_client_defer(struct ctl_client *client, int timeout_ms, struct wl_listener *destroy)

@@ -28,4 +28,13 @@ void ctl_destroy(struct ctl *ctl);
 void ctl_client_defer(struct ctl_client *client, int timeout_ms, struct wl_listener *destroy);
 void ctl_client_reply(struct ctl_client *client, struct json_object *reply);
 
+/*
+ * Commands followed by a byte stream (open): take the connection over.
+ * Returns its fd (non-blocking, the handler's to close) and, in *rest
+ * (malloc'd, *rest_len bytes, NULL if none), what was read after the
+ * request line. The handler returns NULL and writes the one reply line
+ * itself. -1 (nothing taken) when out of memory.
+ */
+int ctl_client_detach(struct ctl_client *client, char **rest, size_t *rest_len);
+
 #endif

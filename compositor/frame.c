@@ -3,8 +3,10 @@
 #include <cairo.h>
 #include <drm_fourcc.h>
 #include <pango/pangocairo.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <vitrail/protocol.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
@@ -33,6 +35,7 @@ struct frame {
 	char *shown_title;
 	bool shown_focused;
 	bool drawn;
+	bool close_shown; /* the close button fitted next to the [vm] label */
 };
 
 static void title_buffer_destroy(struct wlr_buffer *wlr_buffer)
@@ -92,8 +95,25 @@ static void set_source_rgb(cairo_t *cr, uint32_t rgb)
 		(rgb & 0xff) / 255.0);
 }
 
+/* A one-line layout of text; max_width > 0 ellipsizes at the end. */
+static PangoLayout *text_layout(cairo_t *cr, const char *text, int max_width)
+{
+	PangoLayout *layout = pango_cairo_create_layout(cr);
+	PangoFontDescription *font = pango_font_description_from_string("Sans Bold 10");
+	pango_layout_set_font_description(layout, font);
+	pango_font_description_free(font);
+	pango_layout_set_auto_dir(layout, FALSE);
+	pango_layout_set_single_paragraph_mode(layout, TRUE);
+	if (max_width > 0) {
+		pango_layout_set_width(layout, max_width * PANGO_SCALE);
+		pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
+	}
+	pango_layout_set_text(layout, text, -1);
+	return layout;
+}
+
 static struct title_buffer *draw_title(
-	const struct frame *frame, int width, const char *title, bool focused)
+	struct frame *frame, int width, const char *title, bool focused)
 {
 	struct title_buffer *buffer = calloc(1, sizeof(*buffer));
 	if (buffer == NULL) {
@@ -117,39 +137,40 @@ static struct title_buffer *draw_title(
 	set_source_rgb(cr, bg);
 	cairo_paint(cr);
 
+	/* "[vm]" first, in its own layout: nothing the guest names can push
+	 * it out, reorder it or ellipsize it; the title gets what is left */
+	int x = 6;
 	int close_w = width >= FRAME_CLOSE_WIDTH ? FRAME_CLOSE_WIDTH : 0;
-	int text_w = width - close_w - 8;
-	if (text_w > 0) {
-		char *text = NULL;
-		if (frame->prefix != NULL) {
-			size_t len = strlen(frame->prefix) + strlen(title) + 4;
-			text = malloc(len);
-			if (text != NULL) {
-				snprintf(text, len, "[%s] %s", frame->prefix, title);
-			}
-		} else {
-			text = strdup(title);
-		}
-		if (text != NULL) {
-			PangoLayout *layout = pango_cairo_create_layout(cr);
-			PangoFontDescription *font =
-				pango_font_description_from_string("Sans Bold 10");
-			pango_layout_set_font_description(layout, font);
-			pango_font_description_free(font);
-			pango_layout_set_auto_dir(layout, FALSE);
-			pango_layout_set_single_paragraph_mode(layout, TRUE);
-			pango_layout_set_width(layout, text_w * PANGO_SCALE);
-			pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
-			pango_layout_set_text(layout, text, -1);
-			int tw, th;
-			pango_layout_get_pixel_size(layout, &tw, &th);
-			set_source_rgb(cr, fg);
-			cairo_move_to(cr, 6, (height - th) / 2.0);
-			pango_cairo_show_layout(cr, layout);
-			g_object_unref(layout);
-			free(text);
+	set_source_rgb(cr, fg);
+	if (frame->prefix != NULL) {
+		char label[VTP_MAX_NAME + 4];
+		snprintf(label, sizeof(label), "[%s]", frame->prefix);
+		PangoLayout *layout = text_layout(cr, label, 0);
+		int lw, lh;
+		pango_layout_get_pixel_size(layout, &lw, &lh);
+		cairo_move_to(cr, x, (height - lh) / 2.0);
+		pango_cairo_show_layout(cr, layout);
+		g_object_unref(layout);
+		x += lw + 6;
+		if (x - 6 > width - close_w) {
+			close_w = 0; /* the label wins over the close button */
 		}
 	}
+	int text_w = width - close_w - 2 - x;
+	if (text_w > 0 && title[0] != '\0') {
+		PangoLayout *layout = text_layout(cr, title, text_w);
+		int tw, th;
+		pango_layout_get_pixel_size(layout, &tw, &th);
+		/* the title never draws outside its own space */
+		cairo_save(cr);
+		cairo_rectangle(cr, x, 0, text_w, height);
+		cairo_clip(cr);
+		cairo_move_to(cr, x, (height - th) / 2.0);
+		pango_cairo_show_layout(cr, layout);
+		cairo_restore(cr);
+		g_object_unref(layout);
+	}
+	frame->close_shown = close_w > 0;
 
 	if (close_w > 0) {
 		/* an "x" of two strokes in the middle of the button */
@@ -292,6 +313,6 @@ void frame_set_title_shown(struct frame *frame, bool shown)
 
 bool frame_title_hit_close(const struct frame *frame, double x)
 {
-	return frame->has_title && frame->width >= FRAME_CLOSE_WIDTH &&
+	return frame->has_title && frame->close_shown && frame->width >= FRAME_CLOSE_WIDTH &&
 		x >= frame->width - FRAME_CLOSE_WIDTH;
 }

@@ -1,6 +1,7 @@
 #include "guest_view.h"
 
 #include <drm_fourcc.h>
+#include <inttypes.h>
 #include <pixman.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,9 @@
 
 /* Beyond this many rectangles, pending damage collapses to its extents. */
 #define MAX_PENDING_DAMAGE_RECTS 256
+/* Pixels of all buffers a VM holds attached (what GLES2 may copy into
+ * textures): 64 Mpixel, 256 MiB of ARGB. */
+#define MAX_VM_BUFFER_PIXELS (64ull * 1024 * 1024)
 
 enum buffer_state {
 	BUFFER_FREE,
@@ -74,7 +78,7 @@ struct guest_window {
 	struct wlr_scene_tree *popup_tree; /* child of the root view's tree */
 	struct frame *popup_frame;
 	struct wlr_box popup_box; /* relative to the root content origin */
-	bool popup_done_sent;
+	bool popup_done_sent; /* dismissed: hidden for good, the guest destroys it */
 
 	/* content */
 	struct wlr_scene_tree *content_parent;
@@ -92,6 +96,13 @@ struct guest_window {
 	bool frame_requested;
 	uint32_t frame_serial;
 	struct wl_list frame_link; /* server.guest_frame_pending */
+
+	/* the latest title, app id and cursor requests, applied together from
+	 * an idle callback: a flood of them costs one redraw per wakeup */
+	struct wl_event_source *apply_idle;
+	char *pending_title, *pending_app_id; /* NULL: none pending */
+	bool cursor_pending;
+	struct vtp_set_cursor pending_cursor;
 
 	/* cursor, copied out of the pool */
 	bool cursor_set;
@@ -256,10 +267,27 @@ static void impl_get_constraints(
 	*max_height = (int)window->hints.max_height;
 }
 
+static void popup_dismiss(struct guest_window *window);
+
+/* Dismiss (hide, POPUP_DONE) every popup of the toplevel window. */
+static void dismiss_popups_of(struct guest_window *toplevel)
+{
+	struct guest_window *child;
+	wl_list_for_each(child, &toplevel->children, child_link)
+	{
+		popup_dismiss(child);
+	}
+}
+
 static void impl_focus(struct view *view, bool focused)
 {
+	struct guest_window *window = view->data;
+	/* popups live only while their toplevel has the keyboard */
+	if (!focused) {
+		dismiss_popups_of(window);
+	}
 	/* keyboard enter/leave go through the seat; the state goes here */
-	send_configure(view->data, view->requested_width, view->requested_height);
+	send_configure(window, view->requested_width, view->requested_height);
 }
 
 static const struct view_impl guest_view_impl = {
@@ -355,6 +383,76 @@ static void apply_gravity(uint32_t gravity, int px, int py, int w, int h, int *x
 		*x = px - w / 2;
 		*y = py - h / 2;
 		break;
+	}
+}
+
+/* The size a window's popups are anchored in: its buffer once mapped,
+ * else the size it announced. */
+static void window_geometry_size(const struct guest_window *window, int64_t *w, int64_t *h)
+{
+	if (window->mapped) {
+		*w = window->width;
+		*h = window->height;
+	} else {
+		*w = window->placement.width;
+		*h = window->placement.height;
+	}
+}
+
+/* A framed popup must fit on the output of its toplevel (protocol 5.2):
+ * larger is a LIMIT error. */
+static bool check_popup_size(
+	struct guest_window *window, struct view *root, uint32_t width, uint32_t height)
+{
+	struct wlr_box box = root != NULL ? view_content_box(root) : (struct wlr_box){ 0 };
+	struct wlr_box out;
+	if (!server_output_box_for(window_server(window), &box, &out)) {
+		return true; /* no output: nothing shows it */
+	}
+	int64_t max_w = (int64_t)out.width - 2 * VIEW_BORDER;
+	int64_t max_h = (int64_t)out.height - 2 * VIEW_BORDER;
+	if ((int64_t)width > max_w || (int64_t)height > max_h) {
+		vm_link_fail(window->vm, VTP_ERR_LIMIT,
+			"popup %u: %ux%u does not fit on the output (at most %" PRId64 "x%" PRId64
+			")",
+			window->id, width, height, max_w, max_h);
+		return false;
+	}
+	return true;
+}
+
+/* Whether a popup may be shown: its toplevel has keyboard focus and
+ * neither it nor a parent popup was dismissed. */
+static bool popup_may_show(struct guest_window *window)
+{
+	for (struct guest_window *w = window; w != NULL && w->kind == VTP_WINDOW_POPUP;
+		w = w->parent) {
+		if (w->popup_done_sent) {
+			return false;
+		}
+	}
+	struct view *root = guest_view_root(window);
+	return root != NULL && root->mapped && root->focused;
+}
+
+/* Hide a popup and its children at once and tell the guest (POPUP_DONE);
+ * it stays hidden until the guest destroys it. */
+static void popup_dismiss(struct guest_window *window)
+{
+	if (window->kind != VTP_WINDOW_POPUP) {
+		return;
+	}
+	struct guest_window *child;
+	wl_list_for_each(child, &window->children, child_link)
+	{
+		popup_dismiss(child);
+	}
+	if (window->popup_tree != NULL) {
+		wlr_scene_node_set_enabled(&window->popup_tree->node, false);
+	}
+	if (!window->popup_done_sent) {
+		window->popup_done_sent = true;
+		vm_link_send(window->vm, VTP_POPUP_DONE, window->id, NULL, NULL, 0);
 	}
 }
 
@@ -581,6 +679,11 @@ static void window_destroy(struct guest_window *window)
 	wl_list_remove(&window->link);
 	window->vm->n_windows--;
 	pixman_region32_fini(&window->pending_damage);
+	if (window->apply_idle != NULL) {
+		wl_event_source_remove(window->apply_idle);
+	}
+	free(window->pending_title);
+	free(window->pending_app_id);
 	free(window->cursor_pixels);
 	free(window);
 	seat_refresh_pointer(server->seat);
@@ -603,6 +706,19 @@ static bool create_window(struct vm_link *link, uint32_t id, const struct vtp_wi
 		if (parent == NULL) {
 			vm_link_fail(link, VTP_ERR_PROTOCOL, "popup %u: unknown parent %u", id,
 				create->parent);
+			return false;
+		}
+		/* the anchor rect lies within the parent (protocol 5.2) */
+		int64_t pw, ph;
+		window_geometry_size(parent, &pw, &ph);
+		if (create->anchor_x < 0 || create->anchor_y < 0 ||
+			(int64_t)create->anchor_x + create->anchor_width > pw ||
+			(int64_t)create->anchor_y + create->anchor_height > ph) {
+			vm_link_fail(link, VTP_ERR_PROTOCOL,
+				"popup %u: anchor rect %d,%d %ux%u outside its parent (%" PRId64
+				"x%" PRId64 ")",
+				id, create->anchor_x, create->anchor_y, create->anchor_width,
+				create->anchor_height, pw, ph);
 			return false;
 		}
 	}
@@ -635,6 +751,12 @@ static bool create_window(struct vm_link *link, uint32_t id, const struct vtp_wi
 		wl_list_insert(parent->children.prev, &window->child_link);
 		/* parents outlive their popups: the chain ends at a toplevel */
 		struct view *root = guest_view_root(parent);
+		if (!check_popup_size(window, root, create->width, create->height)) {
+			wl_list_remove(&window->child_link);
+			pixman_region32_fini(&window->pending_damage);
+			free(window);
+			return false;
+		}
 		window->popup_tree = root != NULL ? wlr_scene_tree_create(&root->tree->node) : NULL;
 		if (window->popup_tree == NULL) {
 			goto error;
@@ -736,6 +858,25 @@ static bool handle_attach(struct guest_window *window, const struct vtp_attach *
 			VTP_MAX_BUFFERS_PER_WINDOW);
 		return false;
 	}
+	/* what the VM holds in all, this one included (each ≤ 8192², no
+	 * overflow in 64 bits) */
+	uint64_t pixels = (uint64_t)attach->width * attach->height;
+	struct guest_window *other;
+	wl_list_for_each(other, &window->vm->windows, link)
+	{
+		for (int i = 0; i < (int)VTP_MAX_BUFFERS_PER_WINDOW; i++) {
+			const struct guest_buffer *b = &other->buffers[i];
+			if (b->state != BUFFER_FREE) {
+				pixels += (uint64_t)b->width * b->height;
+			}
+		}
+	}
+	if (pixels > MAX_VM_BUFFER_PIXELS) {
+		vm_link_fail(window->vm, VTP_ERR_LIMIT,
+			"window %u: buffers of more than %llu pixels held", window->id,
+			MAX_VM_BUFFER_PIXELS);
+		return false;
+	}
 	window->buffers[slot] = (struct guest_buffer){
 		.state = BUFFER_PENDING,
 		.id = attach->buffer_id,
@@ -810,6 +951,10 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 		}
 		window->current = next;
 		struct guest_buffer *b = &window->buffers[next];
+		if (window->kind == VTP_WINDOW_POPUP &&
+			!check_popup_size(window, guest_view_root(window), b->width, b->height)) {
+			return false;
+		}
 		b->state = BUFFER_CURRENT;
 		resized = (int)b->width != window->width || (int)b->height != window->height;
 		window->width = (int)b->width;
@@ -829,6 +974,10 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 		window->mapped = true;
 	}
 
+	/* damage never reaches past the buffer shown */
+	pixman_region32_intersect_rect(&window->pending_damage, &window->pending_damage, 0, 0,
+		window->current >= 0 ? (unsigned)window->width : 0,
+		window->current >= 0 ? (unsigned)window->height : 0);
 	if (window->content_parent != NULL && window->current >= 0) {
 		update_texture(window, &window->pending_damage);
 	}
@@ -838,7 +987,8 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 		if (first) {
 			view_map(view, window->width, window->height, may_take_focus(window));
 			if (window->want_fullscreen) {
-				if (window->vm->config->allow_fullscreen) {
+				/* fullscreen only for a VM that may, and only focused */
+				if (window->vm->config->allow_fullscreen && view->focused) {
 					view_set_fullscreen(view, true);
 				} else {
 					view_set_maximized(view, true);
@@ -852,7 +1002,12 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 	} else if (window->popup_tree != NULL && (first || resized)) {
 		place_popup(window);
 		if (first) {
-			wlr_scene_node_set_enabled(&window->popup_tree->node, true);
+			/* a popup of a window without the keyboard never shows */
+			if (popup_may_show(window)) {
+				wlr_scene_node_set_enabled(&window->popup_tree->node, true);
+			} else {
+				popup_dismiss(window);
+			}
 		}
 	}
 
@@ -878,11 +1033,13 @@ static void clear_cursor(struct guest_window *window)
 	window->cursor_set = false;
 }
 
-static bool handle_set_cursor(struct guest_window *window, const struct vtp_set_cursor *c)
+/* Copy a cursor out of the pool and show it; the request was checked by
+ * the decoder (size ≤ VTP_MAX_CURSOR_DIM, hotspot inside the image). */
+static void apply_cursor(struct guest_window *window, const struct vtp_set_cursor *c)
 {
 	/* only the window under the pointer may set it (protocol 5.3) */
 	if (window_server(window)->seat->ptr_guest != window) {
-		return true;
+		return;
 	}
 	free(window->cursor_pixels);
 	window->cursor_pixels = NULL;
@@ -894,7 +1051,7 @@ static bool handle_set_cursor(struct guest_window *window, const struct vtp_set_
 		if (src == NULL || pixels == NULL) {
 			free(pixels);
 			vm_link_fail(window->vm, VTP_ERR_INTERNAL, "out of memory");
-			return false;
+			return;
 		}
 		/* copy out of the pool: the guest may rewrite it at any time */
 		for (uint32_t y = 0; y < c->height; y++) {
@@ -907,7 +1064,72 @@ static bool handle_set_cursor(struct guest_window *window, const struct vtp_set_
 		window->cursor_hotspot_y = c->hotspot_y;
 	}
 	seat_guest_cursor_changed(window_server(window)->seat, window);
+}
+
+/* Apply the latest title, app id and cursor asked for since the last time. */
+static void handle_apply_idle(void *data)
+{
+	struct guest_window *window = data;
+	window->apply_idle = NULL;
+	if (window->pending_title != NULL) {
+		if (window->has_view) {
+			view_set_title(&window->view, window->pending_title);
+		}
+		free(window->pending_title);
+		window->pending_title = NULL;
+	}
+	if (window->pending_app_id != NULL) {
+		if (window->has_view) {
+			view_set_app_id(&window->view, window->pending_app_id);
+		}
+		free(window->pending_app_id);
+		window->pending_app_id = NULL;
+	}
+	if (window->cursor_pending) {
+		window->cursor_pending = false;
+		apply_cursor(window, &window->pending_cursor);
+	}
+}
+
+static bool schedule_apply(struct guest_window *window)
+{
+	if (window->apply_idle == NULL) {
+		window->apply_idle = wl_event_loop_add_idle(
+			window_server(window)->loop, handle_apply_idle, window);
+		if (window->apply_idle == NULL) {
+			vm_link_fail(window->vm, VTP_ERR_INTERNAL, "out of resources");
+			return false;
+		}
+	}
 	return true;
+}
+
+static bool handle_set_cursor(struct guest_window *window, const struct vtp_set_cursor *c)
+{
+	/* only the window under the pointer may set it (protocol 5.3) */
+	if (window_server(window)->seat->ptr_guest != window) {
+		return true;
+	}
+	window->pending_cursor = *c;
+	window->cursor_pending = true;
+	return schedule_apply(window);
+}
+
+/* Keep the latest string of a SET_TITLE / SET_APP_ID for the idle. */
+static bool handle_set_string(
+	struct guest_window *window, char **pending, const struct vtp_msg *msg)
+{
+	if (!window->has_view) {
+		return true;
+	}
+	char *copy = strdup(msg->tail != NULL ? (const char *)msg->tail : "");
+	if (copy == NULL) {
+		vm_link_fail(window->vm, VTP_ERR_INTERNAL, "out of memory");
+		return false;
+	}
+	free(*pending);
+	*pending = copy;
+	return schedule_apply(window);
 }
 
 static bool toplevel_only(struct guest_window *window, const struct vtp_msg *msg)
@@ -939,17 +1161,9 @@ bool guest_view_handle_message(struct vm_link *link, const struct vtp_msg *msg)
 		window_destroy(window);
 		return true;
 	case VTP_SET_TITLE:
-		if (window->has_view) {
-			view_set_title(
-				&window->view, msg->tail != NULL ? (const char *)msg->tail : "");
-		}
-		return true;
+		return handle_set_string(window, &window->pending_title, msg);
 	case VTP_SET_APP_ID:
-		if (window->has_view) {
-			view_set_app_id(
-				&window->view, msg->tail != NULL ? (const char *)msg->tail : "");
-		}
-		return true;
+		return handle_set_string(window, &window->pending_app_id, msg);
 	case VTP_SET_SIZE_HINTS:
 		if (!toplevel_only(window, msg)) {
 			return false;
@@ -1008,6 +1222,12 @@ bool guest_view_handle_message(struct vm_link *link, const struct vtp_msg *msg)
 			return true;
 		}
 		if (link->config->allow_fullscreen) {
+			/* only the window the user is in may cover the screen */
+			if (enable && !window->view.focused) {
+				send_configure(window, window->view.requested_width,
+					window->view.requested_height);
+				return true;
+			}
 			view_set_fullscreen(&window->view, enable);
 		} else {
 			/* fullscreen is the VM's privilege; otherwise maximize */
@@ -1095,6 +1315,7 @@ void guest_view_pointer_leave(struct guest_window *window)
 {
 	/* the next enter starts from the default cursor until the guest sets one */
 	clear_cursor(window);
+	window->cursor_pending = false;
 	struct vtp_pointer_leave leave = { .serial = vm_link_next_serial(window->vm) };
 	vm_link_send(window->vm, VTP_POINTER_LEAVE, window->id, &leave, NULL, 0);
 }
@@ -1207,8 +1428,9 @@ void guest_view_dismiss_popups(struct server *server, struct guest_window *keep)
 				(keep != NULL && is_ancestor_or_self(window, keep))) {
 				continue;
 			}
-			window->popup_done_sent = true;
-			vm_link_send(link, VTP_POPUP_DONE, window->id, NULL, NULL, 0);
+			/* hidden now, not when the guest gets round to destroying it */
+			popup_dismiss(window);
 		}
 	}
+	seat_refresh_pointer(server->seat);
 }

@@ -10,6 +10,7 @@
 #include <wlr/util/log.h>
 
 #include "config.h"
+#include "open_policy.h"
 #include "server.h"
 
 static const char usage[] =
@@ -83,6 +84,15 @@ int main(int argc, char *argv[])
 		free(error);
 		return 1;
 	}
+	/* the [open] rules are parsed by the open policy: check them here too */
+	struct open_policy *open_policy = open_policy_create(config, &error);
+	if (open_policy == NULL) {
+		fprintf(stderr, "vitrail: %s\n", error != NULL ? error : "out of memory");
+		free(error);
+		config_destroy(config);
+		return 1;
+	}
+	open_policy_destroy(open_policy);
 	if (check_config) {
 		printf("%s: OK (%zu VM%s, %zu binding%s)\n",
 			config->path != NULL ? config->path : "built-in defaults", config->n_vms,

@@ -534,7 +534,7 @@ static bool base_dir(char *out, size_t cap, const char *env, const char *fallbac
 
 struct paths {
 	char apps[PATH_MAX]; /* $XDG_DATA_HOME/applications */
-	char icons[PATH_MAX]; /* $XDG_DATA_HOME/vitrail/icons */
+	char icons[PATH_MAX]; /* $XDG_DATA_HOME/icons/hicolor/96x96/apps */
 	char dirs[PATH_MAX]; /* $XDG_DATA_HOME/desktop-directories */
 	char menus[PATH_MAX]; /* $XDG_CONFIG_HOME/menus/applications-merged */
 };
@@ -549,8 +549,8 @@ static bool paths_init(struct paths *p)
 		return false;
 	}
 	return snprintf(p->apps, sizeof(p->apps), "%s/applications", data) < (int)sizeof(p->apps) &&
-		snprintf(p->icons, sizeof(p->icons), "%s/vitrail/icons", data) <
-		(int)sizeof(p->icons) &&
+		snprintf(p->icons, sizeof(p->icons), "%s/icons/hicolor/%dx%d/apps", data,
+			MENUS_ICON_SIZE, MENUS_ICON_SIZE) < (int)sizeof(p->icons) &&
 		snprintf(p->dirs, sizeof(p->dirs), "%s/desktop-directories", data) <
 		(int)sizeof(p->dirs) &&
 		snprintf(p->menus, sizeof(p->menus), "%s/menus/applications-merged", config) <
@@ -928,14 +928,13 @@ static bool remove_entries(const struct paths *p, const char *vm, char *const *k
 static bool write_vm_menu(const struct paths *p, const char *vm, uint32_t label_rgb)
 {
 	struct buf b = { 0 }, png = { 0 };
-	char name[NAME_MAX + 1], icon_path[PATH_MAX];
+	char name[NAME_MAX + 1];
 	bool ok;
 
 	/* The VM's own icon: a tile in its color. */
 	snprintf(name, sizeof(name), "vitrail-%s.png", vm);
 	ok = draw_icon(&png, label_rgb, NULL, 0) && write_file(p->icons, name, png.s, png.len);
 	buf_finish(&png);
-	ok = ok && path_join(icon_path, sizeof(icon_path), p->icons, name);
 
 	buf_str(&b, "[Desktop Entry]\nType=Directory\nName=");
 	put_string(&b, "VM ");
@@ -943,8 +942,8 @@ static bool write_vm_menu(const struct paths *p, const char *vm, uint32_t label_
 	buf_str(&b, "\nComment=");
 	put_string(&b, "Applications of the virtual machine ");
 	put_string(&b, vm);
-	buf_str(&b, "\nIcon=");
-	put_string(&b, icon_path);
+	/* a name in the hicolor theme: every launcher looks icons up by name */
+	buf_printf(&b, "\nIcon=vitrail-%s", vm);
 	buf_printf(&b, "\n" MARKER_KEY "%s\n", vm);
 	snprintf(name, sizeof(name), "vitrail-%s.directory", vm);
 	ok = ok && !b.failed && write_file(p->dirs, name, b.s, b.len);
@@ -982,7 +981,7 @@ static void remove_vm_menu(const struct paths *p, const char *vm)
 /* ---- one app ---- */
 
 static bool build_entry(struct buf *b, const char *vm, const struct menus_app *app,
-	const char *icon_path, uint64_t icon_hash, const char *vitrailctl)
+	const char *icon_name, uint64_t icon_hash, const char *vitrailctl)
 {
 	char *name = clean_display(app->name, MENUS_MAX_NAME);
 	char *generic = clean_display(app->generic_name, MENUS_MAX_NAME);
@@ -1028,7 +1027,7 @@ static bool build_entry(struct buf *b, const char *vm, const struct menus_app *a
 		put_string(b, exec.s);
 	}
 	buf_str(b, "\nIcon=");
-	put_string(b, icon_path);
+	put_string(b, icon_name);
 	buf_str(b, "\nTerminal=false\nStartupNotify=false\nCategories=");
 	if (cats.s != NULL) {
 		buf_str(b, cats.s);
@@ -1090,16 +1089,17 @@ static uint64_t icon_hash(uint32_t label_rgb, const uint8_t *rgba, int size)
 static bool write_app(const struct paths *p, const char *vm, uint32_t label_rgb,
 	const struct menus_app *app, const char *file, const char *vitrailctl)
 {
-	char icon[NAME_MAX + 1], icon_path[PATH_MAX];
+	char icon[NAME_MAX + 1], icon_name[NAME_MAX + 1];
 	struct buf png = { 0 }, entry = { 0 };
 	const uint8_t *rgba = app->icon96 != NULL ? app->icon96 : app->icon48;
 	int src_size = app->icon96 != NULL ? 96 : 48;
 	bool ok;
 
 	icon_name_of(icon, sizeof(icon), file);
-	ok = path_join(icon_path, sizeof(icon_path), p->icons, icon) &&
-		build_entry(&entry, vm, app, icon_path, icon_hash(label_rgb, rgba, src_size),
-			vitrailctl);
+	/* Icon= names it in the hicolor theme (the file name without .png) */
+	snprintf(icon_name, sizeof(icon_name), "%.*s", (int)(strlen(icon) - strlen(".png")), icon);
+	ok = build_entry(
+		&entry, vm, app, icon_name, icon_hash(label_rgb, rgba, src_size), vitrailctl);
 	if (!ok) {
 		buf_finish(&entry);
 		return false;

@@ -11,9 +11,10 @@
  *   Exec=vitrailctl run-app VM ID.desktop (the VM name and the desktop id
  *     are checked against their charsets; nothing else from the guest is
  *     ever in Exec);
- *   Icon= a PNG the host draws from the guest's RGBA with a frame and a
- *     corner badge in the VM's label color
- *     ($XDG_DATA_HOME/vitrail/icons/vitrail-VM-ID.png);
+ *   Icon=vitrail-VM-ID, a PNG the host draws from the guest's RGBA with a
+ *     frame and a corner badge in the VM's label color, in the user's
+ *     hicolor icon theme ($XDG_DATA_HOME/icons/hicolor/96x96/apps/
+ *     vitrail-VM-ID.png: launchers such as fuzzel look icons up by name);
  *   Categories= the registered freedesktop categories the guest gave, plus
  *     X-Vitrail-VM and X-Vitrail-VM-VM; MimeType= the well-formed MIME types
  *     of usable media types;

@@ -6,7 +6,7 @@
  *
  *   MATCH   *                      anything (files and URLs)
  *           type/subtype           a file's MIME type; '*' and '?' glob
- *                                  (image/*, application/pdf)
+ *                                  (image/png, application/pdf)
  *           x-scheme-handler/S     a URL whose scheme is S (glob)
  *           .ext                   a file whose name ends in .ext
  *           url:HOST               a URL whose host matches HOST (glob,
@@ -86,8 +86,8 @@ bool open_policy_parse_rule(const char *text, struct open_rule *rule, char *err,
 
 /* Parse "http https,ftp" into *out (malloc'd, lower case). false and a
  * message in err on a bad or unsafe scheme (file, javascript, data, ...). */
-bool open_policy_parse_schemes(const char *text,
-	char (**out)[OPEN_POLICY_SCHEME_MAX + 1], size_t *n, char *err, size_t err_len);
+bool open_policy_parse_schemes(const char *text, char (**out)[OPEN_POLICY_SCHEME_MAX + 1],
+	size_t *n, char *err, size_t err_len);
 
 /* Build the policy of a loaded config: parse every rule and check the VM
  * names it uses. NULL and *error = "FILE:LINE: message" (malloc'd). */

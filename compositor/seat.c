@@ -19,10 +19,13 @@
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
 
+#include "clipboard.h"
 #include "config.h"
 #include "frame.h"
 #include "guest_view.h"
+#include "open.h"
 #include "layer_shell.h"
+#include "lock.h"
 #include "server.h"
 #include "view.h"
 #include "xdg.h"
@@ -119,7 +122,14 @@ void seat_update_keyboard_focus(struct seat *seat)
 {
 	struct wlr_surface *surface = NULL;
 	struct guest_window *guest = NULL;
-	if (seat->focused_layer != NULL && seat->focused_layer->mapped) {
+	if (lock_active(seat->server->lock)) {
+		/* locked: the locker's surface or nothing, never a guest */
+		if (seat->focused_layer != NULL && seat->focused_layer->mapped &&
+			lock_allows_surface(seat->server->lock,
+				seat->focused_layer->wlr_layer_surface->surface)) {
+			surface = seat->focused_layer->wlr_layer_surface->surface;
+		}
+	} else if (seat->focused_layer != NULL && seat->focused_layer->mapped) {
 		surface = seat->focused_layer->wlr_layer_surface->surface;
 	} else if (seat->focused_view != NULL && seat->focused_view->mapped) {
 		if (seat->focused_view->kind == VIEW_HOST) {
@@ -170,6 +180,9 @@ void seat_set_focused_view(struct seat *seat, struct view *view)
 
 void seat_focus_layer(struct seat *seat, struct layer_surface *layer)
 {
+	if (!lock_allows_surface(seat->server->lock, layer->wlr_layer_surface->surface)) {
+		return; /* locked: only the locker's surfaces get the keyboard */
+	}
 	seat->focused_layer = layer;
 	seat_update_keyboard_focus(seat);
 }
@@ -279,11 +292,12 @@ static bool run_action(struct seat *seat, const struct config_binding *binding)
 		wl_display_terminate(server->display);
 		break;
 	case ACTION_CLIPBOARD_COPY:
+		/* the host's own key: it never reaches the focused client */
+		clipboard_copy(server->clipboard, focused);
+		break;
 	case ACTION_CLIPBOARD_PASTE:
-		/* the clipboard broker comes later: let the key through */
-		wlr_log(WLR_DEBUG, "binding %s: not available yet",
-			config_action_name(binding->action));
-		return false;
+		clipboard_paste(server->clipboard, focused);
+		break;
 	}
 	return true;
 }
@@ -359,8 +373,12 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data)
 		if (seat->focused_layer != NULL) {
 			layer_shell_wants_keyboard(seat->focused_layer, &exclusive);
 		}
+		/* locked: no binding, no chooser; only VT switches */
+		bool locked = lock_active(seat->server->lock);
+		/* the @ask chooser, while shown, takes every key */
 		if (handle_vt_switch(seat, kb, xkb_keycode) ||
-			(!exclusive && handle_binding(seat, kb, xkb_keycode))) {
+			(!locked && open_handle_key(seat->server->open, kb, xkb_keycode)) ||
+			(!exclusive && !locked && handle_binding(seat, kb, xkb_keycode))) {
 			if (seat->n_consumed_keys < SEAT_MAX_CONSUMED_KEYS) {
 				seat->consumed_keys[seat->n_consumed_keys++] = event->keycode;
 			}
@@ -545,6 +563,10 @@ static void hit_test(struct seat *seat, double lx, double ly, struct hit *hit)
 		hit->layer = desc->owner;
 		break;
 	}
+	if (!lock_allows_surface(seat->server->lock, hit->surface)) {
+		/* locked: only the locker's surfaces are there for the pointer */
+		memset(hit, 0, sizeof(*hit));
+	}
 }
 
 /* Which edges a point of the frame resizes. */
@@ -707,6 +729,21 @@ void seat_refresh_pointer(struct seat *seat)
 		return;
 	}
 	process_motion(seat, 0);
+}
+
+void seat_lock_changed(struct seat *seat)
+{
+	/* whatever held the pointer or the keyboard lets go */
+	if (seat->grab_view != NULL) {
+		end_grab(seat);
+	}
+	seat->mode = seat->buttons_down > 0 ? SEAT_MODE_SWALLOW : SEAT_MODE_NORMAL;
+	seat->down_guest = NULL;
+	clear_down_surface(seat);
+	guest_pointer_leave(seat);
+	wlr_seat_pointer_notify_clear_focus(seat->wlr_seat);
+	seat_update_keyboard_focus(seat);
+	seat_refresh_pointer(seat);
 }
 
 void seat_guest_cursor_changed(struct seat *seat, struct guest_window *window)
@@ -936,6 +973,12 @@ static void handle_cursor_button(struct wl_listener *listener, void *data)
 	if (pressed) {
 		seat->buttons_down++;
 		if (seat->buttons_down == 1 && seat->mode == SEAT_MODE_NORMAL) {
+			if (!lock_active(seat->server->lock) &&
+				open_handle_button(
+					seat->server->open, seat->cursor->x, seat->cursor->y)) {
+				seat->mode = SEAT_MODE_SWALLOW; /* a click on the chooser */
+				return;
+			}
 			press(seat, event);
 			return;
 		}

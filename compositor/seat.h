@@ -106,6 +106,9 @@ void seat_request_interactive(struct seat *seat, struct view *view, bool resize,
 
 /* Re-evaluate what is under the cursor (after windows moved/appeared). */
 void seat_refresh_pointer(struct seat *seat);
+/* The screen was locked or unlocked (lock.c): drop grabs and focus that
+ * the locker does not own, then find the targets again. */
+void seat_lock_changed(struct seat *seat);
 /* A guest changed its cursor: show it if the pointer is over its window. */
 void seat_guest_cursor_changed(struct seat *seat, struct guest_window *window);
 

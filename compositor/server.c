@@ -33,12 +33,18 @@
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 
+#include "apps_host.h"
+#include "clipboard.h"
 #include "config.h"
 #include "ctl.h"
 #include "layer_shell.h"
+#include "lock.h"
+#include "notify.h"
+#include "open.h"
 #include "output.h"
 #include "seat.h"
 #include "vm_link.h"
+#include "vm_manager.h"
 #include "xdg.h"
 
 #define HEADLESS_MAX_DIM 16384
@@ -374,6 +380,16 @@ bool server_init(struct server *server, struct config *config, const char *headl
 	if (server->seat == NULL) {
 		return false;
 	}
+	/* screen lockers (swaylock): input to the locker only while locked */
+	server->lock = lock_create(server);
+	if (server->lock == NULL) {
+		return false;
+	}
+	server->notify = notify_create(server);
+	server->clipboard = clipboard_create(server);
+	if (server->notify == NULL || server->clipboard == NULL) {
+		return false;
+	}
 
 	server->xdg_shell = wlr_xdg_shell_create(server->display);
 	server->new_xdg_surface.notify = xdg_handle_new_surface;
@@ -443,6 +459,20 @@ bool server_start(struct server *server)
 		}
 		server->vm_links[server->n_vm_links++] = link;
 	}
+	/* menu entries of VMs no longer configured */
+	apps_host_prune(server);
+	char *open_error = NULL;
+	server->open = open_create(server, &open_error);
+	if (server->open == NULL) {
+		wlr_log(WLR_ERROR, "%s", open_error != NULL ? open_error : "out of memory");
+		free(open_error);
+		return false;
+	}
+	/* re-attach to running VMs, autostart */
+	server->vm_manager = vm_manager_create(server);
+	if (server->vm_manager == NULL) {
+		return false;
+	}
 
 	const char *ctl_path = getenv("VITRAIL_SOCK");
 	char *default_path = NULL;
@@ -472,6 +502,17 @@ void server_finish(struct server *server)
 {
 	ctl_destroy(server->ctl);
 	server->ctl = NULL;
+	lock_destroy(server->lock); /* before clients go: no more lock events */
+	server->lock = NULL;
+	open_destroy(server->open);
+	server->open = NULL;
+	/* QEMU VMs keep running, local agents stop */
+	vm_manager_destroy(server->vm_manager);
+	server->vm_manager = NULL;
+	clipboard_destroy(server->clipboard);
+	server->clipboard = NULL;
+	notify_destroy(server->notify);
+	server->notify = NULL;
 	for (size_t i = 0; i < server->n_vm_links; i++) {
 		vm_link_destroy(server->vm_links[i]);
 	}

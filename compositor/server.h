@@ -15,10 +15,15 @@ struct config;
 struct wlr_buffer;
 struct wlr_scene_tree;
 struct wlr_texture;
+struct clipboard;
 struct ctl;
+struct notify;
+struct open_router;
+struct lock;
 struct seat;
 struct view;
 struct vm_link;
+struct vm_manager;
 
 /* Scene layers, bottom to top. */
 enum server_layer {
@@ -79,6 +84,7 @@ struct server {
 	struct wlr_presentation *presentation;
 
 	struct seat *seat;
+	struct lock *lock; /* screen locker's input inhibitor (lock.h) */
 
 	struct wl_list views; /* struct view.link; stacking order, top first */
 	uint32_t next_view_id;
@@ -90,6 +96,10 @@ struct server {
 	struct wl_list guest_frame_pending;
 
 	struct ctl *ctl;
+	struct vm_manager *vm_manager; /* starts and supervises the VMs (vm_manager.h) */
+	struct notify *notify; /* messages to the user (notify.h) */
+	struct clipboard *clipboard; /* the inter-VM clipboard (clipboard.h) */
+	struct open_router *open; /* open files and URLs in another VM (open.h) */
 
 	struct wl_listener new_output;
 	struct wl_listener layout_change;

@@ -14,6 +14,23 @@
 #define VIEW_MAX_STRING 1024
 #define VIEW_MAX_SIZE 8192
 
+/* Orders views by when they last got the focus (struct view.focus_seq). */
+static uint64_t focus_counter;
+
+/* The title bar never leaves the top of the output the frame is on: a
+ * window can always be grabbed and shows its [vm] label. */
+static void keep_title_on_output(struct view *view)
+{
+	if (view->fullscreen) {
+		return;
+	}
+	struct wlr_box frame = view_frame_box(view);
+	struct wlr_box out;
+	if (server_output_box_for(view->server, &frame, &out) && frame.y < out.y) {
+		view->y = out.y + (view->y - frame.y);
+	}
+}
+
 bool view_init(struct view *view, struct server *server, enum view_kind kind,
 	const struct view_impl *impl, void *data, struct vm_link *vm, uint32_t label_rgb)
 {
@@ -153,8 +170,20 @@ void view_map(struct view *view, int width, int height, bool focus)
 	wlr_scene_node_set_position(&view->tree->node, view->x, view->y);
 	view_update_frame(view);
 	wlr_scene_node_set_enabled(&view->tree->node, true);
-	wlr_scene_node_raise_to_top(&view->tree->node);
-	wl_list_insert(&server->views, &view->link);
+	struct view *focused = server->seat->focused_view;
+	if (!focus && focused != NULL && focused != view && focused->mapped) {
+		/* not focused: never above the window in use */
+		if (focused->tree->node.parent == view->tree->node.parent) {
+			wlr_scene_node_place_below(&view->tree->node, &focused->tree->node);
+		} else {
+			/* the focused one is fullscreen, above every normal view */
+			wlr_scene_node_raise_to_top(&view->tree->node);
+		}
+		wl_list_insert(&focused->link, &view->link);
+	} else {
+		wlr_scene_node_raise_to_top(&view->tree->node);
+		wl_list_insert(&server->views, &view->link);
+	}
 	view->mapped = true;
 	if (focus) {
 		view_focus(view);
@@ -179,13 +208,19 @@ void view_unmap(struct view *view)
 	wl_list_init(&view->link);
 	seat_view_gone(server->seat, view);
 	if (was_focused) {
-		struct view *next;
-		wl_list_for_each(next, &server->views, link)
+		/* back to the window focused most recently, never to one that
+		 * just appeared without the focus (the top of the stack may be
+		 * a guest's fresh window) */
+		struct view *next = NULL, *candidate;
+		wl_list_for_each(candidate, &server->views, link)
 		{
-			if (next->mapped) {
-				view_focus(next);
-				break;
+			if (candidate->mapped && candidate->focus_seq > 0 &&
+				(next == NULL || candidate->focus_seq > next->focus_seq)) {
+				next = candidate;
 			}
+		}
+		if (next != NULL) {
+			view_focus(next);
 		}
 	}
 	seat_refresh_pointer(server->seat);
@@ -204,6 +239,7 @@ void view_set_size(struct view *view, int width, int height)
 	if (!view->resizing && width == view->requested_width && height == view->requested_height) {
 		view->resize_edges = 0;
 	}
+	keep_title_on_output(view);
 	wlr_scene_node_set_position(&view->tree->node, view->x, view->y);
 	view_update_frame(view);
 }
@@ -212,7 +248,8 @@ void view_move(struct view *view, int x, int y)
 {
 	view->x = x;
 	view->y = y;
-	wlr_scene_node_set_position(&view->tree->node, x, y);
+	keep_title_on_output(view);
+	wlr_scene_node_set_position(&view->tree->node, view->x, view->y);
 }
 
 void view_set_title(struct view *view, const char *untrusted_title)
@@ -256,6 +293,12 @@ void view_focus(struct view *view)
 	}
 	struct seat *seat = server->seat;
 	struct view *old = seat->focused_view;
+	view->focus_seq = ++focus_counter;
+	if (old != NULL && old != view && old->mapped && old->fullscreen &&
+		old->kind == VIEW_GUEST) {
+		/* a guest covers the screen only while it is the one in use */
+		view_set_fullscreen(old, false);
+	}
 	view_raise(view);
 	if (old != view) {
 		if (old != NULL && old->focused) {
@@ -317,6 +360,10 @@ void view_request_size(struct view *view, int width, int height)
 void view_set_resizing(struct view *view, bool resizing)
 {
 	view->resizing = resizing;
+	if (!resizing) {
+		/* the grab is over: later commits do not move the window */
+		view->resize_edges = 0;
+	}
 	view->impl->configure(view, view->requested_width, view->requested_height);
 }
 
@@ -459,9 +506,12 @@ static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *used)
 
 static bool invisible_or_control(uint32_t cp)
 {
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c ||
-		(cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
-		(cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb);
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x034f || cp == 0x061c ||
+		cp == 0x115f || cp == 0x1160 || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+		(cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) || cp == 0x2800 ||
+		cp == 0x3164 || (cp >= 0xfe00 && cp <= 0xfe0f) || cp == 0xfeff || cp == 0xffa0 ||
+		(cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 && cp <= 0xe007f) ||
+		(cp >= 0xe0100 && cp <= 0xe01ef);
 }
 
 static size_t utf8_put(uint32_t cp, char *out)

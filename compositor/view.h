@@ -81,6 +81,7 @@ struct view {
 	struct wlr_box saved_fullscreen; /* content box before fullscreen */
 	int requested_width, requested_height; /* last size asked of the client */
 	uint32_t resize_edges; /* enum view_edge while a resize keeps an edge fixed */
+	uint64_t focus_seq; /* when it last got the focus (0: never); later is larger */
 };
 
 /* Set up a view (not mapped, not in the list) with its tree and frame. */
@@ -89,7 +90,8 @@ bool view_init(struct view *view, struct server *server, enum view_kind kind,
 /* Undo view_init; unmaps first. */
 void view_finish(struct view *view);
 
-/* Show the view: place it, put it on top, maybe focus it. */
+/* Show the view: place it; with focus, on top and focused; without, just
+ * below the focused view (a new window never covers the one in use). */
 void view_map(struct view *view, int width, int height, bool focus);
 void view_unmap(struct view *view);
 
@@ -100,7 +102,8 @@ void view_set_title(struct view *view, const char *untrusted_title);
 void view_set_app_id(struct view *view, const char *untrusted_app_id);
 
 void view_raise(struct view *view);
-/* Focus and raise; NULL clears focus. */
+/* Focus and raise (a guest fullscreen view that loses the focus leaves
+ * fullscreen); NULL does nothing. */
 void view_focus(struct view *view);
 void view_close(struct view *view);
 void view_set_maximized(struct view *view, bool maximized);

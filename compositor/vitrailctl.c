@@ -14,9 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "vitrailctl_open.h"
 
 #ifndef VITRAIL_VERSION
 #define VITRAIL_VERSION "unknown"
@@ -27,14 +30,29 @@
 
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
+/* menus sync and run-app wait for a VM: longer than vitrail's own limits */
+#define SLOW_TIMEOUT_SECONDS 200
+static int timeout_seconds = TIMEOUT_SECONDS;
+
 static const char usage_text[] =
 	"usage: vitrailctl [--socket PATH] COMMAND\n"
 	"\n"
 	"commands:\n"
 	"  windows [--json]   list windows (id, VM, title, app id, geometry, focus, label)\n"
-	"  vms [--json]       list VMs (name, label, connected, window count)\n"
+	"  vms [--json]       list VMs (name, label, state, connected, window count)\n"
 	"  focus ID           focus a window\n"
 	"  close ID           ask a window to close\n"
+	"  clipboard [--json] show the inter-VM clipboard: source, size, age (never the text)\n"
+	"  clipboard clear    empty the inter-VM clipboard\n"
+	"  menus sync [VM]    rewrite the app menu entries of the running VMs (or VM)\n"
+	"  run-app VM ID      start the app with desktop id ID in VM (what menu entries run)\n"
+	"  start [--wait] VM  start VM (--wait: until its agent is connected)\n"
+	"  stop [--no-wait] VM stop VM; waits until it is stopped\n"
+	"  run VM -- CMD ARGS run CMD in VM (started if needed); exits with its status\n"
+	"  logs VM            the last lines of VM's console (or agent) log\n"
+	"  open VM FILE|URL   open a host file or a URL in VM (the file's bytes are copied)\n"
+	"  open --auto FILE|URL  the same, in the VM the [open] rules choose; options:\n"
+	"                     --type MIME; exit status 3 when denied or cancelled\n"
 	"  exit               quit vitrail\n"
 	"  version            print the versions of vitrailctl and vitrail\n"
 	"\n"
@@ -88,7 +106,7 @@ static int connect_to(const char *path)
 		fprintf(stderr, "vitrailctl: socket: %s\n", strerror(errno));
 		return -1;
 	}
-	struct timeval tv = { .tv_sec = TIMEOUT_SECONDS };
+	struct timeval tv = { .tv_sec = timeout_seconds };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
@@ -356,8 +374,14 @@ static void print_vms(json_object *vms)
 			print_safe(get_string(vm, "state", "-"), 10);
 			putchar(' ');
 		}
-		printf("%-10s %" PRId64 "\n", get_bool(vm, "connected") ? "yes" : "no",
+		printf("%-10s %" PRId64, get_bool(vm, "connected") ? "yes" : "no",
 			get_int(vm, "windows"));
+		/* why a VM failed: the reason names its log */
+		if (strcmp(get_string(vm, "state", ""), "crashed") == 0) {
+			printf("       ");
+			print_safe(get_string(vm, "reason", ""), 0);
+		}
+		putchar('\n');
 	}
 }
 
@@ -383,6 +407,364 @@ static json_object *make_request(const char *command)
 		json_object_object_add(req, "command", json_object_new_string(command));
 	}
 	return req;
+}
+
+/* vitrailctl clipboard [--json] | clipboard clear */
+static int clipboard_command(const char *socket_option, char **args, int n_args)
+{
+	bool json = false, clear = false;
+	for (int a = 0; a < n_args; a++) {
+		if (strcmp(args[a], "--json") == 0 && !clear) {
+			json = true;
+		} else if (strcmp(args[a], "clear") == 0 && a == 0) {
+			clear = true;
+		} else {
+			return usage_error("unexpected argument '%s'", args[a]);
+		}
+	}
+	char *path = socket_path(socket_option);
+	if (path == NULL) {
+		return EXIT_FAIL;
+	}
+	int status = EXIT_FAIL;
+	json_object *req = make_request(clear ? "clipboard-clear" : "clipboard");
+	json_object *reply = req != NULL ? request(path, req) : NULL;
+	if (reply == NULL) {
+		goto out;
+	}
+	if (!clear) {
+		json_object *state;
+		if (!json_object_object_get_ex(reply, "clipboard", &state) ||
+			!json_object_is_type(state, json_type_object)) {
+			fprintf(stderr,
+				"vitrailctl: bad reply from vitrail: no 'clipboard' object\n");
+			goto out;
+		}
+		if (json) {
+			print_json(state);
+		} else if (get_bool(state, "empty")) {
+			puts("the clipboard is empty");
+		} else {
+			printf("source: ");
+			print_safe(get_string(state, "source", "?"), 0);
+			printf("\nsize:   %" PRId64 " bytes\nage:    %" PRId64 " s\n",
+				get_int(state, "bytes"), get_int(state, "age"));
+		}
+	}
+	status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+out:
+	json_object_put(reply);
+	json_object_put(req);
+	free(path);
+	return status;
+}
+
+/* vitrailctl menus sync [VM] | run-app VM ID: both wait for the VM's answer */
+static int apps_command(const char *socket_option, const char *command, char **args, int n_args)
+{
+	json_object *req;
+	if (strcmp(command, "menus") == 0) {
+		if (n_args < 1 || strcmp(args[0], "sync") != 0) {
+			return usage_error("%s", "usage: vitrailctl menus sync [VM]");
+		}
+		if (n_args > 2) {
+			return usage_error("unexpected argument '%s'", args[2]);
+		}
+		req = make_request("menus-sync");
+		if (req != NULL && n_args == 2) {
+			json_object_object_add(req, "vm", json_object_new_string(args[1]));
+		}
+	} else {
+		if (n_args != 2) {
+			return usage_error("%s", "usage: vitrailctl run-app VM ID");
+		}
+		req = make_request("run-app");
+		if (req != NULL) {
+			json_object_object_add(req, "vm", json_object_new_string(args[0]));
+			json_object_object_add(req, "id", json_object_new_string(args[1]));
+		}
+	}
+	char *path = socket_path(socket_option);
+	if (req == NULL || path == NULL) {
+		json_object_put(req);
+		free(path);
+		return EXIT_FAIL;
+	}
+	timeout_seconds = SLOW_TIMEOUT_SECONDS;
+	int status = EXIT_FAIL;
+	json_object *reply = request(path, req);
+	if (reply == NULL) {
+		goto out;
+	}
+	json_object *vms;
+	if (strcmp(command, "menus") == 0 && json_object_object_get_ex(reply, "vms", &vms) &&
+		json_object_is_type(vms, json_type_array)) {
+		size_t n = json_object_array_length(vms);
+		for (size_t k = 0; k < n; k++) {
+			json_object *vm = json_object_array_get_idx(vms, k);
+			print_safe(get_string(vm, "name", "?"), 0);
+			printf(": %" PRId64 " app%s\n", get_int(vm, "apps"),
+				get_int(vm, "apps") == 1 ? "" : "s");
+		}
+	}
+	status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+out:
+	json_object_put(reply);
+	json_object_put(req);
+	free(path);
+	return status;
+}
+
+/* ---- VM life cycle: start, stop, run, logs ---- */
+
+#define LOG_TAIL_LINES 200
+#define LOG_TAIL_BYTES (1024 * 1024)
+
+/* print_safe to any stream, without padding. */
+static void print_safe_to(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		unsigned char c = *p;
+		if (c < 0x20 || c == 0x7f) {
+			c = '?';
+		} else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			p++; /* a C1 control character */
+			c = '?';
+		}
+		fputc(c, f);
+	}
+}
+
+/* Send req, return the reply object whatever its "ok" says; NULL (after
+ * printing why) when vitrail cannot be reached or answers nonsense. */
+static json_object *vm_request(const char *path, json_object *req)
+{
+	int fd = connect_to(path);
+	if (fd < 0) {
+		return NULL;
+	}
+	json_object *reply = NULL;
+	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	char *line = NULL;
+	if (!write_all(fd, text, strlen(text)) || !write_all(fd, "\n", 1)) {
+		fprintf(stderr, "vitrailctl: cannot send to %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	line = read_line(fd);
+	if (line == NULL) {
+		goto out;
+	}
+	if (line[0] == '\0') {
+		fprintf(stderr, "vitrailctl: vitrail closed the connection without a reply\n");
+		goto out;
+	}
+	reply = json_tokener_parse(line);
+	if (reply == NULL || !json_object_is_type(reply, json_type_object)) {
+		fprintf(stderr, "vitrailctl: bad reply from vitrail\n");
+		json_object_put(reply);
+		reply = NULL;
+	}
+out:
+	free(line);
+	close(fd);
+	return reply;
+}
+
+/* Print the reply's error; true if the reply says ok. */
+static bool reply_ok(json_object *reply)
+{
+	if (get_bool(reply, "ok")) {
+		return true;
+	}
+	fprintf(stderr, "vitrailctl: ");
+	print_safe_to(stderr, get_string(reply, "error", "request failed"));
+	fputc('\n', stderr);
+	return false;
+}
+
+/* The last LOG_TAIL_LINES lines of a log (guest text: control characters
+ * are shown as '?'); false if it cannot be read. */
+static bool print_log_tail(const char *path, bool header)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		return false;
+	}
+	long from = 0;
+	if (fseek(f, 0, SEEK_END) == 0) {
+		long size = ftell(f);
+		from = size > LOG_TAIL_BYTES ? size - LOG_TAIL_BYTES : 0;
+	}
+	char *buf = malloc(LOG_TAIL_BYTES + 1);
+	size_t n = 0;
+	if (buf != NULL && fseek(f, from, SEEK_SET) == 0) {
+		n = fread(buf, 1, LOG_TAIL_BYTES, f);
+	}
+	fclose(f);
+	if (buf == NULL) {
+		return false;
+	}
+	buf[n] = '\0';
+	size_t start = n, lines = 0;
+	if (start > 0 && buf[start - 1] == '\n') {
+		start--;
+	}
+	while (start > 0) {
+		if (buf[start - 1] == '\n' && ++lines == LOG_TAIL_LINES) {
+			break;
+		}
+		start--;
+	}
+	if (header) {
+		printf("==> %s <==\n", path);
+	}
+	for (char *line = buf + start; line < buf + n;) {
+		char *end = memchr(line, '\n', (size_t)(buf + n - line));
+		char *next = end != NULL ? end + 1 : buf + n;
+		if (end == NULL) {
+			end = buf + n;
+		}
+		while (end > line && end[-1] == '\r') {
+			end--;
+		}
+		*end = '\0';
+		print_safe_to(stdout, line);
+		putchar('\n');
+		line = next;
+	}
+	free(buf);
+	return true;
+}
+
+static int logs_reply(json_object *reply)
+{
+	json_object *logs;
+	if (!json_object_object_get_ex(reply, "logs", &logs) ||
+		!json_object_is_type(logs, json_type_array)) {
+		fprintf(stderr, "vitrailctl: bad reply from vitrail: no 'logs' array\n");
+		return EXIT_FAIL;
+	}
+	size_t n = json_object_array_length(logs), shown = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(logs, i);
+		const char *path = json_object_get_string(p);
+		struct stat st;
+		/* the first log always; the others when they have something */
+		if (path == NULL || (i > 0 && (stat(path, &st) != 0 || st.st_size == 0))) {
+			continue;
+		}
+		if (!print_log_tail(path, n > 1)) {
+			fprintf(stderr, "vitrailctl: cannot read %s: %s\n", path, strerror(errno));
+			if (i == 0) {
+				return EXIT_FAIL;
+			}
+		}
+		shown++;
+	}
+	return shown > 0 && fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+}
+
+/* Exit status of `run`: the command's; 128+N for signal N; 127 when it
+ * could not run. */
+static int run_reply(json_object *reply, const char *vm, const char *cmd)
+{
+	if (!reply_ok(reply)) {
+		return 127;
+	}
+	const char *result = get_string(reply, "result", "");
+	int64_t status = get_int(reply, "status");
+	if (strcmp(result, "exited") == 0 && status >= 0 && status <= 255) {
+		return (int)status;
+	}
+	if (strcmp(result, "signaled") == 0 && status > 0 && status < 128) {
+		return 128 + (int)status;
+	}
+	fprintf(stderr, "vitrailctl: VM %s: cannot run ", vm);
+	print_safe_to(stderr, cmd);
+	if (strcmp(result, "failed") == 0 && status > 0 && status < 4096) {
+		fprintf(stderr, ": %s\n", strerror((int)status));
+	} else {
+		fprintf(stderr, " (result '%s', status %" PRId64 ")\n", result, status);
+	}
+	return 127;
+}
+
+/* vitrailctl start [--wait] VM | stop [--no-wait] VM | run VM -- CMD ARGS | logs VM */
+static int vm_command(const char *socket_option, const char *command, char **args, int n_args)
+{
+	bool is_run = strcmp(command, "run") == 0;
+	bool wait = strcmp(command, "stop") == 0;
+	const char *vm = NULL;
+	int a = 0;
+	for (; a < n_args; a++) {
+		if (is_run && strcmp(args[a], "--") == 0) {
+			a++;
+			break;
+		}
+		if (strcmp(command, "start") == 0 && strcmp(args[a], "--wait") == 0) {
+			wait = true;
+		} else if (strcmp(command, "stop") == 0 && strcmp(args[a], "--no-wait") == 0) {
+			wait = false;
+		} else if (args[a][0] == '-' || vm != NULL) {
+			return usage_error("unexpected argument '%s'", args[a]);
+		} else {
+			vm = args[a];
+		}
+	}
+	if (vm == NULL) {
+		return usage_error("%s needs a VM name", command);
+	}
+	if (is_run && a >= n_args) {
+		return usage_error("%s", "usage: vitrailctl run VM -- COMMAND [ARGS...]");
+	}
+	json_object *req = make_request(command);
+	char *path = socket_path(socket_option);
+	if (req == NULL || path == NULL) {
+		json_object_put(req);
+		free(path);
+		return EXIT_FAIL;
+	}
+	json_object_object_add(req, "vm", json_object_new_string(vm));
+	if (is_run) {
+		json_object *argv = json_object_new_array();
+		for (; a < n_args; a++) {
+			json_object_array_add(argv, json_object_new_string(args[a]));
+		}
+		json_object_object_add(req, "argv", argv);
+		timeout_seconds = 0; /* as long as the command runs */
+	} else if (strcmp(command, "logs") != 0) {
+		json_object_object_add(req, "wait", json_object_new_boolean(wait));
+		timeout_seconds = SLOW_TIMEOUT_SECONDS;
+	}
+	int status = is_run ? 127 : EXIT_FAIL;
+	json_object *reply = vm_request(path, req);
+	if (reply == NULL) {
+		status = EXIT_FAIL;
+	} else if (is_run) {
+		json_object *argv;
+		json_object_object_get_ex(req, "argv", &argv);
+		status = run_reply(
+			reply, vm, json_object_get_string(json_object_array_get_idx(argv, 0)));
+	} else if (!reply_ok(reply)) {
+		status = EXIT_FAIL;
+	} else if (strcmp(command, "logs") == 0) {
+		status = logs_reply(reply);
+	} else {
+		print_safe_to(stdout, vm);
+		printf(": %s", get_string(reply, "state", "?"));
+		const char *reason = get_string(reply, "reason", "");
+		if (reason[0] != '\0') {
+			printf(" (");
+			print_safe_to(stdout, reason);
+			putchar(')');
+		}
+		putchar('\n');
+		status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+	}
+	json_object_put(reply);
+	json_object_put(req);
+	free(path);
+	return status;
 }
 
 int main(int argc, char *argv[])
@@ -412,6 +794,23 @@ int main(int argc, char *argv[])
 	const char *command = argv[i++];
 	char **args = &argv[i];
 	int n_args = argc - i;
+
+	if (strcmp(command, "clipboard") == 0) {
+		return clipboard_command(socket_option, args, n_args);
+	}
+	if (strcmp(command, "open") == 0) {
+		char *path = socket_path(socket_option);
+		int status = path != NULL ? vitrailctl_open_run(path, args, n_args) : EXIT_FAIL;
+		free(path);
+		return status;
+	}
+	if (strcmp(command, "menus") == 0 || strcmp(command, "run-app") == 0) {
+		return apps_command(socket_option, command, args, n_args);
+	}
+	if (strcmp(command, "start") == 0 || strcmp(command, "stop") == 0 ||
+		strcmp(command, "run") == 0 || strcmp(command, "logs") == 0) {
+		return vm_command(socket_option, command, args, n_args);
+	}
 
 	bool json = false;
 	int64_t id = 0;

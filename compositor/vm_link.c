@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,8 +17,11 @@
 #include <wlr/types/wlr_output.h>
 #include <wlr/util/log.h>
 
+#include "clipboard.h"
+#include "apps_host.h"
 #include "config.h"
 #include "guest_view.h"
+#include "open.h"
 #include "output.h"
 #include "seat.h"
 #include "server.h"
@@ -67,7 +72,7 @@ static void update_mask(struct vm_link *link)
 	if (link->source == NULL) {
 		return;
 	}
-	uint32_t mask = WL_EVENT_READABLE;
+	uint32_t mask = link->read_paused || link->throttled ? 0 : WL_EVENT_READABLE;
 	if (!vtp_outq_empty(&link->outq)) {
 		mask |= WL_EVENT_WRITABLE;
 	}
@@ -84,6 +89,10 @@ static bool flush(struct vm_link *link)
 		return false;
 	}
 	update_mask(link);
+	if (link->drain_wanted && link->outq.len <= VM_LINK_DRAIN_LOW) {
+		link->drain_wanted = false;
+		wl_signal_emit(&link->events.drain, link);
+	}
 	return true;
 }
 
@@ -250,6 +259,21 @@ static void disconnect(struct vm_link *link, const char *reason)
 		wl_event_source_remove(link->flush_idle);
 		link->flush_idle = NULL;
 	}
+	if (link->resume_idle != NULL) {
+		wl_event_source_remove(link->resume_idle);
+		link->resume_idle = NULL;
+	}
+	link->read_paused = false;
+	link->drain_wanted = false;
+	link->throttled = false;
+	if (link->kick_source != NULL) {
+		wl_event_source_remove(link->kick_source);
+		link->kick_source = NULL;
+	}
+	if (link->kick_fd >= 0) {
+		close(link->kick_fd);
+		link->kick_fd = -1;
+	}
 	close(link->fd);
 	link->fd = -1;
 	link->welcomed = false;
@@ -261,6 +285,7 @@ static void disconnect(struct vm_link *link, const char *reason)
 	link->fail_code = 0;
 	link->decoder.pool_size = 0;
 	link->keymap_serial_sent = 0;
+	wl_signal_emit(&link->events.disconnect, link);
 }
 
 /* ---- receiving ---- */
@@ -276,16 +301,21 @@ static bool handle_hello(struct vm_link *link, const struct vtp_msg *msg)
 	}
 	uint32_t version =
 		hello->version_max < VTP_VERSION_MAX ? hello->version_max : VTP_VERSION_MAX;
+	/* a QEMU VM maps its ivshmem BAR: no fd rides on WELCOME */
+	bool pci = link->config->type == CONFIG_VM_QEMU;
 	struct vtp_welcome welcome = {
 		.version = version,
-		.pool_kind = VTP_POOL_MEMFD,
+		.pool_kind = pci ? VTP_POOL_PCI : VTP_POOL_MEMFD,
 		.pool_size = link->pool_size,
 	};
 	uint8_t buf[12 + 16 + VTP_MAX_NAME];
 	size_t n = vtp_msg_encode(buf, sizeof(buf), VTP_WELCOME, 0, &welcome, link->name,
 		(uint32_t)strlen(link->name));
 	/* nothing was sent before: the socket buffer takes this at once */
-	if (n == 0 || !vtp_scm_send_fd(link->fd, buf, n, link->pool_fd)) {
+	bool sent = n > 0 &&
+		(pci ? send(link->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n
+		     : vtp_scm_send_fd(link->fd, buf, n, link->pool_fd));
+	if (!sent) {
 		vm_link_fail(link, 0, "cannot send WELCOME: %s", strerror(errno));
 		return false;
 	}
@@ -310,6 +340,7 @@ static bool handle_hello(struct vm_link *link, const struct vtp_msg *msg)
 	};
 	vm_link_send(link, VTP_REPEAT_INFO, 0, &repeat, NULL, 0);
 	vm_link_ensure_keymap(link);
+	wl_signal_emit(&link->events.welcome, link);
 	return true;
 }
 
@@ -358,6 +389,25 @@ static bool handle_message(struct vm_link *link, const struct vtp_msg *msg)
 	case VTP_COMMIT:
 	case VTP_SET_CURSOR:
 		return guest_view_handle_message(link, msg);
+	case VTP_RUN_RESULT:
+		wl_signal_emit(&link->events.run_result, (void *)msg);
+		return true;
+	case VTP_APPS_CHANGED:
+	case VTP_APP_LIST_BEGIN:
+	case VTP_APP_INFO:
+	case VTP_APP_ICON:
+	case VTP_APP_LIST_END:
+		return apps_host_handle_message(link->apps, msg);
+	case VTP_CLIPBOARD_DATA:
+		clipboard_handle_data(link->server->clipboard, link, msg);
+		return !link->failed;
+	case VTP_OPEN_URL:
+	case VTP_OPEN_FILE_BEGIN:
+	case VTP_OPEN_FILE_CHUNK:
+	case VTP_OPEN_FILE_END:
+	case VTP_DELIVER_RESULT:
+		open_handle_message(link->server->open, link, msg);
+		return !link->failed;
 	default:
 		/* valid messages of later features (clipboard, open, apps) */
 		wlr_log(WLR_DEBUG, "[vm %s] ignoring %s", link->name, vtp_type_name(type));
@@ -378,9 +428,40 @@ static void fail_decode(struct vm_link *link, enum vtp_status st)
 	vm_link_fail(link, code, "%s: %s", type, vtp_status_str(st));
 }
 
+static int handle_kick(int fd, uint32_t mask, void *data);
+
+/* Stop (or resume) reading the agent's socket because its share of this
+ * wakeup is used up; the kick source brings it back after one round of
+ * the event loop, so other agents, clients and frames get their turn. */
+static bool set_throttled(struct vm_link *link, bool throttled)
+{
+	if (throttled && link->kick_source == NULL) {
+		if (link->kick_fd < 0) {
+			link->kick_fd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
+		}
+		if (link->kick_fd >= 0) {
+			link->kick_source = wl_event_loop_add_fd(
+				link->server->loop, link->kick_fd, 0, handle_kick, link);
+		}
+		if (link->kick_source == NULL) {
+			return false;
+		}
+	}
+	link->throttled = throttled;
+	update_mask(link);
+	if (link->kick_source != NULL) {
+		wl_event_source_fd_update(link->kick_source, throttled ? WL_EVENT_READABLE : 0);
+	}
+	return true;
+}
+
 static void process(struct vm_link *link)
 {
+	int budget = VM_LINK_MAX_MSGS_PER_DISPATCH;
 	for (;;) {
+		if (link->read_paused) {
+			return; /* the rest waits in the stream buffer */
+		}
 		struct vtp_msg msg;
 		bool have = false;
 		enum vtp_status st = vtp_stream_next(&link->stream, &link->decoder, &msg, &have);
@@ -396,6 +477,62 @@ static void process(struct vm_link *link)
 		if (link->failed || link->fd < 0) {
 			return;
 		}
+		if (--budget <= 0 && set_throttled(link, true)) {
+			return; /* the rest after the others had their turn */
+		}
+	}
+}
+
+static int handle_kick(int fd, uint32_t mask, void *data)
+{
+	struct vm_link *link = data;
+	if (link->fd < 0 || link->failed) {
+		return 0;
+	}
+	set_throttled(link, false);
+	process(link);
+	if (link->failed) {
+		disconnect(link, link->fail_reason);
+	}
+	return 0;
+}
+
+static void handle_resume_idle(void *data)
+{
+	struct vm_link *link = data;
+	link->resume_idle = NULL;
+	if (link->fd < 0 || link->failed || link->read_paused) {
+		return;
+	}
+	/* what was buffered while paused; then the socket again */
+	process(link);
+	if (link->failed) {
+		disconnect(link, link->fail_reason);
+	}
+}
+
+void vm_link_set_read_paused(struct vm_link *link, bool paused)
+{
+	if (link->fd < 0 || link->read_paused == paused) {
+		return;
+	}
+	link->read_paused = paused;
+	update_mask(link);
+	if (!paused && link->resume_idle == NULL) {
+		link->resume_idle =
+			wl_event_loop_add_idle(link->server->loop, handle_resume_idle, link);
+	}
+}
+
+void vm_link_want_drain(struct vm_link *link)
+{
+	if (link->fd < 0 || link->failed) {
+		return;
+	}
+	link->drain_wanted = true;
+	if (link->flush_idle == NULL) {
+		link->flush_idle =
+			wl_event_loop_add_idle(link->server->loop, handle_flush_idle, link);
 	}
 }
 
@@ -433,9 +570,41 @@ static int handle_hello_timeout(void *data)
 	struct vm_link *link = data;
 	if (!link->welcomed) {
 		vm_link_fail(
-			link, VTP_ERR_PROTOCOL, "no HELLO within %d ms", VM_LINK_HELLO_TIMEOUT_MS);
+			link, VTP_ERR_PROTOCOL, "no HELLO within %d ms", link->hello_timeout_ms);
 	}
 	return 0;
+}
+
+/* Serve the agent on conn (taken). */
+static bool accept_connection(struct vm_link *link, int conn, int hello_timeout_ms)
+{
+	if (!vtp_stream_init(&link->stream)) {
+		close(conn);
+		return false;
+	}
+	if (!vtp_outq_init(&link->outq)) {
+		vtp_stream_finish(&link->stream);
+		close(conn);
+		return false;
+	}
+	link->fd = conn;
+	link->welcomed = false;
+	link->failed = false;
+	link->serial = 0;
+	link->keymap_serial_sent = 0;
+	link->decoder = (struct vtp_decoder){ .side = VTP_SIDE_HOST, .pool_size = 0 };
+	link->source = wl_event_loop_add_fd(
+		link->server->loop, conn, WL_EVENT_READABLE, handle_connection, link);
+	link->hello_timer = wl_event_loop_add_timer(link->server->loop, handle_hello_timeout, link);
+	if (link->source == NULL || link->hello_timer == NULL) {
+		vm_link_fail(link, VTP_ERR_INTERNAL, "out of resources");
+		disconnect(link, link->fail_reason);
+		return false;
+	}
+	link->hello_timeout_ms = hello_timeout_ms;
+	wl_event_source_timer_update(link->hello_timer, hello_timeout_ms);
+	wlr_log(WLR_DEBUG, "[vm %s] agent connecting", link->name);
+	return true;
 }
 
 static int handle_listen(int fd, uint32_t mask, void *data)
@@ -455,32 +624,59 @@ static int handle_listen(int fd, uint32_t mask, void *data)
 		wlr_log(WLR_INFO, "[vm %s] refused a second agent connection", link->name);
 		return 0;
 	}
-	if (!vtp_stream_init(&link->stream)) {
-		close(conn);
-		return 0;
-	}
-	if (!vtp_outq_init(&link->outq)) {
-		vtp_stream_finish(&link->stream);
-		close(conn);
-		return 0;
-	}
-	link->fd = conn;
-	link->welcomed = false;
-	link->failed = false;
-	link->serial = 0;
-	link->keymap_serial_sent = 0;
-	link->decoder = (struct vtp_decoder){ .side = VTP_SIDE_HOST, .pool_size = 0 };
-	link->source = wl_event_loop_add_fd(
-		link->server->loop, conn, WL_EVENT_READABLE, handle_connection, link);
-	link->hello_timer = wl_event_loop_add_timer(link->server->loop, handle_hello_timeout, link);
-	if (link->source == NULL || link->hello_timer == NULL) {
-		vm_link_fail(link, VTP_ERR_INTERNAL, "out of resources");
-		disconnect(link, link->fail_reason);
-		return 0;
-	}
-	wl_event_source_timer_update(link->hello_timer, VM_LINK_HELLO_TIMEOUT_MS);
-	wlr_log(WLR_DEBUG, "[vm %s] agent connecting", link->name);
+	accept_connection(link, conn, VM_LINK_HELLO_TIMEOUT_MS);
 	return 0;
+}
+
+static void unmap_pool(struct vm_link *link)
+{
+	if (link->pool != NULL) {
+		munmap((void *)link->pool, link->pool_size);
+	}
+	link->pool = NULL;
+	link->pool_size = 0;
+}
+
+bool vm_link_set_pool(struct vm_link *link, int pool_fd, uint64_t size)
+{
+	if (link->fd >= 0) {
+		link->failed = false;
+		disconnect(link, "the VM's pool changed");
+	}
+	unmap_pool(link);
+	if (pool_fd < 0) {
+		return true;
+	}
+	if (size == 0 || size > VTP_MAX_POOL_SIZE || size > SIZE_MAX) {
+		wlr_log(WLR_ERROR, "[vm %s] bad pool size %" PRIu64, link->name, size);
+		return false;
+	}
+	/* the host only reads the pool */
+	void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, pool_fd, 0);
+	if (map == MAP_FAILED) {
+		wlr_log_errno(WLR_ERROR, "[vm %s] cannot map its pool", link->name);
+		return false;
+	}
+	link->pool = map;
+	link->pool_size = size;
+	return true;
+}
+
+bool vm_link_connect_fd(struct vm_link *link, int fd, int hello_timeout_ms)
+{
+	if (link->fd >= 0 || link->pool == NULL) {
+		close(fd);
+		return false;
+	}
+	return accept_connection(link, fd, hello_timeout_ms);
+}
+
+void vm_link_disconnect(struct vm_link *link, const char *reason)
+{
+	if (link->fd >= 0) {
+		link->failed = false;
+		disconnect(link, reason);
+	}
 }
 
 /* ---- life cycle ---- */
@@ -521,8 +717,21 @@ struct vm_link *vm_link_create(struct server *server, const struct config_vm *vm
 	link->fd = -1;
 	link->listen_fd = -1;
 	link->pool_fd = -1;
+	link->kick_fd = -1;
 	wl_list_init(&link->windows);
+	wl_signal_init(&link->events.welcome);
+	wl_signal_init(&link->events.disconnect);
+	wl_signal_init(&link->events.run_result);
+	wl_signal_init(&link->events.drain);
 	snprintf(link->name, sizeof(link->name), "%s", vm->name);
+	link->apps = apps_host_create(link);
+	if (link->apps == NULL) {
+		goto error;
+	}
+	if (vm->type == CONFIG_VM_QEMU) {
+		/* the VM manager brings the pool and the connection */
+		return link;
+	}
 
 	uint64_t size = (uint64_t)vm->pool_size_mib * 1024 * 1024;
 	if (size == 0 || size > VTP_MAX_POOL_SIZE) {
@@ -566,6 +775,8 @@ void vm_link_destroy(struct vm_link *link)
 	if (link == NULL) {
 		return;
 	}
+	apps_host_destroy(link->apps);
+	link->apps = NULL;
 	if (link->fd >= 0) {
 		link->failed = false;
 		disconnect(link, "compositor exiting");
@@ -579,9 +790,7 @@ void vm_link_destroy(struct vm_link *link)
 			unlink(link->socket_path);
 		}
 	}
-	if (link->pool != NULL) {
-		munmap((void *)link->pool, link->pool_size);
-	}
+	unmap_pool(link);
 	if (link->pool_fd >= 0) {
 		close(link->pool_fd);
 	}

@@ -355,6 +355,7 @@ enum key_id {
 	KEY_ONLY_SHOW_IN,
 	KEY_NOT_SHOW_IN,
 	KEY_TERMINAL,
+	KEY_X_VITRAIL_VM,
 	KEY_COUNT,
 };
 
@@ -373,6 +374,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_ONLY_SHOW_IN] = "OnlyShowIn",
 	[KEY_NOT_SHOW_IN] = "NotShowIn",
 	[KEY_TERMINAL] = "Terminal",
+	[KEY_X_VITRAIL_VM] = "X-Vitrail-VM",
 };
 
 /* Raw values of the [Desktop Entry] group, pointing into the file buffer. */
@@ -869,6 +871,12 @@ static struct apps_entry *load_entry(struct scan *s, const char *path, const cha
 	}
 	if (raw_bool(&raw, KEY_HIDDEN) || raw_bool(&raw, KEY_NO_DISPLAY)) {
 		why = "Hidden or NoDisplay";
+		goto skip;
+	}
+	if (raw.value[KEY_X_VITRAIL_VM] != NULL) {
+		/* a host's menu entry for a VM (an agent next to a host sees
+		 * them): listing it would nest "[vm] [vm] ..." */
+		why = "written by vitrail for a VM";
 		goto skip;
 	}
 	if (raw.value[KEY_ONLY_SHOW_IN] != NULL &&

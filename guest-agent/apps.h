@@ -12,6 +12,7 @@
  * a user deletes a system entry).
  *
  * Listed: Type=Application entries with a Name and a valid Exec line, not
+ * written by vitrail for a VM (X-Vitrail-VM), not
  * NoDisplay or Hidden, whose TryExec is found, shown in
  * $XDG_CURRENT_DESKTOP per OnlyShowIn/NotShowIn, with a desktop id the
  * protocol accepts (APP_INFO rules); Terminal=true only when a terminal

@@ -55,7 +55,8 @@ void appsync_request(struct agent_appsync *appsync, const struct vtp_msg *msg)
 	apps_list_destroy(list);
 }
 
-static void send_result(struct agent_appsync *appsync, uint32_t request_id, uint32_t kind, int status)
+static void send_result(
+	struct agent_appsync *appsync, uint32_t request_id, uint32_t kind, int status)
 {
 	struct vtp_run_result r = { .request_id = request_id, .kind = kind, .status = status };
 	link_send(appsync->link, VTP_RUN_RESULT, 0, &r, NULL, 0);

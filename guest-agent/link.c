@@ -170,6 +170,12 @@ static void flush(struct agent_link *link)
 		return;
 	}
 	update_mask(link, !vtp_outq_empty(&link->out));
+	if (link->drain_wanted && link->out.len <= LINK_DRAIN_LOW) {
+		link->drain_wanted = false;
+		if (link->drained != NULL) {
+			link->drained(link->drained_data);
+		}
+	}
 }
 
 static void handle_flush_idle(void *data)
@@ -177,6 +183,14 @@ static void handle_flush_idle(void *data)
 	struct agent_link *link = data;
 	link->flush_idle = NULL;
 	flush(link);
+}
+
+void link_want_drain(struct agent_link *link)
+{
+	link->drain_wanted = true;
+	if (link->flush_idle == NULL && !link->want_write && link->fd >= 0) {
+		link->flush_idle = wl_event_loop_add_idle(link->loop, handle_flush_idle, link);
+	}
 }
 
 static void push(struct agent_link *link, uint16_t type, uint32_t object, const void *body,

@@ -66,7 +66,17 @@ struct agent_link {
 	struct vtp_alloc alloc;
 	char vm_name[33];
 	unsigned int sessions; /* WELCOMEs received so far */
+
+	/* flow control of bulk senders (outgoing.c): called once after a
+	 * flush leaves at most LINK_DRAIN_LOW bytes queued, if wanted */
+	void (*drained)(void *data);
+	void *drained_data;
+	bool drain_wanted;
 };
+
+/* Bulk senders stop queueing above LINK_QUEUE_HIGH and wait for drained. */
+#define LINK_QUEUE_HIGH (1024u * 1024u)
+#define LINK_DRAIN_LOW (256u * 1024u)
 
 /*
  * connect: "unix:PATH", "virtio" or "virtio:PORTNAME", or NULL (no host).
@@ -85,6 +95,14 @@ void link_send(struct agent_link *link, uint16_t type, uint32_t object, const vo
 	const void *tail, uint32_t tail_len);
 /* Drop the connection (later, from an idle callback) and reconnect. */
 void link_fail(struct agent_link *link, const char *reason);
+
+/* Bytes queued for the host (0 when not connected). */
+static inline size_t link_queued(const struct agent_link *link)
+{
+	return link->fd >= 0 ? link->out.len : 0;
+}
+/* Ask for one call of link->drained once the queue is short again. */
+void link_want_drain(struct agent_link *link);
 
 /* Pool space while ready. */
 bool link_pool_get(struct agent_link *link, uint64_t size, uint64_t *offset);

@@ -16,6 +16,8 @@ struct agent_child {
 	pid_t pid;
 	bool report;
 	uint32_t request_id;
+	run_exited_fn exited; /* run_spawn_watch; NULL once unwatched */
+	void *exited_data;
 };
 
 static void send_result(struct agent_run *run, uint32_t request_id, uint32_t kind, int32_t status)
@@ -31,6 +33,11 @@ static void child_exited(struct agent_run *run, pid_t pid, int status)
 	{
 		if (c->pid != pid) {
 			continue;
+		}
+		if (c->exited != NULL) {
+			bool signaled = WIFSIGNALED(status);
+			c->exited(c->exited_data, pid, signaled ? VTP_RUN_SIGNALED : VTP_RUN_EXITED,
+				signaled ? WTERMSIG(status) : WEXITSTATUS(status));
 		}
 		if (WIFEXITED(status)) {
 			wlr_log(WLR_DEBUG, "child %d exited with %d", (int)pid,
@@ -97,8 +104,8 @@ void run_destroy(struct agent_run *run)
 	free(run);
 }
 
-pid_t run_spawn(
-	struct agent_run *run, char *const argv[], bool report, uint32_t request_id, int *error)
+static pid_t spawn(struct agent_run *run, char *const argv[], bool report, uint32_t request_id,
+	run_exited_fn exited, void *exited_data, int *error)
 {
 	int pipefd[2];
 	struct agent_child *c = calloc(1, sizeof(*c));
@@ -158,8 +165,34 @@ pid_t run_spawn(
 	c->pid = pid;
 	c->report = report;
 	c->request_id = request_id;
+	c->exited = exited;
+	c->exited_data = exited_data;
 	wl_list_insert(&run->children, &c->link);
 	return pid;
+}
+
+pid_t run_spawn(
+	struct agent_run *run, char *const argv[], bool report, uint32_t request_id, int *error)
+{
+	return spawn(run, argv, report, request_id, NULL, NULL, error);
+}
+
+pid_t run_spawn_watch(
+	struct agent_run *run, char *const argv[], run_exited_fn exited, void *data, int *error)
+{
+	return spawn(run, argv, false, 0, exited, data, error);
+}
+
+void run_unwatch(struct agent_run *run, pid_t pid)
+{
+	struct agent_child *c;
+	wl_list_for_each(c, &run->children, link)
+	{
+		if (c->pid == pid) {
+			c->exited = NULL;
+			c->exited_data = NULL;
+		}
+	}
 }
 
 void run_request(struct agent_run *run, const struct vtp_msg *msg)

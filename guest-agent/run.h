@@ -27,6 +27,14 @@ void run_destroy(struct agent_run *run);
  * *error to an errno value. report: send RUN_RESULT(request_id) on exit. */
 pid_t run_spawn(
 	struct agent_run *run, char *const argv[], bool report, uint32_t request_id, int *error);
+/* Called when a watched child ends: kind VTP_RUN_EXITED (status = exit
+ * code) or VTP_RUN_SIGNALED (status = signal). */
+typedef void (*run_exited_fn)(void *data, pid_t pid, uint32_t kind, int status);
+/* Start argv like run_spawn, without RUN_RESULT; exited is called when it
+ * ends, unless run_unwatch(pid) was called before. */
+pid_t run_spawn_watch(
+	struct agent_run *run, char *const argv[], run_exited_fn exited, void *data, int *error);
+void run_unwatch(struct agent_run *run, pid_t pid);
 /* A RUN message from the host. */
 void run_request(struct agent_run *run, const struct vtp_msg *msg);
 

@@ -11,6 +11,7 @@
 #include <wlr/render/pixman.h>
 #include <wlr/render/wlr_renderer.h>
 #include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_data_control_v1.h>
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_output_layout.h>
@@ -25,9 +26,12 @@
 #include <wlr/util/log.h>
 
 #include "appsync.h"
+#include "clipboard.h"
 #include "cursor.h"
+#include "incoming.h"
 #include "input.h"
 #include "link.h"
+#include "outgoing.h"
 #include "run.h"
 #include "window.h"
 
@@ -165,6 +169,9 @@ static void handle_link_lost(void *data)
 	struct agent_window *window;
 	input_link_lost(server->input);
 	cursor_link_lost(server->cursor);
+	incoming_link_lost(server->incoming);
+	outgoing_link_lost(server->outgoing);
+	clipboard_link_lost(server->clipboard);
 	wl_list_for_each(window, &server->windows, link)
 	{
 		window_link_lost(window);
@@ -173,29 +180,8 @@ static void handle_link_lost(void *data)
 
 static void reply_unsupported(struct agent_server *server, const struct vtp_msg *msg)
 {
-	struct agent_link *link = server->link;
-
-	switch (msg->header.type) {
-	case VTP_CLIPBOARD_REQUEST: {
-		/* Guest-to-host clipboard is not forwarded by this agent yet. */
-		struct vtp_clipboard_data d = {
-			.serial = msg->body.clipboard_request.serial,
-			.flags = VTP_CHUNK_LAST | VTP_CHUNK_EMPTY,
-		};
-		link_send(link, VTP_CLIPBOARD_DATA, 0, &d, NULL, 0);
-		break;
-	}
-	case VTP_DELIVER_URL:
-	case VTP_DELIVER_FILE_BEGIN: {
-		static const char text[] = "not supported by this agent";
-		struct vtp_result r = { .request_id = msg->body.open_url.request_id,
-			.code = VTP_RESULT_FAILED };
-		link_send(link, VTP_DELIVER_RESULT, 0, &r, text, sizeof(text) - 1);
-		break;
-	}
-	default:
-		break;
-	}
+	/* every H2G message of v1 has its handler above */
+	wlr_log(WLR_DEBUG, "ignoring %s from the host", vtp_type_name(msg->header.type));
 }
 
 static void handle_link_message(void *data, const struct vtp_msg *msg)
@@ -252,11 +238,26 @@ static void handle_link_message(void *data, const struct vtp_msg *msg)
 	case VTP_RUN:
 		run_request(server->run, msg);
 		break;
+	case VTP_CLIPBOARD_REQUEST:
+		clipboard_handle_request(server->clipboard, msg);
+		break;
+	case VTP_CLIPBOARD_SET:
+		clipboard_handle_set(server->clipboard, msg);
+		break;
 	case VTP_APPS_REQUEST:
 		appsync_request(server->appsync, msg);
 		break;
 	case VTP_LAUNCH_APP:
 		appsync_launch(server->appsync, msg);
+		break;
+	case VTP_DELIVER_URL:
+	case VTP_DELIVER_FILE_BEGIN:
+	case VTP_DELIVER_FILE_CHUNK:
+	case VTP_DELIVER_FILE_END:
+		incoming_handle_message(server->incoming, msg);
+		break;
+	case VTP_OPEN_RESULT:
+		outgoing_handle_result(server->outgoing, msg);
 		break;
 	default:
 		reply_unsupported(server, msg);
@@ -338,6 +339,7 @@ struct agent_server *server_create(const struct agent_options *options)
 	}
 	if (wlr_data_device_manager_create(server->display) == NULL ||
 		wlr_primary_selection_v1_device_manager_create(server->display) == NULL ||
+		wlr_data_control_manager_v1_create(server->display) == NULL ||
 		wlr_viewporter_create(server->display) == NULL ||
 		wlr_xdg_output_manager_v1_create(server->display, server->layout) == NULL) {
 		wlr_log(WLR_ERROR, "cannot create the Wayland globals");
@@ -353,11 +355,17 @@ struct agent_server *server_create(const struct agent_options *options)
 	server->input = input_create(server);
 	server->cursor = cursor_create(server);
 	server->run = run_create(server->loop, server->link);
-	if (server->input == NULL || server->cursor == NULL || server->run == NULL) {
+	server->clipboard = clipboard_create(server);
+	if (server->input == NULL || server->cursor == NULL || server->run == NULL ||
+		server->clipboard == NULL) {
 		goto error;
 	}
 	server->appsync = appsync_create(server->loop, server->link, server->run);
 	if (server->appsync == NULL) {
+		goto error;
+	}
+	server->incoming = incoming_create(server);
+	if (server->incoming == NULL) {
 		goto error;
 	}
 
@@ -388,6 +396,8 @@ struct agent_server *server_create(const struct agent_options *options)
 			goto error;
 		}
 	}
+	/* named after the Wayland socket; optional (no runtime dir: not served) */
+	server->outgoing = outgoing_create(server);
 	return server;
 
 error:
@@ -434,7 +444,10 @@ void server_destroy(struct agent_server *server)
 	}
 	/* windows are gone with their clients */
 	appsync_destroy(server->appsync);
+	outgoing_destroy(server->outgoing);
+	incoming_destroy(server->incoming);
 	run_destroy(server->run);
+	clipboard_destroy(server->clipboard);
 	cursor_destroy(server->cursor);
 	input_destroy(server->input);
 	link_destroy(server->link);

@@ -39,7 +39,10 @@ struct agent_server {
 	struct agent_input *input;
 	struct agent_cursor *cursor;
 	struct agent_run *run;
+	struct agent_clipboard *clipboard;
 	struct agent_appsync *appsync;
+	struct incoming *incoming; /* files and URLs delivered to this guest */
+	struct outgoing *outgoing; /* vitrail-open requests; NULL if not served */
 
 	struct wl_list windows; /* agent_window.link, oldest first */
 	uint32_t next_window_id;

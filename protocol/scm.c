@@ -4,24 +4,8 @@
 #include <vitrail/protocol.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-
-#define SCM_SEND_TIMEOUT_MS 5000
-
-/* Wait until sock is writable; false on timeout or error. */
-static bool wait_writable(int sock)
-{
-	struct pollfd p = { .fd = sock, .events = POLLOUT };
-	for (;;) {
-		int r = poll(&p, 1, SCM_SEND_TIMEOUT_MS);
-		if (r < 0 && errno == EINTR) {
-			continue;
-		}
-		return r > 0 && (p.revents & POLLOUT);
-	}
-}
 
 bool vtp_scm_send_fd(int sock, const void *data, size_t len, int fd_to_send)
 {
@@ -49,12 +33,11 @@ bool vtp_scm_send_fd(int sock, const void *data, size_t len, int fd_to_send)
 			c->cmsg_len = CMSG_LEN(sizeof(int));
 			memcpy(CMSG_DATA(c), &fd_to_send, sizeof(int));
 		}
-		ssize_t r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		/* never wait on a peer: a full socket is a failure (the caller
+		 * sends this first, into an empty socket buffer) */
+		ssize_t r = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == EINTR) {
-				continue;
-			}
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_writable(sock)) {
 				continue;
 			}
 			return false;

@@ -48,6 +48,11 @@ static const char usage_text[] =
 	"  attach-raw ID OFFSET W H STRIDE [FORMAT]  ATTACH with any values (OFFSET may be\n"
 	"                               end-N: N bytes before the pool's end), then commit\n"
 	"  msg TYPE OBJECT [HEX]        a message with a correct header and any body\n"
+	"  apps-begin SERIAL|last N     APP_LIST_BEGIN (last: the last APPS_REQUEST's serial)\n"
+	"  app-info INDEX F1|F2|..|F6   APP_INFO with these six strings ('|' separates them)\n"
+	"  app-icon INDEX SIZE RRGGBBAA [BYTES]  APP_ICON of one color (BYTES: tail length)\n"
+	"  apps-end SERIAL|last         APP_LIST_END\n"
+	"  run-result ID|last KIND STATUS  RUN_RESULT (last: the last LAUNCH_APP's id)\n"
 	"  raw HEX...                   arbitrary bytes\n"
 	"  wait-frame ID                wait for FRAME_DONE of the last commit\n"
 	"  wait TEXT                    wait for an event line starting with TEXT\n"
@@ -65,7 +70,9 @@ static const char usage_text[] =
 	"  pointer-leave ID, pointer-motion ID X Y, button ID BTN STATE,\n"
 	"  axis ID AXIS VALUE, keyboard-enter ID, keyboard-leave ID,\n"
 	"  key ID KEYCODE STATE, modifiers ID DEPRESSED LATCHED LOCKED GROUP,\n"
-	"  ping SERIAL, error CODE TEXT, event TYPE ID, disconnected REASON\n";
+	"  ping SERIAL, error CODE TEXT, apps-request SERIAL, launch-app ID DESKTOP-ID,\n"
+	"  open-result ID CODE TEXT,\n"
+	"  event TYPE ID, disconnected REASON\n";
 
 #define BUFFERS_PER_WINDOW 2
 #define MAX_EVENT_LINES 100000
@@ -104,6 +111,8 @@ struct guest {
 	unsigned closes, closes_seen;
 	char reason[VTP_MAX_ERROR_TEXT + 64];
 	int timeout_ms;
+	uint32_t apps_serial; /* of the last APPS_REQUEST */
+	uint32_t launch_id; /* of the last LAUNCH_APP */
 	/* event lines, for "wait" */
 	char **events;
 	size_t n_events, cap_events, events_seen;
@@ -362,6 +371,18 @@ static void handle_msg(struct vtp_msg *m)
 		emit("modifiers %u %u %u %u %u", id, m->body.modifiers.depressed,
 			m->body.modifiers.latched, m->body.modifiers.locked,
 			m->body.modifiers.group);
+		break;
+	case VTP_APPS_REQUEST:
+		g->apps_serial = m->body.apps_request.serial;
+		emit("apps-request %u", g->apps_serial);
+		break;
+	case VTP_OPEN_RESULT:
+		emit("open-result %u %u %s", m->body.result.request_id, m->body.result.code,
+			m->tail ? (const char *)m->tail : "");
+		break;
+	case VTP_LAUNCH_APP:
+		g->launch_id = m->body.launch.request_id;
+		emit("launch-app %u %s", g->launch_id, m->tail ? (const char *)m->tail : "");
 		break;
 	default:
 		emit("event %s %u", vtp_type_name(m->header.type), id);
@@ -869,6 +890,8 @@ static bool run_command(char *line, int *status)
 		rest_from = 1;
 	} else if (strcmp(first, "msg") == 0) {
 		rest_from = 3;
+	} else if (strcmp(first, "app-info") == 0) {
+		rest_from = 2;
 	}
 	int argc = split_words(line, argv, rest_from);
 	const char *cmd = argv[0];
@@ -1005,6 +1028,69 @@ static bool run_command(char *line, int *status)
 		send_raw(buf, sizeof(h) + len);
 		free(buf);
 		free(body);
+	} else if (strcmp(cmd, "apps-begin") == 0 || strcmp(cmd, "apps-end") == 0) {
+		bool begin = strcmp(cmd, "apps-begin") == 0;
+		need_args(argc, begin ? 3 : 2,
+			begin ? "apps-begin SERIAL|last N" : "apps-end SERIAL|last");
+		uint32_t serial = strcmp(argv[1], "last") == 0 ? g->apps_serial
+							       : parse_u32(argv[1], "serial");
+		if (begin) {
+			struct vtp_app_list_begin b = { .serial = serial,
+				.count = parse_u32(argv[2], "count") };
+			send_msg(VTP_APP_LIST_BEGIN, 0, &b, NULL, 0);
+		} else {
+			struct vtp_app_list_end e = { .serial = serial };
+			send_msg(VTP_APP_LIST_END, 0, &e, NULL, 0);
+		}
+	} else if (strcmp(cmd, "app-info") == 0) {
+		need_args(argc, 3, "app-info INDEX F1|F2|F3|F4|F5|F6");
+		struct vtp_app_info info = { .index = parse_u32(argv[1], "index") };
+		size_t len = strlen(argv[2]);
+		char *tail = malloc(len + 1);
+		if (tail == NULL) {
+			die("out of memory");
+		}
+		for (size_t i = 0; i <= len; i++) {
+			tail[i] = argv[2][i] == '|' ? '\0' : argv[2][i];
+		}
+		send_msg(VTP_APP_INFO, 0, &info, tail, (uint32_t)len + 1);
+		free(tail);
+	} else if (strcmp(cmd, "app-icon") == 0) {
+		if (argc != 4 && argc != 5) {
+			die("usage: app-icon INDEX SIZE RRGGBBAA [BYTES]");
+		}
+		struct vtp_app_icon icon = { .index = parse_u32(argv[1], "index"),
+			.size = parse_u32(argv[2], "size") };
+		char *end;
+		errno = 0;
+		unsigned long rgba = strtoul(argv[3], &end, 16);
+		if (strlen(argv[3]) != 8 || errno != 0 || *end != '\0') {
+			die("bad color '%s' (want RRGGBBAA)", argv[3]);
+		}
+		uint64_t bytes = argc == 5 ? parse_u32(argv[4], "bytes")
+					   : (uint64_t)icon.size * icon.size * 4;
+		if (bytes > VTP_MSG_MAX - 64) {
+			die("icon too large for one message");
+		}
+		uint8_t *data = malloc(bytes > 0 ? bytes : 1);
+		if (data == NULL) {
+			die("out of memory");
+		}
+		for (uint64_t i = 0; i < bytes; i++) {
+			data[i] = (uint8_t)(rgba >> (24 - 8 * (i % 4)));
+		}
+		send_msg(VTP_APP_ICON, 0, &icon, data, (uint32_t)bytes);
+		free(data);
+	} else if (strcmp(cmd, "run-result") == 0) {
+		need_args(argc, 4, "run-result ID|last KIND STATUS");
+		struct vtp_run_result r = {
+			.request_id = strcmp(argv[1], "last") == 0
+				? g->launch_id
+				: parse_u32(argv[1], "request id"),
+			.kind = parse_u32(argv[2], "kind"),
+			.status = parse_i32(argv[3], "status"),
+		};
+		send_msg(VTP_RUN_RESULT, 0, &r, NULL, 0);
 	} else if (strcmp(cmd, "raw") == 0) {
 		need_args(argc, 2, "raw HEX...");
 		size_t len;

@@ -211,6 +211,21 @@ Test(apps, without_current_desktop_only_show_in_hides)
 	apps_list_destroy(l);
 }
 
+Test(apps, host_menu_entries_are_not_listed)
+{
+	/* what menus.c writes on a host: an agent next to it must not list
+	 * it back as an app of its VM */
+	app(HOME_APPS "vitrail-work-foo.desktop", "F",
+		"X-Vitrail-VM=work\nX-Vitrail-App=foo.desktop\n");
+	app(HOME_APPS "plain.desktop", "P", NULL);
+	struct apps_list *l = apps_scan();
+	cr_assert_not_null(l);
+	cr_expect_null(find(l, "vitrail-work-foo.desktop"));
+	cr_expect_not_null(find(l, "plain.desktop"));
+	apps_list_destroy(l);
+	cr_expect_null(apps_find("vitrail-work-foo.desktop"));
+}
+
 Test(apps, default_dirs_when_unset)
 {
 	unsetenv("XDG_DATA_HOME");

@@ -51,6 +51,8 @@ T=$(mktemp -d /tmp/vitrail-bench.XXXXXX)
 export XDG_RUNTIME_DIR=$T/run
 mkdir -m 0700 "$XDG_RUNTIME_DIR"
 export XDG_CONFIG_HOME=$T/config
+# vitrail writes (and prunes) menu entries under XDG_DATA_HOME: never the user's
+export XDG_DATA_HOME=$T/data
 unset VITRAIL_SOCK WAYLAND_DISPLAY DISPLAY
 export WLR_BACKENDS=headless WLR_RENDERER=${WLR_RENDERER:-pixman} WLR_LIBINPUT_NO_DEVICES=1
 

@@ -55,6 +55,11 @@ json_check "$T/windows.json" "${w}['label'] == '#73d216' and 'Photos' in ${w}['t
 ctl vms --json >"$T/vms.json" || fail "vitrailctl vms failed"
 json_check "$T/vms.json" 'sorted((v["name"], v["label"], v["connected"], v["windows"]) for v in d) == [("personal", "#73d216", True, 1), ("work", "#3465a4", True, 1)]'
 
+# It opened below work's focused window (a VM's new window never covers the
+# window in use); the user brings it up.
+pid=$(json_get "$T/windows.json" '[w["id"] for w in d if w["vm"] == "personal"][0]')
+ctl focus "$pid" >/dev/null || fail "vitrailctl focus $pid failed"
+
 screenshot "$T/2.ppm"
 pixels "$T/2.ppm" frame 64 92 160 100 $GREEN
 pixels "$T/2.ppm" rect 64 92 160 100 f0d0e0

@@ -702,7 +702,7 @@ static const struct bad_case bad_cases[] = {
 	{ "damage y+height overflows", H, VTP_DAMAGE, .object = 1,
 		RECTS({ 0, 2000000000, 1, 2000000000 }), .want = VTP_E_OVERFLOW },
 	{ "cursor too wide", H, VTP_SET_CURSOR, .object = 1,
-		OK_CURSOR(.width = 257, .stride = 1028), .want = VTP_E_DIMENSIONS },
+		OK_CURSOR(.width = 65, .stride = 260), .want = VTP_E_DIMENSIONS },
 	{ "cursor 0x5", H, VTP_SET_CURSOR, .object = 1, OK_CURSOR(.width = 0),
 		.want = VTP_E_DIMENSIONS },
 	{ "cursor hotspot outside", H, VTP_SET_CURSOR, .object = 1, OK_CURSOR(.hotspot_x = 16),

@@ -35,7 +35,7 @@
 #define VTP_MAX_NAME 64u /* software name in HELLO, VM name */
 #define VTP_MAX_ERROR_TEXT 512u
 #define VTP_MAX_DAMAGE_RECTS 64u /* per DAMAGE message */
-#define VTP_MAX_CURSOR_DIM 256u
+#define VTP_MAX_CURSOR_DIM 64u
 #define VTP_MAX_KEYMAP (512u * 1024u)
 #define VTP_MAX_CHUNK (64u * 1024u) /* clipboard/file/icon data per message */
 #define VTP_MAX_CLIPBOARD (16u * 1024u * 1024u) /* hard cap; config may lower */
@@ -686,7 +686,8 @@ static inline bool vtp_outq_empty(const struct vtp_outq *q)
 
 /* ---- file descriptors over unix sockets ---- */
 
-/* Send len bytes with one fd attached (blocking semantics of fd). */
+/* Send len bytes with one fd attached, never waiting (MSG_DONTWAIT): false if
+ * the socket cannot take all of it now. */
 bool vtp_scm_send_fd(int sock, const void *data, size_t len, int fd_to_send);
 
 /* ---- shared pool ---- */

@@ -1,0 +1,73 @@
+/*
+ * The host's side of the per-VM app menu. For each VM it asks the agent for
+ * its app list (APPS_REQUEST on every connect, again on APPS_CHANGED but at
+ * most once per APPS_HOST_REQUEST_INTERVAL_MS, and on `vitrailctl menus
+ * sync`), receives APP_LIST_BEGIN / APP_INFO / APP_ICON / APP_LIST_END as a
+ * strict state machine, and hands each complete list to menus.c, which
+ * writes the desktop entries in a worker process (one at a time per VM; the
+ * newest complete list waits meanwhile).
+ *
+ * Protocol rules checked here, on top of the decoder's (a violation
+ * disconnects the VM like any malformed message): at most one request is
+ * outstanding and a list answers it (its serial); no list inside a list;
+ * APP_INFO indices 0, 1, ... count-1 in order; APP_ICON only for an app
+ * already described, at most one per size; END after exactly count apps;
+ * no desktop id twice; at most APPS_HOST_MAX_LIST_BYTES of strings and
+ * pixels per list.
+ *
+ * It also runs the control commands "menus-sync" and "run-app" (LAUNCH_APP,
+ * answered with the guest's RUN_RESULT). Nothing a guest sends is ever run
+ * on the host: entries always run `vitrailctl run-app VM ID`.
+ */
+#ifndef VITRAIL_APPS_HOST_H
+#define VITRAIL_APPS_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <vitrail/protocol.h>
+#include <wayland-server-core.h>
+
+struct ctl_client;
+struct json_object;
+struct server;
+struct vm_link;
+
+#define APPS_HOST_REQUEST_INTERVAL_MS 2000 /* APPS_CHANGED answered at most this often */
+#define APPS_HOST_MAX_LIST_BYTES (16u << 20) /* strings + icons held per list */
+#define APPS_HOST_SYNC_TIMEOUT_MS 60000 /* menus-sync: list received and written */
+#define APPS_HOST_LAUNCH_TIMEOUT_MS 30000 /* run-app: RUN_RESULT after LAUNCH_APP */
+#define APPS_HOST_START_TIMEOUT_MS 180000 /* run-app: a stopped VM's agent connects */
+
+struct apps_host;
+
+/* Follows the link's welcome, disconnect and run_result events. */
+struct apps_host *apps_host_create(struct vm_link *link);
+/* Answers pending control requests with an error. */
+void apps_host_destroy(struct apps_host *host);
+
+/* APPS_CHANGED, APP_LIST_BEGIN, APP_INFO, APP_ICON, APP_LIST_END. False when
+ * the message broke the rules (the VM is being disconnected). LAUNCH_APP's
+ * answers come through the link's run_result event; their request ids have
+ * the top bit set (RUN requests of others must not). */
+bool apps_host_handle_message(struct apps_host *host, const struct vtp_msg *msg);
+
+/* At startup: delete the menu entries of VMs that are not configured. */
+void apps_host_prune(struct server *server);
+
+/*
+ * Control commands. They return a reply, or NULL after deferring the
+ * client (ctl_client_defer), which then gets its reply later.
+ *   {"command":"menus-sync"[,"vm":NAME]} -> {"ok":true,"vms":[{"name":N,"apps":K}]}
+ *   {"command":"run-app","vm":NAME,"id":"foo.desktop"} -> {"ok":true,"result":"started"}
+ */
+struct json_object *apps_host_ctl_menus_sync(
+	struct server *server, struct ctl_client *client, struct json_object *request);
+struct json_object *apps_host_ctl_run_app(
+	struct server *server, struct ctl_client *client, struct json_object *request);
+
+/* A desktop id as run-app accepts it: the APP_INFO rules (1..255 bytes of
+ * [A-Za-z0-9._-] ending in ".desktop", no leading '.', no "..") and no
+ * leading '-'. */
+bool apps_host_valid_desktop_id(const char *id);
+
+#endif

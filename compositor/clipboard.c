@@ -1,0 +1,956 @@
+#define _GNU_SOURCE /* pipe2 */
+#include "clipboard.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <vitrail/protocol.h>
+#include <wayland-server-core.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_seat.h>
+#include <wlr/util/log.h>
+
+#include "config.h"
+#include "notify.h"
+#include "seat.h"
+#include "server.h"
+#include "view.h"
+#include "vm_link.h"
+
+#define WRITER_TIMEOUT_MS 30000
+#define SEND_RETRY_MS 10
+
+/* The MIME types a text selection is read as, best first. */
+static const char *const text_mime_types[] = {
+	"text/plain;charset=utf-8",
+	"UTF8_STRING",
+	"text/plain",
+	"TEXT",
+	"STRING",
+};
+
+/* What the host offers when it pastes into a host app. */
+static const char *const offered_mime_types[] = {
+	"text/plain;charset=utf-8",
+	"text/plain",
+	"UTF8_STRING",
+};
+
+/* A text, shared by the clipboard, transfers and host data sources. */
+struct clip_data {
+	unsigned int refs;
+	uint8_t *bytes;
+	size_t len;
+};
+
+/* A CLIPBOARD_REQUEST waiting for its CLIPBOARD_DATA chunks. */
+struct vm_request {
+	struct clipboard *clipboard;
+	struct wl_list link; /* clipboard.requests */
+	struct vm_link *vm;
+	uint32_t serial;
+	uint32_t max_bytes; /* what the request asked for */
+	uint64_t generation;
+	uint8_t *buf;
+	size_t len, cap;
+	uint64_t received; /* counted even when abandoned */
+	bool abandoned; /* timed out: chunks still arrive, are counted, and dropped */
+	bool out_of_memory;
+	struct wl_event_source *timer;
+	struct wl_listener disconnect; /* vm.events.disconnect */
+};
+
+/* CLIPBOARD_SET chunks on their way to a VM. */
+struct paste {
+	struct clipboard *clipboard;
+	struct wl_list link; /* clipboard.pastes */
+	struct vm_link *vm;
+	struct clip_data *data;
+	size_t sent;
+	uint32_t serial;
+	struct wl_event_source *timer;
+	struct wl_listener disconnect; /* vm.events.disconnect */
+};
+
+/* Reading the host selection through a pipe. */
+struct host_read {
+	struct clipboard *clipboard;
+	int fd;
+	struct wl_event_source *source;
+	struct wl_event_source *timer;
+	uint8_t *buf;
+	size_t len, cap, max;
+	uint64_t generation;
+};
+
+/* Writing a pasted text to a host app that reads the selection. */
+struct writer {
+	struct clipboard *clipboard;
+	struct wl_list link; /* clipboard.writers */
+	struct clip_data *data;
+	size_t offset;
+	int fd;
+	struct wl_event_source *source;
+	struct wl_event_source *timer;
+};
+
+/* The host selection the compositor owns after a paste into a host app. */
+struct host_source {
+	struct wlr_data_source base;
+	struct clipboard *clipboard; /* NULL once the clipboard is gone */
+	struct clip_data *data;
+};
+
+struct clipboard {
+	struct server *server;
+
+	/* the inter-VM clipboard: data NULL when empty */
+	struct clip_data *data;
+	char source[CONFIG_VM_NAME_MAX + 1]; /* VM name or "host" */
+	int64_t stored_ms;
+
+	uint64_t generation; /* copy presses so far */
+	uint64_t floor; /* copies of this generation or older are not stored any more */
+
+	struct wl_list requests; /* struct vm_request.link */
+	struct wl_list pastes; /* struct paste.link */
+	struct host_read *host_read;
+	struct wl_list writers; /* struct writer.link */
+	size_t n_writers;
+	struct host_source *host_source;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Log and tell the user (sizes and names only, never the text). */
+__attribute__((format(printf, 4, 5))) static void tell(struct clipboard *clipboard,
+	enum notify_kind kind, uint32_t stripe_rgb, const char *fmt, ...)
+{
+	char text[256];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(text, sizeof(text), fmt, args);
+	va_end(args);
+	wlr_log(WLR_INFO, "clipboard: %s", text);
+	notify_show(clipboard->server->notify, kind, stripe_rgb, "%s", text);
+}
+
+bool clipboard_text_valid(const uint8_t *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		uint8_t c = s[i];
+		if (c < 0x80) {
+			if (c == 0) {
+				return false;
+			}
+			i++;
+			continue;
+		}
+		size_t n;
+		uint32_t cp, min;
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 2, cp = c & 0x1f, min = 0x80;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 3, cp = c & 0x0f, min = 0x800;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 4, cp = c & 0x07, min = 0x10000;
+		} else {
+			return false;
+		}
+		if (len - i < n) {
+			return false;
+		}
+		for (size_t k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80) {
+				return false;
+			}
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+			return false;
+		}
+		i += n;
+	}
+	return true;
+}
+
+/* ---- shared texts ---- */
+
+static struct clip_data *clip_data_create(uint8_t *bytes, size_t len)
+{
+	struct clip_data *data = calloc(1, sizeof(*data));
+	if (data == NULL) {
+		return NULL;
+	}
+	data->refs = 1;
+	data->bytes = bytes;
+	data->len = len;
+	return data;
+}
+
+static struct clip_data *clip_data_ref(struct clip_data *data)
+{
+	data->refs++;
+	return data;
+}
+
+static void clip_data_unref(struct clip_data *data)
+{
+	if (data == NULL || --data->refs > 0) {
+		return;
+	}
+	free(data->bytes);
+	free(data);
+}
+
+static void forget_text(struct clipboard *clipboard)
+{
+	clip_data_unref(clipboard->data);
+	clipboard->data = NULL;
+	clipboard->source[0] = '\0';
+	/* a copy still on its way was asked for before this: drop it */
+	clipboard->floor = clipboard->generation;
+}
+
+/* Grow buf to hold want bytes, by doubling, never beyond limit. */
+static bool reserve(uint8_t **buf, size_t *cap, size_t want, size_t limit)
+{
+	if (want <= *cap) {
+		return true;
+	}
+	size_t cap2 = *cap < 4096 ? 4096 : *cap;
+	while (cap2 < want) {
+		cap2 *= 2;
+	}
+	if (cap2 > limit) {
+		cap2 = limit;
+	}
+	uint8_t *b = realloc(*buf, cap2);
+	if (b == NULL) {
+		return false;
+	}
+	*buf = b;
+	*cap = cap2;
+	return true;
+}
+
+static const char *pick_text_mime_type(const struct wl_array *mime_types)
+{
+	for (size_t i = 0; i < sizeof(text_mime_types) / sizeof(text_mime_types[0]); i++) {
+		char **p;
+		wl_array_for_each(p, mime_types)
+		{
+			if (strcasecmp(*p, text_mime_types[i]) == 0) {
+				return *p;
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A copy is complete: check it and store it. buf (owned, may be NULL) holds
+ * len bytes; requested_max is what the source was allowed to send (a text
+ * that fills it may have been cut, so it counts as too large).
+ */
+static void finish_copy(struct clipboard *clipboard, const char *source, uint32_t rgb,
+	uint64_t generation, uint8_t *buf, size_t len, size_t requested_max)
+{
+	uint32_t max = clipboard->server->config->clipboard_max_bytes;
+	if (len == 0) {
+		tell(clipboard, NOTIFY_REFUSED, rgb, "nothing copied: no text is selected in [%s]",
+			source);
+		goto drop;
+	}
+	if (len >= requested_max || len > max) {
+		tell(clipboard, NOTIFY_REFUSED, rgb,
+			"copy from [%s] refused: the text is larger than %u bytes", source, max);
+		goto drop;
+	}
+	if (!clipboard_text_valid(buf, len)) {
+		tell(clipboard, NOTIFY_REFUSED, rgb,
+			"copy from [%s] refused: %zu bytes that are not UTF-8 text", source, len);
+		goto drop;
+	}
+	if (generation <= clipboard->floor) {
+		tell(clipboard, NOTIFY_REFUSED, rgb,
+			"copy from [%s] dropped: the clipboard changed meanwhile", source);
+		goto drop;
+	}
+	struct clip_data *data = clip_data_create(buf, len);
+	if (data == NULL) {
+		tell(clipboard, NOTIFY_REFUSED, rgb, "copy from [%s] failed: out of memory",
+			source);
+		goto drop;
+	}
+	clip_data_unref(clipboard->data);
+	clipboard->data = data;
+	snprintf(clipboard->source, sizeof(clipboard->source), "%s", source);
+	clipboard->stored_ms = now_ms();
+	clipboard->floor = generation;
+	tell(clipboard, NOTIFY_INFO, rgb, "copied %zu bytes from [%s]", len, source);
+	return;
+
+drop:
+	free(buf);
+}
+
+/* ---- writing to host apps ---- */
+
+static void writer_destroy(struct writer *writer)
+{
+	if (writer == NULL) {
+		return;
+	}
+	if (writer->source != NULL) {
+		wl_event_source_remove(writer->source);
+	}
+	if (writer->timer != NULL) {
+		wl_event_source_remove(writer->timer);
+	}
+	close(writer->fd);
+	clip_data_unref(writer->data);
+	wl_list_remove(&writer->link);
+	writer->clipboard->n_writers--;
+	free(writer);
+}
+
+static int handle_writer_fd(int fd, uint32_t mask, void *data)
+{
+	struct writer *writer = data;
+	while (writer->offset < writer->data->len) {
+		ssize_t n = write(fd, writer->data->bytes + writer->offset,
+			writer->data->len - writer->offset);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			return 0;
+		}
+		if (n <= 0) {
+			break; /* the reader went away */
+		}
+		writer->offset += (size_t)n;
+	}
+	writer_destroy(writer);
+	return 0;
+}
+
+static int handle_writer_timeout(void *data)
+{
+	struct writer *writer = data;
+	wlr_log(WLR_INFO, "clipboard: a host app did not read the pasted text in time");
+	writer_destroy(writer);
+	return 0;
+}
+
+static void writer_create(struct clipboard *clipboard, struct clip_data *data, int fd)
+{
+	if (clipboard->n_writers >= CLIPBOARD_MAX_WRITERS) {
+		wlr_log(WLR_INFO, "clipboard: too many host apps reading at once");
+		close(fd);
+		return;
+	}
+	struct writer *writer = calloc(1, sizeof(*writer));
+	if (writer == NULL) {
+		close(fd);
+		return;
+	}
+	writer->clipboard = clipboard;
+	writer->data = clip_data_ref(data);
+	writer->fd = fd;
+	wl_list_insert(&clipboard->writers, &writer->link);
+	clipboard->n_writers++;
+	int flags = fcntl(fd, F_GETFL);
+	struct wl_event_loop *loop = clipboard->server->loop;
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		writer_destroy(writer);
+		return;
+	}
+	writer->source =
+		wl_event_loop_add_fd(loop, fd, WL_EVENT_WRITABLE, handle_writer_fd, writer);
+	writer->timer = wl_event_loop_add_timer(loop, handle_writer_timeout, writer);
+	if (writer->source == NULL || writer->timer == NULL) {
+		writer_destroy(writer);
+		return;
+	}
+	wl_event_source_timer_update(writer->timer, WRITER_TIMEOUT_MS);
+}
+
+/* ---- the host selection the compositor owns ---- */
+
+static void host_source_send(struct wlr_data_source *wlr_source, const char *mime_type, int32_t fd)
+{
+	struct host_source *source = wl_container_of(wlr_source, source, base);
+	if (source->clipboard == NULL) {
+		close(fd);
+		return;
+	}
+	writer_create(source->clipboard, source->data, fd);
+}
+
+static void host_source_destroy(struct wlr_data_source *wlr_source)
+{
+	struct host_source *source = wl_container_of(wlr_source, source, base);
+	if (source->clipboard != NULL && source->clipboard->host_source == source) {
+		source->clipboard->host_source = NULL;
+	}
+	clip_data_unref(source->data);
+	free(source);
+}
+
+static const struct wlr_data_source_impl host_source_impl = {
+	.send = host_source_send,
+	.destroy = host_source_destroy,
+};
+
+static bool set_host_selection(struct clipboard *clipboard, struct clip_data *data)
+{
+	struct host_source *source = calloc(1, sizeof(*source));
+	if (source == NULL) {
+		return false;
+	}
+	wlr_data_source_init(&source->base, &host_source_impl);
+	source->clipboard = clipboard;
+	source->data = clip_data_ref(data);
+	for (size_t i = 0; i < sizeof(offered_mime_types) / sizeof(offered_mime_types[0]); i++) {
+		char **p = wl_array_add(&source->base.mime_types, sizeof(*p));
+		if (p == NULL || (*p = strdup(offered_mime_types[i])) == NULL) {
+			if (p != NULL) {
+				source->base.mime_types.size -= sizeof(*p);
+			}
+			wlr_data_source_destroy(&source->base);
+			return false;
+		}
+	}
+	struct server *server = clipboard->server;
+	/* replaces (and destroys) the previous selection source */
+	wlr_seat_set_selection(
+		server->seat->wlr_seat, &source->base, wl_display_next_serial(server->display));
+	clipboard->host_source = source;
+	return true;
+}
+
+/* ---- reading the host selection ---- */
+
+static void host_read_destroy(struct host_read *hr)
+{
+	if (hr == NULL) {
+		return;
+	}
+	if (hr->source != NULL) {
+		wl_event_source_remove(hr->source);
+	}
+	if (hr->timer != NULL) {
+		wl_event_source_remove(hr->timer);
+	}
+	if (hr->fd >= 0) {
+		close(hr->fd);
+	}
+	if (hr->clipboard->host_read == hr) {
+		hr->clipboard->host_read = NULL;
+	}
+	free(hr->buf);
+	free(hr);
+}
+
+static void host_read_finish(struct host_read *hr)
+{
+	struct clipboard *clipboard = hr->clipboard;
+	uint8_t *buf = hr->buf;
+	size_t len = hr->len, max = hr->max;
+	uint64_t generation = hr->generation;
+	hr->buf = NULL;
+	host_read_destroy(hr);
+	finish_copy(
+		clipboard, CONFIG_CLIPBOARD_HOST, CONFIG_HOST_FRAME_RGB, generation, buf, len, max);
+}
+
+static int handle_host_read_fd(int fd, uint32_t mask, void *data)
+{
+	struct host_read *hr = data;
+	for (;;) {
+		if (hr->len >= hr->max) {
+			/* full: more would not be kept anyway */
+			host_read_finish(hr);
+			return 0;
+		}
+		if (!reserve(&hr->buf, &hr->cap, hr->len + 4096, hr->max)) {
+			tell(hr->clipboard, NOTIFY_REFUSED, CONFIG_HOST_FRAME_RGB,
+				"copy from [host] failed: out of memory");
+			host_read_destroy(hr);
+			return 0;
+		}
+		ssize_t n = read(fd, hr->buf + hr->len, hr->cap - hr->len);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			return 0;
+		}
+		if (n < 0) {
+			tell(hr->clipboard, NOTIFY_REFUSED, CONFIG_HOST_FRAME_RGB,
+				"copy from [host] failed: cannot read the selection");
+			host_read_destroy(hr);
+			return 0;
+		}
+		if (n == 0) {
+			host_read_finish(hr);
+			return 0;
+		}
+		hr->len += (size_t)n;
+	}
+}
+
+static int handle_host_read_timeout(void *data)
+{
+	struct host_read *hr = data;
+	tell(hr->clipboard, NOTIFY_REFUSED, CONFIG_HOST_FRAME_RGB,
+		"copy from [host] failed: the application did not hand over its selection");
+	host_read_destroy(hr);
+	return 0;
+}
+
+static void copy_from_host(struct clipboard *clipboard, uint64_t generation)
+{
+	struct server *server = clipboard->server;
+	host_read_destroy(clipboard->host_read);
+
+	struct wlr_data_source *selection = server->seat->wlr_seat->selection_source;
+	const char *mime = selection != NULL ? pick_text_mime_type(&selection->mime_types) : NULL;
+	if (mime == NULL) {
+		finish_copy(clipboard, CONFIG_CLIPBOARD_HOST, CONFIG_HOST_FRAME_RGB, generation,
+			NULL, 0, 1);
+		return;
+	}
+	struct host_read *hr = calloc(1, sizeof(*hr));
+	int fds[2] = { -1, -1 };
+	if (hr == NULL || pipe2(fds, O_CLOEXEC) < 0) {
+		free(hr);
+		tell(clipboard, NOTIFY_REFUSED, CONFIG_HOST_FRAME_RGB,
+			"copy from [host] failed: %s", strerror(errno));
+		return;
+	}
+	hr->clipboard = clipboard;
+	hr->fd = fds[0];
+	hr->generation = generation;
+	/* one byte more than allowed: a text that fills it is too large */
+	hr->max = (size_t)server->config->clipboard_max_bytes + 1;
+	clipboard->host_read = hr;
+	if (fcntl(hr->fd, F_SETFL, O_NONBLOCK) < 0) {
+		close(fds[1]);
+		host_read_destroy(hr);
+		return;
+	}
+	/* the source takes (and closes) the write end */
+	wlr_data_source_send(selection, mime, fds[1]);
+	hr->source = wl_event_loop_add_fd(
+		server->loop, hr->fd, WL_EVENT_READABLE, handle_host_read_fd, hr);
+	hr->timer = wl_event_loop_add_timer(server->loop, handle_host_read_timeout, hr);
+	if (hr->source == NULL || hr->timer == NULL) {
+		host_read_destroy(hr);
+		return;
+	}
+	wl_event_source_timer_update(hr->timer, CLIPBOARD_HOST_READ_TIMEOUT_MS);
+}
+
+/* ---- copying from a VM ---- */
+
+static void request_destroy(struct vm_request *request)
+{
+	if (request == NULL) {
+		return;
+	}
+	if (request->timer != NULL) {
+		wl_event_source_remove(request->timer);
+	}
+	wl_list_remove(&request->disconnect.link);
+	wl_list_remove(&request->link);
+	free(request->buf);
+	free(request);
+}
+
+static struct vm_request *find_request(struct clipboard *clipboard, struct vm_link *link)
+{
+	struct vm_request *request;
+	wl_list_for_each(request, &clipboard->requests, link)
+	{
+		if (request->vm == link) {
+			return request;
+		}
+	}
+	return NULL;
+}
+
+static int handle_request_timeout(void *data)
+{
+	struct vm_request *request = data;
+	struct vm_link *link = request->vm;
+	if (!request->abandoned) {
+		request->abandoned = true;
+		free(request->buf);
+		request->buf = NULL;
+		request->len = request->cap = 0;
+		tell(request->clipboard, NOTIFY_REFUSED, vm_link_label(link),
+			"copy from [%s] failed: its agent did not answer in time",
+			vm_link_name(link));
+		wl_event_source_timer_update(
+			request->timer, CLIPBOARD_GUEST_DEADLINE_MS - CLIPBOARD_COPY_TIMEOUT_MS);
+		return 0;
+	}
+	/* the disconnect removes the request */
+	vm_link_fail(link, VTP_ERR_LIMIT, "CLIPBOARD_REQUEST unanswered for %d s",
+		CLIPBOARD_GUEST_DEADLINE_MS / 1000);
+	return 0;
+}
+
+static void handle_request_disconnect(struct wl_listener *listener, void *data)
+{
+	struct vm_request *request = wl_container_of(listener, request, disconnect);
+	if (!request->abandoned) {
+		tell(request->clipboard, NOTIFY_REFUSED, vm_link_label(request->vm),
+			"copy from [%s] failed: its agent went away", vm_link_name(request->vm));
+	}
+	request_destroy(request);
+}
+
+static void copy_from_vm(struct clipboard *clipboard, struct vm_link *link, uint64_t generation)
+{
+	const char *name = vm_link_name(link);
+	uint32_t rgb = vm_link_label(link);
+	if (!vm_link_connected(link)) {
+		tell(clipboard, NOTIFY_REFUSED, rgb,
+			"copy from [%s] failed: its agent is not connected", name);
+		return;
+	}
+	struct vm_request *request = calloc(1, sizeof(*request));
+	if (request == NULL) {
+		return;
+	}
+	request->clipboard = clipboard;
+	request->vm = link;
+	request->generation = generation;
+	/* one byte more than allowed (up to the protocol's maximum): a text that
+	 * fills the request is too large */
+	uint64_t max = (uint64_t)clipboard->server->config->clipboard_max_bytes + 1;
+	request->max_bytes = max > VTP_MAX_CLIPBOARD ? VTP_MAX_CLIPBOARD : (uint32_t)max;
+	request->serial = vm_link_next_serial(link);
+	wl_list_insert(&clipboard->requests, &request->link);
+	request->disconnect.notify = handle_request_disconnect;
+	wl_signal_add(&link->events.disconnect, &request->disconnect);
+	request->timer =
+		wl_event_loop_add_timer(clipboard->server->loop, handle_request_timeout, request);
+	if (request->timer == NULL) {
+		request_destroy(request);
+		return;
+	}
+	wl_event_source_timer_update(request->timer, CLIPBOARD_COPY_TIMEOUT_MS);
+	struct vtp_clipboard_request body = {
+		.serial = request->serial,
+		.max_bytes = request->max_bytes,
+	};
+	if (!vm_link_send(link, VTP_CLIPBOARD_REQUEST, 0, &body, NULL, 0)) {
+		request_destroy(request);
+		return;
+	}
+	wlr_log(WLR_INFO, "clipboard: asked [%s] for its selection (at most %u bytes)", name,
+		request->max_bytes);
+}
+
+void clipboard_handle_data(
+	struct clipboard *clipboard, struct vm_link *link, const struct vtp_msg *msg)
+{
+	const struct vtp_clipboard_data *untrusted = &msg->body.clipboard_data;
+	struct vm_request *request = clipboard != NULL ? find_request(clipboard, link) : NULL;
+	if (request == NULL || request->serial != untrusted->serial) {
+		vm_link_fail(link, VTP_ERR_PROTOCOL, "CLIPBOARD_DATA answers no CLIPBOARD_REQUEST");
+		return;
+	}
+	uint32_t n = msg->tail_len;
+	if (n > request->max_bytes - request->received) {
+		vm_link_fail(link, VTP_ERR_LIMIT,
+			"CLIPBOARD_DATA: more than the %u bytes asked for", request->max_bytes);
+		return;
+	}
+	request->received += n;
+	if (!request->abandoned && !request->out_of_memory && n > 0) {
+		if (reserve(&request->buf, &request->cap, request->len + n, request->max_bytes)) {
+			memcpy(request->buf + request->len, msg->tail, n);
+			request->len += n;
+		} else {
+			request->out_of_memory = true;
+		}
+	}
+	if (!(untrusted->flags & VTP_CHUNK_LAST)) {
+		return;
+	}
+
+	const char *name = vm_link_name(link);
+	uint32_t rgb = vm_link_label(link);
+	if (request->abandoned) {
+		wlr_log(WLR_INFO, "clipboard: the late answer of [%s] is dropped", name);
+		request_destroy(request);
+		return;
+	}
+	if (request->out_of_memory) {
+		tell(clipboard, NOTIFY_REFUSED, rgb, "copy from [%s] failed: out of memory", name);
+		request_destroy(request);
+		return;
+	}
+	uint8_t *buf = request->buf;
+	size_t len = (untrusted->flags & VTP_CHUNK_EMPTY) ? 0 : request->len;
+	size_t max = request->max_bytes;
+	uint64_t generation = request->generation;
+	request->buf = NULL;
+	request_destroy(request);
+	finish_copy(clipboard, name, rgb, generation, buf, len, max);
+}
+
+/* ---- pasting into a VM ---- */
+
+static void paste_destroy(struct paste *paste)
+{
+	if (paste == NULL) {
+		return;
+	}
+	if (paste->timer != NULL) {
+		wl_event_source_remove(paste->timer);
+	}
+	wl_list_remove(&paste->disconnect.link);
+	clip_data_unref(paste->data);
+	wl_list_remove(&paste->link);
+	free(paste);
+}
+
+/* Queue chunks while the VM's output queue is short; the rest later. */
+static void paste_pump(struct paste *paste)
+{
+	struct vm_link *link = paste->vm;
+	const struct clip_data *data = paste->data;
+	while (paste->sent < data->len) {
+		if (link->outq.len >= CLIPBOARD_SEND_WINDOW) {
+			wl_event_source_timer_update(paste->timer, SEND_RETRY_MS);
+			return;
+		}
+		size_t n = data->len - paste->sent;
+		if (n > VTP_MAX_CHUNK) {
+			n = VTP_MAX_CHUNK;
+		}
+		struct vtp_clipboard_data body = {
+			.serial = paste->serial,
+			.flags = paste->sent + n == data->len ? VTP_CHUNK_LAST : 0,
+		};
+		if (!vm_link_send(link, VTP_CLIPBOARD_SET, 0, &body, data->bytes + paste->sent,
+			    (uint32_t)n)) {
+			wlr_log(WLR_INFO, "clipboard: the paste into [%s] was cut off",
+				vm_link_name(link));
+			paste_destroy(paste);
+			return;
+		}
+		paste->sent += n;
+	}
+	paste_destroy(paste);
+}
+
+static int handle_paste_timer(void *data)
+{
+	struct paste *paste = data;
+	paste_pump(paste);
+	return 0;
+}
+
+static void handle_paste_disconnect(struct wl_listener *listener, void *data)
+{
+	struct paste *paste = wl_container_of(listener, paste, disconnect);
+	wlr_log(WLR_INFO, "clipboard: the paste into [%s] was cut off (agent gone)",
+		vm_link_name(paste->vm));
+	paste_destroy(paste);
+}
+
+static bool paste_into_vm(struct clipboard *clipboard, struct vm_link *link)
+{
+	const char *name = vm_link_name(link);
+	uint32_t rgb = vm_link_label(link);
+	if (!vm_link_connected(link)) {
+		tell(clipboard, NOTIFY_REFUSED, rgb,
+			"paste into [%s] failed: its agent is not connected", name);
+		return false;
+	}
+	struct paste *paste;
+	wl_list_for_each(paste, &clipboard->pastes, link)
+	{
+		if (paste->vm == link) {
+			tell(clipboard, NOTIFY_REFUSED, rgb,
+				"paste into [%s] not started: the last one is still "
+				"on its way",
+				name);
+			return false;
+		}
+	}
+	paste = calloc(1, sizeof(*paste));
+	if (paste == NULL) {
+		return false;
+	}
+	paste->clipboard = clipboard;
+	paste->vm = link;
+	paste->data = clip_data_ref(clipboard->data);
+	paste->serial = vm_link_next_serial(link);
+	wl_list_insert(&clipboard->pastes, &paste->link);
+	paste->disconnect.notify = handle_paste_disconnect;
+	wl_signal_add(&link->events.disconnect, &paste->disconnect);
+	paste->timer = wl_event_loop_add_timer(clipboard->server->loop, handle_paste_timer, paste);
+	if (paste->timer == NULL) {
+		paste_destroy(paste);
+		return false;
+	}
+	paste_pump(paste);
+	return true;
+}
+
+/* ---- the bindings ---- */
+
+void clipboard_copy(struct clipboard *clipboard, struct view *view)
+{
+	if (view == NULL) {
+		tell(clipboard, NOTIFY_REFUSED, CONFIG_HOST_FRAME_RGB,
+			"nothing copied: no window is focused");
+		return;
+	}
+	if (view->vm != NULL && find_request(clipboard, view->vm) != NULL) {
+		tell(clipboard, NOTIFY_REFUSED, vm_link_label(view->vm),
+			"copy from [%s] not started: the last one is still pending",
+			vm_link_name(view->vm));
+		return;
+	}
+	/* a copy replaces the clipboard even when it fails: the text copied
+	 * before is never pasted by mistake */
+	forget_text(clipboard);
+	uint64_t generation = ++clipboard->generation;
+	if (view->vm == NULL) {
+		copy_from_host(clipboard, generation);
+	} else {
+		copy_from_vm(clipboard, view->vm, generation);
+	}
+}
+
+void clipboard_paste(struct clipboard *clipboard, struct view *view)
+{
+	if (view == NULL) {
+		tell(clipboard, NOTIFY_REFUSED, CONFIG_HOST_FRAME_RGB,
+			"nothing pasted: no window is focused");
+		return;
+	}
+	const char *target = view->vm != NULL ? vm_link_name(view->vm) : CONFIG_CLIPBOARD_HOST;
+	uint32_t rgb = view->vm != NULL ? vm_link_label(view->vm) : CONFIG_HOST_FRAME_RGB;
+	if (clipboard->data == NULL) {
+		tell(clipboard, NOTIFY_REFUSED, rgb,
+			"nothing pasted into [%s]: the clipboard is empty", target);
+		return;
+	}
+	char source[sizeof(clipboard->source)];
+	snprintf(source, sizeof(source), "%s", clipboard->source);
+	size_t len = clipboard->data->len;
+	if (!config_clipboard_allowed(clipboard->server->config, source, target)) {
+		tell(clipboard, NOTIFY_REFUSED, rgb,
+			"paste from [%s] into [%s] refused by the clipboard policy", source,
+			target);
+		return;
+	}
+	bool ok;
+	if (view->vm != NULL) {
+		ok = paste_into_vm(clipboard, view->vm);
+	} else {
+		ok = set_host_selection(clipboard, clipboard->data);
+		if (!ok) {
+			tell(clipboard, NOTIFY_REFUSED, rgb,
+				"paste into [host] failed: out of memory");
+		}
+	}
+	if (!ok) {
+		return;
+	}
+	forget_text(clipboard);
+	tell(clipboard, NOTIFY_INFO, rgb, "pasted %zu bytes from [%s] into [%s]", len, source,
+		target);
+}
+
+/* ---- the rest ---- */
+
+bool clipboard_status(
+	struct clipboard *clipboard, const char **source, size_t *bytes, uint64_t *age_seconds)
+{
+	if (clipboard == NULL || clipboard->data == NULL) {
+		return false;
+	}
+	*source = clipboard->source;
+	*bytes = clipboard->data->len;
+	int64_t age = now_ms() - clipboard->stored_ms;
+	*age_seconds = age > 0 ? (uint64_t)age / 1000 : 0;
+	return true;
+}
+
+void clipboard_clear(struct clipboard *clipboard)
+{
+	if (clipboard == NULL) {
+		return;
+	}
+	if (clipboard->data != NULL) {
+		wlr_log(WLR_INFO, "clipboard: %zu bytes from [%s] cleared", clipboard->data->len,
+			clipboard->source);
+	}
+	forget_text(clipboard);
+}
+
+struct clipboard *clipboard_create(struct server *server)
+{
+	struct clipboard *clipboard = calloc(1, sizeof(*clipboard));
+	if (clipboard == NULL) {
+		return NULL;
+	}
+	clipboard->server = server;
+	wl_list_init(&clipboard->requests);
+	wl_list_init(&clipboard->pastes);
+	wl_list_init(&clipboard->writers);
+	return clipboard;
+}
+
+void clipboard_destroy(struct clipboard *clipboard)
+{
+	if (clipboard == NULL) {
+		return;
+	}
+	struct vm_request *request, *rtmp;
+	wl_list_for_each_safe(request, rtmp, &clipboard->requests, link)
+	{
+		request_destroy(request);
+	}
+	struct paste *paste, *ptmp;
+	wl_list_for_each_safe(paste, ptmp, &clipboard->pastes, link)
+	{
+		paste_destroy(paste);
+	}
+	host_read_destroy(clipboard->host_read);
+	struct writer *writer, *wtmp;
+	wl_list_for_each_safe(writer, wtmp, &clipboard->writers, link)
+	{
+		writer_destroy(writer);
+	}
+	if (clipboard->host_source != NULL) {
+		/* it stays the host selection until the seat goes */
+		clipboard->host_source->clipboard = NULL;
+	}
+	clip_data_unref(clipboard->data);
+	free(clipboard);
+}

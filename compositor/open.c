@@ -1,0 +1,1231 @@
+#include "open.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+#include <wlr/types/wlr_keyboard.h>
+#include <wlr/util/log.h>
+#include <xkbcommon/xkbcommon.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "notify.h"
+#include "open_chooser.h"
+#include "open_policy.h"
+#include "server.h"
+#include "sha256.h"
+#include "vm_link.h"
+#include "vm_manager.h"
+
+/* A disposable VM we started is stopped when its last window closes, or
+ * when none appeared this long after the delivery. */
+#define DISPOSABLE_CHECK_MS 1000
+#define DISPOSABLE_IDLE_MS 30000
+
+struct chunk {
+	struct chunk *next;
+	uint32_t len;
+	uint8_t data[];
+};
+
+enum transfer_state {
+	TRANSFER_ROUTING, /* no target yet: the user chooses, or the target starts */
+	TRANSFER_DELIVERING, /* DELIVER_FILE_BEGIN sent; chunks flow */
+	TRANSFER_WAITING, /* all sent: waiting for DELIVER_RESULT */
+};
+
+/* A vitrailctl connection that streams a host file. */
+struct ctl_source {
+	int fd;
+	struct wl_event_source *source;
+	uint64_t remaining; /* bytes still to read from the socket */
+	struct sha256 sha;
+};
+
+struct transfer {
+	struct wl_list link; /* open_router.transfers */
+	struct open_router *router;
+	uint32_t id; /* ours: the DELIVER_* request id */
+	enum transfer_state state;
+
+	/* the source: a VM, or vitrailctl (ctl != NULL or ctl_gone) */
+	struct vm_link *source_link;
+	uint32_t source_request;
+	struct ctl_source *ctl;
+	bool from_host;
+	char source_name[CONFIG_VM_NAME_MAX + 1];
+
+	bool is_url;
+	char *url;
+	char name[VTP_MAX_FILE_NAME + 1];
+	char mime[VTP_MAX_MIME + 1];
+	uint64_t size, received;
+	bool source_ended; /* the whole file and its checksum are in */
+	uint8_t sha256[SHA256_DIGEST_SIZE];
+
+	bool fixed_target; /* vitrailctl open VM: no policy */
+	struct vm_link *target;
+	bool begun; /* DELIVER_FILE_BEGIN or DELIVER_URL sent */
+	bool end_sent; /* nothing more goes to the target */
+	bool disposable; /* the target is a disposable VM started for this */
+	bool asking; /* the chooser has our question */
+
+	struct chunk *head, *tail;
+	size_t pending; /* bytes in chunks */
+	struct wl_event_source *timer;
+};
+
+/* Per VM link: its events, and the disposable bookkeeping. */
+struct link_watch {
+	struct open_router *router;
+	struct vm_link *link;
+	struct wl_listener welcome;
+	struct wl_listener disconnect;
+	struct wl_listener drain;
+	bool reserved; /* a disposable VM we started and will stop */
+	bool had_windows;
+	int idle_ms;
+	struct wl_event_source *dispose_timer;
+};
+
+struct open_router {
+	struct server *server;
+	struct open_policy *policy;
+	struct wl_list transfers;
+	size_t n_transfers;
+	uint32_t next_id;
+	struct link_watch *watches;
+	size_t n_watches;
+	struct open_chooser *chooser;
+};
+
+static void pump(struct transfer *t);
+
+/* ---- small helpers ---- */
+
+static struct link_watch *watch_of(struct open_router *router, struct vm_link *link)
+{
+	for (size_t i = 0; i < router->n_watches; i++) {
+		if (router->watches[i].link == link) {
+			return &router->watches[i];
+		}
+	}
+	return NULL;
+}
+
+static size_t count_from(struct open_router *router, struct vm_link *source, bool host)
+{
+	size_t n = 0;
+	struct transfer *t;
+	wl_list_for_each(t, &router->transfers, link)
+	{
+		if (host ? t->from_host : t->source_link == source) {
+			n++;
+		}
+	}
+	return n;
+}
+
+static struct transfer *find_from_source(
+	struct open_router *router, struct vm_link *source, uint32_t request)
+{
+	struct transfer *t;
+	wl_list_for_each(t, &router->transfers, link)
+	{
+		if (t->source_link == source && t->source_request == request) {
+			return t;
+		}
+	}
+	return NULL;
+}
+
+static const char *target_name(const struct transfer *t)
+{
+	return t->target != NULL ? vm_link_name(t->target) : "?";
+}
+
+static const char *result_word(uint32_t code)
+{
+	switch (code) {
+	case VTP_RESULT_OK:
+		return "opened";
+	case VTP_RESULT_DENIED:
+		return "denied";
+	case VTP_RESULT_NO_TARGET:
+		return "no-target";
+	case VTP_RESULT_TOO_LARGE:
+		return "too-large";
+	case VTP_RESULT_BAD_CHECKSUM:
+		return "bad-checksum";
+	case VTP_RESULT_CANCELLED:
+		return "cancelled";
+	default:
+		return "failed";
+	}
+}
+
+/* Pause the source VM while any of its transfers holds too much here. */
+static void update_source_pause(struct open_router *router, struct vm_link *source)
+{
+	if (source == NULL) {
+		return;
+	}
+	bool pause = false;
+	struct transfer *t;
+	wl_list_for_each(t, &router->transfers, link)
+	{
+		if (t->source_link == source && t->pending >= OPEN_PENDING_MAX) {
+			pause = true;
+		}
+	}
+	vm_link_set_read_paused(source, pause);
+}
+
+static void update_ctl_mask(struct transfer *t)
+{
+	if (t->ctl == NULL || t->ctl->source == NULL) {
+		return;
+	}
+	bool read = t->ctl->remaining > 0 && t->pending < OPEN_PENDING_MAX;
+	wl_event_source_fd_update(t->ctl->source, read ? WL_EVENT_READABLE : 0);
+}
+
+static void ctl_source_destroy(struct ctl_source *ctl)
+{
+	if (ctl == NULL) {
+		return;
+	}
+	if (ctl->source != NULL) {
+		wl_event_source_remove(ctl->source);
+	}
+	if (ctl->fd >= 0) {
+		close(ctl->fd);
+	}
+	free(ctl);
+}
+
+/* ---- the end of a transfer ---- */
+
+static void transfer_destroy(struct transfer *t)
+{
+	struct open_router *router = t->router;
+	while (t->head != NULL) {
+		struct chunk *c = t->head;
+		t->head = c->next;
+		free(c);
+	}
+	if (t->asking) {
+		open_chooser_forget(router->chooser, t);
+	}
+	if (t->timer != NULL) {
+		wl_event_source_remove(t->timer);
+	}
+	ctl_source_destroy(t->ctl);
+	free(t->url);
+	wl_list_remove(&t->link);
+	router->n_transfers--;
+	struct vm_link *source = t->source_link;
+	free(t);
+	update_source_pause(router, source);
+}
+
+/* Tell vitrailctl, then close. */
+static void reply_ctl(struct transfer *t, uint32_t code, const char *text, const char *detail)
+{
+	if (t->ctl == NULL) {
+		return;
+	}
+	struct json_object *reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(code == VTP_RESULT_OK));
+	if (code == VTP_RESULT_OK) {
+		json_object_object_add(reply, "vm", json_object_new_string(target_name(t)));
+		json_object_object_add(reply, "result", json_object_new_string("opened"));
+	} else {
+		json_object_object_add(reply, "error", json_object_new_string(text));
+		json_object_object_add(reply, "code", json_object_new_string(result_word(code)));
+	}
+	if (detail != NULL && detail[0] != '\0') {
+		json_object_object_add(reply, "detail", json_object_new_string(detail));
+	}
+	const char *line = json_object_to_json_string_ext(
+		reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t len = strlen(line);
+	char *buf = malloc(len + 1);
+	if (buf != NULL) {
+		memcpy(buf, line, len);
+		buf[len] = '\n';
+		/* short, and vitrailctl reads: its socket buffer takes it */
+		ssize_t n = send(t->ctl->fd, buf, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)n;
+		free(buf);
+	}
+	json_object_put(reply);
+	ctl_source_destroy(t->ctl);
+	t->ctl = NULL;
+}
+
+/* The target must forget a delivery it began: an END before all bytes. */
+static void cancel_target(struct transfer *t)
+{
+	if (!t->begun || t->end_sent || t->is_url) {
+		return;
+	}
+	t->end_sent = true;
+	if (vm_link_connected(t->target)) {
+		struct vtp_file_end end = { .request_id = t->id };
+		vm_link_send(t->target, VTP_DELIVER_FILE_END, 0, &end, NULL, 0);
+	}
+}
+
+static void stop_vm(struct open_router *router, struct vm_link *link)
+{
+	struct json_object *req = json_object_new_object();
+	json_object_object_add(req, "vm", json_object_new_string(vm_link_name(link)));
+	json_object_object_add(req, "wait", json_object_new_boolean(0));
+	struct json_object *reply = vm_manager_ctl(router->server->vm_manager, NULL, "stop", req);
+	json_object_put(reply);
+	json_object_put(req);
+}
+
+static void release_disposable(struct open_router *router, struct vm_link *link)
+{
+	struct link_watch *w = watch_of(router, link);
+	if (w == NULL || !w->reserved) {
+		return;
+	}
+	w->reserved = false;
+	if (w->dispose_timer != NULL) {
+		wl_event_source_remove(w->dispose_timer);
+		w->dispose_timer = NULL;
+	}
+	wlr_log(WLR_INFO, "[vm %s] disposable VM done: stopping it", vm_link_name(link));
+	stop_vm(router, link);
+}
+
+static int handle_dispose_timer(void *data)
+{
+	struct link_watch *w = data;
+	size_t windows = vm_link_window_count(w->link);
+	if (windows > 0) {
+		w->had_windows = true;
+	}
+	w->idle_ms += DISPOSABLE_CHECK_MS;
+	bool busy = false;
+	struct transfer *t;
+	wl_list_for_each(t, &w->router->transfers, link)
+	{
+		busy = busy || t->target == w->link;
+	}
+	if (!busy &&
+		((w->had_windows && windows == 0) ||
+			(!w->had_windows && w->idle_ms >= DISPOSABLE_IDLE_MS))) {
+		release_disposable(w->router, w->link);
+		return 0;
+	}
+	wl_event_source_timer_update(w->dispose_timer, DISPOSABLE_CHECK_MS);
+	return 0;
+}
+
+/* Watch a disposable VM we started until its last window closes. */
+static void watch_disposable(struct open_router *router, struct vm_link *link)
+{
+	struct link_watch *w = watch_of(router, link);
+	if (w == NULL || !w->reserved || w->dispose_timer != NULL) {
+		return;
+	}
+	w->had_windows = false;
+	w->idle_ms = 0;
+	w->dispose_timer = wl_event_loop_add_timer(router->server->loop, handle_dispose_timer, w);
+	if (w->dispose_timer == NULL) {
+		release_disposable(router, link);
+		return;
+	}
+	wl_event_source_timer_update(w->dispose_timer, DISPOSABLE_CHECK_MS);
+}
+
+/*
+ * The outcome: tell the source (host text only), cancel the target's part
+ * if it is unfinished, and forget the transfer. detail (the target's own
+ * words, or NULL) goes to the host's log and to vitrailctl, never to a VM.
+ */
+__attribute__((format(printf, 4, 5))) static void finish(
+	struct transfer *t, uint32_t code, const char *detail, const char *fmt, ...)
+{
+	char text[VTP_MAX_ERROR_TEXT + 1];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(text, sizeof(text), fmt, args);
+	va_end(args);
+
+	wlr_log(code == VTP_RESULT_OK ? WLR_INFO : WLR_INFO, "[vm %s] open request %u (%s): %s",
+		t->source_name, t->source_request, t->is_url ? "URL" : "file", text);
+	if (t->source_link != NULL && vm_link_connected(t->source_link)) {
+		struct vtp_result r = { .request_id = t->source_request, .code = code };
+		vm_link_send(t->source_link, VTP_OPEN_RESULT, 0, &r, text, (uint32_t)strlen(text));
+	}
+	reply_ctl(t, code, text, detail);
+	cancel_target(t);
+	if (t->disposable && t->target != NULL) {
+		if (code == VTP_RESULT_OK) {
+			watch_disposable(t->router, t->target);
+		} else {
+			release_disposable(t->router, t->target);
+		}
+	}
+	transfer_destroy(t);
+}
+
+/* ---- delivering ---- */
+
+static int handle_transfer_timer(void *data)
+{
+	struct transfer *t = data;
+	if (t->state == TRANSFER_WAITING) {
+		finish(t, VTP_RESULT_FAILED, NULL, "VM %s did not answer", target_name(t));
+	} else if (t->asking) {
+		finish(t, VTP_RESULT_CANCELLED, NULL, "nobody chose a VM in time");
+	} else if (t->target != NULL && !vm_link_connected(t->target)) {
+		finish(t, VTP_RESULT_NO_TARGET, NULL, "VM %s did not start in time",
+			target_name(t));
+	} else {
+		finish(t, VTP_RESULT_FAILED, NULL, "timed out");
+	}
+	return 0;
+}
+
+static void arm_timer(struct transfer *t, int ms)
+{
+	if (t->timer == NULL) {
+		t->timer =
+			wl_event_loop_add_timer(t->router->server->loop, handle_transfer_timer, t);
+	}
+	if (t->timer != NULL) {
+		wl_event_source_timer_update(t->timer, ms);
+	}
+}
+
+/* Move pending chunks into the target's queue while it has room; the END
+ * once everything went. */
+static void pump(struct transfer *t)
+{
+	if (t->state != TRANSFER_DELIVERING || !vm_link_connected(t->target)) {
+		return;
+	}
+	struct vm_link *target = t->target;
+	while (t->head != NULL && target->outq.len < OPEN_QUEUE_HIGH) {
+		struct chunk *c = t->head;
+		t->head = c->next;
+		if (t->head == NULL) {
+			t->tail = NULL;
+		}
+		t->pending -= c->len;
+		struct vtp_file_chunk body = { .request_id = t->id };
+		bool sent = vm_link_send(target, VTP_DELIVER_FILE_CHUNK, 0, &body, c->data, c->len);
+		free(c);
+		if (!sent) {
+			return; /* the link is failing: its disconnect ends this */
+		}
+	}
+	if (t->head != NULL) {
+		vm_link_want_drain(target);
+	} else if (t->source_ended && !t->end_sent) {
+		struct vtp_file_end end = { .request_id = t->id };
+		memcpy(end.sha256, t->sha256, sizeof(end.sha256));
+		t->end_sent = true;
+		vm_link_send(target, VTP_DELIVER_FILE_END, 0, &end, NULL, 0);
+		t->state = TRANSFER_WAITING;
+		arm_timer(t, OPEN_RESULT_TIMEOUT_MS);
+	}
+	update_source_pause(t->router, t->source_link);
+	update_ctl_mask(t);
+}
+
+/* Bytes from the source: held, then pumped. false: t is gone. */
+static bool add_data(struct transfer *t, const uint8_t *data, size_t len)
+{
+	struct chunk *c = malloc(sizeof(*c) + len);
+	if (c == NULL) {
+		finish(t, VTP_RESULT_FAILED, NULL, "out of memory on the host");
+		return false;
+	}
+	c->next = NULL;
+	c->len = (uint32_t)len;
+	memcpy(c->data, data, len);
+	if (t->tail != NULL) {
+		t->tail->next = c;
+	} else {
+		t->head = c;
+	}
+	t->tail = c;
+	t->pending += len;
+	t->received += len;
+	if (t->state == TRANSFER_DELIVERING) {
+		pump(t);
+	} else {
+		update_source_pause(t->router, t->source_link);
+		update_ctl_mask(t);
+	}
+	return true;
+}
+
+/* The target is connected: start sending. */
+static void deliver(struct transfer *t)
+{
+	struct vm_link *target = t->target;
+	if (t->timer != NULL) {
+		wl_event_source_timer_update(t->timer, 0);
+	}
+	t->begun = true;
+	if (t->is_url) {
+		size_t ulen = strlen(t->url), slen = strlen(t->source_name);
+		char *tail = malloc(ulen + 1 + slen);
+		if (tail == NULL) {
+			finish(t, VTP_RESULT_FAILED, NULL, "out of memory on the host");
+			return;
+		}
+		memcpy(tail, t->url, ulen + 1);
+		memcpy(tail + ulen + 1, t->source_name, slen);
+		struct vtp_open_url body = { .request_id = t->id };
+		vm_link_send(target, VTP_DELIVER_URL, 0, &body, tail, (uint32_t)(ulen + 1 + slen));
+		free(tail);
+		t->end_sent = true;
+		t->state = TRANSFER_WAITING;
+		arm_timer(t, OPEN_RESULT_TIMEOUT_MS);
+		return;
+	}
+	size_t nlen = strlen(t->name), mlen = strlen(t->mime), slen = strlen(t->source_name);
+	char tail[VTP_MAX_FILE_NAME + VTP_MAX_MIME + CONFIG_VM_NAME_MAX + 2];
+	memcpy(tail, t->name, nlen + 1);
+	memcpy(tail + nlen + 1, t->mime, mlen + 1);
+	memcpy(tail + nlen + mlen + 2, t->source_name, slen);
+	struct vtp_file_begin body = { .request_id = t->id, .size = t->size };
+	vm_link_send(
+		target, VTP_DELIVER_FILE_BEGIN, 0, &body, tail, (uint32_t)(nlen + mlen + 2 + slen));
+	t->state = TRANSFER_DELIVERING;
+	wlr_log(WLR_INFO, "open request %u from %s: delivering %" PRIu64 " bytes to VM %s", t->id,
+		t->source_name, t->size, vm_link_name(target));
+	pump(t);
+}
+
+/* Start a VM through the VM manager. */
+static bool start_vm(struct open_router *router, struct vm_link *link, char *why, size_t why_len)
+{
+	struct json_object *req = json_object_new_object();
+	json_object_object_add(req, "vm", json_object_new_string(vm_link_name(link)));
+	struct json_object *reply = vm_manager_ctl(router->server->vm_manager, NULL, "start", req);
+	bool ok = false;
+	struct json_object *v;
+	if (reply != NULL && json_object_object_get_ex(reply, "ok", &v) &&
+		json_object_get_boolean(v)) {
+		ok = true;
+	} else if (reply != NULL && json_object_object_get_ex(reply, "error", &v)) {
+		snprintf(why, why_len, "%s", json_object_get_string(v));
+	} else {
+		snprintf(why, why_len, "the VM manager did not answer");
+	}
+	json_object_put(reply);
+	json_object_put(req);
+	return ok;
+}
+
+static void route_to(struct transfer *t, struct vm_link *target)
+{
+	t->target = target;
+	if (vm_link_connected(target)) {
+		deliver(t);
+		return;
+	}
+	char why[256];
+	if (!start_vm(t->router, target, why, sizeof(why))) {
+		finish(t, VTP_RESULT_NO_TARGET, NULL, "VM %s is not running and cannot start: %s",
+			vm_link_name(target), why);
+		return;
+	}
+	wlr_log(WLR_INFO, "open request %u: starting VM %s", t->id, vm_link_name(target));
+	t->state = TRANSFER_ROUTING;
+	arm_timer(t, OPEN_CONNECT_TIMEOUT_MS);
+}
+
+/* A stopped disposable VM, reserved for this transfer. */
+static struct vm_link *take_disposable(struct open_router *router)
+{
+	struct server *server = router->server;
+	bool any = false;
+	for (size_t i = 0; i < server->n_vm_links; i++) {
+		struct vm_link *link = server->vm_links[i];
+		if (link->config->disposable_of == NULL) {
+			continue;
+		}
+		any = true;
+		struct link_watch *w = watch_of(router, link);
+		enum vm_state state = vm_manager_state(server->vm_manager, link);
+		if (w != NULL && !w->reserved && !vm_link_connected(link) &&
+			(state == VM_STOPPED || state == VM_CRASHED)) {
+			w->reserved = true;
+			return link;
+		}
+	}
+	(void)any;
+	return NULL;
+}
+
+static bool any_disposable(struct server *server)
+{
+	for (size_t i = 0; i < server->n_vm_links; i++) {
+		if (server->vm_links[i]->config->disposable_of != NULL) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Display text for the chooser: what is asked. */
+static void describe(const struct transfer *t, char *out, size_t cap)
+{
+	if (t->is_url) {
+		snprintf(out, cap, "a link: %.200s", t->url);
+	} else {
+		snprintf(out, cap, "%.120s (%.60s, %" PRIu64 " bytes)", t->name, t->mime, t->size);
+	}
+}
+
+/* Apply the policy (or the fixed target). */
+static void route(struct transfer *t)
+{
+	struct open_router *router = t->router;
+	struct server *server = router->server;
+	if (t->fixed_target) {
+		route_to(t, t->target);
+		return;
+	}
+	char scheme[OPEN_POLICY_SCHEME_MAX + 1] = "", host[OPEN_POLICY_HOST_MAX + 1] = "";
+	if (t->is_url) {
+		const char *why = NULL;
+		open_policy_check_url(router->policy, t->url, scheme, host, &why);
+	}
+	struct open_request_info info = {
+		.source = t->from_host ? NULL : t->source_name,
+		.is_url = t->is_url,
+		.mime = t->mime,
+		.name = t->name,
+		.scheme = scheme,
+		.host = host,
+	};
+	const struct open_rule *rule = open_policy_match(router->policy, &info);
+	if (rule == NULL) {
+		finish(t, VTP_RESULT_DENIED, NULL, "no rule of the open policy allows it");
+		return;
+	}
+	switch (rule->target) {
+	case OPEN_TARGET_DENY:
+		if (rule->line > 0) {
+			finish(t, VTP_RESULT_DENIED, NULL, "the open policy denies it (%s:%d)",
+				server->config->path != NULL ? server->config->path : "config",
+				rule->line);
+		} else {
+			finish(t, VTP_RESULT_DENIED, NULL, "the open policy denies it");
+		}
+		return;
+	case OPEN_TARGET_VM: {
+		struct vm_link *target = server_find_vm(server, rule->vm);
+		if (target == NULL) {
+			finish(t, VTP_RESULT_NO_TARGET, NULL, "no VM named %s", rule->vm);
+			return;
+		}
+		route_to(t, target);
+		return;
+	}
+	case OPEN_TARGET_DISPOSABLE: {
+		struct vm_link *target = take_disposable(router);
+		if (target == NULL) {
+			finish(t, VTP_RESULT_NO_TARGET, NULL, "%s",
+				any_disposable(server) ? "every disposable VM is in use"
+						       : "no disposable VM is configured (a [vm] "
+							 "with disposable-of)");
+			return;
+		}
+		t->disposable = true;
+		route_to(t, target);
+		return;
+	}
+	case OPEN_TARGET_ASK: {
+		char what[400];
+		describe(t, what, sizeof(what));
+		t->asking = true;
+		if (!open_chooser_ask(router->chooser, t, t->source_name, what)) {
+			t->asking = false;
+			finish(t, VTP_RESULT_DENIED, NULL, "the user cannot be asked now");
+			return;
+		}
+		t->state = TRANSFER_ROUTING;
+		arm_timer(t, OPEN_ASK_TIMEOUT_MS);
+		return;
+	}
+	}
+}
+
+bool open_handle_key(struct open_router *router, struct wlr_keyboard *keyboard, uint32_t keycode)
+{
+	if (router == NULL || !open_chooser_active(router->chooser)) {
+		return false;
+	}
+	xkb_keysym_t sym = xkb_state_key_get_one_sym(keyboard->xkb_state, keycode);
+	return open_chooser_handle_key(router->chooser, sym, true);
+}
+
+bool open_handle_button(struct open_router *router, double lx, double ly)
+{
+	return router != NULL && open_chooser_handle_button(router->chooser, lx, ly, true);
+}
+
+void open_chosen(struct open_router *router, void *transfer, struct vm_link *target)
+{
+	struct transfer *t = transfer;
+	t->asking = false;
+	if (target == NULL) {
+		finish(t, VTP_RESULT_CANCELLED, NULL, "the user cancelled");
+		return;
+	}
+	route_to(t, target);
+}
+
+static struct transfer *transfer_create(struct open_router *router)
+{
+	struct transfer *t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		return NULL;
+	}
+	t->router = router;
+	t->id = router->next_id++;
+	t->state = TRANSFER_ROUTING;
+	wl_list_insert(router->transfers.prev, &t->link);
+	router->n_transfers++;
+	return t;
+}
+
+/* ---- messages from VMs ---- */
+
+static void answer(struct vm_link *link, uint32_t request, uint32_t code, const char *text)
+{
+	struct vtp_result r = { .request_id = request, .code = code };
+	vm_link_send(link, VTP_OPEN_RESULT, 0, &r, text, (uint32_t)strlen(text));
+}
+
+static bool admit(struct open_router *router, struct vm_link *link, uint32_t request)
+{
+	if (find_from_source(router, link, request) != NULL) {
+		vm_link_fail(
+			link, VTP_ERR_PROTOCOL, "open request %u is already in progress", request);
+		return false;
+	}
+	if (router->n_transfers >= OPEN_MAX_TRANSFERS ||
+		count_from(router, link, false) >= OPEN_MAX_PER_SOURCE) {
+		answer(link, request, VTP_RESULT_FAILED, "too many open requests at once");
+		return false;
+	}
+	return true;
+}
+
+static void handle_open_url(
+	struct open_router *router, struct vm_link *link, const struct vtp_msg *msg)
+{
+	uint32_t request = msg->body.open_url.request_id;
+	if (!admit(router, link, request)) {
+		return;
+	}
+	/* the decoder checked: printable ASCII, 1..VTP_MAX_URL */
+	const char *untrusted_url = (const char *)msg->tail;
+	char scheme[OPEN_POLICY_SCHEME_MAX + 1], host[OPEN_POLICY_HOST_MAX + 1];
+	const char *why = NULL;
+	if (!open_policy_check_url(router->policy, untrusted_url, scheme, host, &why)) {
+		wlr_log(WLR_INFO, "[vm %s] open request %u: URL refused: %s", vm_link_name(link),
+			request, why);
+		answer(link, request, VTP_RESULT_DENIED, why);
+		return;
+	}
+	struct transfer *t = transfer_create(router);
+	if (t == NULL || (t->url = strdup(untrusted_url)) == NULL) {
+		if (t != NULL) {
+			transfer_destroy(t);
+		}
+		answer(link, request, VTP_RESULT_FAILED, "out of memory on the host");
+		return;
+	}
+	t->is_url = true;
+	t->source_link = link;
+	t->source_request = request;
+	snprintf(t->source_name, sizeof(t->source_name), "%s", vm_link_name(link));
+	route(t);
+}
+
+static void handle_begin(
+	struct open_router *router, struct vm_link *link, const struct vtp_msg *msg)
+{
+	const struct vtp_file_begin *b = &msg->body.file_begin;
+	if (!admit(router, link, b->request_id)) {
+		return;
+	}
+	if (b->size > router->policy->max_file_bytes) {
+		char text[128];
+		snprintf(text, sizeof(text),
+			"the file is larger than the limit of %" PRIu64 " bytes",
+			router->policy->max_file_bytes);
+		answer(link, b->request_id, VTP_RESULT_TOO_LARGE, text);
+		return;
+	}
+	struct transfer *t = transfer_create(router);
+	if (t == NULL) {
+		answer(link, b->request_id, VTP_RESULT_FAILED, "out of memory on the host");
+		return;
+	}
+	/* "name\0mime\0", each a display string, checked by the decoder */
+	const char *untrusted_name = (const char *)msg->tail;
+	const char *untrusted_mime = untrusted_name + strlen(untrusted_name) + 1;
+	snprintf(t->name, sizeof(t->name), "%s", untrusted_name);
+	snprintf(t->mime, sizeof(t->mime), "%s", untrusted_mime);
+	t->size = b->size;
+	t->source_link = link;
+	t->source_request = b->request_id;
+	snprintf(t->source_name, sizeof(t->source_name), "%s", vm_link_name(link));
+	if (t->size == 0) {
+		/* an empty file: nothing but the END will come */
+	}
+	route(t);
+}
+
+static void handle_chunk(
+	struct open_router *router, struct vm_link *link, const struct vtp_msg *msg)
+{
+	struct transfer *t = find_from_source(router, link, msg->body.file_chunk.request_id);
+	if (t == NULL || t->is_url) {
+		return; /* answered already: the rest is ignored */
+	}
+	if (msg->tail_len > t->size - t->received) {
+		vm_link_fail(link, VTP_ERR_PROTOCOL,
+			"OPEN_FILE_CHUNK: more than the %" PRIu64 " bytes announced", t->size);
+		return;
+	}
+	add_data(t, msg->tail, msg->tail_len);
+}
+
+static void handle_end(struct open_router *router, struct vm_link *link, const struct vtp_msg *msg)
+{
+	struct transfer *t = find_from_source(router, link, msg->body.file_end.request_id);
+	if (t == NULL || t->is_url || t->source_ended) {
+		return;
+	}
+	if (t->received < t->size) {
+		finish(t, VTP_RESULT_CANCELLED, NULL, "cancelled by the sender");
+		return;
+	}
+	t->source_ended = true;
+	memcpy(t->sha256, msg->body.file_end.sha256, sizeof(t->sha256));
+	pump(t);
+}
+
+static void handle_deliver_result(
+	struct open_router *router, struct vm_link *link, const struct vtp_msg *msg)
+{
+	uint32_t id = msg->body.result.request_id;
+	uint32_t code = msg->body.result.code;
+	struct transfer *t, *found = NULL;
+	wl_list_for_each(t, &router->transfers, link)
+	{
+		if (t->target == link && t->begun && t->id == id) {
+			found = t;
+			break;
+		}
+	}
+	char detail[VTP_MAX_ERROR_TEXT + 1];
+	snprintf(detail, sizeof(detail), "%s", msg->tail != NULL ? (const char *)msg->tail : "");
+	if (found == NULL) {
+		wlr_log(WLR_DEBUG, "[vm %s] DELIVER_RESULT for delivery %u, which is over",
+			vm_link_name(link), id);
+		return;
+	}
+	t = found;
+	wlr_log(WLR_INFO, "[vm %s] delivery %u: %s: %s", vm_link_name(link), id, result_word(code),
+		detail);
+	/* an answer before the END: the target stopped; so do we */
+	t->end_sent = true;
+	const char *vm = vm_link_name(link);
+	switch (code) {
+	case VTP_RESULT_OK:
+		finish(t, VTP_RESULT_OK, detail, "opened in VM %s", vm);
+		break;
+	case VTP_RESULT_BAD_CHECKSUM:
+		finish(t, code, detail, "the file arrived damaged in VM %s and was deleted", vm);
+		break;
+	case VTP_RESULT_CANCELLED:
+		finish(t, code, detail, "VM %s cancelled it", vm);
+		break;
+	case VTP_RESULT_DENIED:
+		finish(t, code, detail, "VM %s refused it", vm);
+		break;
+	default:
+		finish(t, VTP_RESULT_FAILED, detail, "VM %s could not open it", vm);
+		break;
+	}
+}
+
+void open_handle_message(
+	struct open_router *router, struct vm_link *link, const struct vtp_msg *msg)
+{
+	if (router == NULL) {
+		return;
+	}
+	switch (msg->header.type) {
+	case VTP_OPEN_URL:
+		handle_open_url(router, link, msg);
+		break;
+	case VTP_OPEN_FILE_BEGIN:
+		handle_begin(router, link, msg);
+		break;
+	case VTP_OPEN_FILE_CHUNK:
+		handle_chunk(router, link, msg);
+		break;
+	case VTP_OPEN_FILE_END:
+		handle_end(router, link, msg);
+		break;
+	case VTP_DELIVER_RESULT:
+		handle_deliver_result(router, link, msg);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- link events ---- */
+
+static void handle_welcome(struct wl_listener *listener, void *data)
+{
+	struct link_watch *w = wl_container_of(listener, w, welcome);
+	struct transfer *t, *tmp;
+	wl_list_for_each_safe(t, tmp, &w->router->transfers, link)
+	{
+		if (t->target == w->link && !t->begun && !t->asking) {
+			deliver(t);
+		}
+	}
+}
+
+static void handle_disconnect(struct wl_listener *listener, void *data)
+{
+	struct link_watch *w = wl_container_of(listener, w, disconnect);
+	struct vm_link *link = w->link;
+	struct transfer *t, *tmp;
+	wl_list_for_each_safe(t, tmp, &w->router->transfers, link)
+	{
+		if (t->source_link == link) {
+			/* nobody to answer: the target forgets its part */
+			t->source_link = NULL;
+			cancel_target(t);
+			if (t->disposable && t->target != NULL) {
+				release_disposable(w->router, t->target);
+			}
+			transfer_destroy(t);
+		} else if (t->target == link && t->begun) {
+			t->end_sent = true;
+			finish(t, VTP_RESULT_FAILED, NULL, "VM %s went away", vm_link_name(link));
+		}
+	}
+	if (w->reserved && w->dispose_timer != NULL) {
+		/* the disposable VM ended by itself */
+		release_disposable(w->router, link);
+	}
+}
+
+static void handle_drain(struct wl_listener *listener, void *data)
+{
+	struct link_watch *w = wl_container_of(listener, w, drain);
+	struct transfer *t, *tmp;
+	wl_list_for_each_safe(t, tmp, &w->router->transfers, link)
+	{
+		if (t->target == w->link) {
+			pump(t);
+		}
+	}
+}
+
+/* ---- vitrailctl open ---- */
+
+static int handle_ctl_fd(int fd, uint32_t mask, void *data)
+{
+	struct transfer *t = data;
+	struct ctl_source *ctl = t->ctl;
+	if (ctl->remaining == 0 || !(mask & WL_EVENT_READABLE)) {
+		if (ctl->remaining > 0) {
+			/* gone before the whole file: cancel */
+			ctl_source_destroy(ctl);
+			t->ctl = NULL;
+			finish(t, VTP_RESULT_CANCELLED, NULL, "vitrailctl went away");
+		} else {
+			/* the file is in; it no longer waits for the answer */
+			ctl_source_destroy(ctl);
+			t->ctl = NULL;
+		}
+		return 0;
+	}
+	uint8_t buf[VTP_MAX_CHUNK];
+	size_t want = ctl->remaining < sizeof(buf) ? (size_t)ctl->remaining : sizeof(buf);
+	ssize_t n = recv(fd, buf, want, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		return 0;
+	}
+	if (n <= 0) {
+		ctl_source_destroy(ctl);
+		t->ctl = NULL;
+		finish(t, VTP_RESULT_CANCELLED, NULL, "vitrailctl went away");
+		return 0;
+	}
+	sha256_update(&ctl->sha, buf, (size_t)n);
+	ctl->remaining -= (uint64_t)n;
+	bool ended = ctl->remaining == 0;
+	if (ended) {
+		sha256_final(&ctl->sha, t->sha256);
+		t->source_ended = true;
+	}
+	if (!add_data(t, buf, (size_t)n)) {
+		return 0;
+	}
+	if (ended) {
+		update_ctl_mask(t);
+		pump(t);
+	}
+	return 0;
+}
+
+static struct json_object *ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static struct json_object *ctl_error(const char *fmt, ...)
+{
+	char text[512];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(text, sizeof(text), fmt, args);
+	va_end(args);
+	struct json_object *reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(0));
+	json_object_object_add(reply, "error", json_object_new_string(text));
+	return reply;
+}
+
+static const char *get_string(struct json_object *request, const char *key)
+{
+	struct json_object *v;
+	if (json_object_object_get_ex(request, key, &v) &&
+		json_object_is_type(v, json_type_string)) {
+		return json_object_get_string(v);
+	}
+	return NULL;
+}
+
+static bool valid_name(const char *name)
+{
+	size_t len = strlen(name);
+	return len >= 1 && len <= VTP_MAX_FILE_NAME && strchr(name, '/') == NULL &&
+		strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+		vtp_check_display_string((const uint8_t *)name, len) == VTP_OK;
+}
+
+struct json_object *open_ctl(
+	struct open_router *router, struct ctl_client *client, struct json_object *request)
+{
+	if (router == NULL) {
+		return ctl_error("open is not available");
+	}
+	struct server *server = router->server;
+	const char *vm = get_string(request, "vm");
+	const char *url = get_string(request, "url");
+	const char *name = get_string(request, "name");
+	const char *mime = get_string(request, "mime");
+	struct json_object *v;
+	bool is_auto = json_object_object_get_ex(request, "auto", &v) &&
+		json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+	int64_t size = -1;
+	if (json_object_object_get_ex(request, "size", &v) &&
+		json_object_is_type(v, json_type_int)) {
+		size = json_object_get_int64(v);
+	}
+
+	struct vm_link *target = NULL;
+	if (is_auto == (vm != NULL)) {
+		return ctl_error("give either \"vm\" or \"auto\":true");
+	}
+	if (vm != NULL && (target = server_find_vm(server, vm)) == NULL) {
+		return ctl_error("no VM named '%s'", vm);
+	}
+	if ((url != NULL) == (name != NULL)) {
+		return ctl_error("give either \"url\" or \"name\", \"mime\" and \"size\"");
+	}
+	if (url != NULL) {
+		char scheme[OPEN_POLICY_SCHEME_MAX + 1], host[OPEN_POLICY_HOST_MAX + 1];
+		const char *why = NULL;
+		if (!open_policy_check_url(router->policy, url, scheme, host, &why)) {
+			return ctl_error("%s", why);
+		}
+	} else {
+		if (!valid_name(name)) {
+			return ctl_error("bad file name");
+		}
+		if (mime == NULL || mime[0] == '\0' || strlen(mime) > VTP_MAX_MIME ||
+			vtp_check_display_string((const uint8_t *)mime, strlen(mime)) != VTP_OK) {
+			return ctl_error("missing or bad \"mime\"");
+		}
+		if (size < 0) {
+			return ctl_error("missing \"size\"");
+		}
+		if ((uint64_t)size > router->policy->max_file_bytes) {
+			return ctl_error("the file is larger than the limit of %" PRIu64 " bytes",
+				router->policy->max_file_bytes);
+		}
+	}
+	if (router->n_transfers >= OPEN_MAX_TRANSFERS ||
+		count_from(router, NULL, true) >= OPEN_MAX_PER_SOURCE) {
+		return ctl_error("too many open requests at once");
+	}
+
+	struct transfer *t = transfer_create(router);
+	struct ctl_source *ctl = calloc(1, sizeof(*ctl));
+	if (t == NULL || ctl == NULL || (url != NULL && (t->url = strdup(url)) == NULL)) {
+		free(ctl);
+		if (t != NULL) {
+			transfer_destroy(t);
+		}
+		return ctl_error("out of memory");
+	}
+	ctl->fd = -1;
+	t->ctl = ctl;
+	t->from_host = true;
+	snprintf(t->source_name, sizeof(t->source_name), "%s", OPEN_SOURCE_HOST);
+	t->fixed_target = target != NULL;
+	t->target = target;
+	t->is_url = url != NULL;
+	if (!t->is_url) {
+		snprintf(t->name, sizeof(t->name), "%s", name);
+		snprintf(t->mime, sizeof(t->mime), "%s", mime);
+		t->size = (uint64_t)size;
+		ctl->remaining = t->size;
+		sha256_init(&ctl->sha);
+	}
+
+	char *rest = NULL;
+	size_t rest_len = 0;
+	ctl->fd = ctl_client_detach(client, &rest, &rest_len);
+	if (ctl->fd < 0) {
+		transfer_destroy(t);
+		return ctl_error("out of memory");
+	}
+	/* from here, every answer goes through the socket we own */
+	if (rest_len > ctl->remaining) {
+		free(rest);
+		finish(t, VTP_RESULT_FAILED, NULL, "more data than the announced size");
+		return NULL;
+	}
+	ctl->source = wl_event_loop_add_fd(server->loop, ctl->fd, 0, handle_ctl_fd, t);
+	if (ctl->source == NULL) {
+		free(rest);
+		finish(t, VTP_RESULT_FAILED, NULL, "out of resources");
+		return NULL;
+	}
+	if (!t->is_url) {
+		if (rest_len > 0) {
+			sha256_update(&ctl->sha, rest, rest_len);
+			ctl->remaining -= rest_len;
+			bool ok = add_data(t, (const uint8_t *)rest, rest_len);
+			if (!ok) {
+				free(rest);
+				return NULL;
+			}
+		}
+		if (ctl->remaining == 0) {
+			sha256_final(&ctl->sha, t->sha256);
+			t->source_ended = true;
+		}
+	}
+	free(rest);
+	update_ctl_mask(t);
+	route(t);
+	return NULL;
+}
+
+/* ---- life cycle ---- */
+
+struct open_router *open_create(struct server *server, char **error)
+{
+	struct open_router *router = calloc(1, sizeof(*router));
+	if (router == NULL) {
+		*error = strdup("out of memory");
+		return NULL;
+	}
+	router->server = server;
+	router->next_id = 1;
+	wl_list_init(&router->transfers);
+	router->policy = open_policy_create(server->config, error);
+	if (router->policy == NULL) {
+		free(router);
+		return NULL;
+	}
+	router->watches = calloc(server->n_vm_links + 1, sizeof(*router->watches));
+	router->chooser = open_chooser_create(server, router);
+	if (router->watches == NULL || router->chooser == NULL) {
+		open_destroy(router);
+		*error = strdup("out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < server->n_vm_links; i++) {
+		struct link_watch *w = &router->watches[i];
+		w->router = router;
+		w->link = server->vm_links[i];
+		w->welcome.notify = handle_welcome;
+		wl_signal_add(&w->link->events.welcome, &w->welcome);
+		w->disconnect.notify = handle_disconnect;
+		wl_signal_add(&w->link->events.disconnect, &w->disconnect);
+		w->drain.notify = handle_drain;
+		wl_signal_add(&w->link->events.drain, &w->drain);
+		router->n_watches++;
+	}
+	wlr_log(WLR_INFO, "open policy: %zu rule%s%s, files up to %" PRIu64 " bytes",
+		router->policy->n_rules, router->policy->n_rules == 1 ? "" : "s",
+		router->policy->builtin ? " (built-in: ask)" : "", router->policy->max_file_bytes);
+	return router;
+}
+
+void open_destroy(struct open_router *router)
+{
+	if (router == NULL) {
+		return;
+	}
+	/* the chooser first: no question may come back while we finish */
+	struct transfer *t, *tmp;
+	wl_list_for_each(t, &router->transfers, link)
+	{
+		t->asking = false;
+	}
+	open_chooser_destroy(router->chooser);
+	router->chooser = NULL;
+	wl_list_for_each_safe(t, tmp, &router->transfers, link)
+	{
+		t->disposable = false;
+		finish(t, VTP_RESULT_FAILED, NULL, "vitrail is exiting");
+	}
+	for (size_t i = 0; i < router->n_watches; i++) {
+		struct link_watch *w = &router->watches[i];
+		wl_list_remove(&w->welcome.link);
+		wl_list_remove(&w->disconnect.link);
+		wl_list_remove(&w->drain.link);
+		if (w->dispose_timer != NULL) {
+			wl_event_source_remove(w->dispose_timer);
+		}
+	}
+	free(router->watches);
+	open_policy_destroy(router->policy);
+	free(router);
+}

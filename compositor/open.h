@@ -1,0 +1,68 @@
+/*
+ * Open in another VM: the router between a VM that asks to open a file or
+ * a URL (OPEN_URL, OPEN_FILE_*) or `vitrailctl open`, the policy of the
+ * config's [open] section (open_policy.h), and the VM that opens it
+ * (DELIVER_URL, DELIVER_FILE_*, answered by DELIVER_RESULT).
+ *
+ * A file streams through in constant memory: every chunk is forwarded as
+ * it arrives. At most OPEN_PENDING_MAX bytes of one transfer wait on the
+ * host (while the target starts, while the user chooses, while the
+ * target's queue is above OPEN_QUEUE_HIGH); beyond that the source is not
+ * read (its link is paused, or the vitrailctl socket) until they drain.
+ * The target checks the SHA-256 the source sent. An END before all the
+ * bytes cancels a transfer, in both directions.
+ *
+ * The source learns the outcome as a result code and a message the host
+ * writes: nothing the target says reaches the source VM.
+ */
+#ifndef VITRAIL_OPEN_H
+#define VITRAIL_OPEN_H
+
+#include <stdbool.h>
+#include <vitrail/protocol.h>
+
+struct ctl_client;
+struct json_object;
+struct open_router;
+struct server;
+struct vm_link;
+struct wlr_keyboard;
+
+#define OPEN_MAX_TRANSFERS 32 /* in progress, all sources */
+#define OPEN_MAX_PER_SOURCE 4 /* in progress from one VM (or the host) */
+#define OPEN_QUEUE_HIGH (2u * 1024u * 1024u) /* target queue: stop feeding it */
+#define OPEN_PENDING_MAX (4u * 1024u * 1024u) /* per transfer, held on the host */
+#define OPEN_CONNECT_TIMEOUT_MS 180000 /* a target VM starting */
+#define OPEN_RESULT_TIMEOUT_MS 120000 /* END sent -> DELIVER_RESULT */
+#define OPEN_ASK_TIMEOUT_MS 300000 /* the user's choice */
+#define OPEN_SOURCE_HOST "host" /* source name of vitrailctl requests */
+
+/* After the links exist; NULL and *error ("FILE:LINE: ...") on a bad
+ * [open] section. */
+struct open_router *open_create(struct server *server, char **error);
+void open_destroy(struct open_router *router);
+
+/* OPEN_URL, OPEN_FILE_BEGIN/CHUNK/END or DELIVER_RESULT from link. */
+void open_handle_message(
+	struct open_router *router, struct vm_link *link, const struct vtp_msg *msg);
+
+/*
+ * vitrailctl open: {"command":"open", "vm":NAME | "auto":true,
+ * "url":URL | "name":NAME,"mime":TYPE,"size":N}, the file's N bytes
+ * following the request line on the socket. The router takes the
+ * connection over (ctl_client_detach) and writes the one reply line:
+ * {"ok":true,"vm":NAME,"result":"opened"} or {"ok":false,"error":...}.
+ * Returns an error reply, or NULL once it took the connection.
+ */
+struct json_object *open_ctl(
+	struct open_router *router, struct ctl_client *client, struct json_object *request);
+
+/* Input for the @ask chooser (seat.c). true: the chooser took it (while
+ * it is shown it takes every key; a press only on its panel). */
+bool open_handle_key(struct open_router *router, struct wlr_keyboard *keyboard, uint32_t keycode);
+bool open_handle_button(struct open_router *router, double lx, double ly);
+
+/* The chooser of @ask (open_chooser.c) picked a VM (NULL: cancelled). */
+void open_chosen(struct open_router *router, void *transfer, struct vm_link *target);
+
+#endif

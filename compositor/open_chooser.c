@@ -1,0 +1,400 @@
+#include "open_chooser.h"
+
+#include <cairo.h>
+#include <drm_fourcc.h>
+#include <pango/pangocairo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wayland-server-core.h>
+#include <wlr/types/wlr_buffer.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/util/log.h>
+#include <xkbcommon/xkbcommon.h>
+
+#include "config.h"
+#include "open.h"
+#include "output.h"
+#include "server.h"
+#include "vm_link.h"
+
+#define PAD 12
+#define SWATCH 20
+#define FOOTER_HEIGHT 28
+#define WHAT_MAX 256
+
+struct question {
+	struct wl_list link; /* open_chooser.questions, oldest first */
+	void *transfer;
+	char source[CONFIG_VM_NAME_MAX + 1];
+	char what[WHAT_MAX];
+};
+
+/* The panel image in host memory, read by the renderer in place. */
+struct panel_buffer {
+	struct wlr_buffer base;
+	void *data;
+	size_t stride;
+};
+
+struct open_chooser {
+	struct server *server;
+	struct open_router *router;
+	struct wl_list questions;
+	size_t n_questions;
+	struct wlr_scene_tree *tree; /* in the overlay layer */
+	struct wlr_scene_buffer *node; /* the shown question's panel, or NULL */
+	struct wlr_box box; /* the panel, layout coordinates */
+	struct vm_link *rows[OPEN_CHOOSER_MAX_ROWS];
+	size_t n_rows;
+};
+
+static void panel_buffer_destroy(struct wlr_buffer *wlr_buffer)
+{
+	struct panel_buffer *buffer = wl_container_of(wlr_buffer, buffer, base);
+	free(buffer->data);
+	free(buffer);
+}
+
+static bool panel_buffer_begin_data_ptr_access(struct wlr_buffer *wlr_buffer, uint32_t flags,
+	void **data, uint32_t *format, size_t *stride)
+{
+	struct panel_buffer *buffer = wl_container_of(wlr_buffer, buffer, base);
+	if (flags & WLR_BUFFER_DATA_PTR_ACCESS_WRITE) {
+		return false;
+	}
+	*data = buffer->data;
+	*format = DRM_FORMAT_ARGB8888;
+	*stride = buffer->stride;
+	return true;
+}
+
+static void panel_buffer_end_data_ptr_access(struct wlr_buffer *wlr_buffer)
+{
+}
+
+static const struct wlr_buffer_impl panel_buffer_impl = {
+	.destroy = panel_buffer_destroy,
+	.begin_data_ptr_access = panel_buffer_begin_data_ptr_access,
+	.end_data_ptr_access = panel_buffer_end_data_ptr_access,
+};
+
+static void set_rgb(cairo_t *cr, uint32_t rgb)
+{
+	cairo_set_source_rgb(cr, ((rgb >> 16) & 0xff) / 255.0, ((rgb >> 8) & 0xff) / 255.0,
+		(rgb & 0xff) / 255.0);
+}
+
+/* White or black, whichever reads better on rgb. */
+static uint32_t text_on(uint32_t rgb)
+{
+	uint32_t r = (rgb >> 16) & 0xff, g = (rgb >> 8) & 0xff, b = rgb & 0xff;
+	return (r * 299 + g * 587 + b * 114) / 1000 > 140 ? 0x000000 : 0xffffff;
+}
+
+static void show_text(cairo_t *cr, const char *text, const char *font_name, double x, double y,
+	int width, uint32_t rgb)
+{
+	PangoLayout *layout = pango_cairo_create_layout(cr);
+	PangoFontDescription *font = pango_font_description_from_string(font_name);
+	pango_layout_set_font_description(layout, font);
+	pango_font_description_free(font);
+	/* no bidi reordering of what a guest wrote */
+	pango_layout_set_auto_dir(layout, FALSE);
+	pango_layout_set_single_paragraph_mode(layout, TRUE);
+	pango_layout_set_width(layout, width * PANGO_SCALE);
+	pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
+	pango_layout_set_text(layout, text, -1);
+	set_rgb(cr, rgb);
+	cairo_move_to(cr, x, y);
+	pango_cairo_show_layout(cr, layout);
+	g_object_unref(layout);
+}
+
+static struct panel_buffer *draw_panel(struct open_chooser *chooser, const struct question *q)
+{
+	int width = chooser->box.width, height = chooser->box.height;
+	struct panel_buffer *buffer = calloc(1, sizeof(*buffer));
+	if (buffer == NULL) {
+		return NULL;
+	}
+	buffer->stride = (size_t)cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, width);
+	buffer->data = calloc((size_t)height, buffer->stride);
+	if (buffer->data == NULL) {
+		free(buffer);
+		return NULL;
+	}
+	wlr_buffer_init(&buffer->base, &panel_buffer_impl, width, height);
+	cairo_surface_t *surface = cairo_image_surface_create_for_data(
+		buffer->data, CAIRO_FORMAT_ARGB32, width, height, (int)buffer->stride);
+	cairo_t *cr = cairo_create(surface);
+
+	set_rgb(cr, OPEN_CHOOSER_BORDER_RGB);
+	cairo_paint(cr);
+	set_rgb(cr, OPEN_CHOOSER_BACKGROUND_RGB);
+	cairo_rectangle(cr, 2, 2, width - 4, height - 4);
+	cairo_fill(cr);
+
+	/* who asks: the source's label color as a stripe, its name by the host */
+	struct vm_link *source = server_find_vm(chooser->server, q->source);
+	uint32_t source_rgb = source != NULL ? vm_link_label(source) : CONFIG_HOST_FRAME_RGB;
+	set_rgb(cr, source_rgb);
+	cairo_rectangle(cr, 2, 2, 8, OPEN_CHOOSER_HEADER_HEIGHT - 4);
+	cairo_fill(cr);
+	char line[64 + CONFIG_VM_NAME_MAX];
+	if (source != NULL) {
+		snprintf(line, sizeof(line), "[%s] asks to open", q->source);
+	} else {
+		snprintf(line, sizeof(line), "The host asks to open");
+	}
+	show_text(cr, line, "Sans Bold 11", PAD + 8, 8, width - 2 * PAD - 8, 0xffffff);
+	show_text(cr, q->what, "Sans 10", PAD + 8, 32, width - 2 * PAD - 8, 0xd3d7cf);
+
+	for (size_t i = 0; i < chooser->n_rows; i++) {
+		struct vm_link *link = chooser->rows[i];
+		uint32_t rgb = vm_link_label(link);
+		double y = OPEN_CHOOSER_HEADER_HEIGHT + (double)i * OPEN_CHOOSER_ROW_HEIGHT;
+		set_rgb(cr, rgb);
+		cairo_rectangle(cr, PAD, y + 2, width - 2 * PAD, OPEN_CHOOSER_ROW_HEIGHT - 4);
+		cairo_fill(cr);
+		snprintf(line, sizeof(line), "%zu   %s%s", i + 1, vm_link_name(link),
+			vm_link_connected(link) ? "" : "  (starts)");
+		show_text(cr, line, "Sans 11", PAD + 10, y + 7, width - 2 * PAD - 20, text_on(rgb));
+	}
+	show_text(cr, "1-9 or a click: open there     Escape: cancel", "Sans 9", PAD,
+		height - FOOTER_HEIGHT + 6, width - 2 * PAD, 0xbabdb6);
+
+	cairo_destroy(cr);
+	cairo_surface_flush(surface);
+	cairo_surface_destroy(surface);
+	return buffer;
+}
+
+static void hide(struct open_chooser *chooser)
+{
+	if (chooser->node != NULL) {
+		wlr_scene_node_destroy(&chooser->node->node);
+		chooser->node = NULL;
+	}
+	chooser->n_rows = 0;
+}
+
+/* Show the oldest question; false if it cannot be shown. */
+static bool show(struct open_chooser *chooser)
+{
+	struct server *server = chooser->server;
+	if (wl_list_empty(&chooser->questions) || wl_list_empty(&server->outputs)) {
+		return false;
+	}
+	struct question *q = wl_container_of(chooser->questions.next, q, link);
+	chooser->n_rows = 0;
+	for (size_t i = 0; i < server->n_vm_links && chooser->n_rows < OPEN_CHOOSER_MAX_ROWS; i++) {
+		struct vm_link *link = server->vm_links[i];
+		/* the asking VM has it already; a disposable VM is @disposable's */
+		if (strcmp(vm_link_name(link), q->source) == 0 ||
+			link->config->disposable_of != NULL) {
+			continue;
+		}
+		chooser->rows[chooser->n_rows++] = link;
+	}
+	struct output *output = wl_container_of(server->outputs.next, output, link);
+	int width = OPEN_CHOOSER_WIDTH;
+	int height = OPEN_CHOOSER_HEADER_HEIGHT + (int)chooser->n_rows * OPEN_CHOOSER_ROW_HEIGHT +
+		FOOTER_HEIGHT;
+	if (width > output->box.width) {
+		width = output->box.width;
+	}
+	chooser->box = (struct wlr_box){
+		.x = output->box.x + (output->box.width - width) / 2,
+		.y = output->box.y + (output->box.height - height) / 3,
+		.width = width,
+		.height = height,
+	};
+	struct panel_buffer *buffer = draw_panel(chooser, q);
+	if (buffer == NULL) {
+		return false;
+	}
+	chooser->node = server_scene_buffer_create(server, chooser->tree, &buffer->base, NULL);
+	wlr_buffer_drop(&buffer->base);
+	if (chooser->node == NULL) {
+		return false;
+	}
+	wlr_scene_node_set_position(&chooser->node->node, chooser->box.x, chooser->box.y);
+	wlr_scene_node_raise_to_top(&chooser->tree->node);
+	wlr_log(WLR_INFO, "open: asking where to open a request from %s (%zu choices)", q->source,
+		chooser->n_rows);
+	return true;
+}
+
+/* The shown question is answered: tell the router, then the next one. */
+static void answer(struct open_chooser *chooser, struct vm_link *target)
+{
+	if (wl_list_empty(&chooser->questions)) {
+		return;
+	}
+	struct question *q = wl_container_of(chooser->questions.next, q, link);
+	void *transfer = q->transfer;
+	wl_list_remove(&q->link);
+	chooser->n_questions--;
+	free(q);
+	hide(chooser);
+	open_chosen(chooser->router, transfer, target);
+	while (!wl_list_empty(&chooser->questions) && chooser->node == NULL && !show(chooser)) {
+		/* cannot show it: cancel it rather than wait forever */
+		answer(chooser, NULL);
+	}
+}
+
+bool open_chooser_ask(
+	struct open_chooser *chooser, void *transfer, const char *source, const char *what)
+{
+	if (chooser->n_questions >= OPEN_CHOOSER_MAX_QUEUED ||
+		wl_list_empty(&chooser->server->outputs)) {
+		return false;
+	}
+	struct question *q = calloc(1, sizeof(*q));
+	if (q == NULL) {
+		return false;
+	}
+	q->transfer = transfer;
+	snprintf(q->source, sizeof(q->source), "%s", source);
+	/* display text: keep it printable (the what may hold a guest's file
+	 * name, already a display string: drop bidi controls too) */
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)what;
+		*p != '\0' && n + 4 < WHAT_MAX;) {
+		if (p[0] == 0xe2 && p[1] == 0x80 &&
+			(p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae))) {
+			q->what[n++] = '?';
+			p += 3;
+		} else if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9) {
+			q->what[n++] = '?';
+			p += 3;
+		} else {
+			q->what[n++] = (char)*p++;
+		}
+	}
+	/* never end inside a UTF-8 sequence */
+	while (n > 0 && ((unsigned char)q->what[n - 1] & 0xc0) == 0x80) {
+		n--;
+	}
+	if (n > 0 && ((unsigned char)q->what[n - 1] & 0xc0) == 0xc0) {
+		n--;
+	}
+	q->what[n] = '\0';
+	wl_list_insert(chooser->questions.prev, &q->link);
+	chooser->n_questions++;
+	if (chooser->node == NULL && !show(chooser)) {
+		wl_list_remove(&q->link);
+		chooser->n_questions--;
+		free(q);
+		return false;
+	}
+	return true;
+}
+
+void open_chooser_forget(struct open_chooser *chooser, void *transfer)
+{
+	struct question *q, *tmp;
+	bool was_shown = false;
+	bool first = true;
+	wl_list_for_each_safe(q, tmp, &chooser->questions, link)
+	{
+		if (q->transfer == transfer) {
+			was_shown = first && chooser->node != NULL;
+			wl_list_remove(&q->link);
+			chooser->n_questions--;
+			free(q);
+			break;
+		}
+		first = false;
+	}
+	if (was_shown) {
+		hide(chooser);
+		while (!wl_list_empty(&chooser->questions) && !show(chooser)) {
+			answer(chooser, NULL);
+		}
+	}
+}
+
+bool open_chooser_active(const struct open_chooser *chooser)
+{
+	return chooser != NULL && chooser->node != NULL;
+}
+
+bool open_chooser_handle_key(struct open_chooser *chooser, uint32_t keysym, bool pressed)
+{
+	if (!open_chooser_active(chooser)) {
+		return false;
+	}
+	if (!pressed) {
+		return true;
+	}
+	if (keysym == XKB_KEY_Escape) {
+		answer(chooser, NULL);
+	} else if (keysym >= XKB_KEY_1 && keysym <= XKB_KEY_9) {
+		size_t i = keysym - XKB_KEY_1;
+		if (i < chooser->n_rows) {
+			answer(chooser, chooser->rows[i]);
+		}
+	} else if (keysym >= XKB_KEY_KP_1 && keysym <= XKB_KEY_KP_9) {
+		size_t i = keysym - XKB_KEY_KP_1;
+		if (i < chooser->n_rows) {
+			answer(chooser, chooser->rows[i]);
+		}
+	}
+	/* every other key is the chooser's too while it is shown */
+	return true;
+}
+
+bool open_chooser_handle_button(struct open_chooser *chooser, double lx, double ly, bool pressed)
+{
+	if (!open_chooser_active(chooser) || !wlr_box_contains_point(&chooser->box, lx, ly)) {
+		return false;
+	}
+	if (!pressed) {
+		return true;
+	}
+	double y = ly - chooser->box.y - OPEN_CHOOSER_HEADER_HEIGHT;
+	double x = lx - chooser->box.x;
+	if (y >= 0 && x >= PAD && x < chooser->box.width - PAD) {
+		size_t i = (size_t)(y / OPEN_CHOOSER_ROW_HEIGHT);
+		if (i < chooser->n_rows) {
+			answer(chooser, chooser->rows[i]);
+		}
+	}
+	return true;
+}
+
+struct open_chooser *open_chooser_create(struct server *server, struct open_router *router)
+{
+	struct open_chooser *chooser = calloc(1, sizeof(*chooser));
+	if (chooser == NULL) {
+		return NULL;
+	}
+	chooser->server = server;
+	chooser->router = router;
+	wl_list_init(&chooser->questions);
+	chooser->tree = wlr_scene_tree_create(&server->layers[SERVER_LAYER_SHELL_OVERLAY]->node);
+	if (chooser->tree == NULL) {
+		free(chooser);
+		return NULL;
+	}
+	return chooser;
+}
+
+void open_chooser_destroy(struct open_chooser *chooser)
+{
+	if (chooser == NULL) {
+		return;
+	}
+	struct question *q, *tmp;
+	wl_list_for_each_safe(q, tmp, &chooser->questions, link)
+	{
+		wl_list_remove(&q->link);
+		free(q);
+	}
+	hide(chooser);
+	wlr_scene_node_destroy(&chooser->tree->node);
+	free(chooser);
+}

@@ -1,0 +1,1243 @@
+#define _GNU_SOURCE /* closefrom */
+#include "vm_manager.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vitrail/protocol.h>
+#include <wayland-server-core.h>
+#include <wlr/util/log.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "server.h"
+#include "vm_link.h"
+#include "vmm.h"
+
+/* A guest only notices a host that went away if it stays away a while
+ * (virtio-serial has a "host connected" flag, no events): see vmm.h. */
+#define RECONNECT_DELAY_MS 1500
+/* A guest that is up says HELLO at once on a new connection. */
+#define HELLO_TIMEOUT_MS 5000
+/* The first connection to a VM we boot waits for the boot. */
+#define BOOT_HELLO_TIMEOUT_MS 120000
+/* The control socket is not there (yet): try again. */
+#define CONNECT_RETRY_MS 1000
+/* A local agent that ignores SIGTERM gets SIGKILL after this. */
+#define AGENT_STOP_TIMEOUT_MS 5000
+/* RUN request ids keep the top bit clear: LAUNCH_APP's have it set
+ * (apps_host.c), and both answer with RUN_RESULT. */
+#define RUN_ID_MASK 0x7fffffffu
+
+enum waiter_kind {
+	WAIT_STOPPED, /* stop: until the VM is stopped or crashed */
+	WAIT_CONNECTED, /* start --wait: until the agent connects */
+	WAIT_RUN, /* run: until the agent connects, then until RUN_RESULT */
+};
+
+struct managed_vm;
+
+/* A control client waiting for a deferred reply. */
+struct waiter {
+	struct wl_list link; /* managed_vm.waiters */
+	struct managed_vm *vm;
+	struct ctl_client *client;
+	enum waiter_kind kind;
+	bool sent; /* WAIT_RUN: RUN sent, waiting for its RUN_RESULT */
+	uint32_t request_id;
+	char *argv; /* WAIT_RUN: the RUN tail (NUL-terminated strings) */
+	uint32_t argv_len;
+	struct wl_event_source *timer; /* waiting for the agent to connect */
+	struct wl_listener client_destroy;
+};
+
+struct managed_vm {
+	struct vm_manager *manager;
+	struct vm_link *link;
+	const struct config_vm *config;
+	enum vm_state state;
+	char reason[512];
+	char *log_path; /* local: the agent's log; qemu: the console log */
+	struct wl_list waiters; /* struct waiter.link */
+
+	struct wl_listener welcome;
+	struct wl_listener disconnect;
+	struct wl_listener run_result;
+
+	/* type = local */
+	pid_t agent_pid; /* 0: none */
+	int agent_pidfd;
+	struct wl_event_source *agent_source;
+	struct wl_event_source *kill_timer;
+	bool stop_requested;
+
+	/* type = qemu */
+	struct vmm_vm *vmm;
+	int vmm_fd; /* the fd vmm_source watches, -1: none */
+	bool vmm_resync;
+	struct wl_event_source *vmm_source;
+	struct wl_event_source *vmm_timer;
+	struct wl_event_source *connect_timer;
+	bool booting; /* started by us: the first connection waits for the boot */
+	char *pool_path;
+};
+
+struct vm_manager {
+	struct server *server;
+	char *run_dir; /* $XDG_RUNTIME_DIR/vitrail/vms */
+	char *agent_path;
+	struct managed_vm *vms;
+	size_t n_vms;
+	uint32_t next_run_id;
+};
+
+static const struct vmm_vm_handler vmm_handler;
+
+/* ---- helpers ---- */
+
+static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *str_printf(const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, args) < 0) {
+		s = NULL;
+	}
+	va_end(args);
+	return s;
+}
+
+/* mkdir -p with mode 0700 for the directories it creates. */
+static bool make_dirs(const char *path)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return false;
+	}
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+			*p = '\0';
+			if (mkdir(buf, 0700) < 0 && errno != EEXIST) {
+				return false;
+			}
+			*p = saved;
+			if (saved == '\0') {
+				break;
+			}
+		}
+	}
+	return true;
+}
+
+static bool private_dir(const char *path)
+{
+	if (!make_dirs(path)) {
+		wlr_log_errno(WLR_ERROR, "cannot create %s", path);
+		return false;
+	}
+	struct stat st;
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()) {
+		wlr_log(WLR_ERROR, "%s is not a directory of ours", path);
+		return false;
+	}
+	if ((st.st_mode & 0777) != 0700 && chmod(path, 0700) < 0) {
+		wlr_log_errno(WLR_ERROR, "cannot chmod %s", path);
+		return false;
+	}
+	return true;
+}
+
+static struct managed_vm *find_vm(struct vm_manager *manager, struct vm_link *link)
+{
+	for (size_t i = 0; i < manager->n_vms; i++) {
+		if (manager->vms[i].link == link) {
+			return &manager->vms[i];
+		}
+	}
+	return NULL;
+}
+
+static struct managed_vm *find_vm_by_name(struct vm_manager *manager, const char *name)
+{
+	for (size_t i = 0; i < manager->n_vms; i++) {
+		if (strcmp(manager->vms[i].config->name, name) == 0) {
+			return &manager->vms[i];
+		}
+	}
+	return NULL;
+}
+
+const char *vm_manager_state_name(enum vm_state state)
+{
+	switch (state) {
+	case VM_STOPPED:
+		return "stopped";
+	case VM_STARTING:
+		return "starting";
+	case VM_RUNNING:
+		return "running";
+	case VM_STOPPING:
+		return "stopping";
+	case VM_CRASHED:
+		return "crashed";
+	}
+	return "unknown";
+}
+
+/* What the user sees: a local VM served by an agent started elsewhere runs. */
+static enum vm_state shown_state(const struct managed_vm *vm)
+{
+	if (vm->config->type == CONFIG_VM_LOCAL && vm->agent_pid == 0 &&
+		vm_link_connected(vm->link)) {
+		return VM_RUNNING;
+	}
+	return vm->state;
+}
+
+/* ---- waiters ---- */
+
+static struct json_object *ok_reply(void)
+{
+	struct json_object *reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	return reply;
+}
+
+static struct json_object *error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static struct json_object *error_reply(const char *fmt, ...)
+{
+	char message[1024];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(message, sizeof(message), fmt, args);
+	va_end(args);
+	struct json_object *reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(0));
+	json_object_object_add(reply, "error", json_object_new_string(message));
+	return reply;
+}
+
+static struct json_object *state_reply(const struct managed_vm *vm)
+{
+	struct json_object *reply = ok_reply();
+	json_object_object_add(
+		reply, "state", json_object_new_string(vm_manager_state_name(shown_state(vm))));
+	json_object_object_add(reply, "reason", json_object_new_string(vm->reason));
+	return reply;
+}
+
+static void waiter_free(struct waiter *waiter)
+{
+	wl_list_remove(&waiter->client_destroy.link);
+	wl_list_remove(&waiter->link);
+	if (waiter->timer != NULL) {
+		wl_event_source_remove(waiter->timer);
+	}
+	free(waiter->argv);
+	free(waiter);
+}
+
+/* Answer the client (the reply is taken) and forget the waiter. */
+static void waiter_reply(struct waiter *waiter, struct json_object *reply)
+{
+	struct ctl_client *client = waiter->client;
+	waiter_free(waiter);
+	ctl_client_reply(client, reply);
+}
+
+static void handle_client_destroy(struct wl_listener *listener, void *data)
+{
+	struct waiter *waiter = wl_container_of(listener, waiter, client_destroy);
+	if (waiter->sent) {
+		wlr_log(WLR_INFO, "[vm %s] run request %u: the client went away",
+			waiter->vm->config->name, waiter->request_id);
+	}
+	waiter_free(waiter);
+}
+
+static int handle_waiter_timeout(void *data)
+{
+	struct waiter *waiter = data;
+	waiter_reply(waiter,
+		error_reply("the agent of VM %s did not connect within %d s",
+			waiter->vm->config->name, VM_MANAGER_CONNECT_TIMEOUT_S));
+	return 0;
+}
+
+static void send_run(struct managed_vm *vm, struct waiter *waiter)
+{
+	struct vtp_launch run = { .request_id = waiter->request_id };
+	if (!vm_link_send(vm->link, VTP_RUN, 0, &run, waiter->argv, waiter->argv_len)) {
+		waiter_reply(
+			waiter, error_reply("cannot send the command to VM %s", vm->config->name));
+		return;
+	}
+	waiter->sent = true;
+	if (waiter->timer != NULL) {
+		wl_event_source_remove(waiter->timer);
+		waiter->timer = NULL;
+	}
+}
+
+/* The agent connected: pending runs go out, start --wait is answered. */
+static void waiters_connected(struct managed_vm *vm)
+{
+	struct waiter *waiter, *tmp;
+	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
+	{
+		if (waiter->kind == WAIT_CONNECTED) {
+			waiter_reply(waiter, state_reply(vm));
+		} else if (waiter->kind == WAIT_RUN && !waiter->sent) {
+			send_run(vm, waiter);
+		}
+	}
+}
+
+/* The VM is stopped or crashed: every waiter gets its answer. */
+static void waiters_stopped(struct managed_vm *vm)
+{
+	struct waiter *waiter, *tmp;
+	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
+	{
+		if (waiter->kind == WAIT_STOPPED) {
+			waiter_reply(waiter, state_reply(vm));
+		} else {
+			waiter_reply(waiter,
+				error_reply("VM %s %s%s%s", vm->config->name,
+					vm_manager_state_name(vm->state),
+					vm->reason[0] != '\0' ? ": " : "", vm->reason));
+		}
+	}
+}
+
+/* The agent connection ended: runs in flight have lost their result. */
+static void waiters_disconnected(struct managed_vm *vm)
+{
+	struct waiter *waiter, *tmp;
+	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
+	{
+		if (waiter->kind == WAIT_RUN && waiter->sent) {
+			waiter_reply(waiter,
+				error_reply("the connection to VM %s was lost before the "
+					    "command ended",
+					vm->config->name));
+		}
+	}
+}
+
+static struct waiter *waiter_create(
+	struct managed_vm *vm, struct ctl_client *client, enum waiter_kind kind)
+{
+	struct waiter *waiter = calloc(1, sizeof(*waiter));
+	if (waiter == NULL) {
+		return NULL;
+	}
+	waiter->vm = vm;
+	waiter->client = client;
+	waiter->kind = kind;
+	wl_list_init(&waiter->client_destroy.link);
+	if (kind != WAIT_STOPPED) {
+		waiter->timer = wl_event_loop_add_timer(
+			vm->manager->server->loop, handle_waiter_timeout, waiter);
+		if (waiter->timer == NULL) {
+			free(waiter);
+			return NULL;
+		}
+		wl_event_source_timer_update(waiter->timer, VM_MANAGER_CONNECT_TIMEOUT_S * 1000);
+	}
+	wl_list_insert(vm->waiters.prev, &waiter->link);
+	waiter->client_destroy.notify = handle_client_destroy;
+	ctl_client_defer(client, 0, &waiter->client_destroy);
+	return waiter;
+}
+
+/* ---- state ---- */
+
+static void set_state(struct managed_vm *vm, enum vm_state state, const char *reason)
+{
+	if (reason != NULL) {
+		snprintf(vm->reason, sizeof(vm->reason), "%s", reason);
+	}
+	if (vm->state == state) {
+		return;
+	}
+	vm->state = state;
+	wlr_log(WLR_INFO, "[vm %s] %s%s%s", vm->config->name, vm_manager_state_name(state),
+		vm->reason[0] != '\0' ? ": " : "", vm->reason);
+	if (state == VM_STOPPED || state == VM_CRASHED) {
+		waiters_stopped(vm);
+	}
+}
+
+enum vm_state vm_manager_state(struct vm_manager *manager, struct vm_link *link)
+{
+	struct managed_vm *vm = find_vm(manager, link);
+	return vm != NULL ? shown_state(vm) : VM_STOPPED;
+}
+
+/* ---- link events ---- */
+
+static void handle_welcome(struct wl_listener *listener, void *data)
+{
+	struct managed_vm *vm = wl_container_of(listener, vm, welcome);
+	vm->booting = false;
+	if (vm->state == VM_STARTING) {
+		set_state(vm, VM_RUNNING, "");
+	}
+	waiters_connected(vm);
+}
+
+static void schedule_connect(struct managed_vm *vm, int delay_ms)
+{
+	if (vm->connect_timer != NULL) {
+		/* 0 disarms a wl timer: connect "now" is 1 ms */
+		wl_event_source_timer_update(vm->connect_timer, delay_ms > 0 ? delay_ms : 1);
+	}
+}
+
+static void handle_disconnect(struct wl_listener *listener, void *data)
+{
+	struct managed_vm *vm = wl_container_of(listener, vm, disconnect);
+	waiters_disconnected(vm);
+	if (vm->vmm != NULL && vmm_vm_state(vm->vmm) == VMM_RUNNING) {
+		schedule_connect(vm, RECONNECT_DELAY_MS);
+	}
+}
+
+static void handle_run_result(struct wl_listener *listener, void *data)
+{
+	struct managed_vm *vm = wl_container_of(listener, vm, run_result);
+	const struct vtp_msg *msg = data;
+	const struct vtp_run_result *result = &msg->body.run_result;
+	struct waiter *waiter, *tmp;
+	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
+	{
+		if (waiter->kind != WAIT_RUN || !waiter->sent ||
+			waiter->request_id != result->request_id) {
+			continue;
+		}
+		const char *kind;
+		switch (result->kind) {
+		case VTP_RUN_EXITED:
+			kind = "exited";
+			break;
+		case VTP_RUN_SIGNALED:
+			kind = "signaled";
+			break;
+		case VTP_RUN_FAILED:
+			kind = "failed";
+			break;
+		default:
+			continue; /* STARTED answers LAUNCH_APP, not RUN */
+		}
+		struct json_object *reply = ok_reply();
+		json_object_object_add(reply, "result", json_object_new_string(kind));
+		json_object_object_add(reply, "status", json_object_new_int(result->status));
+		waiter_reply(waiter, reply);
+		return;
+	}
+}
+
+/* ---- local VMs: the agent as our child ---- */
+
+static void agent_forget(struct managed_vm *vm)
+{
+	if (vm->agent_source != NULL) {
+		wl_event_source_remove(vm->agent_source);
+		vm->agent_source = NULL;
+	}
+	if (vm->agent_pidfd >= 0) {
+		close(vm->agent_pidfd);
+		vm->agent_pidfd = -1;
+	}
+	if (vm->kill_timer != NULL) {
+		wl_event_source_remove(vm->kill_timer);
+		vm->kill_timer = NULL;
+	}
+	vm->agent_pid = 0;
+}
+
+static int handle_agent_exit(int fd, uint32_t mask, void *data)
+{
+	struct managed_vm *vm = data;
+	int status;
+	pid_t r = waitpid(vm->agent_pid, &status, WNOHANG);
+	if (r == 0 || (r < 0 && errno == EINTR)) {
+		return 0;
+	}
+	pid_t pid = vm->agent_pid;
+	bool requested = vm->stop_requested;
+	agent_forget(vm);
+	vm->stop_requested = false;
+	vm_link_disconnect(vm->link, "the agent exited");
+	char reason[512];
+	enum vm_state state = VM_CRASHED;
+	if (r < 0) {
+		snprintf(reason, sizeof(reason), "vitrail-agent (pid %d) is gone", (int)pid);
+		state = requested ? VM_STOPPED : VM_CRASHED;
+	} else if (requested) {
+		snprintf(reason, sizeof(reason), "stopped");
+		state = VM_STOPPED;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		snprintf(reason, sizeof(reason), "vitrail-agent exited; log: %s", vm->log_path);
+		state = VM_STOPPED;
+	} else if (WIFEXITED(status)) {
+		snprintf(reason, sizeof(reason), "vitrail-agent exited with status %d; log: %s",
+			WEXITSTATUS(status), vm->log_path);
+	} else {
+		snprintf(reason, sizeof(reason), "vitrail-agent was killed by signal %d; log: %s",
+			WTERMSIG(status), vm->log_path);
+	}
+	set_state(vm, state, reason);
+	return 0;
+}
+
+static int handle_kill_timer(void *data)
+{
+	struct managed_vm *vm = data;
+	if (vm->agent_pid > 0) {
+		wlr_log(WLR_INFO, "[vm %s] the agent ignores SIGTERM: SIGKILL", vm->config->name);
+		kill(vm->agent_pid, SIGKILL);
+	}
+	return 0;
+}
+
+/* The agent's home: $XDG_DATA_HOME/vitrail/vms/NAME/home (0700). */
+static char *agent_home(const struct managed_vm *vm)
+{
+	const char *data = getenv("XDG_DATA_HOME");
+	if (data != NULL && data[0] == '/') {
+		return str_printf("%s/vitrail/vms/%s/home", data, vm->config->name);
+	}
+	const char *home = getenv("HOME");
+	if (home == NULL || home[0] != '/') {
+		return NULL;
+	}
+	return str_printf("%s/.local/share/vitrail/vms/%s/home", home, vm->config->name);
+}
+
+static bool start_local(struct managed_vm *vm, char **error)
+{
+	struct vm_manager *manager = vm->manager;
+	if (vm->agent_pid > 0) {
+		*error = str_printf(
+			"VM %s is %s", vm->config->name, vm_manager_state_name(vm->state));
+		return false;
+	}
+	char *home = agent_home(vm);
+	if (home == NULL || !private_dir(home)) {
+		*error = str_printf("VM %s: cannot create its home directory %s", vm->config->name,
+			home != NULL ? home : "(HOME is not set)");
+		free(home);
+		return false;
+	}
+	int log_fd = open(vm->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (log_fd < 0) {
+		*error = str_printf(
+			"VM %s: %s: %s", vm->config->name, vm->log_path, strerror(errno));
+		free(home);
+		return false;
+	}
+	char *connect = str_printf("unix:%s", vm->link->socket_path);
+	const char *argv[] = { manager->agent_path, "--connect", connect, "--", "/bin/sh", "-c",
+		vm->config->command, NULL };
+	if (vm->config->command == NULL) {
+		argv[3] = NULL;
+	}
+	pid_t parent = getpid();
+	pid_t pid = connect != NULL ? fork() : -1;
+	if (pid == 0) {
+		/* the agent goes with us, even if we crash */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent) {
+			_exit(127);
+		}
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (int sig = 1; sig < NSIG; sig++) {
+			signal(sig, SIG_DFL);
+		}
+		setsid();
+		setenv("HOME", home, 1);
+		const char *drop[] = { "WAYLAND_DISPLAY", "WAYLAND_SOCKET", "DISPLAY",
+			"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
+			"VITRAIL_SOCK", "VITRAIL_AGENT" };
+		for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++) {
+			unsetenv(drop[i]);
+		}
+		if (chdir(home) < 0) {
+			_exit(127);
+		}
+		int null_fd = open("/dev/null", O_RDONLY);
+		if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 ||
+			dup2(log_fd, 2) < 0) {
+			_exit(127);
+		}
+		closefrom(3);
+		execvp(argv[0], (char *const *)argv);
+		dprintf(2, "vitrail: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int saved = errno;
+	close(log_fd);
+	free(connect);
+	free(home);
+	if (pid < 0) {
+		*error = str_printf("VM %s: cannot fork: %s", vm->config->name, strerror(saved));
+		return false;
+	}
+	vm->agent_pid = pid;
+	vm->stop_requested = false;
+	vm->agent_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (vm->agent_pidfd >= 0) {
+		vm->agent_source = wl_event_loop_add_fd(manager->server->loop, vm->agent_pidfd,
+			WL_EVENT_READABLE, handle_agent_exit, vm);
+	}
+	if (vm->agent_source == NULL) {
+		wlr_log_errno(WLR_ERROR, "[vm %s] cannot watch the agent", vm->config->name);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+		}
+		agent_forget(vm);
+		*error = str_printf("VM %s: cannot watch its agent", vm->config->name);
+		return false;
+	}
+	wlr_log(WLR_INFO, "[vm %s] started %s (pid %d), log %s", vm->config->name,
+		manager->agent_path, (int)pid, vm->log_path);
+	set_state(vm, VM_STARTING, "");
+	return true;
+}
+
+static void stop_local(struct managed_vm *vm)
+{
+	if (vm->agent_pid <= 0 || vm->stop_requested) {
+		return;
+	}
+	vm->stop_requested = true;
+	kill(vm->agent_pid, SIGTERM);
+	vm->kill_timer = wl_event_loop_add_timer(vm->manager->server->loop, handle_kill_timer, vm);
+	if (vm->kill_timer != NULL) {
+		wl_event_source_timer_update(vm->kill_timer, AGENT_STOP_TIMEOUT_MS);
+	}
+	set_state(vm, VM_STOPPING, "");
+}
+
+/* ---- QEMU VMs: vmm-glue on the event loop ---- */
+
+static void vmm_sync(struct managed_vm *vm);
+
+static int handle_vmm_fd(int fd, uint32_t mask, void *data)
+{
+	struct managed_vm *vm = data;
+	vmm_vm_dispatch(vm->vmm);
+	vmm_sync(vm);
+	return 0;
+}
+
+static int handle_vmm_timer(void *data)
+{
+	struct managed_vm *vm = data;
+	vmm_vm_tick(vm->vmm);
+	vmm_sync(vm);
+	return 0;
+}
+
+/* Watch what vmm-glue wants watched now: its fd and its next tick. */
+static void vmm_sync(struct managed_vm *vm)
+{
+	int fd = vmm_vm_fd(vm->vmm);
+	if (fd != vm->vmm_fd || vm->vmm_resync) {
+		if (vm->vmm_source != NULL) {
+			wl_event_source_remove(vm->vmm_source);
+			vm->vmm_source = NULL;
+		}
+		vm->vmm_fd = -1;
+		vm->vmm_resync = false;
+		if (fd >= 0) {
+			vm->vmm_source = wl_event_loop_add_fd(vm->manager->server->loop, fd,
+				WL_EVENT_READABLE, handle_vmm_fd, vm);
+			if (vm->vmm_source != NULL) {
+				vm->vmm_fd = fd;
+			}
+		}
+	}
+	int ms = vmm_vm_timeout_ms(vm->vmm);
+	if (fd >= 0 && vm->vmm_source == NULL && (ms < 0 || ms > 100)) {
+		ms = 100; /* no fd source: poll */
+	}
+	wl_event_source_timer_update(vm->vmm_timer, ms < 0 ? 0 : ms == 0 ? 1 : ms);
+}
+
+static int handle_connect_timer(void *data)
+{
+	struct managed_vm *vm = data;
+	if (vm->vmm == NULL || vmm_vm_state(vm->vmm) != VMM_RUNNING || vm->link->fd >= 0) {
+		return 0;
+	}
+	const char *path = vmm_vm_control_path(vm->vmm);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		wlr_log(WLR_ERROR, "[vm %s] control socket path too long: %s", vm->config->name,
+			path);
+		return 0;
+	}
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		wlr_log_errno(WLR_ERROR, "[vm %s] socket", vm->config->name);
+		schedule_connect(vm, CONNECT_RETRY_MS);
+		return 0;
+	}
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		wlr_log(WLR_DEBUG, "[vm %s] connect %s: %s", vm->config->name, path,
+			strerror(errno));
+		close(fd);
+		schedule_connect(vm, CONNECT_RETRY_MS);
+		return 0;
+	}
+	int timeout = vm->booting ? BOOT_HELLO_TIMEOUT_MS : HELLO_TIMEOUT_MS;
+	wlr_log(WLR_DEBUG, "[vm %s] connected to %s; waiting %d ms for HELLO", vm->config->name,
+		path, timeout);
+	if (!vm_link_connect_fd(vm->link, fd, timeout)) {
+		schedule_connect(vm, CONNECT_RETRY_MS);
+	}
+	return 0;
+}
+
+static void handle_vmm_state(void *data, struct vmm_vm *vmm)
+{
+	struct managed_vm *vm = data;
+	vm->vmm_resync = true;
+	enum vmm_state state = vmm_vm_state(vmm);
+	switch (state) {
+	case VMM_STARTING:
+		set_state(vm, VM_STARTING, "");
+		break;
+	case VMM_RUNNING:
+		wlr_log(WLR_INFO, "[vm %s] QEMU runs (pid %d)", vm->config->name,
+			(int)vmm_vm_pid(vmm));
+		if (!vm_link_set_pool(vm->link, vmm_vm_pool_fd(vmm), vmm_vm_pool_size(vmm))) {
+			set_state(vm, VM_STARTING, "cannot map the VM's pool");
+			break;
+		}
+		/* a guest we booted is not up yet; one we re-attached to may
+		 * not have seen its last host go: give it time */
+		schedule_connect(vm, vm->booting ? 0 : RECONNECT_DELAY_MS);
+		break;
+	case VMM_STOPPING:
+		set_state(vm, VM_STOPPING, "");
+		break;
+	case VMM_STOPPED:
+	case VMM_CRASHED:
+		if (vm->connect_timer != NULL) {
+			wl_event_source_timer_update(vm->connect_timer, 0);
+		}
+		vm_link_disconnect(vm->link, vmm_vm_reason(vmm));
+		vm_link_set_pool(vm->link, -1, 0);
+		vm->booting = false;
+		set_state(vm, state == VMM_STOPPED ? VM_STOPPED : VM_CRASHED, vmm_vm_reason(vmm));
+		break;
+	}
+}
+
+static const struct vmm_vm_handler vmm_handler = {
+	.state_changed = handle_vmm_state,
+};
+
+static bool start_qemu(struct managed_vm *vm, char **error)
+{
+	enum vmm_state state = vmm_vm_state(vm->vmm);
+	if (state != VMM_STOPPED && state != VMM_CRASHED) {
+		*error = str_printf("VM %s is %s", vm->config->name, vmm_state_name(state));
+		return false;
+	}
+	vm->booting = true;
+	if (!vmm_vm_start(vm->vmm, error)) {
+		vm->booting = false;
+		vmm_sync(vm);
+		return false;
+	}
+	wlr_log(WLR_INFO, "[vm %s] QEMU started (pid %d); console log %s", vm->config->name,
+		(int)vmm_vm_pid(vm->vmm), vm->log_path);
+	vmm_sync(vm);
+	return true;
+}
+
+/* A short, stable tag of the run directory: VMs of two vitrail sessions
+ * (a test next to the desktop) never share a pool file name. */
+static uint32_t path_tag(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *s != '\0'; s++) {
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	}
+	return h;
+}
+
+static bool setup_qemu(struct managed_vm *vm)
+{
+	struct vm_manager *manager = vm->manager;
+	const struct config_vm *c = vm->config;
+	const char *disk = NULL;
+	if (c->disposable_of != NULL) {
+		const struct config_vm *t =
+			config_find_vm(manager->server->config, c->disposable_of);
+		disk = t != NULL ? t->image : NULL;
+		if (disk == NULL) {
+			wlr_log(WLR_ERROR, "[vm %s] template %s has no image", c->name,
+				c->disposable_of);
+			return false;
+		}
+	}
+	vm->pool_path = str_printf("/dev/shm/vitrail-%u-%08x-%s-pool", (unsigned)getuid(),
+		path_tag(manager->run_dir), c->name);
+	if (vm->pool_path == NULL) {
+		return false;
+	}
+	enum vmm_accel accel = c->accel == CONFIG_ACCEL_KVM ? VMM_ACCEL_KVM
+		: c->accel == CONFIG_ACCEL_TCG              ? VMM_ACCEL_TCG
+							    : VMM_ACCEL_AUTO;
+	struct vmm_vm_spec spec = {
+		.name = c->name,
+		.run_dir = manager->run_dir,
+		.image = c->image,
+		.kernel = c->kernel,
+		.initrd = c->initrd,
+		.append = c->append,
+		.disposable_of = disk,
+		.memory_mib = c->memory_mib,
+		.cpus = c->cpus,
+		.pool_size = (uint64_t)c->pool_size_mib << 20,
+		.network_user = c->network_user,
+		.accel = accel,
+		.pool_path = vm->pool_path,
+	};
+	char *error = NULL;
+	vm->vmm = vmm_vm_create(&spec, &vmm_handler, vm, &error);
+	if (vm->vmm == NULL) {
+		wlr_log(WLR_ERROR, "[vm %s] %s", c->name, error != NULL ? error : "out of memory");
+		free(error);
+		return false;
+	}
+	vm->log_path = strdup(vmm_vm_console_log_path(vm->vmm));
+	struct wl_event_loop *loop = manager->server->loop;
+	vm->vmm_timer = wl_event_loop_add_timer(loop, handle_vmm_timer, vm);
+	vm->connect_timer = wl_event_loop_add_timer(loop, handle_connect_timer, vm);
+	return vm->log_path != NULL && vm->vmm_timer != NULL && vm->connect_timer != NULL;
+}
+
+/* ---- start / stop ---- */
+
+static bool vm_start(struct managed_vm *vm, char **error)
+{
+	*error = NULL;
+	bool ok =
+		vm->config->type == CONFIG_VM_QEMU ? start_qemu(vm, error) : start_local(vm, error);
+	if (!ok) {
+		wlr_log(WLR_ERROR, "[vm %s] cannot start: %s", vm->config->name,
+			*error != NULL ? *error : "?");
+		set_state(vm, VM_CRASHED, *error != NULL ? *error : "cannot start");
+	}
+	return ok;
+}
+
+static void vm_stop(struct managed_vm *vm)
+{
+	if (vm->config->type == CONFIG_VM_QEMU) {
+		enum vmm_state state = vmm_vm_state(vm->vmm);
+		if (state == VMM_STARTING || state == VMM_RUNNING) {
+			vmm_vm_stop(vm->vmm);
+			vmm_sync(vm);
+		}
+	} else {
+		stop_local(vm);
+	}
+}
+
+static bool is_down(const struct managed_vm *vm)
+{
+	return vm->state == VM_STOPPED || vm->state == VM_CRASHED;
+}
+
+/* ---- control commands ---- */
+
+bool vm_manager_handles(const char *command)
+{
+	return strcmp(command, "start") == 0 || strcmp(command, "stop") == 0 ||
+		strcmp(command, "run") == 0 || strcmp(command, "logs") == 0;
+}
+
+static bool get_bool_arg(struct json_object *request, const char *key, bool fallback)
+{
+	struct json_object *v;
+	if (json_object_object_get_ex(request, key, &v) &&
+		json_object_is_type(v, json_type_boolean)) {
+		return json_object_get_boolean(v);
+	}
+	return fallback;
+}
+
+/* The RUN tail from a JSON array of strings; NULL and *error if invalid. */
+static char *argv_tail(struct json_object *request, uint32_t *len, const char **error)
+{
+	struct json_object *array;
+	if (!json_object_object_get_ex(request, "argv", &array) ||
+		!json_object_is_type(array, json_type_array)) {
+		*error = "missing \"argv\" array";
+		return NULL;
+	}
+	size_t n = json_object_array_length(array);
+	if (n < 1 || n > VTP_MAX_ARGC) {
+		*error = "argv must have 1 to 256 strings";
+		return NULL;
+	}
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *s = json_object_array_get_idx(array, i);
+		if (!json_object_is_type(s, json_type_string)) {
+			*error = "argv must hold strings";
+			return NULL;
+		}
+		size_t slen = (size_t)json_object_get_string_len(s);
+		if (strlen(json_object_get_string(s)) != slen) {
+			*error = "argv strings cannot hold NUL";
+			return NULL;
+		}
+		if (i == 0 && slen == 0) {
+			*error = "the command is empty";
+			return NULL;
+		}
+		total += slen + 1;
+	}
+	if (total > VTP_MAX_ARGV_BYTES) {
+		*error = "argv is longer than 64 KiB";
+		return NULL;
+	}
+	char *tail = malloc(total);
+	if (tail == NULL) {
+		*error = "out of memory";
+		return NULL;
+	}
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *s = json_object_array_get_idx(array, i);
+		size_t slen = (size_t)json_object_get_string_len(s);
+		memcpy(tail + off, json_object_get_string(s), slen + 1);
+		off += slen + 1;
+	}
+	*len = (uint32_t)total;
+	return tail;
+}
+
+static struct json_object *ctl_start(
+	struct managed_vm *vm, struct ctl_client *client, struct json_object *request)
+{
+	bool wait = get_bool_arg(request, "wait", false);
+	if (vm->state == VM_STOPPING) {
+		return error_reply("VM %s is stopping", vm->config->name);
+	}
+	if (is_down(vm) && !vm_link_connected(vm->link)) {
+		char *error = NULL;
+		if (!vm_start(vm, &error)) {
+			struct json_object *reply =
+				error_reply("%s", error != NULL ? error : "cannot start");
+			free(error);
+			return reply;
+		}
+	}
+	if (!wait || vm_link_connected(vm->link)) {
+		return state_reply(vm);
+	}
+	if (waiter_create(vm, client, WAIT_CONNECTED) == NULL) {
+		return error_reply("out of memory");
+	}
+	return NULL;
+}
+
+static struct json_object *ctl_stop(
+	struct managed_vm *vm, struct ctl_client *client, struct json_object *request)
+{
+	bool wait = get_bool_arg(request, "wait", true);
+	vm_stop(vm);
+	if (is_down(vm) || !wait) {
+		return state_reply(vm);
+	}
+	if (waiter_create(vm, client, WAIT_STOPPED) == NULL) {
+		return error_reply("out of memory");
+	}
+	return NULL;
+}
+
+static struct json_object *ctl_run(
+	struct managed_vm *vm, struct ctl_client *client, struct json_object *request)
+{
+	const char *why = NULL;
+	uint32_t len = 0;
+	char *tail = argv_tail(request, &len, &why);
+	if (tail == NULL) {
+		return error_reply("%s", why);
+	}
+	if (vm->state == VM_STOPPING) {
+		free(tail);
+		return error_reply("VM %s is stopping", vm->config->name);
+	}
+	if (is_down(vm) && !vm_link_connected(vm->link)) {
+		char *error = NULL;
+		if (!vm_start(vm, &error)) {
+			struct json_object *reply = error_reply(
+				"cannot start VM %s: %s", vm->config->name, error ? error : "?");
+			free(error);
+			free(tail);
+			return reply;
+		}
+	}
+	struct waiter *waiter = waiter_create(vm, client, WAIT_RUN);
+	if (waiter == NULL) {
+		free(tail);
+		return error_reply("out of memory");
+	}
+	waiter->argv = tail;
+	waiter->argv_len = len;
+	vm->manager->next_run_id = (vm->manager->next_run_id + 1) & RUN_ID_MASK;
+	if (vm->manager->next_run_id == 0) {
+		vm->manager->next_run_id = 1;
+	}
+	waiter->request_id = vm->manager->next_run_id;
+	if (vm_link_connected(vm->link)) {
+		send_run(vm, waiter);
+	}
+	return NULL;
+}
+
+static struct json_object *ctl_logs(struct managed_vm *vm)
+{
+	struct json_object *reply = ok_reply();
+	struct json_object *logs = json_object_new_array();
+	if (vm->log_path != NULL) {
+		json_object_array_add(logs, json_object_new_string(vm->log_path));
+	}
+	if (vm->vmm != NULL) {
+		json_object_array_add(logs, json_object_new_string(vmm_vm_qemu_log_path(vm->vmm)));
+	}
+	json_object_object_add(reply, "logs", logs);
+	return reply;
+}
+
+struct json_object *vm_manager_ctl(struct vm_manager *manager, struct ctl_client *client,
+	const char *command, struct json_object *request)
+{
+	struct json_object *name_obj;
+	if (!json_object_object_get_ex(request, "vm", &name_obj) ||
+		!json_object_is_type(name_obj, json_type_string)) {
+		return error_reply("missing \"vm\"");
+	}
+	const char *name = json_object_get_string(name_obj);
+	struct managed_vm *vm = manager != NULL ? find_vm_by_name(manager, name) : NULL;
+	if (vm == NULL) {
+		return error_reply("no VM named '%s'", name);
+	}
+	if (vm->config->type == CONFIG_VM_QEMU && vm->vmm == NULL) {
+		return error_reply("VM %s could not be set up (see vitrail's log)", name);
+	}
+	if (strcmp(command, "start") == 0) {
+		return ctl_start(vm, client, request);
+	} else if (strcmp(command, "stop") == 0) {
+		return ctl_stop(vm, client, request);
+	} else if (strcmp(command, "run") == 0) {
+		return ctl_run(vm, client, request);
+	} else if (strcmp(command, "logs") == 0) {
+		return ctl_logs(vm);
+	}
+	return error_reply("unknown command");
+}
+
+void vm_manager_describe(
+	struct vm_manager *manager, struct vm_link *link, struct json_object *entry)
+{
+	struct managed_vm *vm = manager != NULL ? find_vm(manager, link) : NULL;
+	if (vm == NULL) {
+		return;
+	}
+	bool qemu = vm->config->type == CONFIG_VM_QEMU;
+	json_object_object_add(entry, "type", json_object_new_string(qemu ? "qemu" : "local"));
+	json_object_object_add(
+		entry, "state", json_object_new_string(vm_manager_state_name(shown_state(vm))));
+	json_object_object_add(entry, "reason", json_object_new_string(vm->reason));
+	pid_t pid = qemu ? (vm->vmm != NULL ? vmm_vm_pid(vm->vmm) : 0) : vm->agent_pid;
+	json_object_object_add(entry, "pid", json_object_new_int64(pid));
+	json_object_object_add(
+		entry, "log", vm->log_path != NULL ? json_object_new_string(vm->log_path) : NULL);
+	if (qemu && vm->pool_path != NULL) {
+		json_object_object_add(entry, "pool", json_object_new_string(vm->pool_path));
+	}
+}
+
+/* ---- life cycle ---- */
+
+/* The agent binary: $VITRAIL_AGENT, else next to vitrail (installed),
+ * else in the build tree, else vitrail-agent from PATH. */
+static char *find_agent(void)
+{
+	const char *env = getenv("VITRAIL_AGENT");
+	if (env != NULL && env[0] != '\0') {
+		return strdup(env);
+	}
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			const char *candidates[] = { "%s/vitrail-agent",
+				"%s/../guest-agent/vitrail-agent" };
+			for (size_t i = 0; i < 2; i++) {
+				char path[PATH_MAX + 64];
+				snprintf(path, sizeof(path), candidates[i], exe);
+				if (access(path, X_OK) == 0) {
+					return realpath(path, NULL);
+				}
+			}
+		}
+	}
+	return strdup("vitrail-agent");
+}
+
+static void vm_init(struct vm_manager *manager, struct managed_vm *vm, struct vm_link *link)
+{
+	vm->manager = manager;
+	vm->link = link;
+	vm->config = link->config;
+	vm->state = VM_STOPPED;
+	vm->agent_pidfd = -1;
+	vm->vmm_fd = -1;
+	wl_list_init(&vm->waiters);
+	vm->welcome.notify = handle_welcome;
+	wl_signal_add(&link->events.welcome, &vm->welcome);
+	vm->disconnect.notify = handle_disconnect;
+	wl_signal_add(&link->events.disconnect, &vm->disconnect);
+	vm->run_result.notify = handle_run_result;
+	wl_signal_add(&link->events.run_result, &vm->run_result);
+}
+
+static void vm_finish(struct managed_vm *vm)
+{
+	struct waiter *waiter, *tmp;
+	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
+	{
+		waiter_reply(waiter, error_reply("vitrail is exiting"));
+	}
+	wl_list_remove(&vm->welcome.link);
+	wl_list_remove(&vm->disconnect.link);
+	wl_list_remove(&vm->run_result.link);
+	if (vm->agent_pid > 0) {
+		/* local agents end with vitrail */
+		kill(vm->agent_pid, SIGTERM);
+	}
+	agent_forget(vm);
+	if (vm->vmm_source != NULL) {
+		wl_event_source_remove(vm->vmm_source);
+	}
+	if (vm->vmm_timer != NULL) {
+		wl_event_source_remove(vm->vmm_timer);
+	}
+	if (vm->connect_timer != NULL) {
+		wl_event_source_remove(vm->connect_timer);
+	}
+	/* QEMU keeps running: the next vitrail re-attaches */
+	vmm_vm_destroy(vm->vmm);
+	free(vm->pool_path);
+	free(vm->log_path);
+}
+
+struct vm_manager *vm_manager_create(struct server *server)
+{
+	struct vm_manager *manager = calloc(1, sizeof(*manager));
+	if (manager == NULL) {
+		return NULL;
+	}
+	manager->server = server;
+	manager->run_dir = str_printf("%s/vms", server->runtime_dir);
+	manager->agent_path = find_agent();
+	if (manager->run_dir == NULL || manager->agent_path == NULL ||
+		!private_dir(manager->run_dir)) {
+		goto error;
+	}
+	if (server->n_vm_links > 0) {
+		manager->vms = calloc(server->n_vm_links, sizeof(*manager->vms));
+		if (manager->vms == NULL) {
+			goto error;
+		}
+	}
+	for (size_t i = 0; i < server->n_vm_links; i++) {
+		struct managed_vm *vm = &manager->vms[manager->n_vms++];
+		vm_init(manager, vm, server->vm_links[i]);
+		if (vm->config->type == CONFIG_VM_LOCAL) {
+			vm->log_path =
+				str_printf("%s/%s.agent.log", manager->run_dir, vm->config->name);
+			if (vm->log_path == NULL) {
+				goto error;
+			}
+		} else if (!setup_qemu(vm)) {
+			/* the others still work; this one reports why */
+			set_state(vm, VM_CRASHED, "cannot set up the VM (see vitrail's log)");
+			continue;
+		}
+	}
+
+	for (size_t i = 0; i < manager->n_vms; i++) {
+		struct managed_vm *vm = &manager->vms[i];
+		if (vm->vmm != NULL && vmm_vm_attach(vm->vmm)) {
+			wlr_log(WLR_INFO, "[vm %s] re-attached to QEMU pid %d", vm->config->name,
+				(int)vmm_vm_pid(vm->vmm));
+			vmm_sync(vm);
+			continue;
+		}
+		if (vm->config->autostart &&
+			(vm->vmm != NULL || vm->config->type == CONFIG_VM_LOCAL)) {
+			char *error = NULL;
+			vm_start(vm, &error);
+			free(error);
+		}
+	}
+	return manager;
+
+error:
+	wlr_log(WLR_ERROR, "cannot set up the VM manager");
+	vm_manager_destroy(manager);
+	return NULL;
+}
+
+void vm_manager_destroy(struct vm_manager *manager)
+{
+	if (manager == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < manager->n_vms; i++) {
+		vm_finish(&manager->vms[i]);
+	}
+	free(manager->vms);
+	free(manager->run_dir);
+	free(manager->agent_path);
+	free(manager);
+}

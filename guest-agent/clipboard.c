@@ -1,0 +1,544 @@
+#define _GNU_SOURCE /* pipe2 */
+#include "clipboard.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <vitrail/protocol.h>
+#include <wayland-server-core.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_seat.h>
+#include <wlr/util/log.h>
+
+#include "link.h"
+#include "server.h"
+
+#define SEND_RETRY_MS 10
+
+/* The MIME types the selection is read as, best first. */
+static const char *const text_mime_types[] = {
+	"text/plain;charset=utf-8",
+	"UTF8_STRING",
+	"text/plain",
+	"TEXT",
+	"STRING",
+};
+
+/* What a pasted text is offered as. */
+static const char *const offered_mime_types[] = {
+	"text/plain;charset=utf-8",
+	"text/plain",
+	"UTF8_STRING",
+};
+
+/* A pasted text, shared by its data source and the apps reading it. */
+struct clip_data {
+	unsigned int refs;
+	uint8_t *bytes;
+	size_t len;
+};
+
+struct writer {
+	struct agent_clipboard *clipboard;
+	struct wl_list link; /* agent_clipboard.writers */
+	struct clip_data *data;
+	size_t offset;
+	int fd;
+	struct wl_event_source *source;
+	struct wl_event_source *timer;
+};
+
+struct paste_source {
+	struct wlr_data_source base;
+	struct agent_clipboard *clipboard; /* NULL once the clipboard is gone */
+	struct clip_data *data;
+};
+
+struct agent_clipboard {
+	struct agent_server *server;
+
+	/* answering a CLIPBOARD_REQUEST: read, then send */
+	bool answering;
+	uint32_t serial;
+	uint32_t max_bytes;
+	int fd; /* read end of the pipe while reading, else -1 */
+	struct wl_event_source *read_source;
+	struct wl_event_source *timer; /* read timeout, then send retries */
+	uint8_t *buf;
+	size_t len, cap, sent;
+	bool chunk_sent; /* a chunk of this answer went out */
+
+	/* receiving a CLIPBOARD_SET */
+	bool receiving;
+	uint32_t set_serial;
+	uint8_t *set_buf;
+	size_t set_len, set_cap;
+
+	struct wl_list writers; /* struct writer.link */
+	size_t n_writers;
+	struct paste_source *source; /* ours, while it is the selection */
+};
+
+static bool reserve(uint8_t **buf, size_t *cap, size_t want, size_t limit)
+{
+	if (want <= *cap) {
+		return true;
+	}
+	size_t cap2 = *cap < 4096 ? 4096 : *cap;
+	while (cap2 < want) {
+		cap2 *= 2;
+	}
+	if (cap2 > limit) {
+		cap2 = limit;
+	}
+	uint8_t *b = realloc(*buf, cap2);
+	if (b == NULL) {
+		return false;
+	}
+	*buf = b;
+	*cap = cap2;
+	return true;
+}
+
+static void clip_data_unref(struct clip_data *data)
+{
+	if (data == NULL || --data->refs > 0) {
+		return;
+	}
+	free(data->bytes);
+	free(data);
+}
+
+/* ---- answering the host ---- */
+
+static void stop_reading(struct agent_clipboard *clipboard)
+{
+	if (clipboard->read_source != NULL) {
+		wl_event_source_remove(clipboard->read_source);
+		clipboard->read_source = NULL;
+	}
+	if (clipboard->fd >= 0) {
+		close(clipboard->fd);
+		clipboard->fd = -1;
+	}
+}
+
+static void end_answer(struct agent_clipboard *clipboard)
+{
+	stop_reading(clipboard);
+	wl_event_source_timer_update(clipboard->timer, 0);
+	free(clipboard->buf);
+	clipboard->buf = NULL;
+	clipboard->len = clipboard->cap = clipboard->sent = 0;
+	clipboard->chunk_sent = false;
+	clipboard->answering = false;
+}
+
+/* Close the answer now: nothing selected (or what was sent is all). */
+static void answer_empty(struct agent_clipboard *clipboard)
+{
+	struct vtp_clipboard_data body = {
+		.serial = clipboard->serial,
+		/* after a chunk only an empty last chunk may follow */
+		.flags = VTP_CHUNK_LAST | (clipboard->chunk_sent ? 0 : VTP_CHUNK_EMPTY),
+	};
+	link_send(clipboard->server->link, VTP_CLIPBOARD_DATA, 0, &body, NULL, 0);
+	end_answer(clipboard);
+}
+
+/* Queue chunks while the host connection keeps up; the rest later. */
+static void send_answer(struct agent_clipboard *clipboard)
+{
+	struct agent_link *link = clipboard->server->link;
+	if (clipboard->len == 0) {
+		answer_empty(clipboard);
+		return;
+	}
+	while (clipboard->sent < clipboard->len) {
+		if (!link_ready(link)) {
+			end_answer(clipboard);
+			return;
+		}
+		if (link->out.len >= AGENT_CLIPBOARD_SEND_WINDOW) {
+			wl_event_source_timer_update(clipboard->timer, SEND_RETRY_MS);
+			return;
+		}
+		size_t n = clipboard->len - clipboard->sent;
+		if (n > VTP_MAX_CHUNK) {
+			n = VTP_MAX_CHUNK;
+		}
+		struct vtp_clipboard_data body = {
+			.serial = clipboard->serial,
+			.flags = clipboard->sent + n == clipboard->len ? VTP_CHUNK_LAST : 0,
+		};
+		link_send(link, VTP_CLIPBOARD_DATA, 0, &body, clipboard->buf + clipboard->sent,
+			(uint32_t)n);
+		clipboard->sent += n;
+		clipboard->chunk_sent = true;
+	}
+	wlr_log(WLR_INFO, "clipboard: %zu bytes of the selection sent to the host", clipboard->len);
+	end_answer(clipboard);
+}
+
+static void finish_reading(struct agent_clipboard *clipboard)
+{
+	stop_reading(clipboard);
+	wl_event_source_timer_update(clipboard->timer, 0);
+	send_answer(clipboard);
+}
+
+static int handle_read(int fd, uint32_t mask, void *data)
+{
+	struct agent_clipboard *clipboard = data;
+	for (;;) {
+		if (clipboard->len >= clipboard->max_bytes) {
+			/* all the host takes: the rest stays here */
+			finish_reading(clipboard);
+			return 0;
+		}
+		if (!reserve(&clipboard->buf, &clipboard->cap, clipboard->len + 4096,
+			    clipboard->max_bytes)) {
+			wlr_log(WLR_ERROR, "clipboard: out of memory reading the selection");
+			answer_empty(clipboard);
+			return 0;
+		}
+		ssize_t n =
+			read(fd, clipboard->buf + clipboard->len, clipboard->cap - clipboard->len);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			return 0;
+		}
+		if (n < 0) {
+			wlr_log(WLR_ERROR, "clipboard: cannot read the selection: %s",
+				strerror(errno));
+			answer_empty(clipboard);
+			return 0;
+		}
+		if (n == 0) {
+			finish_reading(clipboard);
+			return 0;
+		}
+		clipboard->len += (size_t)n;
+	}
+}
+
+static int handle_timer(void *data)
+{
+	struct agent_clipboard *clipboard = data;
+	if (!clipboard->answering) {
+		return 0;
+	}
+	if (clipboard->fd >= 0) {
+		wlr_log(WLR_INFO,
+			"clipboard: the selection owner did not hand over its text "
+			"within %d ms",
+			AGENT_CLIPBOARD_READ_TIMEOUT_MS);
+		answer_empty(clipboard);
+		return 0;
+	}
+	send_answer(clipboard);
+	return 0;
+}
+
+static const char *pick_text_mime_type(const struct wl_array *mime_types)
+{
+	for (size_t i = 0; i < sizeof(text_mime_types) / sizeof(text_mime_types[0]); i++) {
+		char **p;
+		wl_array_for_each(p, mime_types)
+		{
+			if (strcasecmp(*p, text_mime_types[i]) == 0) {
+				return *p;
+			}
+		}
+	}
+	return NULL;
+}
+
+void clipboard_handle_request(struct agent_clipboard *clipboard, const struct vtp_msg *msg)
+{
+	if (clipboard->answering) {
+		/* the host moved on: close the old answer first */
+		answer_empty(clipboard);
+	}
+	clipboard->answering = true;
+	clipboard->serial = msg->body.clipboard_request.serial;
+	clipboard->max_bytes = msg->body.clipboard_request.max_bytes;
+
+	struct wlr_data_source *selection = clipboard->server->seat->selection_source;
+	const char *mime = selection != NULL ? pick_text_mime_type(&selection->mime_types) : NULL;
+	if (mime == NULL) {
+		wlr_log(WLR_INFO, "clipboard: the host asked for the selection: no text selected");
+		answer_empty(clipboard);
+		return;
+	}
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		wlr_log(WLR_ERROR, "clipboard: pipe: %s", strerror(errno));
+		answer_empty(clipboard);
+		return;
+	}
+	clipboard->fd = fds[0];
+	if (fcntl(clipboard->fd, F_SETFL, O_NONBLOCK) < 0) {
+		close(fds[1]);
+		answer_empty(clipboard);
+		return;
+	}
+	/* the owner gets (and the source closes) the write end */
+	wlr_data_source_send(selection, mime, fds[1]);
+	clipboard->read_source = wl_event_loop_add_fd(
+		clipboard->server->loop, clipboard->fd, WL_EVENT_READABLE, handle_read, clipboard);
+	if (clipboard->read_source == NULL) {
+		answer_empty(clipboard);
+		return;
+	}
+	wl_event_source_timer_update(clipboard->timer, AGENT_CLIPBOARD_READ_TIMEOUT_MS);
+	wlr_log(WLR_INFO, "clipboard: the host asked for the selection (as %s, at most %u bytes)",
+		mime, clipboard->max_bytes);
+}
+
+/* ---- pasted texts ---- */
+
+static void writer_destroy(struct writer *writer)
+{
+	if (writer == NULL) {
+		return;
+	}
+	if (writer->source != NULL) {
+		wl_event_source_remove(writer->source);
+	}
+	if (writer->timer != NULL) {
+		wl_event_source_remove(writer->timer);
+	}
+	close(writer->fd);
+	clip_data_unref(writer->data);
+	wl_list_remove(&writer->link);
+	writer->clipboard->n_writers--;
+	free(writer);
+}
+
+static int handle_writer_fd(int fd, uint32_t mask, void *data)
+{
+	struct writer *writer = data;
+	while (writer->offset < writer->data->len) {
+		ssize_t n = write(fd, writer->data->bytes + writer->offset,
+			writer->data->len - writer->offset);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			return 0;
+		}
+		if (n <= 0) {
+			break; /* the reader went away */
+		}
+		writer->offset += (size_t)n;
+	}
+	writer_destroy(writer);
+	return 0;
+}
+
+static int handle_writer_timeout(void *data)
+{
+	struct writer *writer = data;
+	wlr_log(WLR_INFO, "clipboard: an app did not read the pasted text in time");
+	writer_destroy(writer);
+	return 0;
+}
+
+static void writer_create(struct agent_clipboard *clipboard, struct clip_data *data, int fd)
+{
+	if (clipboard->n_writers >= AGENT_CLIPBOARD_MAX_WRITERS) {
+		wlr_log(WLR_INFO, "clipboard: too many apps reading the pasted text at once");
+		close(fd);
+		return;
+	}
+	struct writer *writer = calloc(1, sizeof(*writer));
+	if (writer == NULL) {
+		close(fd);
+		return;
+	}
+	writer->clipboard = clipboard;
+	writer->data = data;
+	data->refs++;
+	writer->fd = fd;
+	wl_list_insert(&clipboard->writers, &writer->link);
+	clipboard->n_writers++;
+	struct wl_event_loop *loop = clipboard->server->loop;
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		writer_destroy(writer);
+		return;
+	}
+	writer->source =
+		wl_event_loop_add_fd(loop, fd, WL_EVENT_WRITABLE, handle_writer_fd, writer);
+	writer->timer = wl_event_loop_add_timer(loop, handle_writer_timeout, writer);
+	if (writer->source == NULL || writer->timer == NULL) {
+		writer_destroy(writer);
+		return;
+	}
+	wl_event_source_timer_update(writer->timer, AGENT_CLIPBOARD_WRITE_TIMEOUT_MS);
+}
+
+static void paste_source_send(struct wlr_data_source *wlr_source, const char *mime_type, int32_t fd)
+{
+	struct paste_source *source = wl_container_of(wlr_source, source, base);
+	if (source->clipboard == NULL) {
+		close(fd);
+		return;
+	}
+	writer_create(source->clipboard, source->data, fd);
+}
+
+static void paste_source_destroy(struct wlr_data_source *wlr_source)
+{
+	struct paste_source *source = wl_container_of(wlr_source, source, base);
+	if (source->clipboard != NULL && source->clipboard->source == source) {
+		source->clipboard->source = NULL;
+	}
+	clip_data_unref(source->data);
+	free(source);
+}
+
+static const struct wlr_data_source_impl paste_source_impl = {
+	.send = paste_source_send,
+	.destroy = paste_source_destroy,
+};
+
+/* Make bytes (taken) the selection of the guest's seat. */
+static void set_selection(struct agent_clipboard *clipboard, uint8_t *bytes, size_t len)
+{
+	struct agent_server *server = clipboard->server;
+	struct clip_data *data = calloc(1, sizeof(*data));
+	struct paste_source *source = calloc(1, sizeof(*source));
+	if (data == NULL || source == NULL) {
+		free(data);
+		free(source);
+		free(bytes);
+		wlr_log(WLR_ERROR, "clipboard: out of memory for the pasted text");
+		return;
+	}
+	data->refs = 1;
+	data->bytes = bytes;
+	data->len = len;
+	wlr_data_source_init(&source->base, &paste_source_impl);
+	source->clipboard = clipboard;
+	source->data = data;
+	for (size_t i = 0; i < sizeof(offered_mime_types) / sizeof(offered_mime_types[0]); i++) {
+		char **p = wl_array_add(&source->base.mime_types, sizeof(*p));
+		if (p == NULL || (*p = strdup(offered_mime_types[i])) == NULL) {
+			if (p != NULL) {
+				source->base.mime_types.size -= sizeof(*p);
+			}
+			wlr_data_source_destroy(&source->base);
+			return;
+		}
+	}
+	/* replaces (and destroys) the previous selection */
+	wlr_seat_set_selection(
+		server->seat, &source->base, wl_display_next_serial(server->display));
+	clipboard->source = source;
+	wlr_log(WLR_INFO, "clipboard: the host pasted %zu bytes: now the selection", len);
+}
+
+static void drop_set(struct agent_clipboard *clipboard)
+{
+	free(clipboard->set_buf);
+	clipboard->set_buf = NULL;
+	clipboard->set_len = clipboard->set_cap = 0;
+	clipboard->receiving = false;
+}
+
+void clipboard_handle_set(struct agent_clipboard *clipboard, const struct vtp_msg *msg)
+{
+	const struct vtp_clipboard_data *body = &msg->body.clipboard_data;
+	if (!clipboard->receiving || clipboard->set_serial != body->serial) {
+		if (clipboard->receiving) {
+			wlr_log(WLR_INFO, "clipboard: an unfinished paste was replaced");
+		}
+		drop_set(clipboard);
+		clipboard->receiving = true;
+		clipboard->set_serial = body->serial;
+	}
+	if (msg->tail_len > VTP_MAX_CLIPBOARD - clipboard->set_len) {
+		drop_set(clipboard);
+		link_fail(clipboard->server->link, "CLIPBOARD_SET larger than VTP_MAX_CLIPBOARD");
+		return;
+	}
+	if (msg->tail_len > 0) {
+		if (!reserve(&clipboard->set_buf, &clipboard->set_cap,
+			    clipboard->set_len + msg->tail_len, VTP_MAX_CLIPBOARD)) {
+			wlr_log(WLR_ERROR, "clipboard: out of memory for the pasted text");
+			drop_set(clipboard);
+			return;
+		}
+		memcpy(clipboard->set_buf + clipboard->set_len, msg->tail, msg->tail_len);
+		clipboard->set_len += msg->tail_len;
+	}
+	if (!(body->flags & VTP_CHUNK_LAST)) {
+		return;
+	}
+	if ((body->flags & VTP_CHUNK_EMPTY) || clipboard->set_len == 0) {
+		drop_set(clipboard);
+		wlr_seat_set_selection(clipboard->server->seat, NULL,
+			wl_display_next_serial(clipboard->server->display));
+		wlr_log(WLR_INFO, "clipboard: the host cleared the selection");
+		return;
+	}
+	uint8_t *bytes = clipboard->set_buf;
+	size_t len = clipboard->set_len;
+	clipboard->set_buf = NULL;
+	drop_set(clipboard);
+	set_selection(clipboard, bytes, len);
+}
+
+void clipboard_link_lost(struct agent_clipboard *clipboard)
+{
+	end_answer(clipboard);
+	drop_set(clipboard);
+}
+
+/* ---- lifetime ---- */
+
+struct agent_clipboard *clipboard_create(struct agent_server *server)
+{
+	struct agent_clipboard *clipboard = calloc(1, sizeof(*clipboard));
+	if (clipboard == NULL) {
+		return NULL;
+	}
+	clipboard->server = server;
+	clipboard->fd = -1;
+	wl_list_init(&clipboard->writers);
+	clipboard->timer = wl_event_loop_add_timer(server->loop, handle_timer, clipboard);
+	if (clipboard->timer == NULL) {
+		free(clipboard);
+		return NULL;
+	}
+	return clipboard;
+}
+
+void clipboard_destroy(struct agent_clipboard *clipboard)
+{
+	if (clipboard == NULL) {
+		return;
+	}
+	end_answer(clipboard);
+	drop_set(clipboard);
+	wl_event_source_remove(clipboard->timer);
+	struct writer *writer, *tmp;
+	wl_list_for_each_safe(writer, tmp, &clipboard->writers, link)
+	{
+		writer_destroy(writer);
+	}
+	if (clipboard->source != NULL) {
+		/* it stays the selection until the seat goes */
+		clipboard->source->clipboard = NULL;
+	}
+	free(clipboard);
+}

@@ -1,0 +1,209 @@
+#!/bin/bash
+# vitrail with real QEMU guests (suite 'vm'): two VMs booted from the test
+# guest image, "work" (blue) and "personal" (green), each showing
+# weston-simple-shm, plus a local VM "scratch" (gray) as a witness.
+#  1. both boot in parallel; a screenshot shows every window framed in its
+#     VM's color;
+#  2. `vitrailctl run` returns the command's status (exit, signal, failure);
+#  3. vitrail restarts: QEMU keeps running, the new vitrail re-attaches and
+#     the windows come back;
+#  4. a QEMU killed with SIGKILL is seen as crashed, its window goes, the
+#     other VMs are unaffected;
+#  5. `vitrailctl stop personal` powers it off: QEMU exits, its pool file is
+#     removed, only its window goes.
+# Needs: GUEST_IMAGE (tools/guest-image), IMAGE_OUT, AGENT, plus what
+# tests/e2e/lib.sh needs. Exit 77 (skip) without qemu-system-x86_64.
+: "${E2E_DIR:?run through meson test}"
+if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+	echo "qemu-system-x86_64 is not installed: skipped"
+	exit 77
+fi
+# Booting two guests under TCG on two cores takes a while: generous waits.
+export E2E_TIMEOUT=${VM_TIMEOUT:-150}
+. "$E2E_DIR/lib.sh" || exit 2
+: "${GUEST_IMAGE:?}" "${IMAGE_OUT:?}" "${AGENT:?}"
+export VITRAIL_AGENT=$AGENT XDG_DATA_HOME=$T/data
+
+# QEMU outlives vitrail by design: whatever this test started goes at exit.
+vm_cleanup() {
+	local f pid
+	for f in "$XDG_RUNTIME_DIR"/vitrail/vms/*.pid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f" 2>/dev/null) || continue
+		if [ -n "$pid" ] && grep -qF "$XDG_RUNTIME_DIR" "/proc/$pid/cmdline" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
+	for f in "${POOLS[@]}"; do
+		rm -f "$f"
+	done
+}
+POOLS=()
+trap 'rc=$?; vm_cleanup; (exit $rc); cleanup' EXIT
+
+t0=$SECONDS
+image=$("$GUEST_IMAGE" --out "$IMAGE_OUT" --agent "$AGENT" | tail -n 1)
+[ -f "$image/vmlinuz" ] && [ -f "$image/initrd.img" ] || fail "no guest image in '$image'"
+log "guest image $image ($((SECONDS - t0)) s)"
+
+APPEND="console=ttyS0 quiet panic=-1 vitrail.cmd=weston-simple-shm"
+write_config "$T/vitrail.ini" <<INI
+[vm work]
+label = blue
+type = qemu
+kernel = $image/vmlinuz
+initrd = $image/initrd.img
+append = $APPEND
+memory = 256
+pool-size = 16
+accel = tcg
+
+[vm personal]
+label = green
+type = qemu
+kernel = $image/vmlinuz
+initrd = $image/initrd.img
+append = $APPEND
+memory = 256
+pool-size = 16
+accel = tcg
+
+[vm scratch]
+label = gray
+type = local
+command = weston-simple-shm
+autostart = true
+INI
+"$VITRAIL" --check-config --config "$T/vitrail.ini" >/dev/null || fail "config refused"
+start_vitrail "$T/vitrail.ini"
+
+# vms_json: `vitrailctl vms --json` into $T/vms.json.
+vms_json() {
+	ctl vms --json >"$T/vms.json" || fail "vitrailctl vms failed"
+}
+vm_field() { # VM FIELD
+	vms_json
+	json_get "$T/vms.json" "[v for v in d if v['name'] == '$1'][0]['$2']"
+}
+wait_state() { # VM STATE
+	local deadline=$((SECONDS + E2E_TIMEOUT)) s
+	while :; do
+		s=$(vm_field "$1" state)
+		[ "$s" = "$2" ] && return 0
+		[ $SECONDS -ge $deadline ] && fail "VM $1 is $s, want $2 ($(vm_field "$1" reason))"
+		sleep 0.2
+	done
+}
+alive() { kill -0 "$1" 2>/dev/null; }
+# check_frames SHOT: every window framed in its label color; the frames of
+# windows stacked above it are ignored.
+check_frames() {
+	local args
+	ctl windows --json >"$T/windows.json" || fail "vitrailctl windows failed"
+	while read -r args; do
+		# shellcheck disable=SC2086
+		pixels "$1" frame $args
+	done < <($PY -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for i, w in enumerate(d):
+    ign = ""
+    for a in d[:i]:
+        ign += " --ignore %d %d %d %d" % (a["x"] - 4, a["y"] - 28, a["width"] + 8, a["height"] + 32)
+    print("%d %d %d %d %s%s" % (w["x"], w["y"], w["width"], w["height"], w["label"][1:], ign))
+' "$T/windows.json")
+}
+
+vms_json
+json_check "$T/vms.json" '[(v["name"], v["type"]) for v in d] == [("work", "qemu"), ("personal", "qemu"), ("scratch", "local")]'
+json_check "$T/vms.json" 'all(v["state"] == "stopped" for v in d if v["type"] == "qemu")' "qemu VMs not stopped at first"
+for vm in work personal; do
+	POOLS+=("$(vm_field $vm pool)")
+done
+POOL_WORK=${POOLS[0]} POOL_PERSONAL=${POOLS[1]}
+
+# ---- 1. boot both (in parallel), screenshot
+t_start=$SECONDS
+ctl start work >/dev/null || fail "vitrailctl start work failed"
+ctl start personal >/dev/null || fail "vitrailctl start personal failed"
+[ -f "$POOL_WORK" ] || fail "no pool file $POOL_WORK"
+[ "$(stat -c %a "$POOL_WORK")" = 600 ] || fail "pool file $POOL_WORK is not 0600"
+wait_windows work 1
+log "work: first window $((SECONDS - t_start)) s after start"
+wait_windows personal 1
+wait_windows scratch 1
+log "both QEMU VMs show their window $((SECONDS - t_start)) s after start"
+wait_state work running
+wait_state personal running
+PID_WORK=$(vm_field work pid)
+PID_PERSONAL=$(vm_field personal pid)
+PID_SCRATCH=$(vm_field scratch pid)
+alive "$PID_WORK" && alive "$PID_PERSONAL" && alive "$PID_SCRATCH" || fail "VM processes not alive"
+log "QEMU RSS: work $(awk '/VmRSS/ {print $2, $3}' /proc/$PID_WORK/status)," \
+	"personal $(awk '/VmRSS/ {print $2, $3}' /proc/$PID_PERSONAL/status)"
+screenshot "$T/1.ppm"
+check_frames "$T/1.ppm"
+json_check "$T/windows.json" 'sorted(w["label"] for w in d) == ["#3465a4", "#555555", "#73d216"]'
+
+# ---- 2. run
+rc=0
+ctl run work -- sh -c 'exit 7' || rc=$?
+[ $rc -eq 7 ] || fail "run 'exit 7' returned $rc"
+rc=0
+ctl run personal -- sh -c 'kill -9 $$' || rc=$?
+[ $rc -eq 137 ] || fail "run 'kill -9 \$\$' returned $rc, want 137"
+rc=0
+ctl run work -- /no/such/command 2>"$T/run.err" || rc=$?
+[ $rc -eq 127 ] || fail "run of a missing command returned $rc, want 127"
+grep -q "No such file" "$T/run.err" || fail "no reason for the failed run: $(cat "$T/run.err")"
+
+# ---- 3. vitrail restarts; QEMU stays, the windows come back
+stop_vitrail
+alive "$PID_WORK" && alive "$PID_PERSONAL" || fail "QEMU did not outlive vitrail"
+[ -f "$POOL_WORK" ] && [ -f "$POOL_PERSONAL" ] || fail "pool files removed while QEMU runs"
+for _ in $(seq 50); do alive "$PID_SCRATCH" || break; sleep 0.1; done
+alive "$PID_SCRATCH" && fail "the local agent of scratch outlived vitrail"
+mv "$T/vitrail.err" "$T/vitrail-1.err"
+t_restart=$SECONDS
+start_vitrail "$T/vitrail.ini"
+wait_windows work 1
+wait_windows personal 1
+log "windows back $((SECONDS - t_restart)) s after the restart"
+wait_state work running
+wait_state personal running
+[ "$(vm_field work pid)" = "$PID_WORK" ] || fail "work: not the same QEMU after the restart"
+[ "$(vm_field personal pid)" = "$PID_PERSONAL" ] || fail "personal: not the same QEMU"
+wait_windows scratch 1
+screenshot "$T/2.ppm"
+check_frames "$T/2.ppm"
+
+# ---- 4. a killed QEMU is a crash; the others go on
+kill -KILL "$PID_WORK"
+wait_state work crashed
+reason=$(vm_field work reason)
+case "$reason" in
+*console.log*) ;;
+*) fail "crash reason does not name the console log: $reason" ;;
+esac
+wait_windows work 0
+[ -e "$POOL_WORK" ] && fail "pool file $POOL_WORK left after the crash"
+[ "$(windows_of personal)" = 1 ] || fail "personal lost its window when work crashed"
+[ "$(windows_of scratch)" = 1 ] || fail "scratch lost its window when work crashed"
+[ "$(vm_field personal state)" = running ] || fail "personal is not running any more"
+screenshot "$T/3.ppm"
+check_frames "$T/3.ppm"
+
+# ---- 5. stop personal: clean power-off, only its window goes
+ctl stop personal >"$T/stop.out" || fail "vitrailctl stop personal failed"
+grep -q "stopped" "$T/stop.out" || fail "stop did not report stopped: $(cat "$T/stop.out")"
+[ "$(vm_field personal state)" = stopped ] || fail "personal is not stopped"
+[ "$(vm_field personal reason)" = stopped ] || fail "personal: $(vm_field personal reason)"
+for _ in $(seq 50); do alive "$PID_PERSONAL" || break; sleep 0.1; done
+alive "$PID_PERSONAL" && fail "QEMU of personal still runs after stop"
+[ -e "$POOL_PERSONAL" ] && fail "pool file $POOL_PERSONAL left after stop"
+[ "$(windows_of personal)" = 0 ] || fail "personal still has a window"
+[ "$(windows_of scratch)" = 1 ] || fail "stopping personal took scratch's window"
+ctl logs personal >"$T/logs.out" || fail "vitrailctl logs personal failed"
+grep -q "vitrail-init" "$T/logs.out" || fail "the console log of personal lacks the guest's output"
+log "vm suite part done in $((SECONDS - t0)) s"
+pass
