@@ -427,33 +427,36 @@ static void handle_run_result(struct wl_listener *listener, void *data)
 {
 	struct managed_vm *vm = wl_container_of(listener, vm, run_result);
 	const struct vtp_msg *msg = data;
-	const struct vtp_run_result *result = &msg->body.run_result;
-	struct waiter *waiter, *tmp;
-	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
+	/* the decoder checked the kind; id and status are the guest's word */
+	uint32_t untrusted_id = msg->body.run_result.request_id;
+	int32_t untrusted_status = msg->body.run_result.status;
+	const char *kind;
+	switch (msg->body.run_result.kind) {
+	case VTP_RUN_EXITED:
+		kind = "exited";
+		break;
+	case VTP_RUN_SIGNALED:
+		kind = "signaled";
+		break;
+	case VTP_RUN_FAILED:
+		kind = "failed";
+		break;
+	default:
+		return; /* STARTED answers LAUNCH_APP (apps_host.c), not RUN */
+	}
+	struct waiter *waiter;
+	wl_list_for_each(waiter, &vm->waiters, link)
 	{
-		if (waiter->kind != WAIT_RUN || !waiter->sent ||
-			waiter->request_id != result->request_id) {
-			continue;
+		if (waiter->kind == WAIT_RUN && waiter->sent &&
+			waiter->request_id == untrusted_id) {
+			/* vitrailctl checks the status's range */
+			struct json_object *reply = ok_reply();
+			json_object_object_add(reply, "result", json_object_new_string(kind));
+			json_object_object_add(
+				reply, "status", json_object_new_int(untrusted_status));
+			waiter_reply(waiter, reply);
+			return;
 		}
-		const char *kind;
-		switch (result->kind) {
-		case VTP_RUN_EXITED:
-			kind = "exited";
-			break;
-		case VTP_RUN_SIGNALED:
-			kind = "signaled";
-			break;
-		case VTP_RUN_FAILED:
-			kind = "failed";
-			break;
-		default:
-			continue; /* STARTED answers LAUNCH_APP, not RUN */
-		}
-		struct json_object *reply = ok_reply();
-		json_object_object_add(reply, "result", json_object_new_string(kind));
-		json_object_object_add(reply, "status", json_object_new_int(result->status));
-		waiter_reply(waiter, reply);
-		return;
 	}
 }
 
@@ -535,6 +538,51 @@ static char *agent_home(const struct managed_vm *vm)
 	return str_printf("%s/.local/share/vitrail/vms/%s/home", home, vm->config->name);
 }
 
+static void free_strv(char **strv)
+{
+	for (size_t i = 0; strv != NULL && strv[i] != NULL; i++) {
+		free(strv[i]);
+	}
+	free(strv);
+}
+
+/* vitrail's environment for the agent: HOME is the VM's; no display of
+ * ours, no XDG directories of the host user (they follow HOME). */
+static char **agent_environment(const char *home)
+{
+	static const char *const drop[] = { "HOME", "WAYLAND_DISPLAY", "WAYLAND_SOCKET", "DISPLAY",
+		"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
+		"VITRAIL_SOCK", "VITRAIL_AGENT" };
+	size_t n = 0;
+	while (environ[n] != NULL) {
+		n++;
+	}
+	char **envp = calloc(n + 2, sizeof(*envp));
+	if (envp == NULL) {
+		return NULL;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool dropped = false;
+		for (size_t d = 0; d < sizeof(drop) / sizeof(drop[0]); d++) {
+			size_t len = strlen(drop[d]);
+			if (strncmp(environ[i], drop[d], len) == 0 && environ[i][len] == '=') {
+				dropped = true;
+				break;
+			}
+		}
+		if (!dropped && (envp[k] = strdup(environ[i])) != NULL) {
+			k++;
+		}
+	}
+	envp[k] = str_printf("HOME=%s", home);
+	if (envp[k] == NULL) {
+		free_strv(envp);
+		return NULL;
+	}
+	return envp;
+}
+
 static bool start_local(struct managed_vm *vm, char **error)
 {
 	struct vm_manager *manager = vm->manager;
@@ -563,8 +611,10 @@ static bool start_local(struct managed_vm *vm, char **error)
 	if (vm->config->command == NULL) {
 		argv[3] = NULL;
 	}
+	/* made before fork: the child only calls async-signal-safe functions */
+	char **envp = agent_environment(home);
 	pid_t parent = getpid();
-	pid_t pid = connect != NULL ? fork() : -1;
+	pid_t pid = connect != NULL && envp != NULL ? fork() : -1;
 	if (pid == 0) {
 		/* the agent goes with us, even if we crash */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -578,13 +628,6 @@ static bool start_local(struct managed_vm *vm, char **error)
 			signal(sig, SIG_DFL);
 		}
 		setsid();
-		setenv("HOME", home, 1);
-		const char *drop[] = { "WAYLAND_DISPLAY", "WAYLAND_SOCKET", "DISPLAY",
-			"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
-			"VITRAIL_SOCK", "VITRAIL_AGENT" };
-		for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++) {
-			unsetenv(drop[i]);
-		}
 		if (chdir(home) < 0) {
 			_exit(127);
 		}
@@ -594,14 +637,21 @@ static bool start_local(struct managed_vm *vm, char **error)
 			_exit(127);
 		}
 		closefrom(3);
-		execvp(argv[0], (char *const *)argv);
-		dprintf(2, "vitrail: cannot run %s: %s\n", argv[0], strerror(errno));
+		if (strchr(argv[0], '/') != NULL) {
+			execve(argv[0], (char *const *)argv, envp);
+		} else {
+			execvpe(argv[0], (char *const *)argv, envp);
+		}
+		static const char msg[] = "vitrail: cannot run vitrail-agent (set VITRAIL_AGENT)\n";
+		ssize_t n = write(2, msg, sizeof(msg) - 1);
+		(void)n;
 		_exit(127);
 	}
 	int saved = errno;
 	close(log_fd);
 	free(connect);
 	free(home);
+	free_strv(envp);
 	if (pid < 0) {
 		*error = str_printf("VM %s: cannot fork: %s", vm->config->name, strerror(saved));
 		return false;
@@ -736,7 +786,8 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 	case VMM_RUNNING:
 		wlr_log(WLR_INFO, "[vm %s] QEMU runs (pid %d)", vm->config->name,
 			(int)vmm_vm_pid(vmm));
-		if (!vm_link_set_pool(vm->link, vmm_vm_pool_fd(vmm), vmm_vm_pool_size(vmm))) {
+		if (vmm_vm_pool_fd(vmm) < 0 ||
+			!vm_link_set_pool(vm->link, vmm_vm_pool_fd(vmm), vmm_vm_pool_size(vmm))) {
 			set_state(vm, VM_STARTING, "cannot map the VM's pool");
 			break;
 		}
@@ -804,7 +855,7 @@ static bool setup_qemu(struct managed_vm *vm)
 			config_find_vm(manager->server->config, c->disposable_of);
 		disk = t != NULL ? t->image : NULL;
 		if (disk == NULL) {
-			wlr_log(WLR_ERROR, "[vm %s] template %s has no image", c->name,
+			snprintf(vm->reason, sizeof(vm->reason), "template %s has no image",
 				c->disposable_of);
 			return false;
 		}
@@ -835,7 +886,8 @@ static bool setup_qemu(struct managed_vm *vm)
 	char *error = NULL;
 	vm->vmm = vmm_vm_create(&spec, &vmm_handler, vm, &error);
 	if (vm->vmm == NULL) {
-		wlr_log(WLR_ERROR, "[vm %s] %s", c->name, error != NULL ? error : "out of memory");
+		snprintf(vm->reason, sizeof(vm->reason), "%s",
+			error != NULL ? error : "out of memory");
 		free(error);
 		return false;
 	}
@@ -1057,7 +1109,7 @@ struct json_object *vm_manager_ctl(struct vm_manager *manager, struct ctl_client
 		return error_reply("no VM named '%s'", name);
 	}
 	if (vm->config->type == CONFIG_VM_QEMU && vm->vmm == NULL) {
-		return error_reply("VM %s could not be set up (see vitrail's log)", name);
+		return error_reply("VM %s: %s", name, vm->reason);
 	}
 	if (strcmp(command, "start") == 0) {
 		return ctl_start(vm, client, request);
@@ -1200,7 +1252,10 @@ struct vm_manager *vm_manager_create(struct server *server)
 			}
 		} else if (!setup_qemu(vm)) {
 			/* the others still work; this one reports why */
-			set_state(vm, VM_CRASHED, "cannot set up the VM (see vitrail's log)");
+			char why[sizeof(vm->reason) + 32];
+			snprintf(why, sizeof(why), "cannot set up the VM: %s", vm->reason);
+			wlr_log(WLR_ERROR, "[vm %s] %s", vm->config->name, why);
+			set_state(vm, VM_CRASHED, why);
 			continue;
 		}
 	}

@@ -459,14 +459,6 @@ static int32_t clamp_coord(int32_t v)
 	return v;
 }
 
-static uint32_t clamp_size(int32_t v)
-{
-	if (v < 0) {
-		return 0;
-	}
-	return clamp_dim((uint32_t)v);
-}
-
 static unsigned int count_announced(struct agent_server *server)
 {
 	unsigned int n = 0;
@@ -476,6 +468,37 @@ static unsigned int count_announced(struct agent_server *server)
 		n += w->id != 0;
 	}
 	return n;
+}
+
+/*
+ * The host requires a popup's anchor rect to lie inside its parent (a
+ * popup must not claim a place outside the window it belongs to). Apps may
+ * anchor past their buffer (shadows, off-by-one): clip the rect to the
+ * parent, keeping at least one pixel, instead of sending something the
+ * host would disconnect us for.
+ */
+static void clamp_anchor(struct vtp_window_create *create, const struct wlr_box *rect,
+	int parent_width, int parent_height)
+{
+	int pw = parent_width > 0 ? parent_width : 1;
+	int ph = parent_height > 0 ? parent_height : 1;
+	int64_t x0 = rect->x, y0 = rect->y;
+	int64_t x1 = x0 + (rect->width > 0 ? rect->width : 1);
+	int64_t y1 = y0 + (rect->height > 0 ? rect->height : 1);
+	x0 = x0 < 0 ? 0 : (x0 > pw - 1 ? pw - 1 : x0);
+	y0 = y0 < 0 ? 0 : (y0 > ph - 1 ? ph - 1 : y0);
+	x1 = x1 > pw ? pw : x1;
+	y1 = y1 > ph ? ph : y1;
+	if (x1 <= x0) {
+		x1 = x0 + 1;
+	}
+	if (y1 <= y0) {
+		y1 = y0 + 1;
+	}
+	create->anchor_x = (int32_t)x0;
+	create->anchor_y = (int32_t)y0;
+	create->anchor_width = (uint32_t)(x1 - x0);
+	create->anchor_height = (uint32_t)(y1 - y0);
 }
 
 static bool announce(struct agent_window *window)
@@ -511,10 +534,8 @@ static bool announce(struct agent_window *window)
 	if (!window->toplevel) {
 		struct wlr_xdg_positioner *p = &window->xdg->popup->positioner;
 		create.parent = window->parent->id;
-		create.anchor_x = clamp_coord(p->anchor_rect.x);
-		create.anchor_y = clamp_coord(p->anchor_rect.y);
-		create.anchor_width = clamp_size(p->anchor_rect.width);
-		create.anchor_height = clamp_size(p->anchor_rect.height);
+		clamp_anchor(
+			&create, &p->anchor_rect, window->parent->width, window->parent->height);
 		create.anchor = p->anchor <= XDG_POSITIONER_ANCHOR_BOTTOM_RIGHT ? p->anchor : 0;
 		create.gravity = p->gravity <= XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT ? p->gravity : 0;
 		create.offset_x = clamp_coord(p->offset.x);

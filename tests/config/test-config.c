@@ -326,6 +326,7 @@ static const struct {
 	{ "disposable-self", 4, "cannot be its own template" },
 	{ "disposable-of-local", 6, "template 't' must be a qemu VM with an image" },
 	{ "disposable-of-kernel", 9, "template 't' must be a qemu VM with an image" },
+	{ "pool-size-not-power-of-two", 6, "pool-size: 100 MiB is not a power of two" },
 	{ "disposable-with-image", 8, "remove 'image'" },
 	{ "disposable-bad-name", 4, "disposable-of: invalid VM name 'Not A Name'" },
 	{ "binding-bad-key", 3, "unknown key name 'NoSuchKeyAtAll'" },
