@@ -42,7 +42,12 @@ static const struct {
 	const char *command;
 } default_bindings[] = {
 	{ CONFIG_MOD_LOGO, XKB_KEY_Return, ACTION_EXEC, "foot" },
-	{ CONFIG_MOD_LOGO, XKB_KEY_d, ACTION_EXEC, "fuzzel" },
+	/* a launcher and a screen lock, when installed (Debian: fuzzel or
+	 * wofi; swaylock) */
+	{ CONFIG_MOD_LOGO, XKB_KEY_d, ACTION_EXEC,
+		"command -v fuzzel >/dev/null && exec fuzzel || exec wofi --show drun" },
+	{ CONFIG_MOD_LOGO, XKB_KEY_l, ACTION_EXEC,
+		"command -v swaylock >/dev/null && exec swaylock -f -c 1e1e1e" },
 	{ CONFIG_MOD_LOGO, XKB_KEY_q, ACTION_CLOSE, NULL },
 	{ CONFIG_MOD_LOGO, XKB_KEY_m, ACTION_MAXIMIZE, NULL },
 	{ CONFIG_MOD_ALT, XKB_KEY_Tab, ACTION_CYCLE, NULL },

@@ -11,7 +11,7 @@
 
 bool lock_active(const struct lock *lock)
 {
-	return false && lock != NULL && lock->inhibit->active_client != NULL;
+	return lock != NULL && lock->inhibit->active_client != NULL;
 }
 
 bool lock_allows_surface(const struct lock *lock, struct wlr_surface *surface)

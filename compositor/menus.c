@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* close_range */
 #include "menus.h"
 
 #include <cairo.h>
@@ -1226,6 +1227,12 @@ int menus_sync_vm_start(const char *vm_name, uint32_t label_rgb, const struct me
 		close(fds[0]);
 		pid_t worker = fork();
 		if (worker == 0) {
+			/* hold none of the compositor's files (guest sockets, the
+			 * DRM device) while writing: only the result pipe */
+			if (fds[1] > 3) {
+				close_range(3, (unsigned int)fds[1] - 1, 0);
+			}
+			close_range((unsigned int)fds[1] + 1, ~0u, 0);
 			uint8_t ok = menus_sync_vm(vm_name, label_rgb, apps, n_apps, vitrailctl);
 			ssize_t w;
 			do {

@@ -69,4 +69,46 @@ if grep -E '^(key|button|pointer-enter|pointer-motion) ' "$T/during.out"; then
 fi
 # two keys in all (a, c), each pressed and released: b never arrived
 [ "$(grep -c '^key ' "$T/g.out")" = 4 ] || fail "the guest got keys typed while locked: $(grep '^key ' "$T/g.out")"
+
+# A launcher mapping while locked (an exclusive-keyboard overlay surface,
+# which normally takes the keyboard when it maps) gets no key. swaylock is
+# transparent this time, so that the screenshot shows the launcher mapped
+# below it; the 'z' typed while locked must not filter its list.
+count_lines() { grep -c -- "$2" "$1" || true; }
+HOME=$T swaylock -u -c 10203000 >"$T/swaylock2.out" 2>&1 &
+LOCK_PID=$!
+GUEST_PID[swaylock]=$LOCK_PID
+wait_until_count() { # FILE REGEX N WHAT
+	local deadline=$((SECONDS + E2E_TIMEOUT))
+	until [ "$(count_lines "$1" "$2")" -ge "$3" ]; do
+		[ $SECONDS -lt $deadline ] || fail "timeout waiting for $4"
+		sleep 0.1
+	done
+}
+wait_until_count "$T/vitrail.err" 'screen locked' 2 "the second lock"
+printf 'aa\nzz\n' | HOME=$T fuzzel --dmenu >"$T/fuzzel.out" 2>"$T/fuzzel.err" &
+FUZZEL_PID=$!
+GUEST_PID[fuzzel]=$FUZZEL_PID
+deadline=$((SECONDS + E2E_TIMEOUT))
+until screenshot "$T/fuzzel.ppm" && ! $PY "$E2E_DIR/pixels.py" "$T/fuzzel.ppm" pixel 640 360 1e1e1e 2>/dev/null; do
+	[ $SECONDS -lt $deadline ] || fail "fuzzel did not show up"
+	kill -0 $FUZZEL_PID || fail "fuzzel exited while locked (it took the keyboard from the locker and lost it?)"
+	sleep 0.2
+done
+timeout "$E2E_TIMEOUT" wtype z || fail "wtype failed"
+kill -KILL $LOCK_PID
+wait $LOCK_PID 2>/dev/null || true
+unset "GUEST_PID[swaylock]"
+wait_until_count "$T/vitrail.err" 'screen unlocked' 2 "the second unlock"
+# unlocked: a click gives the launcher the keyboard, Return picks the first
+# entry matching what it got: 'aa' unless the 'z' got through
+"$VT_POINTER" move 640 360 click left || fail "vt-pointer failed"
+timeout "$E2E_TIMEOUT" wtype -k Return || fail "wtype failed"
+deadline=$((SECONDS + E2E_TIMEOUT))
+while kill -0 $FUZZEL_PID 2>/dev/null; do
+	[ $SECONDS -lt $deadline ] || fail "fuzzel did not take the click and Return after the unlock"
+	sleep 0.1
+done
+unset "GUEST_PID[fuzzel]"
+[ "$(cat "$T/fuzzel.out")" = aa ] || fail "fuzzel got keys while locked: it chose '$(cat "$T/fuzzel.out")'"
 pass

@@ -62,14 +62,19 @@ static const struct config_binding *find_binding(
 
 static void expect_default_bindings(const struct config *c)
 {
-	cr_expect_eq(c->n_bindings, 8);
+	cr_expect_eq(c->n_bindings, 9);
 	const struct config_binding *b = find_binding(c, CONFIG_MOD_LOGO, XKB_KEY_Return);
 	cr_assert_not_null(b);
 	cr_expect_eq(b->action, ACTION_EXEC);
 	cr_expect_str_eq(b->command, "foot");
 	b = find_binding(c, CONFIG_MOD_LOGO, XKB_KEY_d);
 	cr_assert_not_null(b);
-	cr_expect_str_eq(b->command, "fuzzel");
+	cr_expect_str_eq(
+		b->command, "command -v fuzzel >/dev/null && exec fuzzel || exec wofi --show drun");
+	b = find_binding(c, CONFIG_MOD_LOGO, XKB_KEY_l);
+	cr_assert_not_null(b);
+	cr_expect_str_eq(
+		b->command, "command -v swaylock >/dev/null && exec swaylock -f -c 1e1e1e");
 	b = find_binding(c, CONFIG_MOD_LOGO, XKB_KEY_q);
 	cr_assert_not_null(b);
 	cr_expect_eq(b->action, ACTION_CLOSE);
