@@ -537,6 +537,15 @@ static bool start_vm(struct open_router *router, struct vm_link *link, char *why
 
 static void route_to(struct transfer *t, struct vm_link *target)
 {
+	if (target == t->source_link) {
+		/* a VM whose own xdg-open hands files to vitrail-open would send
+		 * them round forever */
+		finish(t, VTP_RESULT_NO_TARGET, NULL,
+			"it is already in VM %s: open it there with an application of that VM "
+			"(is vitrail-open its default handler for this type?)",
+			vm_link_name(target));
+		return;
+	}
 	t->target = target;
 	if (vm_link_connected(target)) {
 		deliver(t);
@@ -619,6 +628,12 @@ static void route(struct transfer *t)
 		.host = host,
 	};
 	const struct open_rule *rule = open_policy_match(router->policy, &info);
+	if ((rule == NULL || rule->target == OPEN_TARGET_DENY) && t->source_link != NULL) {
+		/* host words only: the VM's name, never what it asked for */
+		notify_show(server->notify, NOTIFY_REFUSED, vm_link_label(t->source_link),
+			"[%s] asked to open %s in another VM: denied", t->source_name,
+			t->is_url ? "a link" : "a file");
+	}
 	if (rule == NULL) {
 		finish(t, VTP_RESULT_DENIED, NULL, "no rule of the open policy allows it");
 		return;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Open in another VM, with local VMs and real agents: a PDF from VM a lands
 # byte-identical in the VM its MIME rule names and is handed to that guest's
-# opener; an https URL goes to the web VM; @deny refuses with a clear message
+# opener (never back into the VM it came from); an https URL goes to the web
+# VM; @deny refuses with a clear message
 # (exit status 3); a stopped target VM is started by vitrail; vitrailctl open
 # (to a named VM, and --auto by the rules); @disposable without a disposable
 # VM says so.
@@ -62,6 +63,12 @@ open_in a --type application/pdf "$T/files/empty.pdf"
 [ "$OPEN_STATUS" = 0 ] || fail "empty.pdf: status $OPEN_STATUS"
 [ -f "$T/home-b/Incoming/a/empty.pdf" ] && [ ! -s "$T/home-b/Incoming/a/empty.pdf" ] ||
 	fail "empty.pdf did not arrive empty"
+
+# the rule names b for b's own PDF: refused, no loop through b's xdg-open
+open_in b "$T/files/report.pdf"
+[ "$OPEN_STATUS" = 1 ] || fail "a PDF from b to b: status $OPEN_STATUS, want 1"
+[[ $OPEN_ERR == *"it is already in VM b"* ]] || fail "unclear refusal: $OPEN_ERR"
+[ ! -e "$T/home-b/Incoming/b" ] || fail "b sent a PDF to itself"
 
 # --- an https URL goes to web ---
 url='https://example.org/a/b?q=1&r=%20#frag'
