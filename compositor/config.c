@@ -98,6 +98,7 @@ enum vm_key {
 	VK_COMMAND,
 	VK_POOL_SIZE,
 	VK_AUTOSTART,
+	VK_DISPOSABLE_OF,
 	/* qemu only from here */
 	VK_FIRST_QEMU,
 	VK_IMAGE = VK_FIRST_QEMU,
@@ -108,7 +109,6 @@ enum vm_key {
 	VK_CPUS,
 	VK_NETWORK,
 	VK_ACCEL,
-	VK_DISPOSABLE_OF,
 	VK_COUNT,
 };
 
@@ -881,10 +881,18 @@ static bool check_disposables(struct parser *p)
 			return fail_at(
 				p, line, "disposable-of: no VM named '%s'", vm->disposable_of);
 		}
-		if (t->type != CONFIG_VM_QEMU || t->image == NULL) {
-			return fail_at(p, line,
-				"disposable-of: template '%s' must be a qemu VM with an image",
+		if (t->disposable_of != NULL) {
+			return fail_at(p, line, "disposable-of: template '%s' is itself disposable",
 				t->name);
+		}
+		/* a qemu template has an image or a kernel (finish_vm); a qemu
+		 * disposable boots an overlay of the image, the kernel, or both */
+		if (t->type != vm->type) {
+			return fail_at(p, line,
+				"disposable-of: template '%s' is a %s VM; a %s VM needs a %s template",
+				t->name, t->type == CONFIG_VM_QEMU ? "qemu" : "local",
+				vm->type == CONFIG_VM_QEMU ? "qemu" : "local",
+				vm->type == CONFIG_VM_QEMU ? "qemu" : "local");
 		}
 	}
 	return true;

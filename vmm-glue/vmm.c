@@ -193,11 +193,14 @@ static bool check_spec(const struct vmm_vm_spec *spec, char **error)
 	if (spec->run_dir == NULL || spec->run_dir[0] != '/') {
 		return set_error(error, "%s: run directory must be an absolute path", name);
 	}
-	int sources =
-		(spec->image != NULL) + (spec->kernel != NULL) + (spec->disposable_of != NULL);
-	if (sources != 1) {
+	/* a disk (image, or a disposable's overlay of disposable_of), a
+	 * kernel, or a kernel booting with the disk attached */
+	if (spec->image != NULL && spec->disposable_of != NULL) {
+		return set_error(error, "%s: give image or disposable-of, not both", name);
+	}
+	if (spec->image == NULL && spec->kernel == NULL && spec->disposable_of == NULL) {
 		return set_error(
-			error, "%s: give exactly one of image, kernel, disposable-of", name);
+			error, "%s: no boot source: give image, kernel or disposable-of", name);
 	}
 	if (spec->kernel == NULL && (spec->initrd != NULL || spec->append != NULL)) {
 		return set_error(error, "%s: initrd and append need kernel", name);
@@ -487,7 +490,8 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 			strv_add(&sv, "-append");
 			strv_add(&sv, vm->append);
 		}
-	} else if (disk_format != NULL) {
+	}
+	if (disk_format != NULL) {
 		strv_add(&sv, "-drive");
 		strv_addf(&sv, "file=%s,format=%s,if=virtio", e_disk, disk_format);
 	}

@@ -59,7 +59,8 @@ enum vmm_state {
 struct vmm_vm_spec {
 	const char *name; /* [a-z0-9-], 1..32 */
 	const char *run_dir; /* absolute; sockets, pidfile and logs go there */
-	/* Boot source: exactly one of image, kernel, disposable_of. */
+	/* Boot source: a disk (image or disposable_of, not both), a kernel,
+	 * or both: the kernel boots with the disk attached. */
 	const char *image; /* disk image, qcow2 or raw (detected) */
 	const char *kernel; /* direct kernel boot ... */
 	const char *initrd; /* ... optional */

@@ -206,6 +206,30 @@ Test(argv, disk_images)
 	for (size_t i = 0; argv[i] != NULL; i++) {
 		cr_assert(strstr(argv[i], raw) == NULL, "template %s on the command line", raw);
 	}
+	cr_assert_eq(count_arg(argv, "-kernel"), 0);
+	vmm_strv_free(argv);
+
+	/* a disposable may boot a kernel too: with its overlay attached */
+	spec.kernel = "/img/vmlinuz";
+	spec.initrd = "/img/initrd.img";
+	argv = build(&spec, NULL);
+	cr_assert_eq(
+		count_pair(argv, "-drive", "file=/run/t/disk.overlay.qcow2,format=qcow2,if=virtio"),
+		1);
+	cr_assert_eq(count_pair(argv, "-kernel", "/img/vmlinuz"), 1);
+	cr_assert_eq(count_pair(argv, "-initrd", "/img/initrd.img"), 1);
+	for (size_t i = 0; argv[i] != NULL; i++) {
+		cr_assert(strstr(argv[i], raw) == NULL, "template %s on the command line", raw);
+	}
+	vmm_strv_free(argv);
+
+	/* so may a VM with its own disk */
+	spec.disposable_of = NULL;
+	spec.image = qcow;
+	argv = build(&spec, NULL);
+	snprintf(want, sizeof(want), "file=%s,format=qcow2,if=virtio", qcow);
+	cr_assert_eq(count_pair(argv, "-drive", want), 1);
+	cr_assert_eq(count_pair(argv, "-kernel", "/img/vmlinuz"), 1);
 	vmm_strv_free(argv);
 	unlink(raw);
 	unlink(qcow);
@@ -298,10 +322,13 @@ Test(spec, invalid)
 
 	spec = kernel_spec();
 	spec.kernel = NULL;
-	expect_invalid(&spec, "exactly one");
+	expect_invalid(&spec, "no boot source");
 	spec = kernel_spec();
 	spec.image = "/img/disk.qcow2";
-	expect_invalid(&spec, "exactly one");
+	spec.disposable_of = "/img/template.qcow2";
+	expect_invalid(&spec, "not both");
+	spec.kernel = NULL;
+	expect_invalid(&spec, "not both");
 	spec = kernel_spec();
 	spec.kernel = NULL;
 	spec.image = "/img/disk.qcow2";

@@ -298,6 +298,28 @@ Test(life, reattach_cleans_up_after_a_dead_qemu)
 	vmm_vm_destroy(second);
 }
 
+/* Start the disposable VM of fx.spec: its overlay is qcow2 while it runs,
+ * and gone (the template kept) once it stopped. */
+static void run_disposable(const char *template)
+{
+	struct vmm_vm *vm = create(NULL);
+	start(vm);
+	char overlay[160];
+	snprintf(overlay, sizeof(overlay), "%s/%s.overlay.qcow2", fx.run_dir, fx.name);
+	char magic[4] = { 0 };
+	int fd = open(overlay, O_RDONLY);
+	cr_assert_geq(fd, 0, "no overlay %s", overlay);
+	cr_assert_eq(read(fd, magic, 4), 4);
+	close(fd);
+	cr_assert_eq(memcmp(magic, "QFI\xfb", 4), 0, "overlay is not qcow2");
+	run_until(vm, VMM_RUNNING);
+	vmm_vm_stop(vm);
+	run_until(vm, VMM_STOPPED);
+	cr_assert_not(exists(overlay), "overlay not deleted at stop");
+	cr_assert(exists(template), "the template was deleted");
+	vmm_vm_destroy(vm);
+}
+
 Test(life, disposable_overlay)
 {
 	/* a template disk; the VM boots from a qcow2 overlay of it */
@@ -312,22 +334,10 @@ Test(life, disposable_overlay)
 	}
 	fx.spec.kernel = NULL;
 	fx.spec.disposable_of = template;
-	struct vmm_vm *vm = create(NULL);
-	start(vm);
-	char overlay[160];
-	snprintf(overlay, sizeof(overlay), "%s/%s.overlay.qcow2", fx.run_dir, fx.name);
-	char magic[4] = { 0 };
-	fd = open(overlay, O_RDONLY);
-	cr_assert_geq(fd, 0, "no overlay %s", overlay);
-	cr_assert_eq(read(fd, magic, 4), 4);
-	close(fd);
-	cr_assert_eq(memcmp(magic, "QFI\xfb", 4), 0, "overlay is not qcow2");
-	run_until(vm, VMM_RUNNING);
-	vmm_vm_stop(vm);
-	run_until(vm, VMM_STOPPED);
-	cr_assert_not(exists(overlay), "overlay not deleted at stop");
-	cr_assert(exists(template), "the template was deleted");
-	vmm_vm_destroy(vm);
+	run_disposable(template);
+	/* a kernel boot with the overlay attached */
+	fx.spec.kernel = "/nonexistent/vmlinuz";
+	run_disposable(template);
 }
 
 Test(life, busy_qmp_is_not_killed)
