@@ -889,7 +889,8 @@ static bool check_disposables(struct parser *p)
 		 * disposable boots an overlay of the image, the kernel, or both */
 		if (t->type != vm->type) {
 			return fail_at(p, line,
-				"disposable-of: template '%s' is a %s VM; a %s VM needs a %s template",
+				"disposable-of: template '%s' is a %s VM; a %s VM needs a %s "
+				"template",
 				t->name, t->type == CONFIG_VM_QEMU ? "qemu" : "local",
 				vm->type == CONFIG_VM_QEMU ? "qemu" : "local",
 				vm->type == CONFIG_VM_QEMU ? "qemu" : "local");

@@ -52,7 +52,12 @@ struct config_vm {
 	 * relative to the config file's directory, "~/" expanded. */
 	char *image; /* disk image; NULL if none */
 	char *kernel, *initrd, *append; /* direct kernel boot; NULL if none */
-	char *disposable_of; /* template VM name; NULL if not disposable */
+	/* Template VM name (same type, not disposable itself); NULL if not
+	 * disposable. qemu: a throw-away overlay of the template's image,
+	 * and/or a kernel (its own, else the template's). local: a fresh
+	 * temporary HOME, removed at stop; the template's command is not used.
+	 * (Valid for both types.) */
+	char *disposable_of;
 	uint32_t memory_mib; /* default 512 */
 	uint32_t cpus; /* default 1 */
 	bool network_user; /* network = user; default none */

@@ -985,6 +985,7 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 	if (window->kind == VTP_WINDOW_TOPLEVEL) {
 		struct view *view = &window->view;
 		if (first) {
+			window->vm->toplevels_mapped++;
 			view_map(view, window->width, window->height, may_take_focus(window));
 			if (window->want_fullscreen) {
 				/* fullscreen only for a VM that may, and only focused */

@@ -91,6 +91,7 @@ struct link_watch {
 	struct wl_listener drain;
 	bool reserved; /* a disposable VM we started and will stop */
 	bool had_windows;
+	uint64_t mapped_before; /* link->toplevels_mapped when it was reserved */
 	int idle_ms;
 	struct wl_event_source *dispose_timer;
 };
@@ -313,7 +314,8 @@ static int handle_dispose_timer(void *data)
 {
 	struct link_watch *w = data;
 	size_t windows = vm_link_window_count(w->link);
-	if (windows > 0) {
+	if (windows > 0 || w->link->toplevels_mapped != w->mapped_before) {
+		/* even one that came and went between two checks */
 		w->had_windows = true;
 	}
 	w->idle_ms += DISPOSABLE_CHECK_MS;
@@ -578,6 +580,7 @@ static struct vm_link *take_disposable(struct open_router *router)
 		if (w != NULL && !w->reserved && !vm_link_connected(link) &&
 			(state == VM_STOPPED || state == VM_CRASHED)) {
 			w->reserved = true;
+			w->mapped_before = link->toplevels_mapped;
 			return link;
 		}
 	}

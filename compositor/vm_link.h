@@ -57,6 +57,7 @@ struct vm_link {
 
 	struct wl_list windows; /* struct guest_window.link */
 	size_t n_windows;
+	uint64_t toplevels_mapped; /* toplevels ever mapped (open.c's disposables) */
 
 	struct apps_host *apps; /* the VM's app list for the host menu */
 

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* closefrom */
 #include "vm_manager.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -39,6 +40,9 @@
 #define CONNECT_RETRY_MS 1000
 /* A local agent that ignores SIGTERM gets SIGKILL after this. */
 #define AGENT_STOP_TIMEOUT_MS 5000
+/* Directories nested deeper than this in a disposable HOME are left
+ * (each level holds a file descriptor while it is emptied). */
+#define TEMP_HOME_MAX_DEPTH 64
 /* RUN request ids keep the top bit clear: LAUNCH_APP's have it set
  * (apps_host.c), and both answer with RUN_RESULT. */
 #define RUN_ID_MASK 0x7fffffffu
@@ -84,6 +88,7 @@ struct managed_vm {
 	struct wl_event_source *agent_source;
 	struct wl_event_source *kill_timer;
 	bool stop_requested;
+	char *temp_home; /* disposable: its fresh HOME, removed when it stops */
 
 	/* type = qemu */
 	struct vmm_vm *vmm;
@@ -462,6 +467,8 @@ static void handle_run_result(struct wl_listener *listener, void *data)
 
 /* ---- local VMs: the agent as our child ---- */
 
+static void remove_temp_home(struct managed_vm *vm);
+
 static void agent_forget(struct managed_vm *vm)
 {
 	if (vm->agent_source != NULL) {
@@ -492,6 +499,7 @@ static int handle_agent_exit(int fd, uint32_t mask, void *data)
 	agent_forget(vm);
 	vm->stop_requested = false;
 	vm_link_disconnect(vm->link, "the agent exited");
+	remove_temp_home(vm);
 	char reason[512];
 	enum vm_state state = VM_CRASHED;
 	if (r < 0) {
@@ -536,6 +544,132 @@ static char *agent_home(const struct managed_vm *vm)
 		return NULL;
 	}
 	return str_printf("%s/.local/share/vitrail/vms/%s/home", home, vm->config->name);
+}
+
+/* Empty the directory dfd (taken: closed here) without following any
+ * symbolic link: every entry is reached through its parent's descriptor,
+ * unlinkat() removes links themselves, and subdirectories are opened with
+ * O_NOFOLLOW. false if something was left. */
+static bool empty_dir_at(int dfd, int depth)
+{
+	/* a directory the guest made read-only: we own it, we may empty it */
+	struct stat st;
+	if (fstat(dfd, &st) == 0 && (st.st_mode & 0700) != 0700) {
+		fchmod(dfd, (st.st_mode & 07777) | 0700);
+	}
+	DIR *dir = fdopendir(dfd);
+	if (dir == NULL) {
+		close(dfd);
+		return false;
+	}
+	bool ok = true;
+	struct dirent *e;
+	while ((e = readdir(dir)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+			continue;
+		}
+		if (unlinkat(dirfd(dir), e->d_name, 0) == 0 || errno == ENOENT) {
+			continue;
+		}
+		if (errno != EISDIR) {
+			ok = false;
+			continue;
+		}
+		int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+		int sub = openat(dirfd(dir), e->d_name, flags);
+		if (sub < 0 && errno == EACCES &&
+			fchmodat(dirfd(dir), e->d_name, 0700, AT_SYMLINK_NOFOLLOW) == 0) {
+			/* glibc refuses AT_SYMLINK_NOFOLLOW on a symlink: never followed */
+			sub = openat(dirfd(dir), e->d_name, flags);
+		}
+		if (sub < 0 || depth >= TEMP_HOME_MAX_DEPTH) {
+			if (sub >= 0) {
+				close(sub);
+			}
+			ok = false;
+			continue;
+		}
+		if (!empty_dir_at(sub, depth + 1) ||
+			unlinkat(dirfd(dir), e->d_name, AT_REMOVEDIR) < 0) {
+			ok = false;
+		}
+	}
+	closedir(dir);
+	return ok;
+}
+
+/* rm -r PATH, for a directory we made (never through a symlink). */
+static bool remove_tree(const char *path)
+{
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		return errno == ENOENT;
+	}
+	/* twice: a file that appeared while the first pass ran */
+	bool emptied = false;
+	for (int pass = 0; pass < 2 && !emptied; pass++) {
+		int fd = dup(dfd);
+		if (fd < 0) {
+			break;
+		}
+		/* the copy shares the offset: rewind */
+		if (lseek(fd, 0, SEEK_SET) != 0) {
+			close(fd);
+			break;
+		}
+		emptied = empty_dir_at(fd, 0);
+	}
+	close(dfd);
+	return emptied && rmdir(path) == 0;
+}
+
+/* The HOME of a disposable local VM is gone with it. */
+static void remove_temp_home(struct managed_vm *vm)
+{
+	if (vm->temp_home == NULL) {
+		return;
+	}
+	if (remove_tree(vm->temp_home)) {
+		wlr_log(WLR_INFO, "[vm %s] removed its disposable home %s", vm->config->name,
+			vm->temp_home);
+	} else {
+		wlr_log_errno(WLR_ERROR, "[vm %s] cannot remove all of its disposable home %s",
+			vm->config->name, vm->temp_home);
+	}
+	free(vm->temp_home);
+	vm->temp_home = NULL;
+}
+
+/* A fresh HOME for a disposable local VM: RUN/NAME.disp.XXXXXX (0700). */
+static char *make_temp_home(const struct managed_vm *vm)
+{
+	char *path = str_printf("%s/%s.disp.XXXXXX", vm->manager->run_dir, vm->config->name);
+	if (path != NULL && mkdtemp(path) == NULL) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+/* Leftovers of a vitrail that did not stop its disposable VMs. */
+static void remove_stale_temp_homes(struct managed_vm *vm)
+{
+	char prefix[CONFIG_VM_NAME_MAX + 8];
+	snprintf(prefix, sizeof(prefix), "%s.disp.", vm->config->name);
+	DIR *dir = opendir(vm->manager->run_dir);
+	if (dir == NULL) {
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(dir)) != NULL) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
+			strlen(e->d_name) != strlen(prefix) + 6) {
+			continue;
+		}
+		vm->temp_home = str_printf("%s/%s", vm->manager->run_dir, e->d_name);
+		remove_temp_home(vm);
+	}
+	closedir(dir);
 }
 
 static void free_strv(char **strv)
@@ -591,18 +725,34 @@ static bool start_local(struct managed_vm *vm, char **error)
 			"VM %s is %s", vm->config->name, vm_manager_state_name(vm->state));
 		return false;
 	}
-	char *home = agent_home(vm);
-	if (home == NULL || !private_dir(home)) {
-		*error = str_printf("VM %s: cannot create its home directory %s", vm->config->name,
-			home != NULL ? home : "(HOME is not set)");
-		free(home);
-		return false;
+	char *home = NULL;
+	if (vm->config->disposable_of != NULL) {
+		remove_temp_home(vm);
+		home = make_temp_home(vm);
+		if (home == NULL || (vm->temp_home = strdup(home)) == NULL) {
+			*error = str_printf("VM %s: cannot create a home directory in %s: %s",
+				vm->config->name, manager->run_dir, strerror(errno));
+			if (home != NULL) {
+				rmdir(home);
+			}
+			free(home);
+			return false;
+		}
+	} else {
+		home = agent_home(vm);
+		if (home == NULL || !private_dir(home)) {
+			*error = str_printf("VM %s: cannot create its home directory %s",
+				vm->config->name, home != NULL ? home : "(HOME is not set)");
+			free(home);
+			return false;
+		}
 	}
 	int log_fd = open(vm->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (log_fd < 0) {
 		*error = str_printf(
 			"VM %s: %s: %s", vm->config->name, vm->log_path, strerror(errno));
 		free(home);
+		remove_temp_home(vm);
 		return false;
 	}
 	char *connect = str_printf("unix:%s", vm->link->socket_path);
@@ -654,6 +804,7 @@ static bool start_local(struct managed_vm *vm, char **error)
 	free_strv(envp);
 	if (pid < 0) {
 		*error = str_printf("VM %s: cannot fork: %s", vm->config->name, strerror(saved));
+		remove_temp_home(vm);
 		return false;
 	}
 	vm->agent_pid = pid;
@@ -669,11 +820,14 @@ static bool start_local(struct managed_vm *vm, char **error)
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
 		}
 		agent_forget(vm);
+		remove_temp_home(vm);
 		*error = str_printf("VM %s: cannot watch its agent", vm->config->name);
 		return false;
 	}
-	wlr_log(WLR_INFO, "[vm %s] started %s (pid %d), log %s", vm->config->name,
-		manager->agent_path, (int)pid, vm->log_path);
+	wlr_log(WLR_INFO, "[vm %s] started %s (pid %d), log %s%s%s", vm->config->name,
+		manager->agent_path, (int)pid, vm->log_path,
+		vm->temp_home != NULL ? ", disposable home " : "",
+		vm->temp_home != NULL ? vm->temp_home : "");
 	set_state(vm, VM_STARTING, "");
 	return true;
 }
@@ -849,15 +1003,25 @@ static bool setup_qemu(struct managed_vm *vm)
 {
 	struct vm_manager *manager = vm->manager;
 	const struct config_vm *c = vm->config;
+	/* a disposable: an overlay of the template's disk if it has one, and
+	 * its own kernel, else the template's (config.c checked the template) */
 	const char *disk = NULL;
+	const char *kernel = c->kernel, *initrd = c->initrd, *append = c->append;
 	if (c->disposable_of != NULL) {
 		const struct config_vm *t =
 			config_find_vm(manager->server->config, c->disposable_of);
-		disk = t != NULL ? t->image : NULL;
-		if (disk == NULL) {
-			snprintf(vm->reason, sizeof(vm->reason), "template %s has no image",
+		if (t == NULL || t->type != CONFIG_VM_QEMU ||
+			(t->image == NULL && t->kernel == NULL)) {
+			snprintf(vm->reason, sizeof(vm->reason),
+				"template %s is not a qemu VM with an image or a kernel",
 				c->disposable_of);
 			return false;
+		}
+		disk = t->image;
+		if (kernel == NULL) {
+			kernel = t->kernel;
+			initrd = t->initrd;
+			append = t->append;
 		}
 	}
 	vm->pool_path = str_printf("/dev/shm/vitrail-%u-%08x-%s-pool", (unsigned)getuid(),
@@ -872,9 +1036,9 @@ static bool setup_qemu(struct managed_vm *vm)
 		.name = c->name,
 		.run_dir = manager->run_dir,
 		.image = c->image,
-		.kernel = c->kernel,
-		.initrd = c->initrd,
-		.append = c->append,
+		.kernel = kernel,
+		.initrd = initrd,
+		.append = append,
 		.disposable_of = disk,
 		.memory_mib = c->memory_mib,
 		.cpus = c->cpus,
@@ -1142,6 +1306,9 @@ void vm_manager_describe(
 	if (qemu && vm->pool_path != NULL) {
 		json_object_object_add(entry, "pool", json_object_new_string(vm->pool_path));
 	}
+	if (vm->temp_home != NULL) {
+		json_object_object_add(entry, "home", json_object_new_string(vm->temp_home));
+	}
 }
 
 /* ---- life cycle ---- */
@@ -1207,6 +1374,7 @@ static void vm_finish(struct managed_vm *vm)
 		kill(vm->agent_pid, SIGTERM);
 	}
 	agent_forget(vm);
+	remove_temp_home(vm);
 	if (vm->vmm_source != NULL) {
 		wl_event_source_remove(vm->vmm_source);
 	}
@@ -1249,6 +1417,9 @@ struct vm_manager *vm_manager_create(struct server *server)
 				str_printf("%s/%s.agent.log", manager->run_dir, vm->config->name);
 			if (vm->log_path == NULL) {
 				goto error;
+			}
+			if (vm->config->disposable_of != NULL) {
+				remove_stale_temp_homes(vm);
 			}
 		} else if (!setup_qemu(vm)) {
 			/* the others still work; this one reports why */

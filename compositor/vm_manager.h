@@ -4,7 +4,11 @@
  * type = local: the agent runs on the host as our child,
  *   vitrail-agent --connect unix:RUNTIME/vitrail/vm/NAME.sock [-- sh -c CMD]
  *   with HOME=$XDG_DATA_HOME/vitrail/vms/NAME/home; stopped with SIGTERM,
- *   and when vitrail exits.
+ *   and when vitrail exits. A disposable (disposable-of) gets a fresh HOME,
+ *   RUNTIME/vitrail/vms/NAME.disp.XXXXXX (0700), removed without following
+ *   symlinks when its agent exits (and leftovers at the next start).
+ * type = qemu, disposable: a qcow2 overlay of the template's disk (if it
+ *   has one) and its own kernel, else the template's kernel, initrd, append.
  * type = qemu: a QEMU guest through vmm-glue, supervised on the event loop.
  *   vitrail connects to the VM's virtio-serial socket as a client and hands
  *   the connection to the VM's link; the pool is the VM's ivshmem file.

@@ -14,6 +14,7 @@
 #include <vitrail/protocol.h>
 #include <wlr/util/log.h>
 #ifdef HAVE_RSVG
+#include <dlfcn.h>
 #include <librsvg/rsvg.h>
 #endif
 
@@ -1171,10 +1172,50 @@ static bool usable_icon_file(const char *path)
 		(uint64_t)st.st_size <= APPS_MAX_ICON_FILE;
 }
 
+#ifdef HAVE_RSVG
+/*
+ * librsvg is loaded when the first SVG icon is drawn, not linked: it pulls
+ * in ICU and much of GLib, which a minimal guest (the test image) should
+ * not carry or map for every agent. Guests with librsvg2-2 get SVG icons;
+ * others get PNG icons only.
+ */
+struct rsvg_api {
+	bool tried;
+	void *lib;
+	RsvgHandle *(*new_from_file)(const char *path, GError **error);
+	gboolean (*render_document)(
+		RsvgHandle *handle, cairo_t *cr, const RsvgRectangle *viewport, GError **error);
+	void (*object_unref)(gpointer object);
+	void (*clear_error)(GError **error);
+};
+
+static struct rsvg_api *rsvg_api(void)
+{
+	static struct rsvg_api api;
+	if (!api.tried) {
+		api.tried = true;
+		api.lib = dlopen("librsvg-2.so.2", RTLD_NOW | RTLD_LOCAL);
+		if (api.lib != NULL) {
+			*(void **)&api.new_from_file = dlsym(api.lib, "rsvg_handle_new_from_file");
+			*(void **)&api.render_document =
+				dlsym(api.lib, "rsvg_handle_render_document");
+			*(void **)&api.object_unref = dlsym(api.lib, "g_object_unref");
+			*(void **)&api.clear_error = dlsym(api.lib, "g_clear_error");
+			if (api.new_from_file == NULL || api.render_document == NULL ||
+				api.object_unref == NULL || api.clear_error == NULL) {
+				dlclose(api.lib);
+				api.lib = NULL;
+			}
+		}
+	}
+	return api.lib != NULL ? &api : NULL;
+}
+#endif
+
 static bool svg_supported(void)
 {
 #ifdef HAVE_RSVG
-	return true;
+	return rsvg_api() != NULL;
 #else
 	return false;
 #endif
@@ -1337,18 +1378,22 @@ static bool draw_png(cairo_t *cr, const char *path, uint32_t size)
 static bool draw_svg(cairo_t *cr, const char *path, uint32_t size)
 {
 #ifdef HAVE_RSVG
+	struct rsvg_api *api = rsvg_api();
+	if (api == NULL) {
+		return false;
+	}
 	GError *err = NULL;
-	RsvgHandle *svg = rsvg_handle_new_from_file(path, &err);
+	RsvgHandle *svg = api->new_from_file(path, &err);
 	bool ok;
 
 	if (svg == NULL) {
-		g_clear_error(&err);
+		api->clear_error(&err);
 		return false;
 	}
 	RsvgRectangle viewport = { 0, 0, size, size };
-	ok = rsvg_handle_render_document(svg, cr, &viewport, &err);
-	g_clear_error(&err);
-	g_object_unref(svg);
+	ok = api->render_document(svg, cr, &viewport, &err);
+	api->clear_error(&err);
+	api->object_unref(svg);
 	return ok;
 #else
 	(void)cr;

@@ -329,8 +329,12 @@ static const struct {
 	{ "qemu-key-before-type-local", 2, "'image' is only valid for type = qemu" },
 	{ "disposable-unknown", 4, "disposable-of: no VM named 'nosuch'" },
 	{ "disposable-self", 4, "cannot be its own template" },
-	{ "disposable-of-local", 6, "template 't' must be a qemu VM with an image" },
-	{ "disposable-of-kernel", 9, "template 't' must be a qemu VM with an image" },
+	{ "disposable-of-local", 6,
+		"disposable-of: template 't' is a local VM; a qemu VM needs a qemu template" },
+	{ "disposable-of-qemu-local", 8,
+		"disposable-of: template 't' is a qemu VM; a local VM needs a local template" },
+	{ "disposable-chain", 8, "disposable-of: template 'd1' is itself disposable" },
+	{ "disposable-local-image", 6, "'image' is only valid for type = qemu" },
 	{ "pool-size-not-power-of-two", 6, "pool-size: 100 MiB is not a power of two" },
 	{ "disposable-with-image", 8, "remove 'image'" },
 	{ "disposable-bad-name", 4, "disposable-of: invalid VM name 'Not A Name'" },
@@ -530,6 +534,38 @@ Test(config_bytes, home_relative_paths)
 	cr_expect_str_eq(c->vms[1].disposable_of, "q");
 	config_destroy(c);
 	free(path);
+}
+
+Test(config, disposables)
+{
+	char *path = path_in(CONFIG_TEST_DIR, "valid/disposable.ini");
+	struct config *c = load_ok(path);
+	free(path);
+	cr_assert_eq(c->n_vms, 7);
+	const struct config_vm *vm = config_find_vm(c, "disp-kernel");
+	cr_assert_not_null(vm);
+	cr_expect_eq(vm->type, CONFIG_VM_QEMU);
+	cr_expect_str_eq(vm->disposable_of, "kernel-only");
+	cr_expect_null(vm->image);
+	cr_expect_null(vm->kernel);
+	vm = config_find_vm(c, "disp-disk");
+	cr_assert_not_null(vm);
+	cr_expect_str_eq(vm->disposable_of, "disk");
+	cr_expect_null(vm->image);
+	cr_expect_str_eq(vm->kernel, "/g/other-vmlinuz");
+	cr_expect_str_eq(vm->initrd, "/g/other-initrd.img");
+	vm = config_find_vm(c, "disp1");
+	cr_assert_not_null(vm);
+	cr_expect_eq(vm->type, CONFIG_VM_LOCAL);
+	cr_expect_str_eq(vm->disposable_of, "tmpl");
+	cr_expect_null(vm->command);
+	vm = config_find_vm(c, "disp2");
+	cr_assert_not_null(vm);
+	cr_expect_eq(vm->type, CONFIG_VM_LOCAL);
+	cr_expect_str_eq(vm->disposable_of, "tmpl");
+	cr_expect_str_eq(vm->command, "weston-terminal");
+	cr_expect_null(config_find_vm(c, "tmpl")->disposable_of);
+	config_destroy(c);
 }
 
 Test(config, example_file_parses)

@@ -11,6 +11,10 @@
 #     other VMs are unaffected;
 #  5. `vitrailctl stop personal` powers it off: QEMU exits, its pool file is
 #     removed, only its window goes.
+#  6. two disposable VMs boot together: "throwaway", of a template with a
+#     disk and a kernel (the template's kernel, a qcow2 overlay of its disk
+#     attached, deleted at stop), and "scratch-vm", of "work" (kernel +
+#     initrd only: that kernel, no disk); both show their window.
 # Needs: GUEST_IMAGE (tools/guest-image), IMAGE_OUT, AGENT, plus what
 # tests/e2e/lib.sh needs. Exit 77 (skip) without qemu-system-x86_64.
 : "${E2E_DIR:?run through meson test}"
@@ -73,7 +77,32 @@ label = gray
 type = local
 command = weston-simple-shm
 autostart = true
+
+[vm disk-tmpl]
+label = purple
+type = qemu
+image = $T/template.raw
+kernel = $image/vmlinuz
+initrd = $image/initrd.img
+append = $APPEND
+
+[vm throwaway]
+label = red
+type = qemu
+disposable-of = disk-tmpl
+memory = 256
+pool-size = 16
+accel = tcg
+
+[vm scratch-vm]
+label = yellow
+type = qemu
+disposable-of = work
+memory = 256
+pool-size = 16
+accel = tcg
 INI
+head -c 1048576 /dev/zero >"$T/template.raw"
 "$VITRAIL" --check-config --config "$T/vitrail.ini" >/dev/null || fail "config refused"
 start_vitrail "$T/vitrail.ini"
 
@@ -115,9 +144,9 @@ for i, w in enumerate(d):
 }
 
 vms_json
-json_check "$T/vms.json" '[(v["name"], v["type"]) for v in d] == [("work", "qemu"), ("personal", "qemu"), ("scratch", "local")]'
+json_check "$T/vms.json" '[(v["name"], v["type"]) for v in d] == [("work", "qemu"), ("personal", "qemu"), ("scratch", "local"), ("disk-tmpl", "qemu"), ("throwaway", "qemu"), ("scratch-vm", "qemu")]'
 json_check "$T/vms.json" 'all(v["state"] == "stopped" for v in d if v["type"] == "qemu")' "qemu VMs not stopped at first"
-for vm in work personal; do
+for vm in work personal throwaway scratch-vm; do
 	POOLS+=("$(vm_field $vm pool)")
 done
 POOL_WORK=${POOLS[0]} POOL_PERSONAL=${POOLS[1]}
@@ -205,5 +234,39 @@ alive "$PID_PERSONAL" && fail "QEMU of personal still runs after stop"
 [ "$(windows_of scratch)" = 1 ] || fail "stopping personal took scratch's window"
 ctl logs personal >"$T/logs.out" || fail "vitrailctl logs personal failed"
 grep -q "vitrail-init" "$T/logs.out" || fail "the console log of personal lacks the guest's output"
+
+# ---- 6. disposables: a kernel + disk template, and a kernel-only one
+t_disp=$SECONDS
+overlay=$XDG_RUNTIME_DIR/vitrail/vms/throwaway.overlay.qcow2
+ctl start throwaway >/dev/null || fail "vitrailctl start throwaway failed"
+ctl start scratch-vm >/dev/null || fail "vitrailctl start scratch-vm failed"
+[ -f "$overlay" ] || fail "no overlay $overlay"
+[ "$(head -c 4 "$overlay" | od -An -tx1 | tr -d ' \n')" = 514649fb ] ||
+	fail "the overlay is not qcow2"
+[ ! -e "$XDG_RUNTIME_DIR/vitrail/vms/scratch-vm.overlay.qcow2" ] ||
+	fail "scratch-vm (kernel-only template) got a disk"
+wait_windows throwaway 1
+wait_windows scratch-vm 1
+log "both disposables show their window $((SECONDS - t_disp)) s after start"
+wait_state throwaway running
+wait_state scratch-vm running
+PID_THROWAWAY=$(vm_field throwaway pid)
+tr '\0' '\n' <"/proc/$PID_THROWAWAY/cmdline" >"$T/throwaway.cmdline"
+grep -qx "file=$overlay,format=qcow2,if=virtio" "$T/throwaway.cmdline" ||
+	fail "throwaway does not boot with its overlay: $(cat "$T/throwaway.cmdline")"
+grep -qx -- "-kernel" "$T/throwaway.cmdline" || fail "throwaway does not boot the template's kernel"
+grep -qF "$T/template.raw" "$T/throwaway.cmdline" && fail "the template disk is on QEMU's command line"
+tr '\0' '\n' <"/proc/$(vm_field scratch-vm pid)/cmdline" >"$T/scratch-vm.cmdline"
+grep -q -- "-drive" "$T/scratch-vm.cmdline" && fail "scratch-vm has a disk"
+[ "$(vm_field disk-tmpl state)" = stopped ] || fail "the template disk-tmpl was started"
+screenshot "$T/4.ppm"
+check_frames "$T/4.ppm"
+json_check "$T/windows.json" 'sorted(w["label"] for w in d) == ["#555555", "#cc0000", "#edd400"]'
+ctl stop throwaway >/dev/null || fail "vitrailctl stop throwaway failed"
+ctl stop scratch-vm >/dev/null || fail "vitrailctl stop scratch-vm failed"
+[ "$(vm_field throwaway state)" = stopped ] || fail "throwaway is $(vm_field throwaway state)"
+[ ! -e "$overlay" ] || fail "the overlay of throwaway outlived it"
+[ "$(head -c 1048576 "$T/template.raw" | tr -d '\0' | wc -c)" = 0 ] ||
+	fail "the template disk was written to"
 log "vm suite part done in $((SECONDS - t0)) s"
 pass
