@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vitrail/protocol.h>
 #include <xkbcommon/xkbcommon.h>
 
 static const struct {
@@ -256,42 +257,6 @@ static bool valid_vm_name(const char *name)
 	return true;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp;
-	if (c < 0x80) {
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len) {
-		return 0;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			return 0;
-		}
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-		(cp >= 0xd800 && cp <= 0xdfff)) {
-		return 0;
-	}
-	return len;
-}
-
 /* Check a line's bytes: UTF-8, no control characters but tab. */
 static bool check_line_bytes(struct parser *p, const char *line, size_t len)
 {
@@ -304,7 +269,8 @@ static bool check_line_bytes(struct parser *p, const char *line, size_t len)
 		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f) {
 			return fail(p, "control character 0x%02x", s[i]);
 		}
-		size_t n = utf8_sequence(s + i, len - i);
+		uint32_t cp;
+		size_t n = vtp_utf8_decode(s + i, len - i, &cp);
 		if (n == 0) {
 			return fail(p, "invalid UTF-8");
 		}

@@ -115,26 +115,6 @@ static bool valid_display(const char *s, size_t max)
 	return n <= max && vtp_check_display_string((const uint8_t *)s, n) == VTP_OK;
 }
 
-/* Decode one code point of valid UTF-8 (checked before). */
-static size_t utf8_next(const uint8_t *s, uint32_t *cp)
-{
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] < 0xe0) {
-		*cp = (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
-		return 2;
-	}
-	if (s[0] < 0xf0) {
-		*cp = (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
-		return 3;
-	}
-	*cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
-		(uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
-	return 4;
-}
-
 /* Characters that change how text around them is shown: bidi controls,
  * line/paragraph separators, zero-width and invisible operators. */
 static bool is_format_char(uint32_t cp)
@@ -160,7 +140,10 @@ static char *clean_display(const char *s, size_t max)
 	}
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
-		size_t n = utf8_next(p + i, &cp);
+		size_t n = vtp_utf8_decode(p + i, len - i, &cp);
+		if (n == 0) {
+			break; /* not reached: validated before */
+		}
 		if (is_format_char(cp) || (cp == ' ' && (o == 0 || out[o - 1] == ' '))) {
 			i += n;
 			continue;

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <vitrail/protocol.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
 
@@ -465,38 +466,9 @@ struct view *view_from_id(struct server *server, uint32_t id)
 /* Decode one UTF-8 code point; invalid input gives U+FFFD and 1 byte. */
 static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *used)
 {
-	unsigned char c = s[0];
 	uint32_t cp;
-	size_t n;
-	if (c < 0x80) {
-		*used = 1;
-		return c;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		*used = 1;
-		return 0xfffd;
-	}
-	if (len < n) {
-		*used = 1;
-		return 0xfffd;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*used = 1;
-			return 0xfffd;
-		}
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		(cp >= 0xd800 && cp <= 0xdfff)) {
+	size_t n = vtp_utf8_decode(s, len, &cp);
+	if (n == 0) {
 		*used = 1;
 		return 0xfffd;
 	}

@@ -2,49 +2,13 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <vitrail/protocol.h>
 
 /* Extensions longer than this are not worth keeping when a name is cut. */
 #define MAX_KEPT_EXTENSION 32
 
-size_t filename_utf8_sequence(const unsigned char *s, size_t n, unsigned *cp_out)
-{
-	unsigned char c = s[0];
-	size_t len;
-	unsigned cp;
-	if (c < 0x80) {
-		*cp_out = c;
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len) {
-		return 0;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			return 0;
-		}
-		cp = (cp << 6) | (s[i] & 0x3fu);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-		(cp >= 0xd800 && cp <= 0xdfff)) {
-		return 0;
-	}
-	*cp_out = cp;
-	return len;
-}
-
 /* Characters that must not appear in a name someone will read. */
-static bool unwanted(unsigned cp)
+static bool unwanted(uint32_t cp)
 {
 	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
 		/* bidi marks, embeddings, overrides and isolates: "gpj.exe" tricks */
@@ -113,9 +77,8 @@ void filename_sanitize(const char *untrusted, size_t len, char *out, size_t cap)
 	size_t n = 0, i = 0;
 	bool leading = true;
 	while (i < len && n + 4 < sizeof(clean)) {
-		unsigned cp = 0;
-		size_t seq =
-			filename_utf8_sequence((const unsigned char *)untrusted + i, len - i, &cp);
+		uint32_t cp = 0;
+		size_t seq = vtp_utf8_decode((const uint8_t *)untrusted + i, len - i, &cp);
 		if (seq == 0 || unwanted(cp) || cp == '\0') {
 			seq = seq == 0 ? 1 : seq;
 			if (!leading) {
@@ -148,9 +111,8 @@ void filename_sanitize(const char *untrusted, size_t len, char *out, size_t cap)
 			/* sanitize the extension like the rest */
 			size_t e = 0;
 			for (const char *c = dot; *c != '\0';) {
-				unsigned cp = 0;
-				size_t seq = filename_utf8_sequence(
-					(const unsigned char *)c, strlen(c), &cp);
+				uint32_t cp = 0;
+				size_t seq = vtp_utf8_decode((const uint8_t *)c, strlen(c), &cp);
 				if (seq == 0 || unwanted(cp)) {
 					ext[e++] = '_';
 					c += seq == 0 ? 1 : seq;

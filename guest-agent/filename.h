@@ -28,8 +28,4 @@ void filename_sanitize(const char *untrusted, size_t len, char *out, size_t cap)
  */
 void filename_numbered(const char *name, unsigned n, char *out, size_t cap);
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid
- * (overlong, surrogate, above U+10FFFF, truncated). *cp gets the code point. */
-size_t filename_utf8_sequence(const unsigned char *s, size_t n, unsigned *cp);
-
 #endif

@@ -6,6 +6,51 @@
 
 #include <string.h>
 
+size_t vtp_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
+{
+	uint32_t c;
+	size_t n;
+
+	if (len == 0 || s == NULL) {
+		return 0;
+	}
+	c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		c &= 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		c &= 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		c &= 0x07;
+	} else {
+		/* 0x80..0xc1 (continuation or overlong lead), 0xf5.. */
+		return 0;
+	}
+	if (len < n) {
+		return 0;
+	}
+	for (size_t k = 1; k < n; k++) {
+		if ((s[k] & 0xc0) != 0x80) {
+			return 0;
+		}
+		c = (c << 6) | (s[k] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000)) {
+		return 0; /* overlong */
+	}
+	if ((c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff) {
+		return 0; /* surrogate, or beyond Unicode */
+	}
+	*cp = c;
+	return n;
+}
+
 enum vtp_status vtp_check_display_string(const uint8_t *s, size_t len)
 {
 	size_t i = 0;
@@ -14,53 +59,16 @@ enum vtp_status vtp_check_display_string(const uint8_t *s, size_t len)
 		return VTP_E_BAD_VALUE;
 	}
 	while (i < len) {
-		uint8_t c = s[i];
 		uint32_t cp;
-		size_t n;
+		size_t n = vtp_utf8_decode(s + i, len - i, &cp);
 
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f) {
-				return VTP_E_CONTROL_CHAR;
-			}
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			/* 0x80..0xc1 (continuation or overlong lead), 0xf5.. */
+		if (n == 0) {
 			return VTP_E_UTF8;
 		}
-		if (len - i - 1 < n) {
-			return VTP_E_UTF8;
+		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+			return VTP_E_CONTROL_CHAR; /* C0, DEL, C1 */
 		}
-		for (size_t k = 1; k <= n; k++) {
-			uint8_t cc = s[i + k];
-			if ((cc & 0xc0) != 0x80) {
-				return VTP_E_UTF8;
-			}
-			cp = (cp << 6) | (cc & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)) {
-			return VTP_E_UTF8; /* overlong */
-		}
-		if (cp >= 0xd800 && cp <= 0xdfff) {
-			return VTP_E_UTF8; /* surrogate */
-		}
-		if (cp > 0x10ffff) {
-			return VTP_E_UTF8;
-		}
-		if (cp >= 0x80 && cp <= 0x9f) {
-			return VTP_E_CONTROL_CHAR; /* C1 */
-		}
-		i += n + 1;
+		i += n;
 	}
 	return VTP_OK;
 }

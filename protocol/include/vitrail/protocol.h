@@ -618,6 +618,11 @@ int vtp_body_size(uint16_t type);
 
 /* ---- validation helpers, shared by both sides ---- */
 
+/* Decode one strict UTF-8 sequence (no overlongs, no surrogates, <=
+ * U+10FFFF) at s[0..len): its length 1..4 with the code point in *cp, or 0
+ * when s does not start with a valid sequence (or len is 0). The one UTF-8
+ * decoder of vitrail: host and agent code use it too. */
+size_t vtp_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
 /* Valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF) with no C0/C1
  * control characters and no DEL. */
 enum vtp_status vtp_check_display_string(const uint8_t *s, size_t len);
