@@ -242,19 +242,11 @@ const char *config_palette_name(uint32_t rgb)
 	return NULL;
 }
 
+/* The VM name rule is the protocol's: [a-z0-9-], 1..32. */
 static bool valid_vm_name(const char *name)
 {
-	size_t len = strlen(name);
-	if (len < 1 || len > CONFIG_VM_NAME_MAX) {
-		return false;
-	}
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-			return false;
-		}
-	}
-	return true;
+	_Static_assert(CONFIG_VM_NAME_MAX == 32, "VM names are 1..32 bytes");
+	return vtp_valid_vm_name(name);
 }
 
 /* Check a line's bytes: UTF-8, no control characters but tab. */
