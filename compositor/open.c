@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
 #include <wlr/types/wlr_keyboard.h>
@@ -28,6 +29,14 @@
  * when none appeared this long after the delivery. */
 #define DISPOSABLE_CHECK_MS 1000
 #define DISPOSABLE_IDLE_MS 30000
+
+/* A VM whose questions the user cancelled this many times in a row may not
+ * ask again for a while: a guest cannot keep the chooser (which takes the
+ * keyboard) on the screen in a loop. */
+#define ASK_MAX_CANCELS 3
+#define ASK_COOLDOWN_MS 30000
+/* At most one "asked to open ...: denied" notice per VM this often. */
+#define DENY_NOTICE_MS 5000
 
 struct chunk {
 	struct chunk *next;
@@ -94,6 +103,9 @@ struct link_watch {
 	uint64_t mapped_before; /* link->toplevels_mapped when it was reserved */
 	int idle_ms;
 	struct wl_event_source *dispose_timer;
+	unsigned int cancels; /* questions of this VM the user cancelled in a row */
+	int64_t ask_blocked_until_ms;
+	int64_t deny_notice_ms; /* the last denied notice (0: none yet) */
 };
 
 struct open_router {
@@ -110,6 +122,31 @@ struct open_router {
 static void pump(struct transfer *t);
 
 /* ---- small helpers ---- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Copy at most max bytes of the UTF-8 string s, never ending inside a
+ * sequence. */
+static void copy_utf8(char *out, size_t cap, const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) {
+			n--;
+		}
+	}
+	if (n >= cap) {
+		n = 0;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
 
 static struct link_watch *watch_of(struct open_router *router, struct vm_link *link)
 {
@@ -604,7 +641,11 @@ static void describe(const struct transfer *t, char *out, size_t cap)
 	if (t->is_url) {
 		snprintf(out, cap, "a link: %.200s", t->url);
 	} else {
-		snprintf(out, cap, "%.120s (%.60s, %" PRIu64 " bytes)", t->name, t->mime, t->size);
+		/* cut on code point boundaries: the chooser shows UTF-8 only */
+		char name[121], mime[61];
+		copy_utf8(name, sizeof(name), t->name, sizeof(name) - 1);
+		copy_utf8(mime, sizeof(mime), t->mime, sizeof(mime) - 1);
+		snprintf(out, cap, "%s (%s, %" PRIu64 " bytes)", name, mime, t->size);
 	}
 }
 
@@ -631,8 +672,15 @@ static void route(struct transfer *t)
 		.host = host,
 	};
 	const struct open_rule *rule = open_policy_match(router->policy, &info);
-	if ((rule == NULL || rule->target == OPEN_TARGET_DENY) && t->source_link != NULL) {
-		/* host words only: the VM's name, never what it asked for */
+	struct link_watch *source_watch =
+		t->source_link != NULL ? watch_of(router, t->source_link) : NULL;
+	int64_t now = now_ms();
+	if ((rule == NULL || rule->target == OPEN_TARGET_DENY) && source_watch != NULL &&
+		(source_watch->deny_notice_ms == 0 ||
+			now - source_watch->deny_notice_ms >= DENY_NOTICE_MS)) {
+		/* host words only: the VM's name, never what it asked for; and
+		 * rate-limited: a guest cannot flood the user with notices */
+		source_watch->deny_notice_ms = now;
 		notify_show(server->notify, NOTIFY_REFUSED, vm_link_label(t->source_link),
 			"[%s] asked to open %s in another VM: denied", t->source_name,
 			t->is_url ? "a link" : "a file");
@@ -674,6 +722,13 @@ static void route(struct transfer *t)
 		return;
 	}
 	case OPEN_TARGET_ASK: {
+		if (source_watch != NULL && now < source_watch->ask_blocked_until_ms) {
+			finish(t, VTP_RESULT_DENIED, NULL,
+				"the user cancelled %d requests of VM %s in a row: it may not ask "
+				"for %d s",
+				ASK_MAX_CANCELS, t->source_name, ASK_COOLDOWN_MS / 1000);
+			return;
+		}
 		char what[400];
 		describe(t, what, sizeof(what));
 		t->asking = true;
@@ -707,6 +762,15 @@ void open_chosen(struct open_router *router, void *transfer, struct vm_link *tar
 {
 	struct transfer *t = transfer;
 	t->asking = false;
+	struct link_watch *w = t->source_link != NULL ? watch_of(router, t->source_link) : NULL;
+	if (w != NULL && target == NULL && ++w->cancels >= ASK_MAX_CANCELS) {
+		w->cancels = 0;
+		w->ask_blocked_until_ms = now_ms() + ASK_COOLDOWN_MS;
+		wlr_log(WLR_INFO, "[vm %s] %d questions cancelled in a row: no more for %d s",
+			t->source_name, ASK_MAX_CANCELS, ASK_COOLDOWN_MS / 1000);
+	} else if (w != NULL && target != NULL) {
+		w->cancels = 0;
+	}
 	if (target == NULL) {
 		finish(t, VTP_RESULT_CANCELLED, NULL, "the user cancelled");
 		return;

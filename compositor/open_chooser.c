@@ -252,6 +252,15 @@ bool open_chooser_ask(
 		wl_list_empty(&chooser->server->outputs)) {
 		return false;
 	}
+	/* one question per source at a time: a VM cannot fill the queue (and
+	 * keep the others' questions out) or stack choosers */
+	struct question *other;
+	wl_list_for_each(other, &chooser->questions, link)
+	{
+		if (strcmp(other->source, source) == 0) {
+			return false;
+		}
+	}
 	struct question *q = calloc(1, sizeof(*q));
 	if (q == NULL) {
 		return false;
