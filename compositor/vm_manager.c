@@ -108,7 +108,17 @@ struct vm_manager {
 	struct managed_vm *vms;
 	size_t n_vms;
 	uint32_t next_run_id;
+	struct wl_event_source *log_timer;
 };
+
+/*
+ * A guest writes its serial console (and a local agent its output) into a
+ * log under $XDG_RUNTIME_DIR, usually RAM-backed: without a cap a guest
+ * could fill it. Logs are opened for appending, so truncating one to zero
+ * restarts it cleanly; it is checked every few seconds.
+ */
+#define VM_LOG_MAX_BYTES (16 * 1024 * 1024)
+#define VM_LOG_CHECK_MS 5000
 
 static const struct vmm_vm_handler vmm_handler;
 
@@ -747,7 +757,7 @@ static bool start_local(struct managed_vm *vm, char **error)
 			return false;
 		}
 	}
-	int log_fd = open(vm->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int log_fd = open(vm->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 	if (log_fd < 0) {
 		*error = str_printf(
 			"VM %s: %s: %s", vm->config->name, vm->log_path, strerror(errno));
@@ -1390,6 +1400,25 @@ static void vm_finish(struct managed_vm *vm)
 	free(vm->log_path);
 }
 
+static int handle_log_timer(void *data)
+{
+	struct vm_manager *manager = data;
+	for (size_t i = 0; i < manager->n_vms; i++) {
+		struct managed_vm *vm = &manager->vms[i];
+		struct stat st;
+		if (vm->log_path == NULL || lstat(vm->log_path, &st) != 0 || !S_ISREG(st.st_mode) ||
+			st.st_size <= VM_LOG_MAX_BYTES) {
+			continue;
+		}
+		if (truncate(vm->log_path, 0) == 0) {
+			wlr_log(WLR_INFO, "[vm %s] log %s passed %d MiB: truncated",
+				vm->config->name, vm->log_path, VM_LOG_MAX_BYTES >> 20);
+		}
+	}
+	wl_event_source_timer_update(manager->log_timer, VM_LOG_CHECK_MS);
+	return 0;
+}
+
 struct vm_manager *vm_manager_create(struct server *server)
 {
 	struct vm_manager *manager = calloc(1, sizeof(*manager));
@@ -1431,6 +1460,11 @@ struct vm_manager *vm_manager_create(struct server *server)
 		}
 	}
 
+	manager->log_timer = wl_event_loop_add_timer(server->loop, handle_log_timer, manager);
+	if (manager->log_timer != NULL) {
+		wl_event_source_timer_update(manager->log_timer, VM_LOG_CHECK_MS);
+	}
+
 	for (size_t i = 0; i < manager->n_vms; i++) {
 		struct managed_vm *vm = &manager->vms[i];
 		if (vm->vmm != NULL && vmm_vm_attach(vm->vmm)) {
@@ -1458,6 +1492,9 @@ void vm_manager_destroy(struct vm_manager *manager)
 {
 	if (manager == NULL) {
 		return;
+	}
+	if (manager->log_timer != NULL) {
+		wl_event_source_remove(manager->log_timer);
 	}
 	for (size_t i = 0; i < manager->n_vms; i++) {
 		vm_finish(&manager->vms[i]);

@@ -443,7 +443,7 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 
 	/* serial console -> log file */
 	strv_add(&sv, "-chardev");
-	strv_addf(&sv, "file,id=vtcon,path=%s", e_console);
+	strv_addf(&sv, "file,id=vtcon,path=%s,append=on", e_console);
 	strv_add(&sv, "-serial");
 	strv_add(&sv, "chardev:vtcon");
 
@@ -948,6 +948,13 @@ bool vmm_vm_start(struct vmm_vm *vm, char **error)
 	argv = vmm_vm_qemu_argv(vm, error);
 	if (argv == NULL) {
 		goto error;
+	}
+	/* QEMU appends to the console log (so the host can cap it by
+	 * truncating): each boot starts a fresh one. */
+	int console_fd = open(
+		vm->console_log_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (console_fd >= 0) {
+		close(console_fd);
 	}
 	pid_t pid = spawn_detached(argv, log_fd);
 	if (pid < 0) {

@@ -88,7 +88,9 @@ Test(argv, kernel_boot)
 	cr_assert_eq(count_arg(argv, "-nodefaults"), 1);
 	cr_assert_eq(count_arg(argv, "-no-user-config"), 1);
 	cr_assert_eq(count_pair(argv, "-display", "none"), 1);
-	cr_assert_eq(count_pair(argv, "-chardev", "file,id=vtcon,path=/run/t/work.console.log"), 1);
+	cr_assert_eq(count_pair(argv, "-chardev",
+			     "file,id=vtcon,path=/run/t/work.console.log,append=on"),
+		1);
 	cr_assert_eq(count_pair(argv, "-serial", "chardev:vtcon"), 1);
 	cr_assert_eq(count_pair(argv, "-object",
 			     "memory-backend-file,id=vtpool,size=67108864,"
@@ -245,8 +247,9 @@ Test(argv, commas_are_escaped)
 			     "socket,id=vtctl,path=/tmp/a,,b/work.virtio.sock,server=on,wait=off"),
 		1);
 	cr_assert_eq(count_pair(argv, "-qmp", "unix:/tmp/a,,b/work.qmp,server=on,wait=off"), 1);
-	cr_assert_eq(
-		count_pair(argv, "-chardev", "file,id=vtcon,path=/tmp/a,,b/work.console.log"), 1);
+	cr_assert_eq(count_pair(argv, "-chardev",
+			     "file,id=vtcon,path=/tmp/a,,b/work.console.log,append=on"),
+		1);
 	cr_assert_eq(count_pair(argv, "-object",
 			     "memory-backend-file,id=vtpool,size=67108864,"
 			     "mem-path=/dev/shm/p,,q,share=on"),
