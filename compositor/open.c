@@ -63,6 +63,7 @@ struct transfer {
 	struct open_router *router;
 	uint32_t id; /* ours: the DELIVER_* request id */
 	enum transfer_state state;
+	uint32_t visited; /* handle_disconnect's pass that saw it */
 
 	/* the source: a VM, or vitrailctl (ctl != NULL or ctl_gone) */
 	struct vm_link *source_link;
@@ -1002,9 +1003,20 @@ static void handle_disconnect(struct wl_listener *listener, void *data)
 {
 	struct link_watch *w = wl_container_of(listener, w, disconnect);
 	struct vm_link *link = w->link;
-	struct transfer *t, *tmp;
-	wl_list_for_each_safe(t, tmp, &w->router->transfers, link)
+	static uint32_t pass;
+	struct transfer *t;
+
+	/* Ending one transfer can end others (the chooser moves on to its
+	 * next question, which may be cancelled): no pointer into the list is
+	 * kept across it. Each transfer is looked at once; rescan after each. */
+	pass++;
+restart:
+	wl_list_for_each(t, &w->router->transfers, link)
 	{
+		if (t->visited == pass) {
+			continue;
+		}
+		t->visited = pass;
 		if (t->source_link == link) {
 			/* nobody to answer: the target forgets its part */
 			t->source_link = NULL;
@@ -1013,9 +1025,11 @@ static void handle_disconnect(struct wl_listener *listener, void *data)
 				release_disposable(w->router, t->target);
 			}
 			transfer_destroy(t);
+			goto restart;
 		} else if (t->target == link && t->begun) {
 			t->end_sent = true;
 			finish(t, VTP_RESULT_FAILED, NULL, "VM %s went away", vm_link_name(link));
+			goto restart;
 		}
 	}
 	if (w->reserved && w->dispose_timer != NULL) {
