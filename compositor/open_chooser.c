@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <wayland-server-core.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_scene.h>
@@ -19,6 +20,10 @@
 #include "vm_link.h"
 
 #define PAD 12
+/* A question that appears while the user is typing or clicking elsewhere
+ * must not be answered by that keystroke or click: picks are ignored for
+ * this long after a question is shown (Escape always works). */
+#define PICK_DELAY_MS 500
 #define SWATCH 20
 #define FOOTER_HEIGHT 28
 #define WHAT_MAX 256
@@ -47,7 +52,20 @@ struct open_chooser {
 	struct wlr_box box; /* the panel, layout coordinates */
 	struct vm_link *rows[OPEN_CHOOSER_MAX_ROWS];
 	size_t n_rows;
+	int64_t shown_ms; /* CLOCK_MONOTONIC when the question was shown */
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool picks_allowed(const struct open_chooser *chooser)
+{
+	return now_ms() - chooser->shown_ms >= PICK_DELAY_MS;
+}
 
 static void panel_buffer_destroy(struct wlr_buffer *wlr_buffer)
 {
@@ -221,6 +239,7 @@ static bool show(struct open_chooser *chooser)
 	}
 	wlr_scene_node_set_position(&chooser->node->node, chooser->box.x, chooser->box.y);
 	wlr_scene_node_raise_to_top(&chooser->tree->node);
+	chooser->shown_ms = now_ms();
 	wlr_log(WLR_INFO, "open: asking where to open a request from %s (%zu choices)", q->source,
 		chooser->n_rows);
 	return true;
@@ -341,6 +360,8 @@ bool open_chooser_handle_key(struct open_chooser *chooser, uint32_t keysym, bool
 	}
 	if (keysym == XKB_KEY_Escape) {
 		answer(chooser, NULL);
+	} else if (!picks_allowed(chooser)) {
+		/* too soon: the key was meant for something else */
 	} else if (keysym >= XKB_KEY_1 && keysym <= XKB_KEY_9) {
 		size_t i = keysym - XKB_KEY_1;
 		if (i < chooser->n_rows) {
@@ -361,7 +382,7 @@ bool open_chooser_handle_button(struct open_chooser *chooser, double lx, double 
 	if (!open_chooser_active(chooser) || !wlr_box_contains_point(&chooser->box, lx, ly)) {
 		return false;
 	}
-	if (!pressed) {
+	if (!pressed || !picks_allowed(chooser)) {
 		return true;
 	}
 	double y = ly - chooser->box.y - OPEN_CHOOSER_HEADER_HEIGHT;

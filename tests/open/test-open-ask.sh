@@ -44,6 +44,7 @@ asked_status() {
 make_pdf "$T/files/report.pdf" 200000
 ask_in_background "$T/files/report.pdf"
 wait_pixels "the chooser" "$PANEL"
+sleep 0.6 # picks are ignored for 500 ms after a question appears
 wtype 1
 [ "$(asked_status)" = 0 ] || fail "key 1: vitrail-open status $(cat "$T/ask.status")"
 cmp "$T/files/report.pdf" "$T/home-b/Incoming/a/report.pdf" || fail "report.pdf did not reach b"
@@ -61,6 +62,7 @@ wait_pixels "the chooser to go" "$GONE"
 # a click on the second row: web
 ask_in_background "https://example.org/"
 wait_pixels "the chooser" "$PANEL"
+sleep 0.6 # picks are ignored for 500 ms after a question appears
 "$VT_POINTER" move $((X + 100)) $((ROW2 + 16)) click move 5 5 # (the cursor out of the way)
 [ "$(asked_status)" = 0 ] || fail "click: vitrail-open status $(cat "$T/ask.status")"
 opened_has "$T/home-web" "https://example.org/" || fail "web did not get the URL"
