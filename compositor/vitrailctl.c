@@ -5,6 +5,8 @@
  * Exit status: 0 success, 1 failure (vitrail not running, request refused,
  * bad reply), 2 usage error.
  */
+#include "vitrailctl.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -93,7 +95,7 @@ static char *socket_path(const char *option)
 	return path;
 }
 
-static int connect_to(const char *path)
+int vitrailctl_connect(const char *path, int timeout_s)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(addr.sun_path)) {
@@ -106,9 +108,11 @@ static int connect_to(const char *path)
 		fprintf(stderr, "vitrailctl: socket: %s\n", strerror(errno));
 		return -1;
 	}
-	struct timeval tv = { .tv_sec = timeout_seconds };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (timeout_s > 0) {
+		struct timeval tv = { .tv_sec = timeout_s };
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
 		if (errno == ENOENT || errno == ECONNREFUSED) {
 			fprintf(stderr, "vitrailctl: vitrail is not running (no socket at %s)\n",
@@ -123,17 +127,18 @@ static int connect_to(const char *path)
 	return fd;
 }
 
-static bool write_all(int fd, const char *data, size_t len)
+bool vitrailctl_send_all(int fd, const void *data, size_t len)
 {
+	const char *p = data;
 	while (len > 0) {
-		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
 			return false;
 		}
-		data += n;
+		p += n;
 		len -= (size_t)n;
 	}
 	return true;
@@ -191,14 +196,14 @@ error:
 /* Send the request and return the parsed reply if it says ok; NULL after printing why not. */
 static json_object *request(const char *path, json_object *req)
 {
-	int fd = connect_to(path);
+	int fd = vitrailctl_connect(path, timeout_seconds);
 	if (fd < 0) {
 		return NULL;
 	}
 	json_object *reply = NULL;
 	char *line = NULL;
 	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	if (!write_all(fd, text, strlen(text)) || !write_all(fd, "\n", 1)) {
+	if (!vitrailctl_send_all(fd, text, strlen(text)) || !vitrailctl_send_all(fd, "\n", 1)) {
 		fprintf(stderr, "vitrailctl: cannot send to %s: %s\n", path, strerror(errno));
 		goto out;
 	}
@@ -539,14 +544,14 @@ static void print_safe_to(FILE *f, const char *s)
  * printing why) when vitrail cannot be reached or answers nonsense. */
 static json_object *vm_request(const char *path, json_object *req)
 {
-	int fd = connect_to(path);
+	int fd = vitrailctl_connect(path, timeout_seconds);
 	if (fd < 0) {
 		return NULL;
 	}
 	json_object *reply = NULL;
 	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	char *line = NULL;
-	if (!write_all(fd, text, strlen(text)) || !write_all(fd, "\n", 1)) {
+	if (!vitrailctl_send_all(fd, text, strlen(text)) || !vitrailctl_send_all(fd, "\n", 1)) {
 		fprintf(stderr, "vitrailctl: cannot send to %s: %s\n", path, strerror(errno));
 		goto out;
 	}

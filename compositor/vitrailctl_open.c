@@ -16,6 +16,7 @@
 
 #include "filename.h"
 #include "mimetype.h"
+#include "vitrailctl.h"
 
 #define CHUNK (64u * 1024u)
 #define REPLY_MAX (64u * 1024u)
@@ -46,50 +47,6 @@ static bool looks_like_url(const char *s)
 	return false;
 }
 
-static int connect_socket(const char *path)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		fprintf(stderr, "vitrailctl: socket path too long: %s\n", path);
-		return -1;
-	}
-	strcpy(addr.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fprintf(stderr, "vitrailctl: socket: %s\n", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		if (errno == ENOENT || errno == ECONNREFUSED) {
-			fprintf(stderr, "vitrailctl: vitrail is not running (no socket at %s)\n",
-				path);
-		} else {
-			fprintf(stderr, "vitrailctl: cannot connect to %s: %s\n", path,
-				strerror(errno));
-		}
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static bool send_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			return false;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* Stream size bytes of file; stops early when vitrail answers. false on a
  * local read error (printed). */
 static bool stream_file(int fd, int file, uint64_t size, const char *path)
@@ -117,7 +74,7 @@ static bool stream_file(int fd, int file, uint64_t size, const char *path)
 				r < 0 ? strerror(errno) : "the file shrank while it was sent");
 			return false;
 		}
-		if (!send_all(fd, buf, (size_t)r)) {
+		if (!vitrailctl_send_all(fd, buf, (size_t)r)) {
 			return true; /* vitrail closed: its answer says why */
 		}
 		sent += (uint64_t)r;
@@ -212,12 +169,12 @@ int vitrailctl_open_run(const char *socket_path, char **args, int n_args)
 	}
 
 	int status = 1;
-	int fd = connect_socket(socket_path);
+	int fd = vitrailctl_connect(socket_path, 0);
 	if (fd < 0) {
 		goto out;
 	}
 	const char *line = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	if (!send_all(fd, line, strlen(line)) || !send_all(fd, "\n", 1)) {
+	if (!vitrailctl_send_all(fd, line, strlen(line)) || !vitrailctl_send_all(fd, "\n", 1)) {
 		fprintf(stderr, "vitrailctl: cannot send to %s: %s\n", socket_path,
 			strerror(errno));
 		goto out;
