@@ -299,91 +299,57 @@ static const struct view_impl guest_view_impl = {
 
 /* ---- popups ---- */
 
-static void anchor_point(const struct vtp_window_create *p, int *x, int *y)
+/*
+ * An edge (xdg_positioner's anchor or gravity) as halves along each axis:
+ * 0 left/top, 1 the middle, 2 right/bottom.
+ */
+static void edge_halves(uint32_t edge, int *hx, int *hy)
 {
-	int ax = p->anchor_x, ay = p->anchor_y;
-	int aw = (int)p->anchor_width, ah = (int)p->anchor_height;
-	switch (p->anchor) {
-	case VTP_EDGE_TOP:
-		*x = ax + aw / 2;
-		*y = ay;
-		break;
-	case VTP_EDGE_BOTTOM:
-		*x = ax + aw / 2;
-		*y = ay + ah;
-		break;
-	case VTP_EDGE_LEFT:
-		*x = ax;
-		*y = ay + ah / 2;
-		break;
-	case VTP_EDGE_RIGHT:
-		*x = ax + aw;
-		*y = ay + ah / 2;
-		break;
+	*hx = 1;
+	*hy = 1;
+	switch (edge) {
 	case VTP_EDGE_TOP_LEFT:
-		*x = ax;
-		*y = ay;
-		break;
+	case VTP_EDGE_LEFT:
 	case VTP_EDGE_BOTTOM_LEFT:
-		*x = ax;
-		*y = ay + ah;
+		*hx = 0;
 		break;
 	case VTP_EDGE_TOP_RIGHT:
-		*x = ax + aw;
-		*y = ay;
-		break;
+	case VTP_EDGE_RIGHT:
 	case VTP_EDGE_BOTTOM_RIGHT:
-		*x = ax + aw;
-		*y = ay + ah;
+		*hx = 2;
 		break;
-	default:
-		*x = ax + aw / 2;
-		*y = ay + ah / 2;
+	}
+	switch (edge) {
+	case VTP_EDGE_TOP_LEFT:
+	case VTP_EDGE_TOP:
+	case VTP_EDGE_TOP_RIGHT:
+		*hy = 0;
+		break;
+	case VTP_EDGE_BOTTOM_LEFT:
+	case VTP_EDGE_BOTTOM:
+	case VTP_EDGE_BOTTOM_RIGHT:
+		*hy = 2;
 		break;
 	}
 }
 
-/* Top-left of a w x h box put at the point (px, py) with a gravity. */
+/* The point of the anchor rect the popup is attached to. */
+static void anchor_point(const struct vtp_window_create *p, int *x, int *y)
+{
+	int hx, hy;
+	edge_halves(p->anchor, &hx, &hy);
+	*x = p->anchor_x + (int)p->anchor_width * hx / 2;
+	*y = p->anchor_y + (int)p->anchor_height * hy / 2;
+}
+
+/* Top-left of a w x h box put at the point (px, py) with a gravity: the
+ * box extends from the point towards the gravity's edge. */
 static void apply_gravity(uint32_t gravity, int px, int py, int w, int h, int *x, int *y)
 {
-	switch (gravity) {
-	case VTP_EDGE_TOP:
-		*x = px - w / 2;
-		*y = py - h;
-		break;
-	case VTP_EDGE_BOTTOM:
-		*x = px - w / 2;
-		*y = py;
-		break;
-	case VTP_EDGE_LEFT:
-		*x = px - w;
-		*y = py - h / 2;
-		break;
-	case VTP_EDGE_RIGHT:
-		*x = px;
-		*y = py - h / 2;
-		break;
-	case VTP_EDGE_TOP_LEFT:
-		*x = px - w;
-		*y = py - h;
-		break;
-	case VTP_EDGE_BOTTOM_LEFT:
-		*x = px - w;
-		*y = py;
-		break;
-	case VTP_EDGE_TOP_RIGHT:
-		*x = px;
-		*y = py - h;
-		break;
-	case VTP_EDGE_BOTTOM_RIGHT:
-		*x = px;
-		*y = py;
-		break;
-	default:
-		*x = px - w / 2;
-		*y = py - h / 2;
-		break;
-	}
+	int hx, hy;
+	edge_halves(gravity, &hx, &hy);
+	*x = px - w * (2 - hx) / 2;
+	*y = py - h * (2 - hy) / 2;
 }
 
 /* The size a window's popups are anchored in: its buffer once mapped,
