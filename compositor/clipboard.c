@@ -16,6 +16,7 @@
 #include <wlr/types/wlr_seat.h>
 #include <wlr/util/log.h>
 
+#include "clip_text.h"
 #include "config.h"
 #include "notify.h"
 #include "seat.h"
@@ -42,13 +43,6 @@ static const char *const offered_mime_types[] = {
 	"UTF8_STRING",
 };
 
-/* A text, shared by the clipboard, transfers and host data sources. */
-struct clip_data {
-	unsigned int refs;
-	uint8_t *bytes;
-	size_t len;
-};
-
 /* A CLIPBOARD_REQUEST waiting for its CLIPBOARD_DATA chunks. */
 struct vm_request {
 	struct clipboard *clipboard;
@@ -71,7 +65,7 @@ struct paste {
 	struct clipboard *clipboard;
 	struct wl_list link; /* clipboard.pastes */
 	struct vm_link *vm;
-	struct clip_data *data;
+	struct clip_text *data;
 	size_t sent;
 	uint32_t serial;
 	struct wl_event_source *timer;
@@ -89,29 +83,18 @@ struct host_read {
 	uint64_t generation;
 };
 
-/* Writing a pasted text to a host app that reads the selection. */
-struct writer {
-	struct clipboard *clipboard;
-	struct wl_list link; /* clipboard.writers */
-	struct clip_data *data;
-	size_t offset;
-	int fd;
-	struct wl_event_source *source;
-	struct wl_event_source *timer;
-};
-
 /* The host selection the compositor owns after a paste into a host app. */
 struct host_source {
 	struct wlr_data_source base;
 	struct clipboard *clipboard; /* NULL once the clipboard is gone */
-	struct clip_data *data;
+	struct clip_text *data;
 };
 
 struct clipboard {
 	struct server *server;
 
 	/* the inter-VM clipboard: data NULL when empty */
-	struct clip_data *data;
+	struct clip_text *data;
 	char source[CONFIG_VM_NAME_MAX + 1]; /* VM name or "host" */
 	int64_t stored_ms;
 
@@ -121,8 +104,7 @@ struct clipboard {
 	struct wl_list requests; /* struct vm_request.link */
 	struct wl_list pastes; /* struct paste.link */
 	struct host_read *host_read;
-	struct wl_list writers; /* struct writer.link */
-	size_t n_writers;
+	struct clip_text_writers writers; /* host apps reading a paste */
 	struct host_source *host_source;
 };
 
@@ -188,36 +170,9 @@ bool clipboard_text_valid(const uint8_t *s, size_t len)
 
 /* ---- shared texts ---- */
 
-static struct clip_data *clip_data_create(uint8_t *bytes, size_t len)
-{
-	struct clip_data *data = calloc(1, sizeof(*data));
-	if (data == NULL) {
-		return NULL;
-	}
-	data->refs = 1;
-	data->bytes = bytes;
-	data->len = len;
-	return data;
-}
-
-static struct clip_data *clip_data_ref(struct clip_data *data)
-{
-	data->refs++;
-	return data;
-}
-
-static void clip_data_unref(struct clip_data *data)
-{
-	if (data == NULL || --data->refs > 0) {
-		return;
-	}
-	free(data->bytes);
-	free(data);
-}
-
 static void forget_text(struct clipboard *clipboard)
 {
-	clip_data_unref(clipboard->data);
+	clip_text_unref(clipboard->data);
 	clipboard->data = NULL;
 	clipboard->source[0] = '\0';
 	/* a copy still on its way was asked for before this: drop it */
@@ -289,13 +244,13 @@ static void finish_copy(struct clipboard *clipboard, const char *source, uint32_
 			"copy from [%s] dropped: the clipboard changed meanwhile", source);
 		goto drop;
 	}
-	struct clip_data *data = clip_data_create(buf, len);
+	struct clip_text *data = clip_text_create(buf, len);
 	if (data == NULL) {
 		tell(clipboard, NOTIFY_REFUSED, rgb, "copy from [%s] failed: out of memory",
 			source);
 		goto drop;
 	}
-	clip_data_unref(clipboard->data);
+	clip_text_unref(clipboard->data);
 	clipboard->data = data;
 	snprintf(clipboard->source, sizeof(clipboard->source), "%s", source);
 	clipboard->stored_ms = now_ms();
@@ -309,86 +264,6 @@ drop:
 
 /* ---- writing to host apps ---- */
 
-static void writer_destroy(struct writer *writer)
-{
-	if (writer == NULL) {
-		return;
-	}
-	if (writer->source != NULL) {
-		wl_event_source_remove(writer->source);
-	}
-	if (writer->timer != NULL) {
-		wl_event_source_remove(writer->timer);
-	}
-	close(writer->fd);
-	clip_data_unref(writer->data);
-	wl_list_remove(&writer->link);
-	writer->clipboard->n_writers--;
-	free(writer);
-}
-
-static int handle_writer_fd(int fd, uint32_t mask, void *data)
-{
-	struct writer *writer = data;
-	while (writer->offset < writer->data->len) {
-		ssize_t n = write(fd, writer->data->bytes + writer->offset,
-			writer->data->len - writer->offset);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return 0;
-		}
-		if (n <= 0) {
-			break; /* the reader went away */
-		}
-		writer->offset += (size_t)n;
-	}
-	writer_destroy(writer);
-	return 0;
-}
-
-static int handle_writer_timeout(void *data)
-{
-	struct writer *writer = data;
-	wlr_log(WLR_INFO, "clipboard: a host app did not read the pasted text in time");
-	writer_destroy(writer);
-	return 0;
-}
-
-static void writer_create(struct clipboard *clipboard, struct clip_data *data, int fd)
-{
-	if (clipboard->n_writers >= CLIPBOARD_MAX_WRITERS) {
-		wlr_log(WLR_INFO, "clipboard: too many host apps reading at once");
-		close(fd);
-		return;
-	}
-	struct writer *writer = calloc(1, sizeof(*writer));
-	if (writer == NULL) {
-		close(fd);
-		return;
-	}
-	writer->clipboard = clipboard;
-	writer->data = clip_data_ref(data);
-	writer->fd = fd;
-	wl_list_insert(&clipboard->writers, &writer->link);
-	clipboard->n_writers++;
-	int flags = fcntl(fd, F_GETFL);
-	struct wl_event_loop *loop = clipboard->server->loop;
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		writer_destroy(writer);
-		return;
-	}
-	writer->source =
-		wl_event_loop_add_fd(loop, fd, WL_EVENT_WRITABLE, handle_writer_fd, writer);
-	writer->timer = wl_event_loop_add_timer(loop, handle_writer_timeout, writer);
-	if (writer->source == NULL || writer->timer == NULL) {
-		writer_destroy(writer);
-		return;
-	}
-	wl_event_source_timer_update(writer->timer, WRITER_TIMEOUT_MS);
-}
-
 /* ---- the host selection the compositor owns ---- */
 
 static void host_source_send(struct wlr_data_source *wlr_source, const char *mime_type, int32_t fd)
@@ -398,7 +273,7 @@ static void host_source_send(struct wlr_data_source *wlr_source, const char *mim
 		close(fd);
 		return;
 	}
-	writer_create(source->clipboard, source->data, fd);
+	clip_text_serve(&source->clipboard->writers, source->data, fd);
 }
 
 static void host_source_destroy(struct wlr_data_source *wlr_source)
@@ -407,7 +282,7 @@ static void host_source_destroy(struct wlr_data_source *wlr_source)
 	if (source->clipboard != NULL && source->clipboard->host_source == source) {
 		source->clipboard->host_source = NULL;
 	}
-	clip_data_unref(source->data);
+	clip_text_unref(source->data);
 	free(source);
 }
 
@@ -416,7 +291,7 @@ static const struct wlr_data_source_impl host_source_impl = {
 	.destroy = host_source_destroy,
 };
 
-static bool set_host_selection(struct clipboard *clipboard, struct clip_data *data)
+static bool set_host_selection(struct clipboard *clipboard, struct clip_text *data)
 {
 	struct host_source *source = calloc(1, sizeof(*source));
 	if (source == NULL) {
@@ -424,7 +299,7 @@ static bool set_host_selection(struct clipboard *clipboard, struct clip_data *da
 	}
 	wlr_data_source_init(&source->base, &host_source_impl);
 	source->clipboard = clipboard;
-	source->data = clip_data_ref(data);
+	source->data = clip_text_ref(data);
 	for (size_t i = 0; i < sizeof(offered_mime_types) / sizeof(offered_mime_types[0]); i++) {
 		char **p = wl_array_add(&source->base.mime_types, sizeof(*p));
 		if (p == NULL || (*p = strdup(offered_mime_types[i])) == NULL) {
@@ -729,7 +604,7 @@ static void paste_destroy(struct paste *paste)
 		wl_event_source_remove(paste->timer);
 	}
 	wl_list_remove(&paste->disconnect.link);
-	clip_data_unref(paste->data);
+	clip_text_unref(paste->data);
 	wl_list_remove(&paste->link);
 	free(paste);
 }
@@ -738,7 +613,7 @@ static void paste_destroy(struct paste *paste)
 static void paste_pump(struct paste *paste)
 {
 	struct vm_link *link = paste->vm;
-	const struct clip_data *data = paste->data;
+	const struct clip_text *data = paste->data;
 	while (paste->sent < data->len) {
 		if (link->outq.len >= CLIPBOARD_SEND_WINDOW) {
 			wl_event_source_timer_update(paste->timer, SEND_RETRY_MS);
@@ -805,7 +680,7 @@ static bool paste_into_vm(struct clipboard *clipboard, struct vm_link *link)
 	}
 	paste->clipboard = clipboard;
 	paste->vm = link;
-	paste->data = clip_data_ref(clipboard->data);
+	paste->data = clip_text_ref(clipboard->data);
 	paste->serial = vm_link_next_serial(link);
 	wl_list_insert(&clipboard->pastes, &paste->link);
 	paste->disconnect.notify = handle_paste_disconnect;
@@ -922,7 +797,8 @@ struct clipboard *clipboard_create(struct server *server)
 	clipboard->server = server;
 	wl_list_init(&clipboard->requests);
 	wl_list_init(&clipboard->pastes);
-	wl_list_init(&clipboard->writers);
+	clip_text_writers_init(
+		&clipboard->writers, server->loop, CLIPBOARD_MAX_WRITERS, WRITER_TIMEOUT_MS);
 	return clipboard;
 }
 
@@ -942,15 +818,11 @@ void clipboard_destroy(struct clipboard *clipboard)
 		paste_destroy(paste);
 	}
 	host_read_destroy(clipboard->host_read);
-	struct writer *writer, *wtmp;
-	wl_list_for_each_safe(writer, wtmp, &clipboard->writers, link)
-	{
-		writer_destroy(writer);
-	}
+	clip_text_writers_finish(&clipboard->writers);
 	if (clipboard->host_source != NULL) {
 		/* it stays the host selection until the seat goes */
 		clipboard->host_source->clipboard = NULL;
 	}
-	clip_data_unref(clipboard->data);
+	clip_text_unref(clipboard->data);
 	free(clipboard);
 }

@@ -15,6 +15,7 @@
 #include <wlr/types/wlr_seat.h>
 #include <wlr/util/log.h>
 
+#include "clip_text.h"
 #include "link.h"
 #include "server.h"
 
@@ -36,27 +37,10 @@ static const char *const offered_mime_types[] = {
 	"UTF8_STRING",
 };
 
-/* A pasted text, shared by its data source and the apps reading it. */
-struct clip_data {
-	unsigned int refs;
-	uint8_t *bytes;
-	size_t len;
-};
-
-struct writer {
-	struct agent_clipboard *clipboard;
-	struct wl_list link; /* agent_clipboard.writers */
-	struct clip_data *data;
-	size_t offset;
-	int fd;
-	struct wl_event_source *source;
-	struct wl_event_source *timer;
-};
-
 struct paste_source {
 	struct wlr_data_source base;
 	struct agent_clipboard *clipboard; /* NULL once the clipboard is gone */
-	struct clip_data *data;
+	struct clip_text *data;
 };
 
 struct agent_clipboard {
@@ -79,8 +63,7 @@ struct agent_clipboard {
 	uint8_t *set_buf;
 	size_t set_len, set_cap;
 
-	struct wl_list writers; /* struct writer.link */
-	size_t n_writers;
+	struct clip_text_writers writers; /* apps reading a paste */
 	struct paste_source *source; /* ours, while it is the selection */
 };
 
@@ -103,15 +86,6 @@ static bool reserve(uint8_t **buf, size_t *cap, size_t want, size_t limit)
 	*buf = b;
 	*cap = cap2;
 	return true;
-}
-
-static void clip_data_unref(struct clip_data *data)
-{
-	if (data == NULL || --data->refs > 0) {
-		return;
-	}
-	free(data->bytes);
-	free(data);
 }
 
 /* ---- answering the host ---- */
@@ -305,87 +279,6 @@ void clipboard_handle_request(struct agent_clipboard *clipboard, const struct vt
 
 /* ---- pasted texts ---- */
 
-static void writer_destroy(struct writer *writer)
-{
-	if (writer == NULL) {
-		return;
-	}
-	if (writer->source != NULL) {
-		wl_event_source_remove(writer->source);
-	}
-	if (writer->timer != NULL) {
-		wl_event_source_remove(writer->timer);
-	}
-	close(writer->fd);
-	clip_data_unref(writer->data);
-	wl_list_remove(&writer->link);
-	writer->clipboard->n_writers--;
-	free(writer);
-}
-
-static int handle_writer_fd(int fd, uint32_t mask, void *data)
-{
-	struct writer *writer = data;
-	while (writer->offset < writer->data->len) {
-		ssize_t n = write(fd, writer->data->bytes + writer->offset,
-			writer->data->len - writer->offset);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return 0;
-		}
-		if (n <= 0) {
-			break; /* the reader went away */
-		}
-		writer->offset += (size_t)n;
-	}
-	writer_destroy(writer);
-	return 0;
-}
-
-static int handle_writer_timeout(void *data)
-{
-	struct writer *writer = data;
-	wlr_log(WLR_INFO, "clipboard: an app did not read the pasted text in time");
-	writer_destroy(writer);
-	return 0;
-}
-
-static void writer_create(struct agent_clipboard *clipboard, struct clip_data *data, int fd)
-{
-	if (clipboard->n_writers >= AGENT_CLIPBOARD_MAX_WRITERS) {
-		wlr_log(WLR_INFO, "clipboard: too many apps reading the pasted text at once");
-		close(fd);
-		return;
-	}
-	struct writer *writer = calloc(1, sizeof(*writer));
-	if (writer == NULL) {
-		close(fd);
-		return;
-	}
-	writer->clipboard = clipboard;
-	writer->data = data;
-	data->refs++;
-	writer->fd = fd;
-	wl_list_insert(&clipboard->writers, &writer->link);
-	clipboard->n_writers++;
-	struct wl_event_loop *loop = clipboard->server->loop;
-	int flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		writer_destroy(writer);
-		return;
-	}
-	writer->source =
-		wl_event_loop_add_fd(loop, fd, WL_EVENT_WRITABLE, handle_writer_fd, writer);
-	writer->timer = wl_event_loop_add_timer(loop, handle_writer_timeout, writer);
-	if (writer->source == NULL || writer->timer == NULL) {
-		writer_destroy(writer);
-		return;
-	}
-	wl_event_source_timer_update(writer->timer, AGENT_CLIPBOARD_WRITE_TIMEOUT_MS);
-}
-
 static void paste_source_send(struct wlr_data_source *wlr_source, const char *mime_type, int32_t fd)
 {
 	struct paste_source *source = wl_container_of(wlr_source, source, base);
@@ -393,7 +286,7 @@ static void paste_source_send(struct wlr_data_source *wlr_source, const char *mi
 		close(fd);
 		return;
 	}
-	writer_create(source->clipboard, source->data, fd);
+	clip_text_serve(&source->clipboard->writers, source->data, fd);
 }
 
 static void paste_source_destroy(struct wlr_data_source *wlr_source)
@@ -402,7 +295,7 @@ static void paste_source_destroy(struct wlr_data_source *wlr_source)
 	if (source->clipboard != NULL && source->clipboard->source == source) {
 		source->clipboard->source = NULL;
 	}
-	clip_data_unref(source->data);
+	clip_text_unref(source->data);
 	free(source);
 }
 
@@ -415,18 +308,18 @@ static const struct wlr_data_source_impl paste_source_impl = {
 static void set_selection(struct agent_clipboard *clipboard, uint8_t *bytes, size_t len)
 {
 	struct agent_server *server = clipboard->server;
-	struct clip_data *data = calloc(1, sizeof(*data));
+	struct clip_text *data = clip_text_create(bytes, len);
 	struct paste_source *source = calloc(1, sizeof(*source));
 	if (data == NULL || source == NULL) {
-		free(data);
+		if (data != NULL) {
+			clip_text_unref(data); /* frees bytes */
+		} else {
+			free(bytes);
+		}
 		free(source);
-		free(bytes);
 		wlr_log(WLR_ERROR, "clipboard: out of memory for the pasted text");
 		return;
 	}
-	data->refs = 1;
-	data->bytes = bytes;
-	data->len = len;
 	wlr_data_source_init(&source->base, &paste_source_impl);
 	source->clipboard = clipboard;
 	source->data = data;
@@ -514,7 +407,8 @@ struct agent_clipboard *clipboard_create(struct agent_server *server)
 	}
 	clipboard->server = server;
 	clipboard->fd = -1;
-	wl_list_init(&clipboard->writers);
+	clip_text_writers_init(&clipboard->writers, server->loop, AGENT_CLIPBOARD_MAX_WRITERS,
+		AGENT_CLIPBOARD_WRITE_TIMEOUT_MS);
 	clipboard->timer = wl_event_loop_add_timer(server->loop, handle_timer, clipboard);
 	if (clipboard->timer == NULL) {
 		free(clipboard);
@@ -531,11 +425,7 @@ void clipboard_destroy(struct agent_clipboard *clipboard)
 	end_answer(clipboard);
 	drop_set(clipboard);
 	wl_event_source_remove(clipboard->timer);
-	struct writer *writer, *tmp;
-	wl_list_for_each_safe(writer, tmp, &clipboard->writers, link)
-	{
-		writer_destroy(writer);
-	}
+	clip_text_writers_finish(&clipboard->writers);
 	if (clipboard->source != NULL) {
 		/* it stays the selection until the seat goes */
 		clipboard->source->clipboard = NULL;

@@ -1,0 +1,139 @@
+#include "clip_text.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <wlr/util/log.h>
+
+struct writer {
+	struct clip_text_writers *writers;
+	struct wl_list link; /* clip_text_writers.writers */
+	struct clip_text *text;
+	size_t offset;
+	int fd;
+	struct wl_event_source *source;
+	struct wl_event_source *timer;
+};
+
+struct clip_text *clip_text_create(uint8_t *bytes, size_t len)
+{
+	struct clip_text *text = calloc(1, sizeof(*text));
+	if (text == NULL) {
+		return NULL;
+	}
+	text->refs = 1;
+	text->bytes = bytes;
+	text->len = len;
+	return text;
+}
+
+struct clip_text *clip_text_ref(struct clip_text *text)
+{
+	text->refs++;
+	return text;
+}
+
+void clip_text_unref(struct clip_text *text)
+{
+	if (text == NULL || --text->refs > 0) {
+		return;
+	}
+	free(text->bytes);
+	free(text);
+}
+
+static void writer_destroy(struct writer *writer)
+{
+	if (writer->source != NULL) {
+		wl_event_source_remove(writer->source);
+	}
+	if (writer->timer != NULL) {
+		wl_event_source_remove(writer->timer);
+	}
+	close(writer->fd);
+	clip_text_unref(writer->text);
+	wl_list_remove(&writer->link);
+	writer->writers->n--;
+	free(writer);
+}
+
+static int handle_writable(int fd, uint32_t mask, void *data)
+{
+	struct writer *writer = data;
+	while (writer->offset < writer->text->len) {
+		ssize_t n = write(fd, writer->text->bytes + writer->offset,
+			writer->text->len - writer->offset);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			return 0;
+		}
+		if (n <= 0) {
+			break; /* the reader went away */
+		}
+		writer->offset += (size_t)n;
+	}
+	writer_destroy(writer);
+	return 0;
+}
+
+static int handle_timeout(void *data)
+{
+	struct writer *writer = data;
+	wlr_log(WLR_INFO, "clipboard: an app did not read the pasted text in time");
+	writer_destroy(writer);
+	return 0;
+}
+
+void clip_text_writers_init(
+	struct clip_text_writers *writers, struct wl_event_loop *loop, size_t max, int timeout_ms)
+{
+	writers->loop = loop;
+	wl_list_init(&writers->writers);
+	writers->n = 0;
+	writers->max = max;
+	writers->timeout_ms = timeout_ms;
+}
+
+void clip_text_writers_finish(struct clip_text_writers *writers)
+{
+	struct writer *writer, *tmp;
+	wl_list_for_each_safe(writer, tmp, &writers->writers, link)
+	{
+		writer_destroy(writer);
+	}
+}
+
+void clip_text_serve(struct clip_text_writers *writers, struct clip_text *text, int fd)
+{
+	if (writers->n >= writers->max) {
+		wlr_log(WLR_INFO, "clipboard: too many apps reading the pasted text at once");
+		close(fd);
+		return;
+	}
+	struct writer *writer = calloc(1, sizeof(*writer));
+	if (writer == NULL) {
+		close(fd);
+		return;
+	}
+	writer->writers = writers;
+	writer->text = clip_text_ref(text);
+	writer->fd = fd;
+	wl_list_insert(&writers->writers, &writer->link);
+	writers->n++;
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		writer_destroy(writer);
+		return;
+	}
+	writer->source =
+		wl_event_loop_add_fd(writers->loop, fd, WL_EVENT_WRITABLE, handle_writable, writer);
+	writer->timer = wl_event_loop_add_timer(writers->loop, handle_timeout, writer);
+	if (writer->source == NULL || writer->timer == NULL) {
+		writer_destroy(writer);
+		return;
+	}
+	wl_event_source_timer_update(writer->timer, writers->timeout_ms);
+}

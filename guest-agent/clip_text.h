@@ -1,0 +1,42 @@
+/*
+ * A pasted text and the apps reading it: shared by the host's inter-VM
+ * clipboard (compositor/clipboard.c) and the agent's (guest-agent/clipboard.c).
+ * Each reader gets its own non-blocking writer with a deadline; the number
+ * of readers at once is bounded.
+ */
+#ifndef VITRAIL_CLIP_TEXT_H
+#define VITRAIL_CLIP_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <wayland-server-core.h>
+
+/* A reference-counted text. */
+struct clip_text {
+	unsigned int refs;
+	uint8_t *bytes;
+	size_t len;
+};
+
+/* Takes bytes (malloc'd) on success; NULL when out of memory. */
+struct clip_text *clip_text_create(uint8_t *bytes, size_t len);
+struct clip_text *clip_text_ref(struct clip_text *text);
+/* Accepts NULL. */
+void clip_text_unref(struct clip_text *text);
+
+struct clip_text_writers {
+	struct wl_event_loop *loop;
+	struct wl_list writers; /* struct writer.link, in clip_text.c */
+	size_t n, max;
+	int timeout_ms;
+};
+
+void clip_text_writers_init(
+	struct clip_text_writers *writers, struct wl_event_loop *loop, size_t max, int timeout_ms);
+/* Ends every writer still running. */
+void clip_text_writers_finish(struct clip_text_writers *writers);
+/* Write text to fd (a reader's pipe, taken and closed when done, on error,
+ * after the deadline, or at once when too many readers are served). */
+void clip_text_serve(struct clip_text_writers *writers, struct clip_text *text, int fd);
+
+#endif
