@@ -37,11 +37,6 @@ static const char *const text_mime_types[] = {
 };
 
 /* What the host offers when it pastes into a host app. */
-static const char *const offered_mime_types[] = {
-	"text/plain;charset=utf-8",
-	"text/plain",
-	"UTF8_STRING",
-};
 
 /* A CLIPBOARD_REQUEST waiting for its CLIPBOARD_DATA chunks. */
 struct vm_request {
@@ -83,13 +78,6 @@ struct host_read {
 	uint64_t generation;
 };
 
-/* The host selection the compositor owns after a paste into a host app. */
-struct host_source {
-	struct wlr_data_source base;
-	struct clipboard *clipboard; /* NULL once the clipboard is gone */
-	struct clip_text *data;
-};
-
 struct clipboard {
 	struct server *server;
 
@@ -105,7 +93,7 @@ struct clipboard {
 	struct wl_list pastes; /* struct paste.link */
 	struct host_read *host_read;
 	struct clip_text_writers writers; /* host apps reading a paste */
-	struct host_source *host_source;
+	struct clip_text_source *host_source; /* ours, while it is the host selection */
 };
 
 static int64_t now_ms(void)
@@ -262,53 +250,14 @@ drop:
 	free(buf);
 }
 
-/* ---- writing to host apps ---- */
-
 /* ---- the host selection the compositor owns ---- */
-
-static void host_source_send(struct wlr_data_source *wlr_source, const char *mime_type, int32_t fd)
-{
-	struct host_source *source = wl_container_of(wlr_source, source, base);
-	if (source->clipboard == NULL) {
-		close(fd);
-		return;
-	}
-	clip_text_serve(&source->clipboard->writers, source->data, fd);
-}
-
-static void host_source_destroy(struct wlr_data_source *wlr_source)
-{
-	struct host_source *source = wl_container_of(wlr_source, source, base);
-	if (source->clipboard != NULL && source->clipboard->host_source == source) {
-		source->clipboard->host_source = NULL;
-	}
-	clip_text_unref(source->data);
-	free(source);
-}
-
-static const struct wlr_data_source_impl host_source_impl = {
-	.send = host_source_send,
-	.destroy = host_source_destroy,
-};
 
 static bool set_host_selection(struct clipboard *clipboard, struct clip_text *data)
 {
-	struct host_source *source = calloc(1, sizeof(*source));
+	struct clip_text_source *source =
+		clip_text_source_create(&clipboard->writers, data, &clipboard->host_source);
 	if (source == NULL) {
 		return false;
-	}
-	wlr_data_source_init(&source->base, &host_source_impl);
-	source->clipboard = clipboard;
-	source->data = clip_text_ref(data);
-	for (size_t i = 0; i < sizeof(offered_mime_types) / sizeof(offered_mime_types[0]); i++) {
-		char **p = wl_array_add(&source->base.mime_types, sizeof(*p));
-		if (p == NULL || (*p = strdup(offered_mime_types[i])) == NULL) {
-			if (p != NULL) {
-				source->base.mime_types.size -= sizeof(*p);
-			}
-			wlr_data_source_destroy(&source->base);
-			return false;
-		}
 	}
 	struct server *server = clipboard->server;
 	/* replaces (and destroys) the previous selection source */
@@ -819,10 +768,8 @@ void clipboard_destroy(struct clipboard *clipboard)
 	}
 	host_read_destroy(clipboard->host_read);
 	clip_text_writers_finish(&clipboard->writers);
-	if (clipboard->host_source != NULL) {
-		/* it stays the host selection until the seat goes */
-		clipboard->host_source->clipboard = NULL;
-	}
+	/* it stays the host selection until the seat goes */
+	clip_text_source_orphan(clipboard->host_source);
 	clip_text_unref(clipboard->data);
 	free(clipboard);
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <wlr/util/log.h>
 
@@ -136,4 +137,68 @@ void clip_text_serve(struct clip_text_writers *writers, struct clip_text *text, 
 		return;
 	}
 	wl_event_source_timer_update(writer->timer, writers->timeout_ms);
+}
+
+static const char *const offered_mime_types[] = {
+	"text/plain;charset=utf-8",
+	"text/plain",
+	"UTF8_STRING",
+};
+
+static void source_send(struct wlr_data_source *wlr_source, const char *mime_type, int32_t fd)
+{
+	struct clip_text_source *source = wl_container_of(wlr_source, source, base);
+	if (source->writers == NULL) {
+		close(fd);
+		return;
+	}
+	clip_text_serve(source->writers, source->text, fd);
+}
+
+static void source_destroy(struct wlr_data_source *wlr_source)
+{
+	struct clip_text_source *source = wl_container_of(wlr_source, source, base);
+	if (source->owner != NULL && *source->owner == source) {
+		*source->owner = NULL;
+	}
+	clip_text_unref(source->text);
+	free(source);
+}
+
+static const struct wlr_data_source_impl source_impl = {
+	.send = source_send,
+	.destroy = source_destroy,
+};
+
+struct clip_text_source *clip_text_source_create(
+	struct clip_text_writers *writers, struct clip_text *text, struct clip_text_source **owner)
+{
+	struct clip_text_source *source = calloc(1, sizeof(*source));
+	if (source == NULL) {
+		return NULL;
+	}
+	wlr_data_source_init(&source->base, &source_impl);
+	source->writers = writers;
+	source->owner = owner;
+	source->text = clip_text_ref(text);
+	for (size_t i = 0; i < sizeof(offered_mime_types) / sizeof(offered_mime_types[0]); i++) {
+		char **p = wl_array_add(&source->base.mime_types, sizeof(*p));
+		if (p == NULL || (*p = strdup(offered_mime_types[i])) == NULL) {
+			if (p != NULL) {
+				source->base.mime_types.size -= sizeof(*p);
+			}
+			source->owner = NULL;
+			wlr_data_source_destroy(&source->base);
+			return NULL;
+		}
+	}
+	return source;
+}
+
+void clip_text_source_orphan(struct clip_text_source *source)
+{
+	if (source != NULL) {
+		source->writers = NULL;
+		source->owner = NULL;
+	}
 }

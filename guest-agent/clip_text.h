@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <wayland-server-core.h>
+#include <wlr/types/wlr_data_device.h>
 
 /* A reference-counted text. */
 struct clip_text {
@@ -38,5 +39,25 @@ void clip_text_writers_finish(struct clip_text_writers *writers);
 /* Write text to fd (a reader's pipe, taken and closed when done, on error,
  * after the deadline, or at once when too many readers are served). */
 void clip_text_serve(struct clip_text_writers *writers, struct clip_text *text, int fd);
+
+/*
+ * A selection offering a text as text/plain;charset=utf-8, text/plain and
+ * UTF8_STRING; each reader is served through writers. *owner points at it
+ * while it is the owner's selection and is cleared when the seat destroys
+ * it.
+ */
+struct clip_text_source {
+	struct wlr_data_source base;
+	struct clip_text_writers *writers; /* NULL once the owner is gone */
+	struct clip_text_source **owner;
+	struct clip_text *text;
+};
+
+/* Takes a reference to text. NULL when out of memory. */
+struct clip_text_source *clip_text_source_create(
+	struct clip_text_writers *writers, struct clip_text *text, struct clip_text_source **owner);
+/* The owner goes away while the source may still be the selection: it
+ * stops serving readers. Accepts NULL. */
+void clip_text_source_orphan(struct clip_text_source *source);
 
 #endif

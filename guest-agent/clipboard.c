@@ -30,19 +30,6 @@ static const char *const text_mime_types[] = {
 	"STRING",
 };
 
-/* What a pasted text is offered as. */
-static const char *const offered_mime_types[] = {
-	"text/plain;charset=utf-8",
-	"text/plain",
-	"UTF8_STRING",
-};
-
-struct paste_source {
-	struct wlr_data_source base;
-	struct agent_clipboard *clipboard; /* NULL once the clipboard is gone */
-	struct clip_text *data;
-};
-
 struct agent_clipboard {
 	struct agent_server *server;
 
@@ -64,7 +51,7 @@ struct agent_clipboard {
 	size_t set_len, set_cap;
 
 	struct clip_text_writers writers; /* apps reading a paste */
-	struct paste_source *source; /* ours, while it is the selection */
+	struct clip_text_source *source; /* ours, while it is the selection */
 };
 
 static bool reserve(uint8_t **buf, size_t *cap, size_t want, size_t limit)
@@ -279,59 +266,22 @@ void clipboard_handle_request(struct agent_clipboard *clipboard, const struct vt
 
 /* ---- pasted texts ---- */
 
-static void paste_source_send(struct wlr_data_source *wlr_source, const char *mime_type, int32_t fd)
-{
-	struct paste_source *source = wl_container_of(wlr_source, source, base);
-	if (source->clipboard == NULL) {
-		close(fd);
-		return;
-	}
-	clip_text_serve(&source->clipboard->writers, source->data, fd);
-}
-
-static void paste_source_destroy(struct wlr_data_source *wlr_source)
-{
-	struct paste_source *source = wl_container_of(wlr_source, source, base);
-	if (source->clipboard != NULL && source->clipboard->source == source) {
-		source->clipboard->source = NULL;
-	}
-	clip_text_unref(source->data);
-	free(source);
-}
-
-static const struct wlr_data_source_impl paste_source_impl = {
-	.send = paste_source_send,
-	.destroy = paste_source_destroy,
-};
-
 /* Make bytes (taken) the selection of the guest's seat. */
 static void set_selection(struct agent_clipboard *clipboard, uint8_t *bytes, size_t len)
 {
 	struct agent_server *server = clipboard->server;
 	struct clip_text *data = clip_text_create(bytes, len);
-	struct paste_source *source = calloc(1, sizeof(*source));
-	if (data == NULL || source == NULL) {
-		if (data != NULL) {
-			clip_text_unref(data); /* frees bytes */
-		} else {
-			free(bytes);
-		}
-		free(source);
+	if (data == NULL) {
+		free(bytes);
 		wlr_log(WLR_ERROR, "clipboard: out of memory for the pasted text");
 		return;
 	}
-	wlr_data_source_init(&source->base, &paste_source_impl);
-	source->clipboard = clipboard;
-	source->data = data;
-	for (size_t i = 0; i < sizeof(offered_mime_types) / sizeof(offered_mime_types[0]); i++) {
-		char **p = wl_array_add(&source->base.mime_types, sizeof(*p));
-		if (p == NULL || (*p = strdup(offered_mime_types[i])) == NULL) {
-			if (p != NULL) {
-				source->base.mime_types.size -= sizeof(*p);
-			}
-			wlr_data_source_destroy(&source->base);
-			return;
-		}
+	struct clip_text_source *source =
+		clip_text_source_create(&clipboard->writers, data, &clipboard->source);
+	clip_text_unref(data); /* the source holds it */
+	if (source == NULL) {
+		wlr_log(WLR_ERROR, "clipboard: out of memory for the pasted text");
+		return;
 	}
 	/* replaces (and destroys) the previous selection */
 	wlr_seat_set_selection(
@@ -426,9 +376,7 @@ void clipboard_destroy(struct agent_clipboard *clipboard)
 	drop_set(clipboard);
 	wl_event_source_remove(clipboard->timer);
 	clip_text_writers_finish(&clipboard->writers);
-	if (clipboard->source != NULL) {
-		/* it stays the selection until the seat goes */
-		clipboard->source->clipboard = NULL;
-	}
+	/* it stays the selection until the seat goes */
+	clip_text_source_orphan(clipboard->source);
 	free(clipboard);
 }
