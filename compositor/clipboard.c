@@ -27,17 +27,6 @@
 #define WRITER_TIMEOUT_MS 30000
 #define SEND_RETRY_MS 10
 
-/* The MIME types a text selection is read as, best first. */
-static const char *const text_mime_types[] = {
-	"text/plain;charset=utf-8",
-	"UTF8_STRING",
-	"text/plain",
-	"TEXT",
-	"STRING",
-};
-
-/* What the host offers when it pastes into a host app. */
-
 /* A CLIPBOARD_REQUEST waiting for its CLIPBOARD_DATA chunks. */
 struct vm_request {
 	struct clipboard *clipboard;
@@ -167,42 +156,6 @@ static void forget_text(struct clipboard *clipboard)
 	clipboard->floor = clipboard->generation;
 }
 
-/* Grow buf to hold want bytes, by doubling, never beyond limit. */
-static bool reserve(uint8_t **buf, size_t *cap, size_t want, size_t limit)
-{
-	if (want <= *cap) {
-		return true;
-	}
-	size_t cap2 = *cap < 4096 ? 4096 : *cap;
-	while (cap2 < want) {
-		cap2 *= 2;
-	}
-	if (cap2 > limit) {
-		cap2 = limit;
-	}
-	uint8_t *b = realloc(*buf, cap2);
-	if (b == NULL) {
-		return false;
-	}
-	*buf = b;
-	*cap = cap2;
-	return true;
-}
-
-static const char *pick_text_mime_type(const struct wl_array *mime_types)
-{
-	for (size_t i = 0; i < sizeof(text_mime_types) / sizeof(text_mime_types[0]); i++) {
-		char **p;
-		wl_array_for_each(p, mime_types)
-		{
-			if (strcasecmp(*p, text_mime_types[i]) == 0) {
-				return *p;
-			}
-		}
-	}
-	return NULL;
-}
-
 /*
  * A copy is complete: check it and store it. buf (owned, may be NULL) holds
  * len bytes; requested_max is what the source was allowed to send (a text
@@ -311,7 +264,7 @@ static int handle_host_read_fd(int fd, uint32_t mask, void *data)
 			host_read_finish(hr);
 			return 0;
 		}
-		if (!reserve(&hr->buf, &hr->cap, hr->len + 4096, hr->max)) {
+		if (!clip_text_reserve(&hr->buf, &hr->cap, hr->len + 4096, hr->max)) {
 			tell(hr->clipboard, NOTIFY_REFUSED, CONFIG_HOST_FRAME_RGB,
 				"copy from [host] failed: out of memory");
 			host_read_destroy(hr);
@@ -353,7 +306,8 @@ static void copy_from_host(struct clipboard *clipboard, uint64_t generation)
 	host_read_destroy(clipboard->host_read);
 
 	struct wlr_data_source *selection = server->seat->wlr_seat->selection_source;
-	const char *mime = selection != NULL ? pick_text_mime_type(&selection->mime_types) : NULL;
+	const char *mime =
+		selection != NULL ? clip_text_pick_mime_type(&selection->mime_types) : NULL;
 	if (mime == NULL) {
 		finish_copy(clipboard, CONFIG_CLIPBOARD_HOST, CONFIG_HOST_FRAME_RGB, generation,
 			NULL, 0, 1);
@@ -510,7 +464,8 @@ void clipboard_handle_data(
 	}
 	request->received += n;
 	if (!request->abandoned && !request->out_of_memory && n > 0) {
-		if (reserve(&request->buf, &request->cap, request->len + n, request->max_bytes)) {
+		if (clip_text_reserve(
+			    &request->buf, &request->cap, request->len + n, request->max_bytes)) {
 			memcpy(request->buf + request->len, msg->tail, n);
 			request->len += n;
 		} else {

@@ -4,8 +4,53 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <wlr/util/log.h>
+
+/* The MIME types a text selection is read as, best first. */
+static const char *const text_mime_types[] = {
+	"text/plain;charset=utf-8",
+	"UTF8_STRING",
+	"text/plain",
+	"TEXT",
+	"STRING",
+};
+
+bool clip_text_reserve(uint8_t **buf, size_t *cap, size_t want, size_t limit)
+{
+	if (want <= *cap) {
+		return true;
+	}
+	size_t cap2 = *cap < 4096 ? 4096 : *cap;
+	while (cap2 < want) {
+		cap2 *= 2;
+	}
+	if (cap2 > limit) {
+		cap2 = limit;
+	}
+	uint8_t *b = realloc(*buf, cap2);
+	if (b == NULL) {
+		return false;
+	}
+	*buf = b;
+	*cap = cap2;
+	return true;
+}
+
+const char *clip_text_pick_mime_type(const struct wl_array *mime_types)
+{
+	for (size_t i = 0; i < sizeof(text_mime_types) / sizeof(text_mime_types[0]); i++) {
+		char **p;
+		wl_array_for_each(p, mime_types)
+		{
+			if (strcasecmp(*p, text_mime_types[i]) == 0) {
+				return *p;
+			}
+		}
+	}
+	return NULL;
+}
 
 struct writer {
 	struct clip_text_writers *writers;

@@ -7,6 +7,7 @@
 #ifndef VITRAIL_CLIP_TEXT_H
 #define VITRAIL_CLIP_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <wayland-server-core.h>
@@ -24,6 +25,12 @@ struct clip_text *clip_text_create(uint8_t *bytes, size_t len);
 struct clip_text *clip_text_ref(struct clip_text *text);
 /* Accepts NULL. */
 void clip_text_unref(struct clip_text *text);
+
+/* Grow *buf (capacity *cap) to hold want bytes, by doubling from 4 KiB,
+ * never beyond limit (the text's cap). false when out of memory. */
+bool clip_text_reserve(uint8_t **buf, size_t *cap, size_t want, size_t limit);
+/* The best text MIME type a selection offers (UTF-8 first), or NULL. */
+const char *clip_text_pick_mime_type(const struct wl_array *mime_types);
 
 struct clip_text_writers {
 	struct wl_event_loop *loop;

@@ -21,15 +21,6 @@
 
 #define SEND_RETRY_MS 10
 
-/* The MIME types the selection is read as, best first. */
-static const char *const text_mime_types[] = {
-	"text/plain;charset=utf-8",
-	"UTF8_STRING",
-	"text/plain",
-	"TEXT",
-	"STRING",
-};
-
 struct agent_clipboard {
 	struct agent_server *server;
 
@@ -53,27 +44,6 @@ struct agent_clipboard {
 	struct clip_text_writers writers; /* apps reading a paste */
 	struct clip_text_source *source; /* ours, while it is the selection */
 };
-
-static bool reserve(uint8_t **buf, size_t *cap, size_t want, size_t limit)
-{
-	if (want <= *cap) {
-		return true;
-	}
-	size_t cap2 = *cap < 4096 ? 4096 : *cap;
-	while (cap2 < want) {
-		cap2 *= 2;
-	}
-	if (cap2 > limit) {
-		cap2 = limit;
-	}
-	uint8_t *b = realloc(*buf, cap2);
-	if (b == NULL) {
-		return false;
-	}
-	*buf = b;
-	*cap = cap2;
-	return true;
-}
 
 /* ---- answering the host ---- */
 
@@ -162,7 +132,7 @@ static int handle_read(int fd, uint32_t mask, void *data)
 			finish_reading(clipboard);
 			return 0;
 		}
-		if (!reserve(&clipboard->buf, &clipboard->cap, clipboard->len + 4096,
+		if (!clip_text_reserve(&clipboard->buf, &clipboard->cap, clipboard->len + 4096,
 			    clipboard->max_bytes)) {
 			wlr_log(WLR_ERROR, "clipboard: out of memory reading the selection");
 			answer_empty(clipboard);
@@ -208,20 +178,6 @@ static int handle_timer(void *data)
 	return 0;
 }
 
-static const char *pick_text_mime_type(const struct wl_array *mime_types)
-{
-	for (size_t i = 0; i < sizeof(text_mime_types) / sizeof(text_mime_types[0]); i++) {
-		char **p;
-		wl_array_for_each(p, mime_types)
-		{
-			if (strcasecmp(*p, text_mime_types[i]) == 0) {
-				return *p;
-			}
-		}
-	}
-	return NULL;
-}
-
 void clipboard_handle_request(struct agent_clipboard *clipboard, const struct vtp_msg *msg)
 {
 	if (clipboard->answering) {
@@ -233,7 +189,8 @@ void clipboard_handle_request(struct agent_clipboard *clipboard, const struct vt
 	clipboard->max_bytes = msg->body.clipboard_request.max_bytes;
 
 	struct wlr_data_source *selection = clipboard->server->seat->selection_source;
-	const char *mime = selection != NULL ? pick_text_mime_type(&selection->mime_types) : NULL;
+	const char *mime =
+		selection != NULL ? clip_text_pick_mime_type(&selection->mime_types) : NULL;
 	if (mime == NULL) {
 		wlr_log(WLR_INFO, "clipboard: the host asked for the selection: no text selected");
 		answer_empty(clipboard);
@@ -315,7 +272,7 @@ void clipboard_handle_set(struct agent_clipboard *clipboard, const struct vtp_ms
 		return;
 	}
 	if (msg->tail_len > 0) {
-		if (!reserve(&clipboard->set_buf, &clipboard->set_cap,
+		if (!clip_text_reserve(&clipboard->set_buf, &clipboard->set_cap,
 			    clipboard->set_len + msg->tail_len, VTP_MAX_CLIPBOARD)) {
 			wlr_log(WLR_ERROR, "clipboard: out of memory for the pasted text");
 			drop_set(clipboard);
