@@ -193,16 +193,17 @@ error:
 	return NULL;
 }
 
-/* Send the request and return the parsed reply if it says ok; NULL after printing why not. */
-static json_object *request(const char *path, json_object *req)
+/* Send req, return the reply object whatever its "ok" says; NULL (after
+ * printing why) when vitrail cannot be reached or answers nonsense. */
+static json_object *exchange(const char *path, json_object *req)
 {
 	int fd = vitrailctl_connect(path, timeout_seconds);
 	if (fd < 0) {
 		return NULL;
 	}
 	json_object *reply = NULL;
-	char *line = NULL;
 	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	char *line = NULL;
 	if (!vitrailctl_send_all(fd, text, strlen(text)) || !vitrailctl_send_all(fd, "\n", 1)) {
 		fprintf(stderr, "vitrailctl: cannot send to %s: %s\n", path, strerror(errno));
 		goto out;
@@ -215,30 +216,42 @@ static json_object *request(const char *path, json_object *req)
 		fprintf(stderr, "vitrailctl: vitrail closed the connection without a reply\n");
 		goto out;
 	}
-	enum json_tokener_error jerr;
-	reply = json_tokener_parse_verbose(line, &jerr);
+	reply = json_tokener_parse(line);
 	if (reply == NULL || !json_object_is_type(reply, json_type_object)) {
-		fprintf(stderr, "vitrailctl: bad reply from vitrail: %s\n",
-			reply == NULL ? json_tokener_error_desc(jerr) : "not a JSON object");
-		json_object_put(reply);
-		reply = NULL;
-		goto out;
-	}
-	json_object *ok;
-	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
-		json_object *err;
-		const char *msg = "request failed";
-		if (json_object_object_get_ex(reply, "error", &err) &&
-			json_object_is_type(err, json_type_string)) {
-			msg = json_object_get_string(err);
-		}
-		fprintf(stderr, "vitrailctl: %s\n", msg);
+		fprintf(stderr, "vitrailctl: bad reply from vitrail\n");
 		json_object_put(reply);
 		reply = NULL;
 	}
 out:
 	free(line);
 	close(fd);
+	return reply;
+}
+
+static void print_safe_to(FILE *f, const char *s);
+static const char *get_string(json_object *obj, const char *key, const char *fallback);
+static bool get_bool(json_object *obj, const char *key);
+
+/* Print the reply's error; true if the reply says ok. */
+static bool reply_ok(json_object *reply)
+{
+	if (get_bool(reply, "ok")) {
+		return true;
+	}
+	fprintf(stderr, "vitrailctl: ");
+	print_safe_to(stderr, get_string(reply, "error", "request failed"));
+	fputc('\n', stderr);
+	return false;
+}
+
+/* Send the request and return the parsed reply if it says ok; NULL after printing why not. */
+static json_object *request(const char *path, json_object *req)
+{
+	json_object *reply = exchange(path, req);
+	if (reply != NULL && !reply_ok(reply)) {
+		json_object_put(reply);
+		return NULL;
+	}
 	return reply;
 }
 
@@ -264,8 +277,6 @@ static void print_safe(const char *s, int width)
 		putchar(' ');
 	}
 }
-
-static const char *get_string(json_object *obj, const char *key, const char *fallback);
 
 /* Width of the widest value of key in the objects of array (UTF-8 aware), at least min. */
 static int column_width(json_object *array, const char *key, const char *fallback, int min)
@@ -540,53 +551,6 @@ static void print_safe_to(FILE *f, const char *s)
 	}
 }
 
-/* Send req, return the reply object whatever its "ok" says; NULL (after
- * printing why) when vitrail cannot be reached or answers nonsense. */
-static json_object *vm_request(const char *path, json_object *req)
-{
-	int fd = vitrailctl_connect(path, timeout_seconds);
-	if (fd < 0) {
-		return NULL;
-	}
-	json_object *reply = NULL;
-	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	char *line = NULL;
-	if (!vitrailctl_send_all(fd, text, strlen(text)) || !vitrailctl_send_all(fd, "\n", 1)) {
-		fprintf(stderr, "vitrailctl: cannot send to %s: %s\n", path, strerror(errno));
-		goto out;
-	}
-	line = read_line(fd);
-	if (line == NULL) {
-		goto out;
-	}
-	if (line[0] == '\0') {
-		fprintf(stderr, "vitrailctl: vitrail closed the connection without a reply\n");
-		goto out;
-	}
-	reply = json_tokener_parse(line);
-	if (reply == NULL || !json_object_is_type(reply, json_type_object)) {
-		fprintf(stderr, "vitrailctl: bad reply from vitrail\n");
-		json_object_put(reply);
-		reply = NULL;
-	}
-out:
-	free(line);
-	close(fd);
-	return reply;
-}
-
-/* Print the reply's error; true if the reply says ok. */
-static bool reply_ok(json_object *reply)
-{
-	if (get_bool(reply, "ok")) {
-		return true;
-	}
-	fprintf(stderr, "vitrailctl: ");
-	print_safe_to(stderr, get_string(reply, "error", "request failed"));
-	fputc('\n', stderr);
-	return false;
-}
-
 /* The last LOG_TAIL_LINES lines of a log (guest text: control characters
  * are shown as '?'); false if it cannot be read. */
 static bool print_log_tail(const char *path, bool header)
@@ -742,7 +706,7 @@ static int vm_command(const char *socket_option, const char *command, char **arg
 		timeout_seconds = SLOW_TIMEOUT_SECONDS;
 	}
 	int status = is_run ? 127 : EXIT_FAIL;
-	json_object *reply = vm_request(path, req);
+	json_object *reply = exchange(path, req);
 	if (reply == NULL) {
 		status = EXIT_FAIL;
 	} else if (is_run) {
