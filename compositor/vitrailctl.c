@@ -396,6 +396,10 @@ static void print_vms(json_object *vms)
 		if (strcmp(get_string(vm, "state", ""), "crashed") == 0) {
 			printf("       ");
 			print_safe(get_string(vm, "reason", ""), 0);
+		} else if (get_string(vm, "accel_note", "")[0] != '\0') {
+			/* "KVM unusable here: ...; using TCG" */
+			printf("       ");
+			print_safe(get_string(vm, "accel_note", ""), 0);
 		}
 		putchar('\n');
 	}

@@ -415,6 +415,9 @@ static void handle_welcome(struct wl_listener *listener, void *data)
 {
 	struct managed_vm *vm = wl_container_of(listener, vm, welcome);
 	vm->booting = false;
+	if (vm->vmm != NULL) {
+		vmm_vm_note_progress(vm->vmm); /* the guest runs: KVM (if used) works */
+	}
 	if (vm->state == VM_STARTING) {
 		set_state(vm, VM_RUNNING, "");
 	}
@@ -945,6 +948,16 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 	enum vmm_state state = vmm_vm_state(vmm);
 	switch (state) {
 	case VMM_STARTING:
+		/* also QEMU restarted under TCG because KVM failed it: the old
+		 * process's socket and pool are gone */
+		if (vm->connect_timer != NULL) {
+			wl_event_source_timer_update(vm->connect_timer, 0);
+		}
+		vm_link_disconnect(vm->link, "QEMU restarts");
+		vm_link_set_pool(vm->link, -1, 0);
+		if (vmm_vm_accel_note(vmm)[0] != '\0') {
+			wlr_log(WLR_INFO, "[vm %s] %s", vm->config->name, vmm_vm_accel_note(vmm));
+		}
 		set_state(vm, VM_STARTING, "");
 		break;
 	case VMM_RUNNING:
@@ -1309,6 +1322,10 @@ void vm_manager_describe(
 	json_object_object_add(
 		entry, "state", json_object_new_string(vm_manager_state_name(shown_state(vm))));
 	json_object_object_add(entry, "reason", json_object_new_string(vm->reason));
+	if (qemu && vm->vmm != NULL) {
+		json_object_object_add(
+			entry, "accel_note", json_object_new_string(vmm_vm_accel_note(vm->vmm)));
+	}
 	pid_t pid = qemu ? (vm->vmm != NULL ? vmm_vm_pid(vm->vmm) : 0) : vm->agent_pid;
 	json_object_object_add(entry, "pid", json_object_new_int64(pid));
 	json_object_object_add(

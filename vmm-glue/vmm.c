@@ -31,6 +31,10 @@
 #define MAX_MEMORY_MIB (1u << 20)
 #define MAX_CPUS 64u
 #define MIN_POOL_SIZE (1ull << 20)
+/* A VM that accel=auto put on KVM must show guest progress (console
+ * output, or vmm_vm_note_progress()) this soon, or it is restarted under
+ * TCG; one that dies before then is restarted at once. */
+#define KVM_PROGRESS_MS 20000
 
 enum stop_stage {
 	STAGE_NONE,
@@ -43,10 +47,14 @@ struct vmm_vm {
 	/* the spec, copied */
 	char *name, *run_dir, *image, *kernel, *initrd, *append, *disposable_of;
 	char *qemu, *qemu_img, *port_name;
-	uint32_t memory_mib, cpus, start_timeout_ms, stop_timeout_ms;
+	uint32_t memory_mib, cpus, start_timeout_ms, stop_timeout_ms, kvm_progress_ms;
 	uint64_t pool_size;
 	bool network_user, no_reboot;
 	enum vmm_accel accel;
+	bool kvm_failed; /* auto: KVM died or hung for this VM; TCG from now on */
+	bool kvm_watch; /* this run is on KVM by auto and has shown no progress yet */
+	int64_t progress_deadline; /* ms; while kvm_watch */
+	char *accel_note; /* "KVM unusable here: ...; using TCG", or NULL */
 
 	/* derived paths */
 	char *control_path, *qmp_path, *pid_path, *console_log_path, *qemu_log_path;
@@ -251,6 +259,7 @@ struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm
 	vm->pool_size = spec->pool_size ? spec->pool_size : DEFAULT_POOL_SIZE;
 	vm->start_timeout_ms =
 		spec->start_timeout_ms ? spec->start_timeout_ms : DEFAULT_START_TIMEOUT_MS;
+	vm->kvm_progress_ms = spec->kvm_progress_ms ? spec->kvm_progress_ms : KVM_PROGRESS_MS;
 	vm->stop_timeout_ms =
 		spec->stop_timeout_ms ? spec->stop_timeout_ms : DEFAULT_STOP_TIMEOUT_MS;
 	vm->network_user = spec->network_user;
@@ -295,7 +304,7 @@ void vmm_vm_destroy(struct vmm_vm *vm)
 	char *strings[] = { vm->name, vm->run_dir, vm->image, vm->kernel, vm->initrd, vm->append,
 		vm->disposable_of, vm->qemu, vm->qemu_img, vm->port_name, vm->control_path,
 		vm->qmp_path, vm->pid_path, vm->console_log_path, vm->qemu_log_path,
-		vm->overlay_path, vm->pool_marker_path, vm->pool_path, vm->reason };
+		vm->overlay_path, vm->pool_marker_path, vm->pool_path, vm->reason, vm->accel_note };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(strings[i]);
 	}
@@ -392,13 +401,19 @@ static const char *image_format(const char *path)
 	return memcmp(magic, "QFI\xfb", 4) == 0 ? "qcow2" : "raw";
 }
 
+/* accel=kvm is checked by vmm_vm_start; auto asks the probe (cached). */
+static bool uses_kvm(const struct vmm_vm *vm)
+{
+	return vm->accel == VMM_ACCEL_KVM ||
+		(vm->accel == VMM_ACCEL_AUTO && !vm->kvm_failed && vmm_kvm_usable(vm->qemu, NULL));
+}
+
 char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 {
 	if (error != NULL) {
 		*error = NULL;
 	}
-	bool kvm =
-		vm->accel == VMM_ACCEL_KVM || (vm->accel == VMM_ACCEL_AUTO && vmm_kvm_usable(NULL));
+	bool kvm = uses_kvm(vm);
 	char *e_control = escape_commas(vm->control_path);
 	char *e_qmp = escape_commas(vm->qmp_path);
 	char *e_console = escape_commas(vm->console_log_path);
@@ -422,12 +437,12 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 	strv_add(&sv, "-name");
 	strv_addf(&sv, "guest=%s,process=vitrail-%s", vm->name, vm->name);
 	strv_add(&sv, "-machine");
-	strv_add(&sv, "q35");
+	strv_add(&sv, VMM_KVM_MACHINE);
 	strv_add(&sv, "-accel");
 	strv_add(&sv, kvm ? "kvm" : "tcg");
 	if (kvm) {
 		strv_add(&sv, "-cpu");
-		strv_add(&sv, "host");
+		strv_add(&sv, VMM_KVM_CPU); /* what vmm_kvm_usable() proved */
 	}
 	strv_add(&sv, "-m");
 	strv_addf(&sv, "%u", vm->memory_mib);
@@ -724,6 +739,24 @@ static bool run_tool(char **argv, int log_fd, char **error)
 	return true;
 }
 
+/* The first 2 KiB of a file as a string (NULL if unreadable). */
+static char *head_of_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return NULL;
+	}
+	char *buf = malloc(2048);
+	ssize_t n = buf != NULL ? pread(fd, buf, 2047, 0) : -1;
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* The last non-empty line of a (small) log file, for error messages. */
 static char *last_log_line(const char *path)
 {
@@ -855,9 +888,15 @@ static bool create_overlay(struct vmm_vm *vm, int log_fd, char **error)
 
 static void handle_qmp_message(void *data, const struct vmm_qmp_msg *msg);
 
-/* QEMU is gone: clean up and settle on STOPPED or CRASHED. */
+static bool launch(struct vmm_vm *vm, char **error);
+static void reset_run_state(struct vmm_vm *vm);
+
+/* QEMU is gone: clean up and settle on STOPPED or CRASHED, or, when
+ * accel=auto chose a KVM that failed this VM, start it again under TCG. */
 static void finish(struct vmm_vm *vm)
 {
+	bool fall_back = vm->kvm_watch && !vm->stop_requested;
+	vm->kvm_watch = false;
 	vmm_qmp_destroy(vm->qmp);
 	vm->qmp = NULL;
 	if (vm->pool_fd >= 0) {
@@ -899,6 +938,29 @@ static void finish(struct vmm_vm *vm)
 	}
 	vm->stop_requested = false;
 	vm->stage = STAGE_NONE;
+	if (fall_back) {
+		char *log = head_of_file(vm->qemu_log_path);
+		const char *said = log != NULL ? vmm_qemu_message(log) : NULL;
+		const char *why = vm->reason != NULL && strncmp(vm->reason, "no guest", 8) == 0
+			? vm->reason
+			: said != NULL ? said
+				       : "QEMU exited at once";
+		char *note = format("KVM unusable here: %s; using TCG", why);
+		vmm_kvm_mark_unusable(vm->qemu, why);
+		free(log);
+		vm->kvm_failed = true;
+		reset_run_state(vm);
+		char *error = NULL;
+		if (launch(vm, &error)) {
+			free(vm->accel_note);
+			vm->accel_note = note;
+			return; /* still STARTING, now under TCG */
+		}
+		set_reason(vm, "%s; restarting under TCG failed: %s", note ? note : "KVM unusable",
+			error ? error : "out of memory");
+		free(note);
+		free(error);
+	}
 	set_state(vm, state);
 }
 
@@ -933,7 +995,28 @@ bool vmm_vm_start(struct vmm_vm *vm, char **error)
 	}
 	remove_leftovers(vm);
 	reset_run_state(vm);
+	free(vm->accel_note);
+	vm->accel_note = NULL;
+	if (vm->accel == VMM_ACCEL_KVM) {
+		const char *why = NULL;
+		if (!vmm_kvm_usable(vm->qemu, &why)) {
+			return set_error(error, "%s: accel = kvm, but KVM is unusable here: %s",
+				vm->name, why);
+		}
+	} else if (vm->accel == VMM_ACCEL_AUTO) {
+		const char *why = NULL;
+		if (vm->kvm_failed || !vmm_kvm_usable(vm->qemu, &why)) {
+			vm->accel_note = vm->kvm_failed
+				? format("KVM unusable here (this VM failed under it); using TCG")
+				: format("KVM unusable here: %s; using TCG", why);
+		}
+	}
+	return launch(vm, error);
+}
 
+/* Pool, overlay, console log, QEMU: state STARTING on success. */
+static bool launch(struct vmm_vm *vm, char **error)
+{
 	int log_fd = open(vm->qemu_log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (log_fd < 0) {
 		return set_error(error, "%s: %s: %s", vm->name, vm->qemu_log_path, strerror(errno));
@@ -967,7 +1050,9 @@ bool vmm_vm_start(struct vmm_vm *vm, char **error)
 	int64_t now = now_ms();
 	vm->deadline = now + vm->start_timeout_ms;
 	vm->next_poll = now;
-	set_state(vm, VMM_STARTING);
+	vm->kvm_watch = vm->accel == VMM_ACCEL_AUTO && uses_kvm(vm);
+	vm->progress_deadline = now + vm->kvm_progress_ms;
+	set_state(vm, VMM_STARTING); /* a restart under TCG may come from RUNNING */
 	return true;
 error:
 	vmm_strv_free(argv);
@@ -1130,6 +1215,9 @@ int vmm_vm_timeout_ms(const struct vmm_vm *vm)
 	if (vm->next_poll != 0 && (next == 0 || vm->next_poll < next)) {
 		next = vm->next_poll;
 	}
+	if (vm->kvm_watch && (next == 0 || vm->progress_deadline < next)) {
+		next = vm->progress_deadline;
+	}
 	if (next == 0) {
 		return -1;
 	}
@@ -1179,6 +1267,23 @@ void vmm_vm_tick(struct vmm_vm *vm)
 		}
 		vm->next_poll = now + POLL_MS;
 		return;
+	}
+
+	if (vm->kvm_watch && now >= vm->progress_deadline && vm->stage == STAGE_NONE) {
+		struct stat st;
+		if (stat(vm->console_log_path, &st) == 0 && st.st_size > 0) {
+			vm->kvm_watch = false; /* the guest wrote to its console */
+		} else {
+			set_reason(vm, "no guest progress in %u ms under KVM", vm->kvm_progress_ms);
+			kill(vm->pid, SIGKILL);
+			vmm_qmp_destroy(vm->qmp);
+			vm->qmp = NULL;
+			vm->stage = STAGE_KILL;
+			vm->qemu_gone = true;
+			vm->deadline = now + KILL_TIMEOUT_MS;
+			vm->next_poll = now + POLL_MS;
+			return;
+		}
 	}
 
 	if (vm->state == VMM_STARTING) {
@@ -1264,6 +1369,16 @@ enum vmm_state vmm_vm_state(const struct vmm_vm *vm)
 const char *vmm_vm_reason(const struct vmm_vm *vm)
 {
 	return vm->reason != NULL ? vm->reason : "";
+}
+
+void vmm_vm_note_progress(struct vmm_vm *vm)
+{
+	vm->kvm_watch = false;
+}
+
+const char *vmm_vm_accel_note(const struct vmm_vm *vm)
+{
+	return vm->accel_note != NULL ? vm->accel_note : "";
 }
 
 const char *vmm_vm_name(const struct vmm_vm *vm)

@@ -41,7 +41,9 @@
 #include <sys/types.h>
 
 enum vmm_accel {
-	VMM_ACCEL_AUTO, /* KVM when the probe proves it works, else TCG */
+	VMM_ACCEL_AUTO, /* KVM when the probe proves QEMU runs under it, else TCG;
+			   a VM that then dies, or shows no progress in
+			   kvm_progress_ms, under KVM is restarted once under TCG */
 	VMM_ACCEL_KVM,
 	VMM_ACCEL_TCG,
 };
@@ -80,6 +82,9 @@ struct vmm_vm_spec {
 	const char *port_name; /* VMM_DEFAULT_PORT_NAME */
 	uint32_t start_timeout_ms; /* 0: 30000; QEMU launched -> QMP answers */
 	uint32_t stop_timeout_ms; /* 0: 20000; power-down -> quit -> kill */
+	uint32_t kvm_progress_ms; /* 0: 20000; accel=auto on KVM: launch -> guest
+	                             progress (console output or
+	                             vmm_vm_note_progress), else TCG */
 };
 
 struct vmm_vm;
@@ -123,6 +128,12 @@ enum vmm_state vmm_vm_state(const struct vmm_vm *vm);
 const char *vmm_state_name(enum vmm_state state);
 /* Why the VM stopped or crashed, for the user; "" if nothing to say. */
 const char *vmm_vm_reason(const struct vmm_vm *vm);
+/* When accel=auto did not get KVM: "KVM unusable here: WHY; using TCG";
+ * "" otherwise. */
+const char *vmm_vm_accel_note(const struct vmm_vm *vm);
+/* The guest made progress (its agent said HELLO): stop watching whether
+ * KVM works for it. */
+void vmm_vm_note_progress(struct vmm_vm *vm);
 const char *vmm_vm_name(const struct vmm_vm *vm);
 pid_t vmm_vm_pid(const struct vmm_vm *vm); /* 0 when not running */
 uint64_t vmm_vm_pool_size(const struct vmm_vm *vm);
@@ -135,7 +146,7 @@ const char *vmm_vm_console_log_path(const struct vmm_vm *vm);
 const char *vmm_vm_qemu_log_path(const struct vmm_vm *vm);
 
 /* QEMU's argv for this VM (what vmm_vm_start runs), NULL-terminated; free
- * with vmm_strv_free. accel=auto is resolved with vmm_kvm_usable(). */
+ * with vmm_strv_free. accel=auto is resolved with vmm_kvm_usable(QEMU). */
 char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error);
 void vmm_strv_free(char **strv);
 

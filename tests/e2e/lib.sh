@@ -267,12 +267,19 @@ windows_of() {
 	json_get "$T/windows.json" "len([w for w in d if w['vm'] == '$1'])"
 }
 
-# wait_windows VM N: wait until VM has N windows per vitrailctl.
+# wait_windows VM N: wait until VM has N windows per vitrailctl; stop at
+# once, saying why, when the VM has crashed.
 wait_windows() {
-	local deadline=$((SECONDS + E2E_TIMEOUT)) n
+	local deadline=$((SECONDS + E2E_TIMEOUT)) n crashed
 	while :; do
 		n=$(windows_of "$1")
 		[ "$n" = "$2" ] && return 0
+		if [ "$2" != 0 ]; then
+			ctl vms --json >"$T/vms-wait.json" || fail "vitrailctl vms failed"
+			crashed=$(json_get "$T/vms-wait.json" \
+				"[v.get('reason', '') for v in d if v['name'] == '$1' and v.get('state') == 'crashed'][:1]")
+			[ "$crashed" = "[]" ] || fail "VM $1 crashed while waiting for $2 windows: $crashed"
+		fi
 		[ $SECONDS -ge $deadline ] && fail "VM $1 has $n windows, want $2"
 		sleep 0.1
 	done

@@ -8,11 +8,22 @@ quit. FAKE_QEMU_MODE changes its behaviour:
   normal            as above
   ignore-powerdown  the guest ignores the power button (only quit works)
   die-early         print an error like QEMU's and exit 1 before listening
+FAKE_QEMU_KVM says how KVM behaves (the probe is the run with an
+isa-debug-exit device; it must carry the 64 KiB firmware in -bios):
+  none (default)    no KVM: the probe and -accel kvm fail at once
+  ok                the probe passes, VMs run under KVM
+  msr               QEMU aborts under KVM like on hosts where it cannot set
+                    MSR 0x10a (the probe and VMs)
+  hang              QEMU hangs under KVM (the probe and VMs)
+  vm-dies           the probe passes, but a VM under -accel kvm aborts
+  vm-hangs          the probe passes, but a VM under -accel kvm shows no
+                    progress (QMP answers, the guest never runs)
 """
 import json
 import os
 import socket
 import sys
+import time
 
 
 def option(name):
@@ -40,8 +51,40 @@ def unescape_path(value, prefix):
     return ''.join(out)
 
 
+def kvm_fails(kvm):
+    if kvm == 'none':
+        sys.stderr.write('Could not access KVM kernel module: No such file or directory\n'
+                         'qemu-system-x86_64: failed to initialize kvm: No such file or directory\n')
+        sys.exit(1)
+    if kvm == 'msr':
+        sys.stderr.write('qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69\n'
+                         'qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: '
+                         "Assertion `ret == cpu->kvm_msr_buf->nmsrs' failed.\n")
+        sys.stderr.flush()
+        os.abort()
+    if kvm == 'hang':
+        time.sleep(120)
+        sys.exit(1)
+
+
+def probe(kvm):
+    """The KVM probe: check its firmware, then behave as FAKE_QEMU_KVM says."""
+    with open(option('-bios'), 'rb') as f:
+        firmware = f.read()
+    if len(firmware) != 65536 or firmware[-16:-12] != bytes([0xb0, 0x21, 0xe6, 0xf4]):
+        sys.stderr.write('qemu-system-x86_64: fake: not the probe firmware\n')
+        return 1
+    kvm_fails(kvm)
+    return (0x21 << 1) | 1  # what isa-debug-exit makes of the byte
+
+
 def main():
     mode = os.environ.get('FAKE_QEMU_MODE', 'normal')
+    kvm = os.environ.get('FAKE_QEMU_KVM', 'none')
+    if any(a.startswith('isa-debug-exit') for a in sys.argv):
+        return probe(kvm)
+    if option('-accel') == 'kvm':
+        kvm_fails('msr' if kvm == 'vm-dies' else kvm)
     qmp_path = unescape_path(option('-qmp'), 'unix:')
     pidfile = option('-pidfile')
     backend = option('-object')

@@ -485,7 +485,7 @@ int main(int argc, char *argv[])
 		fail("no vmlinuz/initrd.img in %s", image);
 	}
 	const char *why;
-	bool kvm = vmm_kvm_usable(&why);
+	bool kvm = vmm_kvm_usable(NULL, &why);
 	note("image %s (agent: %s); accel %s (%s)", image, agent ? agent : "none",
 		kvm ? "kvm" : "tcg", why);
 

@@ -60,7 +60,6 @@ initrd = $image/initrd.img
 append = $APPEND
 memory = 256
 pool-size = 16
-accel = tcg
 
 [vm personal]
 label = green
@@ -70,7 +69,6 @@ initrd = $image/initrd.img
 append = $APPEND
 memory = 256
 pool-size = 16
-accel = tcg
 
 [vm scratch]
 label = gray
@@ -92,7 +90,6 @@ type = qemu
 disposable-of = disk-tmpl
 memory = 256
 pool-size = 16
-accel = tcg
 
 [vm scratch-vm]
 label = yellow
@@ -100,7 +97,6 @@ type = qemu
 disposable-of = work
 memory = 256
 pool-size = 16
-accel = tcg
 INI
 head -c 1048576 /dev/zero >"$T/template.raw"
 "$VITRAIL" --check-config --config "$T/vitrail.ini" >/dev/null || fail "config refused"

@@ -82,7 +82,7 @@ Test(argv, kernel_boot)
 	char **argv = build(&spec, NULL);
 	cr_assert_str_eq(argv[0], "qemu-system-x86_64");
 	cr_assert_eq(count_pair(argv, "-machine", "q35"), 1);
-	cr_assert_eq(count_pair(argv, "-accel", vmm_kvm_usable(NULL) ? "kvm" : "tcg"), 1);
+	cr_assert_eq(count_pair(argv, "-accel", vmm_kvm_usable(NULL, NULL) ? "kvm" : "tcg"), 1);
 	cr_assert_eq(count_pair(argv, "-m", "512"), 1);
 	cr_assert_eq(count_pair(argv, "-smp", "1"), 1);
 	cr_assert_eq(count_arg(argv, "-nodefaults"), 1);
@@ -380,8 +380,8 @@ Test(state, names)
 Test(kvm, probe_is_stable)
 {
 	const char *why1 = NULL, *why2 = NULL;
-	bool a = vmm_kvm_usable(&why1);
-	bool b = vmm_kvm_usable(&why2);
+	bool a = vmm_kvm_usable(NULL, &why1);
+	bool b = vmm_kvm_usable(NULL, &why2);
 	cr_assert_eq(a, b);
 	cr_assert_not_null(why1);
 	cr_assert_str_eq(why1, why2);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "vmm.h"
+#include "vmm_kvm.h"
 
 #ifndef FAKE_QEMU
 #error "FAKE_QEMU must name tests/vm/fake-qemu.py"
@@ -362,4 +363,183 @@ Test(life, busy_qmp_is_not_killed)
 	vmm_vm_stop(owner);
 	run_until(owner, VMM_STOPPED);
 	vmm_vm_destroy(owner);
+}
+
+/* ---- the accelerator: a probe through QEMU itself, and TCG when KVM fails ---- */
+
+static bool kvm_device(void)
+{
+	return access("/dev/kvm", R_OK | W_OK) == 0;
+}
+
+static void kvm_setup(void)
+{
+	setup();
+	char cache[128];
+	snprintf(cache, sizeof(cache), "%s/cache", fx.run_dir);
+	setenv("XDG_CACHE_HOME", cache, 1);
+	fx.spec.accel = VMM_ACCEL_AUTO;
+	fx.spec.kvm_progress_ms = 1500;
+}
+
+TestSuite(accel, .init = kvm_setup, .fini = teardown, .timeout = 60);
+
+static void assert_contains(const char *text, const char *needle)
+{
+	cr_assert(text != NULL && strstr(text, needle) != NULL, "'%s' does not mention '%s'",
+		text ? text : "(null)", needle);
+}
+
+Test(accel, probe_sees_qemu_die_under_kvm)
+{
+	setenv("FAKE_QEMU_KVM", "msr", 1);
+	const char *why = NULL;
+	cr_assert_not(vmm_kvm_usable(FAKE_QEMU, &why));
+	assert_contains(why, kvm_device() ? "failed to set MSR 0x10a" : "/dev/kvm");
+	/* the answer is kept for this boot: a second probe does not run QEMU */
+	setenv("FAKE_QEMU_KVM", "ok", 1);
+	cr_assert_not(vmm_kvm_usable(FAKE_QEMU, &why));
+}
+
+Test(accel, probe_has_a_deadline)
+{
+	if (!kvm_device()) {
+		cr_skip_test("no usable /dev/kvm: the probe does not run QEMU");
+	}
+	setenv("FAKE_QEMU_KVM", "hang", 1);
+	const char *why = NULL;
+	cr_assert_not(vmm_kvm_usable(FAKE_QEMU, &why));
+	assert_contains(why, "within 5000 ms");
+}
+
+Test(accel, probe_passes_and_is_cached_per_boot)
+{
+	if (!kvm_device()) {
+		cr_skip_test("no usable /dev/kvm: the probe does not run QEMU");
+	}
+	setenv("FAKE_QEMU_KVM", "ok", 1);
+	const char *why = NULL;
+	cr_assert(vmm_kvm_usable(FAKE_QEMU, &why), "%s", why);
+	/* the cache file names this boot and the answer */
+	char cmd[512], boot[64] = "";
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(boot, sizeof(boot), f));
+	fclose(f);
+	boot[strcspn(boot, "\n")] = '\0';
+	snprintf(cmd, sizeof(cmd),
+		"grep -q 'boot=%s ' %s/cache/vitrail/kvm-probe-* && "
+		"grep -qx ok %s/cache/vitrail/kvm-probe-*",
+		boot, fx.run_dir, fx.run_dir);
+	cr_assert_eq(system(cmd), 0, "no cache file for this boot");
+	/* argv of an auto VM uses what the probe proved */
+	struct vmm_vm *vm = create(NULL);
+	char **argv = vmm_vm_qemu_argv(vm, NULL);
+	bool kvm = false, host = false;
+	for (int i = 0; argv[i] != NULL && argv[i + 1] != NULL; i++) {
+		kvm |= strcmp(argv[i], "-accel") == 0 && strcmp(argv[i + 1], "kvm") == 0;
+		host |= strcmp(argv[i], "-cpu") == 0 && strcmp(argv[i + 1], "host") == 0;
+	}
+	cr_assert(kvm && host);
+	vmm_strv_free(argv);
+	vmm_vm_destroy(vm);
+}
+
+Test(accel, explicit_kvm_fails_clearly)
+{
+	setenv("FAKE_QEMU_KVM", "msr", 1);
+	fx.spec.accel = VMM_ACCEL_KVM;
+	struct vmm_vm *vm = create(NULL);
+	char *error = NULL;
+	cr_assert_not(vmm_vm_start(vm, &error));
+	assert_contains(error, "accel = kvm, but KVM is unusable here");
+	free(error);
+	cr_assert_eq(vmm_vm_state(vm), VMM_STOPPED);
+	vmm_vm_destroy(vm);
+}
+
+Test(accel, auto_without_kvm_says_so)
+{
+	setenv("FAKE_QEMU_KVM", "msr", 1);
+	struct vmm_vm *vm = create(NULL);
+	start(vm);
+	run_until(vm, VMM_RUNNING);
+	assert_contains(vmm_vm_accel_note(vm), "KVM unusable here");
+	assert_contains(vmm_vm_accel_note(vm), "using TCG");
+	vmm_vm_kill(vm);
+	run_until(vm, VMM_STOPPED);
+	vmm_vm_destroy(vm);
+}
+
+/* The probe passes, the VM dies under KVM: it is restarted once under TCG,
+ * never reported as crashed, and the host remembers. */
+Test(accel, vm_dying_under_kvm_restarts_under_tcg)
+{
+	if (!kvm_device()) {
+		cr_skip_test("no usable /dev/kvm: auto never picks KVM here");
+	}
+	setenv("FAKE_QEMU_KVM", "vm-dies", 1);
+	struct changes changes = { 0 };
+	struct vmm_vm *vm = create(&changes);
+	start(vm);
+	run_until(vm, VMM_RUNNING);
+	assert_contains(vmm_vm_accel_note(vm), "KVM unusable here: ");
+	assert_contains(vmm_vm_accel_note(vm), "failed to set MSR 0x10a");
+	for (int i = 0; i < changes.count && i < 16; i++) {
+		cr_assert_neq(changes.states[i], VMM_CRASHED);
+		cr_assert_neq(changes.states[i], VMM_STOPPED);
+	}
+	const char *why = NULL;
+	cr_assert_not(vmm_kvm_usable(FAKE_QEMU, &why), "the host did not remember");
+	assert_contains(why, "failed to set MSR 0x10a");
+	vmm_vm_stop(vm);
+	run_until(vm, VMM_STOPPED);
+	vmm_vm_destroy(vm);
+}
+
+Test(accel, vm_without_progress_under_kvm_restarts_under_tcg)
+{
+	if (!kvm_device()) {
+		cr_skip_test("no usable /dev/kvm: auto never picks KVM here");
+	}
+	setenv("FAKE_QEMU_KVM", "vm-hangs", 1);
+	struct vmm_vm *vm = create(NULL);
+	start(vm);
+	run_until(vm, VMM_RUNNING);
+	cr_assert_str_eq(vmm_vm_accel_note(vm), "");
+	/* wait past the progress deadline: QEMU is replaced by a TCG one */
+	pid_t first = vmm_vm_pid(vm);
+	for (int i = 0; i < 1000 && vmm_vm_accel_note(vm)[0] == '\0'; i++) {
+		struct pollfd pfd = { .fd = vmm_vm_fd(vm), .events = POLLIN };
+		if (poll(&pfd, pfd.fd >= 0 ? 1 : 0, 10) > 0) {
+			vmm_vm_dispatch(vm);
+		}
+		vmm_vm_tick(vm);
+	}
+	assert_contains(vmm_vm_accel_note(vm), "no guest progress");
+	run_until(vm, VMM_RUNNING);
+	cr_assert_neq(vmm_vm_pid(vm), first);
+	vmm_vm_stop(vm);
+	run_until(vm, VMM_STOPPED);
+	vmm_vm_destroy(vm);
+}
+
+Test(accel, progress_keeps_kvm)
+{
+	if (!kvm_device()) {
+		cr_skip_test("no usable /dev/kvm: auto never picks KVM here");
+	}
+	setenv("FAKE_QEMU_KVM", "vm-hangs", 1);
+	struct vmm_vm *vm = create(NULL);
+	start(vm);
+	run_until(vm, VMM_RUNNING);
+	vmm_vm_note_progress(vm); /* the agent said HELLO */
+	pid_t first = vmm_vm_pid(vm);
+	usleep(2000 * 1000);
+	vmm_vm_tick(vm);
+	cr_assert_eq(vmm_vm_pid(vm), first);
+	cr_assert_str_eq(vmm_vm_accel_note(vm), "");
+	vmm_vm_stop(vm);
+	run_until(vm, VMM_STOPPED);
+	vmm_vm_destroy(vm);
 }
