@@ -10,7 +10,7 @@
 #include <wlr/util/log.h>
 
 #include "config.h"
-#include "open_policy.h"
+#include "services/open_policy.h"
 #include "server.h"
 
 static const char usage[] =

@@ -33,19 +33,19 @@
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 
-#include "apps_host.h"
-#include "clipboard.h"
+#include "services/apps_host.h"
+#include "services/clipboard.h"
 #include "config.h"
-#include "ctl.h"
-#include "layer_shell.h"
-#include "lock.h"
-#include "notify.h"
-#include "open.h"
-#include "output.h"
-#include "seat.h"
-#include "vm_link.h"
-#include "vm_manager.h"
-#include "xdg.h"
+#include "ipc/ctl.h"
+#include "desktop/layer_shell.h"
+#include "desktop/lock.h"
+#include "services/notify.h"
+#include "services/open.h"
+#include "desktop/output.h"
+#include "input/seat.h"
+#include "guest/vm_link.h"
+#include "services/vm_manager.h"
+#include "desktop/xdg.h"
 
 #define HEADLESS_MAX_DIM 16384
 #define HEADLESS_MAX_OUTPUTS 16

@@ -15,7 +15,7 @@
 #include <wlr/types/wlr_seat.h>
 #include <wlr/util/log.h>
 
-#include "clip_text.h"
+#include <vitrail/common/clip_text.h>
 #include "link.h"
 #include "server.h"
 

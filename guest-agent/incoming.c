@@ -11,11 +11,11 @@
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
 
-#include "filename.h"
+#include <vitrail/common/filename.h>
 #include "link.h"
 #include "run.h"
 #include "server.h"
-#include "sha256.h"
+#include <vitrail/common/sha256.h>
 
 #define MAX_NUMBERED 9999
 

@@ -26,9 +26,9 @@
 #include <unistd.h>
 #include <vitrail/protocol.h>
 
-#include "filename.h"
-#include "mimetype.h"
-#include "sha256.h"
+#include <vitrail/common/filename.h>
+#include <vitrail/common/mimetype.h>
+#include <vitrail/common/sha256.h>
 
 #ifndef VITRAIL_VERSION
 #define VITRAIL_VERSION "unknown"

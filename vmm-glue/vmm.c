@@ -1,4 +1,4 @@
-#include "vmm.h"
+#include <vitrail/vmm.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +17,8 @@
 
 #include <vitrail/protocol.h>
 
-#include "vmm_kvm.h"
-#include "vmm_qmp.h"
+#include <vitrail/vmm_kvm.h>
+#include <vitrail/vmm_qmp.h>
 
 #define DEFAULT_MEMORY_MIB 512u
 #define DEFAULT_POOL_SIZE (64ull << 20)

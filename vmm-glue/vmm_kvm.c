@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* memfd_create, pipe2 */
-#include "vmm_kvm.h"
+#include <vitrail/vmm_kvm.h>
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "vmm_qmp.h"
+#include <vitrail/vmm_qmp.h>
 
 #include <errno.h>
 #include <fcntl.h>

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <vitrail/protocol.h>
 
-#include "menus.h"
+#include "services/menus.h"
 
 extern char **environ;
 

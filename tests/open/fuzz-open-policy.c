@@ -11,8 +11,8 @@
 #include <string.h>
 #include <vitrail/protocol.h>
 
-#include "filename.h"
-#include "open_policy.h"
+#include <vitrail/common/filename.h>
+#include "services/open_policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <vitrail/protocol.h>
 
-#include "filename.h"
-#include "mimetype.h"
-#include "sha256.h"
+#include <vitrail/common/filename.h>
+#include <vitrail/common/mimetype.h>
+#include <vitrail/common/sha256.h>
 
 static char out[FILENAME_MAX_BYTES + 1];
 

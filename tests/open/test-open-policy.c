@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "open_policy.h"
+#include "services/open_policy.h"
 
 static struct open_rule parse_ok(const char *text)
 {

@@ -33,8 +33,8 @@
 
 #include <vitrail/protocol.h>
 
-#include "vmm.h"
-#include "vmm_kvm.h"
+#include <vitrail/vmm.h>
+#include <vitrail/vmm_kvm.h>
 
 #define BOOT_TIMEOUT_MS 60000
 #ifndef GUEST_TIMEOUT_MS

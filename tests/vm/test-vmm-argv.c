@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm.h"
-#include "vmm_kvm.h"
+#include <vitrail/vmm.h>
+#include <vitrail/vmm_kvm.h>
 
 static struct vmm_vm_spec kernel_spec(void)
 {

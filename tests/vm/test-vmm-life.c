@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm.h"
-#include "vmm_kvm.h"
+#include <vitrail/vmm.h>
+#include <vitrail/vmm_kvm.h>
 
 #ifndef FAKE_QEMU
 #error "FAKE_QEMU must name tests/vm/fake-qemu.py"

@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "vmm_qmp.h"
+#include <vitrail/vmm_qmp.h>
 
 static bool parse(const char *line, struct vmm_qmp_msg *msg)
 {

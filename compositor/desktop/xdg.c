@@ -1,4 +1,4 @@
-#include "xdg.h"
+#include "desktop/xdg.h"
 
 #include <stdlib.h>
 #include <wlr/types/wlr_scene.h>
@@ -8,9 +8,9 @@
 #include <wlr/util/log.h>
 
 #include "config.h"
-#include "seat.h"
+#include "input/seat.h"
 #include "server.h"
-#include "view.h"
+#include "tree/view.h"
 
 struct xdg_view {
 	struct view view;

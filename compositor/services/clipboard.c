@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* pipe2 */
-#include "clipboard.h"
+#include "services/clipboard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,13 +16,13 @@
 #include <wlr/types/wlr_seat.h>
 #include <wlr/util/log.h>
 
-#include "clip_text.h"
+#include <vitrail/common/clip_text.h>
 #include "config.h"
-#include "notify.h"
-#include "seat.h"
+#include "services/notify.h"
+#include "input/seat.h"
 #include "server.h"
-#include "view.h"
-#include "vm_link.h"
+#include "tree/view.h"
+#include "guest/vm_link.h"
 
 #define WRITER_TIMEOUT_MS 30000
 #define SEND_RETRY_MS 10

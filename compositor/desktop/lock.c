@@ -1,4 +1,4 @@
-#include "lock.h"
+#include "desktop/lock.h"
 
 #include <stdlib.h>
 #include <wayland-server-core.h>
@@ -6,7 +6,7 @@
 #include <wlr/types/wlr_input_inhibitor.h>
 #include <wlr/util/log.h>
 
-#include "seat.h"
+#include "input/seat.h"
 #include "server.h"
 
 bool lock_active(const struct lock *lock)

@@ -1,4 +1,4 @@
-#include "layer_shell.h"
+#include "desktop/layer_shell.h"
 
 #include <stdlib.h>
 #include <wlr/types/wlr_layer_shell_v1.h>
@@ -7,11 +7,11 @@
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 
-#include "output.h"
-#include "seat.h"
+#include "desktop/output.h"
+#include "input/seat.h"
 #include "server.h"
-#include "view.h"
-#include "xdg.h"
+#include "tree/view.h"
+#include "desktop/xdg.h"
 
 static enum server_layer scene_layer_for(enum zwlr_layer_shell_v1_layer layer)
 {

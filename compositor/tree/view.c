@@ -1,4 +1,4 @@
-#include "view.h"
+#include "tree/view.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -6,11 +6,11 @@
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
 
-#include "frame.h"
-#include "output.h"
-#include "seat.h"
+#include "tree/frame.h"
+#include "desktop/output.h"
+#include "input/seat.h"
 #include "server.h"
-#include "vm_link.h"
+#include "guest/vm_link.h"
 
 #define VIEW_MAX_STRING 1024
 #define VIEW_MAX_SIZE 8192

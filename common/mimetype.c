@@ -1,4 +1,4 @@
-#include "mimetype.h"
+#include <vitrail/common/mimetype.h>
 
 #include <string.h>
 #include <strings.h>

@@ -1,4 +1,4 @@
-#include "filename.h"
+#include <vitrail/common/filename.h>
 
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "apps_host.h"
+#include "services/apps_host.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -12,11 +12,11 @@
 #include <unistd.h>
 #include <wlr/util/log.h>
 
-#include "ctl.h"
-#include "menus.h"
+#include "ipc/ctl.h"
+#include "services/menus.h"
 #include "server.h"
-#include "vm_link.h"
-#include "vm_manager.h"
+#include "guest/vm_link.h"
+#include "services/vm_manager.h"
 
 /* LAUNCH_APP request ids have the top bit set, so that RUN_RESULTs of RUN
  * requests (numbered by whoever sends them) are never taken for ours. */

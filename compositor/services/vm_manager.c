@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* closefrom */
-#include "vm_manager.h"
+#include "services/vm_manager.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,10 +24,10 @@
 #include <wlr/util/log.h>
 
 #include "config.h"
-#include "ctl.h"
+#include "ipc/ctl.h"
 #include "server.h"
-#include "vm_link.h"
-#include "vmm.h"
+#include "guest/vm_link.h"
+#include <vitrail/vmm.h>
 
 /* A guest only notices a host that went away if it stays away a while
  * (virtio-serial has a "host connected" flag, no events): see vmm.h. */

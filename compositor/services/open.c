@@ -1,4 +1,4 @@
-#include "open.h"
+#include "services/open.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,14 +16,14 @@
 #include <xkbcommon/xkbcommon.h>
 
 #include "config.h"
-#include "ctl.h"
-#include "notify.h"
-#include "open_chooser.h"
-#include "open_policy.h"
+#include "ipc/ctl.h"
+#include "services/notify.h"
+#include "services/open_chooser.h"
+#include "services/open_policy.h"
 #include "server.h"
-#include "sha256.h"
-#include "vm_link.h"
-#include "vm_manager.h"
+#include <vitrail/common/sha256.h>
+#include "guest/vm_link.h"
+#include "services/vm_manager.h"
 
 /* A disposable VM we started is stopped when its last window closes, or
  * when none appeared this long after the delivery. */

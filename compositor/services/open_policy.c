@@ -1,4 +1,4 @@
-#include "open_policy.h"
+#include "services/open_policy.h"
 
 #include <stdarg.h>
 #include <stdio.h>

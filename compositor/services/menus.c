@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* close_range */
-#include "menus.h"
+#include "services/menus.h"
 
 #include <cairo.h>
 #include <dirent.h>

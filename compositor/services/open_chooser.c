@@ -1,4 +1,4 @@
-#include "open_chooser.h"
+#include "services/open_chooser.h"
 
 #include <cairo.h>
 #include <drm_fourcc.h>
@@ -14,10 +14,10 @@
 #include <xkbcommon/xkbcommon.h>
 
 #include "config.h"
-#include "open.h"
-#include "output.h"
+#include "services/open.h"
+#include "desktop/output.h"
 #include "server.h"
-#include "vm_link.h"
+#include "guest/vm_link.h"
 
 #define PAD 12
 /* A question that appears while the user is typing or clicking elsewhere

@@ -1,4 +1,4 @@
-#include "sha256.h"
+#include <vitrail/common/sha256.h>
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* accept4 */
-#include "vm_link.h"
+#include "guest/vm_link.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,13 +17,13 @@
 #include <wlr/types/wlr_output.h>
 #include <wlr/util/log.h>
 
-#include "clipboard.h"
-#include "apps_host.h"
+#include "services/clipboard.h"
+#include "services/apps_host.h"
 #include "config.h"
-#include "guest_view.h"
-#include "open.h"
-#include "output.h"
-#include "seat.h"
+#include "guest/guest_view.h"
+#include "services/open.h"
+#include "desktop/output.h"
+#include "input/seat.h"
 #include "server.h"
 
 static void disconnect(struct vm_link *link, const char *reason);

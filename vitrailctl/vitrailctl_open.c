@@ -14,8 +14,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "filename.h"
-#include "mimetype.h"
+#include <vitrail/common/filename.h>
+#include <vitrail/common/mimetype.h>
 #include "vitrailctl.h"
 
 #define CHUNK (64u * 1024u)

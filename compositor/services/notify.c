@@ -1,4 +1,4 @@
-#include "notify.h"
+#include "services/notify.h"
 
 #include <cairo.h>
 #include <drm_fourcc.h>
@@ -16,7 +16,7 @@
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
 
-#include "output.h"
+#include "desktop/output.h"
 #include "server.h"
 
 #define NOTIFY_TEXT_MAX 256

@@ -1,4 +1,4 @@
-#include "seat.h"
+#include "input/seat.h"
 
 #include <linux/input-event-codes.h>
 #include <stdlib.h>
@@ -19,16 +19,16 @@
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
 
-#include "clipboard.h"
+#include "services/clipboard.h"
 #include "config.h"
-#include "frame.h"
-#include "guest_view.h"
-#include "open.h"
-#include "layer_shell.h"
-#include "lock.h"
+#include "tree/frame.h"
+#include "guest/guest_view.h"
+#include "services/open.h"
+#include "desktop/layer_shell.h"
+#include "desktop/lock.h"
 #include "server.h"
-#include "view.h"
-#include "xdg.h"
+#include "tree/view.h"
+#include "desktop/xdg.h"
 
 #define DOUBLE_CLICK_MS 400
 #define MIN_RESIZE 16

@@ -1,4 +1,4 @@
-#include "output.h"
+#include "desktop/output.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +13,10 @@
 #include <wlr/util/log.h>
 #include <wlr/util/region.h>
 
-#include "guest_view.h"
-#include "layer_shell.h"
+#include "guest/guest_view.h"
+#include "desktop/layer_shell.h"
 #include "server.h"
-#include "view.h"
+#include "tree/view.h"
 
 uint32_t output_refresh_ns(const struct output *output)
 {

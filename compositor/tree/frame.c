@@ -1,4 +1,4 @@
-#include "frame.h"
+#include "tree/frame.h"
 
 #include <cairo.h>
 #include <drm_fourcc.h>
@@ -11,7 +11,7 @@
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
 
-#include "view.h"
+#include "tree/view.h"
 
 /* A title bar image in host memory, read by the renderer in place. */
 struct title_buffer {

@@ -1,4 +1,4 @@
-#include "clip_text.h"
+#include <vitrail/common/clip_text.h>
 
 #include <errno.h>
 #include <fcntl.h>

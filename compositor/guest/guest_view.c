@@ -1,4 +1,4 @@
-#include "guest_view.h"
+#include "guest/guest_view.h"
 
 #include <drm_fourcc.h>
 #include <inttypes.h>
@@ -15,12 +15,12 @@
 #include <wlr/util/log.h>
 
 #include "config.h"
-#include "frame.h"
-#include "output.h"
-#include "seat.h"
+#include "tree/frame.h"
+#include "desktop/output.h"
+#include "input/seat.h"
 #include "server.h"
-#include "view.h"
-#include "vm_link.h"
+#include "tree/view.h"
+#include "guest/vm_link.h"
 
 /* Beyond this many rectangles, pending damage collapses to its extents. */
 #define MAX_PENDING_DAMAGE_RECTS 256

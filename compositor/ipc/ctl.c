@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* accept4 */
-#include "ctl.h"
+#include "ipc/ctl.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -13,14 +13,14 @@
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
 
-#include "apps_host.h"
-#include "clipboard.h"
+#include "services/apps_host.h"
+#include "services/clipboard.h"
 #include "config.h"
-#include "open.h"
+#include "services/open.h"
 #include "server.h"
-#include "view.h"
-#include "vm_link.h"
-#include "vm_manager.h"
+#include "tree/view.h"
+#include "guest/vm_link.h"
+#include "services/vm_manager.h"
 
 #define CTL_MAX_REQUEST (64 * 1024)
 #define CTL_MAX_CLIENTS 32
