@@ -33,19 +33,20 @@
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 
-#include "services/apps_host.h"
-#include "services/clipboard.h"
 #include "config.h"
-#include "ipc/ctl.h"
 #include "desktop/layer_shell.h"
 #include "desktop/lock.h"
+#include "desktop/output.h"
+#include "desktop/xdg.h"
+#include "guest/guest_view.h"
+#include "input/seat.h"
+#include "ipc/ctl.h"
+#include "link/vm_link.h"
+#include "services/apps_host.h"
+#include "services/clipboard.h"
 #include "services/notify.h"
 #include "services/open.h"
-#include "desktop/output.h"
-#include "input/seat.h"
-#include "guest/vm_link.h"
 #include "services/vm_manager.h"
-#include "desktop/xdg.h"
 
 #define HEADLESS_MAX_DIM 16384
 #define HEADLESS_MAX_OUTPUTS 16
@@ -159,10 +160,124 @@ bool server_output_box_for(struct server *server, const struct wlr_box *box, str
 	return true;
 }
 
+/* ---- the VMs: one transport each, wired to the features ---- */
+
+/*
+ * The composition root's per-VM record. The link is the transport; each
+ * feature keeps its own per-VM state, made here and freed with the link
+ * (its destroy event). Messages the link validated are routed here, so
+ * the transport knows no feature and no feature knows another's state.
+ */
+struct vm_slot {
+	struct server *server;
+	struct vm_link *link;
+	struct guest_vm *windows;
+	struct apps_host *apps;
+};
+
+static void handle_link_connected(void *data, struct vm_link *link)
+{
+	struct vm_slot *slot = data;
+	guest_vm_connected(slot->windows);
+}
+
+static void handle_link_disconnected(void *data, struct vm_link *link)
+{
+	struct vm_slot *slot = data;
+	guest_vm_disconnected(slot->windows);
+}
+
+static bool handle_link_message(void *data, struct vm_link *link, const struct vtp_msg *msg)
+{
+	struct vm_slot *slot = data;
+	struct server *server = slot->server;
+	switch (msg->header.type) {
+	case VTP_WINDOW_CREATE:
+	case VTP_WINDOW_DESTROY:
+	case VTP_SET_TITLE:
+	case VTP_SET_APP_ID:
+	case VTP_SET_SIZE_HINTS:
+	case VTP_ACK_CONFIGURE:
+	case VTP_MOVE_REQUEST:
+	case VTP_RESIZE_REQUEST:
+	case VTP_SET_MAXIMIZED:
+	case VTP_SET_FULLSCREEN:
+	case VTP_ATTACH:
+	case VTP_DAMAGE:
+	case VTP_COMMIT:
+	case VTP_SET_CURSOR:
+		return guest_vm_handle_message(slot->windows, msg);
+	case VTP_RUN_RESULT:
+		/* RUN answers go to the VM manager, LAUNCH_APP answers to the
+		 * app host: each ignores the other's request ids */
+		vm_manager_handle_run_result(server->vm_manager, link, msg);
+		return apps_host_handle_run_result(slot->apps, msg);
+	case VTP_APPS_CHANGED:
+	case VTP_APP_LIST_BEGIN:
+	case VTP_APP_INFO:
+	case VTP_APP_ICON:
+	case VTP_APP_LIST_END:
+		return apps_host_handle_message(slot->apps, msg);
+	case VTP_CLIPBOARD_DATA:
+		clipboard_handle_data(server->clipboard, link, msg);
+		return vm_link_connected(link);
+	case VTP_OPEN_URL:
+	case VTP_OPEN_FILE_BEGIN:
+	case VTP_OPEN_FILE_CHUNK:
+	case VTP_OPEN_FILE_END:
+	case VTP_DELIVER_RESULT:
+		open_handle_message(server->open, link, msg);
+		return vm_link_connected(link);
+	default:
+		/* valid messages of no feature of this host */
+		wlr_log(WLR_DEBUG, "[vm %s] ignoring %s", vm_link_name(link),
+			vtp_type_name(msg->header.type));
+		return true;
+	}
+}
+
+static const struct vm_link_handler link_handler = {
+	.connected = handle_link_connected,
+	.message = handle_link_message,
+	.disconnected = handle_link_disconnected,
+};
+
+static bool create_vm_slot(struct server *server, const struct config_vm *vm)
+{
+	struct vm_slot *slot = &server->vm_slots[server->n_vm_links];
+	slot->server = server;
+	char *socket_path = NULL;
+	if (vm->type != CONFIG_VM_QEMU) {
+		size_t len = strlen(server->runtime_dir) + strlen(vm->name) + 16;
+		socket_path = malloc(len);
+		if (socket_path == NULL) {
+			return false;
+		}
+		snprintf(socket_path, len, "%s/vm/%s.sock", server->runtime_dir, vm->name);
+	}
+	struct vm_link_options options = {
+		.name = vm->name,
+		.label_rgb = vm->label_rgb,
+		.config = vm,
+		.socket_path = socket_path,
+		.pool_size = (uint64_t)vm->pool_size_mib << 20,
+	};
+	slot->link = vm_link_create(server->loop, &options, &link_handler, slot);
+	free(socket_path);
+	if (slot->link == NULL) {
+		return false;
+	}
+	/* counted now: vm_link_destroy runs for it whatever comes next */
+	server->vm_links[server->n_vm_links++] = slot->link;
+	slot->windows = guest_vm_create(server, slot->link);
+	slot->apps = apps_host_create(server, slot->link);
+	return slot->windows != NULL && slot->apps != NULL;
+}
+
 void server_outputs_changed(struct server *server)
 {
 	for (size_t i = 0; i < server->n_vm_links; i++) {
-		vm_link_send_output_info(server->vm_links[i]);
+		guest_vm_send_output_info(server->vm_slots[i].windows);
 	}
 }
 
@@ -296,6 +411,9 @@ bool server_init(struct server *server, struct config *config, const char *headl
 	wl_list_init(&server->outputs);
 	wl_list_init(&server->views);
 	wl_list_init(&server->guest_frame_pending);
+	wl_list_init(&server->guest_vms);
+	wl_list_init(&server->apps_hosts);
+	wl_signal_init(&server->events.view_map);
 	struct wl_listener *listeners[] = { &server->new_output, &server->layout_change,
 		&server->new_xdg_surface, &server->new_toplevel_decoration,
 		&server->new_layer_surface, &server->new_virtual_keyboard,
@@ -448,16 +566,15 @@ bool server_start(struct server *server)
 	const struct config *config = server->config;
 	if (config->n_vms > 0) {
 		server->vm_links = calloc(config->n_vms, sizeof(*server->vm_links));
-		if (server->vm_links == NULL) {
+		server->vm_slots = calloc(config->n_vms, sizeof(*server->vm_slots));
+		if (server->vm_links == NULL || server->vm_slots == NULL) {
 			return false;
 		}
 	}
 	for (size_t i = 0; i < config->n_vms; i++) {
-		struct vm_link *link = vm_link_create(server, &config->vms[i]);
-		if (link == NULL) {
+		if (!create_vm_slot(server, &config->vms[i])) {
 			return false;
 		}
-		server->vm_links[server->n_vm_links++] = link;
 	}
 	/* menu entries of VMs no longer configured */
 	apps_host_prune(server);
@@ -518,6 +635,8 @@ void server_finish(struct server *server)
 	}
 	free(server->vm_links);
 	server->vm_links = NULL;
+	free(server->vm_slots);
+	server->vm_slots = NULL;
 	server->n_vm_links = 0;
 	if (server->display != NULL) {
 		wl_display_destroy_clients(server->display);

@@ -24,6 +24,7 @@ struct seat;
 struct view;
 struct vm_link;
 struct vm_manager;
+struct vm_slot;
 
 /* Scene layers, bottom to top. */
 enum server_layer {
@@ -90,8 +91,11 @@ struct server {
 	uint32_t next_view_id;
 	int cascade_index;
 
-	struct vm_link **vm_links;
+	struct vm_link **vm_links; /* one per configured VM, in config order */
 	size_t n_vm_links;
+	struct vm_slot *vm_slots; /* the composition root's per-VM wiring (server.c) */
+	struct wl_list guest_vms; /* struct guest_vm (guest/guest_view.c) */
+	struct wl_list apps_hosts; /* struct apps_host (services/apps_host.c) */
 	/* guest windows that committed and wait for FRAME_DONE */
 	struct wl_list guest_frame_pending;
 
@@ -100,6 +104,10 @@ struct server {
 	struct notify *notify; /* messages to the user (notify.h) */
 	struct clipboard *clipboard; /* the inter-VM clipboard (clipboard.h) */
 	struct open_router *open; /* open files and URLs in another VM (open.h) */
+
+	struct {
+		struct wl_signal view_map; /* data: struct view, just mapped */
+	} events;
 
 	struct wl_listener new_output;
 	struct wl_listener layout_change;

@@ -20,7 +20,7 @@
 #include "input/seat.h"
 #include "server.h"
 #include "tree/view.h"
-#include "guest/vm_link.h"
+#include "link/vm_link.h"
 
 /* Beyond this many rectangles, pending damage collapses to its extents. */
 #define MAX_PENDING_DAMAGE_RECTS 256
@@ -56,9 +56,22 @@ struct surface_buffer {
 	uint32_t vtp_format;
 };
 
+/* The guest windows of one VM, and what the VM was last told. */
+struct guest_vm {
+	struct server *server;
+	struct vm_link *link;
+	const struct config_vm *config;
+	struct wl_list link_in_server; /* server.guest_vms */
+	struct wl_list windows; /* struct guest_window.link */
+	size_t n_windows;
+	uint64_t keymap_serial_sent; /* 0: none sent on this connection */
+	struct wl_listener link_destroy;
+};
+
 struct guest_window {
 	struct vm_link *vm;
-	struct wl_list link; /* vm_link.windows */
+	struct guest_vm *gvm;
+	struct wl_list link; /* guest_vm.windows */
 	uint32_t id;
 	enum vtp_window_kind kind;
 	struct node_desc desc;
@@ -147,7 +160,7 @@ static const struct wlr_buffer_impl sbuf_impl = {
 
 static struct server *window_server(struct guest_window *window)
 {
-	return window->vm->server;
+	return window->gvm->server;
 }
 
 struct vm_link *guest_view_link(struct guest_window *window)
@@ -199,10 +212,10 @@ struct wlr_box guest_view_content_box(struct guest_window *window)
 	};
 }
 
-static struct guest_window *find_window(struct vm_link *link, uint32_t id)
+static struct guest_window *find_window(struct guest_vm *gvm, uint32_t id)
 {
 	struct guest_window *window;
-	wl_list_for_each(window, &link->windows, link)
+	wl_list_for_each(window, &gvm->windows, link)
 	{
 		if (window->id == id) {
 			return window;
@@ -643,7 +656,7 @@ static void window_destroy(struct guest_window *window)
 	}
 	wl_list_remove(&window->frame_link);
 	wl_list_remove(&window->link);
-	window->vm->n_windows--;
+	window->gvm->n_windows--;
 	pixman_region32_fini(&window->pending_damage);
 	if (window->apply_idle != NULL) {
 		wl_event_source_remove(window->apply_idle);
@@ -655,20 +668,21 @@ static void window_destroy(struct guest_window *window)
 	seat_refresh_pointer(server->seat);
 }
 
-static bool create_window(struct vm_link *link, uint32_t id, const struct vtp_window_create *create)
+static bool create_window(struct guest_vm *gvm, uint32_t id, const struct vtp_window_create *create)
 {
-	struct server *server = link->server;
-	if (find_window(link, id) != NULL) {
+	struct server *server = gvm->server;
+	struct vm_link *link = gvm->link;
+	if (find_window(gvm, id) != NULL) {
 		vm_link_fail(link, VTP_ERR_PROTOCOL, "window %u: duplicate window id", id);
 		return false;
 	}
-	if (link->n_windows >= VTP_MAX_WINDOWS) {
+	if (gvm->n_windows >= VTP_MAX_WINDOWS) {
 		vm_link_fail(link, VTP_ERR_LIMIT, "more than %u windows", VTP_MAX_WINDOWS);
 		return false;
 	}
 	struct guest_window *parent = NULL;
 	if (create->kind == VTP_WINDOW_POPUP) {
-		parent = find_window(link, create->parent);
+		parent = find_window(gvm, create->parent);
 		if (parent == NULL) {
 			vm_link_fail(link, VTP_ERR_PROTOCOL, "popup %u: unknown parent %u", id,
 				create->parent);
@@ -695,6 +709,7 @@ static bool create_window(struct vm_link *link, uint32_t id, const struct vtp_wi
 		return false;
 	}
 	window->vm = link;
+	window->gvm = gvm;
 	window->id = id;
 	window->kind = create->kind;
 	window->placement = *create;
@@ -735,8 +750,8 @@ static bool create_window(struct vm_link *link, uint32_t id, const struct vtp_wi
 		}
 		window->content_parent = window->popup_tree;
 	}
-	wl_list_insert(link->windows.prev, &window->link);
-	link->n_windows++;
+	wl_list_insert(gvm->windows.prev, &window->link);
+	gvm->n_windows++;
 	if (window->kind == VTP_WINDOW_POPUP) {
 		place_popup(window);
 	} else {
@@ -760,27 +775,106 @@ error:
 	return false;
 }
 
-size_t guest_view_count_toplevels(const struct vm_link *link)
-{
-	size_t n = 0;
-	const struct guest_window *window;
-	wl_list_for_each(window, &link->windows, link)
-	{
-		if (window->has_view && window->view.mapped) {
-			n++;
-		}
-	}
-	return n;
-}
-
-void guest_view_destroy_all(struct vm_link *link)
+static void destroy_all(struct guest_vm *gvm)
 {
 	struct guest_window *window;
 	/* one at a time: a toplevel takes its popups along */
-	while (!wl_list_empty(&link->windows)) {
-		window = wl_container_of(link->windows.next, window, link);
+	while (!wl_list_empty(&gvm->windows)) {
+		window = wl_container_of(gvm->windows.next, window, link);
 		window_destroy(window);
 	}
+}
+
+/* ---- one VM ---- */
+
+static void ensure_keymap(struct guest_vm *gvm)
+{
+	if (!vm_link_connected(gvm->link)) {
+		return;
+	}
+	size_t len;
+	uint64_t serial;
+	const char *text = seat_keymap_text(gvm->server->seat, &len, &serial);
+	if (serial == gvm->keymap_serial_sent) {
+		return;
+	}
+	gvm->keymap_serial_sent = serial;
+	if (len == 0 || len > VTP_MAX_KEYMAP) {
+		wlr_log(WLR_ERROR, "[vm %s] keymap of %zu bytes not sent (limit %u)",
+			vm_link_name(gvm->link), len, VTP_MAX_KEYMAP);
+		return;
+	}
+	struct vtp_keymap keymap = { .format = 1 };
+	vm_link_send(gvm->link, VTP_KEYMAP, 0, &keymap, text, (uint32_t)len);
+}
+
+void guest_vm_send_output_info(struct guest_vm *gvm)
+{
+	struct server *server = gvm->server;
+	if (!vm_link_connected(gvm->link) || wl_list_empty(&server->outputs)) {
+		return;
+	}
+	struct output *output = wl_container_of(server->outputs.next, output, link);
+	/* what a maximized window gets: the usable area minus the frame */
+	int width = output->usable_area.width - 2 * VIEW_BORDER;
+	int height = output->usable_area.height - VIEW_FRAME_TOP - VIEW_BORDER;
+	if (width < 1 || height < 1) {
+		return;
+	}
+	float scale = output->wlr_output->scale;
+	uint32_t iscale = scale <= 1.0f ? 1 : scale >= 4.0f ? 4 : (uint32_t)(scale + 0.5f);
+	struct vtp_output_info info = {
+		.width = width > (int)VTP_MAX_DIM ? VTP_MAX_DIM : (uint32_t)width,
+		.height = height > (int)VTP_MAX_DIM ? VTP_MAX_DIM : (uint32_t)height,
+		.scale = iscale,
+		.refresh_mhz =
+			output->wlr_output->refresh > 0 ? (uint32_t)output->wlr_output->refresh : 0,
+	};
+	vm_link_send(gvm->link, VTP_OUTPUT_INFO, 0, &info, NULL, 0);
+}
+
+void guest_vm_connected(struct guest_vm *gvm)
+{
+	gvm->keymap_serial_sent = 0;
+	guest_vm_send_output_info(gvm);
+	const struct config *config = gvm->server->config;
+	struct vtp_repeat_info repeat = {
+		.rate = config->repeat_rate,
+		.delay = config->repeat_delay,
+	};
+	vm_link_send(gvm->link, VTP_REPEAT_INFO, 0, &repeat, NULL, 0);
+	ensure_keymap(gvm);
+}
+
+void guest_vm_disconnected(struct guest_vm *gvm)
+{
+	destroy_all(gvm);
+	gvm->keymap_serial_sent = 0;
+}
+
+static void handle_link_destroy(struct wl_listener *listener, void *data)
+{
+	struct guest_vm *gvm = wl_container_of(listener, gvm, link_destroy);
+	destroy_all(gvm);
+	wl_list_remove(&gvm->link_destroy.link);
+	wl_list_remove(&gvm->link_in_server);
+	free(gvm);
+}
+
+struct guest_vm *guest_vm_create(struct server *server, struct vm_link *link)
+{
+	struct guest_vm *gvm = calloc(1, sizeof(*gvm));
+	if (gvm == NULL) {
+		return NULL;
+	}
+	gvm->server = server;
+	gvm->link = link;
+	gvm->config = vm_link_config(link);
+	wl_list_init(&gvm->windows);
+	wl_list_insert(server->guest_vms.prev, &gvm->link_in_server);
+	gvm->link_destroy.notify = handle_link_destroy;
+	wl_signal_add(&vm_link_events(link)->destroy, &gvm->link_destroy);
+	return gvm;
 }
 
 /* ---- messages ---- */
@@ -828,7 +922,7 @@ static bool handle_attach(struct guest_window *window, const struct vtp_attach *
 	 * overflow in 64 bits) */
 	uint64_t pixels = (uint64_t)attach->width * attach->height;
 	struct guest_window *other;
-	wl_list_for_each(other, &window->vm->windows, link)
+	wl_list_for_each(other, &window->gvm->windows, link)
 	{
 		for (int i = 0; i < (int)VTP_MAX_BUFFERS_PER_WINDOW; i++) {
 			const struct guest_buffer *b = &other->buffers[i];
@@ -951,11 +1045,10 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 	if (window->kind == VTP_WINDOW_TOPLEVEL) {
 		struct view *view = &window->view;
 		if (first) {
-			window->vm->toplevels_mapped++;
 			view_map(view, window->width, window->height, may_take_focus(window));
 			if (window->want_fullscreen) {
 				/* fullscreen only for a VM that may, and only focused */
-				if (window->vm->config->allow_fullscreen && view->focused) {
+				if (window->gvm->config->allow_fullscreen && view->focused) {
 					view_set_fullscreen(view, true);
 				} else {
 					view_set_maximized(view, true);
@@ -1109,19 +1202,20 @@ static bool toplevel_only(struct guest_window *window, const struct vtp_msg *msg
 	return false;
 }
 
-bool guest_view_handle_message(struct vm_link *link, const struct vtp_msg *msg)
+bool guest_vm_handle_message(struct guest_vm *gvm, const struct vtp_msg *msg)
 {
+	struct vm_link *link = gvm->link;
 	uint32_t id = msg->header.object;
 	if (msg->header.type == VTP_WINDOW_CREATE) {
-		return create_window(link, id, &msg->body.window_create);
+		return create_window(gvm, id, &msg->body.window_create);
 	}
-	struct guest_window *window = find_window(link, id);
+	struct guest_window *window = find_window(gvm, id);
 	if (window == NULL) {
 		vm_link_fail(link, VTP_ERR_PROTOCOL, "%s for unknown window %u",
 			vtp_type_name(msg->header.type), id);
 		return false;
 	}
-	struct server *server = link->server;
+	struct server *server = gvm->server;
 
 	switch (msg->header.type) {
 	case VTP_WINDOW_DESTROY:
@@ -1188,7 +1282,7 @@ bool guest_view_handle_message(struct vm_link *link, const struct vtp_msg *msg)
 			send_configure(window, 0, 0);
 			return true;
 		}
-		if (link->config->allow_fullscreen) {
+		if (gvm->config->allow_fullscreen) {
 			/* only the window the user is in may cover the screen */
 			if (enable && !window->view.focused) {
 				send_configure(window, window->view.requested_width,
@@ -1333,7 +1427,7 @@ void guest_view_keyboard_modifiers(struct guest_window *window)
 
 void guest_view_keyboard_enter(struct guest_window *window)
 {
-	vm_link_ensure_keymap(window->vm);
+	ensure_keymap(window->gvm);
 	struct vtp_keyboard_enter enter = { .serial = vm_link_next_serial(window->vm) };
 	vm_link_send(window->vm, VTP_KEYBOARD_ENTER, window->id, &enter, NULL, 0);
 	guest_view_keyboard_modifiers(window);
@@ -1348,7 +1442,7 @@ void guest_view_keyboard_leave(struct guest_window *window)
 void guest_view_keyboard_key(
 	struct guest_window *window, uint32_t time_msec, uint32_t key, bool pressed)
 {
-	vm_link_ensure_keymap(window->vm);
+	ensure_keymap(window->gvm);
 	struct vtp_key event = {
 		.serial = vm_link_next_serial(window->vm),
 		.time_ms = time_msec,
@@ -1386,10 +1480,11 @@ static bool is_ancestor_or_self(struct guest_window *maybe, struct guest_window 
 
 void guest_view_dismiss_popups(struct server *server, struct guest_window *keep)
 {
-	for (size_t i = 0; i < server->n_vm_links; i++) {
-		struct vm_link *link = server->vm_links[i];
+	struct guest_vm *gvm;
+	wl_list_for_each(gvm, &server->guest_vms, link_in_server)
+	{
 		struct guest_window *window;
-		wl_list_for_each(window, &link->windows, link)
+		wl_list_for_each(window, &gvm->windows, link)
 		{
 			if (window->kind != VTP_WINDOW_POPUP || window->popup_done_sent ||
 				(keep != NULL && is_ancestor_or_self(window, keep))) {

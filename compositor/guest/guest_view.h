@@ -15,6 +15,7 @@
 #include <vitrail/protocol.h>
 #include <wlr/util/box.h>
 
+struct guest_vm;
 struct guest_window;
 struct output;
 struct server;
@@ -22,13 +23,18 @@ struct view;
 struct vm_link;
 struct wlr_cursor;
 
+/* The guest windows of one VM. Made by the composition root for each
+ * link; freed with the link (its destroy signal). */
+struct guest_vm *guest_vm_create(struct server *server, struct vm_link *link);
+/* The agent is connected: send it the output size, key repeat and keymap. */
+void guest_vm_connected(struct guest_vm *gvm);
+/* The agent is gone: remove all of the VM's windows. */
+void guest_vm_disconnected(struct guest_vm *gvm);
 /* A window message from the VM (WINDOW_CREATE .. SET_CURSOR). false: the
  * message broke a rule; the link has been told to fail. */
-bool guest_view_handle_message(struct vm_link *link, const struct vtp_msg *msg);
-/* The agent is gone: remove all of the VM's windows. */
-void guest_view_destroy_all(struct vm_link *link);
-/* Mapped toplevel windows of the VM. */
-size_t guest_view_count_toplevels(const struct vm_link *link);
+bool guest_vm_handle_message(struct guest_vm *gvm, const struct vtp_msg *msg);
+/* Send OUTPUT_INFO with the current usable size. */
+void guest_vm_send_output_info(struct guest_vm *gvm);
 /* An output presented a frame: FRAME_DONE and RELEASE for what it showed. */
 void guest_view_output_frame(
 	struct server *server, struct output *output, const struct timespec *now);

@@ -19,7 +19,7 @@
 #include "services/open.h"
 #include "server.h"
 #include "tree/view.h"
-#include "guest/vm_link.h"
+#include "link/vm_link.h"
 #include "services/vm_manager.h"
 
 #define CTL_MAX_REQUEST (64 * 1024)
@@ -144,8 +144,8 @@ static struct json_object *vms_reply(struct server *server)
 		json_object_object_add(v, "label", json_object_new_string(label));
 		json_object_object_add(
 			v, "connected", json_object_new_boolean(vm_link_connected(link)));
-		json_object_object_add(
-			v, "windows", json_object_new_int64((int64_t)vm_link_window_count(link)));
+		json_object_object_add(v, "windows",
+			json_object_new_int64((int64_t)view_count_mapped(server, link)));
 		vm_manager_describe(server->vm_manager, link, v); /* state, reason, ... */
 		json_object_array_add(list, v);
 	}

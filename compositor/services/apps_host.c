@@ -15,7 +15,7 @@
 #include "ipc/ctl.h"
 #include "services/menus.h"
 #include "server.h"
-#include "guest/vm_link.h"
+#include "link/vm_link.h"
 #include "services/vm_manager.h"
 
 /* LAUNCH_APP request ids have the top bit set, so that RUN_RESULTs of RUN
@@ -80,7 +80,9 @@ struct launch_op {
 };
 
 struct apps_host {
+	struct server *server;
 	struct vm_link *link;
+	struct wl_list link_in_server; /* server.apps_hosts */
 	struct wl_event_loop *loop;
 	uint64_t connection; /* connections so far; serials are per connection */
 
@@ -109,7 +111,7 @@ struct apps_host {
 
 	struct wl_listener welcome;
 	struct wl_listener disconnect;
-	struct wl_listener run_result;
+	struct wl_listener link_destroy;
 };
 
 /* ---- small helpers ---- */
@@ -406,7 +408,7 @@ static void send_launch(struct launch_op *op)
  * launch waits for the agent to connect. */
 static bool start_vm(struct apps_host *host, struct ctl_client *client, char *error, size_t cap)
 {
-	struct vm_manager *manager = host->link->server->vm_manager;
+	struct vm_manager *manager = host->server->vm_manager;
 	if (manager == NULL) {
 		snprintf(error, cap, "VM %s is not running", host_name(host));
 		return false;
@@ -433,7 +435,7 @@ static bool start_vm(struct apps_host *host, struct ctl_client *client, char *er
 	return started;
 }
 
-static bool handle_run_result(struct apps_host *host, const struct vtp_msg *msg)
+bool apps_host_handle_run_result(struct apps_host *host, const struct vtp_msg *msg)
 {
 	uint32_t untrusted_id = msg->body.run_result.request_id;
 	struct launch_op *op, *found = NULL;
@@ -815,12 +817,6 @@ bool apps_host_handle_message(struct apps_host *host, const struct vtp_msg *msg)
 
 /* ---- connection life ---- */
 
-static void handle_run_result_event(struct wl_listener *listener, void *data)
-{
-	struct apps_host *host = wl_container_of(listener, host, run_result);
-	handle_run_result(host, data);
-}
-
 /* The agent said HELLO and got WELCOME: ask for its apps, send the
  * launches that waited for the VM to start. */
 static void handle_welcome(struct wl_listener *listener, void *data)
@@ -866,14 +862,33 @@ static void handle_disconnect(struct wl_listener *listener, void *data)
 	}
 }
 
-struct apps_host *apps_host_create(struct vm_link *link)
+static void handle_link_destroy(struct wl_listener *listener, void *data)
+{
+	struct apps_host *host = wl_container_of(listener, host, link_destroy);
+	apps_host_destroy(host);
+}
+
+struct apps_host *apps_host_from_link(struct server *server, struct vm_link *link)
+{
+	struct apps_host *host;
+	wl_list_for_each(host, &server->apps_hosts, link_in_server)
+	{
+		if (host->link == link) {
+			return host;
+		}
+	}
+	return NULL;
+}
+
+struct apps_host *apps_host_create(struct server *server, struct vm_link *link)
 {
 	struct apps_host *host = calloc(1, sizeof(*host));
 	if (host == NULL) {
 		return NULL;
 	}
+	host->server = server;
 	host->link = link;
-	host->loop = link->server->loop;
+	host->loop = server->loop;
 	host->write_fd = -1;
 	wl_list_init(&host->syncs);
 	wl_list_init(&host->launches);
@@ -882,12 +897,14 @@ struct apps_host *apps_host_create(struct vm_link *link)
 		free(host);
 		return NULL;
 	}
+	struct vm_link_events *events = vm_link_events(link);
 	host->welcome.notify = handle_welcome;
-	wl_signal_add(&link->events.welcome, &host->welcome);
+	wl_signal_add(&events->welcome, &host->welcome);
 	host->disconnect.notify = handle_disconnect;
-	wl_signal_add(&link->events.disconnect, &host->disconnect);
-	host->run_result.notify = handle_run_result_event;
-	wl_signal_add(&link->events.run_result, &host->run_result);
+	wl_signal_add(&events->disconnect, &host->disconnect);
+	host->link_destroy.notify = handle_link_destroy;
+	wl_signal_add(&events->destroy, &host->link_destroy);
+	wl_list_insert(&server->apps_hosts, &host->link_in_server);
 	return host;
 }
 
@@ -898,7 +915,8 @@ void apps_host_destroy(struct apps_host *host)
 	}
 	wl_list_remove(&host->welcome.link);
 	wl_list_remove(&host->disconnect.link);
-	wl_list_remove(&host->run_result.link);
+	wl_list_remove(&host->link_destroy.link);
+	wl_list_remove(&host->link_in_server);
 	struct sync_wait *wait, *wtmp;
 	wl_list_for_each_safe(wait, wtmp, &host->syncs, link)
 	{
@@ -1008,12 +1026,16 @@ struct json_object *apps_host_ctl_menus_sync(
 			(vm_name != NULL && strcmp(vm_link_name(link), vm_name) != 0)) {
 			continue;
 		}
+		struct apps_host *host = apps_host_from_link(server, link);
+		if (host == NULL) {
+			continue;
+		}
 		struct sync_wait *wait = &op->waits[k++];
 		wait->op = op;
-		wait->host = link->apps;
-		wait->connection = link->apps->connection;
+		wait->host = host;
+		wait->connection = host->connection;
 		wait->min_serial = 0;
-		wl_list_insert(link->apps->syncs.prev, &wait->link);
+		wl_list_insert(host->syncs.prev, &wait->link);
 		op->n_pending++;
 	}
 	/* ask only once every wait is in place: the answers come later */
@@ -1043,7 +1065,10 @@ struct json_object *apps_host_ctl_run_app(
 	if (!apps_host_valid_desktop_id(id)) {
 		return error_reply("invalid desktop id (want NAME.desktop of [A-Za-z0-9._-])");
 	}
-	struct apps_host *host = link->apps;
+	struct apps_host *host = apps_host_from_link(server, link);
+	if (host == NULL) {
+		return error_reply("no app list for VM \"%s\"", vm_name);
+	}
 	char error[256];
 	if (!vm_link_connected(link) && !start_vm(host, client, error, sizeof(error))) {
 		return error_reply("%s", error);

@@ -40,16 +40,19 @@ struct vm_link;
 
 struct apps_host;
 
-/* Follows the link's welcome, disconnect and run_result events. */
-struct apps_host *apps_host_create(struct vm_link *link);
+/* Follows the link's welcome and disconnect events; destroyed with the
+ * link (its destroy event). */
+struct apps_host *apps_host_create(struct server *server, struct vm_link *link);
 /* Answers pending control requests with an error. */
 void apps_host_destroy(struct apps_host *host);
+struct apps_host *apps_host_from_link(struct server *server, struct vm_link *link);
 
 /* APPS_CHANGED, APP_LIST_BEGIN, APP_INFO, APP_ICON, APP_LIST_END. False when
- * the message broke the rules (the VM is being disconnected). LAUNCH_APP's
- * answers come through the link's run_result event; their request ids have
- * the top bit set (RUN requests of others must not). */
+ * the message broke the rules (the VM is being disconnected). */
 bool apps_host_handle_message(struct apps_host *host, const struct vtp_msg *msg);
+/* A RUN_RESULT: LAUNCH_APP's answers have the top bit set in their request
+ * ids (RUN requests of others must not); others are ignored. */
+bool apps_host_handle_run_result(struct apps_host *host, const struct vtp_msg *msg);
 
 /* At startup: delete the menu entries of VMs that are not configured. */
 void apps_host_prune(struct server *server);

@@ -22,10 +22,9 @@
 #include "input/seat.h"
 #include "server.h"
 #include "tree/view.h"
-#include "guest/vm_link.h"
+#include "link/vm_link.h"
 
 #define WRITER_TIMEOUT_MS 30000
-#define SEND_RETRY_MS 10
 
 /* A CLIPBOARD_REQUEST waiting for its CLIPBOARD_DATA chunks. */
 struct vm_request {
@@ -52,8 +51,8 @@ struct paste {
 	struct clip_text *data;
 	size_t sent;
 	uint32_t serial;
-	struct wl_event_source *timer;
 	struct wl_listener disconnect; /* vm.events.disconnect */
+	struct wl_listener drain; /* vm.events.drain: the agent reads again */
 };
 
 /* Reading the host selection through a pipe. */
@@ -427,7 +426,7 @@ static void copy_from_vm(struct clipboard *clipboard, struct vm_link *link, uint
 	request->serial = vm_link_next_serial(link);
 	wl_list_insert(&clipboard->requests, &request->link);
 	request->disconnect.notify = handle_request_disconnect;
-	wl_signal_add(&link->events.disconnect, &request->disconnect);
+	wl_signal_add(&vm_link_events(link)->disconnect, &request->disconnect);
 	request->timer =
 		wl_event_loop_add_timer(clipboard->server->loop, handle_request_timeout, request);
 	if (request->timer == NULL) {
@@ -504,23 +503,22 @@ static void paste_destroy(struct paste *paste)
 	if (paste == NULL) {
 		return;
 	}
-	if (paste->timer != NULL) {
-		wl_event_source_remove(paste->timer);
-	}
 	wl_list_remove(&paste->disconnect.link);
+	wl_list_remove(&paste->drain.link);
 	clip_text_unref(paste->data);
 	wl_list_remove(&paste->link);
 	free(paste);
 }
 
-/* Queue chunks while the VM's output queue is short; the rest later. */
+/* Queue chunks while the VM's output queue is short; the rest when it
+ * has drained (the link's flow control, as for file deliveries). */
 static void paste_pump(struct paste *paste)
 {
 	struct vm_link *link = paste->vm;
 	const struct clip_text *data = paste->data;
 	while (paste->sent < data->len) {
-		if (link->outq.len >= CLIPBOARD_SEND_WINDOW) {
-			wl_event_source_timer_update(paste->timer, SEND_RETRY_MS);
+		if (vm_link_backlogged(link)) {
+			vm_link_want_drain(link);
 			return;
 		}
 		size_t n = data->len - paste->sent;
@@ -543,11 +541,10 @@ static void paste_pump(struct paste *paste)
 	paste_destroy(paste);
 }
 
-static int handle_paste_timer(void *data)
+static void handle_paste_drain(struct wl_listener *listener, void *data)
 {
-	struct paste *paste = data;
+	struct paste *paste = wl_container_of(listener, paste, drain);
 	paste_pump(paste);
-	return 0;
 }
 
 static void handle_paste_disconnect(struct wl_listener *listener, void *data)
@@ -588,12 +585,9 @@ static bool paste_into_vm(struct clipboard *clipboard, struct vm_link *link)
 	paste->serial = vm_link_next_serial(link);
 	wl_list_insert(&clipboard->pastes, &paste->link);
 	paste->disconnect.notify = handle_paste_disconnect;
-	wl_signal_add(&link->events.disconnect, &paste->disconnect);
-	paste->timer = wl_event_loop_add_timer(clipboard->server->loop, handle_paste_timer, paste);
-	if (paste->timer == NULL) {
-		paste_destroy(paste);
-		return false;
-	}
+	wl_signal_add(&vm_link_events(link)->disconnect, &paste->disconnect);
+	paste->drain.notify = handle_paste_drain;
+	wl_signal_add(&vm_link_events(link)->drain, &paste->drain);
 	paste_pump(paste);
 	return true;
 }

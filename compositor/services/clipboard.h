@@ -26,8 +26,6 @@ struct vtp_msg;
 #define CLIPBOARD_HOST_READ_TIMEOUT_MS 2000
 /* A guest that still has not finished its answer after this long is dropped. */
 #define CLIPBOARD_GUEST_DEADLINE_MS 30000
-/* Bytes of CLIPBOARD_SET kept queued to one VM at a time (the rest follows). */
-#define CLIPBOARD_SEND_WINDOW (1024u * 1024u)
 /* Host apps reading a pasted text at the same time. */
 #define CLIPBOARD_MAX_WRITERS 16
 

@@ -21,8 +21,9 @@
 #include "services/open_chooser.h"
 #include "services/open_policy.h"
 #include "server.h"
+#include "tree/view.h"
 #include <vitrail/common/sha256.h>
-#include "guest/vm_link.h"
+#include "link/vm_link.h"
 #include "services/vm_manager.h"
 
 /* A disposable VM we started is stopped when its last window closes, or
@@ -101,7 +102,7 @@ struct link_watch {
 	struct wl_listener drain;
 	bool reserved; /* a disposable VM we started and will stop */
 	bool had_windows;
-	uint64_t mapped_before; /* link->toplevels_mapped when it was reserved */
+	uint64_t maps; /* windows of the VM mapped since it was reserved */
 	int idle_ms;
 	struct wl_event_source *dispose_timer;
 	unsigned int cancels; /* questions of this VM the user cancelled in a row */
@@ -118,9 +119,23 @@ struct open_router {
 	struct link_watch *watches;
 	size_t n_watches;
 	struct open_chooser *chooser;
+	struct wl_listener view_map; /* server.events.view_map */
 };
 
 static void pump(struct transfer *t);
+
+/* A window was mapped: count it for its VM's disposable watch (even one
+ * that comes and goes between two checks). */
+static void handle_view_map(struct wl_listener *listener, void *data)
+{
+	struct open_router *router = wl_container_of(listener, router, view_map);
+	struct view *view = data;
+	for (size_t i = 0; i < router->n_watches; i++) {
+		if (view->vm != NULL && router->watches[i].link == view->vm) {
+			router->watches[i].maps++;
+		}
+	}
+}
 
 /* ---- small helpers ---- */
 
@@ -351,8 +366,8 @@ static void release_disposable(struct open_router *router, struct vm_link *link)
 static int handle_dispose_timer(void *data)
 {
 	struct link_watch *w = data;
-	size_t windows = vm_link_window_count(w->link);
-	if (windows > 0 || w->link->toplevels_mapped != w->mapped_before) {
+	size_t windows = view_count_mapped(w->router->server, w->link);
+	if (windows > 0 || w->maps > 0) {
 		/* even one that came and went between two checks */
 		w->had_windows = true;
 	}
@@ -459,7 +474,7 @@ static void pump(struct transfer *t)
 		return;
 	}
 	struct vm_link *target = t->target;
-	while (t->head != NULL && target->outq.len < OPEN_QUEUE_HIGH) {
+	while (t->head != NULL && !vm_link_backlogged(target)) {
 		struct chunk *c = t->head;
 		t->head = c->next;
 		if (t->head == NULL) {
@@ -609,7 +624,7 @@ static struct vm_link *take_disposable(struct open_router *router)
 	bool any = false;
 	for (size_t i = 0; i < server->n_vm_links; i++) {
 		struct vm_link *link = server->vm_links[i];
-		if (link->config->disposable_of == NULL) {
+		if (vm_link_config(link)->disposable_of == NULL) {
 			continue;
 		}
 		any = true;
@@ -618,7 +633,7 @@ static struct vm_link *take_disposable(struct open_router *router)
 		if (w != NULL && !w->reserved && !vm_link_connected(link) &&
 			(state == VM_STOPPED || state == VM_CRASHED)) {
 			w->reserved = true;
-			w->mapped_before = link->toplevels_mapped;
+			w->maps = 0;
 			return link;
 		}
 	}
@@ -629,7 +644,7 @@ static struct vm_link *take_disposable(struct open_router *router)
 static bool any_disposable(struct server *server)
 {
 	for (size_t i = 0; i < server->n_vm_links; i++) {
-		if (server->vm_links[i]->config->disposable_of != NULL) {
+		if (vm_link_config(server->vm_links[i])->disposable_of != NULL) {
 			return true;
 		}
 	}
@@ -1257,6 +1272,9 @@ struct json_object *open_ctl(
 struct open_router *open_create(struct server *server, char **error)
 {
 	struct open_router *router = calloc(1, sizeof(*router));
+	if (router != NULL) {
+		wl_list_init(&router->view_map.link);
+	}
 	if (router == NULL) {
 		*error = strdup("out of memory");
 		return NULL;
@@ -1281,13 +1299,15 @@ struct open_router *open_create(struct server *server, char **error)
 		w->router = router;
 		w->link = server->vm_links[i];
 		w->welcome.notify = handle_welcome;
-		wl_signal_add(&w->link->events.welcome, &w->welcome);
+		wl_signal_add(&vm_link_events(w->link)->welcome, &w->welcome);
 		w->disconnect.notify = handle_disconnect;
-		wl_signal_add(&w->link->events.disconnect, &w->disconnect);
+		wl_signal_add(&vm_link_events(w->link)->disconnect, &w->disconnect);
 		w->drain.notify = handle_drain;
-		wl_signal_add(&w->link->events.drain, &w->drain);
+		wl_signal_add(&vm_link_events(w->link)->drain, &w->drain);
 		router->n_watches++;
 	}
+	router->view_map.notify = handle_view_map;
+	wl_signal_add(&server->events.view_map, &router->view_map);
 	wlr_log(WLR_INFO, "open policy: %zu rule%s%s, files up to %" PRIu64 " bytes",
 		router->policy->n_rules, router->policy->n_rules == 1 ? "" : "s",
 		router->policy->builtin ? " (built-in: ask)" : "", router->policy->max_file_bytes);
@@ -1321,6 +1341,7 @@ void open_destroy(struct open_router *router)
 			wl_event_source_remove(w->dispose_timer);
 		}
 	}
+	wl_list_remove(&router->view_map.link);
 	free(router->watches);
 	open_policy_destroy(router->policy);
 	free(router);

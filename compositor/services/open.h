@@ -7,7 +7,7 @@
  * A file streams through in constant memory: every chunk is forwarded as
  * it arrives. At most OPEN_PENDING_MAX bytes of one transfer wait on the
  * host (while the target starts, while the user chooses, while the
- * target's queue is above OPEN_QUEUE_HIGH); beyond that the source is not
+ * target's link is backlogged, vm_link.h); beyond that the source is not
  * read (its link is paused, or the vitrailctl socket) until they drain.
  * The target checks the SHA-256 the source sent. An END before all the
  * bytes cancels a transfer, in both directions.
@@ -30,7 +30,6 @@ struct wlr_keyboard;
 
 #define OPEN_MAX_TRANSFERS 32 /* in progress, all sources */
 #define OPEN_MAX_PER_SOURCE 4 /* in progress from one VM (or the host) */
-#define OPEN_QUEUE_HIGH (2u * 1024u * 1024u) /* target queue: stop feeding it */
 #define OPEN_PENDING_MAX (4u * 1024u * 1024u) /* per transfer, held on the host */
 #define OPEN_CONNECT_TIMEOUT_MS 180000 /* a target VM starting */
 #define OPEN_RESULT_TIMEOUT_MS 120000 /* END sent -> DELIVER_RESULT */

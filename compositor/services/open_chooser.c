@@ -17,7 +17,7 @@
 #include "services/open.h"
 #include "desktop/output.h"
 #include "server.h"
-#include "guest/vm_link.h"
+#include "link/vm_link.h"
 
 #define PAD 12
 /* A question that appears while the user is typing or clicking elsewhere
@@ -210,7 +210,7 @@ static bool show(struct open_chooser *chooser)
 		struct vm_link *link = server->vm_links[i];
 		/* the asking VM has it already; a disposable VM is @disposable's */
 		if (strcmp(vm_link_name(link), q->source) == 0 ||
-			link->config->disposable_of != NULL) {
+			vm_link_config(link)->disposable_of != NULL) {
 			continue;
 		}
 		chooser->rows[chooser->n_rows++] = link;

@@ -26,7 +26,7 @@
 #include "config.h"
 #include "ipc/ctl.h"
 #include "server.h"
-#include "guest/vm_link.h"
+#include "link/vm_link.h"
 #include <vitrail/vmm.h>
 
 /* A guest only notices a host that went away if it stays away a while
@@ -80,7 +80,6 @@ struct managed_vm {
 
 	struct wl_listener welcome;
 	struct wl_listener disconnect;
-	struct wl_listener run_result;
 
 	/* type = local */
 	pid_t agent_pid; /* 0: none */
@@ -441,10 +440,13 @@ static void handle_disconnect(struct wl_listener *listener, void *data)
 	}
 }
 
-static void handle_run_result(struct wl_listener *listener, void *data)
+void vm_manager_handle_run_result(
+	struct vm_manager *manager, struct vm_link *link, const struct vtp_msg *msg)
 {
-	struct managed_vm *vm = wl_container_of(listener, vm, run_result);
-	const struct vtp_msg *msg = data;
+	struct managed_vm *vm = manager != NULL ? find_vm(manager, link) : NULL;
+	if (vm == NULL) {
+		return;
+	}
 	/* the decoder checked the kind; id and status are the guest's word */
 	uint32_t untrusted_id = msg->body.run_result.request_id;
 	int32_t untrusted_status = msg->body.run_result.status;
@@ -768,7 +770,7 @@ static bool start_local(struct managed_vm *vm, char **error)
 		remove_temp_home(vm);
 		return false;
 	}
-	char *connect = str_printf("unix:%s", vm->link->socket_path);
+	char *connect = str_printf("unix:%s", vm_link_socket_path(vm->link));
 	const char *argv[] = { manager->agent_path, "--connect", connect, "--", "/bin/sh", "-c",
 		vm->config->command, NULL };
 	if (vm->config->command == NULL) {
@@ -908,7 +910,8 @@ static void vmm_sync(struct managed_vm *vm)
 static int handle_connect_timer(void *data)
 {
 	struct managed_vm *vm = data;
-	if (vm->vmm == NULL || vmm_vm_state(vm->vmm) != VMM_RUNNING || vm->link->fd >= 0) {
+	if (vm->vmm == NULL || vmm_vm_state(vm->vmm) != VMM_RUNNING ||
+		vm_link_has_connection(vm->link)) {
 		return 0;
 	}
 	const char *path = vmm_vm_control_path(vm->vmm);
@@ -1373,17 +1376,15 @@ static void vm_init(struct vm_manager *manager, struct managed_vm *vm, struct vm
 {
 	vm->manager = manager;
 	vm->link = link;
-	vm->config = link->config;
+	vm->config = vm_link_config(link);
 	vm->state = VM_STOPPED;
 	vm->agent_pidfd = -1;
 	vm->vmm_fd = -1;
 	wl_list_init(&vm->waiters);
 	vm->welcome.notify = handle_welcome;
-	wl_signal_add(&link->events.welcome, &vm->welcome);
+	wl_signal_add(&vm_link_events(link)->welcome, &vm->welcome);
 	vm->disconnect.notify = handle_disconnect;
-	wl_signal_add(&link->events.disconnect, &vm->disconnect);
-	vm->run_result.notify = handle_run_result;
-	wl_signal_add(&link->events.run_result, &vm->run_result);
+	wl_signal_add(&vm_link_events(link)->disconnect, &vm->disconnect);
 }
 
 static void vm_finish(struct managed_vm *vm)
@@ -1395,7 +1396,6 @@ static void vm_finish(struct managed_vm *vm)
 	}
 	wl_list_remove(&vm->welcome.link);
 	wl_list_remove(&vm->disconnect.link);
-	wl_list_remove(&vm->run_result.link);
 	if (vm->agent_pid > 0) {
 		/* local agents end with vitrail */
 		kill(vm->agent_pid, SIGTERM);

@@ -29,6 +29,7 @@ struct json_object;
 struct server;
 struct vm_link;
 struct vm_manager;
+struct vtp_msg;
 
 enum vm_state {
 	VM_STOPPED,
@@ -45,6 +46,9 @@ enum vm_state {
 struct vm_manager *vm_manager_create(struct server *server);
 /* Local agents get SIGTERM; QEMU VMs keep running. */
 void vm_manager_destroy(struct vm_manager *manager);
+/* A RUN_RESULT from the VM of link: the answer to `vitrailctl run`. */
+void vm_manager_handle_run_result(
+	struct vm_manager *manager, struct vm_link *link, const struct vtp_msg *msg);
 
 const char *vm_manager_state_name(enum vm_state state);
 enum vm_state vm_manager_state(struct vm_manager *manager, struct vm_link *link);

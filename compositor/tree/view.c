@@ -10,7 +10,7 @@
 #include "desktop/output.h"
 #include "input/seat.h"
 #include "server.h"
-#include "guest/vm_link.h"
+#include "link/vm_link.h"
 
 #define VIEW_MAX_STRING 1024
 #define VIEW_MAX_SIZE 8192
@@ -186,10 +186,22 @@ void view_map(struct view *view, int width, int height, bool focus)
 		wl_list_insert(&server->views, &view->link);
 	}
 	view->mapped = true;
+	wl_signal_emit(&view->server->events.view_map, view);
 	if (focus) {
 		view_focus(view);
 	}
 	seat_refresh_pointer(server->seat);
+}
+
+size_t view_count_mapped(struct server *server, const struct vm_link *vm)
+{
+	size_t n = 0;
+	struct view *view;
+	wl_list_for_each(view, &server->views, link)
+	{
+		n += view->mapped && view->vm == vm;
+	}
+	return n;
 }
 
 void view_unmap(struct view *view)

@@ -89,6 +89,8 @@ bool view_init(struct view *view, struct server *server, enum view_kind kind,
 	const struct view_impl *impl, void *data, struct vm_link *vm, uint32_t label_rgb);
 /* Undo view_init; unmaps first. */
 void view_finish(struct view *view);
+/* Mapped views of a VM (NULL: host windows). */
+size_t view_count_mapped(struct server *server, const struct vm_link *vm);
 
 /* Show the view: place it; with focus, on top and focused; without, just
  * below the focused view (a new window never covers the one in use). */

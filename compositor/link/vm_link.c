@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* accept4 */
-#include "guest/vm_link.h"
+#include "link/vm_link.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,23 +14,92 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <wlr/types/wlr_output.h>
 #include <wlr/util/log.h>
 
-#include "services/clipboard.h"
-#include "services/apps_host.h"
-#include "config.h"
-#include "guest/guest_view.h"
-#include "services/open.h"
-#include "desktop/output.h"
-#include "input/seat.h"
-#include "server.h"
+struct vm_link {
+	struct wl_event_loop *loop;
+	const struct vm_link_handler *handler;
+	void *data;
+	const struct config_vm *config;
+	uint32_t label_rgb;
+	char name[VTP_MAX_NAME + 1];
+	char *socket_path;
+	bool pci_pool; /* QEMU: the agent maps its ivshmem BAR, no fd on WELCOME */
+
+	int listen_fd;
+	struct wl_event_source *listen_source;
+
+	/* the pool: mapped read-only for the lifetime of the link */
+	int pool_fd;
+	const uint8_t *pool;
+	uint64_t pool_size;
+
+	/* the current agent, fd -1 when none */
+	int fd;
+	struct wl_event_source *source;
+	struct wl_event_source *hello_timer;
+	int hello_timeout_ms;
+	struct wl_event_source *fail_idle;
+	struct wl_event_source *flush_idle;
+	struct vtp_stream stream;
+	struct vtp_outq outq;
+	struct vtp_decoder decoder;
+	bool welcomed; /* HELLO received, WELCOME sent */
+	bool failed; /* a disconnect is scheduled; send nothing more */
+	char fail_reason[VTP_MAX_ERROR_TEXT];
+	uint32_t fail_code;
+	uint32_t serial;
+
+	/* flow control of bulk transfers (open, clipboard) */
+	bool read_paused; /* vm_link_set_read_paused: the agent is not read */
+	bool drain_wanted; /* vm_link_want_drain: emit events.drain */
+	struct wl_event_source *resume_idle;
+
+	/* fairness: at most VM_LINK_MAX_MSGS_PER_DISPATCH messages per wakeup;
+	 * the rest waits (socket not read) until kick_source (an always
+	 * readable eventfd, enabled only while throttled) comes round */
+	bool throttled;
+	int kick_fd;
+	struct wl_event_source *kick_source;
+
+	struct vm_link_events events;
+};
 
 static void disconnect(struct vm_link *link, const char *reason);
+
+struct vm_link_events *vm_link_events(struct vm_link *link)
+{
+	return &link->events;
+}
+
+const struct config_vm *vm_link_config(const struct vm_link *link)
+{
+	return link->config;
+}
+
+void *vm_link_data(const struct vm_link *link)
+{
+	return link->data;
+}
+
+const char *vm_link_socket_path(const struct vm_link *link)
+{
+	return link->socket_path;
+}
+
+bool vm_link_backlogged(const struct vm_link *link)
+{
+	return link->outq.len > VM_LINK_QUEUE_HIGH;
+}
 
 const char *vm_link_name(const struct vm_link *link)
 {
 	return link->name;
+}
+
+bool vm_link_has_connection(const struct vm_link *link)
+{
+	return link->fd >= 0;
 }
 
 bool vm_link_connected(const struct vm_link *link)
@@ -40,7 +109,7 @@ bool vm_link_connected(const struct vm_link *link)
 
 uint32_t vm_link_label(const struct vm_link *link)
 {
-	return link->config->label_rgb;
+	return link->label_rgb;
 }
 
 uint32_t vm_link_next_serial(struct vm_link *link)
@@ -50,11 +119,6 @@ uint32_t vm_link_next_serial(struct vm_link *link)
 		link->serial = 1;
 	}
 	return link->serial;
-}
-
-size_t vm_link_window_count(const struct vm_link *link)
-{
-	return guest_view_count_toplevels(link);
 }
 
 const uint8_t *vm_link_pool_data(const struct vm_link *link, uint64_t offset)
@@ -117,8 +181,7 @@ bool vm_link_send(struct vm_link *link, uint16_t type, uint32_t object, const vo
 	}
 	/* one write per loop iteration, not one per message */
 	if (link->flush_idle == NULL) {
-		link->flush_idle =
-			wl_event_loop_add_idle(link->server->loop, handle_flush_idle, link);
+		link->flush_idle = wl_event_loop_add_idle(link->loop, handle_flush_idle, link);
 		if (link->flush_idle == NULL) {
 			return flush(link);
 		}
@@ -146,57 +209,11 @@ void vm_link_fail(struct vm_link *link, uint32_t code, const char *fmt, ...)
 	va_end(args);
 	link->failed = true;
 	link->fail_code = code;
-	link->fail_idle = wl_event_loop_add_idle(link->server->loop, handle_fail_idle, link);
+	link->fail_idle = wl_event_loop_add_idle(link->loop, handle_fail_idle, link);
 	if (link->fail_idle == NULL) {
 		/* no idle source: stop reading at least; destroy cleans up */
 		wlr_log(WLR_ERROR, "[vm %s] cannot schedule the disconnect", link->name);
 	}
-}
-
-void vm_link_ensure_keymap(struct vm_link *link)
-{
-	if (!vm_link_connected(link)) {
-		return;
-	}
-	size_t len;
-	uint64_t serial;
-	const char *text = seat_keymap_text(link->server->seat, &len, &serial);
-	if (serial == link->keymap_serial_sent) {
-		return;
-	}
-	link->keymap_serial_sent = serial;
-	if (len == 0 || len > VTP_MAX_KEYMAP) {
-		wlr_log(WLR_ERROR, "[vm %s] keymap of %zu bytes not sent (limit %u)", link->name,
-			len, VTP_MAX_KEYMAP);
-		return;
-	}
-	struct vtp_keymap keymap = { .format = 1 };
-	vm_link_send(link, VTP_KEYMAP, 0, &keymap, text, (uint32_t)len);
-}
-
-void vm_link_send_output_info(struct vm_link *link)
-{
-	struct server *server = link->server;
-	if (!vm_link_connected(link) || wl_list_empty(&server->outputs)) {
-		return;
-	}
-	struct output *output = wl_container_of(server->outputs.next, output, link);
-	/* what a maximized window gets: the usable area minus the frame */
-	int width = output->usable_area.width - 2 * 4;
-	int height = output->usable_area.height - 28 - 4;
-	if (width < 1 || height < 1) {
-		return;
-	}
-	float scale = output->wlr_output->scale;
-	uint32_t iscale = scale <= 1.0f ? 1 : scale >= 4.0f ? 4 : (uint32_t)(scale + 0.5f);
-	struct vtp_output_info info = {
-		.width = width > (int)VTP_MAX_DIM ? VTP_MAX_DIM : (uint32_t)width,
-		.height = height > (int)VTP_MAX_DIM ? VTP_MAX_DIM : (uint32_t)height,
-		.scale = iscale,
-		.refresh_mhz =
-			output->wlr_output->refresh > 0 ? (uint32_t)output->wlr_output->refresh : 0,
-	};
-	vm_link_send(link, VTP_OUTPUT_INFO, 0, &info, NULL, 0);
 }
 
 /* Best effort: one ERROR to a connection we are about to close. */
@@ -279,12 +296,13 @@ static void disconnect(struct vm_link *link, const char *reason)
 	link->welcomed = false;
 	vtp_stream_finish(&link->stream);
 	vtp_outq_finish(&link->outq);
-	/* fd is -1: nothing below sends to the dead connection */
-	guest_view_destroy_all(link);
+	/* fd is -1: nothing the owner does now sends to the dead connection */
 	link->failed = false;
 	link->fail_code = 0;
 	link->decoder.pool_size = 0;
-	link->keymap_serial_sent = 0;
+	if (link->handler->disconnected != NULL) {
+		link->handler->disconnected(link->data, link);
+	}
 	wl_signal_emit(&link->events.disconnect, link);
 }
 
@@ -302,7 +320,7 @@ static bool handle_hello(struct vm_link *link, const struct vtp_msg *msg)
 	uint32_t version =
 		hello->version_max < VTP_VERSION_MAX ? hello->version_max : VTP_VERSION_MAX;
 	/* a QEMU VM maps its ivshmem BAR: no fd rides on WELCOME */
-	bool pci = link->config->type == CONFIG_VM_QEMU;
+	bool pci = link->pci_pool;
 	struct vtp_welcome welcome = {
 		.version = version,
 		.pool_kind = pci ? VTP_POOL_PCI : VTP_POOL_MEMFD,
@@ -332,14 +350,9 @@ static bool handle_hello(struct vm_link *link, const struct vtp_msg *msg)
 	wlr_log(WLR_INFO, "[vm %s] agent connected (%s, protocol %u)", link->name, software,
 		version);
 
-	vm_link_send_output_info(link);
-	const struct config *config = link->server->config;
-	struct vtp_repeat_info repeat = {
-		.rate = config->repeat_rate,
-		.delay = config->repeat_delay,
-	};
-	vm_link_send(link, VTP_REPEAT_INFO, 0, &repeat, NULL, 0);
-	vm_link_ensure_keymap(link);
+	if (link->handler->connected != NULL) {
+		link->handler->connected(link->data, link);
+	}
 	wl_signal_emit(&link->events.welcome, link);
 	return true;
 }
@@ -374,44 +387,8 @@ static bool handle_message(struct vm_link *link, const struct vtp_msg *msg)
 			link, 0, "the agent reported error %u: %s", msg->body.error.code, text);
 		return false;
 	}
-	case VTP_WINDOW_CREATE:
-	case VTP_WINDOW_DESTROY:
-	case VTP_SET_TITLE:
-	case VTP_SET_APP_ID:
-	case VTP_SET_SIZE_HINTS:
-	case VTP_ACK_CONFIGURE:
-	case VTP_MOVE_REQUEST:
-	case VTP_RESIZE_REQUEST:
-	case VTP_SET_MAXIMIZED:
-	case VTP_SET_FULLSCREEN:
-	case VTP_ATTACH:
-	case VTP_DAMAGE:
-	case VTP_COMMIT:
-	case VTP_SET_CURSOR:
-		return guest_view_handle_message(link, msg);
-	case VTP_RUN_RESULT:
-		wl_signal_emit(&link->events.run_result, (void *)msg);
-		return true;
-	case VTP_APPS_CHANGED:
-	case VTP_APP_LIST_BEGIN:
-	case VTP_APP_INFO:
-	case VTP_APP_ICON:
-	case VTP_APP_LIST_END:
-		return apps_host_handle_message(link->apps, msg);
-	case VTP_CLIPBOARD_DATA:
-		clipboard_handle_data(link->server->clipboard, link, msg);
-		return !link->failed;
-	case VTP_OPEN_URL:
-	case VTP_OPEN_FILE_BEGIN:
-	case VTP_OPEN_FILE_CHUNK:
-	case VTP_OPEN_FILE_END:
-	case VTP_DELIVER_RESULT:
-		open_handle_message(link->server->open, link, msg);
-		return !link->failed;
 	default:
-		/* valid messages of later features (clipboard, open, apps) */
-		wlr_log(WLR_DEBUG, "[vm %s] ignoring %s", link->name, vtp_type_name(type));
-		return true;
+		return link->handler->message(link->data, link, msg);
 	}
 }
 
@@ -441,7 +418,7 @@ static bool set_throttled(struct vm_link *link, bool throttled)
 		}
 		if (link->kick_fd >= 0) {
 			link->kick_source = wl_event_loop_add_fd(
-				link->server->loop, link->kick_fd, 0, handle_kick, link);
+				link->loop, link->kick_fd, 0, handle_kick, link);
 		}
 		if (link->kick_source == NULL) {
 			return false;
@@ -519,8 +496,7 @@ void vm_link_set_read_paused(struct vm_link *link, bool paused)
 	link->read_paused = paused;
 	update_mask(link);
 	if (!paused && link->resume_idle == NULL) {
-		link->resume_idle =
-			wl_event_loop_add_idle(link->server->loop, handle_resume_idle, link);
+		link->resume_idle = wl_event_loop_add_idle(link->loop, handle_resume_idle, link);
 	}
 }
 
@@ -531,8 +507,7 @@ void vm_link_want_drain(struct vm_link *link)
 	}
 	link->drain_wanted = true;
 	if (link->flush_idle == NULL) {
-		link->flush_idle =
-			wl_event_loop_add_idle(link->server->loop, handle_flush_idle, link);
+		link->flush_idle = wl_event_loop_add_idle(link->loop, handle_flush_idle, link);
 	}
 }
 
@@ -591,11 +566,10 @@ static bool accept_connection(struct vm_link *link, int conn, int hello_timeout_
 	link->welcomed = false;
 	link->failed = false;
 	link->serial = 0;
-	link->keymap_serial_sent = 0;
 	link->decoder = (struct vtp_decoder){ .side = VTP_SIDE_HOST, .pool_size = 0 };
-	link->source = wl_event_loop_add_fd(
-		link->server->loop, conn, WL_EVENT_READABLE, handle_connection, link);
-	link->hello_timer = wl_event_loop_add_timer(link->server->loop, handle_hello_timeout, link);
+	link->source =
+		wl_event_loop_add_fd(link->loop, conn, WL_EVENT_READABLE, handle_connection, link);
+	link->hello_timer = wl_event_loop_add_timer(link->loop, handle_hello_timeout, link);
 	if (link->source == NULL || link->hello_timer == NULL) {
 		vm_link_fail(link, VTP_ERR_INTERNAL, "out of resources");
 		disconnect(link, link->fail_reason);
@@ -702,40 +676,40 @@ static bool listen_on(struct vm_link *link)
 		return false;
 	}
 	link->listen_source = wl_event_loop_add_fd(
-		link->server->loop, link->listen_fd, WL_EVENT_READABLE, handle_listen, link);
+		link->loop, link->listen_fd, WL_EVENT_READABLE, handle_listen, link);
 	return link->listen_source != NULL;
 }
 
-struct vm_link *vm_link_create(struct server *server, const struct config_vm *vm)
+struct vm_link *vm_link_create(struct wl_event_loop *loop, const struct vm_link_options *options,
+	const struct vm_link_handler *handler, void *data)
 {
 	struct vm_link *link = calloc(1, sizeof(*link));
 	if (link == NULL) {
 		return NULL;
 	}
-	link->server = server;
-	link->config = vm;
+	link->loop = loop;
+	link->handler = handler;
+	link->data = data;
+	link->config = options->config;
+	link->label_rgb = options->label_rgb;
 	link->fd = -1;
 	link->listen_fd = -1;
 	link->pool_fd = -1;
 	link->kick_fd = -1;
-	wl_list_init(&link->windows);
 	wl_signal_init(&link->events.welcome);
 	wl_signal_init(&link->events.disconnect);
-	wl_signal_init(&link->events.run_result);
 	wl_signal_init(&link->events.drain);
-	snprintf(link->name, sizeof(link->name), "%s", vm->name);
-	link->apps = apps_host_create(link);
-	if (link->apps == NULL) {
-		goto error;
-	}
-	if (vm->type == CONFIG_VM_QEMU) {
+	wl_signal_init(&link->events.destroy);
+	snprintf(link->name, sizeof(link->name), "%s", options->name);
+	if (options->socket_path == NULL) {
 		/* the VM manager brings the pool and the connection */
+		link->pci_pool = true;
 		return link;
 	}
 
-	uint64_t size = (uint64_t)vm->pool_size_mib * 1024 * 1024;
+	uint64_t size = options->pool_size;
 	if (size == 0 || size > VTP_MAX_POOL_SIZE) {
-		wlr_log(WLR_ERROR, "[vm %s] bad pool size %u MiB", link->name, vm->pool_size_mib);
+		wlr_log(WLR_ERROR, "[vm %s] bad pool size %" PRIu64 " bytes", link->name, size);
 		goto error;
 	}
 	char pool_name[VTP_MAX_NAME + 16];
@@ -754,13 +728,8 @@ struct vm_link *vm_link_create(struct server *server, const struct config_vm *vm
 	link->pool = map;
 	link->pool_size = size;
 
-	size_t path_len = strlen(server->runtime_dir) + strlen(link->name) + 16;
-	link->socket_path = malloc(path_len);
-	if (link->socket_path == NULL) {
-		goto error;
-	}
-	snprintf(link->socket_path, path_len, "%s/vm/%s.sock", server->runtime_dir, link->name);
-	if (!listen_on(link)) {
+	link->socket_path = strdup(options->socket_path);
+	if (link->socket_path == NULL || !listen_on(link)) {
 		goto error;
 	}
 	return link;
@@ -775,12 +744,12 @@ void vm_link_destroy(struct vm_link *link)
 	if (link == NULL) {
 		return;
 	}
-	apps_host_destroy(link->apps);
-	link->apps = NULL;
 	if (link->fd >= 0) {
 		link->failed = false;
 		disconnect(link, "compositor exiting");
 	}
+	/* the owners drop their per-VM state (no agent any more) */
+	wl_signal_emit(&link->events.destroy, link);
 	if (link->listen_source != NULL) {
 		wl_event_source_remove(link->listen_source);
 	}
