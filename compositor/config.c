@@ -243,11 +243,7 @@ const char *config_palette_name(uint32_t rgb)
 }
 
 /* The VM name rule is the protocol's: [a-z0-9-], 1..32. */
-static bool valid_vm_name(const char *name)
-{
-	_Static_assert(CONFIG_VM_NAME_MAX == 32, "VM names are 1..32 bytes");
-	return vtp_valid_vm_name(name);
-}
+_Static_assert(CONFIG_VM_NAME_MAX == 32, "VM names are 1..32 bytes");
 
 /* Check a line's bytes: UTF-8, no control characters but tab. */
 static bool check_line_bytes(struct parser *p, const char *line, size_t len)
@@ -471,7 +467,7 @@ static bool parse_section_header(struct parser *p, char *line)
 	}
 	if (strncmp(inner, "vm", 2) == 0 && (inner[2] == ' ' || inner[2] == '\t')) {
 		char *name = trim(inner + 2);
-		if (!valid_vm_name(name)) {
+		if (!vtp_valid_vm_name(name)) {
 			return fail(p,
 				"invalid VM name '%s' (use a-z, 0-9 and '-', 1 to %d characters)",
 				name, CONFIG_VM_NAME_MAX);
@@ -756,7 +752,7 @@ static bool parse_vm_key(struct parser *p, const char *key, const char *value)
 		}
 		return true;
 	case VK_DISPOSABLE_OF:
-		if (!valid_vm_name(value)) {
+		if (!vtp_valid_vm_name(value)) {
 			return fail(p, "disposable-of: invalid VM name '%s'", value);
 		}
 		return parse_string(p, key, value, &vm->disposable_of);
@@ -895,7 +891,7 @@ static bool parse_byte_size(struct parser *p, const char *key, const char *value
 static bool parse_rule_side(struct parser *p, const char *key, char *text, char *out)
 {
 	char *name = trim(text);
-	if (strcmp(name, "*") != 0 && !valid_vm_name(name)) {
+	if (strcmp(name, "*") != 0 && !vtp_valid_vm_name(name)) {
 		return fail(p,
 			"%s: expected 'SOURCE -> TARGET' with a VM name, 'host' or '*' on "
 			"each side, got '%s'",

@@ -1,0 +1,4 @@
+/* input/ calling guest windows directly. */
+#include "input/seat.h"
+#include "guest/guest_view.h"
+#include "../server.h"
