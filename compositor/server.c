@@ -41,7 +41,7 @@
 #include "guest/guest_view.h"
 #include "input/seat.h"
 #include "ipc/ctl.h"
-#include "link/vm_link.h"
+#include "guest/vm_link.h"
 #include "services/apps_host.h"
 #include "services/clipboard.h"
 #include "services/notify.h"

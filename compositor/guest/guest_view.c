@@ -20,7 +20,7 @@
 #include "input/seat.h"
 #include "server.h"
 #include "tree/view.h"
-#include "link/vm_link.h"
+#include "guest/vm_link.h"
 
 /* Beyond this many rectangles, pending damage collapses to its extents. */
 #define MAX_PENDING_DAMAGE_RECTS 256

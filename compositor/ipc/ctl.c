@@ -19,7 +19,7 @@
 #include "services/open.h"
 #include "server.h"
 #include "tree/view.h"
-#include "link/vm_link.h"
+#include "guest/vm_link.h"
 #include "services/vm_manager.h"
 
 #define CTL_MAX_REQUEST (64 * 1024)

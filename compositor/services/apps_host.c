@@ -15,7 +15,7 @@
 #include "ipc/ctl.h"
 #include "services/menus.h"
 #include "server.h"
-#include "link/vm_link.h"
+#include "guest/vm_link.h"
 #include "services/vm_manager.h"
 
 /* LAUNCH_APP request ids have the top bit set, so that RUN_RESULTs of RUN

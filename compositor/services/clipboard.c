@@ -22,7 +22,7 @@
 #include "input/seat.h"
 #include "server.h"
 #include "tree/view.h"
-#include "link/vm_link.h"
+#include "guest/vm_link.h"
 
 #define WRITER_TIMEOUT_MS 30000
 

@@ -23,7 +23,7 @@
 #include "server.h"
 #include "tree/view.h"
 #include <vitrail/common/sha256.h>
-#include "link/vm_link.h"
+#include "guest/vm_link.h"
 #include "services/vm_manager.h"
 
 /* A disposable VM we started is stopped when its last window closes, or

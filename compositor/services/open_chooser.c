@@ -17,7 +17,7 @@
 #include "services/open.h"
 #include "desktop/output.h"
 #include "server.h"
-#include "link/vm_link.h"
+#include "guest/vm_link.h"
 
 #define PAD 12
 /* A question that appears while the user is typing or clicking elsewhere

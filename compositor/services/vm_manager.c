@@ -26,7 +26,7 @@
 #include "config.h"
 #include "ipc/ctl.h"
 #include "server.h"
-#include "link/vm_link.h"
+#include "guest/vm_link.h"
 #include <vitrail/vmm.h>
 
 /* A guest only notices a host that went away if it stays away a while

@@ -10,7 +10,7 @@
 #include "desktop/output.h"
 #include "input/seat.h"
 #include "server.h"
-#include "link/vm_link.h"
+#include "guest/vm_link.h"
 
 #define VIEW_MAX_STRING 1024
 #define VIEW_MAX_SIZE 8192

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* accept4 */
-#include "link/vm_link.h"
+#include "guest/vm_link.h"
 
 #include <errno.h>
 #include <fcntl.h>

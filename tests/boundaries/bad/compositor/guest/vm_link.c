@@ -1,4 +1,4 @@
 /* A transport that reaches into the features: check-boundaries must refuse it. */
-#include "link/vm_link.h"
-#include "guest/guest_view.h"
+#include "guest/vm_link.h"
+#include "services/open.h"
 #include <wlr/types/wlr_output.h>
