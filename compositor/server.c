@@ -219,15 +219,13 @@ static bool handle_link_message(void *data, struct vm_link *link, const struct v
 	case VTP_APP_LIST_END:
 		return apps_host_handle_message(slot->apps, msg);
 	case VTP_CLIPBOARD_DATA:
-		clipboard_handle_data(server->clipboard, link, msg);
-		return vm_link_connected(link);
+		return clipboard_handle_data(server->clipboard, link, msg);
 	case VTP_OPEN_URL:
 	case VTP_OPEN_FILE_BEGIN:
 	case VTP_OPEN_FILE_CHUNK:
 	case VTP_OPEN_FILE_END:
 	case VTP_DELIVER_RESULT:
-		open_handle_message(server->open, link, msg);
-		return vm_link_connected(link);
+		return open_handle_message(server->open, link, msg);
 	default:
 		/* valid messages of no feature of this host */
 		wlr_log(WLR_DEBUG, "[vm %s] ignoring %s", vm_link_name(link),

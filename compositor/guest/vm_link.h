@@ -49,7 +49,9 @@ struct vm_link_options {
 struct vm_link_handler {
 	/* WELCOME sent: the agent is connected. */
 	void (*connected)(void *data, struct vm_link *link);
-	/* A validated message after HELLO. Return false after vm_link_fail(). */
+	/* A validated message after HELLO. The one handler contract of every
+	 * feature: return false when the message broke a rule, after
+	 * vm_link_fail(); true otherwise. */
 	bool (*message)(void *data, struct vm_link *link, const struct vtp_msg *msg);
 	/* The connection is closing (fd already closed): drop what the agent
 	 * owned (its windows). Runs before events.disconnect. */

@@ -446,7 +446,7 @@ static void copy_from_vm(struct clipboard *clipboard, struct vm_link *link, uint
 		request->max_bytes);
 }
 
-void clipboard_handle_data(
+static void handle_data(
 	struct clipboard *clipboard, struct vm_link *link, const struct vtp_msg *msg)
 {
 	const struct vtp_clipboard_data *untrusted = &msg->body.clipboard_data;
@@ -721,4 +721,11 @@ void clipboard_destroy(struct clipboard *clipboard)
 	clip_text_source_orphan(clipboard->host_source);
 	clip_text_unref(clipboard->data);
 	free(clipboard);
+}
+
+bool clipboard_handle_data(
+	struct clipboard *clipboard, struct vm_link *link, const struct vtp_msg *msg)
+{
+	handle_data(clipboard, link, msg);
+	return vm_link_connected(link);
 }

@@ -37,8 +37,9 @@ void clipboard_copy(struct clipboard *clipboard, struct view *view);
 void clipboard_paste(struct clipboard *clipboard, struct view *view);
 
 /* A decoded CLIPBOARD_DATA from a VM. One that answers no request, or
- * brings more than was asked for, fails the link. */
-void clipboard_handle_data(
+ * brings more than was asked for, fails the link: false then (the message
+ * handler contract of every feature). */
+bool clipboard_handle_data(
 	struct clipboard *clipboard, struct vm_link *link, const struct vtp_msg *msg);
 
 /* What vitrailctl shows: false when empty. source is a VM name or "host". */

@@ -973,7 +973,7 @@ static void handle_deliver_result(
 	}
 }
 
-void open_handle_message(
+static void handle_message(
 	struct open_router *router, struct vm_link *link, const struct vtp_msg *msg)
 {
 	if (router == NULL) {
@@ -1345,4 +1345,11 @@ void open_destroy(struct open_router *router)
 	free(router->watches);
 	open_policy_destroy(router->policy);
 	free(router);
+}
+
+bool open_handle_message(
+	struct open_router *router, struct vm_link *link, const struct vtp_msg *msg)
+{
+	handle_message(router, link, msg);
+	return vm_link_connected(link);
 }

@@ -41,8 +41,9 @@ struct wlr_keyboard;
 struct open_router *open_create(struct server *server, char **error);
 void open_destroy(struct open_router *router);
 
-/* OPEN_URL, OPEN_FILE_BEGIN/CHUNK/END or DELIVER_RESULT from link. */
-void open_handle_message(
+/* OPEN_URL, OPEN_FILE_BEGIN/CHUNK/END or DELIVER_RESULT from link. false:
+ * the message broke a rule and the link has been told to fail. */
+bool open_handle_message(
 	struct open_router *router, struct vm_link *link, const struct vtp_msg *msg);
 
 /*
