@@ -1123,12 +1123,10 @@ static const char *get_string(struct json_object *request, const char *key)
 	return NULL;
 }
 
+/* The protocol's file name rule, on a C string. */
 static bool valid_name(const char *name)
 {
-	size_t len = strlen(name);
-	return len >= 1 && len <= VTP_MAX_FILE_NAME && strchr(name, '/') == NULL &&
-		strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
-		vtp_check_display_string((const uint8_t *)name, len) == VTP_OK;
+	return vtp_valid_file_name(name, strlen(name));
 }
 
 struct json_object *open_ctl(
