@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <nettle/sha2.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -28,7 +29,6 @@
 
 #include <vitrail/common/filename.h>
 #include <vitrail/common/mimetype.h>
-#include <vitrail/common/sha256.h>
 
 #ifndef VITRAIL_VERSION
 #define VITRAIL_VERSION "unknown"
@@ -316,7 +316,7 @@ static int open_file(const char *path, const char *type)
 		return EXIT_FAILED;
 	}
 	struct vtp_file_begin begin = { .request_id = REQUEST_ID, .size = size };
-	struct sha256 sha;
+	struct sha256_ctx sha;
 	sha256_init(&sha);
 	static uint8_t chunk[VTP_MAX_CHUNK];
 	uint64_t sent = 0;
@@ -345,7 +345,7 @@ static int open_file(const char *path, const char *type)
 			close(file);
 			return EXIT_FAILED;
 		}
-		sha256_update(&sha, chunk, (size_t)r);
+		sha256_update(&sha, (size_t)r, (const uint8_t *)chunk);
 		struct vtp_file_chunk body = { .request_id = REQUEST_ID };
 		open_link = send_msg(fd, VTP_OPEN_FILE_CHUNK, &body, chunk, (uint32_t)r);
 		sent += (uint64_t)r;
@@ -353,7 +353,7 @@ static int open_file(const char *path, const char *type)
 	close(file);
 	if (open_link && sent == size) {
 		struct vtp_file_end end = { .request_id = REQUEST_ID };
-		sha256_final(&sha, end.sha256);
+		sha256_digest(&sha, SHA256_DIGEST_SIZE, end.sha256);
 		send_msg(fd, VTP_OPEN_FILE_END, &end, NULL, 0);
 	}
 	int status = read_result(fd, path);

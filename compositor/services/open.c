@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <nettle/sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,6 @@
 #include "services/open_chooser.h"
 #include "services/open_policy.h"
 #include "server.h"
-#include <vitrail/common/sha256.h>
 #include "guest/vm_link.h"
 #include "services/vm_manager.h"
 
@@ -55,7 +55,7 @@ struct ctl_source {
 	int fd;
 	struct wl_event_source *source;
 	uint64_t remaining; /* bytes still to read from the socket */
-	struct sha256 sha;
+	struct sha256_ctx sha;
 };
 
 struct transfer {
@@ -1081,11 +1081,11 @@ static int handle_ctl_fd(int fd, uint32_t mask, void *data)
 		finish(t, VTP_RESULT_CANCELLED, NULL, "vitrailctl went away");
 		return 0;
 	}
-	sha256_update(&ctl->sha, buf, (size_t)n);
+	sha256_update(&ctl->sha, (size_t)n, (const uint8_t *)buf);
 	ctl->remaining -= (uint64_t)n;
 	bool ended = ctl->remaining == 0;
 	if (ended) {
-		sha256_final(&ctl->sha, t->sha256);
+		sha256_digest(&ctl->sha, SHA256_DIGEST_SIZE, t->sha256);
 		t->source_ended = true;
 	}
 	if (!add_data(t, buf, (size_t)n)) {
@@ -1231,7 +1231,7 @@ struct json_object *open_ctl(
 	}
 	if (!t->is_url) {
 		if (rest_len > 0) {
-			sha256_update(&ctl->sha, rest, rest_len);
+			sha256_update(&ctl->sha, rest_len, (const uint8_t *)rest);
 			ctl->remaining -= rest_len;
 			bool ok = add_data(t, (const uint8_t *)rest, rest_len);
 			if (!ok) {
@@ -1240,7 +1240,7 @@ struct json_object *open_ctl(
 			}
 		}
 		if (ctl->remaining == 0) {
-			sha256_final(&ctl->sha, t->sha256);
+			sha256_digest(&ctl->sha, SHA256_DIGEST_SIZE, t->sha256);
 			t->source_ended = true;
 		}
 	}
