@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <vitrail/protocol.h>
 
 #include <vitrail/common/filename.h>
@@ -253,4 +254,30 @@ Test(mimetype, table)
 	cr_assert_str_eq(mimetype_from_name("x.unknown"), "application/octet-stream");
 	cr_assert_str_eq(mimetype_from_name("noext"), "application/octet-stream");
 	cr_assert_str_eq(mimetype_from_name("dir.pdf/file"), "application/octet-stream");
+}
+
+static int temp_with(const char *content)
+{
+	char path[] = "/tmp/vitrail-sniff.XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	cr_assert_eq(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+Test(mimetype, sniffed_with_libmagic)
+{
+	char type[VTP_MAX_MIME + 1];
+	int fd = temp_with("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n");
+	cr_assert(mimetype_sniff_fd(fd, type, sizeof(type)));
+	cr_assert_str_eq(type, "application/pdf");
+	close(fd);
+	fd = temp_with("just some words\n");
+	cr_assert(mimetype_sniff_fd(fd, type, sizeof(type)));
+	cr_assert_str_eq(type, "text/plain");
+	/* too small an output buffer: refused, not cut */
+	cr_assert_not(mimetype_sniff_fd(fd, type, 4));
+	close(fd);
 }
