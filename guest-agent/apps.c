@@ -19,11 +19,9 @@
 #endif
 
 #include "launch.h"
-#include "sanitize.h"
 
 #define MAX_DIRENTS (4u * APPS_MAX_FILES) /* directory entries per walk */
 #define MAX_CATEGORY 64u /* bytes of one category */
-#define MAX_MIME_PART 127u /* bytes of a media type or subtype */
 #define MAX_WATCHES 256u
 
 /* ---- small helpers ---- */
@@ -38,24 +36,6 @@ static bool is_id_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		c == '.' || c == '_' || c == '-';
-}
-
-/* The APP_INFO rules: 1..VTP_MAX_DESKTOP_ID bytes of [A-Za-z0-9._-],
- * ".desktop" at the end with something before it, no leading '.', no "..". */
-static bool valid_desktop_id(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n > VTP_MAX_DESKTOP_ID || n <= strlen(".desktop") || !has_suffix(id, ".desktop") ||
-		id[0] == '.') {
-		return false;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!is_id_char(id[i]) || (i > 0 && id[i] == '.' && id[i - 1] == '.')) {
-			return false;
-		}
-	}
-	return true;
 }
 
 /* A list of malloc'd strings. */
@@ -622,7 +602,8 @@ static char *display_string(const struct raw_entry *raw, enum key_id k)
 		free(s);
 		return NULL;
 	}
-	sanitize_display_string(s, VTP_MAX_APP_FIELD, out, VTP_MAX_APP_FIELD + 1);
+	vtp_sanitize_display_string(
+		s, s != NULL ? strlen(s) : 0, VTP_MAX_APP_FIELD, out, VTP_MAX_APP_FIELD + 1);
 	free(s);
 	/* Trim spaces at both ends (a "\s" name is no name). */
 	size_t len = strlen(out), start = 0;
@@ -651,37 +632,9 @@ static bool valid_category(const char *s)
 	return true;
 }
 
-static bool is_mime_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		strchr("!#$&^_.+-", c) != NULL;
-}
-
-/* RFC 6838 restricted names: type "/" subtype. */
 static bool valid_mime(const char *s)
 {
-	const char *slash = strchr(s, '/');
-	if (slash == NULL) {
-		return false;
-	}
-	const char *parts[2] = { s, slash + 1 };
-	size_t lens[2] = { (size_t)(slash - s), strlen(slash + 1) };
-	for (int p = 0; p < 2; p++) {
-		if (lens[p] == 0 || lens[p] > MAX_MIME_PART) {
-			return false;
-		}
-		char first = parts[p][0];
-		if (!((first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z') ||
-			    (first >= '0' && first <= '9'))) {
-			return false;
-		}
-		for (size_t i = 0; i < lens[p]; i++) {
-			if (!is_mime_char(parts[p][i])) {
-				return false;
-			}
-		}
-	}
-	return true;
+	return vtp_valid_mime_type(s, strlen(s));
 }
 
 /* A ';'-list of the valid, distinct items, within VTP_MAX_APP_FIELD bytes. */
@@ -993,12 +946,13 @@ static void visit_file(struct scan *s, const char *path, const char *id)
 	}
 	if (s->find_id != NULL) {
 		if (strcmp(id, s->find_id) == 0) {
-			s->found = valid_desktop_id(id) ? load_entry(s, path, id) : NULL;
+			s->found = vtp_valid_desktop_id(id, strlen(id)) ? load_entry(s, path, id)
+									: NULL;
 			s->done = true;
 		}
 		return;
 	}
-	if (!valid_desktop_id(id)) {
+	if (!vtp_valid_desktop_id(id, strlen(id))) {
 		wlr_log(WLR_DEBUG, "apps: %s: skipped: desktop id not accepted by the protocol",
 			path);
 		return;
@@ -1150,7 +1104,8 @@ struct apps_entry *apps_find(const char *desktop_id)
 	struct scan s;
 	struct apps_entry *found;
 
-	if (desktop_id == NULL || !valid_desktop_id(desktop_id) || !scan_init(&s)) {
+	if (desktop_id == NULL || !vtp_valid_desktop_id(desktop_id, strlen(desktop_id)) ||
+		!scan_init(&s)) {
 		return NULL;
 	}
 	s.find_id = desktop_id;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,6 @@
 #include "link.h"
 #include "run.h"
 #include "server.h"
-#include <vitrail/common/sha256.h>
 
 #define MAX_NUMBERED 9999
 
@@ -28,7 +28,7 @@ struct delivery {
 	char path[PATH_MAX];
 	char source[33];
 	uint64_t size, received;
-	struct sha256 sha;
+	struct sha256_ctx sha;
 };
 
 struct opener {
@@ -321,7 +321,7 @@ static void handle_chunk(struct incoming *in, const struct vtp_msg *msg)
 		delivery_destroy(in, d, false);
 		return;
 	}
-	sha256_update(&d->sha, msg->tail, msg->tail_len);
+	sha256_update(&d->sha, msg->tail_len, (const uint8_t *)msg->tail);
 	d->received += msg->tail_len;
 }
 
@@ -341,7 +341,7 @@ static void handle_end(struct incoming *in, const struct vtp_msg *msg)
 		return;
 	}
 	uint8_t digest[SHA256_DIGEST_SIZE];
-	sha256_final(&d->sha, digest);
+	sha256_digest(&d->sha, SHA256_DIGEST_SIZE, digest);
 	if (memcmp(digest, msg->body.file_end.sha256, sizeof(digest)) != 0) {
 		wlr_log(WLR_ERROR, "delivery %u: checksum mismatch; %s deleted", id, d->path);
 		send_result(in, id, VTP_RESULT_BAD_CHECKSUM,

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <nettle/sha2.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -28,7 +29,6 @@
 
 #include <vitrail/common/filename.h>
 #include <vitrail/common/mimetype.h>
-#include <vitrail/common/sha256.h>
 
 #ifndef VITRAIL_VERSION
 #define VITRAIL_VERSION "unknown"
@@ -208,59 +208,6 @@ static int open_url(const char *url)
 	return status;
 }
 
-/* `file --mime-type -b -- path`, or NULL. */
-static char *file_mime_type(const char *path)
-{
-	int pipefd[2];
-	if (pipe(pipefd) < 0) {
-		return NULL;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return NULL;
-	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		dup2(pipefd[1], STDOUT_FILENO);
-		int null = open("/dev/null", O_WRONLY);
-		if (null >= 0) {
-			dup2(null, STDERR_FILENO);
-		}
-		execlp("file", "file", "--mime-type", "-b", "--", path, (char *)NULL);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	char buf[VTP_MAX_MIME + 2];
-	size_t len = 0;
-	ssize_t r;
-	while (len < sizeof(buf) - 1 &&
-		(r = read(pipefd[0], buf + len, sizeof(buf) - 1 - len)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			break;
-		}
-		len += (size_t)r;
-	}
-	close(pipefd[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		return NULL;
-	}
-	buf[len] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	if (buf[0] == '\0' || strchr(buf, '/') == NULL ||
-		vtp_check_display_string((const uint8_t *)buf, strlen(buf)) != VTP_OK) {
-		return NULL;
-	}
-	return strdup(buf);
-}
-
 static int open_file(const char *path, const char *type)
 {
 	int file = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -288,19 +235,23 @@ static int open_file(const char *path, const char *type)
 	char name[FILENAME_MAX_BYTES + 1];
 	filename_sanitize(base, strlen(base), name, sizeof(name));
 
-	char *owned_type = NULL;
+	char sniffed[VTP_MAX_MIME + 1];
 	if (type == NULL) {
 		type = mimetype_from_name(base);
 		if (strcmp(type, "application/octet-stream") == 0 &&
-			(owned_type = file_mime_type(path)) != NULL) {
-			type = owned_type;
+			mimetype_sniff_fd(file, sniffed, sizeof(sniffed))) {
+			type = sniffed;
+		}
+		if (lseek(file, 0, SEEK_SET) != 0) {
+			fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+			close(file);
+			return EXIT_FAILED;
 		}
 	}
 	size_t name_len = strlen(name), type_len = strlen(type);
 	if (type_len == 0 || type_len > VTP_MAX_MIME ||
 		vtp_check_display_string((const uint8_t *)type, type_len) != VTP_OK) {
 		fprintf(stderr, "%s: bad MIME type '%s'\n", prog, type);
-		free(owned_type);
 		close(file);
 		return EXIT_USAGE;
 	}
@@ -308,7 +259,6 @@ static int open_file(const char *path, const char *type)
 	memcpy(tail, name, name_len + 1);
 	memcpy(tail + name_len + 1, type, type_len + 1);
 	uint32_t tail_len = (uint32_t)(name_len + type_len + 2);
-	free(owned_type);
 
 	int fd = socket_connect();
 	if (fd < 0) {
@@ -316,7 +266,7 @@ static int open_file(const char *path, const char *type)
 		return EXIT_FAILED;
 	}
 	struct vtp_file_begin begin = { .request_id = REQUEST_ID, .size = size };
-	struct sha256 sha;
+	struct sha256_ctx sha;
 	sha256_init(&sha);
 	static uint8_t chunk[VTP_MAX_CHUNK];
 	uint64_t sent = 0;
@@ -345,7 +295,7 @@ static int open_file(const char *path, const char *type)
 			close(file);
 			return EXIT_FAILED;
 		}
-		sha256_update(&sha, chunk, (size_t)r);
+		sha256_update(&sha, (size_t)r, (const uint8_t *)chunk);
 		struct vtp_file_chunk body = { .request_id = REQUEST_ID };
 		open_link = send_msg(fd, VTP_OPEN_FILE_CHUNK, &body, chunk, (uint32_t)r);
 		sent += (uint64_t)r;
@@ -353,7 +303,7 @@ static int open_file(const char *path, const char *type)
 	close(file);
 	if (open_link && sent == size) {
 		struct vtp_file_end end = { .request_id = REQUEST_ID };
-		sha256_final(&sha, end.sha256);
+		sha256_digest(&sha, SHA256_DIGEST_SIZE, end.sha256);
 		send_msg(fd, VTP_OPEN_FILE_END, &end, NULL, 0);
 	}
 	int status = read_result(fd, path);

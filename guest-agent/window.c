@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <vitrail/protocol.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_output.h>
@@ -15,7 +16,6 @@
 #include "input.h"
 #include "link.h"
 #include "paint.h"
-#include "sanitize.h"
 #include "server.h"
 
 /* Frame callbacks when nothing goes to the host (no damage, no host). */
@@ -402,8 +402,10 @@ static void send_title(struct agent_window *window)
 	if (!window->toplevel || window->id == 0) {
 		return;
 	}
-	size_t n = sanitize_display_string(
-		window->xdg->toplevel->title, VTP_MAX_TITLE, text, sizeof(text));
+	const char *untrusted_title = window->xdg->toplevel->title;
+	size_t n = vtp_sanitize_display_string(untrusted_title,
+		untrusted_title != NULL ? strlen(untrusted_title) : 0, VTP_MAX_TITLE, text,
+		sizeof(text));
 	link_send(window->server->link, VTP_SET_TITLE, window->id, NULL, text, (uint32_t)n);
 }
 
@@ -413,8 +415,10 @@ static void send_app_id(struct agent_window *window)
 	if (!window->toplevel || window->id == 0) {
 		return;
 	}
-	size_t n = sanitize_display_string(
-		window->xdg->toplevel->app_id, VTP_MAX_APP_ID, text, sizeof(text));
+	const char *untrusted_app_id = window->xdg->toplevel->app_id;
+	size_t n = vtp_sanitize_display_string(untrusted_app_id,
+		untrusted_app_id != NULL ? strlen(untrusted_app_id) : 0, VTP_MAX_APP_ID, text,
+		sizeof(text));
 	link_send(window->server->link, VTP_SET_APP_ID, window->id, NULL, text, (uint32_t)n);
 }
 

@@ -121,3 +121,63 @@ enum vtp_status vtp_pool_check_buffer(
 	}
 	return VTP_OK;
 }
+
+static bool is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool vtp_valid_desktop_id(const char *id, size_t n)
+{
+	static const char suffix[] = ".desktop";
+	const size_t slen = sizeof(suffix) - 1;
+
+	if (id == NULL || n <= slen || n > VTP_MAX_DESKTOP_ID ||
+		memcmp(id + n - slen, suffix, slen) != 0 || id[0] == '.' || id[0] == '-') {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		if (!is_alnum(c) && c != '.' && c != '_' && c != '-') {
+			return false;
+		}
+		if (i > 0 && c == '.' && id[i - 1] == '.') {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* One side of a MIME type: 1..127 restricted-name characters. */
+static bool valid_mime_part(const char *s, size_t n)
+{
+	if (n < 1 || n > 127 || !is_alnum(s[0])) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!is_alnum(s[i]) && (s[i] == '\0' || strchr("!#$&^_.+-", s[i]) == NULL)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool vtp_valid_mime_type(const char *s, size_t n)
+{
+	const char *slash = s != NULL ? memchr(s, '/', n) : NULL;
+
+	if (slash == NULL) {
+		return false;
+	}
+	size_t tn = (size_t)(slash - s);
+	return valid_mime_part(s, tn) && valid_mime_part(slash + 1, n - tn - 1);
+}
+
+bool vtp_valid_file_name(const char *name, size_t n)
+{
+	if (name == NULL || n < 1 || n > VTP_MAX_FILE_NAME || memchr(name, '/', n) != NULL ||
+		(n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.')) {
+		return false;
+	}
+	return vtp_check_display_string((const uint8_t *)name, n) == VTP_OK;
+}

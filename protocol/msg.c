@@ -212,34 +212,14 @@ static enum vtp_status check_vm_name(const uint8_t *t, size_t n)
 	return VTP_OK;
 }
 
-static bool is_id_char(uint8_t c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		c == '.' || c == '_' || c == '-';
-}
-
-/* Desktop id: [A-Za-z0-9._-], ends in ".desktop", something before it,
- * no leading '.', no "..". */
+/* Desktop id: the rule is vtp_valid_desktop_id; the length gets its own
+ * status. */
 static enum vtp_status check_desktop_id(const uint8_t *t, size_t n)
 {
-	static const char suffix[] = ".desktop";
-	const size_t slen = sizeof(suffix) - 1;
-
 	if (n > VTP_MAX_DESKTOP_ID) {
 		return VTP_E_TAIL_TOO_LONG;
 	}
-	if (n <= slen || memcmp(t + n - slen, suffix, slen) != 0 || t[0] == '.') {
-		return VTP_E_BAD_VALUE;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!is_id_char(t[i])) {
-			return VTP_E_BAD_VALUE;
-		}
-		if (i > 0 && t[i] == '.' && t[i - 1] == '.') {
-			return VTP_E_BAD_VALUE;
-		}
-	}
-	return VTP_OK;
+	return vtp_valid_desktop_id((const char *)t, n) ? VTP_OK : VTP_E_BAD_VALUE;
 }
 
 /* Split t[0..n) at NUL bytes into exactly want parts (want-1 NULs, no
@@ -275,11 +255,11 @@ static enum vtp_status check_file_begin(const uint8_t *t, size_t n, bool deliver
 	if (len[0] == 0 || len[1] == 0) {
 		return VTP_E_BAD_VALUE;
 	}
+	/* check_string first, for its more precise statuses */
 	if ((st = check_string(name, len[0], VTP_MAX_FILE_NAME)) != VTP_OK) {
 		return st;
 	}
-	if (memchr(name, '/', len[0]) != NULL || (len[0] == 1 && name[0] == '.') ||
-		(len[0] == 2 && name[0] == '.' && name[1] == '.')) {
+	if (!vtp_valid_file_name((const char *)name, len[0])) {
 		return VTP_E_BAD_VALUE;
 	}
 	if ((st = check_string(t + off[1], len[1], VTP_MAX_MIME)) != VTP_OK) {

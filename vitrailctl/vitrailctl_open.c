@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <vitrail/protocol.h>
 
 #include <vitrail/common/filename.h>
 #include <vitrail/common/mimetype.h>
@@ -161,8 +162,21 @@ int vitrailctl_open_run(const char *socket_path, char **args, int n_args)
 		char name[FILENAME_MAX_BYTES + 1];
 		filename_sanitize(base, strlen(base), name, sizeof(name));
 		json_object_object_add(req, "name", json_object_new_string(name));
-		json_object_object_add(req, "mime",
-			json_object_new_string(type != NULL ? type : mimetype_from_name(base)));
+		char sniffed[VTP_MAX_MIME + 1];
+		if (type == NULL) {
+			type = mimetype_from_name(base);
+			if (strcmp(type, "application/octet-stream") == 0 &&
+				mimetype_sniff_fd(file, sniffed, sizeof(sniffed))) {
+				type = sniffed;
+			}
+			if (lseek(file, 0, SEEK_SET) != 0) {
+				fprintf(stderr, "vitrailctl: %s: %s\n", what, strerror(errno));
+				close(file);
+				json_object_put(req);
+				return 1;
+			}
+		}
+		json_object_object_add(req, "mime", json_object_new_string(type));
 		json_object_object_add(req, "size", json_object_new_int64((int64_t)size));
 	} else {
 		json_object_object_add(req, "url", json_object_new_string(what));

@@ -232,14 +232,10 @@ static void send_error_now(int fd, uint32_t code, const char *reason)
 	}
 }
 
-/* Error text must be a display string: keep printable ASCII only. */
-static void printable(char *s)
+/* Text for the log and for ERROR: through the one display-string sanitizer. */
+static void sanitize(const char *untrusted, char *out, size_t cap)
 {
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f) {
-			*s = '?';
-		}
-	}
+	vtp_sanitize_display_string(untrusted, strlen(untrusted), cap - 1, out, cap);
 }
 
 static void disconnect(struct vm_link *link, const char *reason)
@@ -248,8 +244,7 @@ static void disconnect(struct vm_link *link, const char *reason)
 		return;
 	}
 	char why[VTP_MAX_ERROR_TEXT];
-	snprintf(why, sizeof(why), "%s", reason);
-	printable(why);
+	sanitize(reason, why, sizeof(why));
 	if (link->failed && link->fail_code != 0) {
 		/* whatever is queued goes first if the socket takes it; the
 		 * ERROR only follows whole messages */
@@ -344,9 +339,7 @@ static bool handle_hello(struct vm_link *link, const struct vtp_msg *msg)
 		link->hello_timer = NULL;
 	}
 	char software[VTP_MAX_NAME + 1];
-	snprintf(
-		software, sizeof(software), "%s", msg->tail != NULL ? (const char *)msg->tail : "");
-	printable(software);
+	sanitize(msg->tail != NULL ? (const char *)msg->tail : "", software, sizeof(software));
 	wlr_log(WLR_INFO, "[vm %s] agent connected (%s, protocol %u)", link->name, software,
 		version);
 
@@ -380,9 +373,7 @@ static bool handle_message(struct vm_link *link, const struct vtp_msg *msg)
 		return true;
 	case VTP_ERROR: {
 		char text[VTP_MAX_ERROR_TEXT + 1];
-		snprintf(
-			text, sizeof(text), "%s", msg->tail != NULL ? (const char *)msg->tail : "");
-		printable(text);
+		sanitize(msg->tail != NULL ? (const char *)msg->tail : "", text, sizeof(text));
 		vm_link_fail(
 			link, 0, "the agent reported error %u: %s", msg->body.error.code, text);
 		return false;

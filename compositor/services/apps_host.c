@@ -185,28 +185,6 @@ static void list_destroy(struct app_list *list)
 	free(list);
 }
 
-static bool is_id_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		c == '.' || c == '_' || c == '-';
-}
-
-bool apps_host_valid_desktop_id(const char *id)
-{
-	static const char suffix[] = ".desktop";
-	size_t n = strnlen(id, VTP_MAX_DESKTOP_ID + 1);
-	if (n <= sizeof(suffix) - 1 || n > VTP_MAX_DESKTOP_ID || id[0] == '.' || id[0] == '-' ||
-		strcmp(id + n - (sizeof(suffix) - 1), suffix) != 0) {
-		return false;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!is_id_char(id[i]) || (i > 0 && id[i] == '.' && id[i - 1] == '.')) {
-			return false;
-		}
-	}
-	return true;
-}
-
 /*
  * The vitrailctl that entries run: plain "vitrailctl" (found in PATH) when
  * that is the one installed next to this vitrail, else the absolute path
@@ -1062,7 +1040,7 @@ struct json_object *apps_host_ctl_run_app(
 	if (link == NULL) {
 		return error_reply("no VM named \"%s\"", vm_name);
 	}
-	if (!apps_host_valid_desktop_id(id)) {
+	if (!vtp_valid_desktop_id(id, strlen(id))) {
 		return error_reply("invalid desktop id (want NAME.desktop of [A-Za-z0-9._-])");
 	}
 	struct apps_host *host = apps_host_from_link(server, link);

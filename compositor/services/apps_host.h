@@ -68,9 +68,4 @@ struct json_object *apps_host_ctl_menus_sync(
 struct json_object *apps_host_ctl_run_app(
 	struct server *server, struct ctl_client *client, struct json_object *request);
 
-/* A desktop id as run-app accepts it: the APP_INFO rules (1..255 bytes of
- * [A-Za-z0-9._-] ending in ".desktop", no leading '.', no "..") and no
- * leading '-'. */
-bool apps_host_valid_desktop_id(const char *id);
-
 #endif

@@ -80,33 +80,10 @@ static void buf_finish(struct buf *b)
 
 /* ---- validation ---- */
 
-static bool is_id_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		c == '.' || c == '_' || c == '-';
-}
-
 static bool has_suffix(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
 	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* The protocol's desktop id rules, and no leading '-'. */
-static bool valid_desktop_id(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n > VTP_MAX_DESKTOP_ID || n <= strlen(".desktop") || !has_suffix(id, ".desktop") ||
-		id[0] == '.' || id[0] == '-') {
-		return false;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!is_id_char(id[i]) || (i > 0 && id[i] == '.' && id[i - 1] == '.')) {
-			return false;
-		}
-	}
-	return true;
 }
 
 static bool valid_display(const char *s, size_t max)
@@ -115,50 +92,47 @@ static bool valid_display(const char *s, size_t max)
 	return n <= max && vtp_check_display_string((const uint8_t *)s, n) == VTP_OK;
 }
 
-/* Characters that change how text around them is shown: bidi controls,
- * line/paragraph separators, zero-width and invisible operators. */
-static bool is_format_char(uint32_t cp)
-{
-	return cp == 0x00ad || cp == 0x061c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
-		(cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
-		(cp >= 0xfff9 && cp <= 0xfffb);
-}
-
 /*
- * A validated display string as the host shows it: format characters
- * removed, runs of spaces collapsed, trimmed, cut on a code point boundary
- * to at most max bytes. Returns a malloc'd string.
+ * A validated display string as the host shows it: the protocol's
+ * sanitizer (format and invisible characters dropped), runs of spaces
+ * collapsed, trimmed, cut on a code point boundary to at most max bytes.
+ * Returns a malloc'd string.
  */
 static char *clean_display(const char *s, size_t max)
 {
-	const uint8_t *p = (const uint8_t *)(s != NULL ? s : "");
-	size_t len = strlen((const char *)p), o = 0;
+	size_t len = s != NULL ? strlen(s) : 0;
+	char *clean = malloc(3 * len + 1); /* a byte becomes at most U+FFFD */
 	char *out = malloc(len + 1);
+	size_t n, o = 0;
 
-	if (out == NULL) {
+	if (clean == NULL || out == NULL) {
+		free(clean);
+		free(out);
 		return NULL;
 	}
-	for (size_t i = 0; i < len;) {
+	n = vtp_sanitize_display_string(s, len, 3 * len, clean, 3 * len + 1);
+	for (size_t i = 0; i < n;) {
 		uint32_t cp;
-		size_t n = vtp_utf8_decode(p + i, len - i, &cp);
-		if (n == 0) {
-			break; /* not reached: validated before */
+		size_t k = vtp_utf8_decode((const uint8_t *)clean + i, n - i, &cp);
+		if (k == 0) {
+			break; /* not reached: the sanitizer's output is valid */
 		}
-		if (is_format_char(cp) || (cp == ' ' && (o == 0 || out[o - 1] == ' '))) {
-			i += n;
+		if (cp == ' ' && (o == 0 || out[o - 1] == ' ')) {
+			i += k;
 			continue;
 		}
-		if (o + n > max) {
+		if (o + k > max || o + k > len) {
 			break;
 		}
-		memcpy(out + o, p + i, n);
-		o += n;
-		i += n;
+		memcpy(out + o, clean + i, k);
+		o += k;
+		i += k;
 	}
 	while (o > 0 && out[o - 1] == ' ') {
 		o--;
 	}
 	out[o] = '\0';
+	free(clean);
 	return out;
 }
 
@@ -363,12 +337,6 @@ static void build_categories(struct buf *out, const char *categories, const char
 	buf_printf(out, "X-Vitrail-VM;X-Vitrail-VM-%s;", vm);
 }
 
-static bool is_mime_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		(c != '\0' && strchr("!#$&^_.+-", c) != NULL);
-}
-
 static bool is_alnum(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -390,33 +358,19 @@ static const char *const media_types[] = {
 	"x-scheme-handler",
 };
 
+/* The protocol's MIME type rule, and a media type from the list above. */
 static bool valid_mime(const char *s, size_t n)
 {
-	const char *slash = memchr(s, '/', n);
-	size_t tn, sn;
-	bool known = false;
-
-	if (slash == NULL) {
+	if (!vtp_valid_mime_type(s, n)) {
 		return false;
 	}
-	tn = (size_t)(slash - s);
-	sn = n - tn - 1;
-	if (sn == 0 || sn > 127 || !is_alnum(slash[1])) {
-		return false;
-	}
+	size_t tn = (size_t)((const char *)memchr(s, '/', n) - s);
 	for (size_t i = 0; i < sizeof(media_types) / sizeof(*media_types); i++) {
-		known = known ||
-			(strlen(media_types[i]) == tn && memcmp(media_types[i], s, tn) == 0);
-	}
-	if (!known) {
-		return false;
-	}
-	for (size_t i = 0; i < sn; i++) {
-		if (!is_mime_char(slash[1 + i])) {
-			return false;
+		if (strlen(media_types[i]) == tn && memcmp(media_types[i], s, tn) == 0) {
+			return true;
 		}
 	}
-	return true;
+	return false;
 }
 
 static void build_mime_types(struct buf *out, const char *mime_types)
@@ -807,7 +761,7 @@ bool menus_entry_file_name(const char *vm_name, const char *desktop_id, char *ou
 	int len;
 
 	if (vm_name == NULL || desktop_id == NULL || !vtp_valid_vm_name(vm_name) ||
-		!valid_desktop_id(desktop_id)) {
+		!vtp_valid_desktop_id(desktop_id, strlen(desktop_id))) {
 		return false;
 	}
 	n = strlen(desktop_id) - strlen(".desktop");
@@ -1038,7 +992,7 @@ out:
 /* Checks an app; the reason it is refused, or NULL. */
 static const char *check_app(const struct menus_app *app)
 {
-	if (app->id == NULL || !valid_desktop_id(app->id)) {
+	if (app->id == NULL || !vtp_valid_desktop_id(app->id, strlen(app->id))) {
 		return "desktop id not accepted";
 	}
 	if (app->name == NULL || app->name[0] == '\0' ||

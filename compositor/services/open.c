@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <nettle/sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,6 @@
 #include "services/open_policy.h"
 #include "server.h"
 #include "tree/view.h"
-#include <vitrail/common/sha256.h>
 #include "guest/vm_link.h"
 #include "services/vm_manager.h"
 
@@ -56,7 +56,7 @@ struct ctl_source {
 	int fd;
 	struct wl_event_source *source;
 	uint64_t remaining; /* bytes still to read from the socket */
-	struct sha256 sha;
+	struct sha256_ctx sha;
 };
 
 struct transfer {
@@ -1096,11 +1096,11 @@ static int handle_ctl_fd(int fd, uint32_t mask, void *data)
 		finish(t, VTP_RESULT_CANCELLED, NULL, "vitrailctl went away");
 		return 0;
 	}
-	sha256_update(&ctl->sha, buf, (size_t)n);
+	sha256_update(&ctl->sha, (size_t)n, (const uint8_t *)buf);
 	ctl->remaining -= (uint64_t)n;
 	bool ended = ctl->remaining == 0;
 	if (ended) {
-		sha256_final(&ctl->sha, t->sha256);
+		sha256_digest(&ctl->sha, SHA256_DIGEST_SIZE, t->sha256);
 		t->source_ended = true;
 	}
 	if (!add_data(t, buf, (size_t)n)) {
@@ -1138,12 +1138,10 @@ static const char *get_string(struct json_object *request, const char *key)
 	return NULL;
 }
 
+/* The protocol's file name rule, on a C string. */
 static bool valid_name(const char *name)
 {
-	size_t len = strlen(name);
-	return len >= 1 && len <= VTP_MAX_FILE_NAME && strchr(name, '/') == NULL &&
-		strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
-		vtp_check_display_string((const uint8_t *)name, len) == VTP_OK;
+	return vtp_valid_file_name(name, strlen(name));
 }
 
 struct json_object *open_ctl(
@@ -1248,7 +1246,7 @@ struct json_object *open_ctl(
 	}
 	if (!t->is_url) {
 		if (rest_len > 0) {
-			sha256_update(&ctl->sha, rest, rest_len);
+			sha256_update(&ctl->sha, rest_len, (const uint8_t *)rest);
 			ctl->remaining -= rest_len;
 			bool ok = add_data(t, (const uint8_t *)rest, rest_len);
 			if (!ok) {
@@ -1257,7 +1255,7 @@ struct json_object *open_ctl(
 			}
 		}
 		if (ctl->remaining == 0) {
-			sha256_final(&ctl->sha, t->sha256);
+			sha256_digest(&ctl->sha, SHA256_DIGEST_SIZE, t->sha256);
 			t->source_ended = true;
 		}
 	}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <vitrail/protocol.h>
 #include <wayland-server-core.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_scene.h>
@@ -286,30 +287,9 @@ bool open_chooser_ask(
 	}
 	q->transfer = transfer;
 	snprintf(q->source, sizeof(q->source), "%s", source);
-	/* display text: keep it printable (the what may hold a guest's file
-	 * name, already a display string: drop bidi controls too) */
-	size_t n = 0;
-	for (const unsigned char *p = (const unsigned char *)what;
-		*p != '\0' && n + 4 < WHAT_MAX;) {
-		if (p[0] == 0xe2 && p[1] == 0x80 &&
-			(p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae))) {
-			q->what[n++] = '?';
-			p += 3;
-		} else if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9) {
-			q->what[n++] = '?';
-			p += 3;
-		} else {
-			q->what[n++] = (char)*p++;
-		}
-	}
-	/* never end inside a UTF-8 sequence */
-	while (n > 0 && ((unsigned char)q->what[n - 1] & 0xc0) == 0x80) {
-		n--;
-	}
-	if (n > 0 && ((unsigned char)q->what[n - 1] & 0xc0) == 0xc0) {
-		n--;
-	}
-	q->what[n] = '\0';
+	/* display text (the what may hold a guest's file name): the
+	 * protocol's sanitizer, cut to fit */
+	vtp_sanitize_display_string(what, strlen(what), WHAT_MAX - 1, q->what, sizeof(q->what));
 	wl_list_insert(chooser->questions.prev, &q->link);
 	chooser->n_questions++;
 	if (chooser->node == NULL && !show(chooser)) {

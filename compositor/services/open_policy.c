@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <vitrail/protocol.h>
 
 #include "config.h"
 
@@ -84,11 +85,18 @@ const char *open_policy_target_name(const struct open_rule *rule)
 	return "@deny";
 }
 
-/* A VM name: [a-z0-9-], 1..32; with glob, '*' and '?' too. */
+/* A VM name (the protocol's rule); with glob, '*' and '?' allowed too. */
 static bool valid_name(const char *s, size_t len, bool glob)
 {
+	char name[OPEN_POLICY_NAME_MAX + 1];
+
 	if (len < 1 || len > OPEN_POLICY_NAME_MAX) {
 		return false;
+	}
+	if (!glob) {
+		memcpy(name, s, len);
+		name[len] = '\0';
+		return strlen(name) == len && vtp_valid_vm_name(name);
 	}
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];

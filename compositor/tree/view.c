@@ -265,9 +265,21 @@ void view_move(struct view *view, int x, int y)
 	wlr_scene_node_set_position(&view->tree->node, view->x, view->y);
 }
 
+/* A malloc'd display-safe copy (the protocol's sanitizer), or NULL. */
+static char *sanitized(const char *untrusted, size_t max_bytes)
+{
+	char *out = malloc(max_bytes + 1);
+	if (out == NULL) {
+		return NULL;
+	}
+	vtp_sanitize_display_string(untrusted, untrusted != NULL ? strlen(untrusted) : 0, max_bytes,
+		out, max_bytes + 1);
+	return out;
+}
+
 void view_set_title(struct view *view, const char *untrusted_title)
 {
-	char *title = view_sanitize_string(untrusted_title, VIEW_MAX_STRING);
+	char *title = sanitized(untrusted_title, VIEW_MAX_STRING);
 	if (title == NULL) {
 		return;
 	}
@@ -280,7 +292,7 @@ void view_set_title(struct view *view, const char *untrusted_title)
 
 void view_set_app_id(struct view *view, const char *untrusted_app_id)
 {
-	char *app_id = view_sanitize_string(untrusted_app_id, VIEW_MAX_STRING);
+	char *app_id = sanitized(untrusted_app_id, VIEW_MAX_STRING);
 	if (app_id == NULL) {
 		return;
 	}
@@ -473,80 +485,4 @@ struct view *view_from_id(struct server *server, uint32_t id)
 		}
 	}
 	return NULL;
-}
-
-/* Decode one UTF-8 code point; invalid input gives U+FFFD and 1 byte. */
-static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *used)
-{
-	uint32_t cp;
-	size_t n = vtp_utf8_decode(s, len, &cp);
-	if (n == 0) {
-		*used = 1;
-		return 0xfffd;
-	}
-	*used = n;
-	return cp;
-}
-
-static bool invisible_or_control(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x034f || cp == 0x061c ||
-		cp == 0x115f || cp == 0x1160 || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
-		(cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) || cp == 0x2800 ||
-		cp == 0x3164 || (cp >= 0xfe00 && cp <= 0xfe0f) || cp == 0xfeff || cp == 0xffa0 ||
-		(cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 && cp <= 0xe007f) ||
-		(cp >= 0xe0100 && cp <= 0xe01ef);
-}
-
-static size_t utf8_put(uint32_t cp, char *out)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	} else if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	} else if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-char *view_sanitize_string(const char *untrusted, size_t max_bytes)
-{
-	if (untrusted == NULL) {
-		untrusted = "";
-	}
-	size_t len = strlen(untrusted);
-	char *out = malloc(max_bytes + 1);
-	if (out == NULL) {
-		return NULL;
-	}
-	size_t o = 0;
-	const unsigned char *s = (const unsigned char *)untrusted;
-	for (size_t i = 0; i < len;) {
-		size_t used;
-		uint32_t cp = utf8_next(s + i, len - i, &used);
-		i += used;
-		if (invisible_or_control(cp)) {
-			continue;
-		}
-		char buf[4];
-		size_t n = utf8_put(cp, buf);
-		if (o + n > max_bytes) {
-			break;
-		}
-		memcpy(out + o, buf, n);
-		o += n;
-	}
-	out[o] = '\0';
-	return out;
 }

@@ -125,11 +125,4 @@ struct view *view_from_id(struct server *server, uint32_t id);
 /* Redraw the frame (focus, title or size changed). */
 void view_update_frame(struct view *view);
 
-/*
- * Make a guest-supplied string safe to show: valid UTF-8 is assumed (the
- * decoder checked it); bidirectional controls and other invisible format
- * characters are dropped, length capped. Returns a malloc'd string.
- */
-char *view_sanitize_string(const char *untrusted, size_t max_bytes);
-
 #endif

@@ -1,16 +1,18 @@
 /*
  * Unit tests of the guest side of open-in-VM that need no agent: the name
- * sanitizer for incoming files (guest-agent/filename.c), SHA-256
- * (guest-agent/sha256.c) and the MIME table (guest-agent/mimetype.c).
+ * sanitizer for incoming files (common/filename.c), SHA-256 as the tree
+ * uses nettle's, and the MIME table (common/mimetype.c).
  */
 #include <criterion/criterion.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <vitrail/protocol.h>
 
 #include <vitrail/common/filename.h>
 #include <vitrail/common/mimetype.h>
-#include <vitrail/common/sha256.h>
 
 static char out[FILENAME_MAX_BYTES + 1];
 
@@ -179,13 +181,20 @@ Test(numbered, suffixes)
 	cr_assert_str_eq(out + strlen(out) - 4, " (3)");
 }
 
+static void sha256_hex(const uint8_t d[SHA256_DIGEST_SIZE], char hex[65])
+{
+	for (size_t i = 0; i < SHA256_DIGEST_SIZE; i++) {
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	}
+}
+
 static void sha_hex(const void *data, size_t len, char hex[65])
 {
-	struct sha256 s;
+	struct sha256_ctx s;
 	uint8_t d[32];
 	sha256_init(&s);
-	sha256_update(&s, data, len);
-	sha256_final(&s, d);
+	sha256_update(&s, len, (const uint8_t *)data);
+	sha256_digest(&s, SHA256_DIGEST_SIZE, d);
 	sha256_hex(d, hex);
 }
 
@@ -203,17 +212,17 @@ Test(sha256, known_answers)
 	/* a million 'a', fed in uneven pieces */
 	char *a = malloc(1000000);
 	memset(a, 'a', 1000000);
-	struct sha256 s;
+	struct sha256_ctx s;
 	uint8_t d[32];
 	sha256_init(&s);
 	size_t done = 0, step = 1;
 	while (done < 1000000) {
 		size_t take = step < 1000000 - done ? step : 1000000 - done;
-		sha256_update(&s, a + done, take);
+		sha256_update(&s, take, (const uint8_t *)a + done);
 		done += take;
 		step = step * 3 % 1021 + 1;
 	}
-	sha256_final(&s, d);
+	sha256_digest(&s, SHA256_DIGEST_SIZE, d);
 	sha256_hex(d, hex);
 	cr_assert_str_eq(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 	free(a);
@@ -228,9 +237,9 @@ Test(sha256, known_answers)
 		sha_hex(buf, len, h1);
 		sha256_init(&s);
 		for (size_t i = 0; i < len; i++) {
-			sha256_update(&s, buf + i, 1);
+			sha256_update(&s, 1, (const uint8_t *)buf + i);
 		}
-		sha256_final(&s, d);
+		sha256_digest(&s, SHA256_DIGEST_SIZE, d);
 		sha256_hex(d, h2);
 		cr_assert_str_eq(h1, h2, "length %zu", len);
 	}
@@ -245,4 +254,30 @@ Test(mimetype, table)
 	cr_assert_str_eq(mimetype_from_name("x.unknown"), "application/octet-stream");
 	cr_assert_str_eq(mimetype_from_name("noext"), "application/octet-stream");
 	cr_assert_str_eq(mimetype_from_name("dir.pdf/file"), "application/octet-stream");
+}
+
+static int temp_with(const char *content)
+{
+	char path[] = "/tmp/vitrail-sniff.XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	cr_assert_eq(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+Test(mimetype, sniffed_with_libmagic)
+{
+	char type[VTP_MAX_MIME + 1];
+	int fd = temp_with("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n");
+	cr_assert(mimetype_sniff_fd(fd, type, sizeof(type)));
+	cr_assert_str_eq(type, "application/pdf");
+	close(fd);
+	fd = temp_with("just some words\n");
+	cr_assert(mimetype_sniff_fd(fd, type, sizeof(type)));
+	cr_assert_str_eq(type, "text/plain");
+	/* too small an output buffer: refused, not cut */
+	cr_assert_not(mimetype_sniff_fd(fd, type, 4));
+	close(fd);
 }

@@ -103,3 +103,84 @@ Test(check, pool_buffer)
 		vtp_pool_check_buffer(UINT64_MAX, UINT64_MAX - 100, 64, 64, 256), VTP_E_OVERFLOW);
 	cr_assert_eq(vtp_pool_check_buffer(UINT64_MAX, UINT64_MAX - 16384, 64, 64, 256), VTP_OK);
 }
+
+static bool id(const char *s)
+{
+	return vtp_valid_desktop_id(s, strlen(s));
+}
+
+Test(check, desktop_ids)
+{
+	cr_assert(id("firefox-esr.desktop"));
+	cr_assert(id("org.gnome.Terminal.desktop"));
+	cr_assert(id("a_b-c.desktop"));
+	cr_assert(id("x.desktop"));
+	cr_assert_not(id(".desktop"));
+	cr_assert_not(id("firefox"));
+	cr_assert_not(id(".x.desktop"));
+	cr_assert_not(id("-x.desktop")); /* would be an option on a command line */
+	cr_assert_not(id("--help.desktop"));
+	cr_assert_not(id("a..b.desktop"));
+	cr_assert_not(id("a/b.desktop"));
+	cr_assert_not(id("my app.desktop"));
+	cr_assert_not(id("caf\xc3\xa9.desktop"));
+	cr_assert_not(vtp_valid_desktop_id("a\0.desktop", 10));
+	cr_assert_not(vtp_valid_desktop_id(NULL, 0));
+	char longid[VTP_MAX_DESKTOP_ID + 2];
+	memset(longid, 'a', sizeof(longid));
+	memcpy(longid + VTP_MAX_DESKTOP_ID - 8, ".desktop", 9);
+	cr_assert(id(longid));
+	memset(longid, 'a', sizeof(longid));
+	memcpy(longid + VTP_MAX_DESKTOP_ID + 1 - 8, ".desktop", 9);
+	cr_assert_not(id(longid));
+}
+
+static bool mime(const char *s)
+{
+	return vtp_valid_mime_type(s, strlen(s));
+}
+
+Test(check, mime_types)
+{
+	cr_assert(mime("text/plain"));
+	cr_assert(mime("application/vnd.oasis.opendocument.text"));
+	cr_assert(mime("image/svg+xml"));
+	cr_assert(mime("x-scheme-handler/https"));
+	cr_assert(mime("message/x"));
+	cr_assert_not(mime("text"));
+	cr_assert_not(mime("text/"));
+	cr_assert_not(mime("/plain"));
+	cr_assert_not(mime("a/b/c"));
+	cr_assert_not(mime("text/pla in"));
+	cr_assert_not(mime("text/-x"));
+	cr_assert_not(mime("text/plain; charset=utf-8"));
+	cr_assert_not(vtp_valid_mime_type("text/p\0", 7));
+	cr_assert_not(vtp_valid_mime_type(NULL, 0));
+	char longm[300];
+	memset(longm, 'a', sizeof(longm));
+	longm[127] = '/';
+	cr_assert(vtp_valid_mime_type(longm, 255));
+	cr_assert_not(vtp_valid_mime_type(longm, 256));
+}
+
+static bool fname(const char *s)
+{
+	return vtp_valid_file_name(s, strlen(s));
+}
+
+Test(check, file_names)
+{
+	cr_assert(fname("report.pdf"));
+	cr_assert(fname("..x"));
+	cr_assert(fname("caf\xc3\xa9"));
+	cr_assert_not(fname(""));
+	cr_assert_not(fname("."));
+	cr_assert_not(fname(".."));
+	cr_assert_not(fname("a/b"));
+	cr_assert_not(fname("a\nb"));
+	cr_assert_not(fname("\xff"));
+	char longn[VTP_MAX_FILE_NAME + 1];
+	memset(longn, 'a', sizeof(longn));
+	cr_assert(vtp_valid_file_name(longn, VTP_MAX_FILE_NAME));
+	cr_assert_not(vtp_valid_file_name(longn, VTP_MAX_FILE_NAME + 1));
+}

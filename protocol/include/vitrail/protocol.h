@@ -458,8 +458,8 @@ struct vtp_app_info {
 	uint32_t index; /* < count */
 	/* tail: six NUL-terminated display strings: desktop id, Name,
 	 * GenericName, Comment, Categories, MimeType (';'-lists as in the
-	 * desktop entry), each <= VTP_MAX_APP_FIELD; id 1..VTP_MAX_DESKTOP_ID
-	 * of [A-Za-z0-9._-] ending in ".desktop"; Name non-empty. */
+	 * desktop entry), each <= VTP_MAX_APP_FIELD; id as vtp_valid_desktop_id
+	 * says; Name non-empty. */
 };
 _Static_assert(sizeof(struct vtp_app_info) == 4, "layout");
 
@@ -632,6 +632,34 @@ enum vtp_status vtp_pool_check_buffer(
 	uint64_t pool_size, uint64_t offset, uint32_t width, uint32_t height, uint32_t stride);
 /* A VM name: [a-z0-9-], 1..32. */
 bool vtp_valid_vm_name(const char *name);
+/* A desktop id (APP_INFO, LAUNCH_APP): 1..VTP_MAX_DESKTOP_ID bytes of
+ * [A-Za-z0-9._-], ".desktop" at the end with something before it, no
+ * leading '.' or '-', no "..". It becomes a host file name and an argv
+ * element. The n bytes at id, which may hold a NUL (then invalid). */
+bool vtp_valid_desktop_id(const char *id, size_t n);
+/* A MIME type name (RFC 6838 restricted names): type "/" subtype, each
+ * 1..127 bytes of [A-Za-z0-9!#$&^_.+-] starting with a letter or digit. */
+bool vtp_valid_mime_type(const char *s, size_t n);
+/* A file name a guest sends (OPEN_FILE_BEGIN, DELIVER_FILE_BEGIN):
+ * 1..VTP_MAX_FILE_NAME bytes, a display string, no '/', not "." or "..". */
+bool vtp_valid_file_name(const char *name, size_t n);
+
+/* ---- showing untrusted text (sanitize.c; README section 9) ---- */
+
+/*
+ * Write a display-safe copy of untrusted[0..len) (NULL: empty) into out
+ * (capacity out_cap; NUL-terminated when out_cap >= 1) with at most
+ * max_bytes bytes of text, cut on a code point boundary. Each byte that
+ * does not start a valid UTF-8 sequence becomes U+FFFD; tab, LF and CR
+ * become a space; other C0 (NUL too), DEL and C1 become U+FFFD; Unicode
+ * format characters (Cf), default-ignorable code points and U+2028/U+2029
+ * are dropped. The result always passes vtp_check_display_string. Returns
+ * its length without the NUL.
+ */
+size_t vtp_sanitize_display_string(
+	const char *untrusted, size_t len, size_t max_bytes, char *out, size_t out_cap);
+/* Whether the sanitizer drops cp (Cf, default-ignorable, U+2028/2029). */
+bool vtp_sanitize_is_invisible(uint32_t cp);
 
 /* ---- stream reassembly ---- */
 
