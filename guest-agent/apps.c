@@ -150,7 +150,7 @@ static bool data_dirs(struct strv *dirs)
 	return true;
 }
 
-bool apps_program_exists(const char *name)
+bool agent_apps_program_exists(const char *name)
 {
 	struct stat st;
 	char buf[PATH_MAX];
@@ -705,7 +705,7 @@ static void entry_finish(struct apps_entry *e)
 	*e = (struct apps_entry){ 0 };
 }
 
-void apps_entry_destroy(struct apps_entry *entry)
+void agent_apps_entry_destroy(struct apps_entry *entry)
 {
 	if (entry == NULL) {
 		return;
@@ -844,7 +844,7 @@ static struct apps_entry *load_entry(struct scan *s, const char *path, const cha
 		goto skip;
 	}
 	try_exec = raw_string(&raw, KEY_TRY_EXEC);
-	if (try_exec != NULL && try_exec[0] != '\0' && !apps_program_exists(try_exec)) {
+	if (try_exec != NULL && try_exec[0] != '\0' && !agent_apps_program_exists(try_exec)) {
 		why = "TryExec not found";
 		goto skip;
 	}
@@ -885,7 +885,7 @@ static struct apps_entry *load_entry(struct scan *s, const char *path, const cha
 		free(e->icon);
 		e->icon = NULL;
 	}
-	argv = launch_exec_argv(e->exec, e->name, e->icon, e->path, NULL, &error);
+	argv = agent_launch_exec_argv(e->exec, e->name, e->icon, e->path, NULL, &error);
 	if (argv == NULL) {
 		if (errno == ENOMEM) {
 			free(error);
@@ -895,7 +895,7 @@ static struct apps_entry *load_entry(struct scan *s, const char *path, const cha
 		free(error);
 		goto skip_quiet;
 	}
-	launch_argv_free(argv);
+	agent_launch_argv_free(argv);
 	free(buf);
 	free(type);
 	free(try_exec);
@@ -907,7 +907,7 @@ oom:
 skip:
 	wlr_log(WLR_DEBUG, "apps: %s: skipped: %s", path, why);
 skip_quiet:
-	apps_entry_destroy(e);
+	agent_apps_entry_destroy(e);
 	free(buf);
 	free(type);
 	free(try_exec);
@@ -967,7 +967,7 @@ static void visit_file(struct scan *s, const char *path, const char *id)
 	}
 	struct apps_entry *e = load_entry(s, path, id);
 	if (e != NULL && !list_add(s, e)) {
-		apps_entry_destroy(e);
+		agent_apps_entry_destroy(e);
 		s->oom = true;
 	}
 	if (s->oom) {
@@ -1065,7 +1065,7 @@ static int compare_entries(const void *a, const void *b)
 	return strcmp(((const struct apps_entry *)a)->id, ((const struct apps_entry *)b)->id);
 }
 
-struct apps_list *apps_scan(void)
+struct apps_list *agent_apps_scan(void)
 {
 	struct scan s;
 	struct apps_list *list = calloc(1, sizeof(*list));
@@ -1078,7 +1078,7 @@ struct apps_list *apps_scan(void)
 	walk_all(&s);
 	scan_finish(&s);
 	if (s.oom) {
-		apps_list_destroy(list);
+		agent_apps_list_destroy(list);
 		return NULL;
 	}
 	if (list->n_apps > 1) {
@@ -1087,7 +1087,7 @@ struct apps_list *apps_scan(void)
 	return list;
 }
 
-void apps_list_destroy(struct apps_list *list)
+void agent_apps_list_destroy(struct apps_list *list)
 {
 	if (list == NULL) {
 		return;
@@ -1099,7 +1099,7 @@ void apps_list_destroy(struct apps_list *list)
 	free(list);
 }
 
-struct apps_entry *apps_find(const char *desktop_id)
+struct apps_entry *agent_apps_find(const char *desktop_id)
 {
 	struct scan s;
 	struct apps_entry *found;
@@ -1379,7 +1379,7 @@ static void to_rgba(cairo_surface_t *surface, uint32_t size, uint8_t *rgba)
 	}
 }
 
-bool apps_icon_render(const struct apps_entry *entry, uint32_t size, uint8_t *rgba)
+bool agent_apps_icon_render(const struct apps_entry *entry, uint32_t size, uint8_t *rgba)
 {
 	char path[PATH_MAX];
 	bool ok;
@@ -1408,7 +1408,7 @@ bool apps_icon_render(const struct apps_entry *entry, uint32_t size, uint8_t *rg
 
 /* ---- sending ---- */
 
-size_t apps_info_tail(const struct apps_entry *entry, char *out, size_t cap)
+size_t agent_apps_info_tail(const struct apps_entry *entry, char *out, size_t cap)
 {
 	const char *fields[6] = { entry->id, entry->name, entry->generic_name, entry->comment,
 		entry->categories, entry->mime_types };
@@ -1428,8 +1428,8 @@ size_t apps_info_tail(const struct apps_entry *entry, char *out, size_t cap)
 #define HEADER_SIZE sizeof(struct vtp_header)
 #define ICON_MSG(s) (HEADER_SIZE + sizeof(struct vtp_app_icon) + (size_t)(s) * (s)*4)
 
-bool apps_send(const struct apps_list *list, uint32_t serial, size_t max_bytes, apps_send_func send,
-	void *data)
+bool agent_apps_send(const struct apps_list *list, uint32_t serial, size_t max_bytes,
+	apps_send_func send, void *data)
 {
 	char *tail = NULL;
 	size_t n = list != NULL ? list->n_apps : 0;
@@ -1444,7 +1444,7 @@ bool apps_send(const struct apps_list *list, uint32_t serial, size_t max_bytes, 
 	}
 	/* Plan: every app's APP_INFO first, then 48 px icons, then 96 px. */
 	for (; count < n; count++) {
-		size_t t = apps_info_tail(&list->apps[count], NULL, 0);
+		size_t t = agent_apps_info_tail(&list->apps[count], NULL, 0);
 		size_t m = HEADER_SIZE + sizeof(struct vtp_app_info) + t;
 		if (t > VTP_MAX_APP_INFO || total > max_bytes || m > max_bytes - total) {
 			break;
@@ -1476,13 +1476,13 @@ bool apps_send(const struct apps_list *list, uint32_t serial, size_t max_bytes, 
 	for (size_t i = 0; i < count; i++) {
 		const struct apps_entry *e = &list->apps[i];
 		struct vtp_app_info info = { .index = (uint32_t)i };
-		size_t t = apps_info_tail(e, tail, VTP_MAX_APP_INFO);
+		size_t t = agent_apps_info_tail(e, tail, VTP_MAX_APP_INFO);
 		if (!send(data, VTP_APP_INFO, &info, tail, (uint32_t)t)) {
 			goto out;
 		}
 		for (int pass = 0; pass < 2; pass++) {
 			uint32_t size = pass == 0 ? 48 : 96;
-			if (!(want[i] & (1u << pass)) || !apps_icon_render(e, size, rgba)) {
+			if (!(want[i] & (1u << pass)) || !agent_apps_icon_render(e, size, rgba)) {
 				continue;
 			}
 			struct vtp_app_icon icon = { .index = (uint32_t)i, .size = size };
@@ -1586,7 +1586,7 @@ static void watch_all(struct apps_watch *w)
 	strv_finish(&dirs);
 }
 
-struct apps_watch *apps_watch_create(void)
+struct apps_watch *agent_apps_watch_create(void)
 {
 	struct apps_watch *w = calloc(1, sizeof(*w));
 
@@ -1603,7 +1603,7 @@ struct apps_watch *apps_watch_create(void)
 	return w;
 }
 
-void apps_watch_destroy(struct apps_watch *watch)
+void agent_apps_watch_destroy(struct apps_watch *watch)
 {
 	if (watch == NULL) {
 		return;
@@ -1613,7 +1613,7 @@ void apps_watch_destroy(struct apps_watch *watch)
 	free(watch);
 }
 
-int apps_watch_fd(const struct apps_watch *watch)
+int agent_apps_watch_fd(const struct apps_watch *watch)
 {
 	return watch->fd;
 }
@@ -1628,7 +1628,7 @@ static struct watched *find_watched(struct apps_watch *w, int wd)
 	return NULL;
 }
 
-bool apps_watch_handle(struct apps_watch *watch)
+bool agent_apps_watch_handle(struct apps_watch *watch)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool changed = false;

@@ -57,15 +57,15 @@ struct apps_list {
 
 /* Scan the directories named by the environment. NULL only when out of
  * memory; an empty system gives an empty list. */
-struct apps_list *apps_scan(void);
-void apps_list_destroy(struct apps_list *list);
+struct apps_list *agent_apps_scan(void);
+void agent_apps_list_destroy(struct apps_list *list);
 
 /*
- * The listed entry with this desktop id (same rules as apps_scan: shadowing,
+ * The listed entry with this desktop id (same rules as agent_apps_scan: shadowing,
  * NoDisplay, TryExec, ...), read fresh from disk; NULL if there is none.
  */
-struct apps_entry *apps_find(const char *desktop_id);
-void apps_entry_destroy(struct apps_entry *entry);
+struct apps_entry *agent_apps_find(const char *desktop_id);
+void agent_apps_entry_destroy(struct apps_entry *entry);
 
 /*
  * Render the entry's icon to size x size RGBA (not premultiplied, bytes
@@ -74,14 +74,14 @@ void apps_entry_destroy(struct apps_entry *entry);
  * theme of every data directory, then /usr/share/pixmaps. SVG needs
  * librsvg (built with HAVE_RSVG). False when there is no usable icon.
  */
-bool apps_icon_render(const struct apps_entry *entry, uint32_t size, uint8_t *rgba);
+bool agent_apps_icon_render(const struct apps_entry *entry, uint32_t size, uint8_t *rgba);
 
 /* True if name (a path with '/', else looked up in $PATH) is an executable
  * regular file. Used for TryExec and to find a terminal emulator. */
-bool apps_program_exists(const char *name);
+bool agent_apps_program_exists(const char *name);
 
 /*
- * Called for each message apps_send emits (object 0). Returns false to
+ * Called for each message agent_apps_send emits (object 0). Returns false to
  * stop (the link is gone).
  */
 typedef bool (*apps_send_func)(
@@ -96,28 +96,28 @@ typedef bool (*apps_send_func)(
  * while sending, so memory stays small. list may be NULL (empty list).
  * Returns false if send failed.
  */
-bool apps_send(const struct apps_list *list, uint32_t serial, size_t max_bytes, apps_send_func send,
-	void *data);
+bool agent_apps_send(const struct apps_list *list, uint32_t serial, size_t max_bytes,
+	apps_send_func send, void *data);
 
 /*
  * Encoded size of APP_INFO for this entry and its tail (six NUL-terminated
- * strings). apps_info_tail returns the tail length, writing at most cap
+ * strings). agent_apps_info_tail returns the tail length, writing at most cap
  * bytes into out (out may be NULL to measure).
  */
-size_t apps_info_tail(const struct apps_entry *entry, char *out, size_t cap);
+size_t agent_apps_info_tail(const struct apps_entry *entry, char *out, size_t cap);
 
 /*
  * Watches the application directories (and their parents, to see an
- * applications/ directory appear) with inotify. Add apps_watch_fd() to the
- * event loop; when it is readable call apps_watch_handle(), which drains
+ * applications/ directory appear) with inotify. Add agent_apps_watch_fd() to the
+ * event loop; when it is readable call agent_apps_watch_handle(), which drains
  * the events and re-adds watches for new subdirectories; when it returns
  * true the list may have changed: debounce, then send APPS_CHANGED.
  */
 struct apps_watch;
 
-struct apps_watch *apps_watch_create(void);
-void apps_watch_destroy(struct apps_watch *watch);
-int apps_watch_fd(const struct apps_watch *watch);
-bool apps_watch_handle(struct apps_watch *watch);
+struct apps_watch *agent_apps_watch_create(void);
+void agent_apps_watch_destroy(struct apps_watch *watch);
+int agent_apps_watch_fd(const struct apps_watch *watch);
+bool agent_apps_watch_handle(struct apps_watch *watch);
 
 #endif

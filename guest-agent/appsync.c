@@ -13,9 +13,9 @@
 static int handle_debounce(void *data)
 {
 	struct agent_appsync *appsync = data;
-	if (link_ready(appsync->link)) {
+	if (agent_link_ready(appsync->link)) {
 		wlr_log(WLR_DEBUG, "apps: the application directories changed");
-		link_send(appsync->link, VTP_APPS_CHANGED, 0, NULL, NULL, 0);
+		agent_link_send(appsync->link, VTP_APPS_CHANGED, 0, NULL, NULL, 0);
 	}
 	return 0;
 }
@@ -23,7 +23,7 @@ static int handle_debounce(void *data)
 static int handle_watch(int fd, uint32_t mask, void *data)
 {
 	struct agent_appsync *appsync = data;
-	if (apps_watch_handle(appsync->watch)) {
+	if (agent_apps_watch_handle(appsync->watch)) {
 		/* a burst of changes (a package install) gives one hint */
 		wl_event_source_timer_update(appsync->debounce_timer, APPSYNC_DEBOUNCE_MS);
 	}
@@ -34,35 +34,35 @@ static bool send_to_link(
 	void *data, uint16_t type, const void *body, const void *tail, uint32_t tail_len)
 {
 	struct agent_link *link = data;
-	link_send(link, type, 0, body, tail, tail_len);
-	return link_ready(link);
+	agent_link_send(link, type, 0, body, tail, tail_len);
+	return agent_link_ready(link);
 }
 
-void appsync_request(struct agent_appsync *appsync, const struct vtp_msg *msg)
+void agent_appsync_request(struct agent_appsync *appsync, const struct vtp_msg *msg)
 {
 	uint32_t serial = msg->body.apps_request.serial;
-	struct apps_list *list = apps_scan();
+	struct apps_list *list = agent_apps_scan();
 	if (list == NULL) {
 		wlr_log(WLR_ERROR, "apps: cannot scan the applications (out of memory)");
 	}
 	/* list NULL sends an empty list: the host still gets its answer */
-	if (!apps_send(list, serial, APPSYNC_MAX_LIST_BYTES, send_to_link, appsync->link)) {
+	if (!agent_apps_send(list, serial, APPSYNC_MAX_LIST_BYTES, send_to_link, appsync->link)) {
 		wlr_log(WLR_INFO, "apps: the link went away while sending the app list");
 	} else {
 		wlr_log(WLR_DEBUG, "apps: sent %zu apps (request %u)",
 			list != NULL ? list->n_apps : 0, serial);
 	}
-	apps_list_destroy(list);
+	agent_apps_list_destroy(list);
 }
 
 static void send_result(
 	struct agent_appsync *appsync, uint32_t request_id, uint32_t kind, int status)
 {
 	struct vtp_run_result r = { .request_id = request_id, .kind = kind, .status = status };
-	link_send(appsync->link, VTP_RUN_RESULT, 0, &r, NULL, 0);
+	agent_link_send(appsync->link, VTP_RUN_RESULT, 0, &r, NULL, 0);
 }
 
-void appsync_launch(struct agent_appsync *appsync, const struct vtp_msg *msg)
+void agent_appsync_launch(struct agent_appsync *appsync, const struct vtp_msg *msg)
 {
 	uint32_t request_id = msg->body.launch.request_id;
 	/* the decoder checked the desktop id rules; the tail is NUL-terminated */
@@ -70,7 +70,7 @@ void appsync_launch(struct agent_appsync *appsync, const struct vtp_msg *msg)
 	char *error = NULL;
 
 	errno = 0;
-	char **argv = launch_argv_for_id(id, NULL, &error);
+	char **argv = agent_launch_argv_for_id(id, NULL, &error);
 	if (argv == NULL) {
 		int e = errno != 0 ? errno : EINVAL;
 		wlr_log(WLR_INFO, "host asked to launch %s: %s", id,
@@ -80,7 +80,7 @@ void appsync_launch(struct agent_appsync *appsync, const struct vtp_msg *msg)
 		return;
 	}
 	int spawn_error = 0;
-	pid_t pid = run_spawn(appsync->run, argv, false, 0, &spawn_error);
+	pid_t pid = agent_run_spawn(appsync->run, argv, false, 0, &spawn_error);
 	if (pid < 0) {
 		wlr_log(WLR_INFO, "host asked to launch %s: cannot run %s: %s", id, argv[0],
 			strerror(spawn_error));
@@ -89,10 +89,10 @@ void appsync_launch(struct agent_appsync *appsync, const struct vtp_msg *msg)
 		wlr_log(WLR_INFO, "host asked to launch %s: pid %d", id, (int)pid);
 		send_result(appsync, request_id, VTP_RUN_STARTED, 0);
 	}
-	launch_argv_free(argv);
+	agent_launch_argv_free(argv);
 }
 
-struct agent_appsync *appsync_create(
+struct agent_appsync *agent_appsync_create(
 	struct wl_event_loop *loop, struct agent_link *link, struct agent_run *run)
 {
 	struct agent_appsync *appsync = calloc(1, sizeof(*appsync));
@@ -105,25 +105,25 @@ struct agent_appsync *appsync_create(
 	if (appsync->debounce_timer == NULL) {
 		goto error;
 	}
-	appsync->watch = apps_watch_create();
+	appsync->watch = agent_apps_watch_create();
 	if (appsync->watch == NULL) {
 		/* the list is still sent when asked, just not re-announced */
 		wlr_log(WLR_ERROR, "apps: cannot watch the application directories");
 		return appsync;
 	}
-	appsync->watch_source = wl_event_loop_add_fd(
-		loop, apps_watch_fd(appsync->watch), WL_EVENT_READABLE, handle_watch, appsync);
+	appsync->watch_source = wl_event_loop_add_fd(loop, agent_apps_watch_fd(appsync->watch),
+		WL_EVENT_READABLE, handle_watch, appsync);
 	if (appsync->watch_source == NULL) {
 		goto error;
 	}
 	return appsync;
 
 error:
-	appsync_destroy(appsync);
+	agent_appsync_destroy(appsync);
 	return NULL;
 }
 
-void appsync_destroy(struct agent_appsync *appsync)
+void agent_appsync_destroy(struct agent_appsync *appsync)
 {
 	if (appsync == NULL) {
 		return;
@@ -134,6 +134,6 @@ void appsync_destroy(struct agent_appsync *appsync)
 	if (appsync->debounce_timer != NULL) {
 		wl_event_source_remove(appsync->debounce_timer);
 	}
-	apps_watch_destroy(appsync->watch);
+	agent_apps_watch_destroy(appsync->watch);
 	free(appsync);
 }

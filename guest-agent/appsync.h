@@ -29,12 +29,12 @@ struct agent_appsync {
 	struct wl_event_source *debounce_timer;
 };
 
-struct agent_appsync *appsync_create(
+struct agent_appsync *agent_appsync_create(
 	struct wl_event_loop *loop, struct agent_link *link, struct agent_run *run);
-void appsync_destroy(struct agent_appsync *appsync);
+void agent_appsync_destroy(struct agent_appsync *appsync);
 /* An APPS_REQUEST from the host: scan and send the list. */
-void appsync_request(struct agent_appsync *appsync, const struct vtp_msg *msg);
+void agent_appsync_request(struct agent_appsync *appsync, const struct vtp_msg *msg);
 /* A LAUNCH_APP from the host: start the app, answer RUN_RESULT. */
-void appsync_launch(struct agent_appsync *appsync, const struct vtp_msg *msg);
+void agent_appsync_launch(struct agent_appsync *appsync, const struct vtp_msg *msg);
 
 #endif

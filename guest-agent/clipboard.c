@@ -78,7 +78,7 @@ static void answer_empty(struct agent_clipboard *clipboard)
 		/* after a chunk only an empty last chunk may follow */
 		.flags = VTP_CHUNK_LAST | (clipboard->chunk_sent ? 0 : VTP_CHUNK_EMPTY),
 	};
-	link_send(clipboard->server->link, VTP_CLIPBOARD_DATA, 0, &body, NULL, 0);
+	agent_link_send(clipboard->server->link, VTP_CLIPBOARD_DATA, 0, &body, NULL, 0);
 	end_answer(clipboard);
 }
 
@@ -91,7 +91,7 @@ static void send_answer(struct agent_clipboard *clipboard)
 		return;
 	}
 	while (clipboard->sent < clipboard->len) {
-		if (!link_ready(link)) {
+		if (!agent_link_ready(link)) {
 			end_answer(clipboard);
 			return;
 		}
@@ -107,8 +107,8 @@ static void send_answer(struct agent_clipboard *clipboard)
 			.serial = clipboard->serial,
 			.flags = clipboard->sent + n == clipboard->len ? VTP_CHUNK_LAST : 0,
 		};
-		link_send(link, VTP_CLIPBOARD_DATA, 0, &body, clipboard->buf + clipboard->sent,
-			(uint32_t)n);
+		agent_link_send(link, VTP_CLIPBOARD_DATA, 0, &body,
+			clipboard->buf + clipboard->sent, (uint32_t)n);
 		clipboard->sent += n;
 		clipboard->chunk_sent = true;
 	}
@@ -178,7 +178,7 @@ static int handle_timer(void *data)
 	return 0;
 }
 
-void clipboard_handle_request(struct agent_clipboard *clipboard, const struct vtp_msg *msg)
+void agent_clipboard_handle_request(struct agent_clipboard *clipboard, const struct vtp_msg *msg)
 {
 	if (clipboard->answering) {
 		/* the host moved on: close the old answer first */
@@ -255,7 +255,7 @@ static void drop_set(struct agent_clipboard *clipboard)
 	clipboard->receiving = false;
 }
 
-void clipboard_handle_set(struct agent_clipboard *clipboard, const struct vtp_msg *msg)
+void agent_clipboard_handle_set(struct agent_clipboard *clipboard, const struct vtp_msg *msg)
 {
 	const struct vtp_clipboard_data *body = &msg->body.clipboard_data;
 	if (!clipboard->receiving || clipboard->set_serial != body->serial) {
@@ -268,7 +268,8 @@ void clipboard_handle_set(struct agent_clipboard *clipboard, const struct vtp_ms
 	}
 	if (msg->tail_len > VTP_MAX_CLIPBOARD - clipboard->set_len) {
 		drop_set(clipboard);
-		link_fail(clipboard->server->link, "CLIPBOARD_SET larger than VTP_MAX_CLIPBOARD");
+		agent_link_fail(
+			clipboard->server->link, "CLIPBOARD_SET larger than VTP_MAX_CLIPBOARD");
 		return;
 	}
 	if (msg->tail_len > 0) {
@@ -298,7 +299,7 @@ void clipboard_handle_set(struct agent_clipboard *clipboard, const struct vtp_ms
 	set_selection(clipboard, bytes, len);
 }
 
-void clipboard_link_lost(struct agent_clipboard *clipboard)
+void agent_clipboard_link_lost(struct agent_clipboard *clipboard)
 {
 	end_answer(clipboard);
 	drop_set(clipboard);
@@ -306,7 +307,7 @@ void clipboard_link_lost(struct agent_clipboard *clipboard)
 
 /* ---- lifetime ---- */
 
-struct agent_clipboard *clipboard_create(struct agent_server *server)
+struct agent_clipboard *agent_clipboard_create(struct agent_server *server)
 {
 	struct agent_clipboard *clipboard = calloc(1, sizeof(*clipboard));
 	if (clipboard == NULL) {
@@ -324,7 +325,7 @@ struct agent_clipboard *clipboard_create(struct agent_server *server)
 	return clipboard;
 }
 
-void clipboard_destroy(struct agent_clipboard *clipboard)
+void agent_clipboard_destroy(struct agent_clipboard *clipboard)
 {
 	if (clipboard == NULL) {
 		return;

@@ -24,14 +24,14 @@ struct vtp_msg;
 /* CLIPBOARD_DATA is queued while less than this is waiting for the host. */
 #define AGENT_CLIPBOARD_SEND_WINDOW (1024u * 1024u)
 
-struct agent_clipboard *clipboard_create(struct agent_server *server);
-void clipboard_destroy(struct agent_clipboard *clipboard);
+struct agent_clipboard *agent_clipboard_create(struct agent_server *server);
+void agent_clipboard_destroy(struct agent_clipboard *clipboard);
 
 /* CLIPBOARD_REQUEST from the host: answer with the selection. */
-void clipboard_handle_request(struct agent_clipboard *clipboard, const struct vtp_msg *msg);
+void agent_clipboard_handle_request(struct agent_clipboard *clipboard, const struct vtp_msg *msg);
 /* A CLIPBOARD_SET chunk: the last one makes the text the selection. */
-void clipboard_handle_set(struct agent_clipboard *clipboard, const struct vtp_msg *msg);
+void agent_clipboard_handle_set(struct agent_clipboard *clipboard, const struct vtp_msg *msg);
 /* The host connection is gone: stop answering, drop a partial paste. */
-void clipboard_link_lost(struct agent_clipboard *clipboard);
+void agent_clipboard_link_lost(struct agent_clipboard *clipboard);
 
 #endif

@@ -21,11 +21,11 @@ static bool ensure_slots(struct agent_cursor *cursor)
 	if (cursor->have_slots) {
 		return true;
 	}
-	if (!link_pool_get(link, SLOT_SIZE, &cursor->slots[0])) {
+	if (!agent_link_pool_get(link, SLOT_SIZE, &cursor->slots[0])) {
 		return false;
 	}
-	if (!link_pool_get(link, SLOT_SIZE, &cursor->slots[1])) {
-		link_pool_put(link, cursor->slots[0], SLOT_SIZE);
+	if (!agent_link_pool_get(link, SLOT_SIZE, &cursor->slots[1])) {
+		agent_link_pool_put(link, cursor->slots[0], SLOT_SIZE);
 		return false;
 	}
 	cursor->have_slots = true;
@@ -44,11 +44,11 @@ static void send_cursor(struct agent_cursor *cursor)
 	struct agent_window *window = cursor->window;
 	struct vtp_set_cursor sc = { 0 };
 
-	if (window == NULL || window->id == 0 || !link_ready(link)) {
+	if (window == NULL || window->id == 0 || !agent_link_ready(link)) {
 		return;
 	}
 	struct wlr_surface *surface = cursor->surface;
-	if (!cursor->hidden && surface != NULL && paint_surface_readable(surface)) {
+	if (!cursor->hidden && surface != NULL && agent_paint_surface_readable(surface)) {
 		int w = surface->current.width, h = surface->current.height;
 		if (w > (int)VTP_MAX_CURSOR_DIM) {
 			w = VTP_MAX_CURSOR_DIM;
@@ -67,8 +67,8 @@ static void send_cursor(struct agent_cursor *cursor)
 			};
 			pixman_region32_t all;
 			pixman_region32_init_rect(&all, 0, 0, (unsigned)w, (unsigned)h);
-			paint_clear(&img, &all);
-			paint_surface(&img, surface, 0, 0, surface->current.width,
+			agent_paint_clear(&img, &all);
+			agent_paint_surface(&img, surface, 0, 0, surface->current.width,
 				surface->current.height, &all, false);
 			pixman_region32_fini(&all);
 			sc = (struct vtp_set_cursor){
@@ -83,7 +83,7 @@ static void send_cursor(struct agent_cursor *cursor)
 	} else if (!cursor->hidden) {
 		return; /* nothing to show yet */
 	}
-	link_send(link, VTP_SET_CURSOR, window->id, &sc, NULL, 0);
+	agent_link_send(link, VTP_SET_CURSOR, window->id, &sc, NULL, 0);
 	if (surface != NULL) {
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -137,7 +137,7 @@ static void handle_request_set_cursor(struct wl_listener *listener, void *data)
 	send_cursor(cursor);
 }
 
-struct agent_cursor *cursor_create(struct agent_server *server)
+struct agent_cursor *agent_cursor_create(struct agent_server *server)
 {
 	struct agent_cursor *cursor = calloc(1, sizeof(*cursor));
 	if (cursor == NULL) {
@@ -149,7 +149,7 @@ struct agent_cursor *cursor_create(struct agent_server *server)
 	return cursor;
 }
 
-void cursor_destroy(struct agent_cursor *cursor)
+void agent_cursor_destroy(struct agent_cursor *cursor)
 {
 	if (cursor == NULL) {
 		return;
@@ -159,7 +159,7 @@ void cursor_destroy(struct agent_cursor *cursor)
 	free(cursor);
 }
 
-void cursor_pointer_moved(struct agent_cursor *cursor, struct agent_window *window)
+void agent_cursor_pointer_moved(struct agent_cursor *cursor, struct agent_window *window)
 {
 	if (cursor->window == window) {
 		return;
@@ -170,14 +170,14 @@ void cursor_pointer_moved(struct agent_cursor *cursor, struct agent_window *wind
 	cursor->hidden = false;
 }
 
-void cursor_window_gone(struct agent_cursor *cursor, struct agent_window *window)
+void agent_cursor_window_gone(struct agent_cursor *cursor, struct agent_window *window)
 {
 	if (cursor != NULL && cursor->window == window) {
 		cursor->window = NULL;
 	}
 }
 
-void cursor_link_lost(struct agent_cursor *cursor)
+void agent_cursor_link_lost(struct agent_cursor *cursor)
 {
 	cursor->have_slots = false; /* the allocator goes with the pool */
 	cursor->next_slot = 0;

@@ -30,12 +30,12 @@ struct agent_cursor {
 	struct wl_listener surface_destroy;
 };
 
-struct agent_cursor *cursor_create(struct agent_server *server);
-void cursor_destroy(struct agent_cursor *cursor);
+struct agent_cursor *agent_cursor_create(struct agent_server *server);
+void agent_cursor_destroy(struct agent_cursor *cursor);
 /* The pointer entered another window (or none). */
-void cursor_pointer_moved(struct agent_cursor *cursor, struct agent_window *window);
-void cursor_window_gone(struct agent_cursor *cursor, struct agent_window *window);
+void agent_cursor_pointer_moved(struct agent_cursor *cursor, struct agent_window *window);
+void agent_cursor_window_gone(struct agent_cursor *cursor, struct agent_window *window);
 /* The pool is going away. */
-void cursor_link_lost(struct agent_cursor *cursor);
+void agent_cursor_link_lost(struct agent_cursor *cursor);
 
 #endif

@@ -53,7 +53,7 @@ static void send_result(struct incoming *in, uint32_t id, uint32_t code, const c
 	if (len > VTP_MAX_ERROR_TEXT) {
 		len = VTP_MAX_ERROR_TEXT;
 	}
-	link_send(in->server->link, VTP_DELIVER_RESULT, 0, &r, text, (uint32_t)len);
+	agent_link_send(in->server->link, VTP_DELIVER_RESULT, 0, &r, text, (uint32_t)len);
 }
 
 /* ---- the opener ---- */
@@ -64,7 +64,7 @@ static void opener_destroy(struct opener *o)
 		return;
 	}
 	if (o->pid > 0) {
-		run_unwatch(o->in->server->run, o->pid);
+		agent_run_unwatch(o->in->server->run, o->pid);
 	}
 	if (o->timer != NULL) {
 		wl_event_source_remove(o->timer);
@@ -122,7 +122,7 @@ static void open_with_opener(struct incoming *in, uint32_t id, const char *what)
 	}
 	char *argv[] = { (char *)program, (char *)what, NULL };
 	int error = 0;
-	o->pid = run_spawn_watch(in->server->run, argv, handle_opener_exited, o, &error);
+	o->pid = agent_run_spawn_watch(in->server->run, argv, handle_opener_exited, o, &error);
 	if (o->pid < 0) {
 		char text[160];
 		snprintf(text, sizeof(text), "cannot run %s: %s",
@@ -236,7 +236,7 @@ static void handle_begin(struct incoming *in, const struct vtp_msg *msg)
 	size_t source_len = msg->tail_len - (size_t)(source - (const char *)msg->tail);
 
 	if (find_delivery(in, b->request_id) != NULL) {
-		link_fail(in->server->link, "DELIVER_FILE_BEGIN for a delivery in progress");
+		agent_link_fail(in->server->link, "DELIVER_FILE_BEGIN for a delivery in progress");
 		return;
 	}
 	if (in->n_deliveries >= INCOMING_MAX_ACTIVE) {
@@ -380,7 +380,7 @@ static void handle_url(struct incoming *in, const struct vtp_msg *msg)
 	open_with_opener(in, id, url);
 }
 
-void incoming_handle_message(struct incoming *in, const struct vtp_msg *msg)
+void agent_incoming_handle_message(struct incoming *in, const struct vtp_msg *msg)
 {
 	switch (msg->header.type) {
 	case VTP_DELIVER_URL:
@@ -400,7 +400,7 @@ void incoming_handle_message(struct incoming *in, const struct vtp_msg *msg)
 	}
 }
 
-void incoming_link_lost(struct incoming *in)
+void agent_incoming_link_lost(struct incoming *in)
 {
 	if (in == NULL) {
 		return;
@@ -419,7 +419,7 @@ void incoming_link_lost(struct incoming *in)
 	}
 }
 
-struct incoming *incoming_create(struct agent_server *server)
+struct incoming *agent_incoming_create(struct agent_server *server)
 {
 	struct incoming *in = calloc(1, sizeof(*in));
 	if (in == NULL) {
@@ -431,11 +431,11 @@ struct incoming *incoming_create(struct agent_server *server)
 	return in;
 }
 
-void incoming_destroy(struct incoming *in)
+void agent_incoming_destroy(struct incoming *in)
 {
 	if (in == NULL) {
 		return;
 	}
-	incoming_link_lost(in);
+	agent_incoming_link_lost(in);
 	free(in);
 }

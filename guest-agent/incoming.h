@@ -20,11 +20,11 @@ struct incoming;
  * may wait for the application it started). */
 #define INCOMING_OPENER_GRACE_MS 3000
 
-struct incoming *incoming_create(struct agent_server *server);
-void incoming_destroy(struct incoming *in);
+struct incoming *agent_incoming_create(struct agent_server *server);
+void agent_incoming_destroy(struct incoming *in);
 /* DELIVER_URL or DELIVER_FILE_* from the host. */
-void incoming_handle_message(struct incoming *in, const struct vtp_msg *msg);
+void agent_incoming_handle_message(struct incoming *in, const struct vtp_msg *msg);
 /* The host connection is gone: partial files are deleted. */
-void incoming_link_lost(struct incoming *in);
+void agent_incoming_link_lost(struct incoming *in);
 
 #endif

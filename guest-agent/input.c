@@ -17,7 +17,7 @@
 #include "server.h"
 #include "window.h"
 
-struct agent_input *input_create(struct agent_server *server)
+struct agent_input *agent_input_create(struct agent_server *server)
 {
 	struct agent_input *input = calloc(1, sizeof(*input));
 	if (input == NULL) {
@@ -55,7 +55,7 @@ error:
 	return NULL;
 }
 
-void input_destroy(struct agent_input *input)
+void agent_input_destroy(struct agent_input *input)
 {
 	if (input == NULL) {
 		return;
@@ -86,12 +86,12 @@ static bool pointer_focus(struct agent_input *input, struct agent_window *window
 	int x, y;
 
 	if (focused != NULL && seat->pointer_state.button_count > 0 &&
-		window_surface_position(window, focused, &x, &y)) {
+		agent_window_surface_position(window, focused, &x, &y)) {
 		*sx = wx - x;
 		*sy = wy - y;
 		return true;
 	}
-	struct wlr_surface *surface = window_surface_at(window, wx, wy, sx, sy);
+	struct wlr_surface *surface = agent_window_surface_at(window, wx, wy, sx, sy);
 	if (surface == NULL) {
 		wlr_seat_pointer_notify_clear_focus(seat);
 		return false;
@@ -115,7 +115,7 @@ static void pointer_enter(struct agent_input *input, struct agent_window *window
 	}
 	wlr_seat_pointer_notify_frame(input->server->seat);
 	if (before != window) {
-		cursor_pointer_moved(input->server->cursor, window);
+		agent_cursor_pointer_moved(input->server->cursor, window);
 	}
 }
 
@@ -127,7 +127,7 @@ static void pointer_leave(struct agent_input *input, struct agent_window *window
 	input->pointer_window = NULL;
 	wlr_seat_pointer_notify_clear_focus(input->server->seat);
 	wlr_seat_pointer_notify_frame(input->server->seat);
-	cursor_pointer_moved(input->server->cursor, NULL);
+	agent_cursor_pointer_moved(input->server->cursor, NULL);
 }
 
 /* ---- keyboard ---- */
@@ -214,7 +214,8 @@ static void modifiers(
 	wlr_seat_keyboard_notify_modifiers(input->server->seat, &kb->modifiers);
 }
 
-void input_handle(struct agent_input *input, struct agent_window *window, const struct vtp_msg *msg)
+void agent_input_handle(
+	struct agent_input *input, struct agent_window *window, const struct vtp_msg *msg)
 {
 	struct wlr_seat *seat = input->server->seat;
 
@@ -281,7 +282,7 @@ void input_handle(struct agent_input *input, struct agent_window *window, const 
 	}
 }
 
-void input_window_gone(struct agent_input *input, struct agent_window *window)
+void agent_input_window_gone(struct agent_input *input, struct agent_window *window)
 {
 	if (input == NULL) {
 		return;
@@ -296,13 +297,13 @@ void input_window_gone(struct agent_input *input, struct agent_window *window)
 	}
 }
 
-void input_link_lost(struct agent_input *input)
+void agent_input_link_lost(struct agent_input *input)
 {
 	if (input->pointer_window != NULL) {
-		input_window_gone(input, input->pointer_window);
+		agent_input_window_gone(input, input->pointer_window);
 	}
 	if (input->keyboard_window != NULL) {
-		input_window_gone(input, input->keyboard_window);
+		agent_input_window_gone(input, input->keyboard_window);
 	}
 	input->host_modifiers = (struct wlr_keyboard_modifiers){ 0 };
 	/* keys held when the host went away are up now */

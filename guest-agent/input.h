@@ -28,15 +28,15 @@ struct agent_input {
 	struct agent_window *keyboard_window;
 };
 
-struct agent_input *input_create(struct agent_server *server);
-void input_destroy(struct agent_input *input);
+struct agent_input *agent_input_create(struct agent_server *server);
+void agent_input_destroy(struct agent_input *input);
 /* POINTER_*, KEYMAP, KEYBOARD_*, KEY, MODIFIERS, REPEAT_INFO. window is
  * the announced window the message names (NULL if unknown or none). */
-void input_handle(
+void agent_input_handle(
 	struct agent_input *input, struct agent_window *window, const struct vtp_msg *msg);
 /* The window is unmapped or destroyed: drop focus that points at it. */
-void input_window_gone(struct agent_input *input, struct agent_window *window);
+void agent_input_window_gone(struct agent_input *input, struct agent_window *window);
 /* No host any more: every focus leaves. */
-void input_link_lost(struct agent_input *input);
+void agent_input_link_lost(struct agent_input *input);
 
 #endif

@@ -79,7 +79,7 @@ static bool args_push(struct args *a, const char *s)
 	return true;
 }
 
-void launch_argv_free(char **argv)
+void agent_launch_argv_free(char **argv)
 {
 	if (argv == NULL) {
 		return;
@@ -277,8 +277,8 @@ static bool expand_word(const char *word, const char *name, const char *icon, co
 	return ok;
 }
 
-char **launch_exec_argv(const char *exec, const char *name, const char *icon, const char *location,
-	const char *const *files, char **error)
+char **agent_launch_exec_argv(const char *exec, const char *name, const char *icon,
+	const char *location, const char *const *files, char **error)
 {
 	struct args words = { 0 }, out = { 0 };
 
@@ -303,7 +303,7 @@ char **launch_exec_argv(const char *exec, const char *name, const char *icon, co
 		errno = EINVAL;
 		goto fail;
 	}
-	launch_argv_free(words.v);
+	agent_launch_argv_free(words.v);
 	return out.v;
 fail:
 	if (errno == E2BIG) {
@@ -313,8 +313,8 @@ fail:
 		set_error(error, "out of memory");
 	}
 	int saved = errno;
-	launch_argv_free(words.v);
-	launch_argv_free(out.v);
+	agent_launch_argv_free(words.v);
+	agent_launch_argv_free(out.v);
 	errno = saved;
 	return NULL;
 }
@@ -333,17 +333,18 @@ static const char *const terminals[][3] = {
 const char *const *launch_terminal(void)
 {
 	for (size_t i = 0; i < sizeof(terminals) / sizeof(terminals[0]); i++) {
-		if (apps_program_exists(terminals[i][0])) {
+		if (agent_apps_program_exists(terminals[i][0])) {
 			return terminals[i];
 		}
 	}
 	return NULL;
 }
 
-char **launch_argv_for_entry(const struct apps_entry *entry, const char *const *files, char **error)
+char **agent_launch_argv_for_entry(
+	const struct apps_entry *entry, const char *const *files, char **error)
 {
-	char **argv =
-		launch_exec_argv(entry->exec, entry->name, entry->icon, entry->path, files, error);
+	char **argv = agent_launch_exec_argv(
+		entry->exec, entry->name, entry->icon, entry->path, files, error);
 	const char *const *term;
 	struct args out = { 0 };
 
@@ -353,7 +354,7 @@ char **launch_argv_for_entry(const struct apps_entry *entry, const char *const *
 	term = launch_terminal();
 	if (term == NULL) {
 		set_error(error, "Terminal=true and no terminal emulator is installed");
-		launch_argv_free(argv);
+		agent_launch_argv_free(argv);
 		errno = ENOENT;
 		return NULL;
 	}
@@ -367,7 +368,7 @@ char **launch_argv_for_entry(const struct apps_entry *entry, const char *const *
 			goto fail;
 		}
 	}
-	launch_argv_free(argv);
+	agent_launch_argv_free(argv);
 	return out.v;
 fail:
 	set_error(error, errno == ENOMEM ? "out of memory" : "command line too long");
@@ -375,13 +376,13 @@ fail:
 		errno = EINVAL;
 	}
 	int saved = errno;
-	launch_argv_free(argv);
-	launch_argv_free(out.v);
+	agent_launch_argv_free(argv);
+	agent_launch_argv_free(out.v);
 	errno = saved;
 	return NULL;
 }
 
-char **launch_argv_for_id(const char *desktop_id, const char *const *files, char **error)
+char **agent_launch_argv_for_id(const char *desktop_id, const char *const *files, char **error)
 {
 	struct apps_entry *entry;
 	char **argv;
@@ -389,15 +390,15 @@ char **launch_argv_for_id(const char *desktop_id, const char *const *files, char
 	if (error != NULL) {
 		*error = NULL;
 	}
-	entry = apps_find(desktop_id);
+	entry = agent_apps_find(desktop_id);
 	if (entry == NULL) {
 		set_error(error, "no listed application with this desktop id");
 		errno = ENOENT;
 		return NULL;
 	}
-	argv = launch_argv_for_entry(entry, files, error);
+	argv = agent_launch_argv_for_entry(entry, files, error);
 	int saved = errno;
-	apps_entry_destroy(entry);
+	agent_apps_entry_destroy(entry);
 	errno = saved;
 	return argv;
 }

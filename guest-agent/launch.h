@@ -25,27 +25,27 @@ struct apps_entry;
  * processed (apps_entry.exec). name, icon, location: what %c, %i and %k
  * expand to (NULL: nothing). files: NULL or a NULL-terminated list of paths
  * or URIs. Returns a NULL-terminated heap argv (free with
- * launch_argv_free), or NULL with *error set to a malloc'd message (error
+ * agent_launch_argv_free), or NULL with *error set to a malloc'd message (error
  * may be NULL) and errno EINVAL (bad line) or ENOMEM.
  */
-char **launch_exec_argv(const char *exec, const char *name, const char *icon, const char *location,
-	const char *const *files, char **error);
+char **agent_launch_exec_argv(const char *exec, const char *name, const char *icon,
+	const char *location, const char *const *files, char **error);
 
 /* The argv to start a listed entry: its Exec line, wrapped in a terminal
- * emulator when Terminal=true. Errors as launch_exec_argv (errno ENOENT
+ * emulator when Terminal=true. Errors as agent_launch_exec_argv (errno ENOENT
  * when a terminal is needed and none is installed). */
-char **launch_argv_for_entry(
+char **agent_launch_argv_for_entry(
 	const struct apps_entry *entry, const char *const *files, char **error);
 
-/* The argv for LAUNCH_APP: finds the listed entry (apps_find) and builds
+/* The argv for LAUNCH_APP: finds the listed entry (agent_apps_find) and builds
  * its argv. errno ENOENT when no such app is listed. */
-char **launch_argv_for_id(const char *desktop_id, const char *const *files, char **error);
+char **agent_launch_argv_for_id(const char *desktop_id, const char *const *files, char **error);
 
 /* The terminal emulator used for Terminal=true entries: argv prefix
  * ("x-terminal-emulator", "-e", NULL) of the first one found in $PATH, or
  * NULL. Static storage. */
 const char *const *launch_terminal(void);
 
-void launch_argv_free(char **argv);
+void agent_launch_argv_free(char **argv);
 
 #endif

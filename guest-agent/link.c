@@ -52,8 +52,8 @@ static bool valid_bdf(const char *bdf)
 	return true;
 }
 
-struct agent_link *link_create(struct wl_event_loop *loop, const char *connect, const char *pool,
-	const struct agent_link_handler *handler, void *data)
+struct agent_link *agent_link_create(struct wl_event_loop *loop, const char *connect,
+	const char *pool, const struct agent_link_handler *handler, void *data)
 {
 	struct agent_link *link = calloc(1, sizeof(*link));
 	if (link == NULL) {
@@ -125,7 +125,7 @@ error:
 	return NULL;
 }
 
-void link_destroy(struct agent_link *link)
+void agent_link_destroy(struct agent_link *link)
 {
 	if (link == NULL) {
 		return;
@@ -143,7 +143,7 @@ void link_destroy(struct agent_link *link)
 	free(link);
 }
 
-bool link_ready(const struct agent_link *link)
+bool agent_link_ready(const struct agent_link *link)
 {
 	return link != NULL && link->state == AGENT_LINK_READY && !link->broken;
 }
@@ -166,7 +166,7 @@ static void flush(struct agent_link *link)
 		return;
 	}
 	if (vtp_outq_flush(&link->out, link->fd) != VTP_OK) {
-		link_fail(link, "cannot write to the host");
+		agent_link_fail(link, "cannot write to the host");
 		return;
 	}
 	update_mask(link, !vtp_outq_empty(&link->out));
@@ -185,7 +185,7 @@ static void handle_flush_idle(void *data)
 	flush(link);
 }
 
-void link_want_drain(struct agent_link *link)
+void agent_link_want_drain(struct agent_link *link)
 {
 	link->drain_wanted = true;
 	if (link->flush_idle == NULL && !link->want_write && link->fd >= 0) {
@@ -200,7 +200,7 @@ static void push(struct agent_link *link, uint16_t type, uint32_t object, const 
 		return;
 	}
 	if (!vtp_outq_push(&link->out, type, object, body, tail, tail_len)) {
-		link_fail(link, "output queue full (the host is not reading)");
+		agent_link_fail(link, "output queue full (the host is not reading)");
 		return;
 	}
 	if (link->flush_idle == NULL && !link->want_write) {
@@ -208,10 +208,10 @@ static void push(struct agent_link *link, uint16_t type, uint32_t object, const 
 	}
 }
 
-void link_send(struct agent_link *link, uint16_t type, uint32_t object, const void *body,
+void agent_link_send(struct agent_link *link, uint16_t type, uint32_t object, const void *body,
 	const void *tail, uint32_t tail_len)
 {
-	if (!link_ready(link)) {
+	if (!agent_link_ready(link)) {
 		return;
 	}
 	push(link, type, object, body, tail, tail_len);
@@ -286,7 +286,7 @@ static void handle_drop_idle(void *data)
 	schedule_retry(link);
 }
 
-void link_fail(struct agent_link *link, const char *reason)
+void agent_link_fail(struct agent_link *link, const char *reason)
 {
 	if (link->broken || link->fd < 0) {
 		return;
@@ -440,12 +440,12 @@ static int handle_welcome_timeout(void *data)
 {
 	struct agent_link *link = data;
 	if (link->state == AGENT_LINK_HELLO) {
-		link_fail(link, "no WELCOME from the host in time");
+		agent_link_fail(link, "no WELCOME from the host in time");
 	}
 	return 0;
 }
 
-void link_start(struct agent_link *link)
+void agent_link_start(struct agent_link *link)
 {
 	if (link->transport == AGENT_TRANSPORT_NONE) {
 		return;
@@ -575,15 +575,15 @@ static bool map_memfd(struct agent_link *link, uint64_t want)
 	return true;
 }
 
-bool link_pool_get(struct agent_link *link, uint64_t size, uint64_t *offset)
+bool agent_link_pool_get(struct agent_link *link, uint64_t size, uint64_t *offset)
 {
-	if (!link_ready(link) || link->pool == NULL) {
+	if (!agent_link_ready(link) || link->pool == NULL) {
 		return false;
 	}
 	return vtp_alloc_get(&link->alloc, size, offset);
 }
 
-void link_pool_put(struct agent_link *link, uint64_t offset, uint64_t size)
+void agent_link_pool_put(struct agent_link *link, uint64_t offset, uint64_t size)
 {
 	if (link->pool != NULL) {
 		vtp_alloc_put(&link->alloc, offset, size);
@@ -598,7 +598,7 @@ static void handle_welcome(struct agent_link *link, const struct vtp_msg *msg)
 	bool mapped;
 
 	if (w->version < VTP_VERSION_MIN || w->version > VTP_VERSION_MAX) {
-		link_fail(link, "the host chose a protocol version we do not speak");
+		agent_link_fail(link, "the host chose a protocol version we do not speak");
 		return;
 	}
 	if (w->pool_kind == VTP_POOL_PCI && link->pool_pci) {
@@ -607,17 +607,17 @@ static void handle_welcome(struct agent_link *link, const struct vtp_msg *msg)
 		link->transport == AGENT_TRANSPORT_UNIX) {
 		mapped = map_memfd(link, w->pool_size);
 	} else {
-		link_fail(link, "the host offers a pool kind this agent was not told to use");
+		agent_link_fail(link, "the host offers a pool kind this agent was not told to use");
 		return;
 	}
 	if (!mapped) {
-		link_fail(link, "cannot map the shared pool");
+		agent_link_fail(link, "cannot map the shared pool");
 		return;
 	}
 	if (!vtp_alloc_init(&link->alloc, link->pool_size)) {
 		munmap(link->pool, link->pool_map_size);
 		link->pool = NULL;
-		link_fail(link, "out of memory");
+		agent_link_fail(link, "out of memory");
 		return;
 	}
 	link->dec.pool_size = link->pool_size;
@@ -646,11 +646,11 @@ static void dispatch(struct agent_link *link, const struct vtp_msg *msg)
 	case VTP_ERROR:
 		wlr_log(WLR_ERROR, "the host reports error %u: %s", msg->body.error.code,
 			msg->tail != NULL ? (const char *)msg->tail : "");
-		link_fail(link, "the host sent ERROR");
+		agent_link_fail(link, "the host sent ERROR");
 		return;
 	case VTP_WELCOME:
 		if (link->state != AGENT_LINK_HELLO) {
-			link_fail(link, "a second WELCOME");
+			agent_link_fail(link, "a second WELCOME");
 			return;
 		}
 		handle_welcome(link, msg);
@@ -661,7 +661,7 @@ static void dispatch(struct agent_link *link, const struct vtp_msg *msg)
 	if (link->state != AGENT_LINK_READY) {
 		char reason[96];
 		snprintf(reason, sizeof(reason), "%s before WELCOME", vtp_type_name(type));
-		link_fail(link, reason);
+		agent_link_fail(link, reason);
 		return;
 	}
 	if (link->handler != NULL && link->handler->message != NULL) {
@@ -686,7 +686,7 @@ static void read_input(struct agent_link *link)
 			char reason[128];
 			snprintf(reason, sizeof(reason), "invalid message from the host: %s",
 				vtp_status_str(next));
-			link_fail(link, reason);
+			agent_link_fail(link, reason);
 			return;
 		}
 		if (!have) {
@@ -696,7 +696,7 @@ static void read_input(struct agent_link *link)
 		vtp_msg_finish(&msg);
 	}
 	if (st != VTP_OK) {
-		link_fail(link, eof ? "the host closed the connection" : vtp_status_str(st));
+		agent_link_fail(link, eof ? "the host closed the connection" : vtp_status_str(st));
 	}
 }
 

@@ -83,18 +83,18 @@ struct agent_link {
  * pool: NULL, "pci" or "pci:BDF" (required with virtio). Returns NULL and
  * logs on a bad specification.
  */
-struct agent_link *link_create(struct wl_event_loop *loop, const char *connect, const char *pool,
-	const struct agent_link_handler *handler, void *data);
-void link_destroy(struct agent_link *link);
+struct agent_link *agent_link_create(struct wl_event_loop *loop, const char *connect,
+	const char *pool, const struct agent_link_handler *handler, void *data);
+void agent_link_destroy(struct agent_link *link);
 /* First connection attempt (then retries with backoff until destroyed). */
-void link_start(struct agent_link *link);
-bool link_ready(const struct agent_link *link);
+void agent_link_start(struct agent_link *link);
+bool agent_link_ready(const struct agent_link *link);
 /* Queue a message; on overflow or error the connection is dropped (later,
  * from an idle callback) and further sends are ignored until reconnected. */
-void link_send(struct agent_link *link, uint16_t type, uint32_t object, const void *body,
+void agent_link_send(struct agent_link *link, uint16_t type, uint32_t object, const void *body,
 	const void *tail, uint32_t tail_len);
 /* Drop the connection (later, from an idle callback) and reconnect. */
-void link_fail(struct agent_link *link, const char *reason);
+void agent_link_fail(struct agent_link *link, const char *reason);
 
 /* Bytes queued for the host (0 when not connected). */
 static inline size_t link_queued(const struct agent_link *link)
@@ -102,11 +102,11 @@ static inline size_t link_queued(const struct agent_link *link)
 	return link->fd >= 0 ? link->out.len : 0;
 }
 /* Ask for one call of link->drained once the queue is short again. */
-void link_want_drain(struct agent_link *link);
+void agent_link_want_drain(struct agent_link *link);
 
 /* Pool space while ready. */
-bool link_pool_get(struct agent_link *link, uint64_t size, uint64_t *offset);
-void link_pool_put(struct agent_link *link, uint64_t offset, uint64_t size);
+bool agent_link_pool_get(struct agent_link *link, uint64_t size, uint64_t *offset);
+void agent_link_pool_put(struct agent_link *link, uint64_t offset, uint64_t size);
 static inline uint8_t *link_pool_data(struct agent_link *link)
 {
 	return link->pool;

@@ -86,18 +86,18 @@ int main(int argc, char *argv[])
 	/* Writes to a closed host socket are errors, not signals. */
 	signal(SIGPIPE, SIG_IGN);
 
-	struct agent_server *server = server_create(&options);
+	struct agent_server *server = agent_server_create(&options);
 	if (server == NULL) {
 		return EXIT_FAILURE;
 	}
 	if (options.connect == NULL) {
 		wlr_log(WLR_INFO, "no --connect: serving apps without a host");
 	}
-	if (!server_start(server, &options)) {
-		server_destroy(server);
+	if (!agent_server_start(server, &options)) {
+		agent_server_destroy(server);
 		return EXIT_FAILURE;
 	}
 	wl_display_run(server->display);
-	server_destroy(server);
+	agent_server_destroy(server);
 	return EXIT_SUCCESS;
 }

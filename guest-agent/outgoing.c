@@ -134,7 +134,7 @@ static void cancel_upstream(struct outgoing_client *c)
 		return;
 	}
 	struct vtp_file_end end = { .request_id = c->id };
-	link_send(c->out->server->link, VTP_OPEN_FILE_END, 0, &end, NULL, 0);
+	agent_link_send(c->out->server->link, VTP_OPEN_FILE_END, 0, &end, NULL, 0);
 	c->state = CLIENT_SENT;
 }
 
@@ -153,7 +153,7 @@ static void check_pressure(struct outgoing *out)
 		return;
 	}
 	out->paused = true;
-	link_want_drain(link);
+	agent_link_want_drain(link);
 	struct outgoing_client *c;
 	wl_list_for_each(c, &out->clients, link)
 	{
@@ -167,7 +167,7 @@ static bool handle_client_message(struct outgoing_client *c, const struct vtp_ms
 	struct agent_link *link = c->out->server->link;
 	uint16_t type = msg->header.type;
 	if (c->state == CLIENT_NEW && (type == VTP_OPEN_URL || type == VTP_OPEN_FILE_BEGIN)) {
-		if (!link_ready(link)) {
+		if (!agent_link_ready(link)) {
 			reply_text(c, VTP_RESULT_FAILED,
 				"the vitrail agent is not connected to the host");
 			return false;
@@ -176,14 +176,14 @@ static bool handle_client_message(struct outgoing_client *c, const struct vtp_ms
 		if (type == VTP_OPEN_URL) {
 			c->client_request = msg->body.open_url.request_id;
 			struct vtp_open_url u = { .request_id = c->id };
-			link_send(link, VTP_OPEN_URL, 0, &u, msg->tail, msg->tail_len);
+			agent_link_send(link, VTP_OPEN_URL, 0, &u, msg->tail, msg->tail_len);
 			c->state = CLIENT_SENT;
 		} else {
 			struct vtp_file_begin b = msg->body.file_begin;
 			c->client_request = b.request_id;
 			c->size = b.size;
 			b.request_id = c->id;
-			link_send(link, VTP_OPEN_FILE_BEGIN, 0, &b, msg->tail, msg->tail_len);
+			agent_link_send(link, VTP_OPEN_FILE_BEGIN, 0, &b, msg->tail, msg->tail_len);
 			c->state = CLIENT_FILE;
 			wlr_log(WLR_INFO, "vitrail-open request %u: a file of %llu bytes", c->id,
 				(unsigned long long)c->size);
@@ -198,7 +198,7 @@ static bool handle_client_message(struct outgoing_client *c, const struct vtp_ms
 		}
 		c->received += msg->tail_len;
 		struct vtp_file_chunk ch = { .request_id = c->id };
-		link_send(link, VTP_OPEN_FILE_CHUNK, 0, &ch, msg->tail, msg->tail_len);
+		agent_link_send(link, VTP_OPEN_FILE_CHUNK, 0, &ch, msg->tail, msg->tail_len);
 		return true;
 	}
 	if (c->state == CLIENT_FILE && type == VTP_OPEN_FILE_END) {
@@ -208,7 +208,7 @@ static bool handle_client_message(struct outgoing_client *c, const struct vtp_ms
 		}
 		struct vtp_file_end e = msg->body.file_end;
 		e.request_id = c->id;
-		link_send(link, VTP_OPEN_FILE_END, 0, &e, NULL, 0);
+		agent_link_send(link, VTP_OPEN_FILE_END, 0, &e, NULL, 0);
 		c->state = CLIENT_SENT;
 		return true;
 	}
@@ -358,7 +358,7 @@ static void handle_drained(void *data)
 	 * is set and a new drain is wanted */
 }
 
-void outgoing_handle_result(struct outgoing *out, const struct vtp_msg *msg)
+void agent_outgoing_handle_result(struct outgoing *out, const struct vtp_msg *msg)
 {
 	if (out == NULL) {
 		return;
@@ -377,7 +377,7 @@ void outgoing_handle_result(struct outgoing *out, const struct vtp_msg *msg)
 	wlr_log(WLR_DEBUG, "OPEN_RESULT for request %u, which nobody waits for", id);
 }
 
-void outgoing_link_lost(struct outgoing *out)
+void agent_outgoing_link_lost(struct outgoing *out)
 {
 	if (out == NULL) {
 		return;
@@ -408,7 +408,7 @@ static bool in_use(const char *path)
 	return used;
 }
 
-struct outgoing *outgoing_create(struct agent_server *server)
+struct outgoing *agent_outgoing_create(struct agent_server *server)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct outgoing *out = calloc(1, sizeof(*out));
@@ -476,7 +476,7 @@ error:
 	return NULL;
 }
 
-void outgoing_destroy(struct outgoing *out)
+void agent_outgoing_destroy(struct outgoing *out)
 {
 	if (out == NULL) {
 		return;

@@ -28,11 +28,11 @@ struct outgoing;
 
 /* Listen (and export VITRAIL_OPEN_SOCK for the apps the agent starts).
  * NULL when there is no place to listen; the agent runs on without it. */
-struct outgoing *outgoing_create(struct agent_server *server);
-void outgoing_destroy(struct outgoing *out);
+struct outgoing *agent_outgoing_create(struct agent_server *server);
+void agent_outgoing_destroy(struct outgoing *out);
 /* OPEN_RESULT from the host. */
-void outgoing_handle_result(struct outgoing *out, const struct vtp_msg *msg);
+void agent_outgoing_handle_result(struct outgoing *out, const struct vtp_msg *msg);
 /* The host connection is gone: every pending request fails. */
-void outgoing_link_lost(struct outgoing *out);
+void agent_outgoing_link_lost(struct outgoing *out);
 
 #endif

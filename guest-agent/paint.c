@@ -41,7 +41,7 @@ static pixman_image_t *wrap(const struct paint_image *img)
 		PIXMAN_a8r8g8b8, img->width, img->height, (uint32_t *)img->data, img->stride);
 }
 
-void paint_copy(const struct paint_image *dst, const struct paint_image *src,
+void agent_paint_copy(const struct paint_image *dst, const struct paint_image *src,
 	const pixman_region32_t *region)
 {
 	if (!pixman_region32_not_empty((pixman_region32_t *)region)) {
@@ -66,7 +66,7 @@ void paint_copy(const struct paint_image *dst, const struct paint_image *src,
 	}
 }
 
-void paint_clear(const struct paint_image *dst, const pixman_region32_t *region)
+void agent_paint_clear(const struct paint_image *dst, const pixman_region32_t *region)
 {
 	int n = 0;
 	pixman_box32_t *boxes = pixman_region32_rectangles((pixman_region32_t *)region, &n);
@@ -90,12 +90,12 @@ static struct wlr_buffer *source_buffer(struct wlr_surface *surface)
 	return surface->buffer->source;
 }
 
-bool paint_surface_readable(struct wlr_surface *surface)
+bool agent_paint_surface_readable(struct wlr_surface *surface)
 {
 	return source_buffer(surface) != NULL;
 }
 
-bool paint_surface(const struct paint_image *dst, struct wlr_surface *surface, int x, int y,
+bool agent_paint_surface(const struct paint_image *dst, struct wlr_surface *surface, int x, int y,
 	int width, int height, const pixman_region32_t *region, bool over)
 {
 	struct wlr_buffer *buffer = source_buffer(surface);

@@ -19,19 +19,19 @@ struct paint_image {
 
 /* Copy region (destination coordinates) from src to dst; sizes may differ,
  * the part outside src is left alone. */
-void paint_copy(const struct paint_image *dst, const struct paint_image *src,
+void agent_paint_copy(const struct paint_image *dst, const struct paint_image *src,
 	const pixman_region32_t *region);
 /* Make region transparent. */
-void paint_clear(const struct paint_image *dst, const pixman_region32_t *region);
+void agent_paint_clear(const struct paint_image *dst, const pixman_region32_t *region);
 /*
  * Draw the current buffer of surface, whose top-left corner is at (x, y)
  * of dst and whose size is width x height (surface-local units), clipped
  * to region. over: blend over what is there; else replace. False when the
  * surface has no readable buffer (nothing drawn).
  */
-bool paint_surface(const struct paint_image *dst, struct wlr_surface *surface, int x, int y,
+bool agent_paint_surface(const struct paint_image *dst, struct wlr_surface *surface, int x, int y,
 	int width, int height, const pixman_region32_t *region, bool over);
 /* True if the surface's buffer can be read (a wl_shm buffer still held). */
-bool paint_surface_readable(struct wlr_surface *surface);
+bool agent_paint_surface_readable(struct wlr_surface *surface);
 
 #endif

@@ -16,14 +16,14 @@ struct agent_child {
 	pid_t pid;
 	bool report;
 	uint32_t request_id;
-	run_exited_fn exited; /* run_spawn_watch; NULL once unwatched */
+	run_exited_fn exited; /* agent_run_spawn_watch; NULL once unwatched */
 	void *exited_data;
 };
 
 static void send_result(struct agent_run *run, uint32_t request_id, uint32_t kind, int32_t status)
 {
 	struct vtp_run_result r = { .request_id = request_id, .kind = kind, .status = status };
-	link_send(run->link, VTP_RUN_RESULT, 0, &r, NULL, 0);
+	agent_link_send(run->link, VTP_RUN_RESULT, 0, &r, NULL, 0);
 }
 
 static void child_exited(struct agent_run *run, pid_t pid, int status)
@@ -73,7 +73,7 @@ static int handle_sigchld(int signal, void *data)
 	return 0;
 }
 
-struct agent_run *run_create(struct wl_event_loop *loop, struct agent_link *link)
+struct agent_run *agent_run_create(struct wl_event_loop *loop, struct agent_link *link)
 {
 	struct agent_run *run = calloc(1, sizeof(*run));
 	if (run == NULL) {
@@ -89,7 +89,7 @@ struct agent_run *run_create(struct wl_event_loop *loop, struct agent_link *link
 	return run;
 }
 
-void run_destroy(struct agent_run *run)
+void agent_run_destroy(struct agent_run *run)
 {
 	if (run == NULL) {
 		return;
@@ -171,19 +171,19 @@ static pid_t spawn(struct agent_run *run, char *const argv[], bool report, uint3
 	return pid;
 }
 
-pid_t run_spawn(
+pid_t agent_run_spawn(
 	struct agent_run *run, char *const argv[], bool report, uint32_t request_id, int *error)
 {
 	return spawn(run, argv, report, request_id, NULL, NULL, error);
 }
 
-pid_t run_spawn_watch(
+pid_t agent_run_spawn_watch(
 	struct agent_run *run, char *const argv[], run_exited_fn exited, void *data, int *error)
 {
 	return spawn(run, argv, false, 0, exited, data, error);
 }
 
-void run_unwatch(struct agent_run *run, pid_t pid)
+void agent_run_unwatch(struct agent_run *run, pid_t pid)
 {
 	struct agent_child *c;
 	wl_list_for_each(c, &run->children, link)
@@ -195,7 +195,7 @@ void run_unwatch(struct agent_run *run, pid_t pid)
 	}
 }
 
-void run_request(struct agent_run *run, const struct vtp_msg *msg)
+void agent_run_request(struct agent_run *run, const struct vtp_msg *msg)
 {
 	char *argv[VTP_MAX_ARGC + 1];
 	size_t argc = 0;
@@ -213,7 +213,7 @@ void run_request(struct agent_run *run, const struct vtp_msg *msg)
 		return;
 	}
 	int error = 0;
-	pid_t pid = run_spawn(run, argv, true, id, &error);
+	pid_t pid = agent_run_spawn(run, argv, true, id, &error);
 	if (pid < 0) {
 		wlr_log(WLR_INFO, "host asked to run %s: %s", argv[0], strerror(error));
 		send_result(run, id, VTP_RUN_FAILED, error);

@@ -21,21 +21,21 @@ struct agent_run {
 	struct wl_list children; /* agent_child.link */
 };
 
-struct agent_run *run_create(struct wl_event_loop *loop, struct agent_link *link);
-void run_destroy(struct agent_run *run);
+struct agent_run *agent_run_create(struct wl_event_loop *loop, struct agent_link *link);
+void agent_run_destroy(struct agent_run *run);
 /* Start argv (argv[0] looked up in PATH). Returns the pid, or -1 and sets
  * *error to an errno value. report: send RUN_RESULT(request_id) on exit. */
-pid_t run_spawn(
+pid_t agent_run_spawn(
 	struct agent_run *run, char *const argv[], bool report, uint32_t request_id, int *error);
 /* Called when a watched child ends: kind VTP_RUN_EXITED (status = exit
  * code) or VTP_RUN_SIGNALED (status = signal). */
 typedef void (*run_exited_fn)(void *data, pid_t pid, uint32_t kind, int status);
-/* Start argv like run_spawn, without RUN_RESULT; exited is called when it
- * ends, unless run_unwatch(pid) was called before. */
-pid_t run_spawn_watch(
+/* Start argv like agent_run_spawn, without RUN_RESULT; exited is called when it
+ * ends, unless agent_run_unwatch(pid) was called before. */
+pid_t agent_run_spawn_watch(
 	struct agent_run *run, char *const argv[], run_exited_fn exited, void *data, int *error);
-void run_unwatch(struct agent_run *run, pid_t pid);
+void agent_run_unwatch(struct agent_run *run, pid_t pid);
 /* A RUN message from the host. */
-void run_request(struct agent_run *run, const struct vtp_msg *msg);
+void agent_run_request(struct agent_run *run, const struct vtp_msg *msg);
 
 #endif

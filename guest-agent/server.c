@@ -49,7 +49,7 @@ static void handle_new_xdg_surface(struct wl_listener *listener, void *data)
 	if (xdg->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL && xdg->role != WLR_XDG_SURFACE_ROLE_POPUP) {
 		return;
 	}
-	if (window_create(server, xdg) == NULL) {
+	if (agent_window_create(server, xdg) == NULL) {
 		wlr_log(WLR_ERROR, "cannot track a new window");
 	}
 }
@@ -159,7 +159,7 @@ static void handle_link_ready(void *data)
 	struct agent_window *window;
 	wl_list_for_each(window, &server->windows, link)
 	{
-		window_link_ready(window);
+		agent_window_link_ready(window);
 	}
 }
 
@@ -167,14 +167,14 @@ static void handle_link_lost(void *data)
 {
 	struct agent_server *server = data;
 	struct agent_window *window;
-	input_link_lost(server->input);
-	cursor_link_lost(server->cursor);
-	incoming_link_lost(server->incoming);
-	outgoing_link_lost(server->outgoing);
-	clipboard_link_lost(server->clipboard);
+	agent_input_link_lost(server->input);
+	agent_cursor_link_lost(server->cursor);
+	agent_incoming_link_lost(server->incoming);
+	agent_outgoing_link_lost(server->outgoing);
+	agent_clipboard_link_lost(server->clipboard);
 	wl_list_for_each(window, &server->windows, link)
 	{
-		window_link_lost(window);
+		agent_window_link_lost(window);
 	}
 }
 
@@ -191,7 +191,7 @@ static void handle_link_message(void *data, const struct vtp_msg *msg)
 
 	if (msg->header.object != 0) {
 		/* A window we destroyed may still be named: that is no error. */
-		window = server_find_window(server, msg->header.object);
+		window = agent_server_find_window(server, msg->header.object);
 	}
 	switch (msg->header.type) {
 	case VTP_OUTPUT_INFO:
@@ -199,27 +199,27 @@ static void handle_link_message(void *data, const struct vtp_msg *msg)
 		break;
 	case VTP_CONFIGURE:
 		if (window != NULL) {
-			window_configure(window, &msg->body.configure);
+			agent_window_configure(window, &msg->body.configure);
 		}
 		break;
 	case VTP_CLOSE:
 		if (window != NULL) {
-			window_close(window);
+			agent_window_close(window);
 		}
 		break;
 	case VTP_POPUP_DONE:
 		if (window != NULL && !window->toplevel) {
-			window_close(window);
+			agent_window_close(window);
 		}
 		break;
 	case VTP_FRAME_DONE:
 		if (window != NULL) {
-			window_frame_done(window, &msg->body.frame_done);
+			agent_window_frame_done(window, &msg->body.frame_done);
 		}
 		break;
 	case VTP_RELEASE:
 		if (window != NULL) {
-			window_release(window, msg->body.release.buffer_id);
+			agent_window_release(window, msg->body.release.buffer_id);
 		}
 		break;
 	case VTP_POINTER_ENTER:
@@ -233,31 +233,31 @@ static void handle_link_message(void *data, const struct vtp_msg *msg)
 	case VTP_KEY:
 	case VTP_MODIFIERS:
 	case VTP_REPEAT_INFO:
-		input_handle(server->input, window, msg);
+		agent_input_handle(server->input, window, msg);
 		break;
 	case VTP_RUN:
-		run_request(server->run, msg);
+		agent_run_request(server->run, msg);
 		break;
 	case VTP_CLIPBOARD_REQUEST:
-		clipboard_handle_request(server->clipboard, msg);
+		agent_clipboard_handle_request(server->clipboard, msg);
 		break;
 	case VTP_CLIPBOARD_SET:
-		clipboard_handle_set(server->clipboard, msg);
+		agent_clipboard_handle_set(server->clipboard, msg);
 		break;
 	case VTP_APPS_REQUEST:
-		appsync_request(server->appsync, msg);
+		agent_appsync_request(server->appsync, msg);
 		break;
 	case VTP_LAUNCH_APP:
-		appsync_launch(server->appsync, msg);
+		agent_appsync_launch(server->appsync, msg);
 		break;
 	case VTP_DELIVER_URL:
 	case VTP_DELIVER_FILE_BEGIN:
 	case VTP_DELIVER_FILE_CHUNK:
 	case VTP_DELIVER_FILE_END:
-		incoming_handle_message(server->incoming, msg);
+		agent_incoming_handle_message(server->incoming, msg);
 		break;
 	case VTP_OPEN_RESULT:
-		outgoing_handle_result(server->outgoing, msg);
+		agent_outgoing_handle_result(server->outgoing, msg);
 		break;
 	default:
 		reply_unsupported(server, msg);
@@ -271,7 +271,7 @@ static const struct agent_link_handler link_handler = {
 	.message = handle_link_message,
 };
 
-struct agent_window *server_find_window(struct agent_server *server, uint32_t id)
+struct agent_window *agent_server_find_window(struct agent_server *server, uint32_t id)
 {
 	struct agent_window *window;
 	if (id == 0) {
@@ -288,7 +288,7 @@ struct agent_window *server_find_window(struct agent_server *server, uint32_t id
 
 /* ---- lifetime ---- */
 
-struct agent_server *server_create(const struct agent_options *options)
+struct agent_server *agent_server_create(const struct agent_options *options)
 {
 	struct agent_server *server = calloc(1, sizeof(*server));
 	if (server == NULL) {
@@ -302,8 +302,8 @@ struct agent_server *server_create(const struct agent_options *options)
 	}
 	server->loop = wl_display_get_event_loop(server->display);
 
-	server->link =
-		link_create(server->loop, options->connect, options->pool, &link_handler, server);
+	server->link = agent_link_create(
+		server->loop, options->connect, options->pool, &link_handler, server);
 	if (server->link == NULL) {
 		goto error;
 	}
@@ -352,19 +352,19 @@ struct agent_server *server_create(const struct agent_options *options)
 	wlr_seat_set_capabilities(
 		server->seat, WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD);
 
-	server->input = input_create(server);
-	server->cursor = cursor_create(server);
-	server->run = run_create(server->loop, server->link);
-	server->clipboard = clipboard_create(server);
+	server->input = agent_input_create(server);
+	server->cursor = agent_cursor_create(server);
+	server->run = agent_run_create(server->loop, server->link);
+	server->clipboard = agent_clipboard_create(server);
 	if (server->input == NULL || server->cursor == NULL || server->run == NULL ||
 		server->clipboard == NULL) {
 		goto error;
 	}
-	server->appsync = appsync_create(server->loop, server->link, server->run);
+	server->appsync = agent_appsync_create(server->loop, server->link, server->run);
 	if (server->appsync == NULL) {
 		goto error;
 	}
-	server->incoming = incoming_create(server);
+	server->incoming = agent_incoming_create(server);
 	if (server->incoming == NULL) {
 		goto error;
 	}
@@ -397,15 +397,15 @@ struct agent_server *server_create(const struct agent_options *options)
 		}
 	}
 	/* named after the Wayland socket; optional (no runtime dir: not served) */
-	server->outgoing = outgoing_create(server);
+	server->outgoing = agent_outgoing_create(server);
 	return server;
 
 error:
-	server_destroy(server);
+	agent_server_destroy(server);
 	return NULL;
 }
 
-bool server_start(struct agent_server *server, const struct agent_options *options)
+bool agent_server_start(struct agent_server *server, const struct agent_options *options)
 {
 	if (!wlr_backend_start(server->backend)) {
 		wlr_log(WLR_ERROR, "cannot start the headless backend");
@@ -422,10 +422,10 @@ bool server_start(struct agent_server *server, const struct agent_options *optio
 		(int32_t)server->output_info.height, DEFAULT_REFRESH_MHZ);
 	setenv("WAYLAND_DISPLAY", server->socket, true);
 	wlr_log(WLR_INFO, "guest apps connect to WAYLAND_DISPLAY=%s", server->socket);
-	link_start(server->link);
+	agent_link_start(server->link);
 	if (options->command != NULL && options->command[0] != NULL) {
 		int error = 0;
-		if (run_spawn(server->run, options->command, false, 0, &error) < 0) {
+		if (agent_run_spawn(server->run, options->command, false, 0, &error) < 0) {
 			wlr_log(WLR_ERROR, "cannot run %s: %s", options->command[0],
 				strerror(error));
 			return false;
@@ -434,7 +434,7 @@ bool server_start(struct agent_server *server, const struct agent_options *optio
 	return true;
 }
 
-void server_destroy(struct agent_server *server)
+void agent_server_destroy(struct agent_server *server)
 {
 	if (server == NULL) {
 		return;
@@ -443,14 +443,14 @@ void server_destroy(struct agent_server *server)
 		wl_display_destroy_clients(server->display);
 	}
 	/* windows are gone with their clients */
-	appsync_destroy(server->appsync);
-	outgoing_destroy(server->outgoing);
-	incoming_destroy(server->incoming);
-	run_destroy(server->run);
-	clipboard_destroy(server->clipboard);
-	cursor_destroy(server->cursor);
-	input_destroy(server->input);
-	link_destroy(server->link);
+	agent_appsync_destroy(server->appsync);
+	agent_outgoing_destroy(server->outgoing);
+	agent_incoming_destroy(server->incoming);
+	agent_run_destroy(server->run);
+	agent_clipboard_destroy(server->clipboard);
+	agent_cursor_destroy(server->cursor);
+	agent_input_destroy(server->input);
+	agent_link_destroy(server->link);
 	if (server->new_xdg_surface.link.next != NULL) {
 		wl_list_remove(&server->new_xdg_surface.link);
 		wl_list_remove(&server->new_toplevel_decoration.link);

@@ -57,12 +57,12 @@ struct agent_server {
 	struct wl_event_source *sigint;
 };
 
-struct agent_server *server_create(const struct agent_options *options);
-void server_destroy(struct agent_server *server);
+struct agent_server *agent_server_create(const struct agent_options *options);
+void agent_server_destroy(struct agent_server *server);
 /* Start the backend and the link and run the command; false on failure. */
-bool server_start(struct agent_server *server, const struct agent_options *options);
+bool agent_server_start(struct agent_server *server, const struct agent_options *options);
 
 /* The announced window with this host id, or NULL. */
-struct agent_window *server_find_window(struct agent_server *server, uint32_t id);
+struct agent_window *agent_server_find_window(struct agent_server *server, uint32_t id);
 
 #endif

@@ -63,7 +63,7 @@ static void handle_surface_destroy(struct wl_listener *listener, void *data)
 {
 	struct agent_surface *as = wl_container_of(listener, as, destroy);
 	if (as->subsurface == NULL) {
-		window_destroy(as->window);
+		agent_window_destroy(as->window);
 		return;
 	}
 	struct agent_window *window = as->window;
@@ -208,7 +208,7 @@ static void send_enter_iter(struct wlr_surface *surface, int sx, int sy, void *d
 static void buffer_free(struct agent_window *window, struct agent_buffer *b, bool to_pool)
 {
 	if (to_pool) {
-		link_pool_put(window->server->link, b->offset, b->size);
+		agent_link_pool_put(window->server->link, b->offset, b->size);
 	}
 	if (window->current == b) {
 		window->current = NULL;
@@ -272,7 +272,7 @@ static struct agent_buffer *pick_buffer(struct agent_window *window)
 	b->height = window->height;
 	b->stride = window->width * 4;
 	b->size = (uint64_t)b->stride * (uint64_t)b->height;
-	if (!link_pool_get(server->link, b->size, &b->offset)) {
+	if (!agent_link_pool_get(server->link, b->size, &b->offset)) {
 		if (!window->no_buffer_logged) {
 			wlr_log(WLR_ERROR, "the pool has no room for a %dx%d buffer", window->width,
 				window->height);
@@ -362,7 +362,7 @@ static void sample_feedbacks(struct agent_window *window)
 	}
 }
 
-void window_frame_done(struct agent_window *window, const struct vtp_frame_done *done)
+void agent_window_frame_done(struct agent_window *window, const struct vtp_frame_done *done)
 {
 	struct agent_server *server = window->server;
 	struct timespec now;
@@ -406,7 +406,7 @@ static void send_title(struct agent_window *window)
 	size_t n = vtp_sanitize_display_string(untrusted_title,
 		untrusted_title != NULL ? strlen(untrusted_title) : 0, VTP_MAX_TITLE, text,
 		sizeof(text));
-	link_send(window->server->link, VTP_SET_TITLE, window->id, NULL, text, (uint32_t)n);
+	agent_link_send(window->server->link, VTP_SET_TITLE, window->id, NULL, text, (uint32_t)n);
 }
 
 static void send_app_id(struct agent_window *window)
@@ -419,7 +419,7 @@ static void send_app_id(struct agent_window *window)
 	size_t n = vtp_sanitize_display_string(untrusted_app_id,
 		untrusted_app_id != NULL ? strlen(untrusted_app_id) : 0, VTP_MAX_APP_ID, text,
 		sizeof(text));
-	link_send(window->server->link, VTP_SET_APP_ID, window->id, NULL, text, (uint32_t)n);
+	agent_link_send(window->server->link, VTP_SET_APP_ID, window->id, NULL, text, (uint32_t)n);
 }
 
 static uint32_t clamp_dim(uint32_t v)
@@ -449,7 +449,7 @@ static void send_hints(struct agent_window *window, bool force)
 		return;
 	}
 	window->hints = h;
-	link_send(window->server->link, VTP_SET_SIZE_HINTS, window->id, &h, NULL, 0);
+	agent_link_send(window->server->link, VTP_SET_SIZE_HINTS, window->id, &h, NULL, 0);
 }
 
 static int32_t clamp_coord(int32_t v)
@@ -512,7 +512,7 @@ static bool announce(struct agent_window *window)
 	if (window->id != 0) {
 		return true;
 	}
-	if (!link_ready(server->link) || !window->mapped || window->width <= 0 ||
+	if (!agent_link_ready(server->link) || !window->mapped || window->width <= 0 ||
 		window->height <= 0) {
 		return false;
 	}
@@ -527,7 +527,7 @@ static bool announce(struct agent_window *window)
 	do {
 		server->next_window_id++;
 	} while (server->next_window_id == 0 ||
-		server_find_window(server, server->next_window_id) != NULL);
+		agent_server_find_window(server, server->next_window_id) != NULL);
 	window->id = server->next_window_id;
 
 	struct vtp_window_create create = {
@@ -545,7 +545,7 @@ static bool announce(struct agent_window *window)
 		create.offset_x = clamp_coord(p->offset.x);
 		create.offset_y = clamp_coord(p->offset.y);
 	}
-	link_send(server->link, VTP_WINDOW_CREATE, window->id, &create, NULL, 0);
+	agent_link_send(server->link, VTP_WINDOW_CREATE, window->id, &create, NULL, 0);
 	wlr_log(WLR_DEBUG, "window %u: %s %dx%d announced", window->id,
 		window->toplevel ? "toplevel" : "popup", window->width, window->height);
 	if (window->toplevel) {
@@ -555,11 +555,11 @@ static bool announce(struct agent_window *window)
 		send_hints(window, true);
 		if (t->requested.maximized) {
 			struct vtp_set_flag f = { .enable = 1 };
-			link_send(server->link, VTP_SET_MAXIMIZED, window->id, &f, NULL, 0);
+			agent_link_send(server->link, VTP_SET_MAXIMIZED, window->id, &f, NULL, 0);
 		}
 		if (t->requested.fullscreen) {
 			struct vtp_set_flag f = { .enable = 1 };
-			link_send(server->link, VTP_SET_FULLSCREEN, window->id, &f, NULL, 0);
+			agent_link_send(server->link, VTP_SET_FULLSCREEN, window->id, &f, NULL, 0);
 		}
 	}
 	window->full_damage = true;
@@ -583,9 +583,9 @@ static void unannounce(struct agent_window *window)
 			unannounce(w);
 		}
 	}
-	input_window_gone(server->input, window);
-	cursor_window_gone(server->cursor, window);
-	link_send(server->link, VTP_WINDOW_DESTROY, window->id, NULL, NULL, 0);
+	agent_input_window_gone(server->input, window);
+	agent_cursor_window_gone(server->cursor, window);
+	agent_link_send(server->link, VTP_WINDOW_DESTROY, window->id, NULL, NULL, 0);
 	/* The host reads no buffer of a destroyed window. */
 	free_all_buffers(window, true);
 	window->id = 0;
@@ -615,7 +615,7 @@ static void region_to_host(struct agent_window *window, pixman_region32_t *damag
 		}
 	}
 	if (count > 0) {
-		link_send(window->server->link, VTP_DAMAGE, window->id, NULL, rects,
+		agent_link_send(window->server->link, VTP_DAMAGE, window->id, NULL, rects,
 			count * (uint32_t)sizeof(struct vtp_rect));
 	}
 }
@@ -632,37 +632,37 @@ static void paint_window(struct agent_window *window, const struct paint_image *
 	pixman_region32_copy(&area, damage);
 
 	if (prev != NULL && prev->data != dst->data) {
-		paint_copy(dst, prev, copy);
+		agent_paint_copy(dst, prev, copy);
 	} else if (prev == NULL) {
 		pixman_region32_union(&area, &area, copy);
 	}
 
 	int first = 0;
-	if (window->tree_len > 0 && paint_surface_readable(window->tree[0].surface)) {
+	if (window->tree_len > 0 && agent_paint_surface_readable(window->tree[0].surface)) {
 		/* The bottom surface replaces; the rest is transparent. */
 		struct agent_tree_entry *e = &window->tree[0];
 		pixman_region32_t outside;
 		pixman_region32_init_rect(
 			&outside, e->x, e->y, (unsigned)e->width, (unsigned)e->height);
 		pixman_region32_subtract(&outside, &area, &outside);
-		paint_clear(dst, &outside);
+		agent_paint_clear(dst, &outside);
 		pixman_region32_fini(&outside);
-		paint_surface(dst, e->surface, e->x, e->y, e->width, e->height, &area, false);
+		agent_paint_surface(dst, e->surface, e->x, e->y, e->width, e->height, &area, false);
 		first = 1;
 	} else if (prev != NULL && prev->data != dst->data) {
 		/* The bottom surface's buffer went back to the client already:
 		 * its pixels are in the previous contents. */
 		if (prev->width != dst->width || prev->height != dst->height) {
-			paint_clear(dst, &area);
+			agent_paint_clear(dst, &area);
 		}
-		paint_copy(dst, prev, &area);
+		agent_paint_copy(dst, prev, &area);
 		first = 1;
 	} else if (prev == NULL) {
-		paint_clear(dst, &area);
+		agent_paint_clear(dst, &area);
 	}
 	for (int i = first; i < window->tree_len; i++) {
 		struct agent_tree_entry *e = &window->tree[i];
-		paint_surface(dst, e->surface, e->x, e->y, e->width, e->height, &area, true);
+		agent_paint_surface(dst, e->surface, e->x, e->y, e->width, e->height, &area, true);
 	}
 	pixman_region32_fini(&area);
 }
@@ -785,10 +785,10 @@ static bool send_frame(
 		.stride = (uint32_t)target->stride,
 		.format = VTP_FORMAT_ARGB8888,
 	};
-	link_send(server->link, VTP_ATTACH, window->id, &attach, NULL, 0);
+	agent_link_send(server->link, VTP_ATTACH, window->id, &attach, NULL, 0);
 	region_to_host(window, damage);
 	struct vtp_commit commit = { .serial = ++window->commit_serial };
-	link_send(server->link, VTP_COMMIT, window->id, &commit, NULL, 0);
+	agent_link_send(server->link, VTP_COMMIT, window->id, &commit, NULL, 0);
 	target->held = true;
 	window->frame_in_flight = true;
 	sample_feedbacks(window);
@@ -906,7 +906,7 @@ static void schedule_flush(struct agent_window *window)
 
 /* ---- host connection ---- */
 
-void window_link_ready(struct agent_window *window)
+void agent_window_link_ready(struct agent_window *window)
 {
 	if (window->mapped) {
 		window->full_damage = true;
@@ -914,7 +914,7 @@ void window_link_ready(struct agent_window *window)
 	}
 }
 
-void window_link_lost(struct agent_window *window)
+void agent_window_link_lost(struct agent_window *window)
 {
 	if (window->current != NULL && window->snapshot == NULL) {
 		struct agent_buffer *b = window->current;
@@ -944,7 +944,7 @@ void window_link_lost(struct agent_window *window)
 
 /* ---- host requests ---- */
 
-void window_configure(struct agent_window *window, const struct vtp_configure *c)
+void agent_window_configure(struct agent_window *window, const struct vtp_configure *c)
 {
 	if (!window->toplevel) {
 		return;
@@ -973,7 +973,7 @@ void window_configure(struct agent_window *window, const struct vtp_configure *c
 	};
 }
 
-void window_close(struct agent_window *window)
+void agent_window_close(struct agent_window *window)
 {
 	if (window->toplevel) {
 		wlr_xdg_toplevel_send_close(window->xdg);
@@ -982,7 +982,7 @@ void window_close(struct agent_window *window)
 	}
 }
 
-bool window_release(struct agent_window *window, uint32_t buffer_id)
+bool agent_window_release(struct agent_window *window, uint32_t buffer_id)
 {
 	struct agent_buffer *b;
 	wl_list_for_each(b, &window->buffers, link)
@@ -1024,14 +1024,14 @@ static void handle_unmap(struct wl_listener *listener, void *data)
 	window->width = window->height = 0;
 	window->tree_len = 0;
 	pixman_region32_clear(&window->pending);
-	input_window_gone(window->server->input, window);
-	cursor_window_gone(window->server->cursor, window);
+	agent_input_window_gone(window->server->input, window);
+	agent_cursor_window_gone(window->server->cursor, window);
 }
 
 static void handle_destroy(struct wl_listener *listener, void *data)
 {
 	struct agent_window *window = wl_container_of(listener, window, destroy);
-	window_destroy(window);
+	agent_window_destroy(window);
 }
 
 static void handle_ack_configure(struct wl_listener *listener, void *data)
@@ -1045,7 +1045,7 @@ static void handle_ack_configure(struct wl_listener *listener, void *data)
 		}
 		struct vtp_ack_configure ack = { .serial = window->configures[i].host_serial };
 		if (window->id != 0) {
-			link_send(
+			agent_link_send(
 				window->server->link, VTP_ACK_CONFIGURE, window->id, &ack, NULL, 0);
 		}
 		/* this one and the older ones are done */
@@ -1060,7 +1060,7 @@ static void handle_request_move(struct wl_listener *listener, void *data)
 {
 	struct agent_window *window = wl_container_of(listener, window, request_move);
 	if (window->id != 0) {
-		link_send(window->server->link, VTP_MOVE_REQUEST, window->id, NULL, NULL, 0);
+		agent_link_send(window->server->link, VTP_MOVE_REQUEST, window->id, NULL, NULL, 0);
 	}
 }
 
@@ -1076,7 +1076,7 @@ static void handle_request_resize(struct wl_listener *listener, void *data)
 		return;
 	}
 	struct vtp_resize_request r = { .edges = e };
-	link_send(window->server->link, VTP_RESIZE_REQUEST, window->id, &r, NULL, 0);
+	agent_link_send(window->server->link, VTP_RESIZE_REQUEST, window->id, &r, NULL, 0);
 }
 
 static void handle_request_maximize(struct wl_listener *listener, void *data)
@@ -1088,7 +1088,7 @@ static void handle_request_maximize(struct wl_listener *listener, void *data)
 		return;
 	}
 	struct vtp_set_flag f = { .enable = window->xdg->toplevel->requested.maximized };
-	link_send(window->server->link, VTP_SET_MAXIMIZED, window->id, &f, NULL, 0);
+	agent_link_send(window->server->link, VTP_SET_MAXIMIZED, window->id, &f, NULL, 0);
 }
 
 static void handle_request_fullscreen(struct wl_listener *listener, void *data)
@@ -1100,7 +1100,7 @@ static void handle_request_fullscreen(struct wl_listener *listener, void *data)
 		return;
 	}
 	struct vtp_set_flag f = { .enable = event->fullscreen };
-	link_send(window->server->link, VTP_SET_FULLSCREEN, window->id, &f, NULL, 0);
+	agent_link_send(window->server->link, VTP_SET_FULLSCREEN, window->id, &f, NULL, 0);
 }
 
 static void handle_request_minimize(struct wl_listener *listener, void *data)
@@ -1125,7 +1125,8 @@ static void handle_set_app_id(struct wl_listener *listener, void *data)
 
 /* ---- lifetime ---- */
 
-struct agent_window *window_from_surface(struct agent_server *server, struct wlr_surface *surface)
+struct agent_window *agent_window_from_surface(
+	struct agent_server *server, struct wlr_surface *surface)
 {
 	if (surface == NULL) {
 		return NULL;
@@ -1138,7 +1139,7 @@ struct agent_window *window_from_surface(struct agent_server *server, struct wlr
 	return xdg != NULL ? xdg->data : NULL;
 }
 
-struct agent_window *window_create(struct agent_server *server, struct wlr_xdg_surface *xdg)
+struct agent_window *agent_window_create(struct agent_server *server, struct wlr_xdg_surface *xdg)
 {
 	struct agent_window *window = calloc(1, sizeof(*window));
 	if (window == NULL) {
@@ -1159,7 +1160,7 @@ struct agent_window *window_create(struct agent_server *server, struct wlr_xdg_s
 	}
 
 	if (!window->toplevel) {
-		window->parent = window_from_surface(server, xdg->popup->parent);
+		window->parent = agent_window_from_surface(server, xdg->popup->parent);
 		if (window->parent == NULL) {
 			wlr_log(WLR_INFO, "a popup without a known parent window is not forwarded");
 		}
@@ -1206,7 +1207,7 @@ struct agent_window *window_create(struct agent_server *server, struct wlr_xdg_s
 	return window;
 }
 
-void window_destroy(struct agent_window *window)
+void agent_window_destroy(struct agent_window *window)
 {
 	if (window == NULL) {
 		return;
@@ -1221,8 +1222,8 @@ void window_destroy(struct agent_window *window)
 			w->parent = NULL;
 		}
 	}
-	input_window_gone(server->input, window);
-	cursor_window_gone(server->cursor, window);
+	agent_input_window_gone(server->input, window);
+	agent_cursor_window_gone(server->cursor, window);
 
 	wl_list_remove(&window->destroy.link);
 	wl_list_remove(&window->map.link);
@@ -1257,7 +1258,7 @@ void window_destroy(struct agent_window *window)
 
 /* ---- input helpers ---- */
 
-struct wlr_surface *window_surface_at(
+struct wlr_surface *agent_window_surface_at(
 	struct agent_window *window, double wx, double wy, double *sx, double *sy)
 {
 	if (!window->mapped) {
@@ -1283,7 +1284,7 @@ static void position_iter(struct wlr_surface *surface, int sx, int sy, void *dat
 	}
 }
 
-bool window_surface_position(
+bool agent_window_surface_position(
 	struct agent_window *window, struct wlr_surface *surface, int *x, int *y)
 {
 	struct position_search s = { .surface = surface };

@@ -118,32 +118,33 @@ struct agent_window {
 };
 
 /* For a new xdg toplevel or popup; NULL on failure. */
-struct agent_window *window_create(struct agent_server *server, struct wlr_xdg_surface *xdg);
-void window_destroy(struct agent_window *window);
+struct agent_window *agent_window_create(struct agent_server *server, struct wlr_xdg_surface *xdg);
+void agent_window_destroy(struct agent_window *window);
 
 /* The host connection came up: announce and send contents. */
-void window_link_ready(struct agent_window *window);
+void agent_window_link_ready(struct agent_window *window);
 /* The host connection is going away: keep the contents in guest memory. */
-void window_link_lost(struct agent_window *window);
+void agent_window_link_lost(struct agent_window *window);
 
 /* Host messages addressed to this window. */
-void window_configure(struct agent_window *window, const struct vtp_configure *configure);
-void window_close(struct agent_window *window);
-void window_frame_done(struct agent_window *window, const struct vtp_frame_done *done);
+void agent_window_configure(struct agent_window *window, const struct vtp_configure *configure);
+void agent_window_close(struct agent_window *window);
+void agent_window_frame_done(struct agent_window *window, const struct vtp_frame_done *done);
 /* RELEASE: true if the buffer was this window's. */
-bool window_release(struct agent_window *window, uint32_t buffer_id);
+bool agent_window_release(struct agent_window *window, uint32_t buffer_id);
 
 /*
  * The surface of the window's tree (root and subsurfaces, not popups)
  * under window coordinates (wx, wy), and the surface-local coordinates;
  * NULL if none accepts input there.
  */
-struct wlr_surface *window_surface_at(
+struct wlr_surface *agent_window_surface_at(
 	struct agent_window *window, double wx, double wy, double *sx, double *sy);
 /* Window coordinates of a surface of the tree; false if not in it. */
-bool window_surface_position(
+bool agent_window_surface_position(
 	struct agent_window *window, struct wlr_surface *surface, int *x, int *y);
 /* The window whose tree holds this surface, or NULL. */
-struct agent_window *window_from_surface(struct agent_server *server, struct wlr_surface *surface);
+struct agent_window *agent_window_from_surface(
+	struct agent_server *server, struct wlr_surface *surface);
 
 #endif

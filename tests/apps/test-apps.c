@@ -167,7 +167,7 @@ Test(apps, visibility_rules_and_shadowing)
 	app("sys2/applications/sys2only.desktop", "Sys2Only", NULL);
 	app("relative/dir/applications/rel.desktop", "Rel", NULL);
 
-	struct apps_list *l = apps_scan();
+	struct apps_list *l = agent_apps_scan();
 	cr_assert_not_null(l);
 
 	const struct apps_entry *a = find(l, "a.desktop");
@@ -196,7 +196,7 @@ Test(apps, visibility_rules_and_shadowing)
 	for (size_t i = 1; i < l->n_apps; i++) {
 		cr_expect(strcmp(l->apps[i - 1].id, l->apps[i].id) < 0, "sorted by id");
 	}
-	apps_list_destroy(l);
+	agent_apps_list_destroy(l);
 }
 
 Test(apps, without_current_desktop_only_show_in_hides)
@@ -204,11 +204,11 @@ Test(apps, without_current_desktop_only_show_in_hides)
 	unsetenv("XDG_CURRENT_DESKTOP");
 	app("sys1/applications/only.desktop", "O", "OnlyShowIn=vitrail;\n");
 	app("sys1/applications/not.desktop", "N", "NotShowIn=vitrail;\n");
-	struct apps_list *l = apps_scan();
+	struct apps_list *l = agent_apps_scan();
 	cr_assert_not_null(l);
 	cr_expect_null(find(l, "only.desktop"));
 	cr_expect_not_null(find(l, "not.desktop"));
-	apps_list_destroy(l);
+	agent_apps_list_destroy(l);
 }
 
 Test(apps, host_menu_entries_are_not_listed)
@@ -218,12 +218,12 @@ Test(apps, host_menu_entries_are_not_listed)
 	app(HOME_APPS "vitrail-work-foo.desktop", "F",
 		"X-Vitrail-VM=work\nX-Vitrail-App=foo.desktop\n");
 	app(HOME_APPS "plain.desktop", "P", NULL);
-	struct apps_list *l = apps_scan();
+	struct apps_list *l = agent_apps_scan();
 	cr_assert_not_null(l);
 	cr_expect_null(find(l, "vitrail-work-foo.desktop"));
 	cr_expect_not_null(find(l, "plain.desktop"));
-	apps_list_destroy(l);
-	cr_expect_null(apps_find("vitrail-work-foo.desktop"));
+	agent_apps_list_destroy(l);
+	cr_expect_null(agent_apps_find("vitrail-work-foo.desktop"));
 }
 
 Test(apps, default_dirs_when_unset)
@@ -231,13 +231,13 @@ Test(apps, default_dirs_when_unset)
 	unsetenv("XDG_DATA_HOME");
 	setenv("XDG_DATA_DIRS", "", 1);
 	app("home/.local/share/applications/mine.desktop", "Mine", NULL);
-	struct apps_list *l = apps_scan();
+	struct apps_list *l = agent_apps_scan();
 	cr_assert_not_null(l);
 	cr_expect_not_null(find(l, "mine.desktop"), "~/.local/share is the default data home");
-	apps_list_destroy(l);
+	agent_apps_list_destroy(l);
 }
 
-/* Messages apps_send emits, each checked by the host-side decoder. */
+/* Messages agent_apps_send emits, each checked by the host-side decoder. */
 
 struct capture {
 	struct vtp_msg msgs[64];
@@ -322,7 +322,7 @@ Test(apps, hostile_entries)
 	mkdirs(at("sys1/applications/loop/.keep"));
 	symlink("..", at("sys1/applications/loop/up"));
 
-	struct apps_list *l = apps_scan();
+	struct apps_list *l = agent_apps_scan();
 	cr_assert_not_null(l);
 	cr_expect_null(find(l, "huge.desktop"));
 	cr_expect_null(find(l, "nul.desktop"));
@@ -358,10 +358,10 @@ Test(apps, hostile_entries)
 	}
 	/* The host's decoder accepts what the agent sends of them. */
 	struct capture c = { .fail_after = -1 };
-	cr_assert(apps_send(l, 9, SIZE_MAX, capture_send, &c));
+	cr_assert(agent_apps_send(l, 9, SIZE_MAX, capture_send, &c));
 	cr_expect_eq(c.n, l->n_apps + 2);
 	capture_finish(&c);
-	apps_list_destroy(l);
+	agent_apps_list_destroy(l);
 }
 
 Test(apps, localized_names)
@@ -371,13 +371,13 @@ Test(apps, localized_names)
 		"[Desktop Entry]\nType=Application\nName=Hello\nName[de]=Hallo\n"
 		"Name[de_AT]=Servus\nName[fr]=Bonjour\nComment[de]=Kommentar\nComment=Comment\n"
 		"Exec=x\n");
-	struct apps_list *l = apps_scan();
+	struct apps_list *l = agent_apps_scan();
 	cr_assert_not_null(l);
 	const struct apps_entry *e = find(l, "loc.desktop");
 	cr_assert_not_null(e);
 	cr_expect_str_eq(e->name, "Servus");
 	cr_expect_str_eq(e->comment, "Kommentar");
-	apps_list_destroy(l);
+	agent_apps_list_destroy(l);
 }
 
 Test(apps, at_most_max_apps)
@@ -387,10 +387,10 @@ Test(apps, at_most_max_apps)
 		fmt(rel, sizeof(rel), "sys1/applications/app%04u.desktop", i);
 		app(rel, "Many", NULL);
 	}
-	struct apps_list *l = apps_scan();
+	struct apps_list *l = agent_apps_scan();
 	cr_assert_not_null(l);
 	cr_expect_eq(l->n_apps, VTP_MAX_APPS);
-	apps_list_destroy(l);
+	agent_apps_list_destroy(l);
 }
 
 /* ---- icons ---- */
@@ -436,37 +436,38 @@ Test(apps, icons_from_theme_pixmaps_and_paths)
 	app("sys1/applications/none.desktop", "None", "Icon=no-such-icon\n");
 	app("sys1/applications/escape.desktop", "Esc", "Icon=../../../etc/passwd\n");
 
-	struct apps_list *l = apps_scan();
+	struct apps_list *l = agent_apps_scan();
 	cr_assert_not_null(l);
 	uint8_t *rgba = malloc(96 * 96 * 4);
 	cr_assert_not_null(rgba);
 
 	/* 48: the exact size (red); 96: the next larger one (blue, 256). */
-	cr_assert(apps_icon_render(find(l, "red.desktop"), 48, rgba));
+	cr_assert(agent_apps_icon_render(find(l, "red.desktop"), 48, rgba));
 	expect_pixel(rgba, 48, 0, 0, 255, 0, 0, 255);
 	expect_pixel(rgba, 48, 47, 47, 255, 0, 0, 255);
-	cr_assert(apps_icon_render(find(l, "red.desktop"), 96, rgba));
+	cr_assert(agent_apps_icon_render(find(l, "red.desktop"), 96, rgba));
 	expect_pixel(rgba, 96, 50, 50, 0, 0, 255, 255);
-	cr_assert(apps_icon_render(find(l, "redpng.desktop"), 48, rgba), "Icon=name.png works");
+	cr_assert(
+		agent_apps_icon_render(find(l, "redpng.desktop"), 48, rgba), "Icon=name.png works");
 
 	/* Straight alpha out: half-transparent green stays (0,255,0,128). */
-	cr_assert(apps_icon_render(find(l, "half.desktop"), 96, rgba));
+	cr_assert(agent_apps_icon_render(find(l, "half.desktop"), 96, rgba));
 	expect_pixel(rgba, 96, 10, 10, 0, 255, 0, 128);
 	/* 48 from the only (larger) size. */
-	cr_assert(apps_icon_render(find(l, "half.desktop"), 48, rgba));
+	cr_assert(agent_apps_icon_render(find(l, "half.desktop"), 48, rgba));
 	expect_pixel(rgba, 48, 24, 24, 0, 255, 0, 128);
 
 	/* An absolute path, 30x10: scaled to fit and centered, transparent
 	 * above and below. */
-	cr_assert(apps_icon_render(find(l, "abs.desktop"), 96, rgba));
+	cr_assert(agent_apps_icon_render(find(l, "abs.desktop"), 96, rgba));
 	expect_pixel(rgba, 96, 48, 48, 255, 255, 0, 255);
 	expect_pixel(rgba, 96, 48, 2, 0, 0, 0, 0);
 
-	cr_expect_not(apps_icon_render(find(l, "bad.desktop"), 48, rgba));
-	cr_expect_not(apps_icon_render(find(l, "none.desktop"), 48, rgba));
-	cr_expect_not(apps_icon_render(find(l, "escape.desktop"), 48, rgba));
+	cr_expect_not(agent_apps_icon_render(find(l, "bad.desktop"), 48, rgba));
+	cr_expect_not(agent_apps_icon_render(find(l, "none.desktop"), 48, rgba));
+	cr_expect_not(agent_apps_icon_render(find(l, "escape.desktop"), 48, rgba));
 	free(rgba);
-	apps_list_destroy(l);
+	agent_apps_list_destroy(l);
 }
 
 #ifdef HAVE_RSVG
@@ -476,13 +477,13 @@ Test(apps, svg_icons)
 		"<svg xmlns='http://www.w3.org/2000/svg' width='16' height='16'>"
 		"<rect width='16' height='16' fill='#0000ff'/></svg>");
 	app("sys1/applications/vec.desktop", "Vec", "Icon=vec\n");
-	struct apps_list *l = apps_scan();
+	struct apps_list *l = agent_apps_scan();
 	cr_assert_not_null(l);
 	uint8_t *rgba = malloc(96 * 96 * 4);
-	cr_assert(apps_icon_render(find(l, "vec.desktop"), 96, rgba));
+	cr_assert(agent_apps_icon_render(find(l, "vec.desktop"), 96, rgba));
 	expect_pixel(rgba, 96, 95, 95, 0, 0, 255, 255);
 	free(rgba);
-	apps_list_destroy(l);
+	agent_apps_list_destroy(l);
 }
 #endif
 
@@ -493,7 +494,7 @@ static struct apps_list *three_apps(void)
 		"Icon=ic\nCategories=Utility;\nMimeType=text/plain;\nComment=First\n");
 	app("sys1/applications/two.desktop", "Two", "Icon=ic\n");
 	app("sys1/applications/three.desktop", "Three", NULL);
-	struct apps_list *l = apps_scan();
+	struct apps_list *l = agent_apps_scan();
 	cr_assert_not_null(l);
 	cr_assert_eq(l->n_apps, 3);
 	return l;
@@ -504,7 +505,7 @@ Test(apps, send_whole_list_the_host_accepts)
 	struct apps_list *l = three_apps();
 	struct capture c = { .fail_after = -1 };
 
-	cr_assert(apps_send(l, 77, SIZE_MAX, capture_send, &c));
+	cr_assert(agent_apps_send(l, 77, SIZE_MAX, capture_send, &c));
 	/* BEGIN, one(INFO, 48, 96), three(INFO), two(INFO, 48, 96), END */
 	cr_assert_eq(c.n, 9, "%zu messages", c.n);
 	cr_expect_eq(c.msgs[0].header.type, VTP_APP_LIST_BEGIN);
@@ -534,7 +535,7 @@ Test(apps, send_whole_list_the_host_accepts)
 	cr_expect_eq(c.msgs[8].header.type, VTP_APP_LIST_END);
 	cr_expect_eq(c.msgs[8].body.app_list_end.serial, 77);
 	capture_finish(&c);
-	apps_list_destroy(l);
+	agent_apps_list_destroy(l);
 }
 
 Test(apps, send_within_budget_drops_icons_then_apps)
@@ -544,7 +545,7 @@ Test(apps, send_within_budget_drops_icons_then_apps)
 	size_t info_only = 0;
 
 	/* Measure the list without icons. */
-	cr_assert(apps_send(l, 1, 2000, capture_send, &c));
+	cr_assert(agent_apps_send(l, 1, 2000, capture_send, &c));
 	for (size_t i = 0; i < c.n; i++) {
 		cr_expect_neq(c.msgs[i].header.type, VTP_APP_ICON);
 	}
@@ -556,7 +557,7 @@ Test(apps, send_within_budget_drops_icons_then_apps)
 	/* Room for one 48 px icon only. */
 	c = (struct capture){ .fail_after = -1 };
 	size_t budget = info_only + 12 + 8 + 48 * 48 * 4;
-	cr_assert(apps_send(l, 1, budget, capture_send, &c));
+	cr_assert(agent_apps_send(l, 1, budget, capture_send, &c));
 	size_t icons = 0;
 	for (size_t i = 0; i < c.n; i++) {
 		icons += c.msgs[i].header.type == VTP_APP_ICON;
@@ -567,7 +568,7 @@ Test(apps, send_within_budget_drops_icons_then_apps)
 
 	/* Too little for every APP_INFO: fewer apps, count says so. */
 	c = (struct capture){ .fail_after = -1 };
-	cr_assert(apps_send(l, 1, 100, capture_send, &c));
+	cr_assert(agent_apps_send(l, 1, 100, capture_send, &c));
 	cr_expect_lt(c.msgs[0].body.app_list_begin.count, 3);
 	cr_expect_eq(c.n, c.msgs[0].body.app_list_begin.count + 2);
 	cr_expect_leq(c.bytes, 100);
@@ -575,15 +576,15 @@ Test(apps, send_within_budget_drops_icons_then_apps)
 
 	/* A failing link stops the sender. */
 	c = (struct capture){ .fail_after = 2 };
-	cr_expect_not(apps_send(l, 1, SIZE_MAX, capture_send, &c));
+	cr_expect_not(agent_apps_send(l, 1, SIZE_MAX, capture_send, &c));
 	capture_finish(&c);
-	apps_list_destroy(l);
+	agent_apps_list_destroy(l);
 }
 
 Test(apps, send_empty_list)
 {
 	struct capture c = { .fail_after = -1 };
-	cr_assert(apps_send(NULL, 5, SIZE_MAX, capture_send, &c));
+	cr_assert(agent_apps_send(NULL, 5, SIZE_MAX, capture_send, &c));
 	cr_assert_eq(c.n, 2);
 	cr_expect_eq(c.msgs[0].body.app_list_begin.count, 0);
 	capture_finish(&c);
@@ -597,18 +598,18 @@ Test(apps, find_follows_the_same_rules)
 	app("sys2/applications/b.desktop", "BetaSys2", NULL);
 	app("sys1/applications/sub/c.desktop", "Sub", NULL);
 
-	struct apps_entry *e = apps_find("a.desktop");
+	struct apps_entry *e = agent_apps_find("a.desktop");
 	cr_assert_not_null(e);
 	cr_expect_str_eq(e->name, "AlphaHome");
-	apps_entry_destroy(e);
-	cr_expect_null(apps_find("b.desktop"));
-	e = apps_find("sub-c.desktop");
+	agent_apps_entry_destroy(e);
+	cr_expect_null(agent_apps_find("b.desktop"));
+	e = agent_apps_find("sub-c.desktop");
 	cr_expect_not_null(e);
-	apps_entry_destroy(e);
-	cr_expect_null(apps_find("../sys1/applications/a.desktop"));
-	cr_expect_null(apps_find("sub/c.desktop"));
-	cr_expect_null(apps_find("missing.desktop"));
-	cr_expect_null(apps_find(NULL));
+	agent_apps_entry_destroy(e);
+	cr_expect_null(agent_apps_find("../sys1/applications/a.desktop"));
+	cr_expect_null(agent_apps_find("sub/c.desktop"));
+	cr_expect_null(agent_apps_find("missing.desktop"));
+	cr_expect_null(agent_apps_find(NULL));
 }
 
 /* ---- watching ---- */
@@ -617,32 +618,32 @@ Test(apps, watch_reports_changes)
 {
 	mkdirs(at(HOME_APPS ".keep"));
 	mkdirs(at("sys1/.keep"));
-	struct apps_watch *w = apps_watch_create();
+	struct apps_watch *w = agent_apps_watch_create();
 	cr_assert_not_null(w);
-	cr_assert_geq(apps_watch_fd(w), 0);
-	cr_expect_not(apps_watch_handle(w), "nothing happened yet");
+	cr_assert_geq(agent_apps_watch_fd(w), 0);
+	cr_expect_not(agent_apps_watch_handle(w), "nothing happened yet");
 
 	/* inotify queues events before write/close return: no waiting. */
 	app(HOME_APPS "new.desktop", "New", NULL);
-	cr_expect(apps_watch_handle(w));
-	cr_expect_not(apps_watch_handle(w), "drained");
+	cr_expect(agent_apps_watch_handle(w));
+	cr_expect_not(agent_apps_watch_handle(w), "drained");
 
 	put(HOME_APPS "readme.txt", "not an entry");
-	cr_expect_not(apps_watch_handle(w), "other files do not count");
+	cr_expect_not(agent_apps_watch_handle(w), "other files do not count");
 
 	/* A new applications/ directory in a data dir, then a subdirectory
 	 * inside it: both are picked up. */
 	mkdirs(at("sys1/applications"));
-	cr_expect(apps_watch_handle(w));
+	cr_expect(agent_apps_watch_handle(w));
 	mkdirs(at("sys1/applications/sub"));
-	cr_expect(apps_watch_handle(w));
+	cr_expect(agent_apps_watch_handle(w));
 	app("sys1/applications/sub/deep.desktop", "Deep", NULL);
-	cr_expect(apps_watch_handle(w), "the new subdirectory is watched");
+	cr_expect(agent_apps_watch_handle(w), "the new subdirectory is watched");
 
 	unlink(at(HOME_APPS "new.desktop"));
-	cr_expect(apps_watch_handle(w));
-	apps_watch_destroy(w);
-	apps_watch_destroy(NULL);
+	cr_expect(agent_apps_watch_handle(w));
+	agent_apps_watch_destroy(w);
+	agent_apps_watch_destroy(NULL);
 }
 
 /* ---- Exec lines ---- */
@@ -706,13 +707,13 @@ Test(launch, exec_table)
 		const struct exec_case *c = &exec_cases[i];
 		char *error = NULL;
 		const char *const *files = c->files[0] != NULL ? c->files : NULL;
-		char **argv = launch_exec_argv(
+		char **argv = agent_launch_exec_argv(
 			c->exec, "My App", "the-icon", "/apps/my.desktop", files, &error);
 		if (c->want[0] == NULL) {
 			cr_expect_null(argv, "case %zu '%s' should fail", i, c->exec);
 			cr_expect_not_null(error, "case %zu: an error message", i);
 			cr_expect_eq(errno, EINVAL, "case %zu", i);
-			launch_argv_free(argv);
+			agent_launch_argv_free(argv);
 			free(error);
 			continue;
 		}
@@ -723,19 +724,19 @@ Test(launch, exec_table)
 			n++;
 		}
 		cr_expect(argv[n] == NULL && c->want[n] == NULL, "case %zu: argc differs", i);
-		launch_argv_free(argv);
+		agent_launch_argv_free(argv);
 	}
 }
 
 Test(launch, icon_and_name_missing)
 {
-	char **argv = launch_exec_argv("foo %i %c %k", NULL, NULL, NULL, NULL, NULL);
+	char **argv = agent_launch_exec_argv("foo %i %c %k", NULL, NULL, NULL, NULL, NULL);
 	cr_assert_not_null(argv);
 	cr_expect_str_eq(argv[0], "foo");
 	cr_expect_str_eq(argv[1], "");
 	cr_expect_str_eq(argv[2], "");
 	cr_expect_null(argv[3]);
-	launch_argv_free(argv);
+	agent_launch_argv_free(argv);
 }
 
 Test(launch, limits)
@@ -748,7 +749,7 @@ Test(launch, limits)
 		exec[i + 1] = ' ';
 	}
 	exec[n - 1] = '\0';
-	cr_expect_null(launch_exec_argv(exec, NULL, NULL, NULL, NULL, NULL));
+	cr_expect_null(agent_launch_exec_argv(exec, NULL, NULL, NULL, NULL, NULL));
 	free(exec);
 }
 
@@ -761,7 +762,7 @@ Test(launch, by_desktop_id)
 	app("sys1/applications/hidden.desktop", "H", "NoDisplay=true\n");
 
 	char *error = NULL;
-	char **argv = launch_argv_for_id("esc.desktop", NULL, &error);
+	char **argv = agent_launch_argv_for_id("esc.desktop", NULL, &error);
 	cr_assert_not_null(argv, "%s", error ? error : "?");
 	cr_expect_str_eq(argv[0], "prog");
 	cr_expect_str_eq(argv[1], "a\\b");
@@ -770,17 +771,17 @@ Test(launch, by_desktop_id)
 	cr_expect_str_eq(argv[4], "--icon");
 	cr_expect_str_eq(argv[5], "ic");
 	cr_expect_null(argv[6]);
-	launch_argv_free(argv);
+	agent_launch_argv_free(argv);
 
-	cr_expect_null(launch_argv_for_id("hidden.desktop", NULL, &error));
+	cr_expect_null(agent_launch_argv_for_id("hidden.desktop", NULL, &error));
 	cr_expect_eq(errno, ENOENT);
 	free(error);
 	error = NULL;
-	cr_expect_null(launch_argv_for_id("missing.desktop", NULL, &error));
+	cr_expect_null(agent_launch_argv_for_id("missing.desktop", NULL, &error));
 	cr_expect_eq(errno, ENOENT);
 	cr_expect_not_null(error);
 	free(error);
-	cr_expect_null(launch_argv_for_id("../../x.desktop", NULL, NULL));
+	cr_expect_null(agent_launch_argv_for_id("../../x.desktop", NULL, NULL));
 }
 
 Test(launch, terminal_apps)
@@ -792,24 +793,24 @@ Test(launch, terminal_apps)
 	fmt(path, sizeof(path), "%s", at("emptybin/.keep"));
 	*strrchr(path, '/') = '\0';
 	setenv("PATH", path, 1);
-	struct apps_list *l = apps_scan();
+	struct apps_list *l = agent_apps_scan();
 	cr_assert_not_null(l);
 	cr_expect_null(find(l, "tui.desktop"));
-	apps_list_destroy(l);
-	cr_expect_null(launch_argv_for_id("tui.desktop", NULL, NULL));
+	agent_apps_list_destroy(l);
+	cr_expect_null(agent_launch_argv_for_id("tui.desktop", NULL, NULL));
 
 	/* With one: wrapped in it. */
 	put("bin/xterm", "#!/bin/sh\n");
 	chmod(at("bin/xterm"), 0755);
 	fmt(path, sizeof(path), "%s/bin", root);
 	setenv("PATH", path, 1);
-	char **argv = launch_argv_for_id("tui.desktop", NULL, NULL);
+	char **argv = agent_launch_argv_for_id("tui.desktop", NULL, NULL);
 	cr_assert_not_null(argv);
 	cr_expect_str_eq(argv[0], "xterm");
 	cr_expect_str_eq(argv[1], "-e");
 	cr_expect_str_eq(argv[2], "prog-Tui");
 	cr_expect_null(argv[3]);
-	launch_argv_free(argv);
+	agent_launch_argv_free(argv);
 }
 
 Test(apps, trailing_blanks_and_spaces_around_equals)
@@ -817,11 +818,11 @@ Test(apps, trailing_blanks_and_spaces_around_equals)
 	put("sys1/applications/blanks.desktop", "%s",
 		"[Desktop Entry]\nType = Application \t\nName=  Blank  \nExec=blank %U \n"
 		"NoDisplay=false \n");
-	struct apps_list *l = apps_scan();
+	struct apps_list *l = agent_apps_scan();
 	cr_assert_not_null(l);
 	const struct apps_entry *e = find(l, "blanks.desktop");
 	cr_assert_not_null(e);
 	cr_expect_str_eq(e->name, "Blank");
 	cr_expect_str_eq(e->exec, "blank %U");
-	apps_list_destroy(l);
+	agent_apps_list_destroy(l);
 }
