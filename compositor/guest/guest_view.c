@@ -17,6 +17,7 @@
 #include "config.h"
 #include "tree/frame.h"
 #include "desktop/output.h"
+#include "guest/window_state.h"
 #include "input/seat.h"
 #include "server.h"
 #include "tree/view.h"
@@ -24,23 +25,6 @@
 
 /* Beyond this many rectangles, pending damage collapses to its extents. */
 #define MAX_PENDING_DAMAGE_RECTS 256
-/* Pixels of all buffers a VM holds attached (what GLES2 may copy into
- * textures): 64 Mpixel, 256 MiB of ARGB. */
-#define MAX_VM_BUFFER_PIXELS (64ull * 1024 * 1024)
-
-enum buffer_state {
-	BUFFER_FREE,
-	BUFFER_PENDING, /* attached, not committed yet */
-	BUFFER_CURRENT, /* what the window shows */
-	BUFFER_RETIRED, /* replaced; RELEASE goes out with the next frame */
-};
-
-struct guest_buffer {
-	enum buffer_state state;
-	uint32_t id;
-	uint64_t offset;
-	uint32_t width, height, stride, format;
-};
 
 /*
  * The wlr_buffer the scene reads: it points at the window's current pool
@@ -64,6 +48,7 @@ struct guest_vm {
 	struct wl_list link_in_server; /* server.guest_vms */
 	struct wl_list windows; /* struct guest_window.link */
 	size_t n_windows;
+	struct window_budget budget; /* pixels of all its windows' buffers */
 	uint64_t keymap_serial_sent; /* 0: none sent on this connection */
 	struct wl_listener link_destroy;
 };
@@ -101,9 +86,7 @@ struct guest_window {
 	bool mapped;
 	int width, height; /* of the current buffer */
 
-	struct guest_buffer buffers[VTP_MAX_BUFFERS_PER_WINDOW];
-	int pending; /* index into buffers, -1 if none */
-	int current;
+	struct window_state state; /* buffers: pending, current, retired */
 	pixman_region32_t pending_damage; /* buffer coordinates */
 
 	bool frame_requested;
@@ -563,7 +546,7 @@ static void update_texture(struct guest_window *window, pixman_region32_t *damag
 }
 
 /* Point the scene at a buffer. Returns false on allocation failure. */
-static bool show_buffer(struct guest_window *window, const struct guest_buffer *buffer)
+static bool show_buffer(struct guest_window *window, const struct window_buffer *buffer)
 {
 	const uint8_t *data = vm_link_pool_data(window->vm, buffer->offset);
 	if (data == NULL) {
@@ -603,21 +586,15 @@ static bool show_buffer(struct guest_window *window, const struct guest_buffer *
 	return true;
 }
 
-static int free_slot(struct guest_window *window)
+/* RELEASE the buffers the window state let go of. */
+static void send_releases(struct guest_window *window)
 {
-	for (int i = 0; i < (int)VTP_MAX_BUFFERS_PER_WINDOW; i++) {
-		if (window->buffers[i].state == BUFFER_FREE) {
-			return i;
-		}
+	uint32_t ids[VTP_MAX_BUFFERS_PER_WINDOW];
+	size_t n = window_state_take_releases(&window->state, ids);
+	for (size_t i = 0; i < n; i++) {
+		struct vtp_release release = { .buffer_id = ids[i] };
+		vm_link_send(window->vm, VTP_RELEASE, window->id, &release, NULL, 0);
 	}
-	return -1;
-}
-
-static void send_release(struct guest_window *window, struct guest_buffer *buffer)
-{
-	struct vtp_release release = { .buffer_id = buffer->id };
-	buffer->state = BUFFER_FREE;
-	vm_link_send(window->vm, VTP_RELEASE, window->id, &release, NULL, 0);
 }
 
 static void schedule_frame(struct guest_window *window)
@@ -657,6 +634,7 @@ static void window_destroy(struct guest_window *window)
 	wl_list_remove(&window->frame_link);
 	wl_list_remove(&window->link);
 	window->gvm->n_windows--;
+	window_state_finish(&window->state, &window->gvm->budget);
 	pixman_region32_fini(&window->pending_damage);
 	if (window->apply_idle != NULL) {
 		wl_event_source_remove(window->apply_idle);
@@ -713,7 +691,7 @@ static bool create_window(struct guest_vm *gvm, uint32_t id, const struct vtp_wi
 	window->id = id;
 	window->kind = create->kind;
 	window->placement = *create;
-	window->pending = window->current = -1;
+	window_state_init(&window->state, id);
 	window->desc = (struct node_desc){ .kind = NODE_GUEST_CONTENT, .owner = window };
 	pixman_region32_init(&window->pending_damage);
 	wl_list_init(&window->children);
@@ -881,105 +859,28 @@ struct guest_vm *guest_vm_create(struct server *server, struct vm_link *link)
 
 static bool handle_attach(struct guest_window *window, const struct vtp_attach *attach)
 {
-	for (int i = 0; i < (int)VTP_MAX_BUFFERS_PER_WINDOW; i++) {
-		struct guest_buffer *b = &window->buffers[i];
-		if (b->state == BUFFER_FREE || b->id != attach->buffer_id) {
-			continue;
-		}
-		if (b->offset != attach->offset || b->width != attach->width ||
-			b->height != attach->height || b->stride != attach->stride ||
-			b->format != attach->format) {
-			vm_link_fail(window->vm, VTP_ERR_PROTOCOL,
-				"window %u: buffer %u attached again with other geometry before "
-				"its release",
-				window->id, attach->buffer_id);
-			return false;
-		}
-		if (window->pending >= 0 && window->pending != i &&
-			window->buffers[window->pending].state == BUFFER_PENDING) {
-			send_release(window, &window->buffers[window->pending]);
-		}
-		if (b->state == BUFFER_RETIRED) {
-			b->state = BUFFER_PENDING;
-		}
-		window->pending = i;
-		return true;
+	struct window_state_error error;
+	bool ok = window_state_attach(&window->state, &window->gvm->budget, attach, &error);
+	/* a pending buffer it replaces goes back even when this one is refused */
+	send_releases(window);
+	if (!ok) {
+		vm_link_fail(window->vm, error.code, "%s", error.text);
 	}
-
-	/* a buffer attached but never committed goes back at once */
-	if (window->pending >= 0 && window->buffers[window->pending].state == BUFFER_PENDING) {
-		send_release(window, &window->buffers[window->pending]);
-		window->pending = -1;
-	}
-	int slot = free_slot(window);
-	if (slot < 0) {
-		vm_link_fail(window->vm, VTP_ERR_LIMIT,
-			"window %u: more than %u unreleased buffers", window->id,
-			VTP_MAX_BUFFERS_PER_WINDOW);
-		return false;
-	}
-	/* what the VM holds in all, this one included (each ≤ 8192², no
-	 * overflow in 64 bits) */
-	uint64_t pixels = (uint64_t)attach->width * attach->height;
-	struct guest_window *other;
-	wl_list_for_each(other, &window->gvm->windows, link)
-	{
-		for (int i = 0; i < (int)VTP_MAX_BUFFERS_PER_WINDOW; i++) {
-			const struct guest_buffer *b = &other->buffers[i];
-			if (b->state != BUFFER_FREE) {
-				pixels += (uint64_t)b->width * b->height;
-			}
-		}
-	}
-	if (pixels > MAX_VM_BUFFER_PIXELS) {
-		vm_link_fail(window->vm, VTP_ERR_LIMIT,
-			"window %u: buffers of more than %llu pixels held", window->id,
-			MAX_VM_BUFFER_PIXELS);
-		return false;
-	}
-	window->buffers[slot] = (struct guest_buffer){
-		.state = BUFFER_PENDING,
-		.id = attach->buffer_id,
-		.offset = attach->offset,
-		.width = attach->width,
-		.height = attach->height,
-		.stride = attach->stride,
-		.format = attach->format,
-	};
-	window->pending = slot;
-	return true;
+	return ok;
 }
 
 static void handle_damage(struct guest_window *window, const struct vtp_msg *msg)
 {
-	const struct guest_buffer *target = NULL;
-	if (window->pending >= 0) {
-		target = &window->buffers[window->pending];
-	} else if (window->current >= 0) {
-		target = &window->buffers[window->current];
-	}
-	if (target == NULL) {
-		return;
-	}
 	for (uint32_t i = 0; i < msg->n_rects; i++) {
 		struct vtp_rect r;
 		memcpy(&r, &msg->rects[i], sizeof(r));
-		/* clip to the buffer; the decoder checked for overflow */
-		int64_t x1 = r.x < 0 ? 0 : r.x;
-		int64_t y1 = r.y < 0 ? 0 : r.y;
-		int64_t x2 = (int64_t)r.x + r.width;
-		int64_t y2 = (int64_t)r.y + r.height;
-		if (x2 > target->width) {
-			x2 = target->width;
-		}
-		if (y2 > target->height) {
-			y2 = target->height;
-		}
-		if (x2 <= x1 || y2 <= y1) {
+		/* clipped to the buffer it applies to */
+		struct window_state_rect clip;
+		if (!window_state_clip_damage(&window->state, &r, &clip)) {
 			continue;
 		}
-		pixman_region32_union_rect(&window->pending_damage, &window->pending_damage,
-			(int)x1, (int)y1, (unsigned)(x2 - x1), (unsigned)(y2 - y1));
+		pixman_region32_union_rect(&window->pending_damage, &window->pending_damage, clip.x,
+			clip.y, clip.width, clip.height);
 	}
 	if (pixman_region32_n_rects(&window->pending_damage) > MAX_PENDING_DAMAGE_RECTS) {
 		pixman_box32_t *ext = pixman_region32_extents(&window->pending_damage);
@@ -1003,19 +904,14 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 	struct server *server = window_server(window);
 	bool resized = false;
 	bool first = false;
-	if (window->pending >= 0) {
-		int next = window->pending;
-		window->pending = -1;
-		if (window->current >= 0 && window->current != next) {
-			window->buffers[window->current].state = BUFFER_RETIRED;
-		}
-		window->current = next;
-		struct guest_buffer *b = &window->buffers[next];
+	const struct window_buffer *next = window_state_pending(&window->state);
+	if (next != NULL) {
 		if (window->kind == VTP_WINDOW_POPUP &&
-			!check_popup_size(window, guest_view_root(window), b->width, b->height)) {
+			!check_popup_size(
+				window, guest_view_root(window), next->width, next->height)) {
 			return false;
 		}
-		b->state = BUFFER_CURRENT;
+		const struct window_buffer *b = window_state_commit(&window->state);
 		resized = (int)b->width != window->width || (int)b->height != window->height;
 		window->width = (int)b->width;
 		window->height = (int)b->height;
@@ -1035,10 +931,11 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 	}
 
 	/* damage never reaches past the buffer shown */
+	bool has_current = window_state_current(&window->state) != NULL;
 	pixman_region32_intersect_rect(&window->pending_damage, &window->pending_damage, 0, 0,
-		window->current >= 0 ? (unsigned)window->width : 0,
-		window->current >= 0 ? (unsigned)window->height : 0);
-	if (window->content_parent != NULL && window->current >= 0) {
+		has_current ? (unsigned)window->width : 0,
+		has_current ? (unsigned)window->height : 0);
+	if (window->content_parent != NULL && has_current) {
 		update_texture(window, &window->pending_damage);
 	}
 
@@ -1342,11 +1239,8 @@ void guest_view_output_frame(
 			.commit_serial = window->frame_serial,
 		};
 		vm_link_send(window->vm, VTP_FRAME_DONE, window->id, &done, NULL, 0);
-		for (int i = 0; i < (int)VTP_MAX_BUFFERS_PER_WINDOW; i++) {
-			if (window->buffers[i].state == BUFFER_RETIRED) {
-				send_release(window, &window->buffers[i]);
-			}
-		}
+		window_state_frame_done(&window->state, &window->gvm->budget);
+		send_releases(window);
 	}
 }
 
