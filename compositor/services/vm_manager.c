@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vitrail/common/fs.h>
 #include <vitrail/protocol.h>
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
@@ -136,48 +137,6 @@ static char *str_printf(const char *fmt, ...)
 	}
 	va_end(args);
 	return s;
-}
-
-/* mkdir -p with mode 0700 for the directories it creates. */
-static bool make_dirs(const char *path)
-{
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return false;
-	}
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char saved = *p;
-			*p = '\0';
-			if (mkdir(buf, 0700) < 0 && errno != EEXIST) {
-				return false;
-			}
-			*p = saved;
-			if (saved == '\0') {
-				break;
-			}
-		}
-	}
-	return true;
-}
-
-static bool private_dir(const char *path)
-{
-	if (!make_dirs(path)) {
-		wlr_log_errno(WLR_ERROR, "cannot create %s", path);
-		return false;
-	}
-	struct stat st;
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()) {
-		wlr_log(WLR_ERROR, "%s is not a directory of ours", path);
-		return false;
-	}
-	if ((st.st_mode & 0777) != 0700 && chmod(path, 0700) < 0) {
-		wlr_log_errno(WLR_ERROR, "cannot chmod %s", path);
-		return false;
-	}
-	return true;
 }
 
 static struct managed_vm *find_vm(struct vm_manager *manager, struct vm_link *link)
@@ -731,9 +690,15 @@ static bool start_local(struct managed_vm *vm, char **error)
 		}
 	} else {
 		home = agent_home(vm);
-		if (home == NULL || !private_dir(home)) {
-			*error = str_printf("VM %s: cannot create its home directory %s",
-				vm->config->name, home != NULL ? home : "(HOME is not set)");
+		if (home == NULL) {
+			*error = str_printf("VM %s: cannot create its home directory "
+					    "(HOME is not set)",
+				vm->config->name);
+			return false;
+		}
+		if (!fs_private_dir(home)) {
+			*error = str_printf("VM %s: cannot create its home directory %s: %s",
+				vm->config->name, home, strerror(errno));
 			free(home);
 			return false;
 		}
@@ -1423,8 +1388,11 @@ struct vm_manager *vm_manager_create(struct server *server)
 	manager->server = server;
 	manager->run_dir = str_printf("%s/vms", server->runtime_dir);
 	manager->agent_path = find_agent();
-	if (manager->run_dir == NULL || manager->agent_path == NULL ||
-		!private_dir(manager->run_dir)) {
+	if (manager->run_dir == NULL || manager->agent_path == NULL) {
+		goto error;
+	}
+	if (!fs_private_dir(manager->run_dir)) {
+		wlr_log_errno(WLR_ERROR, "cannot use %s as a private directory", manager->run_dir);
 		goto error;
 	}
 	if (server->n_vm_links > 0) {
