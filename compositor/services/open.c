@@ -661,8 +661,9 @@ static void route(struct transfer *t)
 	}
 	char scheme[OPEN_POLICY_SCHEME_MAX + 1] = "", host[OPEN_POLICY_HOST_MAX + 1] = "";
 	if (t->is_url) {
-		const char *why = NULL;
-		open_policy_check_url(router->policy, t->url, scheme, host, &why);
+		char *error = NULL; /* checked when the request came: only the fields */
+		open_policy_check_url(router->policy, t->url, scheme, host, &error);
+		free(error);
 	}
 	struct open_request_info info = {
 		.source = t->from_host ? NULL : t->source_name,
@@ -826,11 +827,13 @@ static void handle_open_url(
 	/* the decoder checked: printable ASCII, 1..VTP_MAX_URL */
 	const char *untrusted_url = (const char *)msg->tail;
 	char scheme[OPEN_POLICY_SCHEME_MAX + 1], host[OPEN_POLICY_HOST_MAX + 1];
-	const char *why = NULL;
-	if (!open_policy_check_url(router->policy, untrusted_url, scheme, host, &why)) {
+	char *error = NULL;
+	if (!open_policy_check_url(router->policy, untrusted_url, scheme, host, &error)) {
+		const char *why = error != NULL ? error : "out of memory on the host";
 		wlr_log(WLR_INFO, "[vm %s] open request %u: URL refused: %s", vm_link_name(link),
 			request, why);
-		answer(link, request, VTP_RESULT_DENIED, why);
+		answer(link, request, error != NULL ? VTP_RESULT_DENIED : VTP_RESULT_FAILED, why);
+		free(error);
 		return;
 	}
 	struct transfer *t = transfer_create(router);
@@ -1148,9 +1151,12 @@ struct json_object *open_ctl(
 	}
 	if (url != NULL) {
 		char scheme[OPEN_POLICY_SCHEME_MAX + 1], host[OPEN_POLICY_HOST_MAX + 1];
-		const char *why = NULL;
-		if (!open_policy_check_url(router->policy, url, scheme, host, &why)) {
-			return ctl_error_reply("%s", why);
+		char *error = NULL;
+		if (!open_policy_check_url(router->policy, url, scheme, host, &error)) {
+			struct json_object *reply =
+				ctl_error_reply("%s", error != NULL ? error : "out of memory");
+			free(error);
+			return reply;
 		}
 	} else {
 		if (!valid_name(name)) {
