@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vitrail/common/fs.h>
 #include <vitrail/protocol.h>
 #include <xkbcommon/xkbcommon.h>
 
@@ -1229,45 +1230,25 @@ static char *dir_of(const char *path)
 /* Read the whole file (at most CONFIG_MAX_FILE_SIZE bytes) into a NUL-terminated buffer. */
 static char *read_file(struct parser *p, int fd, size_t *len_out)
 {
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		fail_at(p, 0, "cannot stat: %s", strerror(errno));
-		return NULL;
+	char *text = fs_read_fd(fd, CONFIG_MAX_FILE_SIZE, len_out);
+	if (text != NULL) {
+		return text;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	switch (errno) {
+	case EINVAL:
 		fail_at(p, 0, "not a regular file");
-		return NULL;
-	}
-	size_t cap = CONFIG_MAX_FILE_SIZE + 1;
-	char *buf = malloc(cap + 1);
-	if (buf == NULL) {
-		fail_at(p, 0, "out of memory");
-		return NULL;
-	}
-	size_t len = 0;
-	while (len < cap) {
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			fail_at(p, 0, "cannot read: %s", strerror(errno));
-			free(buf);
-			return NULL;
-		}
-		if (n == 0) {
-			break;
-		}
-		len += (size_t)n;
-	}
-	if (len > CONFIG_MAX_FILE_SIZE) {
+		break;
+	case EFBIG:
 		fail_at(p, 0, "file is larger than %d bytes", CONFIG_MAX_FILE_SIZE);
-		free(buf);
-		return NULL;
+		break;
+	case ENOMEM:
+		fail_at(p, 0, "out of memory");
+		break;
+	default:
+		fail_at(p, 0, "cannot read: %s", strerror(errno));
+		break;
 	}
-	buf[len] = '\0';
-	*len_out = len;
-	return buf;
+	return NULL;
 }
 
 struct config *config_load(const char *path, char **error)

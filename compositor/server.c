@@ -47,6 +47,7 @@
 #include "services/notify.h"
 #include "services/open.h"
 #include "services/vm_manager.h"
+#include <vitrail/common/fs.h>
 
 #define HEADLESS_MAX_DIM 16384
 #define HEADLESS_MAX_OUTPUTS 16
@@ -365,17 +366,8 @@ static void handle_new_virtual_pointer(struct wl_listener *listener, void *data)
 
 static bool make_private_dir(const char *path)
 {
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		wlr_log_errno(WLR_ERROR, "cannot create %s", path);
-		return false;
-	}
-	struct stat st;
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()) {
-		wlr_log(WLR_ERROR, "%s is not a directory of ours", path);
-		return false;
-	}
-	if ((st.st_mode & 0777) != 0700 && chmod(path, 0700) < 0) {
-		wlr_log_errno(WLR_ERROR, "cannot chmod %s", path);
+	if (!fs_private_dir(path)) {
+		wlr_log_errno(WLR_ERROR, "cannot use %s as a private directory", path);
 		return false;
 	}
 	return true;

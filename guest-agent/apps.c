@@ -11,6 +11,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vitrail/common/fs.h>
 #include <vitrail/protocol.h>
 #include <wlr/util/log.h>
 #ifdef HAVE_RSVG
@@ -759,42 +760,6 @@ static void scan_finish(struct scan *s)
 	id_set_finish(&s->seen);
 }
 
-/* Read a whole regular file of at most max bytes; NUL-terminated. */
-static char *read_file(const char *path, size_t max, size_t *size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-
-	if (fd < 0) {
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-		(uint64_t)st.st_size > max) {
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			break; /* shrank meanwhile: use what we have */
-		}
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	*size = got;
-out:
-	close(fd);
-	return buf;
-}
-
 /*
  * Parse the desktop file at path with this desktop id. Returns a listed
  * entry, or NULL (not listed: hidden, invalid, not for this desktop, or
@@ -805,7 +770,7 @@ static struct apps_entry *load_entry(struct scan *s, const char *path, const cha
 	struct raw_entry raw;
 	struct apps_entry *e = NULL;
 	size_t size = 0;
-	char *buf = read_file(path, APPS_MAX_FILE_SIZE, &size);
+	char *buf = fs_read_file(path, APPS_MAX_FILE_SIZE, 0, &size);
 	char *type = NULL, *try_exec = NULL, *error = NULL;
 	char **argv;
 	const char *why = NULL;

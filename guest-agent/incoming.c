@@ -13,6 +13,7 @@
 #include <wlr/util/log.h>
 
 #include <vitrail/common/filename.h>
+#include <vitrail/common/fs.h>
 #include "link.h"
 #include "run.h"
 #include "server.h"
@@ -284,22 +285,6 @@ static void handle_begin(struct incoming *in, const struct vtp_msg *msg)
 		(unsigned long long)d->size, mime, d->path);
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			return false;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 static void handle_chunk(struct incoming *in, const struct vtp_msg *msg)
 {
 	struct delivery *d = find_delivery(in, msg->body.file_chunk.request_id);
@@ -313,7 +298,7 @@ static void handle_chunk(struct incoming *in, const struct vtp_msg *msg)
 		delivery_destroy(in, d, false);
 		return;
 	}
-	if (!write_all(d->fd, msg->tail, msg->tail_len)) {
+	if (!fs_write_all(d->fd, msg->tail, msg->tail_len)) {
 		char text[160];
 		snprintf(text, sizeof(text), "cannot write the file: %s", strerror(errno));
 		wlr_log(WLR_ERROR, "delivery %u: %s", d->id, text);

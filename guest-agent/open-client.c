@@ -28,7 +28,9 @@
 #include <vitrail/protocol.h>
 
 #include <vitrail/common/filename.h>
+#include <vitrail/common/fs.h>
 #include <vitrail/common/mimetype.h>
+#include <vitrail/common/text.h>
 
 #ifndef VITRAIL_VERSION
 #define VITRAIL_VERSION "unknown"
@@ -104,17 +106,7 @@ static bool send_msg(int fd, uint16_t type, const void *body, const void *tail, 
 	if (n == 0) {
 		return false;
 	}
-	for (size_t done = 0; done < n;) {
-		ssize_t w = send(fd, buf + done, n - done, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return false;
-		}
-		done += (size_t)w;
-	}
-	return true;
+	return fs_write_all(fd, buf, n);
 }
 
 static bool read_full(int fd, uint8_t *buf, size_t len)
@@ -345,23 +337,6 @@ static char *file_url_path(const char *url)
 	return out;
 }
 
-static bool looks_like_url(const char *s)
-{
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))) {
-		return false;
-	}
-	for (const char *p = s + 1; *p != '\0'; p++) {
-		if (*p == ':') {
-			return true;
-		}
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || *p == '+' || *p == '.' || *p == '-')) {
-			return false;
-		}
-	}
-	return false;
-}
-
 int main(int argc, char *argv[])
 {
 	static const struct option options[] = {
@@ -401,7 +376,7 @@ int main(int argc, char *argv[])
 		free(path);
 		return status;
 	}
-	if (stat(arg, &st) == 0 || !looks_like_url(arg)) {
+	if (stat(arg, &st) == 0 || !text_looks_like_url(arg)) {
 		return open_file(arg, type);
 	}
 	return open_url(arg);

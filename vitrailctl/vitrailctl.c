@@ -20,6 +20,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <vitrail/common/fs.h>
 
 #include "vitrailctl_open.h"
 
@@ -127,23 +128,6 @@ int vitrailctl_connect(const char *path, int timeout_s)
 	return fd;
 }
 
-bool vitrailctl_send_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			return false;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* Read one line (up to '\n' or EOF), at most REPLY_MAX bytes. */
 static char *read_line(int fd)
 {
@@ -204,7 +188,7 @@ static json_object *exchange(const char *path, json_object *req)
 	json_object *reply = NULL;
 	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	char *line = NULL;
-	if (!vitrailctl_send_all(fd, text, strlen(text)) || !vitrailctl_send_all(fd, "\n", 1)) {
+	if (!fs_write_all(fd, text, strlen(text)) || !fs_write_all(fd, "\n", 1)) {
 		fprintf(stderr, "vitrailctl: cannot send to %s: %s\n", path, strerror(errno));
 		goto out;
 	}

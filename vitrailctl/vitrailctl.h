@@ -12,7 +12,5 @@
  * and receive (0: none). Prints why on failure ("vitrail is not running"
  * when nothing listens) and returns -1. */
 int vitrailctl_connect(const char *path, int timeout_s);
-/* Send all of data (MSG_NOSIGNAL, EINTR retried). */
-bool vitrailctl_send_all(int fd, const void *data, size_t len);
 
 #endif

@@ -16,7 +16,9 @@
 #include <vitrail/protocol.h>
 
 #include <vitrail/common/filename.h>
+#include <vitrail/common/fs.h>
 #include <vitrail/common/mimetype.h>
+#include <vitrail/common/text.h>
 #include "vitrailctl.h"
 
 #define CHUNK (64u * 1024u)
@@ -29,23 +31,6 @@ static int usage(const char *why)
 		"usage: vitrailctl open [--type MIME] (VM | --auto) FILE|URL\n",
 		why);
 	return 2;
-}
-
-static bool looks_like_url(const char *s)
-{
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))) {
-		return false;
-	}
-	for (const char *p = s + 1; *p != '\0'; p++) {
-		if (*p == ':') {
-			return true;
-		}
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || *p == '+' || *p == '.' || *p == '-')) {
-			return false;
-		}
-	}
-	return false;
 }
 
 /* Stream size bytes of file; stops early when vitrail answers. false on a
@@ -75,7 +60,7 @@ static bool stream_file(int fd, int file, uint64_t size, const char *path)
 				r < 0 ? strerror(errno) : "the file shrank while it was sent");
 			return false;
 		}
-		if (!vitrailctl_send_all(fd, buf, (size_t)r)) {
+		if (!fs_write_all(fd, buf, (size_t)r)) {
 			return true; /* vitrail closed: its answer says why */
 		}
 		sent += (uint64_t)r;
@@ -145,7 +130,7 @@ int vitrailctl_open_run(const char *socket_path, char **args, int n_args)
 	int file = -1;
 	uint64_t size = 0;
 	struct stat st;
-	if (stat(what, &st) == 0 || !looks_like_url(what)) {
+	if (stat(what, &st) == 0 || !text_looks_like_url(what)) {
 		file = open(what, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (file < 0 || fstat(file, &st) < 0 || !S_ISREG(st.st_mode)) {
 			fprintf(stderr, "vitrailctl: %s: %s\n", what,
@@ -188,7 +173,7 @@ int vitrailctl_open_run(const char *socket_path, char **args, int n_args)
 		goto out;
 	}
 	const char *line = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	if (!vitrailctl_send_all(fd, line, strlen(line)) || !vitrailctl_send_all(fd, "\n", 1)) {
+	if (!fs_write_all(fd, line, strlen(line)) || !fs_write_all(fd, "\n", 1)) {
 		fprintf(stderr, "vitrailctl: cannot send to %s: %s\n", socket_path,
 			strerror(errno));
 		goto out;

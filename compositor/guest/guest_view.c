@@ -15,6 +15,7 @@
 #include <wlr/util/log.h>
 
 #include "config.h"
+#include "tree/cpu_buffer.h"
 #include "tree/frame.h"
 #include "desktop/output.h"
 #include "guest/window_state.h"
@@ -25,20 +26,6 @@
 
 /* Beyond this many rectangles, pending damage collapses to its extents. */
 #define MAX_PENDING_DAMAGE_RECTS 256
-
-/*
- * The wlr_buffer the scene reads: it points at the window's current pool
- * buffer. Under pixman the renderer asks for the pointer at every paint,
- * so switching the pointer switches the pixels without a copy; a new
- * surface buffer is only made when the size, stride or format changes.
- */
-struct surface_buffer {
-	struct wlr_buffer base;
-	const uint8_t *data;
-	size_t stride;
-	uint32_t drm_format;
-	uint32_t vtp_format;
-};
 
 /* The guest windows of one VM, and what the VM was last told. */
 struct guest_vm {
@@ -80,7 +67,13 @@ struct guest_window {
 
 	/* content */
 	struct wlr_scene_tree *content_parent;
-	struct surface_buffer *sbuf;
+	/* The buffer the scene reads (tree/cpu_buffer.h) wraps the window's
+	 * current pool buffer in place. Under pixman the renderer asks for the
+	 * pointer at every paint, so switching the pointer switches the pixels
+	 * without a copy; a new one is made only when the size, stride or
+	 * format changes. */
+	struct cpu_buffer *sbuf;
+	uint32_t sbuf_vtp_format;
 	struct wlr_scene_buffer *scene_buffer;
 	struct wlr_texture *texture; /* the node's, for updates in place (GLES2) */
 	bool mapped;
@@ -105,38 +98,6 @@ struct guest_window {
 	uint8_t *cursor_pixels; /* NULL: hidden */
 	uint32_t cursor_width, cursor_height;
 	int32_t cursor_hotspot_x, cursor_hotspot_y;
-};
-
-/* ---- the surface buffer ---- */
-
-static void sbuf_destroy(struct wlr_buffer *wlr_buffer)
-{
-	struct surface_buffer *sbuf = wl_container_of(wlr_buffer, sbuf, base);
-	free(sbuf);
-}
-
-static bool sbuf_begin_data_ptr_access(struct wlr_buffer *wlr_buffer, uint32_t flags, void **data,
-	uint32_t *format, size_t *stride)
-{
-	struct surface_buffer *sbuf = wl_container_of(wlr_buffer, sbuf, base);
-	if (flags & WLR_BUFFER_DATA_PTR_ACCESS_WRITE) {
-		return false;
-	}
-	/* the pool mapping is read-only; the renderer only reads textures */
-	*data = (void *)sbuf->data;
-	*format = sbuf->drm_format;
-	*stride = sbuf->stride;
-	return true;
-}
-
-static void sbuf_end_data_ptr_access(struct wlr_buffer *wlr_buffer)
-{
-}
-
-static const struct wlr_buffer_impl sbuf_impl = {
-	.destroy = sbuf_destroy,
-	.begin_data_ptr_access = sbuf_begin_data_ptr_access,
-	.end_data_ptr_access = sbuf_end_data_ptr_access,
 };
 
 /* ---- helpers ---- */
@@ -552,25 +513,21 @@ static bool show_buffer(struct guest_window *window, const struct window_buffer 
 	if (data == NULL) {
 		return false;
 	}
-	struct surface_buffer *sbuf = window->sbuf;
+	struct cpu_buffer *sbuf = window->sbuf;
 	if (sbuf != NULL && sbuf->base.width == (int)buffer->width &&
 		sbuf->base.height == (int)buffer->height && sbuf->stride == buffer->stride &&
-		sbuf->vtp_format == buffer->format) {
-		sbuf->data = data;
+		window->sbuf_vtp_format == buffer->format) {
+		cpu_buffer_set_data(sbuf, data);
 		return true;
 	}
 
-	sbuf = calloc(1, sizeof(*sbuf));
+	/* guest pixels are shown opaque: a guest cannot let another VM's
+	 * window show through inside its own frame */
+	sbuf = cpu_buffer_wrap((int)buffer->width, (int)buffer->height, buffer->stride,
+		DRM_FORMAT_XRGB8888, data, NULL, NULL);
 	if (sbuf == NULL) {
 		return false;
 	}
-	wlr_buffer_init(&sbuf->base, &sbuf_impl, (int)buffer->width, (int)buffer->height);
-	sbuf->data = data;
-	sbuf->stride = buffer->stride;
-	sbuf->vtp_format = buffer->format;
-	/* guest pixels are shown opaque: a guest cannot let another VM's
-	 * window show through inside its own frame */
-	sbuf->drm_format = DRM_FORMAT_XRGB8888;
 	struct wlr_texture *texture = NULL;
 	struct wlr_scene_buffer *node = server_scene_buffer_create(
 		window_server(window), window->content_parent, &sbuf->base, &texture);
@@ -581,6 +538,7 @@ static bool show_buffer(struct guest_window *window, const struct window_buffer 
 	node->node.data = &window->desc;
 	destroy_content(window);
 	window->sbuf = sbuf;
+	window->sbuf_vtp_format = buffer->format;
 	window->scene_buffer = node;
 	window->texture = texture;
 	return true;

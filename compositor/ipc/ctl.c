@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,24 +87,33 @@ static void format_label(uint32_t rgb, char out[8])
 	snprintf(out, 8, "#%06x", rgb & 0xffffffu);
 }
 
-static struct json_object *error_reply(const char *message)
+struct json_object *ctl_ok_reply(void)
 {
 	struct json_object *reply = json_object_new_object();
-	json_object_object_add(reply, "ok", json_object_new_boolean(0));
-	json_object_object_add(reply, "error", json_object_new_string(message));
+	if (reply != NULL) {
+		json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	}
 	return reply;
 }
 
-static struct json_object *ok_reply(void)
+struct json_object *ctl_error_reply(const char *fmt, ...)
 {
+	char message[CTL_ERROR_MAX];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(message, sizeof(message), fmt, args);
+	va_end(args);
 	struct json_object *reply = json_object_new_object();
-	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	if (reply != NULL) {
+		json_object_object_add(reply, "ok", json_object_new_boolean(0));
+		json_object_object_add(reply, "error", json_object_new_string(message));
+	}
 	return reply;
 }
 
 static struct json_object *windows_reply(struct server *server)
 {
-	struct json_object *reply = ok_reply();
+	struct json_object *reply = ctl_ok_reply();
 	struct json_object *list = json_object_new_array();
 	struct view *view;
 	wl_list_for_each(view, &server->views, link)
@@ -133,7 +143,7 @@ static struct json_object *windows_reply(struct server *server)
 
 static struct json_object *vms_reply(struct server *server)
 {
-	struct json_object *reply = ok_reply();
+	struct json_object *reply = ctl_ok_reply();
 	struct json_object *list = json_object_new_array();
 	for (size_t i = 0; i < server->n_vm_links; i++) {
 		struct vm_link *link = server->vm_links[i];
@@ -156,7 +166,7 @@ static struct json_object *vms_reply(struct server *server)
 /* {"clipboard":{"empty":bool[,"source":"vm"|"host","bytes":N,"age":S]}}: never the text */
 static struct json_object *clipboard_reply(struct server *server)
 {
-	struct json_object *reply = ok_reply();
+	struct json_object *reply = ctl_ok_reply();
 	struct json_object *state = json_object_new_object();
 	const char *source;
 	size_t bytes;
@@ -195,14 +205,14 @@ static struct json_object *handle_request(struct ctl_client *client, const char 
 	enum json_tokener_error jerr;
 	struct json_object *request = json_tokener_parse_verbose(line, &jerr);
 	if (request == NULL) {
-		return error_reply("invalid JSON");
+		return ctl_error_reply("invalid JSON");
 	}
 	struct json_object *reply = NULL;
 	struct json_object *cmd_obj;
 	if (!json_object_is_type(request, json_type_object) ||
 		!json_object_object_get_ex(request, "command", &cmd_obj) ||
 		!json_object_is_type(cmd_obj, json_type_string)) {
-		reply = error_reply("missing \"command\"");
+		reply = ctl_error_reply("missing \"command\"");
 		goto out;
 	}
 	const char *command = json_object_get_string(cmd_obj);
@@ -215,23 +225,23 @@ static struct json_object *handle_request(struct ctl_client *client, const char 
 		struct view *view = view_arg(server, request, &error);
 		if (view != NULL) {
 			view_focus(view);
-			reply = ok_reply();
+			reply = ctl_ok_reply();
 		} else {
-			reply = error_reply(error);
+			reply = ctl_error_reply("%s", error);
 		}
 	} else if (strcmp(command, "close") == 0) {
 		struct view *view = view_arg(server, request, &error);
 		if (view != NULL) {
 			view_close(view);
-			reply = ok_reply();
+			reply = ctl_ok_reply();
 		} else {
-			reply = error_reply(error);
+			reply = ctl_error_reply("%s", error);
 		}
 	} else if (strcmp(command, "exit") == 0) {
 		client->exit_after = true;
-		reply = ok_reply();
+		reply = ctl_ok_reply();
 	} else if (strcmp(command, "version") == 0) {
-		reply = ok_reply();
+		reply = ctl_ok_reply();
 		json_object_object_add(reply, "version", json_object_new_string(VITRAIL_VERSION));
 	} else if (vm_manager_handles(command)) {
 		/* start, stop, run, logs; NULL: deferred */
@@ -246,9 +256,9 @@ static struct json_object *handle_request(struct ctl_client *client, const char 
 		reply = open_ctl(server->open, client, request); /* NULL: taken over */
 	} else if (strcmp(command, "clipboard-clear") == 0) {
 		clipboard_clear(server->clipboard);
-		reply = ok_reply();
+		reply = ctl_ok_reply();
 	} else {
-		reply = error_reply("unknown command");
+		reply = ctl_error_reply("unknown command");
 	}
 out:
 	json_object_put(request);
@@ -313,7 +323,7 @@ static int handle_client(int fd, uint32_t mask, void *data)
 		return 0;
 	}
 	if (newline == NULL && client->in_len >= CTL_MAX_REQUEST) {
-		set_reply(client, error_reply("request too long"));
+		set_reply(client, ctl_error_reply("request too long"));
 		return 0;
 	}
 	/* a whole line, or everything up to EOF */
@@ -334,7 +344,7 @@ static int handle_client(int fd, uint32_t mask, void *data)
 	} else if (reply != NULL) {
 		set_reply(client, reply);
 	} else if (!client->deferred) {
-		set_reply(client, error_reply("internal error: no reply"));
+		set_reply(client, ctl_error_reply("internal error: no reply"));
 	}
 	return 0;
 }

@@ -13,6 +13,15 @@ struct ctl;
 struct ctl_client;
 struct json_object;
 
+/* Error messages longer than this are cut (they may quote a guest). */
+#define CTL_ERROR_MAX 1024
+
+/* The replies every command shares: {"ok":true}, and {"ok":false,
+ * "error":MESSAGE} with MESSAGE printf-formatted. NULL when out of memory
+ * (a NULL reply is sent as "null"). */
+struct json_object *ctl_ok_reply(void);
+struct json_object *ctl_error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Listen on path (created 0600; a stale socket there is replaced). */
 struct ctl *ctl_create(struct server *server, const char *path);
 void ctl_destroy(struct ctl *ctl);

@@ -134,28 +134,6 @@ static const char *host_name(const struct apps_host *host)
 	return vm_link_name(host->link);
 }
 
-static struct json_object *error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static struct json_object *error_reply(const char *fmt, ...)
-{
-	char text[1024];
-	va_list args;
-	va_start(args, fmt);
-	vsnprintf(text, sizeof(text), fmt, args);
-	va_end(args);
-	struct json_object *reply = json_object_new_object();
-	json_object_object_add(reply, "ok", json_object_new_boolean(0));
-	json_object_object_add(reply, "error", json_object_new_string(text));
-	return reply;
-}
-
-static struct json_object *ok_reply(void)
-{
-	struct json_object *reply = json_object_new_object();
-	json_object_object_add(reply, "ok", json_object_new_boolean(1));
-	return reply;
-}
-
 /* A protocol violation: disconnect the VM (logged there with its name). */
 static bool violation(struct apps_host *host, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -260,9 +238,9 @@ static void sync_op_finish(struct sync_op *op)
 {
 	struct json_object *reply;
 	if (op->error[0] != '\0') {
-		reply = error_reply("%s", op->error);
+		reply = ctl_error_reply("%s", op->error);
 	} else {
-		reply = ok_reply();
+		reply = ctl_ok_reply();
 		json_object_object_add(reply, "vms", json_object_get(op->results));
 	}
 	struct ctl_client *client = op->client;
@@ -358,12 +336,12 @@ static int handle_launch_timeout(void *data)
 	struct launch_op *op = data;
 	if (op->connection == 0) {
 		launch_finish(op,
-			error_reply("VM %s did not start within %d s", host_name(op->host),
+			ctl_error_reply("VM %s did not start within %d s", host_name(op->host),
 				APPS_HOST_START_TIMEOUT_MS / 1000));
 	} else {
 		launch_finish(op,
-			error_reply("VM %s did not answer the launch of %s", host_name(op->host),
-				op->id));
+			ctl_error_reply("VM %s did not answer the launch of %s",
+				host_name(op->host), op->id));
 	}
 	return 0;
 }
@@ -435,7 +413,7 @@ bool apps_host_handle_run_result(struct apps_host *host, const struct vtp_msg *m
 	uint32_t kind = msg->body.run_result.kind; /* decoder: a known kind */
 	int32_t untrusted_status = msg->body.run_result.status;
 	if (kind == VTP_RUN_STARTED) {
-		struct json_object *reply = ok_reply();
+		struct json_object *reply = ctl_ok_reply();
 		json_object_object_add(reply, "vm", json_object_new_string(host_name(host)));
 		json_object_object_add(reply, "id", json_object_new_string(found->id));
 		json_object_object_add(reply, "result", json_object_new_string("started"));
@@ -444,7 +422,7 @@ bool apps_host_handle_run_result(struct apps_host *host, const struct vtp_msg *m
 	}
 	if (kind != VTP_RUN_FAILED) {
 		launch_finish(found,
-			error_reply("VM %s: bad answer to the launch of %s", host_name(host),
+			ctl_error_reply("VM %s: bad answer to the launch of %s", host_name(host),
 				found->id));
 		return violation(host, "RUN_RESULT kind %u answers LAUNCH_APP", kind);
 	}
@@ -455,8 +433,8 @@ bool apps_host_handle_run_result(struct apps_host *host, const struct vtp_msg *m
 		snprintf(why, sizeof(why), "error %d", (int)untrusted_status);
 	}
 	wlr_log(WLR_INFO, "[vm %s] cannot launch %s: %s", host_name(host), found->id, why);
-	launch_finish(
-		found, error_reply("VM %s cannot launch %s: %s", host_name(host), found->id, why));
+	launch_finish(found,
+		ctl_error_reply("VM %s cannot launch %s: %s", host_name(host), found->id, why));
 	return true;
 }
 
@@ -834,7 +812,7 @@ static void handle_disconnect(struct wl_listener *listener, void *data)
 	{
 		if (op->connection != 0) {
 			launch_finish(op,
-				error_reply("VM %s disconnected before launching %s",
+				ctl_error_reply("VM %s disconnected before launching %s",
 					host_name(host), op->id));
 		}
 	}
@@ -903,7 +881,7 @@ void apps_host_destroy(struct apps_host *host)
 	struct launch_op *op, *ltmp;
 	wl_list_for_each_safe(op, ltmp, &host->launches, link)
 	{
-		launch_finish(op, error_reply("VM %s was removed", host_name(host)));
+		launch_finish(op, ctl_error_reply("VM %s was removed", host_name(host)));
 	}
 	if (host->write_source != NULL) {
 		wl_event_source_remove(host->write_source);
@@ -956,16 +934,16 @@ struct json_object *apps_host_ctl_menus_sync(
 {
 	const char *vm_name;
 	if (!string_arg(request, "vm", &vm_name)) {
-		return error_reply("\"vm\" must be a string");
+		return ctl_error_reply("\"vm\" must be a string");
 	}
 	size_t n = 0;
 	if (vm_name != NULL) {
 		struct vm_link *link = server_find_vm(server, vm_name);
 		if (link == NULL) {
-			return error_reply("no VM named \"%s\"", vm_name);
+			return ctl_error_reply("no VM named \"%s\"", vm_name);
 		}
 		if (!vm_link_connected(link)) {
-			return error_reply("VM %s is not running", vm_name);
+			return ctl_error_reply("VM %s is not running", vm_name);
 		}
 		n = 1;
 	} else {
@@ -974,19 +952,19 @@ struct json_object *apps_host_ctl_menus_sync(
 		}
 	}
 	if (n == 0) {
-		struct json_object *reply = ok_reply();
+		struct json_object *reply = ctl_ok_reply();
 		json_object_object_add(reply, "vms", json_object_new_array());
 		return reply;
 	}
 	struct sync_op *op = calloc(1, sizeof(*op) + n * sizeof(op->waits[0]));
 	if (op == NULL) {
-		return error_reply("out of memory");
+		return ctl_error_reply("out of memory");
 	}
 	op->results = json_object_new_array();
 	op->timer = wl_event_loop_add_timer(server->loop, handle_sync_timeout, op);
 	if (op->results == NULL || op->timer == NULL) {
 		sync_op_free(op);
-		return error_reply("out of memory");
+		return ctl_error_reply("out of memory");
 	}
 	for (size_t i = 0; i < n; i++) {
 		wl_list_init(&op->waits[i].link);
@@ -1031,29 +1009,29 @@ struct json_object *apps_host_ctl_run_app(
 {
 	const char *vm_name, *id;
 	if (!string_arg(request, "vm", &vm_name) || vm_name == NULL) {
-		return error_reply("missing or non-string \"vm\"");
+		return ctl_error_reply("missing or non-string \"vm\"");
 	}
 	if (!string_arg(request, "id", &id) || id == NULL) {
-		return error_reply("missing or non-string \"id\"");
+		return ctl_error_reply("missing or non-string \"id\"");
 	}
 	struct vm_link *link = server_find_vm(server, vm_name);
 	if (link == NULL) {
-		return error_reply("no VM named \"%s\"", vm_name);
+		return ctl_error_reply("no VM named \"%s\"", vm_name);
 	}
 	if (!vtp_valid_desktop_id(id, strlen(id))) {
-		return error_reply("invalid desktop id (want NAME.desktop of [A-Za-z0-9._-])");
+		return ctl_error_reply("invalid desktop id (want NAME.desktop of [A-Za-z0-9._-])");
 	}
 	struct apps_host *host = apps_host_from_link(server, link);
 	if (host == NULL) {
-		return error_reply("no app list for VM \"%s\"", vm_name);
+		return ctl_error_reply("no app list for VM \"%s\"", vm_name);
 	}
 	char error[256];
 	if (!vm_link_connected(link) && !start_vm(host, client, error, sizeof(error))) {
-		return error_reply("%s", error);
+		return ctl_error_reply("%s", error);
 	}
 	struct launch_op *op = calloc(1, sizeof(*op));
 	if (op == NULL) {
-		return error_reply("out of memory");
+		return ctl_error_reply("out of memory");
 	}
 	wl_list_init(&op->link);
 	op->host = host;
@@ -1061,7 +1039,7 @@ struct json_object *apps_host_ctl_run_app(
 	op->timer = wl_event_loop_add_timer(server->loop, handle_launch_timeout, op);
 	if (op->timer == NULL) {
 		launch_free(op);
-		return error_reply("out of memory");
+		return ctl_error_reply("out of memory");
 	}
 	wl_list_insert(host->launches.prev, &op->link);
 	op->client = client;

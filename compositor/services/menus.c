@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vitrail/common/fs.h>
 #include <vitrail/protocol.h>
 #include <wlr/util/log.h>
 
@@ -497,24 +498,9 @@ static bool paths_init(struct paths *p)
 
 static bool mkdir_p(const char *path)
 {
-	char tmp[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(tmp)) {
+	if (!fs_make_dirs(path)) {
+		wlr_log_errno(WLR_ERROR, "menus: mkdir %s", path);
 		return false;
-	}
-	memcpy(tmp, path, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0') {
-			continue;
-		}
-		char c = tmp[i];
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
-			wlr_log_errno(WLR_ERROR, "menus: mkdir %s", tmp);
-			return false;
-		}
-		tmp[i] = c;
 	}
 	return true;
 }
@@ -523,40 +509,6 @@ static bool path_join(char *out, size_t cap, const char *dir, const char *name)
 {
 	int n = snprintf(out, cap, "%s/%s", dir, name);
 	return n > 0 && (size_t)n < cap;
-}
-
-/* Read at most max bytes of a regular file; NULL if absent or larger. */
-static char *read_small(const char *path, size_t max, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	struct stat st;
-	char *data = NULL;
-	size_t got = 0;
-
-	if (fd < 0) {
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		close(fd);
-		return NULL;
-	}
-	data = malloc((size_t)st.st_size + 1);
-	while (data != NULL && got < (size_t)st.st_size) {
-		ssize_t r = read(fd, data + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR) {
-			continue;
-		}
-		if (r <= 0) {
-			break;
-		}
-		got += (size_t)r;
-	}
-	close(fd);
-	if (data != NULL) {
-		data[got] = '\0';
-		*len = got;
-	}
-	return data;
 }
 
 /* Does dir/name hold exactly these bytes? */
@@ -570,7 +522,7 @@ static bool file_equals(const char *dir, const char *name, const void *data, siz
 	if (!path_join(path, sizeof(path), dir, name)) {
 		return false;
 	}
-	old = read_small(path, len, &old_len);
+	old = fs_read_file(path, len, O_NOFOLLOW, &old_len);
 	same = old != NULL && old_len == len && memcmp(old, data, len) == 0;
 	free(old);
 	return same;
@@ -606,21 +558,11 @@ static bool write_file(const char *dir, const char *name, const void *data, size
 		wlr_log_errno(WLR_ERROR, "menus: cannot create %s", tmp);
 		return false;
 	}
-	const char *p = data;
-	size_t left = len;
-	while (left > 0) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			wlr_log_errno(WLR_ERROR, "menus: cannot write %s", tmp);
-			close(fd);
-			unlink(tmp);
-			return false;
-		}
-		p += w;
-		left -= (size_t)w;
+	if (!fs_write_all(fd, data, len)) {
+		wlr_log_errno(WLR_ERROR, "menus: cannot write %s", tmp);
+		close(fd);
+		unlink(tmp);
+		return false;
 	}
 	if (fchmod(fd, 0644) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
 		wlr_log_errno(WLR_ERROR, "menus: cannot write %s", path);
@@ -814,7 +756,7 @@ static bool is_ours(const char *dir, const char *file, const char *vm)
 	if (!path_join(path, sizeof(path), dir, file)) {
 		return false;
 	}
-	data = read_small(path, MAX_EXISTING, &len);
+	data = fs_read_file(path, MAX_EXISTING, O_NOFOLLOW, &len);
 	if (data == NULL) {
 		return false;
 	}

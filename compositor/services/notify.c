@@ -18,6 +18,7 @@
 
 #include "desktop/output.h"
 #include "server.h"
+#include "tree/cpu_buffer.h"
 
 #define NOTIFY_TEXT_MAX 256
 /* After the bus failed (or was absent), try it again at most this often. */
@@ -25,13 +26,6 @@
 
 #define FDN_NAME "org.freedesktop.Notifications"
 #define FDN_PATH "/org/freedesktop/Notifications"
-
-/* A notice image in host memory, read by the renderer in place. */
-struct notice_buffer {
-	struct wlr_buffer base;
-	void *data;
-	size_t stride;
-};
 
 struct notice {
 	struct notify *notify;
@@ -71,60 +65,24 @@ static int64_t now_ms(void)
 
 /* ---- on-screen notices ---- */
 
-static void notice_buffer_destroy(struct wlr_buffer *wlr_buffer)
-{
-	struct notice_buffer *buffer = wl_container_of(wlr_buffer, buffer, base);
-	free(buffer->data);
-	free(buffer);
-}
-
-static bool notice_buffer_begin_data_ptr_access(struct wlr_buffer *wlr_buffer, uint32_t flags,
-	void **data, uint32_t *format, size_t *stride)
-{
-	struct notice_buffer *buffer = wl_container_of(wlr_buffer, buffer, base);
-	if (flags & WLR_BUFFER_DATA_PTR_ACCESS_WRITE) {
-		return false;
-	}
-	*data = buffer->data;
-	*format = DRM_FORMAT_ARGB8888;
-	*stride = buffer->stride;
-	return true;
-}
-
-static void notice_buffer_end_data_ptr_access(struct wlr_buffer *wlr_buffer)
-{
-}
-
-static const struct wlr_buffer_impl notice_buffer_impl = {
-	.destroy = notice_buffer_destroy,
-	.begin_data_ptr_access = notice_buffer_begin_data_ptr_access,
-	.end_data_ptr_access = notice_buffer_end_data_ptr_access,
-};
-
 static void set_source_rgb(cairo_t *cr, uint32_t rgb)
 {
 	cairo_set_source_rgb(cr, ((rgb >> 16) & 0xff) / 255.0, ((rgb >> 8) & 0xff) / 255.0,
 		(rgb & 0xff) / 255.0);
 }
 
-static struct notice_buffer *draw_notice(
-	enum notify_kind kind, uint32_t stripe_rgb, const char *text)
+static struct cpu_buffer *draw_notice(enum notify_kind kind, uint32_t stripe_rgb, const char *text)
 {
-	struct notice_buffer *buffer = calloc(1, sizeof(*buffer));
+	int width = NOTIFY_WIDTH, height = NOTIFY_HEIGHT;
+	int stride = cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, width);
+	struct cpu_buffer *buffer =
+		cpu_buffer_create(width, height, (size_t)stride, DRM_FORMAT_ARGB8888);
 	if (buffer == NULL) {
 		return NULL;
 	}
-	int width = NOTIFY_WIDTH, height = NOTIFY_HEIGHT;
-	buffer->stride = (size_t)cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, width);
-	buffer->data = calloc(height, buffer->stride);
-	if (buffer->data == NULL) {
-		free(buffer);
-		return NULL;
-	}
-	wlr_buffer_init(&buffer->base, &notice_buffer_impl, width, height);
 
 	cairo_surface_t *surface = cairo_image_surface_create_for_data(
-		buffer->data, CAIRO_FORMAT_ARGB32, width, height, (int)buffer->stride);
+		cpu_buffer_pixels(buffer), CAIRO_FORMAT_ARGB32, width, height, stride);
 	cairo_t *cr = cairo_create(surface);
 	set_source_rgb(cr, kind == NOTIFY_REFUSED ? NOTIFY_REFUSED_RGB : NOTIFY_BACKGROUND_RGB);
 	cairo_paint(cr);
@@ -214,7 +172,7 @@ static void show_on_screen(
 	wl_list_insert(&notify->notices, &notice->link);
 	notify->n_notices++;
 
-	struct notice_buffer *buffer = draw_notice(kind, stripe_rgb, text);
+	struct cpu_buffer *buffer = draw_notice(kind, stripe_rgb, text);
 	if (buffer == NULL) {
 		goto error;
 	}

@@ -676,8 +676,9 @@ static void route(struct transfer *t)
 	}
 	char scheme[OPEN_POLICY_SCHEME_MAX + 1] = "", host[OPEN_POLICY_HOST_MAX + 1] = "";
 	if (t->is_url) {
-		const char *why = NULL;
-		open_policy_check_url(router->policy, t->url, scheme, host, &why);
+		char *error = NULL; /* checked when the request came: only the fields */
+		open_policy_check_url(router->policy, t->url, scheme, host, &error);
+		free(error);
 	}
 	struct open_request_info info = {
 		.source = t->from_host ? NULL : t->source_name,
@@ -841,11 +842,13 @@ static void handle_open_url(
 	/* the decoder checked: printable ASCII, 1..VTP_MAX_URL */
 	const char *untrusted_url = (const char *)msg->tail;
 	char scheme[OPEN_POLICY_SCHEME_MAX + 1], host[OPEN_POLICY_HOST_MAX + 1];
-	const char *why = NULL;
-	if (!open_policy_check_url(router->policy, untrusted_url, scheme, host, &why)) {
+	char *error = NULL;
+	if (!open_policy_check_url(router->policy, untrusted_url, scheme, host, &error)) {
+		const char *why = error != NULL ? error : "out of memory on the host";
 		wlr_log(WLR_INFO, "[vm %s] open request %u: URL refused: %s", vm_link_name(link),
 			request, why);
-		answer(link, request, VTP_RESULT_DENIED, why);
+		answer(link, request, error != NULL ? VTP_RESULT_DENIED : VTP_RESULT_FAILED, why);
+		free(error);
 		return;
 	}
 	struct transfer *t = transfer_create(router);
@@ -1113,21 +1116,6 @@ static int handle_ctl_fd(int fd, uint32_t mask, void *data)
 	return 0;
 }
 
-static struct json_object *ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static struct json_object *ctl_error(const char *fmt, ...)
-{
-	char text[512];
-	va_list args;
-	va_start(args, fmt);
-	vsnprintf(text, sizeof(text), fmt, args);
-	va_end(args);
-	struct json_object *reply = json_object_new_object();
-	json_object_object_add(reply, "ok", json_object_new_boolean(0));
-	json_object_object_add(reply, "error", json_object_new_string(text));
-	return reply;
-}
-
 static const char *get_string(struct json_object *request, const char *key)
 {
 	struct json_object *v;
@@ -1148,7 +1136,7 @@ struct json_object *open_ctl(
 	struct open_router *router, struct ctl_client *client, struct json_object *request)
 {
 	if (router == NULL) {
-		return ctl_error("open is not available");
+		return ctl_error_reply("open is not available");
 	}
 	struct server *server = router->server;
 	const char *vm = get_string(request, "vm");
@@ -1166,39 +1154,43 @@ struct json_object *open_ctl(
 
 	struct vm_link *target = NULL;
 	if (is_auto == (vm != NULL)) {
-		return ctl_error("give either \"vm\" or \"auto\":true");
+		return ctl_error_reply("give either \"vm\" or \"auto\":true");
 	}
 	if (vm != NULL && (target = server_find_vm(server, vm)) == NULL) {
-		return ctl_error("no VM named '%s'", vm);
+		return ctl_error_reply("no VM named '%s'", vm);
 	}
 	if ((url != NULL) == (name != NULL)) {
-		return ctl_error("give either \"url\" or \"name\", \"mime\" and \"size\"");
+		return ctl_error_reply("give either \"url\" or \"name\", \"mime\" and \"size\"");
 	}
 	if (url != NULL) {
 		char scheme[OPEN_POLICY_SCHEME_MAX + 1], host[OPEN_POLICY_HOST_MAX + 1];
-		const char *why = NULL;
-		if (!open_policy_check_url(router->policy, url, scheme, host, &why)) {
-			return ctl_error("%s", why);
+		char *error = NULL;
+		if (!open_policy_check_url(router->policy, url, scheme, host, &error)) {
+			struct json_object *reply =
+				ctl_error_reply("%s", error != NULL ? error : "out of memory");
+			free(error);
+			return reply;
 		}
 	} else {
 		if (!valid_name(name)) {
-			return ctl_error("bad file name");
+			return ctl_error_reply("bad file name");
 		}
 		if (mime == NULL || mime[0] == '\0' || strlen(mime) > VTP_MAX_MIME ||
 			vtp_check_display_string((const uint8_t *)mime, strlen(mime)) != VTP_OK) {
-			return ctl_error("missing or bad \"mime\"");
+			return ctl_error_reply("missing or bad \"mime\"");
 		}
 		if (size < 0) {
-			return ctl_error("missing \"size\"");
+			return ctl_error_reply("missing \"size\"");
 		}
 		if ((uint64_t)size > router->policy->max_file_bytes) {
-			return ctl_error("the file is larger than the limit of %" PRIu64 " bytes",
+			return ctl_error_reply("the file is larger than the limit of %" PRIu64
+					       " bytes",
 				router->policy->max_file_bytes);
 		}
 	}
 	if (router->n_transfers >= OPEN_MAX_TRANSFERS ||
 		count_from(router, NULL, true) >= OPEN_MAX_PER_SOURCE) {
-		return ctl_error("too many open requests at once");
+		return ctl_error_reply("too many open requests at once");
 	}
 
 	struct transfer *t = transfer_create(router);
@@ -1208,7 +1200,7 @@ struct json_object *open_ctl(
 		if (t != NULL) {
 			transfer_destroy(t);
 		}
-		return ctl_error("out of memory");
+		return ctl_error_reply("out of memory");
 	}
 	ctl->fd = -1;
 	t->ctl = ctl;
@@ -1230,7 +1222,7 @@ struct json_object *open_ctl(
 	ctl->fd = ctl_client_detach(client, &rest, &rest_len);
 	if (ctl->fd < 0) {
 		transfer_destroy(t);
-		return ctl_error("out of memory");
+		return ctl_error_reply("out of memory");
 	}
 	/* from here, every answer goes through the socket we own */
 	if (rest_len > ctl->remaining) {

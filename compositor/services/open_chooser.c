@@ -18,6 +18,7 @@
 #include "services/open.h"
 #include "desktop/output.h"
 #include "server.h"
+#include "tree/cpu_buffer.h"
 #include "guest/vm_link.h"
 
 #define PAD 12
@@ -34,13 +35,6 @@ struct question {
 	void *transfer;
 	char source[CONFIG_VM_NAME_MAX + 1];
 	char what[WHAT_MAX];
-};
-
-/* The panel image in host memory, read by the renderer in place. */
-struct panel_buffer {
-	struct wlr_buffer base;
-	void *data;
-	size_t stride;
 };
 
 struct open_chooser {
@@ -67,36 +61,6 @@ static bool picks_allowed(const struct open_chooser *chooser)
 {
 	return now_ms() - chooser->shown_ms >= PICK_DELAY_MS;
 }
-
-static void panel_buffer_destroy(struct wlr_buffer *wlr_buffer)
-{
-	struct panel_buffer *buffer = wl_container_of(wlr_buffer, buffer, base);
-	free(buffer->data);
-	free(buffer);
-}
-
-static bool panel_buffer_begin_data_ptr_access(struct wlr_buffer *wlr_buffer, uint32_t flags,
-	void **data, uint32_t *format, size_t *stride)
-{
-	struct panel_buffer *buffer = wl_container_of(wlr_buffer, buffer, base);
-	if (flags & WLR_BUFFER_DATA_PTR_ACCESS_WRITE) {
-		return false;
-	}
-	*data = buffer->data;
-	*format = DRM_FORMAT_ARGB8888;
-	*stride = buffer->stride;
-	return true;
-}
-
-static void panel_buffer_end_data_ptr_access(struct wlr_buffer *wlr_buffer)
-{
-}
-
-static const struct wlr_buffer_impl panel_buffer_impl = {
-	.destroy = panel_buffer_destroy,
-	.begin_data_ptr_access = panel_buffer_begin_data_ptr_access,
-	.end_data_ptr_access = panel_buffer_end_data_ptr_access,
-};
 
 static void set_rgb(cairo_t *cr, uint32_t rgb)
 {
@@ -130,22 +94,17 @@ static void show_text(cairo_t *cr, const char *text, const char *font_name, doub
 	g_object_unref(layout);
 }
 
-static struct panel_buffer *draw_panel(struct open_chooser *chooser, const struct question *q)
+static struct cpu_buffer *draw_panel(struct open_chooser *chooser, const struct question *q)
 {
 	int width = chooser->box.width, height = chooser->box.height;
-	struct panel_buffer *buffer = calloc(1, sizeof(*buffer));
+	int stride = cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, width);
+	struct cpu_buffer *buffer =
+		cpu_buffer_create(width, height, (size_t)stride, DRM_FORMAT_ARGB8888);
 	if (buffer == NULL) {
 		return NULL;
 	}
-	buffer->stride = (size_t)cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, width);
-	buffer->data = calloc((size_t)height, buffer->stride);
-	if (buffer->data == NULL) {
-		free(buffer);
-		return NULL;
-	}
-	wlr_buffer_init(&buffer->base, &panel_buffer_impl, width, height);
 	cairo_surface_t *surface = cairo_image_surface_create_for_data(
-		buffer->data, CAIRO_FORMAT_ARGB32, width, height, (int)buffer->stride);
+		cpu_buffer_pixels(buffer), CAIRO_FORMAT_ARGB32, width, height, stride);
 	cairo_t *cr = cairo_create(surface);
 
 	set_rgb(cr, OPEN_CHOOSER_BORDER_RGB);
@@ -229,7 +188,7 @@ static bool show(struct open_chooser *chooser)
 		.width = width,
 		.height = height,
 	};
-	struct panel_buffer *buffer = draw_panel(chooser, q);
+	struct cpu_buffer *buffer = draw_panel(chooser, q);
 	if (buffer == NULL) {
 		return false;
 	}

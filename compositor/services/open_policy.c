@@ -35,13 +35,20 @@ static bool is_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-__attribute__((format(printf, 3, 4))) static bool fail(
-	char *err, size_t err_len, const char *fmt, ...)
+/* Set *error to the formatted message (malloc'd; NULL when out of memory)
+ * and return false. */
+__attribute__((format(printf, 2, 3))) static bool fail(char **error, const char *fmt, ...)
 {
 	va_list args;
 	va_start(args, fmt);
-	vsnprintf(err, err_len, fmt, args);
+	int len = vsnprintf(NULL, 0, fmt, args);
 	va_end(args);
+	*error = len >= 0 ? malloc((size_t)len + 1) : NULL;
+	if (*error != NULL) {
+		va_start(args, fmt);
+		vsnprintf(*error, (size_t)len + 1, fmt, args);
+		va_end(args);
+	}
 	return false;
 }
 
@@ -125,19 +132,19 @@ static bool has_glob(const char *s)
 }
 
 /* MATCH, one word, already trimmed. */
-static bool parse_match(const char *m, struct open_rule *rule, char *err, size_t err_len)
+static bool parse_match(const char *m, struct open_rule *rule, char **error)
 {
 	size_t len = strlen(m);
 	if (len == 0) {
-		return fail(err, err_len, "missing MATCH before '->'");
+		return fail(error, "missing MATCH before '->'");
 	}
 	if (len >= sizeof(rule->pattern)) {
-		return fail(err, err_len, "MATCH longer than %zu bytes", sizeof(rule->pattern) - 1);
+		return fail(error, "MATCH longer than %zu bytes", sizeof(rule->pattern) - 1);
 	}
 	for (size_t i = 0; i < len; i++) {
 		if (is_space(m[i])) {
-			return fail(err, err_len,
-				"one MATCH per rule, got '%s' (write one rule for each)", m);
+			return fail(
+				error, "one MATCH per rule, got '%s' (write one rule for each)", m);
 		}
 	}
 	if (strcmp(m, "*") == 0) {
@@ -148,7 +155,7 @@ static bool parse_match(const char *m, struct open_rule *rule, char *err, size_t
 	if (strncmp(m, "url:", 4) == 0) {
 		const char *host = m + 4;
 		if (*host == '\0' || !pattern_chars(host, ".-*?[]:")) {
-			return fail(err, err_len,
+			return fail(error,
 				"url: expects a host name pattern such as url:*.example.com, "
 				"got '%s'",
 				m);
@@ -157,7 +164,7 @@ static bool parse_match(const char *m, struct open_rule *rule, char *err, size_t
 		snprintf(rule->pattern, sizeof(rule->pattern), "%s", host);
 	} else if (m[0] == '.') {
 		if (len < 2 || !pattern_chars(m + 1, "._+-")) {
-			return fail(err, err_len,
+			return fail(error,
 				"a file extension is '.' and letters, digits, '.', '_', '+' or "
 				"'-', got '%s'",
 				m);
@@ -173,7 +180,7 @@ static bool parse_match(const char *m, struct open_rule *rule, char *err, size_t
 		char type[128];
 		if (type_len == 0 || type_len >= sizeof(type) || *sub == '\0' ||
 			strchr(sub, '/') != NULL) {
-			return fail(err, err_len,
+			return fail(error,
 				"expected a MIME type such as application/pdf or image/*, got "
 				"'%s'",
 				m);
@@ -181,11 +188,11 @@ static bool parse_match(const char *m, struct open_rule *rule, char *err, size_t
 		memcpy(type, m, type_len);
 		type[type_len] = '\0';
 		if (!pattern_chars(type, mime_extra) || !pattern_chars(sub, mime_extra)) {
-			return fail(err, err_len, "invalid character in MIME type '%s'", m);
+			return fail(error, "invalid character in MIME type '%s'", m);
 		}
 		if (strcasecmp(type, "x-scheme-handler") == 0) {
 			if (!pattern_chars(sub, "+.-*?")) {
-				return fail(err, err_len, "invalid URL scheme in '%s'", m);
+				return fail(error, "invalid URL scheme in '%s'", m);
 			}
 			rule->match = OPEN_MATCH_SCHEME;
 			snprintf(rule->pattern, sizeof(rule->pattern), "%s", sub);
@@ -194,7 +201,7 @@ static bool parse_match(const char *m, struct open_rule *rule, char *err, size_t
 			snprintf(rule->pattern, sizeof(rule->pattern), "%s", m);
 		}
 	} else {
-		return fail(err, err_len,
+		return fail(error,
 			"unknown MATCH '%s' (use *, a MIME type, x-scheme-handler/SCHEME, .ext "
 			"or url:HOST)",
 			m);
@@ -205,7 +212,7 @@ static bool parse_match(const char *m, struct open_rule *rule, char *err, size_t
 	return true;
 }
 
-static bool parse_target(const char *t, struct open_rule *rule, char *err, size_t err_len)
+static bool parse_target(const char *t, struct open_rule *rule, char **error)
 {
 	rule->vm[0] = '\0';
 	if (strcmp(t, "@deny") == 0) {
@@ -215,15 +222,15 @@ static bool parse_target(const char *t, struct open_rule *rule, char *err, size_
 	} else if (strcmp(t, "@disposable") == 0) {
 		rule->target = OPEN_TARGET_DISPOSABLE;
 	} else if (t[0] == '@') {
-		return fail(err, err_len,
+		return fail(error,
 			"unknown target '%s' (use a VM name, @disposable, @ask or @deny)", t);
 	} else if (valid_name(t, strlen(t), false)) {
 		rule->target = OPEN_TARGET_VM;
 		snprintf(rule->vm, sizeof(rule->vm), "%s", t);
 	} else if (*t == '\0') {
-		return fail(err, err_len, "missing TARGET after '->'");
+		return fail(error, "missing TARGET after '->'");
 	} else {
-		return fail(err, err_len,
+		return fail(error,
 			"invalid target '%s' (a VM name is a-z, 0-9 and '-', 1 to %d characters; "
 			"or @disposable, @ask, @deny)",
 			t, OPEN_POLICY_NAME_MAX);
@@ -249,22 +256,23 @@ static bool copy_trimmed(const char *s, size_t len, char *out, size_t cap)
 	return true;
 }
 
-bool open_policy_parse_rule(const char *text, struct open_rule *rule, char *err, size_t err_len)
+bool open_policy_parse_rule(const char *text, struct open_rule *rule, char **error)
 {
 	char left[512], right[128];
+	*error = NULL;
 	memset(rule, 0, sizeof(*rule));
 	const char *arrow = strstr(text, "->");
 	if (arrow == NULL) {
-		return fail(err, err_len, "expected 'MATCH -> TARGET', got '%s'", text);
+		return fail(error, "expected 'MATCH -> TARGET', got '%s'", text);
 	}
 	if (strstr(arrow + 2, "->") != NULL) {
-		return fail(err, err_len, "more than one '->' in '%s'", text);
+		return fail(error, "more than one '->' in '%s'", text);
 	}
 	if (!copy_trimmed(text, (size_t)(arrow - text), left, sizeof(left))) {
-		return fail(err, err_len, "MATCH too long");
+		return fail(error, "MATCH too long");
 	}
 	if (!copy_trimmed(arrow + 2, strlen(arrow + 2), right, sizeof(right))) {
-		return fail(err, err_len, "TARGET too long");
+		return fail(error, "TARGET too long");
 	}
 
 	const char *match = left;
@@ -275,15 +283,14 @@ bool open_policy_parse_rule(const char *text, struct open_rule *rule, char *err,
 		}
 		const char *colon = strchr(vm, ':');
 		if (colon == NULL) {
-			return fail(err, err_len, "expected 'from VM: MATCH -> TARGET', got '%s'",
-				text);
+			return fail(error, "expected 'from VM: MATCH -> TARGET', got '%s'", text);
 		}
 		size_t vm_len = (size_t)(colon - vm);
 		while (vm_len > 0 && is_space(vm[vm_len - 1])) {
 			vm_len--;
 		}
 		if (!valid_name(vm, vm_len, true)) {
-			return fail(err, err_len,
+			return fail(error,
 				"from: invalid VM name '%.*s' (a-z, 0-9, '-', and '*' or '?' as "
 				"wildcards, 1 to %d characters)",
 				(int)vm_len, vm, OPEN_POLICY_NAME_MAX);
@@ -295,17 +302,18 @@ bool open_policy_parse_rule(const char *text, struct open_rule *rule, char *err,
 			match++;
 		}
 	}
-	if (!parse_match(match, rule, err, err_len)) {
+	if (!parse_match(match, rule, error)) {
 		return false;
 	}
-	return parse_target(right, rule, err, err_len);
+	return parse_target(right, rule, error);
 }
 
-bool open_policy_parse_schemes(const char *text, char (**out)[OPEN_POLICY_SCHEME_MAX + 1],
-	size_t *n_out, char *err, size_t err_len)
+bool open_policy_parse_schemes(
+	const char *text, char (**out)[OPEN_POLICY_SCHEME_MAX + 1], size_t *n_out, char **error)
 {
 	char(*schemes)[OPEN_POLICY_SCHEME_MAX + 1] = NULL;
 	size_t n = 0;
+	*error = NULL;
 	const char *p = text;
 	for (;;) {
 		while (is_space(*p) || *p == ',') {
@@ -321,8 +329,7 @@ bool open_policy_parse_schemes(const char *text, char (**out)[OPEN_POLICY_SCHEME
 		size_t len = (size_t)(p - start);
 		char scheme[OPEN_POLICY_SCHEME_MAX + 1];
 		if (len > OPEN_POLICY_SCHEME_MAX) {
-			fail(err, err_len, "url-schemes: scheme '%.*s' is too long", (int)len,
-				start);
+			fail(error, "url-schemes: scheme '%.*s' is too long", (int)len, start);
 			goto error;
 		}
 		for (size_t i = 0; i < len; i++) {
@@ -330,7 +337,7 @@ bool open_policy_parse_schemes(const char *text, char (**out)[OPEN_POLICY_SCHEME
 		}
 		scheme[len] = '\0';
 		if (!(scheme[0] >= 'a' && scheme[0] <= 'z') || !pattern_chars(scheme, "+.-")) {
-			fail(err, err_len,
+			fail(error,
 				"url-schemes: '%s' is not a URL scheme (a letter, then letters, "
 				"digits, '+', '.' or '-')",
 				scheme);
@@ -338,8 +345,7 @@ bool open_policy_parse_schemes(const char *text, char (**out)[OPEN_POLICY_SCHEME
 		}
 		for (size_t i = 0; i < sizeof(unsafe_schemes) / sizeof(unsafe_schemes[0]); i++) {
 			if (strcmp(scheme, unsafe_schemes[i]) == 0) {
-				fail(err, err_len,
-					"url-schemes: '%s' is unsafe and cannot be allowed",
+				fail(error, "url-schemes: '%s' is unsafe and cannot be allowed",
 					scheme);
 				goto error;
 			}
@@ -353,14 +359,13 @@ bool open_policy_parse_schemes(const char *text, char (**out)[OPEN_POLICY_SCHEME
 		}
 		void *grown = realloc(schemes, (n + 1) * sizeof(*schemes));
 		if (grown == NULL) {
-			fail(err, err_len, "out of memory");
-			goto error;
+			goto error; /* out of memory: *error stays NULL */
 		}
 		schemes = grown;
 		memcpy(schemes[n++], scheme, len + 1);
 	}
 	if (n == 0) {
-		fail(err, err_len, "url-schemes: empty list");
+		fail(error, "url-schemes: empty list");
 		goto error;
 	}
 	*out = schemes;
@@ -371,39 +376,36 @@ error:
 	return false;
 }
 
-static char *error_at(const struct config *config, int line, const char *msg)
+/* "FILE:LINE: PREFIXMSG" ("FILE: ..." without a line), malloc'd; NULL
+ * when out of memory. */
+static char *error_at(const struct config *config, int line, const char *prefix, const char *msg)
 {
 	const char *file = config->path != NULL ? config->path : "(built-in)";
-	size_t len = strlen(file) + strlen(msg) + 32;
-	char *s = malloc(len);
-	if (s == NULL) {
-		return NULL;
-	}
+	char *s = NULL;
 	if (line > 0) {
-		snprintf(s, len, "%s:%d: %s", file, line, msg);
+		fail(&s, "%s:%d: %s%s", file, line, prefix, msg);
 	} else {
-		snprintf(s, len, "%s: %s", file, msg);
+		fail(&s, "%s: %s%s", file, prefix, msg);
 	}
 	return s;
 }
 
 /* A rule's VM names must exist (a typo must not silently deny or leak). */
-static bool check_names(
-	const struct config *config, const struct open_rule *rule, char *err, size_t err_len)
+static bool check_names(const struct config *config, const struct open_rule *rule, char **error)
 {
 	if (rule->from[0] != '\0' && !has_glob(rule->from) &&
 		config_find_vm(config, rule->from) == NULL) {
-		return fail(err, err_len, "from: no VM named '%s'", rule->from);
+		return fail(error, "from: no VM named '%s'", rule->from);
 	}
 	if (rule->target != OPEN_TARGET_VM) {
 		return true;
 	}
 	const struct config_vm *vm = config_find_vm(config, rule->vm);
 	if (vm == NULL) {
-		return fail(err, err_len, "no VM named '%s'", rule->vm);
+		return fail(error, "no VM named '%s'", rule->vm);
 	}
 	if (vm->disposable_of != NULL) {
-		return fail(err, err_len,
+		return fail(error,
 			"'%s' is a disposable VM: use @disposable to open in a fresh one",
 			rule->vm);
 	}
@@ -412,7 +414,8 @@ static bool check_names(
 
 struct open_policy *open_policy_create(const struct config *config, char **error)
 {
-	char err[512];
+	char *msg = NULL;
+	const char *prefix = "";
 	int line = 0;
 	*error = NULL;
 	struct open_policy *policy = calloc(1, sizeof(*policy));
@@ -431,8 +434,7 @@ struct open_policy *open_policy_create(const struct config *config, char **error
 	} else {
 		line = config->open_url_schemes_line;
 	}
-	if (!open_policy_parse_schemes(
-		    schemes, &policy->schemes, &policy->n_schemes, err, sizeof(err))) {
+	if (!open_policy_parse_schemes(schemes, &policy->schemes, &policy->n_schemes, &msg)) {
 		goto fail;
 	}
 
@@ -448,13 +450,8 @@ struct open_policy *open_policy_create(const struct config *config, char **error
 			policy->builtin ? OPEN_POLICY_DEFAULT_RULE : config->open_rules[i].text;
 		line = policy->builtin ? 0 : config->open_rules[i].line;
 		struct open_rule *rule = &policy->rules[i];
-		char msg[400];
-		if (!open_policy_parse_rule(text, rule, msg, sizeof(msg))) {
-			snprintf(err, sizeof(err), "rule: %s", msg);
-			goto fail;
-		}
-		if (!check_names(config, rule, msg, sizeof(msg))) {
-			snprintf(err, sizeof(err), "rule: %s", msg);
+		if (!open_policy_parse_rule(text, rule, &msg) || !check_names(config, rule, &msg)) {
+			prefix = "rule: ";
 			goto fail;
 		}
 		rule->line = line;
@@ -463,7 +460,11 @@ struct open_policy *open_policy_create(const struct config *config, char **error
 	return policy;
 
 fail:
-	*error = error_at(config, line, err);
+	if (msg == NULL) {
+		goto oom;
+	}
+	*error = error_at(config, line, prefix, msg);
+	free(msg);
 	if (*error == NULL) {
 		goto oom;
 	}
@@ -547,32 +548,31 @@ const struct open_rule *open_policy_match(
 
 bool open_policy_check_url(const struct open_policy *policy, const char *url,
 	char scheme[static OPEN_POLICY_SCHEME_MAX + 1], char host[static OPEN_POLICY_HOST_MAX + 1],
-	const char **why)
+	char **error)
 {
 	size_t len = strlen(url);
+	*error = NULL;
 	scheme[0] = '\0';
 	host[0] = '\0';
 	if (len == 0 || len > 4096) {
-		*why = "a URL is 1 to 4096 bytes";
-		return false;
+		return fail(error, "a URL is 1 to 4096 bytes");
 	}
 	for (size_t i = 0; i < len; i++) {
 		if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f) {
-			*why = "a URL is printable ASCII without spaces (percent-encode the rest)";
-			return false;
+			return fail(error,
+				"a URL is printable ASCII without spaces (percent-encode the "
+				"rest)");
 		}
 	}
 	const char *colon = strchr(url, ':');
 	size_t slen = colon != NULL ? (size_t)(colon - url) : 0;
 	if (colon == NULL || slen == 0 || slen > OPEN_POLICY_SCHEME_MAX ||
 		!((url[0] >= 'a' && url[0] <= 'z') || (url[0] >= 'A' && url[0] <= 'Z'))) {
-		*why = "not a URL (no scheme)";
-		return false;
+		return fail(error, "not a URL (no scheme)");
 	}
 	for (size_t i = 0; i < slen; i++) {
 		if (!is_alnum(url[i]) && strchr("+.-", url[i]) == NULL) {
-			*why = "not a URL (bad scheme)";
-			return false;
+			return fail(error, "not a URL (bad scheme)");
 		}
 		scheme[i] = lower(url[i]);
 	}
@@ -582,8 +582,7 @@ bool open_policy_check_url(const struct open_policy *policy, const char *url,
 		allowed = allowed || strcmp(policy->schemes[i], scheme) == 0;
 	}
 	if (!allowed) {
-		*why = "this URL scheme is not allowed (see url-schemes in [open])";
-		return false;
+		return fail(error, "this URL scheme is not allowed (see url-schemes in [open])");
 	}
 
 	/* the host of scheme://[userinfo@]host[:port]/... */
@@ -614,8 +613,7 @@ bool open_policy_check_url(const struct open_policy *policy, const char *url,
 		}
 	}
 	if (hlen > OPEN_POLICY_HOST_MAX) {
-		*why = "the URL's host name is too long";
-		return false;
+		return fail(error, "the URL's host name is too long");
 	}
 	for (size_t i = 0; i < hlen; i++) {
 		host[i] = lower(p[i]);

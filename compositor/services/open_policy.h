@@ -80,17 +80,24 @@ struct open_request_info {
 	const char *host; /* URLs with an authority, lower case; else NULL */
 };
 
+/*
+ * Errors, as everywhere in the compositor: on failure *error is a malloc'd
+ * message the caller frees, or NULL when out of memory; on success it is
+ * NULL.
+ */
+
 /* Parse the text of one rule (what follows "rule ="). false and a message
- * (without file:line) in err when it is malformed. */
-bool open_policy_parse_rule(const char *text, struct open_rule *rule, char *err, size_t err_len);
+ * (without file:line) when it is malformed. */
+bool open_policy_parse_rule(const char *text, struct open_rule *rule, char **error);
 
 /* Parse "http https,ftp" into *out (malloc'd, lower case). false and a
- * message in err on a bad or unsafe scheme (file, javascript, data, ...). */
-bool open_policy_parse_schemes(const char *text, char (**out)[OPEN_POLICY_SCHEME_MAX + 1],
-	size_t *n, char *err, size_t err_len);
+ * message on a bad or unsafe scheme (file, javascript, data, ...). */
+bool open_policy_parse_schemes(
+	const char *text, char (**out)[OPEN_POLICY_SCHEME_MAX + 1], size_t *n, char **error);
 
 /* Build the policy of a loaded config: parse every rule and check the VM
- * names it uses. NULL and *error = "FILE:LINE: message" (malloc'd). */
+ * names it uses. NULL and *error = "FILE:LINE: message" (on out of memory
+ * "out of memory" if that can be allocated, else NULL). */
 struct open_policy *open_policy_create(const struct config *config, char **error);
 void open_policy_destroy(struct open_policy *policy);
 
@@ -100,10 +107,10 @@ const struct open_rule *open_policy_match(
 
 /* Whether the URL may be opened: printable ASCII, 1..4096 bytes, a scheme
  * in the policy's list. Fills scheme and host (lower case; host "" when
- * the URL has no authority). false and *why (static text) otherwise. */
+ * the URL has no authority). false and *error (why) otherwise. */
 bool open_policy_check_url(const struct open_policy *policy, const char *url,
 	char scheme[static OPEN_POLICY_SCHEME_MAX + 1], char host[static OPEN_POLICY_HOST_MAX + 1],
-	const char **why);
+	char **error);
 
 /* Glob match, '*' (any run) and '?' (one byte), ASCII case folded. */
 bool open_policy_glob(const char *pattern, const char *text);

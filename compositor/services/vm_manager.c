@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vitrail/common/fs.h>
 #include <vitrail/protocol.h>
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
@@ -137,48 +138,6 @@ static char *str_printf(const char *fmt, ...)
 	return s;
 }
 
-/* mkdir -p with mode 0700 for the directories it creates. */
-static bool make_dirs(const char *path)
-{
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return false;
-	}
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char saved = *p;
-			*p = '\0';
-			if (mkdir(buf, 0700) < 0 && errno != EEXIST) {
-				return false;
-			}
-			*p = saved;
-			if (saved == '\0') {
-				break;
-			}
-		}
-	}
-	return true;
-}
-
-static bool private_dir(const char *path)
-{
-	if (!make_dirs(path)) {
-		wlr_log_errno(WLR_ERROR, "cannot create %s", path);
-		return false;
-	}
-	struct stat st;
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()) {
-		wlr_log(WLR_ERROR, "%s is not a directory of ours", path);
-		return false;
-	}
-	if ((st.st_mode & 0777) != 0700 && chmod(path, 0700) < 0) {
-		wlr_log_errno(WLR_ERROR, "cannot chmod %s", path);
-		return false;
-	}
-	return true;
-}
-
 static struct managed_vm *find_vm(struct vm_manager *manager, struct vm_link *link)
 {
 	for (size_t i = 0; i < manager->n_vms; i++) {
@@ -228,31 +187,9 @@ static enum vm_state shown_state(const struct managed_vm *vm)
 
 /* ---- waiters ---- */
 
-static struct json_object *ok_reply(void)
-{
-	struct json_object *reply = json_object_new_object();
-	json_object_object_add(reply, "ok", json_object_new_boolean(1));
-	return reply;
-}
-
-static struct json_object *error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static struct json_object *error_reply(const char *fmt, ...)
-{
-	char message[1024];
-	va_list args;
-	va_start(args, fmt);
-	vsnprintf(message, sizeof(message), fmt, args);
-	va_end(args);
-	struct json_object *reply = json_object_new_object();
-	json_object_object_add(reply, "ok", json_object_new_boolean(0));
-	json_object_object_add(reply, "error", json_object_new_string(message));
-	return reply;
-}
-
 static struct json_object *state_reply(const struct managed_vm *vm)
 {
-	struct json_object *reply = ok_reply();
+	struct json_object *reply = ctl_ok_reply();
 	json_object_object_add(
 		reply, "state", json_object_new_string(vm_manager_state_name(shown_state(vm))));
 	json_object_object_add(reply, "reason", json_object_new_string(vm->reason));
@@ -292,7 +229,7 @@ static int handle_waiter_timeout(void *data)
 {
 	struct waiter *waiter = data;
 	waiter_reply(waiter,
-		error_reply("the agent of VM %s did not connect within %d s",
+		ctl_error_reply("the agent of VM %s did not connect within %d s",
 			waiter->vm->config->name, VM_MANAGER_CONNECT_TIMEOUT_S));
 	return 0;
 }
@@ -301,8 +238,8 @@ static void send_run(struct managed_vm *vm, struct waiter *waiter)
 {
 	struct vtp_launch run = { .request_id = waiter->request_id };
 	if (!vm_link_send(vm->link, VTP_RUN, 0, &run, waiter->argv, waiter->argv_len)) {
-		waiter_reply(
-			waiter, error_reply("cannot send the command to VM %s", vm->config->name));
+		waiter_reply(waiter,
+			ctl_error_reply("cannot send the command to VM %s", vm->config->name));
 		return;
 	}
 	waiter->sent = true;
@@ -336,7 +273,7 @@ static void waiters_stopped(struct managed_vm *vm)
 			waiter_reply(waiter, state_reply(vm));
 		} else {
 			waiter_reply(waiter,
-				error_reply("VM %s %s%s%s", vm->config->name,
+				ctl_error_reply("VM %s %s%s%s", vm->config->name,
 					vm_manager_state_name(vm->state),
 					vm->reason[0] != '\0' ? ": " : "", vm->reason));
 		}
@@ -351,8 +288,8 @@ static void waiters_disconnected(struct managed_vm *vm)
 	{
 		if (waiter->kind == WAIT_RUN && waiter->sent) {
 			waiter_reply(waiter,
-				error_reply("the connection to VM %s was lost before the "
-					    "command ended",
+				ctl_error_reply("the connection to VM %s was lost before the "
+						"command ended",
 					vm->config->name));
 		}
 	}
@@ -470,7 +407,7 @@ void vm_manager_handle_run_result(
 		if (waiter->kind == WAIT_RUN && waiter->sent &&
 			waiter->request_id == untrusted_id) {
 			/* vitrailctl checks the status's range */
-			struct json_object *reply = ok_reply();
+			struct json_object *reply = ctl_ok_reply();
 			json_object_object_add(reply, "result", json_object_new_string(kind));
 			json_object_object_add(
 				reply, "status", json_object_new_int(untrusted_status));
@@ -755,9 +692,15 @@ static bool start_local(struct managed_vm *vm, char **error)
 		}
 	} else {
 		home = agent_home(vm);
-		if (home == NULL || !private_dir(home)) {
-			*error = str_printf("VM %s: cannot create its home directory %s",
-				vm->config->name, home != NULL ? home : "(HOME is not set)");
+		if (home == NULL) {
+			*error = str_printf("VM %s: cannot create its home directory "
+					    "(HOME is not set)",
+				vm->config->name);
+			return false;
+		}
+		if (!fs_private_dir(home)) {
+			*error = str_printf("VM %s: cannot create its home directory %s: %s",
+				vm->config->name, home, strerror(errno));
 			free(home);
 			return false;
 		}
@@ -1196,13 +1139,13 @@ static struct json_object *ctl_start(
 {
 	bool wait = get_bool_arg(request, "wait", false);
 	if (vm->state == VM_STOPPING) {
-		return error_reply("VM %s is stopping", vm->config->name);
+		return ctl_error_reply("VM %s is stopping", vm->config->name);
 	}
 	if (is_down(vm) && !vm_link_connected(vm->link)) {
 		char *error = NULL;
 		if (!vm_start(vm, &error)) {
 			struct json_object *reply =
-				error_reply("%s", error != NULL ? error : "cannot start");
+				ctl_error_reply("%s", error != NULL ? error : "cannot start");
 			free(error);
 			return reply;
 		}
@@ -1211,7 +1154,7 @@ static struct json_object *ctl_start(
 		return state_reply(vm);
 	}
 	if (waiter_create(vm, client, WAIT_CONNECTED) == NULL) {
-		return error_reply("out of memory");
+		return ctl_error_reply("out of memory");
 	}
 	return NULL;
 }
@@ -1225,7 +1168,7 @@ static struct json_object *ctl_stop(
 		return state_reply(vm);
 	}
 	if (waiter_create(vm, client, WAIT_STOPPED) == NULL) {
-		return error_reply("out of memory");
+		return ctl_error_reply("out of memory");
 	}
 	return NULL;
 }
@@ -1237,16 +1180,16 @@ static struct json_object *ctl_run(
 	uint32_t len = 0;
 	char *tail = argv_tail(request, &len, &why);
 	if (tail == NULL) {
-		return error_reply("%s", why);
+		return ctl_error_reply("%s", why);
 	}
 	if (vm->state == VM_STOPPING) {
 		free(tail);
-		return error_reply("VM %s is stopping", vm->config->name);
+		return ctl_error_reply("VM %s is stopping", vm->config->name);
 	}
 	if (is_down(vm) && !vm_link_connected(vm->link)) {
 		char *error = NULL;
 		if (!vm_start(vm, &error)) {
-			struct json_object *reply = error_reply(
+			struct json_object *reply = ctl_error_reply(
 				"cannot start VM %s: %s", vm->config->name, error ? error : "?");
 			free(error);
 			free(tail);
@@ -1256,7 +1199,7 @@ static struct json_object *ctl_run(
 	struct waiter *waiter = waiter_create(vm, client, WAIT_RUN);
 	if (waiter == NULL) {
 		free(tail);
-		return error_reply("out of memory");
+		return ctl_error_reply("out of memory");
 	}
 	waiter->argv = tail;
 	waiter->argv_len = len;
@@ -1273,7 +1216,7 @@ static struct json_object *ctl_run(
 
 static struct json_object *ctl_logs(struct managed_vm *vm)
 {
-	struct json_object *reply = ok_reply();
+	struct json_object *reply = ctl_ok_reply();
 	struct json_object *logs = json_object_new_array();
 	if (vm->log_path != NULL) {
 		json_object_array_add(logs, json_object_new_string(vm->log_path));
@@ -1291,15 +1234,15 @@ struct json_object *vm_manager_ctl(struct vm_manager *manager, struct ctl_client
 	struct json_object *name_obj;
 	if (!json_object_object_get_ex(request, "vm", &name_obj) ||
 		!json_object_is_type(name_obj, json_type_string)) {
-		return error_reply("missing \"vm\"");
+		return ctl_error_reply("missing \"vm\"");
 	}
 	const char *name = json_object_get_string(name_obj);
 	struct managed_vm *vm = manager != NULL ? find_vm_by_name(manager, name) : NULL;
 	if (vm == NULL) {
-		return error_reply("no VM named '%s'", name);
+		return ctl_error_reply("no VM named '%s'", name);
 	}
 	if (vm->config->type == CONFIG_VM_QEMU && vm->vmm == NULL) {
-		return error_reply("VM %s: %s", name, vm->reason);
+		return ctl_error_reply("VM %s: %s", name, vm->reason);
 	}
 	if (strcmp(command, "start") == 0) {
 		return ctl_start(vm, client, request);
@@ -1310,7 +1253,7 @@ struct json_object *vm_manager_ctl(struct vm_manager *manager, struct ctl_client
 	} else if (strcmp(command, "logs") == 0) {
 		return ctl_logs(vm);
 	}
-	return error_reply("unknown command");
+	return ctl_error_reply("unknown command");
 }
 
 void vm_manager_describe(
@@ -1392,7 +1335,7 @@ static void vm_finish(struct managed_vm *vm)
 	struct waiter *waiter, *tmp;
 	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
 	{
-		waiter_reply(waiter, error_reply("vitrail is exiting"));
+		waiter_reply(waiter, ctl_error_reply("vitrail is exiting"));
 	}
 	wl_list_remove(&vm->welcome.link);
 	wl_list_remove(&vm->disconnect.link);
@@ -1445,8 +1388,11 @@ struct vm_manager *vm_manager_create(struct server *server)
 	manager->server = server;
 	manager->run_dir = str_printf("%s/vms", server->runtime_dir);
 	manager->agent_path = find_agent();
-	if (manager->run_dir == NULL || manager->agent_path == NULL ||
-		!private_dir(manager->run_dir)) {
+	if (manager->run_dir == NULL || manager->agent_path == NULL) {
+		goto error;
+	}
+	if (!fs_private_dir(manager->run_dir)) {
+		wlr_log_errno(WLR_ERROR, "cannot use %s as a private directory", manager->run_dir);
 		goto error;
 	}
 	if (server->n_vm_links > 0) {

@@ -11,14 +11,8 @@
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
 
+#include "tree/cpu_buffer.h"
 #include "tree/view.h"
-
-/* A title bar image in host memory, read by the renderer in place. */
-struct title_buffer {
-	struct wlr_buffer base;
-	void *data;
-	size_t stride;
-};
 
 struct frame {
 	struct server *server;
@@ -36,36 +30,6 @@ struct frame {
 	bool shown_focused;
 	bool drawn;
 	bool close_shown; /* the close button fitted next to the [vm] label */
-};
-
-static void title_buffer_destroy(struct wlr_buffer *wlr_buffer)
-{
-	struct title_buffer *buffer = wl_container_of(wlr_buffer, buffer, base);
-	free(buffer->data);
-	free(buffer);
-}
-
-static bool title_buffer_begin_data_ptr_access(struct wlr_buffer *wlr_buffer, uint32_t flags,
-	void **data, uint32_t *format, size_t *stride)
-{
-	struct title_buffer *buffer = wl_container_of(wlr_buffer, buffer, base);
-	if (flags & WLR_BUFFER_DATA_PTR_ACCESS_WRITE) {
-		return false;
-	}
-	*data = buffer->data;
-	*format = DRM_FORMAT_ARGB8888;
-	*stride = buffer->stride;
-	return true;
-}
-
-static void title_buffer_end_data_ptr_access(struct wlr_buffer *wlr_buffer)
-{
-}
-
-static const struct wlr_buffer_impl title_buffer_impl = {
-	.destroy = title_buffer_destroy,
-	.begin_data_ptr_access = title_buffer_begin_data_ptr_access,
-	.end_data_ptr_access = title_buffer_end_data_ptr_access,
 };
 
 uint32_t frame_title_rgb(uint32_t label_rgb, bool focused)
@@ -112,24 +76,19 @@ static PangoLayout *text_layout(cairo_t *cr, const char *text, int max_width)
 	return layout;
 }
 
-static struct title_buffer *draw_title(
+static struct cpu_buffer *draw_title(
 	struct frame *frame, int width, const char *title, bool focused)
 {
-	struct title_buffer *buffer = calloc(1, sizeof(*buffer));
+	int height = VIEW_TITLE_HEIGHT;
+	int stride = cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, width);
+	struct cpu_buffer *buffer =
+		cpu_buffer_create(width, height, (size_t)stride, DRM_FORMAT_ARGB8888);
 	if (buffer == NULL) {
 		return NULL;
 	}
-	int height = VIEW_TITLE_HEIGHT;
-	buffer->stride = (size_t)cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, width);
-	buffer->data = calloc(height, buffer->stride);
-	if (buffer->data == NULL) {
-		free(buffer);
-		return NULL;
-	}
-	wlr_buffer_init(&buffer->base, &title_buffer_impl, width, height);
 
 	cairo_surface_t *surface = cairo_image_surface_create_for_data(
-		buffer->data, CAIRO_FORMAT_ARGB32, width, height, (int)buffer->stride);
+		cpu_buffer_pixels(buffer), CAIRO_FORMAT_ARGB32, width, height, stride);
 	cairo_t *cr = cairo_create(surface);
 
 	uint32_t bg = frame_title_rgb(frame->label_rgb, focused);
@@ -275,7 +234,7 @@ void frame_update(struct frame *frame, int width, int height, const char *title,
 		return;
 	}
 	char *copy = strdup(title);
-	struct title_buffer *buffer = draw_title(frame, width, title, focused);
+	struct cpu_buffer *buffer = draw_title(frame, width, title, focused);
 	if (copy == NULL || buffer == NULL) {
 		wlr_log(WLR_ERROR, "cannot draw a title bar of width %d", width);
 		free(copy);

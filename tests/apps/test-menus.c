@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vitrail/common/fs.h>
 #include <vitrail/protocol.h>
 
 #include "services/menus.h"
@@ -91,13 +92,9 @@ static bool exists(const char *path)
 
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s", path);
-	char *buf = calloc(1, 65536);
-	cr_assert_not_null(buf);
-	size_t n = fread(buf, 1, 65535, f);
-	buf[n] = '\0';
-	fclose(f);
+	size_t len;
+	char *buf = fs_read_file(path, 65535, 0, &len);
+	cr_assert_not_null(buf, "cannot read %s: %s", path, strerror(errno));
 	return buf;
 }
 

@@ -4,8 +4,11 @@
  * compositor/open_policy.c, and the incoming file name sanitizer of
  * guest-agent/filename.c. The input's first line is a rule, the rest a
  * URL / name; the whole input also goes through the sanitizer. Checked:
- * no crash, and every sanitized name is a safe display string.
+ * no crash, every sanitized name is a safe display string, and the
+ * parsers follow the error convention (a message on failure, none on
+ * success).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,15 @@ static void check_name(const char *name)
 	size_t len = strlen(name);
 	if (len == 0 || len > FILENAME_MAX_BYTES || strchr(name, '/') != NULL || name[0] == '.' ||
 		vtp_check_display_string((const uint8_t *)name, len) != VTP_OK) {
+		abort();
+	}
+}
+
+/* Out of memory aside (not fuzzed), a failure says why and a success
+ * leaves no message. */
+static void check_error(bool ok, const char *error)
+{
+	if (ok != (error == NULL)) {
 		abort();
 	}
 }
@@ -51,19 +63,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rest = text;
 	}
 	struct open_policy policy = { .max_file_bytes = 1 };
-	char err[256];
-	if (!open_policy_parse_schemes("http https ftp mailto", &policy.schemes, &policy.n_schemes,
-		    err, sizeof(err))) {
+	char *error = NULL;
+	if (!open_policy_parse_schemes(
+		    "http https ftp mailto", &policy.schemes, &policy.n_schemes, &error)) {
 		abort();
 	}
 	struct open_rule rule;
-	if (open_policy_parse_rule(text, &rule, err, sizeof(err))) {
+	bool rule_ok = open_policy_parse_rule(text, &rule, &error);
+	check_error(rule_ok, error);
+	if (rule_ok) {
 		policy.rules = &rule;
 		policy.n_rules = 1;
 	}
+	free(error);
 	char scheme[OPEN_POLICY_SCHEME_MAX + 1], host[OPEN_POLICY_HOST_MAX + 1];
-	const char *why = NULL;
-	bool url_ok = open_policy_check_url(&policy, rest, scheme, host, &why);
+	bool url_ok = open_policy_check_url(&policy, rest, scheme, host, &error);
+	check_error(url_ok, error);
+	free(error);
 	struct open_request_info url = {
 		.source = "work", .is_url = true, .scheme = scheme, .host = host
 	};
@@ -75,7 +91,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	open_policy_glob(text, rest);
 	char(*schemes)[OPEN_POLICY_SCHEME_MAX + 1] = NULL;
 	size_t n_schemes = 0;
-	if (open_policy_parse_schemes(rest, &schemes, &n_schemes, err, sizeof(err))) {
+	bool schemes_ok = open_policy_parse_schemes(rest, &schemes, &n_schemes, &error);
+	check_error(schemes_ok, error);
+	free(error);
+	if (schemes_ok) {
 		free(schemes);
 	}
 	free(policy.schemes);

@@ -14,17 +14,20 @@
 static struct open_rule parse_ok(const char *text)
 {
 	struct open_rule rule;
-	char err[256] = "";
-	cr_assert(open_policy_parse_rule(text, &rule, err, sizeof(err)), "'%s': %s", text, err);
+	char *error = NULL;
+	cr_assert(open_policy_parse_rule(text, &rule, &error), "'%s': %s", text, error);
+	cr_assert_null(error);
 	return rule;
 }
 
 static void parse_bad(const char *text, const char *want)
 {
 	struct open_rule rule;
-	char err[256] = "";
-	cr_assert_not(open_policy_parse_rule(text, &rule, err, sizeof(err)), "'%s' parsed", text);
-	cr_assert(strstr(err, want) != NULL, "'%s': error '%s' lacks '%s'", text, err, want);
+	char *error = NULL;
+	cr_assert_not(open_policy_parse_rule(text, &rule, &error), "'%s' parsed", text);
+	cr_assert_not_null(error, "'%s': no message", text);
+	cr_assert(strstr(error, want) != NULL, "'%s': error '%s' lacks '%s'", text, error, want);
+	free(error);
 }
 
 Test(rule, kinds)
@@ -291,7 +294,7 @@ Test(url, check)
 	struct open_policy *p = load(text, &error, &config);
 	cr_assert_not_null(p, "%s", error);
 	char scheme[OPEN_POLICY_SCHEME_MAX + 1], host[OPEN_POLICY_HOST_MAX + 1];
-	const char *why = NULL;
+	char *why = NULL;
 
 	cr_assert(open_policy_check_url(
 		p, "https://user:pw@Www.Example.com:8443/a?b#c", scheme, host, &why));
@@ -321,12 +324,15 @@ Test(url, check)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_assert_not(open_policy_check_url(p, bad[i], scheme, host, &why), "%s", bad[i]);
 		cr_assert_not_null(why);
+		free(why);
 	}
 	char *longurl = malloc(5000);
 	memcpy(longurl, "https://", 8);
 	memset(longurl + 8, 'a', 4991);
 	longurl[4999] = '\0';
 	cr_assert_not(open_policy_check_url(p, longurl, scheme, host, &why));
+	cr_assert_not_null(why);
+	free(why);
 	free(longurl);
 	open_policy_destroy(p);
 	config_destroy(config);
@@ -351,9 +357,9 @@ Test(default_policy, matches_data_file)
 			saw_schemes = true;
 		} else if (strncmp(line, "#: rule = ", 10) == 0) {
 			struct open_rule rule;
-			char err[256];
-			cr_assert(open_policy_parse_rule(line + 10, &rule, err, sizeof(err)),
-				"example '%s': %s", line + 10, err);
+			char *error = NULL;
+			cr_assert(open_policy_parse_rule(line + 10, &rule, &error),
+				"example '%s': %s", line + 10, error);
 		}
 	}
 	fclose(f);
