@@ -19,6 +19,7 @@
 #include "desktop/output.h"
 #include "server.h"
 #include "tree/cpu_buffer.h"
+#include "tree/paint.h"
 
 #define NOTIFY_TEXT_MAX 256
 /* After the bus failed (or was absent), try it again at most this often. */
@@ -65,28 +66,17 @@ static int64_t now_ms(void)
 
 /* ---- on-screen notices ---- */
 
-static void set_source_rgb(cairo_t *cr, uint32_t rgb)
-{
-	cairo_set_source_rgb(cr, ((rgb >> 16) & 0xff) / 255.0, ((rgb >> 8) & 0xff) / 255.0,
-		(rgb & 0xff) / 255.0);
-}
-
 static struct cpu_buffer *draw_notice(enum notify_kind kind, uint32_t stripe_rgb, const char *text)
 {
 	int width = NOTIFY_WIDTH, height = NOTIFY_HEIGHT;
-	int stride = cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, width);
-	struct cpu_buffer *buffer =
-		cpu_buffer_create(width, height, (size_t)stride, DRM_FORMAT_ARGB8888);
-	if (buffer == NULL) {
+	struct cpu_buffer *buffer;
+	cairo_t *cr = paint_begin(width, height, &buffer);
+	if (cr == NULL) {
 		return NULL;
 	}
-
-	cairo_surface_t *surface = cairo_image_surface_create_for_data(
-		cpu_buffer_pixels(buffer), CAIRO_FORMAT_ARGB32, width, height, stride);
-	cairo_t *cr = cairo_create(surface);
-	set_source_rgb(cr, kind == NOTIFY_REFUSED ? NOTIFY_REFUSED_RGB : NOTIFY_BACKGROUND_RGB);
+	paint_set_rgb(cr, kind == NOTIFY_REFUSED ? NOTIFY_REFUSED_RGB : NOTIFY_BACKGROUND_RGB);
 	cairo_paint(cr);
-	set_source_rgb(cr, stripe_rgb);
+	paint_set_rgb(cr, stripe_rgb);
 	cairo_rectangle(cr, 0, 0, NOTIFY_STRIPE, height);
 	cairo_fill(cr);
 
@@ -101,14 +91,12 @@ static struct cpu_buffer *draw_notice(enum notify_kind kind, uint32_t stripe_rgb
 	pango_layout_set_text(layout, text, -1);
 	int tw, th;
 	pango_layout_get_pixel_size(layout, &tw, &th);
-	set_source_rgb(cr, 0xffffff);
+	paint_set_rgb(cr, 0xffffff);
 	cairo_move_to(cr, NOTIFY_STRIPE + 10, (height - th) / 2.0);
 	pango_cairo_show_layout(cr, layout);
 	g_object_unref(layout);
 
-	cairo_destroy(cr);
-	cairo_surface_flush(surface);
-	cairo_surface_destroy(surface);
+	paint_end(cr);
 	return buffer;
 }
 

@@ -19,6 +19,7 @@
 #include "desktop/output.h"
 #include "server.h"
 #include "tree/cpu_buffer.h"
+#include "tree/paint.h"
 #include "guest/vm_link.h"
 
 #define PAD 12
@@ -62,12 +63,6 @@ static bool picks_allowed(const struct open_chooser *chooser)
 	return now_ms() - chooser->shown_ms >= PICK_DELAY_MS;
 }
 
-static void set_rgb(cairo_t *cr, uint32_t rgb)
-{
-	cairo_set_source_rgb(cr, ((rgb >> 16) & 0xff) / 255.0, ((rgb >> 8) & 0xff) / 255.0,
-		(rgb & 0xff) / 255.0);
-}
-
 /* White or black, whichever reads better on rgb. */
 static uint32_t text_on(uint32_t rgb)
 {
@@ -88,7 +83,7 @@ static void show_text(cairo_t *cr, const char *text, const char *font_name, doub
 	pango_layout_set_width(layout, width * PANGO_SCALE);
 	pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
 	pango_layout_set_text(layout, text, -1);
-	set_rgb(cr, rgb);
+	paint_set_rgb(cr, rgb);
 	cairo_move_to(cr, x, y);
 	pango_cairo_show_layout(cr, layout);
 	g_object_unref(layout);
@@ -97,26 +92,22 @@ static void show_text(cairo_t *cr, const char *text, const char *font_name, doub
 static struct cpu_buffer *draw_panel(struct open_chooser *chooser, const struct question *q)
 {
 	int width = chooser->box.width, height = chooser->box.height;
-	int stride = cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, width);
-	struct cpu_buffer *buffer =
-		cpu_buffer_create(width, height, (size_t)stride, DRM_FORMAT_ARGB8888);
-	if (buffer == NULL) {
+	struct cpu_buffer *buffer;
+	cairo_t *cr = paint_begin(width, height, &buffer);
+	if (cr == NULL) {
 		return NULL;
 	}
-	cairo_surface_t *surface = cairo_image_surface_create_for_data(
-		cpu_buffer_pixels(buffer), CAIRO_FORMAT_ARGB32, width, height, stride);
-	cairo_t *cr = cairo_create(surface);
 
-	set_rgb(cr, OPEN_CHOOSER_BORDER_RGB);
+	paint_set_rgb(cr, OPEN_CHOOSER_BORDER_RGB);
 	cairo_paint(cr);
-	set_rgb(cr, OPEN_CHOOSER_BACKGROUND_RGB);
+	paint_set_rgb(cr, OPEN_CHOOSER_BACKGROUND_RGB);
 	cairo_rectangle(cr, 2, 2, width - 4, height - 4);
 	cairo_fill(cr);
 
 	/* who asks: the source's label color as a stripe, its name by the host */
 	struct vm_link *source = server_find_vm(chooser->server, q->source);
 	uint32_t source_rgb = source != NULL ? vm_link_label(source) : CONFIG_HOST_FRAME_RGB;
-	set_rgb(cr, source_rgb);
+	paint_set_rgb(cr, source_rgb);
 	cairo_rectangle(cr, 2, 2, 8, OPEN_CHOOSER_HEADER_HEIGHT - 4);
 	cairo_fill(cr);
 	char line[64 + CONFIG_VM_NAME_MAX];
@@ -132,7 +123,7 @@ static struct cpu_buffer *draw_panel(struct open_chooser *chooser, const struct 
 		struct vm_link *link = chooser->rows[i];
 		uint32_t rgb = vm_link_label(link);
 		double y = OPEN_CHOOSER_HEADER_HEIGHT + (double)i * OPEN_CHOOSER_ROW_HEIGHT;
-		set_rgb(cr, rgb);
+		paint_set_rgb(cr, rgb);
 		cairo_rectangle(cr, PAD, y + 2, width - 2 * PAD, OPEN_CHOOSER_ROW_HEIGHT - 4);
 		cairo_fill(cr);
 		snprintf(line, sizeof(line), "%zu   %s%s", i + 1, vm_link_name(link),
@@ -142,9 +133,7 @@ static struct cpu_buffer *draw_panel(struct open_chooser *chooser, const struct 
 	show_text(cr, "1-9 or a click: open there     Escape: cancel", "Sans 9", PAD,
 		height - FOOTER_HEIGHT + 6, width - 2 * PAD, 0xbabdb6);
 
-	cairo_destroy(cr);
-	cairo_surface_flush(surface);
-	cairo_surface_destroy(surface);
+	paint_end(cr);
 	return buffer;
 }
 

@@ -12,6 +12,7 @@
 #include <wlr/util/log.h>
 
 #include "tree/cpu_buffer.h"
+#include "tree/paint.h"
 #include "tree/view.h"
 
 struct frame {
@@ -53,12 +54,6 @@ static bool text_is_dark(uint32_t rgb)
 	return luminance > 0.55;
 }
 
-static void set_source_rgb(cairo_t *cr, uint32_t rgb)
-{
-	cairo_set_source_rgb(cr, ((rgb >> 16) & 0xff) / 255.0, ((rgb >> 8) & 0xff) / 255.0,
-		(rgb & 0xff) / 255.0);
-}
-
 /* A one-line layout of text; max_width > 0 ellipsizes at the end. */
 static PangoLayout *text_layout(cairo_t *cr, const char *text, int max_width)
 {
@@ -80,27 +75,22 @@ static struct cpu_buffer *draw_title(
 	struct frame *frame, int width, const char *title, bool focused)
 {
 	int height = VIEW_TITLE_HEIGHT;
-	int stride = cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, width);
-	struct cpu_buffer *buffer =
-		cpu_buffer_create(width, height, (size_t)stride, DRM_FORMAT_ARGB8888);
-	if (buffer == NULL) {
+	struct cpu_buffer *buffer;
+	cairo_t *cr = paint_begin(width, height, &buffer);
+	if (cr == NULL) {
 		return NULL;
 	}
 
-	cairo_surface_t *surface = cairo_image_surface_create_for_data(
-		cpu_buffer_pixels(buffer), CAIRO_FORMAT_ARGB32, width, height, stride);
-	cairo_t *cr = cairo_create(surface);
-
 	uint32_t bg = frame_title_rgb(frame->label_rgb, focused);
 	uint32_t fg = text_is_dark(bg) ? 0x000000 : 0xffffff;
-	set_source_rgb(cr, bg);
+	paint_set_rgb(cr, bg);
 	cairo_paint(cr);
 
 	/* "[vm]" first, in its own layout: nothing the guest names can push
 	 * it out, reorder it or ellipsize it; the title gets what is left */
 	int x = 6;
 	int close_w = width >= FRAME_CLOSE_WIDTH ? FRAME_CLOSE_WIDTH : 0;
-	set_source_rgb(cr, fg);
+	paint_set_rgb(cr, fg);
 	if (frame->prefix != NULL) {
 		char label[VTP_MAX_NAME + 4];
 		snprintf(label, sizeof(label), "[%s]", frame->prefix);
@@ -136,7 +126,7 @@ static struct cpu_buffer *draw_title(
 		double cx = width - close_w / 2.0;
 		double cy = height / 2.0;
 		double r = 5.0;
-		set_source_rgb(cr, fg);
+		paint_set_rgb(cr, fg);
 		cairo_set_line_width(cr, 2.0);
 		cairo_move_to(cr, cx - r, cy - r);
 		cairo_line_to(cr, cx + r, cy + r);
@@ -145,9 +135,7 @@ static struct cpu_buffer *draw_title(
 		cairo_stroke(cr);
 	}
 
-	cairo_destroy(cr);
-	cairo_surface_flush(surface);
-	cairo_surface_destroy(surface);
+	paint_end(cr);
 	return buffer;
 }
 
