@@ -54,9 +54,9 @@ struct view_impl {
 	void (*focus)(struct view *view, bool focused);
 
 	/*
-	 * Input, for a view whose impl delivers it itself (guest windows).
-	 * All NULL for a view whose surfaces get it through wlr_seat (host
-	 * windows). A target is the view's content or one of its popups,
+	 * Input, for a view whose impl delivers it itself (guest windows):
+	 * all set, or all NULL for a view whose surfaces get it through
+	 * wlr_seat (host windows). A target is the view's content or one of its popups,
 	 * opaque to all but the impl: it names it in the scene (node_desc)
 	 * and tells the seat when it goes (seat_input_target_gone). Pointer
 	 * coordinates are target-local.
