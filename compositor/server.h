@@ -12,6 +12,7 @@
 #include <wlr/util/box.h>
 
 struct config;
+struct input_target;
 struct wlr_buffer;
 struct wlr_scene_tree;
 struct wlr_texture;
@@ -41,8 +42,11 @@ enum server_layer {
 enum node_kind {
 	NODE_VIEW, /* a view's tree; owner: struct view */
 	NODE_FRAME, /* a part of a frame; owner: struct view, part: enum frame_part */
-	NODE_GUEST_CONTENT, /* a guest window's pixels; owner: struct guest_window */
-	NODE_GUEST_POPUP_FRAME, /* the border of a guest popup; owner: struct guest_window */
+	/* content whose view_impl delivers its input (a guest window or
+	 * popup); owner: struct view (the toplevel), target: what gets it */
+	NODE_INPUT_TARGET,
+	/* the border of such a popup; owner: struct view (the toplevel) */
+	NODE_POPUP_BORDER,
 	NODE_LAYER_SURFACE, /* owner: struct layer_surface */
 };
 
@@ -50,6 +54,7 @@ struct node_desc {
 	enum node_kind kind;
 	void *owner;
 	int part;
+	struct input_target *target; /* NODE_INPUT_TARGET (tree/view.h) */
 };
 
 /* The desktop background: the renderer's clear color (see output.c). */

@@ -64,6 +64,7 @@ struct guest_window {
 	struct frame *popup_frame;
 	struct wlr_box popup_box; /* relative to the root content origin */
 	bool popup_done_sent; /* dismissed: hidden for good, the guest destroys it */
+	struct wl_listener seat_press; /* a press elsewhere dismisses it */
 
 	/* content */
 	struct wlr_scene_tree *content_parent;
@@ -110,6 +111,17 @@ static struct server *window_server(struct guest_window *window)
 struct vm_link *guest_view_link(struct guest_window *window)
 {
 	return window->vm;
+}
+
+/* The seat's opaque handle for a window (tree/view.h): the window itself. */
+static struct input_target *window_target(struct guest_window *window)
+{
+	return (struct input_target *)window;
+}
+
+static struct guest_window *target_window(struct input_target *target)
+{
+	return (struct guest_window *)target;
 }
 
 struct guest_window *guest_view_from_view(struct view *view)
@@ -247,12 +259,9 @@ static void impl_focus(struct view *view, bool focused)
 	send_configure(window, view->requested_width, view->requested_height);
 }
 
-static const struct view_impl guest_view_impl = {
-	.configure = impl_configure,
-	.close = impl_close,
-	.get_constraints = impl_get_constraints,
-	.focus = impl_focus,
-};
+/* Defined with the input hooks, below. */
+static const struct view_impl guest_view_impl;
+static void handle_seat_press(struct wl_listener *listener, void *data);
 
 /* ---- popups ---- */
 
@@ -579,7 +588,8 @@ static void window_destroy(struct guest_window *window)
 			wl_container_of(window->children.next, child, child_link);
 		window_destroy(child);
 	}
-	seat_guest_window_gone(server->seat, window);
+	seat_input_target_gone(server->seat, window_target(window));
+	wl_list_remove(&window->seat_press.link);
 	if (window->kind == VTP_WINDOW_POPUP) {
 		destroy_popup_scene(window);
 		wl_list_remove(&window->child_link);
@@ -650,11 +660,16 @@ static bool create_window(struct guest_vm *gvm, uint32_t id, const struct vtp_wi
 	window->kind = create->kind;
 	window->placement = *create;
 	window_state_init(&window->state, id);
-	window->desc = (struct node_desc){ .kind = NODE_GUEST_CONTENT, .owner = window };
+	window->desc = (struct node_desc){
+		.kind = NODE_INPUT_TARGET,
+		.owner = parent != NULL ? guest_view_root(parent) : &window->view,
+		.target = window_target(window),
+	};
 	pixman_region32_init(&window->pending_damage);
 	wl_list_init(&window->children);
 	wl_list_init(&window->child_link);
 	wl_list_init(&window->frame_link);
+	wl_list_init(&window->seat_press.link);
 
 	if (create->kind == VTP_WINDOW_TOPLEVEL) {
 		if (!view_init(&window->view, server, VIEW_GUEST, &guest_view_impl, window, link,
@@ -680,10 +695,12 @@ static bool create_window(struct guest_vm *gvm, uint32_t id, const struct vtp_wi
 		}
 		wlr_scene_node_set_enabled(&window->popup_tree->node, false);
 		window->popup_frame = frame_create(server, window->popup_tree, vm_link_label(link),
-			NULL, false, NODE_GUEST_POPUP_FRAME, window);
+			NULL, false, NODE_POPUP_BORDER, root);
 		if (window->popup_frame == NULL) {
 			goto error;
 		}
+		window->seat_press.notify = handle_seat_press;
+		wl_signal_add(&server->seat->events.press, &window->seat_press);
 		window->content_parent = window->popup_tree;
 	}
 	wl_list_insert(gvm->windows.prev, &window->link);
@@ -953,7 +970,7 @@ static void clear_cursor(struct guest_window *window)
 static void apply_cursor(struct guest_window *window, const struct vtp_set_cursor *c)
 {
 	/* only the window under the pointer may set it (protocol 5.3) */
-	if (window_server(window)->seat->ptr_guest != window) {
+	if (window_server(window)->seat->pointer_target.target != window_target(window)) {
 		return;
 	}
 	free(window->cursor_pixels);
@@ -978,7 +995,7 @@ static void apply_cursor(struct guest_window *window, const struct vtp_set_curso
 		window->cursor_hotspot_x = c->hotspot_x;
 		window->cursor_hotspot_y = c->hotspot_y;
 	}
-	seat_guest_cursor_changed(window_server(window)->seat, window);
+	seat_input_target_cursor_changed(window_server(window)->seat, window_target(window));
 }
 
 /* Apply the latest title, app id and cursor asked for since the last time. */
@@ -1022,7 +1039,7 @@ static bool schedule_apply(struct guest_window *window)
 static bool handle_set_cursor(struct guest_window *window, const struct vtp_set_cursor *c)
 {
 	/* only the window under the pointer may set it (protocol 5.3) */
-	if (window_server(window)->seat->ptr_guest != window) {
+	if (window_server(window)->seat->pointer_target.target != window_target(window)) {
 		return true;
 	}
 	window->pending_cursor = *c;
@@ -1202,7 +1219,7 @@ void guest_view_output_frame(
 	}
 }
 
-/* ---- input ---- */
+/* ---- input (view_impl hooks; the seat's targets are windows) ---- */
 
 static int32_t to_fixed(double v)
 {
@@ -1214,8 +1231,9 @@ static int32_t to_fixed(double v)
 	return wl_fixed_from_double(v);
 }
 
-void guest_view_pointer_enter(struct guest_window *window, double sx, double sy)
+static void impl_pointer_enter(struct view *view, struct input_target *target, double sx, double sy)
 {
+	struct guest_window *window = target_window(target);
 	struct vtp_pointer_enter enter = {
 		.serial = vm_link_next_serial(window->vm),
 		.x = to_fixed(sx),
@@ -1224,8 +1242,9 @@ void guest_view_pointer_enter(struct guest_window *window, double sx, double sy)
 	vm_link_send(window->vm, VTP_POINTER_ENTER, window->id, &enter, NULL, 0);
 }
 
-void guest_view_pointer_leave(struct guest_window *window)
+static void impl_pointer_leave(struct view *view, struct input_target *target)
 {
+	struct guest_window *window = target_window(target);
 	/* the next enter starts from the default cursor until the guest sets one */
 	clear_cursor(window);
 	window->cursor_pending = false;
@@ -1233,9 +1252,10 @@ void guest_view_pointer_leave(struct guest_window *window)
 	vm_link_send(window->vm, VTP_POINTER_LEAVE, window->id, &leave, NULL, 0);
 }
 
-void guest_view_pointer_motion(
-	struct guest_window *window, uint32_t time_msec, double sx, double sy)
+static void impl_pointer_motion(
+	struct view *view, struct input_target *target, uint32_t time_msec, double sx, double sy)
 {
+	struct guest_window *window = target_window(target);
 	struct vtp_pointer_motion motion = {
 		.time_ms = time_msec,
 		.x = to_fixed(sx),
@@ -1244,9 +1264,10 @@ void guest_view_pointer_motion(
 	vm_link_send(window->vm, VTP_POINTER_MOTION, window->id, &motion, NULL, 0);
 }
 
-void guest_view_pointer_button(
-	struct guest_window *window, uint32_t time_msec, uint32_t button, bool pressed)
+static void impl_pointer_button(struct view *view, struct input_target *target, uint32_t time_msec,
+	uint32_t button, bool pressed)
 {
+	struct guest_window *window = target_window(target);
 	struct vtp_pointer_button event = {
 		.serial = vm_link_next_serial(window->vm),
 		.time_ms = time_msec,
@@ -1256,9 +1277,10 @@ void guest_view_pointer_button(
 	vm_link_send(window->vm, VTP_POINTER_BUTTON, window->id, &event, NULL, 0);
 }
 
-void guest_view_pointer_axis(struct guest_window *window, uint32_t time_msec, uint32_t orientation,
-	double delta, int32_t discrete, uint32_t source)
+static void impl_pointer_axis(struct view *view, struct input_target *target, uint32_t time_msec,
+	uint32_t orientation, double delta, int32_t discrete, uint32_t source)
 {
+	struct guest_window *window = target_window(target);
 	struct vtp_pointer_axis axis = {
 		.time_ms = time_msec,
 		.axis = orientation > 1 ? 0 : orientation,
@@ -1269,31 +1291,41 @@ void guest_view_pointer_axis(struct guest_window *window, uint32_t time_msec, ui
 	vm_link_send(window->vm, VTP_POINTER_AXIS, window->id, &axis, NULL, 0);
 }
 
-void guest_view_keyboard_modifiers(struct guest_window *window)
+static struct input_target *impl_keyboard_target(struct view *view)
 {
+	/* the toplevel window; its popups never hold the keyboard */
+	return window_target(view->data);
+}
+
+static void impl_keyboard_modifiers(struct view *view, struct input_target *target)
+{
+	struct guest_window *window = target_window(target);
 	struct vtp_modifiers mods = { .serial = vm_link_next_serial(window->vm) };
 	seat_get_modifiers(window_server(window)->seat, &mods.depressed, &mods.latched,
 		&mods.locked, &mods.group);
 	vm_link_send(window->vm, VTP_MODIFIERS, window->id, &mods, NULL, 0);
 }
 
-void guest_view_keyboard_enter(struct guest_window *window)
+static void impl_keyboard_enter(struct view *view, struct input_target *target)
 {
+	struct guest_window *window = target_window(target);
 	ensure_keymap(window->gvm);
 	struct vtp_keyboard_enter enter = { .serial = vm_link_next_serial(window->vm) };
 	vm_link_send(window->vm, VTP_KEYBOARD_ENTER, window->id, &enter, NULL, 0);
-	guest_view_keyboard_modifiers(window);
+	impl_keyboard_modifiers(view, target);
 }
 
-void guest_view_keyboard_leave(struct guest_window *window)
+static void impl_keyboard_leave(struct view *view, struct input_target *target)
 {
+	struct guest_window *window = target_window(target);
 	struct vtp_keyboard_enter leave = { .serial = vm_link_next_serial(window->vm) };
 	vm_link_send(window->vm, VTP_KEYBOARD_LEAVE, window->id, &leave, NULL, 0);
 }
 
-void guest_view_keyboard_key(
-	struct guest_window *window, uint32_t time_msec, uint32_t key, bool pressed)
+static void impl_keyboard_key(struct view *view, struct input_target *target, uint32_t time_msec,
+	uint32_t key, bool pressed)
 {
+	struct guest_window *window = target_window(target);
 	ensure_keymap(window->gvm);
 	struct vtp_key event = {
 		.serial = vm_link_next_serial(window->vm),
@@ -1304,8 +1336,15 @@ void guest_view_keyboard_key(
 	vm_link_send(window->vm, VTP_KEY, window->id, &event, NULL, 0);
 }
 
-bool guest_view_apply_cursor(struct guest_window *window, struct wlr_cursor *cursor)
+static struct wlr_box impl_target_box(struct view *view, struct input_target *target)
 {
+	return guest_view_content_box(target_window(target));
+}
+
+static bool impl_set_cursor(
+	struct view *view, struct input_target *target, struct wlr_cursor *cursor)
+{
+	struct guest_window *window = target_window(target);
 	if (!window->cursor_set) {
 		return false;
 	}
@@ -1320,6 +1359,25 @@ bool guest_view_apply_cursor(struct guest_window *window, struct wlr_cursor *cur
 	return true;
 }
 
+static const struct view_impl guest_view_impl = {
+	.configure = impl_configure,
+	.close = impl_close,
+	.get_constraints = impl_get_constraints,
+	.focus = impl_focus,
+	.keyboard_target = impl_keyboard_target,
+	.keyboard_enter = impl_keyboard_enter,
+	.keyboard_leave = impl_keyboard_leave,
+	.keyboard_key = impl_keyboard_key,
+	.keyboard_modifiers = impl_keyboard_modifiers,
+	.pointer_enter = impl_pointer_enter,
+	.pointer_leave = impl_pointer_leave,
+	.pointer_motion = impl_pointer_motion,
+	.pointer_button = impl_pointer_button,
+	.pointer_axis = impl_pointer_axis,
+	.target_box = impl_target_box,
+	.set_cursor = impl_set_cursor,
+};
+
 static bool is_ancestor_or_self(struct guest_window *maybe, struct guest_window *window)
 {
 	for (struct guest_window *w = window; w != NULL; w = w->parent) {
@@ -1330,21 +1388,17 @@ static bool is_ancestor_or_self(struct guest_window *maybe, struct guest_window 
 	return false;
 }
 
-void guest_view_dismiss_popups(struct server *server, struct guest_window *keep)
+/* A button went down somewhere: a popup not in the pressed window's chain
+ * is dismissed (POPUP_DONE), like a click outside an xdg_popup grab. */
+static void handle_seat_press(struct wl_listener *listener, void *data)
 {
-	struct guest_vm *gvm;
-	wl_list_for_each(gvm, &server->guest_vms, link_in_server)
-	{
-		struct guest_window *window;
-		wl_list_for_each(window, &gvm->windows, link)
-		{
-			if (window->kind != VTP_WINDOW_POPUP || window->popup_done_sent ||
-				(keep != NULL && is_ancestor_or_self(window, keep))) {
-				continue;
-			}
-			/* hidden now, not when the guest gets round to destroying it */
-			popup_dismiss(window);
-		}
+	struct guest_window *window = wl_container_of(listener, window, seat_press);
+	const struct seat_target *pressed = data;
+	if (window->popup_done_sent ||
+		(pressed != NULL && pressed->view->impl == &guest_view_impl &&
+			is_ancestor_or_self(window, target_window(pressed->target)))) {
+		return;
 	}
-	seat_refresh_pointer(server->seat);
+	/* hidden now, not when the guest gets round to destroying it */
+	popup_dismiss(window);
 }

@@ -3,7 +3,7 @@
  * and popups (placed by the host from the anchor rules, framed, kept on
  * screen). Their pixels stay in the VM's pool: a custom wlr_buffer points
  * the scene at the committed buffer in place, and only the committed
- * rectangles are damaged. Input for them is sent here.
+ * rectangles are damaged. Their input comes through their view_impl.
  */
 #ifndef VITRAIL_GUEST_VIEW_H
 #define VITRAIL_GUEST_VIEW_H
@@ -21,7 +21,6 @@ struct output;
 struct server;
 struct view;
 struct vm_link;
-struct wlr_cursor;
 
 /* The guest windows of one VM. Made by the composition root for each
  * link; freed with the link (its destroy signal). */
@@ -47,24 +46,5 @@ struct view *guest_view_root(struct guest_window *window);
 /* Content box in layout coordinates. */
 struct wlr_box guest_view_content_box(struct guest_window *window);
 struct vm_link *guest_view_link(struct guest_window *window);
-
-void guest_view_pointer_enter(struct guest_window *window, double sx, double sy);
-void guest_view_pointer_leave(struct guest_window *window);
-void guest_view_pointer_motion(
-	struct guest_window *window, uint32_t time_msec, double sx, double sy);
-void guest_view_pointer_button(
-	struct guest_window *window, uint32_t time_msec, uint32_t button, bool pressed);
-void guest_view_pointer_axis(struct guest_window *window, uint32_t time_msec, uint32_t orientation,
-	double delta, int32_t discrete, uint32_t source);
-void guest_view_keyboard_enter(struct guest_window *window);
-void guest_view_keyboard_leave(struct guest_window *window);
-void guest_view_keyboard_key(
-	struct guest_window *window, uint32_t time_msec, uint32_t key, bool pressed);
-void guest_view_keyboard_modifiers(struct guest_window *window);
-
-/* Show the window's cursor image; false if it has none (use the default). */
-bool guest_view_apply_cursor(struct guest_window *window, struct wlr_cursor *cursor);
-/* Send POPUP_DONE to every guest popup except keep and its ancestors. */
-void guest_view_dismiss_popups(struct server *server, struct guest_window *keep);
 
 #endif

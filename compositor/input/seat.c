@@ -22,7 +22,6 @@
 #include "services/clipboard.h"
 #include "config.h"
 #include "tree/frame.h"
-#include "guest/guest_view.h"
 #include "services/open.h"
 #include "desktop/layer_shell.h"
 #include "desktop/lock.h"
@@ -46,16 +45,16 @@ struct keyboard {
 enum hit_kind {
 	HIT_NONE,
 	HIT_SURFACE, /* a host client surface */
-	HIT_GUEST, /* guest window content */
+	HIT_TARGET, /* an input target its view's impl delivers to */
 	HIT_FRAME, /* a view's frame */
-	HIT_GUEST_BORDER, /* the border of a guest popup */
+	HIT_POPUP_BORDER, /* the border of such a target's popup */
 };
 
 struct hit {
 	enum hit_kind kind;
 	struct view *view; /* the view it belongs to, if any */
 	struct layer_surface *layer;
-	struct guest_window *guest;
+	struct input_target *target; /* HIT_TARGET */
 	struct wlr_surface *surface;
 	double sx, sy; /* node-local */
 	int part; /* enum frame_part for HIT_FRAME */
@@ -121,7 +120,7 @@ static void set_active_keyboard(struct seat *seat, struct wlr_input_device *devi
 void seat_update_keyboard_focus(struct seat *seat)
 {
 	struct wlr_surface *surface = NULL;
-	struct guest_window *guest = NULL;
+	struct seat_target keyboard = { 0 };
 	if (lock_active(seat->server->lock)) {
 		/* locked: the locker's surface or nothing, never a guest */
 		if (seat->focused_layer != NULL && seat->focused_layer->mapped &&
@@ -132,20 +131,23 @@ void seat_update_keyboard_focus(struct seat *seat)
 	} else if (seat->focused_layer != NULL && seat->focused_layer->mapped) {
 		surface = seat->focused_layer->wlr_layer_surface->surface;
 	} else if (seat->focused_view != NULL && seat->focused_view->mapped) {
-		if (seat->focused_view->kind == VIEW_HOST) {
-			surface = xdg_view_surface(seat->focused_view);
+		struct view *view = seat->focused_view;
+		if (view->impl->keyboard_target != NULL) {
+			keyboard.view = view;
+			keyboard.target = view->impl->keyboard_target(view);
 		} else {
-			guest = guest_view_from_view(seat->focused_view);
+			surface = xdg_view_surface(view);
 		}
 	}
 
-	if (guest != seat->kbd_guest) {
-		if (seat->kbd_guest != NULL) {
-			guest_view_keyboard_leave(seat->kbd_guest);
+	if (keyboard.target != seat->keyboard_target.target) {
+		struct seat_target old = seat->keyboard_target;
+		if (old.view != NULL) {
+			old.view->impl->keyboard_leave(old.view, old.target);
 		}
-		seat->kbd_guest = guest;
-		if (guest != NULL) {
-			guest_view_keyboard_enter(guest);
+		seat->keyboard_target = keyboard;
+		if (keyboard.view != NULL) {
+			keyboard.view->impl->keyboard_enter(keyboard.view, keyboard.target);
 		}
 	}
 
@@ -233,16 +235,14 @@ void seat_view_gone(struct seat *seat, struct view *view)
 	}
 }
 
-void seat_guest_window_gone(struct seat *seat, struct guest_window *window)
+void seat_input_target_gone(struct seat *seat, struct input_target *target)
 {
-	if (seat->kbd_guest == window) {
-		seat->kbd_guest = NULL;
-	}
-	if (seat->ptr_guest == window) {
-		seat->ptr_guest = NULL;
-	}
-	if (seat->down_guest == window) {
-		seat->down_guest = NULL;
+	struct seat_target *held[] = { &seat->keyboard_target, &seat->pointer_target,
+		&seat->down_target };
+	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
+		if (held[i]->target == target) {
+			*held[i] = (struct seat_target){ 0 };
+		}
 	}
 }
 
@@ -388,8 +388,10 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data)
 		return;
 	}
 
-	if (seat->kbd_guest != NULL) {
-		guest_view_keyboard_key(seat->kbd_guest, event->time_msec, event->keycode, pressed);
+	struct seat_target *target = &seat->keyboard_target;
+	if (target->view != NULL) {
+		target->view->impl->keyboard_key(
+			target->view, target->target, event->time_msec, event->keycode, pressed);
 	} else {
 		wlr_seat_keyboard_notify_key(
 			seat->wlr_seat, event->time_msec, event->keycode, event->state);
@@ -402,8 +404,9 @@ static void keyboard_handle_modifiers(struct wl_listener *listener, void *data)
 	struct seat *seat = keyboard->seat;
 	set_active_keyboard(seat, keyboard->device);
 	wlr_seat_keyboard_notify_modifiers(seat->wlr_seat, &keyboard->device->keyboard->modifiers);
-	if (seat->kbd_guest != NULL) {
-		guest_view_keyboard_modifiers(seat->kbd_guest);
+	struct seat_target *target = &seat->keyboard_target;
+	if (target->view != NULL) {
+		target->view->impl->keyboard_modifiers(target->view, target->target);
 	}
 }
 
@@ -549,15 +552,14 @@ static void hit_test(struct seat *seat, double lx, double ly, struct hit *hit)
 		hit->view = desc->owner;
 		hit->part = desc->part;
 		break;
-	case NODE_GUEST_CONTENT:
-		hit->kind = HIT_GUEST;
-		hit->guest = desc->owner;
-		hit->view = guest_view_root(hit->guest);
+	case NODE_INPUT_TARGET:
+		hit->kind = HIT_TARGET;
+		hit->view = desc->owner;
+		hit->target = desc->target;
 		break;
-	case NODE_GUEST_POPUP_FRAME:
-		hit->kind = HIT_GUEST_BORDER;
-		hit->guest = desc->owner;
-		hit->view = guest_view_root(hit->guest);
+	case NODE_POPUP_BORDER:
+		hit->kind = HIT_POPUP_BORDER;
+		hit->view = desc->owner;
 		break;
 	case NODE_LAYER_SURFACE:
 		hit->layer = desc->owner;
@@ -613,19 +615,30 @@ static uint32_t frame_edges(const struct hit *hit)
 	return edges;
 }
 
-static void guest_pointer_leave(struct seat *seat)
+static void target_pointer_leave(struct seat *seat)
 {
-	if (seat->ptr_guest != NULL) {
-		guest_view_pointer_leave(seat->ptr_guest);
-		seat->ptr_guest = NULL;
+	struct seat_target *target = &seat->pointer_target;
+	if (target->view != NULL) {
+		target->view->impl->pointer_leave(target->view, target->target);
+		*target = (struct seat_target){ 0 };
 	}
 }
 
-static void guest_local(struct guest_window *window, double lx, double ly, double *sx, double *sy)
+/* The pointer enters a target (after leaving the one before). */
+static void target_pointer_enter(struct seat *seat, const struct hit *hit)
 {
-	struct wlr_box box = guest_view_content_box(window);
-	*sx = lx - box.x;
-	*sy = ly - box.y;
+	target_pointer_leave(seat);
+	seat->pointer_target = (struct seat_target){ hit->view, hit->target };
+	hit->view->impl->pointer_enter(hit->view, hit->target, hit->sx, hit->sy);
+}
+
+/* Show the cursor image of the target under the pointer; false if it has
+ * none (or nothing is there). */
+static bool target_set_cursor(struct seat *seat)
+{
+	struct seat_target *target = &seat->pointer_target;
+	return target->view != NULL &&
+		target->view->impl->set_cursor(target->view, target->target, seat->cursor);
 }
 
 static void process_motion(struct seat *seat, uint32_t time_msec)
@@ -667,10 +680,11 @@ static void process_motion(struct seat *seat, uint32_t time_msec)
 
 	/* implicit grab: the press target keeps the pointer */
 	if (seat->buttons_down > 0) {
-		if (seat->down_guest != NULL) {
-			double sx, sy;
-			guest_local(seat->down_guest, lx, ly, &sx, &sy);
-			guest_view_pointer_motion(seat->down_guest, time_msec, sx, sy);
+		struct seat_target *down = &seat->down_target;
+		if (down->view != NULL) {
+			struct wlr_box box = down->view->impl->target_box(down->view, down->target);
+			down->view->impl->pointer_motion(
+				down->view, down->target, time_msec, lx - box.x, ly - box.y);
 			return;
 		}
 		if (seat->down_surface != NULL) {
@@ -683,26 +697,24 @@ static void process_motion(struct seat *seat, uint32_t time_msec)
 	struct hit hit;
 	hit_test(seat, lx, ly, &hit);
 
-	if (hit.kind == HIT_GUEST) {
+	if (hit.kind == HIT_TARGET) {
 		if (seat->wlr_seat->pointer_state.focused_surface != NULL) {
 			wlr_seat_pointer_notify_clear_focus(seat->wlr_seat);
 		}
-		if (seat->ptr_guest != hit.guest) {
-			guest_pointer_leave(seat);
-			seat->ptr_guest = hit.guest;
+		if (seat->pointer_target.target != hit.target) {
 			seat->cursor_name = NULL;
-			guest_view_pointer_enter(hit.guest, hit.sx, hit.sy);
-			if (seat->cursor_shown &&
-				!guest_view_apply_cursor(hit.guest, seat->cursor)) {
+			target_pointer_enter(seat, &hit);
+			if (seat->cursor_shown && !target_set_cursor(seat)) {
 				set_cursor_name(seat, "left_ptr");
 			}
 		} else {
-			guest_view_pointer_motion(hit.guest, time_msec, hit.sx, hit.sy);
+			hit.view->impl->pointer_motion(
+				hit.view, hit.target, time_msec, hit.sx, hit.sy);
 		}
 		return;
 	}
 
-	guest_pointer_leave(seat);
+	target_pointer_leave(seat);
 	if (hit.kind == HIT_SURFACE) {
 		if (seat->wlr_seat->pointer_state.focused_surface != hit.surface) {
 			/* the client sets its own cursor on enter */
@@ -738,21 +750,22 @@ void seat_lock_changed(struct seat *seat)
 		end_grab(seat);
 	}
 	seat->mode = seat->buttons_down > 0 ? SEAT_MODE_SWALLOW : SEAT_MODE_NORMAL;
-	seat->down_guest = NULL;
+	seat->down_target = (struct seat_target){ 0 };
 	clear_down_surface(seat);
-	guest_pointer_leave(seat);
+	target_pointer_leave(seat);
 	wlr_seat_pointer_notify_clear_focus(seat->wlr_seat);
 	seat_update_keyboard_focus(seat);
 	seat_refresh_pointer(seat);
 }
 
-void seat_guest_cursor_changed(struct seat *seat, struct guest_window *window)
+void seat_input_target_cursor_changed(struct seat *seat, struct input_target *target)
 {
-	if (seat->ptr_guest != window || !seat->cursor_shown || seat->mode != SEAT_MODE_NORMAL) {
+	if (target == NULL || seat->pointer_target.target != target || !seat->cursor_shown ||
+		seat->mode != SEAT_MODE_NORMAL) {
 		return;
 	}
 	seat->cursor_name = NULL;
-	if (!guest_view_apply_cursor(window, seat->cursor)) {
+	if (!target_set_cursor(seat)) {
 		set_cursor_name(seat, "left_ptr");
 	}
 }
@@ -762,8 +775,7 @@ static void show_cursor(struct seat *seat)
 	if (!seat->cursor_shown) {
 		seat->cursor_shown = true;
 		seat->cursor_name = NULL;
-		if (seat->ptr_guest == NULL ||
-			!guest_view_apply_cursor(seat->ptr_guest, seat->cursor)) {
+		if (!target_set_cursor(seat)) {
 			set_cursor_name(seat, "left_ptr");
 		}
 	}
@@ -793,14 +805,15 @@ static void begin_grab(struct seat *seat, struct view *view, enum seat_mode mode
 		return;
 	}
 	/* the client under the pointer loses it for the grab's duration */
-	if (seat->down_guest != NULL) {
-		guest_view_pointer_leave(seat->down_guest);
-		if (seat->ptr_guest == seat->down_guest) {
-			seat->ptr_guest = NULL;
+	struct seat_target *down = &seat->down_target;
+	if (down->view != NULL) {
+		down->view->impl->pointer_leave(down->view, down->target);
+		if (seat->pointer_target.target == down->target) {
+			seat->pointer_target = (struct seat_target){ 0 };
 		}
-		seat->down_guest = NULL;
+		*down = (struct seat_target){ 0 };
 	}
-	guest_pointer_leave(seat);
+	target_pointer_leave(seat);
 	clear_down_surface(seat);
 	wlr_seat_pointer_notify_clear_focus(seat->wlr_seat);
 
@@ -832,8 +845,8 @@ void seat_request_interactive(struct seat *seat, struct view *view, bool resize,
 		return;
 	}
 	bool on_view = false;
-	if (seat->down_guest != NULL) {
-		on_view = guest_view_root(seat->down_guest) == view;
+	if (seat->down_target.view != NULL) {
+		on_view = seat->down_target.view == view;
 	} else if (seat->down_surface != NULL) {
 		on_view = xdg_view_from_surface(seat->down_surface) == view;
 	}
@@ -878,8 +891,9 @@ static void press(struct seat *seat, struct wlr_event_pointer_button *event)
 	struct hit hit;
 	hit_test(seat, seat->cursor->x, seat->cursor->y, &hit);
 
-	/* clicking anywhere but a guest's popup chain dismisses its popups */
-	guest_view_dismiss_popups(seat->server, hit.kind == HIT_GUEST ? hit.guest : NULL);
+	/* clicking anywhere but a popup chain dismisses its popups */
+	struct seat_target pressed = { hit.view, hit.target };
+	wl_signal_emit(&seat->events.press, hit.kind == HIT_TARGET ? &pressed : NULL);
 
 	if (hit.view != NULL && hit.view->mapped) {
 		if (logo_held(seat) && (event->button == BTN_LEFT || event->button == BTN_RIGHT)) {
@@ -932,17 +946,16 @@ static void press(struct seat *seat, struct wlr_event_pointer_button *event)
 		view_focus(hit.view);
 	}
 
-	if (hit.kind == HIT_GUEST) {
-		seat->down_guest = hit.guest;
-		if (seat->ptr_guest != hit.guest) {
-			guest_pointer_leave(seat);
-			seat->ptr_guest = hit.guest;
-			guest_view_pointer_enter(hit.guest, hit.sx, hit.sy);
+	if (hit.kind == HIT_TARGET) {
+		seat->down_target = (struct seat_target){ hit.view, hit.target };
+		if (seat->pointer_target.target != hit.target) {
+			target_pointer_enter(seat, &hit);
 		}
-		guest_view_pointer_button(hit.guest, event->time_msec, event->button, true);
+		hit.view->impl->pointer_button(
+			hit.view, hit.target, event->time_msec, event->button, true);
 		return;
 	}
-	if (hit.kind == HIT_GUEST_BORDER) {
+	if (hit.kind == HIT_POPUP_BORDER) {
 		seat->mode = SEAT_MODE_SWALLOW;
 		return;
 	}
@@ -996,16 +1009,17 @@ static void handle_cursor_button(struct wl_listener *listener, void *data)
 		return;
 	}
 
-	if (seat->down_guest != NULL) {
-		guest_view_pointer_button(
-			seat->down_guest, event->time_msec, event->button, pressed);
+	struct seat_target *down = &seat->down_target;
+	if (down->view != NULL) {
+		down->view->impl->pointer_button(
+			down->view, down->target, event->time_msec, event->button, pressed);
 	} else if (seat->down_surface != NULL ||
 		seat->wlr_seat->pointer_state.focused_surface != NULL) {
 		wlr_seat_pointer_notify_button(
 			seat->wlr_seat, event->time_msec, event->button, event->state);
 	}
 	if (seat->buttons_down == 0) {
-		seat->down_guest = NULL;
+		*down = (struct seat_target){ 0 };
 		clear_down_surface(seat);
 		process_motion(seat, event->time_msec);
 	}
@@ -1018,10 +1032,11 @@ static void handle_cursor_axis(struct wl_listener *listener, void *data)
 	if (seat->mode != SEAT_MODE_NORMAL) {
 		return;
 	}
-	struct guest_window *guest = seat->down_guest != NULL ? seat->down_guest : seat->ptr_guest;
-	if (guest != NULL) {
-		guest_view_pointer_axis(guest, event->time_msec, event->orientation, event->delta,
-			event->delta_discrete, event->source);
+	struct seat_target *target =
+		seat->down_target.view != NULL ? &seat->down_target : &seat->pointer_target;
+	if (target->view != NULL) {
+		target->view->impl->pointer_axis(target->view, target->target, event->time_msec,
+			event->orientation, event->delta, event->delta_discrete, event->source);
 		return;
 	}
 	wlr_seat_pointer_notify_axis(seat->wlr_seat, event->time_msec, event->orientation,
@@ -1084,6 +1099,7 @@ struct seat *seat_create(struct server *server)
 	}
 	seat->server = server;
 	wl_list_init(&seat->keyboards);
+	wl_signal_init(&seat->events.press);
 	wl_list_init(&seat->down_surface_destroy.link);
 	seat->down_surface_destroy.notify = handle_down_surface_destroy;
 	struct wl_listener *listeners[] = { &seat->cursor_motion, &seat->cursor_motion_absolute,

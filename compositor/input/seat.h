@@ -1,8 +1,8 @@
 /*
  * Input: keyboards (bindings, focus), the pointer (focus under the
  * cursor, implicit grabs, interactive move/resize), the cursor image, and
- * routing of all of it either to host clients through wlr_seat or to the
- * one guest window that may receive it.
+ * routing of all of it either to host clients through wlr_seat or, through
+ * its view_impl, to the one view's input target that may receive it.
  */
 #ifndef VITRAIL_SEAT_H
 #define VITRAIL_SEAT_H
@@ -13,7 +13,7 @@
 #include <wayland-server-core.h>
 #include <wlr/util/box.h>
 
-struct guest_window;
+struct input_target;
 struct layer_surface;
 struct server;
 struct view;
@@ -29,6 +29,12 @@ enum seat_mode {
 };
 
 #define SEAT_MAX_CONSUMED_KEYS 32
+
+/* An input target (tree/view.h) and the view whose impl delivers to it. */
+struct seat_target {
+	struct view *view; /* NULL: none */
+	struct input_target *target;
+};
 
 struct seat {
 	struct server *server;
@@ -49,17 +55,17 @@ struct seat {
 	/* keyboard focus */
 	struct view *focused_view;
 	struct layer_surface *focused_layer;
-	struct guest_window *kbd_guest; /* guest window holding keyboard focus */
+	struct seat_target keyboard_target; /* holding keyboard focus */
 	uint32_t consumed_keys[SEAT_MAX_CONSUMED_KEYS];
 	size_t n_consumed_keys;
 
 	/* pointer */
 	bool cursor_shown;
 	const char *cursor_name; /* xcursor image shown, NULL if a client's */
-	struct guest_window *ptr_guest; /* guest window with pointer focus */
+	struct seat_target pointer_target; /* with pointer focus */
 	uint32_t buttons_down;
 	/* implicit grab: the press target keeps the pointer until release */
-	struct guest_window *down_guest;
+	struct seat_target down_target;
 	struct wlr_surface *down_surface;
 	double down_surface_x, down_surface_y; /* surface origin, layout coords */
 	struct wl_listener down_surface_destroy;
@@ -83,6 +89,12 @@ struct seat {
 	struct wl_listener request_set_selection;
 	struct wl_listener request_set_primary_selection;
 	struct wl_listener request_start_drag;
+
+	struct {
+		/* The first button went down; data: the struct seat_target it
+		 * goes to, NULL for anything else (popups elsewhere close). */
+		struct wl_signal press;
+	} events;
 };
 
 struct seat *seat_create(struct server *server);
@@ -96,7 +108,8 @@ void seat_set_focused_view(struct seat *seat, struct view *view);
 void seat_focus_layer(struct seat *seat, struct layer_surface *layer);
 void seat_layer_gone(struct seat *seat, struct layer_surface *layer);
 void seat_view_gone(struct seat *seat, struct view *view);
-void seat_guest_window_gone(struct seat *seat, struct guest_window *window);
+/* An input target is going away: the seat forgets it, telling nobody. */
+void seat_input_target_gone(struct seat *seat, struct input_target *target);
 /* Re-route the keyboard after a focus change. */
 void seat_update_keyboard_focus(struct seat *seat);
 
@@ -109,8 +122,8 @@ void seat_refresh_pointer(struct seat *seat);
 /* The screen was locked or unlocked (lock.c): drop grabs and focus that
  * the locker does not own, then find the targets again. */
 void seat_lock_changed(struct seat *seat);
-/* A guest changed its cursor: show it if the pointer is over its window. */
-void seat_guest_cursor_changed(struct seat *seat, struct guest_window *window);
+/* A target's cursor image changed: show it if the pointer is over it. */
+void seat_input_target_cursor_changed(struct seat *seat, struct input_target *target);
 
 /* The keymap text guests must use now (never NULL, no NUL counted). */
 const char *seat_keymap_text(struct seat *seat, size_t *len, uint64_t *serial);

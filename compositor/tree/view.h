@@ -14,8 +14,10 @@
 #include "server.h"
 
 struct frame;
+struct input_target;
 struct view;
 struct vm_link;
+struct wlr_cursor;
 
 /* Size of the frame around the content (see the frame geometry contract). */
 #define VIEW_BORDER 4
@@ -50,6 +52,37 @@ struct view_impl {
 		int *max_height);
 	/* Keyboard focus arrives / leaves. */
 	void (*focus)(struct view *view, bool focused);
+
+	/*
+	 * Input, for a view whose impl delivers it itself (guest windows):
+	 * all set, or all NULL for a view whose surfaces get it through
+	 * wlr_seat (host windows). A target is the view's content or one of its popups,
+	 * opaque to all but the impl: it names it in the scene (node_desc)
+	 * and tells the seat when it goes (seat_input_target_gone). Pointer
+	 * coordinates are target-local.
+	 */
+	/* What takes the keyboard when the view has the focus. */
+	struct input_target *(*keyboard_target)(struct view *view);
+	void (*keyboard_enter)(struct view *view, struct input_target *target);
+	void (*keyboard_leave)(struct view *view, struct input_target *target);
+	void (*keyboard_key)(struct view *view, struct input_target *target, uint32_t time_msec,
+		uint32_t key, bool pressed);
+	/* The seat's modifiers changed (seat_get_modifiers). */
+	void (*keyboard_modifiers)(struct view *view, struct input_target *target);
+	void (*pointer_enter)(struct view *view, struct input_target *target, double sx, double sy);
+	void (*pointer_leave)(struct view *view, struct input_target *target);
+	void (*pointer_motion)(struct view *view, struct input_target *target, uint32_t time_msec,
+		double sx, double sy);
+	void (*pointer_button)(struct view *view, struct input_target *target, uint32_t time_msec,
+		uint32_t button, bool pressed);
+	void (*pointer_axis)(struct view *view, struct input_target *target, uint32_t time_msec,
+		uint32_t orientation, double delta, int32_t discrete, uint32_t source);
+	/* The target's box in layout coordinates (motion during a grab). */
+	struct wlr_box (*target_box)(struct view *view, struct input_target *target);
+	/* Show the target's cursor image; false if it has none (the seat
+	 * shows the default one). */
+	bool (*set_cursor)(
+		struct view *view, struct input_target *target, struct wlr_cursor *cursor);
 };
 
 struct view {
