@@ -108,11 +108,6 @@ static struct server *window_server(struct guest_window *window)
 	return window->gvm->server;
 }
 
-struct vm_link *guest_view_link(struct guest_window *window)
-{
-	return window->vm;
-}
-
 /* The seat's opaque handle for a window (tree/view.h): the window itself. */
 static struct input_target *window_target(struct guest_window *window)
 {
@@ -145,15 +140,15 @@ static struct guest_window *root_window(struct guest_window *window)
 	return window;
 }
 
-struct view *guest_view_root(struct guest_window *window)
+static struct view *window_root(struct guest_window *window)
 {
 	struct guest_window *root = root_window(window);
 	return root != NULL && root->has_view ? &root->view : NULL;
 }
 
-struct wlr_box guest_view_content_box(struct guest_window *window)
+static struct wlr_box window_content_box(struct guest_window *window)
 {
-	struct view *root = guest_view_root(window);
+	struct view *root = window_root(window);
 	if (root == NULL) {
 		return (struct wlr_box){ 0 };
 	}
@@ -363,7 +358,7 @@ static bool popup_may_show(struct guest_window *window)
 			return false;
 		}
 	}
-	struct view *root = guest_view_root(window);
+	struct view *root = window_root(window);
 	return root != NULL && root->mapped && root->focused;
 }
 
@@ -391,7 +386,7 @@ static void popup_dismiss(struct guest_window *window)
 /* Place a popup relative to its parent and keep its frame on the output. */
 static void place_popup(struct guest_window *window)
 {
-	struct view *root = guest_view_root(window);
+	struct view *root = window_root(window);
 	if (root == NULL || window->popup_tree == NULL) {
 		return;
 	}
@@ -472,7 +467,7 @@ static void damage_rects(struct guest_window *window, pixman_region32_t *damage)
 	if (!window_visible(window)) {
 		return;
 	}
-	struct wlr_box box = guest_view_content_box(window);
+	struct wlr_box box = window_content_box(window);
 	int nrects;
 	pixman_box32_t *rects = pixman_region32_rectangles(damage, &nrects);
 	struct wlr_scene_output *scene_output;
@@ -567,7 +562,7 @@ static void send_releases(struct guest_window *window)
 static void schedule_frame(struct guest_window *window)
 {
 	struct server *server = window_server(window);
-	struct wlr_box box = guest_view_content_box(window);
+	struct wlr_box box = window_content_box(window);
 	struct output *output = window_visible(window) ? server_output_for(server, &box) : NULL;
 	if (output == NULL && !wl_list_empty(&server->outputs)) {
 		output = wl_container_of(server->outputs.next, output, link);
@@ -662,7 +657,7 @@ static bool create_window(struct guest_vm *gvm, uint32_t id, const struct vtp_wi
 	window_state_init(&window->state, id);
 	window->desc = (struct node_desc){
 		.kind = NODE_INPUT_TARGET,
-		.owner = parent != NULL ? guest_view_root(parent) : &window->view,
+		.owner = parent != NULL ? window_root(parent) : &window->view,
 		.target = window_target(window),
 	};
 	pixman_region32_init(&window->pending_damage);
@@ -682,7 +677,7 @@ static bool create_window(struct guest_vm *gvm, uint32_t id, const struct vtp_wi
 		window->parent = parent;
 		wl_list_insert(parent->children.prev, &window->child_link);
 		/* parents outlive their popups: the chain ends at a toplevel */
-		struct view *root = guest_view_root(parent);
+		struct view *root = window_root(parent);
 		if (!check_popup_size(window, root, create->width, create->height)) {
 			wl_list_remove(&window->child_link);
 			pixman_region32_fini(&window->pending_damage);
@@ -882,8 +877,7 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 	const struct window_buffer *next = window_state_pending(&window->state);
 	if (next != NULL) {
 		if (window->kind == VTP_WINDOW_POPUP &&
-			!check_popup_size(
-				window, guest_view_root(window), next->width, next->height)) {
+			!check_popup_size(window, window_root(window), next->width, next->height)) {
 			return false;
 		}
 		const struct window_buffer *b = window_state_commit(&window->state);
@@ -1196,7 +1190,7 @@ void guest_view_output_frame(
 	{
 		struct output *primary = NULL;
 		if (window_visible(window)) {
-			struct wlr_box box = guest_view_content_box(window);
+			struct wlr_box box = window_content_box(window);
 			primary = server_output_for(server, &box);
 		}
 		if (primary != NULL && primary != output) {
@@ -1338,7 +1332,7 @@ static void impl_keyboard_key(struct view *view, struct input_target *target, ui
 
 static struct wlr_box impl_target_box(struct view *view, struct input_target *target)
 {
-	return guest_view_content_box(target_window(target));
+	return window_content_box(target_window(target));
 }
 
 static bool impl_set_cursor(

@@ -41,10 +41,5 @@ void guest_view_output_frame(
 struct guest_window *guest_view_from_view(struct view *view);
 /* Whether the window shows a buffer (then its content box is opaque). */
 bool guest_view_has_content(const struct guest_window *window);
-/* The toplevel view a window belongs to (never NULL for a live window). */
-struct view *guest_view_root(struct guest_window *window);
-/* Content box in layout coordinates. */
-struct wlr_box guest_view_content_box(struct guest_window *window);
-struct vm_link *guest_view_link(struct guest_window *window);
 
 #endif
