@@ -14,14 +14,8 @@
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
 
-#include "services/apps_host.h"
-#include "services/clipboard.h"
-#include "config.h"
-#include "services/open.h"
+#include "ipc/commands.h"
 #include "server.h"
-#include "tree/view.h"
-#include "guest/vm_link.h"
-#include "services/vm_manager.h"
 
 #define CTL_MAX_REQUEST (64 * 1024)
 #define CTL_MAX_CLIENTS 32
@@ -48,11 +42,10 @@ struct ctl_client {
 	size_t out_len, out_done;
 	bool exit_after;
 	bool deferred; /* the reply comes later (ctl_client_reply) */
+	void (*cancel)(void *op); /* deferred: forget op when the client goes */
+	void *op;
 	bool detached; /* the fd was handed over (ctl_client_detach) */
 	size_t line_end; /* bytes of the request line, newline included */
-	struct {
-		struct wl_signal destroy;
-	} events;
 };
 
 static void client_destroy(struct ctl_client *client)
@@ -60,7 +53,10 @@ static void client_destroy(struct ctl_client *client)
 	if (client == NULL) {
 		return;
 	}
-	wl_signal_emit(&client->events.destroy, client);
+	if (client->deferred && client->cancel != NULL) {
+		client->deferred = false;
+		client->cancel(client->op);
+	}
 	if (client->source != NULL) {
 		wl_event_source_remove(client->source);
 	}
@@ -80,11 +76,6 @@ static void client_destroy(struct ctl_client *client)
 	if (exit_after) {
 		wl_display_terminate(server->display);
 	}
-}
-
-static void format_label(uint32_t rgb, char out[8])
-{
-	snprintf(out, 8, "#%06x", rgb & 0xffffffu);
 }
 
 struct json_object *ctl_ok_reply(void)
@@ -111,92 +102,43 @@ struct json_object *ctl_error_reply(const char *fmt, ...)
 	return reply;
 }
 
-static struct json_object *windows_reply(struct server *server)
+char *ctl_reply_line(struct json_object *reply, size_t *len)
 {
-	struct json_object *reply = ctl_ok_reply();
-	struct json_object *list = json_object_new_array();
-	struct view *view;
-	wl_list_for_each(view, &server->views, link)
-	{
-		if (!view->mapped) {
-			continue;
-		}
-		char label[8];
-		format_label(view->label_rgb, label);
-		struct json_object *w = json_object_new_object();
-		json_object_object_add(w, "id", json_object_new_int64(view->id));
-		json_object_object_add(w, "vm",
-			view->vm != NULL ? json_object_new_string(vm_link_name(view->vm)) : NULL);
-		json_object_object_add(w, "title", json_object_new_string(view->title));
-		json_object_object_add(w, "app_id", json_object_new_string(view->app_id));
-		json_object_object_add(w, "x", json_object_new_int(view->x));
-		json_object_object_add(w, "y", json_object_new_int(view->y));
-		json_object_object_add(w, "width", json_object_new_int(view->width));
-		json_object_object_add(w, "height", json_object_new_int(view->height));
-		json_object_object_add(w, "focused", json_object_new_boolean(view->focused));
-		json_object_object_add(w, "label", json_object_new_string(label));
-		json_object_array_add(list, w);
+	const char *text = json_object_to_json_string_ext(
+		reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t n = strlen(text);
+	char *line = malloc(n + 1);
+	if (line != NULL) {
+		memcpy(line, text, n);
+		line[n] = '\n';
+		*len = n + 1;
 	}
-	json_object_object_add(reply, "windows", list);
-	return reply;
+	json_object_put(reply);
+	return line;
 }
 
-static struct json_object *vms_reply(struct server *server)
+bool ctl_request_string(struct json_object *request, const char *key, const char **out)
 {
-	struct json_object *reply = ctl_ok_reply();
-	struct json_object *list = json_object_new_array();
-	for (size_t i = 0; i < server->n_vm_links; i++) {
-		struct vm_link *link = server->vm_links[i];
-		char label[8];
-		format_label(vm_link_label(link), label);
-		struct json_object *v = json_object_new_object();
-		json_object_object_add(v, "name", json_object_new_string(vm_link_name(link)));
-		json_object_object_add(v, "label", json_object_new_string(label));
-		json_object_object_add(
-			v, "connected", json_object_new_boolean(vm_link_connected(link)));
-		json_object_object_add(v, "windows",
-			json_object_new_int64((int64_t)view_count_mapped(server, link)));
-		vm_manager_describe(server->vm_manager, link, v); /* state, reason, ... */
-		json_object_array_add(list, v);
+	struct json_object *value;
+	*out = NULL;
+	if (!json_object_object_get_ex(request, key, &value) || value == NULL) {
+		return true;
 	}
-	json_object_object_add(reply, "vms", list);
-	return reply;
+	if (!json_object_is_type(value, json_type_string)) {
+		return false;
+	}
+	*out = json_object_get_string(value);
+	return true;
 }
 
-/* {"clipboard":{"empty":bool[,"source":"vm"|"host","bytes":N,"age":S]}}: never the text */
-static struct json_object *clipboard_reply(struct server *server)
+bool ctl_request_bool(struct json_object *request, const char *key, bool fallback)
 {
-	struct json_object *reply = ctl_ok_reply();
-	struct json_object *state = json_object_new_object();
-	const char *source;
-	size_t bytes;
-	uint64_t age;
-	bool full = clipboard_status(server->clipboard, &source, &bytes, &age);
-	json_object_object_add(state, "empty", json_object_new_boolean(!full));
-	if (full) {
-		json_object_object_add(state, "source", json_object_new_string(source));
-		json_object_object_add(state, "bytes", json_object_new_int64((int64_t)bytes));
-		json_object_object_add(state, "age", json_object_new_int64((int64_t)age));
+	struct json_object *value;
+	if (json_object_object_get_ex(request, key, &value) &&
+		json_object_is_type(value, json_type_boolean)) {
+		return json_object_get_boolean(value);
 	}
-	json_object_object_add(reply, "clipboard", state);
-	return reply;
-}
-
-static struct view *view_arg(struct server *server, struct json_object *request, const char **error)
-{
-	struct json_object *id_obj;
-	if (!json_object_object_get_ex(request, "id", &id_obj) ||
-		!json_object_is_type(id_obj, json_type_int)) {
-		*error = "missing or non-integer \"id\"";
-		return NULL;
-	}
-	int64_t id = json_object_get_int64(id_obj);
-	struct view *view = id > 0 && id <= UINT32_MAX ? view_from_id(server, (uint32_t)id) : NULL;
-	if (view == NULL || !view->mapped) {
-		*error = "no such window";
-		return NULL;
-	}
-	return view;
+	return fallback;
 }
 
 static struct json_object *handle_request(struct ctl_client *client, const char *line)
@@ -215,51 +157,13 @@ static struct json_object *handle_request(struct ctl_client *client, const char 
 		reply = ctl_error_reply("missing \"command\"");
 		goto out;
 	}
-	const char *command = json_object_get_string(cmd_obj);
-	const char *error = NULL;
-	if (strcmp(command, "windows") == 0) {
-		reply = windows_reply(server);
-	} else if (strcmp(command, "vms") == 0) {
-		reply = vms_reply(server);
-	} else if (strcmp(command, "focus") == 0) {
-		struct view *view = view_arg(server, request, &error);
-		if (view != NULL) {
-			view_focus(view);
-			reply = ctl_ok_reply();
-		} else {
-			reply = ctl_error_reply("%s", error);
-		}
-	} else if (strcmp(command, "close") == 0) {
-		struct view *view = view_arg(server, request, &error);
-		if (view != NULL) {
-			view_close(view);
-			reply = ctl_ok_reply();
-		} else {
-			reply = ctl_error_reply("%s", error);
-		}
-	} else if (strcmp(command, "exit") == 0) {
-		client->exit_after = true;
-		reply = ctl_ok_reply();
-	} else if (strcmp(command, "version") == 0) {
-		reply = ctl_ok_reply();
-		json_object_object_add(reply, "version", json_object_new_string(VITRAIL_VERSION));
-	} else if (vm_manager_handles(command)) {
-		/* start, stop, run, logs; NULL: deferred */
-		reply = vm_manager_ctl(server->vm_manager, client, command, request);
-	} else if (strcmp(command, "menus-sync") == 0) {
-		reply = apps_host_ctl_menus_sync(server, client, request); /* NULL: deferred */
-	} else if (strcmp(command, "run-app") == 0) {
-		reply = apps_host_ctl_run_app(server, client, request); /* NULL: deferred */
-	} else if (strcmp(command, "clipboard") == 0) {
-		reply = clipboard_reply(server);
-	} else if (strcmp(command, "open") == 0) {
-		reply = open_ctl(server->open, client, request); /* NULL: taken over */
-	} else if (strcmp(command, "clipboard-clear") == 0) {
-		clipboard_clear(server->clipboard);
-		reply = ctl_ok_reply();
-	} else {
+	const struct ctl_command *command = commands_find(json_object_get_string(cmd_obj));
+	if (command == NULL) {
 		reply = ctl_error_reply("unknown command");
+		goto out;
 	}
+	/* NULL: deferred (ctl_client_defer) or taken over (ctl_client_detach) */
+	reply = command->run(client, server, request);
 out:
 	json_object_put(request);
 	return reply;
@@ -267,16 +171,7 @@ out:
 
 static void set_reply(struct ctl_client *client, struct json_object *reply)
 {
-	const char *text = json_object_to_json_string_ext(
-		reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t len = strlen(text);
-	client->out = malloc(len + 1);
-	if (client->out != NULL) {
-		memcpy(client->out, text, len);
-		client->out[len] = '\n';
-		client->out_len = len + 1;
-	}
-	json_object_put(reply);
+	client->out = ctl_reply_line(reply, &client->out_len);
 	wl_event_source_fd_update(client->source, WL_EVENT_WRITABLE);
 }
 
@@ -368,10 +263,11 @@ int ctl_client_detach(struct ctl_client *client, char **rest, size_t *rest_len)
 	return fd;
 }
 
-void ctl_client_defer(struct ctl_client *client, int timeout_ms, struct wl_listener *destroy)
+void ctl_client_defer(struct ctl_client *client, int timeout_ms, void (*cancel)(void *op), void *op)
 {
 	client->deferred = true;
-	wl_signal_add(&client->events.destroy, destroy);
+	client->cancel = cancel;
+	client->op = op;
 	/* no more reading; a hangup still destroys the client */
 	wl_event_source_fd_update(client->source, 0);
 	wl_event_source_timer_update(client->timer, timeout_ms);
@@ -380,8 +276,15 @@ void ctl_client_defer(struct ctl_client *client, int timeout_ms, struct wl_liste
 void ctl_client_reply(struct ctl_client *client, struct json_object *reply)
 {
 	client->deferred = false;
+	client->cancel = NULL;
+	client->op = NULL;
 	wl_event_source_timer_update(client->timer, CTL_CLIENT_TIMEOUT_MS);
 	set_reply(client, reply);
+}
+
+void ctl_client_exit_after(struct ctl_client *client)
+{
+	client->exit_after = true;
 }
 
 static int handle_client_timeout(void *data)
@@ -409,7 +312,6 @@ static int handle_listen(int fd, uint32_t mask, void *data)
 	}
 	client->ctl = ctl;
 	client->fd = conn;
-	wl_signal_init(&client->events.destroy);
 	client->in = malloc(CTL_MAX_REQUEST);
 	wl_list_insert(&ctl->clients, &client->link);
 	ctl->n_clients++;

@@ -1,7 +1,6 @@
 #include "services/apps_host.h"
 
 #include <errno.h>
-#include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,9 +9,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <vitrail/common/text.h>
 #include <wlr/util/log.h>
 
-#include "ipc/ctl.h"
+#include "config.h"
 #include "services/menus.h"
 #include "server.h"
 #include "guest/vm_link.h"
@@ -46,33 +46,35 @@ struct app_list {
 	struct app *apps; /* count entries */
 };
 
-struct sync_op;
+struct apps_sync;
 
 /* One VM a menus-sync request waits for. */
 struct sync_wait {
 	struct wl_list link; /* apps_host.syncs, or empty when done */
-	struct sync_op *op;
+	struct apps_sync *op;
 	struct apps_host *host;
+	char name[CONFIG_VM_NAME_MAX + 1]; /* the host's VM (which may go first) */
 	uint64_t connection;
 	uint32_t min_serial; /* a list at least this new; 0: the next request's */
 	bool done;
 };
 
-struct sync_op {
-	struct ctl_client *client;
-	struct wl_listener client_destroy;
+struct apps_sync {
+	apps_host_sync_done_fn done;
+	void *data;
 	struct wl_event_source *timer;
-	struct json_object *results; /* [{"name":..,"apps":..}] */
+	struct apps_sync_vm *results; /* n_waits entries, n_results used */
+	size_t n_results;
 	char error[1024];
 	size_t n_waits, n_pending;
 	struct sync_wait waits[];
 };
 
-struct launch_op {
+struct apps_launch {
 	struct wl_list link; /* apps_host.launches */
 	struct apps_host *host;
-	struct ctl_client *client;
-	struct wl_listener client_destroy;
+	apps_host_launch_done_fn done;
+	void *data;
 	struct wl_event_source *timer;
 	char id[VTP_MAX_DESKTOP_ID + 1];
 	uint64_t connection; /* of the LAUNCH_APP sent; 0: waiting for the VM */
@@ -106,7 +108,7 @@ struct apps_host {
 	uint64_t pending_connection;
 
 	struct wl_list syncs; /* struct sync_wait.link */
-	struct wl_list launches; /* struct launch_op.link */
+	struct wl_list launches; /* struct apps_launch.link */
 	uint32_t next_request_id;
 
 	struct wl_listener welcome;
@@ -219,77 +221,68 @@ static const char *vitrailctl_program(void)
 
 /* ---- menus-sync waits ---- */
 
-static void sync_op_free(struct sync_op *op)
+static void sync_op_free(struct apps_sync *op)
 {
 	for (size_t i = 0; i < op->n_waits; i++) {
 		wl_list_remove(&op->waits[i].link);
 	}
-	if (op->client != NULL) {
-		wl_list_remove(&op->client_destroy.link);
-	}
 	if (op->timer != NULL) {
 		wl_event_source_remove(op->timer);
 	}
-	json_object_put(op->results);
+	free(op->results);
 	free(op);
 }
 
-static void sync_op_finish(struct sync_op *op)
+static void sync_op_finish(struct apps_sync *op)
 {
-	struct json_object *reply;
-	if (op->error[0] != '\0') {
-		reply = ctl_error_reply("%s", op->error);
-	} else {
-		reply = ctl_ok_reply();
-		json_object_object_add(reply, "vms", json_object_get(op->results));
-	}
-	struct ctl_client *client = op->client;
-	wl_list_remove(&op->client_destroy.link);
-	op->client = NULL;
-	ctl_client_reply(client, reply);
+	struct apps_host_sync_result result = {
+		.error = op->error[0] != '\0' ? op->error : NULL,
+		.vms = op->results,
+		.n_vms = op->n_results,
+	};
+	op->done(op->data, &result);
 	sync_op_free(op);
 }
 
 /* Record the outcome of one VM; does not finish the op. */
 static void wait_complete(struct sync_wait *wait, bool ok, uint32_t n_apps, const char *error)
 {
-	struct sync_op *op = wait->op;
+	struct apps_sync *op = wait->op;
 	wl_list_remove(&wait->link);
 	wl_list_init(&wait->link);
 	wait->done = true;
 	op->n_pending--;
 	if (ok) {
-		struct json_object *vm = json_object_new_object();
-		json_object_object_add(vm, "name", json_object_new_string(host_name(wait->host)));
-		json_object_object_add(vm, "apps", json_object_new_int64(n_apps));
-		json_object_array_add(op->results, vm);
+		op->results[op->n_results++] = (struct apps_sync_vm){
+			.name = wait->name,
+			.apps = n_apps,
+		};
 		return;
 	}
 	size_t used = strlen(op->error);
 	snprintf(op->error + used, sizeof(op->error) - used, "%sVM %s: %s", used > 0 ? "; " : "",
-		host_name(wait->host), error);
+		wait->name, error);
 }
 
 static void wait_done(struct sync_wait *wait, bool ok, uint32_t n_apps, const char *error)
 {
-	struct sync_op *op = wait->op;
+	struct apps_sync *op = wait->op;
 	wait_complete(wait, ok, n_apps, error);
 	if (op->n_pending == 0) {
 		sync_op_finish(op);
 	}
 }
 
-static void handle_sync_client_destroy(struct wl_listener *listener, void *data)
+void apps_host_cancel_sync(struct apps_sync *op)
 {
-	struct sync_op *op = wl_container_of(listener, op, client_destroy);
-	wl_list_remove(&op->client_destroy.link);
-	op->client = NULL;
-	sync_op_free(op);
+	if (op != NULL) {
+		sync_op_free(op);
+	}
 }
 
 static int handle_sync_timeout(void *data)
 {
-	struct sync_op *op = data;
+	struct apps_sync *op = data;
 	for (size_t i = 0; i < op->n_waits; i++) {
 		if (!op->waits[i].done) {
 			wait_complete(&op->waits[i], false, 0,
@@ -302,51 +295,61 @@ static int handle_sync_timeout(void *data)
 
 /* ---- run-app launches ---- */
 
-static void launch_free(struct launch_op *op)
+static void launch_free(struct apps_launch *op)
 {
 	wl_list_remove(&op->link);
-	if (op->client != NULL) {
-		wl_list_remove(&op->client_destroy.link);
-	}
 	if (op->timer != NULL) {
 		wl_event_source_remove(op->timer);
 	}
 	free(op);
 }
 
-static void launch_finish(struct launch_op *op, struct json_object *reply)
+/* Give the answer (error NULL: started), then forget the launch. */
+static void launch_finish(struct apps_launch *op, const char *error)
 {
-	struct ctl_client *client = op->client;
-	wl_list_remove(&op->client_destroy.link);
-	op->client = NULL;
-	ctl_client_reply(client, reply);
+	struct apps_host_launch_result result = {
+		.error = error,
+		.vm = host_name(op->host),
+		.id = op->id,
+	};
+	op->done(op->data, &result);
 	launch_free(op);
 }
 
-static void handle_launch_client_destroy(struct wl_listener *listener, void *data)
+static void launch_fail(struct apps_launch *op, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void launch_fail(struct apps_launch *op, const char *fmt, ...)
 {
-	struct launch_op *op = wl_container_of(listener, op, client_destroy);
-	wl_list_remove(&op->client_destroy.link);
-	op->client = NULL;
-	launch_free(op);
+	va_list args;
+	va_start(args, fmt);
+	char *message = text_vprintf(fmt, args);
+	va_end(args);
+	launch_finish(op, message != NULL ? message : "out of memory");
+	free(message);
+}
+
+void apps_host_cancel_launch(struct apps_launch *op)
+{
+	if (op != NULL) {
+		launch_free(op);
+	}
 }
 
 static int handle_launch_timeout(void *data)
 {
-	struct launch_op *op = data;
+	struct apps_launch *op = data;
 	if (op->connection == 0) {
-		launch_finish(op,
-			ctl_error_reply("VM %s did not start within %d s", host_name(op->host),
-				APPS_HOST_START_TIMEOUT_MS / 1000));
+		launch_fail(op, "VM %s did not start within %d s", host_name(op->host),
+			APPS_HOST_START_TIMEOUT_MS / 1000);
 	} else {
-		launch_finish(op,
-			ctl_error_reply("VM %s did not answer the launch of %s",
-				host_name(op->host), op->id));
+		launch_fail(
+			op, "VM %s did not answer the launch of %s", host_name(op->host), op->id);
 	}
 	return 0;
 }
 
-static void send_launch(struct launch_op *op)
+static void send_launch(struct apps_launch *op)
 {
 	struct apps_host *host = op->host;
 	host->next_request_id = (host->next_request_id + 1) & ~LAUNCH_ID_BIT;
@@ -359,42 +362,30 @@ static void send_launch(struct launch_op *op)
 	wlr_log(WLR_INFO, "[vm %s] launching %s", host_name(host), op->id);
 }
 
-/* Start a stopped VM for run-app, through the VM manager's "start"
- * command (without "wait" it answers at once and never defers). The
- * launch waits for the agent to connect. */
-static bool start_vm(struct apps_host *host, struct ctl_client *client, char *error, size_t cap)
+/* Start a stopped VM for run-app through the VM manager. The launch
+ * waits for the agent to connect. */
+static bool start_vm(struct apps_host *host, char **error)
 {
 	struct vm_manager *manager = host->server->vm_manager;
 	if (manager == NULL) {
-		snprintf(error, cap, "VM %s is not running", host_name(host));
+		*error = text_printf("VM %s is not running", host_name(host));
 		return false;
 	}
-	struct json_object *request = json_object_new_object();
-	json_object_object_add(request, "command", json_object_new_string("start"));
-	json_object_object_add(request, "vm", json_object_new_string(host_name(host)));
-	struct json_object *reply = vm_manager_ctl(manager, client, "start", request);
-	json_object_put(request);
-	struct json_object *ok, *message;
-	bool started = reply != NULL && json_object_object_get_ex(reply, "ok", &ok) &&
-		json_object_get_boolean(ok);
-	if (!started) {
-		snprintf(error, cap, "VM %s is not running and cannot be started: %s",
-			host_name(host),
-			reply != NULL && json_object_object_get_ex(reply, "error", &message)
-				? json_object_get_string(message)
-				: "no answer");
+	char *why = NULL;
+	if (!vm_manager_start(manager, host->link, &why)) {
+		*error = text_printf("VM %s is not running and cannot be started: %s",
+			host_name(host), why != NULL ? why : "no answer");
+		free(why);
+		return false;
 	}
-	json_object_put(reply);
-	if (started) {
-		wlr_log(WLR_INFO, "[vm %s] started for run-app", host_name(host));
-	}
-	return started;
+	wlr_log(WLR_INFO, "[vm %s] started for run-app", host_name(host));
+	return true;
 }
 
 bool apps_host_handle_run_result(struct apps_host *host, const struct vtp_msg *msg)
 {
 	uint32_t untrusted_id = msg->body.run_result.request_id;
-	struct launch_op *op, *found = NULL;
+	struct apps_launch *op, *found = NULL;
 	if (!(untrusted_id & LAUNCH_ID_BIT)) {
 		return true; /* the answer to a RUN: not ours */
 	}
@@ -413,17 +404,12 @@ bool apps_host_handle_run_result(struct apps_host *host, const struct vtp_msg *m
 	uint32_t kind = msg->body.run_result.kind; /* decoder: a known kind */
 	int32_t untrusted_status = msg->body.run_result.status;
 	if (kind == VTP_RUN_STARTED) {
-		struct json_object *reply = ctl_ok_reply();
-		json_object_object_add(reply, "vm", json_object_new_string(host_name(host)));
-		json_object_object_add(reply, "id", json_object_new_string(found->id));
-		json_object_object_add(reply, "result", json_object_new_string("started"));
-		launch_finish(found, reply);
+		launch_finish(found, NULL);
 		return true;
 	}
 	if (kind != VTP_RUN_FAILED) {
-		launch_finish(found,
-			ctl_error_reply("VM %s: bad answer to the launch of %s", host_name(host),
-				found->id));
+		launch_fail(
+			found, "VM %s: bad answer to the launch of %s", host_name(host), found->id);
 		return violation(host, "RUN_RESULT kind %u answers LAUNCH_APP", kind);
 	}
 	char why[64];
@@ -433,8 +419,7 @@ bool apps_host_handle_run_result(struct apps_host *host, const struct vtp_msg *m
 		snprintf(why, sizeof(why), "error %d", (int)untrusted_status);
 	}
 	wlr_log(WLR_INFO, "[vm %s] cannot launch %s: %s", host_name(host), found->id, why);
-	launch_finish(found,
-		ctl_error_reply("VM %s cannot launch %s: %s", host_name(host), found->id, why));
+	launch_fail(found, "VM %s cannot launch %s: %s", host_name(host), found->id, why);
 	return true;
 }
 
@@ -783,7 +768,7 @@ static void handle_welcome(struct wl_listener *listener, void *data)
 	host->want_request = true;
 	host->want_now = true;
 	maybe_request(host);
-	struct launch_op *op, *tmp;
+	struct apps_launch *op, *tmp;
 	wl_list_for_each_safe(op, tmp, &host->launches, link)
 	{
 		if (op->connection == 0) {
@@ -807,13 +792,12 @@ static void handle_disconnect(struct wl_listener *listener, void *data)
 	{
 		wait_done(wait, false, 0, "disconnected before its app list was written");
 	}
-	struct launch_op *op, *ltmp;
+	struct apps_launch *op, *ltmp;
 	wl_list_for_each_safe(op, ltmp, &host->launches, link)
 	{
 		if (op->connection != 0) {
-			launch_finish(op,
-				ctl_error_reply("VM %s disconnected before launching %s",
-					host_name(host), op->id));
+			launch_fail(op, "VM %s disconnected before launching %s", host_name(host),
+				op->id);
 		}
 	}
 }
@@ -878,10 +862,10 @@ void apps_host_destroy(struct apps_host *host)
 	{
 		wait_done(wait, false, 0, "removed");
 	}
-	struct launch_op *op, *ltmp;
+	struct apps_launch *op, *ltmp;
 	wl_list_for_each_safe(op, ltmp, &host->launches, link)
 	{
-		launch_finish(op, ctl_error_reply("VM %s was removed", host_name(host)));
+		launch_fail(op, "VM %s was removed", host_name(host));
 	}
 	if (host->write_source != NULL) {
 		wl_event_source_remove(host->write_source);
@@ -911,39 +895,22 @@ void apps_host_prune(struct server *server)
 	free(names);
 }
 
-/* ---- control commands ---- */
+/* ---- commands ---- */
 
-/* The optional string member key: true and *out (NULL when absent), or
- * false when it is there but not a string. */
-static bool string_arg(struct json_object *request, const char *key, const char **out)
+struct apps_sync *apps_host_sync(struct server *server, const char *vm_name,
+	apps_host_sync_done_fn done, void *data, char **error)
 {
-	struct json_object *value;
-	*out = NULL;
-	if (!json_object_object_get_ex(request, key, &value) || value == NULL) {
-		return true;
-	}
-	if (!json_object_is_type(value, json_type_string)) {
-		return false;
-	}
-	*out = json_object_get_string(value);
-	return true;
-}
-
-struct json_object *apps_host_ctl_menus_sync(
-	struct server *server, struct ctl_client *client, struct json_object *request)
-{
-	const char *vm_name;
-	if (!string_arg(request, "vm", &vm_name)) {
-		return ctl_error_reply("\"vm\" must be a string");
-	}
+	*error = NULL;
 	size_t n = 0;
 	if (vm_name != NULL) {
 		struct vm_link *link = server_find_vm(server, vm_name);
 		if (link == NULL) {
-			return ctl_error_reply("no VM named \"%s\"", vm_name);
+			*error = text_printf("no VM named \"%s\"", vm_name);
+			return NULL;
 		}
 		if (!vm_link_connected(link)) {
-			return ctl_error_reply("VM %s is not running", vm_name);
+			*error = text_printf("VM %s is not running", vm_name);
+			return NULL;
 		}
 		n = 1;
 	} else {
@@ -952,27 +919,25 @@ struct json_object *apps_host_ctl_menus_sync(
 		}
 	}
 	if (n == 0) {
-		struct json_object *reply = ctl_ok_reply();
-		json_object_object_add(reply, "vms", json_object_new_array());
-		return reply;
+		return NULL; /* nothing to wait for: an empty list */
 	}
-	struct sync_op *op = calloc(1, sizeof(*op) + n * sizeof(op->waits[0]));
+	struct apps_sync *op = calloc(1, sizeof(*op) + n * sizeof(op->waits[0]));
 	if (op == NULL) {
-		return ctl_error_reply("out of memory");
+		*error = strdup("out of memory");
+		return NULL;
 	}
-	op->results = json_object_new_array();
+	op->done = done;
+	op->data = data;
+	op->results = calloc(n, sizeof(*op->results));
 	op->timer = wl_event_loop_add_timer(server->loop, handle_sync_timeout, op);
 	if (op->results == NULL || op->timer == NULL) {
 		sync_op_free(op);
-		return ctl_error_reply("out of memory");
+		*error = strdup("out of memory");
+		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		wl_list_init(&op->waits[i].link);
 	}
-	op->n_waits = n;
-	op->client = client;
-	op->client_destroy.notify = handle_sync_client_destroy;
-	ctl_client_defer(client, APPS_HOST_SYNC_TIMEOUT_MS + 5000, &op->client_destroy);
 	wl_event_source_timer_update(op->timer, APPS_HOST_SYNC_TIMEOUT_MS);
 
 	size_t k = 0;
@@ -989,11 +954,13 @@ struct json_object *apps_host_ctl_menus_sync(
 		struct sync_wait *wait = &op->waits[k++];
 		wait->op = op;
 		wait->host = host;
+		snprintf(wait->name, sizeof(wait->name), "%s", host_name(host));
 		wait->connection = host->connection;
 		wait->min_serial = 0;
 		wl_list_insert(host->syncs.prev, &wait->link);
 		op->n_pending++;
 	}
+	op->n_waits = k; /* VMs without an apps_host: nothing to wait for */
 	/* ask only once every wait is in place: the answers come later */
 	for (size_t i = 0; i < k; i++) {
 		struct apps_host *host = op->waits[i].host;
@@ -1001,55 +968,52 @@ struct json_object *apps_host_ctl_menus_sync(
 		host->want_now = true;
 		maybe_request(host);
 	}
-	return NULL;
+	return op;
 }
 
-struct json_object *apps_host_ctl_run_app(
-	struct server *server, struct ctl_client *client, struct json_object *request)
+struct apps_launch *apps_host_launch(struct server *server, const char *vm_name, const char *id,
+	apps_host_launch_done_fn done, void *data, char **error)
 {
-	const char *vm_name, *id;
-	if (!string_arg(request, "vm", &vm_name) || vm_name == NULL) {
-		return ctl_error_reply("missing or non-string \"vm\"");
-	}
-	if (!string_arg(request, "id", &id) || id == NULL) {
-		return ctl_error_reply("missing or non-string \"id\"");
-	}
+	*error = NULL;
 	struct vm_link *link = server_find_vm(server, vm_name);
 	if (link == NULL) {
-		return ctl_error_reply("no VM named \"%s\"", vm_name);
+		*error = text_printf("no VM named \"%s\"", vm_name);
+		return NULL;
 	}
 	if (!vtp_valid_desktop_id(id, strlen(id))) {
-		return ctl_error_reply("invalid desktop id (want NAME.desktop of [A-Za-z0-9._-])");
+		*error = strdup("invalid desktop id (want NAME.desktop of [A-Za-z0-9._-])");
+		return NULL;
 	}
 	struct apps_host *host = apps_host_from_link(server, link);
 	if (host == NULL) {
-		return ctl_error_reply("no app list for VM \"%s\"", vm_name);
+		*error = text_printf("no app list for VM \"%s\"", vm_name);
+		return NULL;
 	}
-	char error[256];
-	if (!vm_link_connected(link) && !start_vm(host, client, error, sizeof(error))) {
-		return ctl_error_reply("%s", error);
+	if (!vm_link_connected(link) && !start_vm(host, error)) {
+		return NULL;
 	}
-	struct launch_op *op = calloc(1, sizeof(*op));
+	struct apps_launch *op = calloc(1, sizeof(*op));
 	if (op == NULL) {
-		return ctl_error_reply("out of memory");
+		*error = strdup("out of memory");
+		return NULL;
 	}
 	wl_list_init(&op->link);
 	op->host = host;
+	op->done = done;
+	op->data = data;
 	snprintf(op->id, sizeof(op->id), "%s", id);
 	op->timer = wl_event_loop_add_timer(server->loop, handle_launch_timeout, op);
 	if (op->timer == NULL) {
 		launch_free(op);
-		return ctl_error_reply("out of memory");
+		*error = strdup("out of memory");
+		return NULL;
 	}
 	wl_list_insert(host->launches.prev, &op->link);
-	op->client = client;
-	op->client_destroy.notify = handle_launch_client_destroy;
-	ctl_client_defer(client, APPS_HOST_START_TIMEOUT_MS + 5000, &op->client_destroy);
 	if (vm_link_connected(link)) {
 		send_launch(op);
 	} else {
 		wl_event_source_timer_update(op->timer, APPS_HOST_START_TIMEOUT_MS);
 		wlr_log(WLR_INFO, "[vm %s] %s waits for the VM to start", vm_name, op->id);
 	}
-	return NULL;
+	return op;
 }

@@ -15,20 +15,19 @@
  * no desktop id twice; at most APPS_HOST_MAX_LIST_BYTES of strings and
  * pixels per list.
  *
- * It also runs the control commands "menus-sync" and "run-app" (LAUNCH_APP,
- * answered with the guest's RUN_RESULT). Nothing a guest sends is ever run
+ * It also serves `vitrailctl menus sync` and `run-app` (LAUNCH_APP,
+ * answered with the guest's RUN_RESULT) as plain functions below. Nothing a guest sends is ever run
  * on the host: entries always run `vitrailctl run-app VM ID`.
  */
 #ifndef VITRAIL_APPS_HOST_H
 #define VITRAIL_APPS_HOST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <vitrail/protocol.h>
 #include <wayland-server-core.h>
 
-struct ctl_client;
-struct json_object;
 struct server;
 struct vm_link;
 
@@ -58,14 +57,43 @@ bool apps_host_handle_run_result(struct apps_host *host, const struct vtp_msg *m
 void apps_host_prune(struct server *server);
 
 /*
- * Control commands. They return a reply, or NULL after deferring the
- * client (ctl_client_defer), which then gets its reply later.
- *   {"command":"menus-sync"[,"vm":NAME]} -> {"ok":true,"vms":[{"name":N,"apps":K}]}
- *   {"command":"run-app","vm":NAME,"id":"foo.desktop"} -> {"ok":true,"result":"started"}
+ * menus-sync: ask the VM called vm_name (NULL: every connected VM) for its
+ * app list and write its entries; done gets, once every VM answered or
+ * APPS_HOST_SYNC_TIMEOUT_MS passed, the VMs written (in the order they
+ * finished) or an error naming each VM that failed. NULL and *error when
+ * the request is refused; NULL and *error NULL when no VM is connected
+ * (nothing to wait for: an empty list). done is never called before this
+ * returns; apps_host_cancel_sync forgets the request without calling it.
  */
-struct json_object *apps_host_ctl_menus_sync(
-	struct server *server, struct ctl_client *client, struct json_object *request);
-struct json_object *apps_host_ctl_run_app(
-	struct server *server, struct ctl_client *client, struct json_object *request);
+struct apps_sync;
+struct apps_sync_vm {
+	const char *name;
+	uint32_t apps;
+};
+struct apps_host_sync_result {
+	const char *error; /* NULL: every VM synced */
+	const struct apps_sync_vm *vms;
+	size_t n_vms;
+};
+typedef void (*apps_host_sync_done_fn)(void *data, const struct apps_host_sync_result *result);
+struct apps_sync *apps_host_sync(struct server *server, const char *vm_name,
+	apps_host_sync_done_fn done, void *data, char **error);
+void apps_host_cancel_sync(struct apps_sync *sync);
+
+/*
+ * run-app: LAUNCH_APP of desktop id in the VM called vm_name, starting the
+ * VM if it is stopped; done gets the guest's RUN_RESULT (or why there is
+ * none). NULL and *error when refused. Same contract as apps_host_sync.
+ */
+struct apps_launch;
+struct apps_host_launch_result {
+	const char *error; /* NULL: started */
+	const char *vm;
+	const char *id;
+};
+typedef void (*apps_host_launch_done_fn)(void *data, const struct apps_host_launch_result *result);
+struct apps_launch *apps_host_launch(struct server *server, const char *vm_name, const char *id,
+	apps_host_launch_done_fn done, void *data, char **error);
+void apps_host_cancel_launch(struct apps_launch *launch);
 
 #endif

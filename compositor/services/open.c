@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <nettle/sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,11 +12,11 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 #include <wlr/types/wlr_keyboard.h>
+#include <vitrail/common/text.h>
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
 
 #include "config.h"
-#include "ipc/ctl.h"
 #include "services/notify.h"
 #include "services/open_chooser.h"
 #include "services/open_policy.h"
@@ -51,12 +50,16 @@ enum transfer_state {
 	TRANSFER_WAITING, /* all sent: waiting for DELIVER_RESULT */
 };
 
-/* A vitrailctl connection that streams a host file. */
-struct ctl_source {
-	int fd;
+/* `vitrailctl open`: the host's request, and the connection that streams
+ * its file (open.h). */
+struct open_host_source {
+	struct transfer *transfer;
+	int fd; /* not ours: done gives it back */
 	struct wl_event_source *source;
 	uint64_t remaining; /* bytes still to read from the socket */
 	struct sha256_ctx sha;
+	open_host_done_fn done; /* NULL until open_host_start */
+	void *data;
 };
 
 struct transfer {
@@ -66,10 +69,10 @@ struct transfer {
 	enum transfer_state state;
 	uint32_t visited; /* handle_disconnect's pass that saw it */
 
-	/* the source: a VM, or vitrailctl (ctl != NULL or ctl_gone) */
+	/* the source: a VM, or vitrailctl (ctl != NULL while it waits) */
 	struct vm_link *source_link;
 	uint32_t source_request;
-	struct ctl_source *ctl;
+	struct open_host_source *ctl;
 	bool from_host;
 	char source_name[CONFIG_VM_NAME_MAX + 1];
 
@@ -251,16 +254,19 @@ static void update_ctl_mask(struct transfer *t)
 	wl_event_source_fd_update(t->ctl->source, read ? WL_EVENT_READABLE : 0);
 }
 
-static void ctl_source_destroy(struct ctl_source *ctl)
+/* Let vitrailctl's connection go, with the answer (NULL: none). */
+static void ctl_source_end(struct transfer *t, const struct open_host_outcome *outcome)
 {
+	struct open_host_source *ctl = t->ctl;
 	if (ctl == NULL) {
 		return;
 	}
+	t->ctl = NULL;
 	if (ctl->source != NULL) {
 		wl_event_source_remove(ctl->source);
 	}
-	if (ctl->fd >= 0) {
-		close(ctl->fd);
+	if (ctl->done != NULL) {
+		ctl->done(ctl->data, outcome);
 	}
 	free(ctl);
 }
@@ -281,7 +287,7 @@ static void transfer_destroy(struct transfer *t)
 	if (t->timer != NULL) {
 		wl_event_source_remove(t->timer);
 	}
-	ctl_source_destroy(t->ctl);
+	ctl_source_end(t, NULL);
 	free(t->url);
 	wl_list_remove(&t->link);
 	router->n_transfers--;
@@ -290,39 +296,17 @@ static void transfer_destroy(struct transfer *t)
 	update_source_pause(router, source);
 }
 
-/* Tell vitrailctl, then close. */
+/* Tell vitrailctl, then let its connection go. */
 static void reply_ctl(struct transfer *t, uint32_t code, const char *text, const char *detail)
 {
-	if (t->ctl == NULL) {
-		return;
-	}
-	struct json_object *reply = json_object_new_object();
-	json_object_object_add(reply, "ok", json_object_new_boolean(code == VTP_RESULT_OK));
-	if (code == VTP_RESULT_OK) {
-		json_object_object_add(reply, "vm", json_object_new_string(target_name(t)));
-		json_object_object_add(reply, "result", json_object_new_string("opened"));
-	} else {
-		json_object_object_add(reply, "error", json_object_new_string(text));
-		json_object_object_add(reply, "code", json_object_new_string(result_word(code)));
-	}
-	if (detail != NULL && detail[0] != '\0') {
-		json_object_object_add(reply, "detail", json_object_new_string(detail));
-	}
-	const char *line = json_object_to_json_string_ext(
-		reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t len = strlen(line);
-	char *buf = malloc(len + 1);
-	if (buf != NULL) {
-		memcpy(buf, line, len);
-		buf[len] = '\n';
-		/* short, and vitrailctl reads: its socket buffer takes it */
-		ssize_t n = send(t->ctl->fd, buf, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-		(void)n;
-		free(buf);
-	}
-	json_object_put(reply);
-	ctl_source_destroy(t->ctl);
-	t->ctl = NULL;
+	struct open_host_outcome outcome = {
+		.ok = code == VTP_RESULT_OK,
+		.vm = target_name(t),
+		.error = text,
+		.code = result_word(code),
+		.detail = detail != NULL && detail[0] != '\0' ? detail : NULL,
+	};
+	ctl_source_end(t, &outcome);
 }
 
 /* The target must forget a delivery it began: an END before all bytes. */
@@ -340,12 +324,7 @@ static void cancel_target(struct transfer *t)
 
 static void stop_vm(struct open_router *router, struct vm_link *link)
 {
-	struct json_object *req = json_object_new_object();
-	json_object_object_add(req, "vm", json_object_new_string(vm_link_name(link)));
-	json_object_object_add(req, "wait", json_object_new_boolean(0));
-	struct json_object *reply = vm_manager_ctl(router->server->vm_manager, NULL, "stop", req);
-	json_object_put(reply);
-	json_object_put(req);
+	vm_manager_stop(router->server->vm_manager, link);
 }
 
 static void release_disposable(struct open_router *router, struct vm_link *link)
@@ -572,21 +551,13 @@ static void deliver(struct transfer *t)
 /* Start a VM through the VM manager. */
 static bool start_vm(struct open_router *router, struct vm_link *link, char *why, size_t why_len)
 {
-	struct json_object *req = json_object_new_object();
-	json_object_object_add(req, "vm", json_object_new_string(vm_link_name(link)));
-	struct json_object *reply = vm_manager_ctl(router->server->vm_manager, NULL, "start", req);
-	bool ok = false;
-	struct json_object *v;
-	if (reply != NULL && json_object_object_get_ex(reply, "ok", &v) &&
-		json_object_get_boolean(v)) {
-		ok = true;
-	} else if (reply != NULL && json_object_object_get_ex(reply, "error", &v)) {
-		snprintf(why, why_len, "%s", json_object_get_string(v));
-	} else {
-		snprintf(why, why_len, "the VM manager did not answer");
+	char *error = NULL;
+	bool ok = vm_manager_start(router->server->vm_manager, link, &error);
+	if (!ok) {
+		snprintf(why, why_len, "%s",
+			error != NULL ? error : "the VM manager did not answer");
 	}
-	json_object_put(reply);
-	json_object_put(req);
+	free(error);
 	return ok;
 }
 
@@ -1073,17 +1044,15 @@ static void handle_drain(struct wl_listener *listener, void *data)
 static int handle_ctl_fd(int fd, uint32_t mask, void *data)
 {
 	struct transfer *t = data;
-	struct ctl_source *ctl = t->ctl;
+	struct open_host_source *ctl = t->ctl;
 	if (ctl->remaining == 0 || !(mask & WL_EVENT_READABLE)) {
 		if (ctl->remaining > 0) {
 			/* gone before the whole file: cancel */
-			ctl_source_destroy(ctl);
-			t->ctl = NULL;
+			ctl_source_end(t, NULL);
 			finish(t, VTP_RESULT_CANCELLED, NULL, "vitrailctl went away");
 		} else {
 			/* the file is in; it no longer waits for the answer */
-			ctl_source_destroy(ctl);
-			t->ctl = NULL;
+			ctl_source_end(t, NULL);
 		}
 		return 0;
 	}
@@ -1094,8 +1063,7 @@ static int handle_ctl_fd(int fd, uint32_t mask, void *data)
 		return 0;
 	}
 	if (n <= 0) {
-		ctl_source_destroy(ctl);
-		t->ctl = NULL;
+		ctl_source_end(t, NULL);
 		finish(t, VTP_RESULT_CANCELLED, NULL, "vitrailctl went away");
 		return 0;
 	}
@@ -1116,92 +1084,79 @@ static int handle_ctl_fd(int fd, uint32_t mask, void *data)
 	return 0;
 }
 
-static const char *get_string(struct json_object *request, const char *key)
-{
-	struct json_object *v;
-	if (json_object_object_get_ex(request, key, &v) &&
-		json_object_is_type(v, json_type_string)) {
-		return json_object_get_string(v);
-	}
-	return NULL;
-}
-
 /* The protocol's file name rule, on a C string. */
 static bool valid_name(const char *name)
 {
 	return vtp_valid_file_name(name, strlen(name));
 }
 
-struct json_object *open_ctl(
-	struct open_router *router, struct ctl_client *client, struct json_object *request)
+struct open_host_source *open_host_request(
+	struct open_router *router, const struct open_host_request *req, char **error)
 {
+	*error = NULL;
 	if (router == NULL) {
-		return ctl_error_reply("open is not available");
+		*error = strdup("open is not available");
+		return NULL;
 	}
 	struct server *server = router->server;
-	const char *vm = get_string(request, "vm");
-	const char *url = get_string(request, "url");
-	const char *name = get_string(request, "name");
-	const char *mime = get_string(request, "mime");
-	struct json_object *v;
-	bool is_auto = json_object_object_get_ex(request, "auto", &v) &&
-		json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
-	int64_t size = -1;
-	if (json_object_object_get_ex(request, "size", &v) &&
-		json_object_is_type(v, json_type_int)) {
-		size = json_object_get_int64(v);
-	}
-
+	const char *vm = req->vm, *url = req->url, *name = req->name, *mime = req->mime;
+	int64_t size = req->size;
 	struct vm_link *target = NULL;
-	if (is_auto == (vm != NULL)) {
-		return ctl_error_reply("give either \"vm\" or \"auto\":true");
+	if (req->is_auto == (vm != NULL)) {
+		*error = strdup("give either \"vm\" or \"auto\":true");
+		return NULL;
 	}
 	if (vm != NULL && (target = server_find_vm(server, vm)) == NULL) {
-		return ctl_error_reply("no VM named '%s'", vm);
+		*error = text_printf("no VM named '%s'", vm);
+		return NULL;
 	}
 	if ((url != NULL) == (name != NULL)) {
-		return ctl_error_reply("give either \"url\" or \"name\", \"mime\" and \"size\"");
+		*error = strdup("give either \"url\" or \"name\", \"mime\" and \"size\"");
+		return NULL;
 	}
 	if (url != NULL) {
 		char scheme[OPEN_POLICY_SCHEME_MAX + 1], host[OPEN_POLICY_HOST_MAX + 1];
-		char *error = NULL;
-		if (!open_policy_check_url(router->policy, url, scheme, host, &error)) {
-			struct json_object *reply =
-				ctl_error_reply("%s", error != NULL ? error : "out of memory");
-			free(error);
-			return reply;
+		if (!open_policy_check_url(router->policy, url, scheme, host, error)) {
+			return NULL; /* *error NULL: out of memory */
 		}
 	} else {
 		if (!valid_name(name)) {
-			return ctl_error_reply("bad file name");
+			*error = strdup("bad file name");
+			return NULL;
 		}
 		if (mime == NULL || mime[0] == '\0' || strlen(mime) > VTP_MAX_MIME ||
 			vtp_check_display_string((const uint8_t *)mime, strlen(mime)) != VTP_OK) {
-			return ctl_error_reply("missing or bad \"mime\"");
+			*error = strdup("missing or bad \"mime\"");
+			return NULL;
 		}
 		if (size < 0) {
-			return ctl_error_reply("missing \"size\"");
+			*error = strdup("missing \"size\"");
+			return NULL;
 		}
 		if ((uint64_t)size > router->policy->max_file_bytes) {
-			return ctl_error_reply("the file is larger than the limit of %" PRIu64
-					       " bytes",
+			*error = text_printf("the file is larger than the limit of %" PRIu64
+					     " bytes",
 				router->policy->max_file_bytes);
+			return NULL;
 		}
 	}
 	if (router->n_transfers >= OPEN_MAX_TRANSFERS ||
 		count_from(router, NULL, true) >= OPEN_MAX_PER_SOURCE) {
-		return ctl_error_reply("too many open requests at once");
+		*error = strdup("too many open requests at once");
+		return NULL;
 	}
 
 	struct transfer *t = transfer_create(router);
-	struct ctl_source *ctl = calloc(1, sizeof(*ctl));
+	struct open_host_source *ctl = calloc(1, sizeof(*ctl));
 	if (t == NULL || ctl == NULL || (url != NULL && (t->url = strdup(url)) == NULL)) {
 		free(ctl);
 		if (t != NULL) {
 			transfer_destroy(t);
 		}
-		return ctl_error_reply("out of memory");
+		*error = strdup("out of memory");
+		return NULL;
 	}
+	ctl->transfer = t;
 	ctl->fd = -1;
 	t->ctl = ctl;
 	t->from_host = true;
@@ -1216,34 +1171,40 @@ struct json_object *open_ctl(
 		ctl->remaining = t->size;
 		sha256_init(&ctl->sha);
 	}
+	return ctl;
+}
 
-	char *rest = NULL;
-	size_t rest_len = 0;
-	ctl->fd = ctl_client_detach(client, &rest, &rest_len);
-	if (ctl->fd < 0) {
-		transfer_destroy(t);
-		return ctl_error_reply("out of memory");
+void open_host_abandon(struct open_host_source *ctl)
+{
+	if (ctl != NULL) {
+		transfer_destroy(ctl->transfer);
 	}
-	/* from here, every answer goes through the socket we own */
+}
+
+void open_host_start(struct open_host_source *ctl, int fd, const char *rest, size_t rest_len,
+	open_host_done_fn done, void *data)
+{
+	struct transfer *t = ctl->transfer;
+	struct server *server = t->router->server;
+	ctl->fd = fd;
+	ctl->done = done;
+	ctl->data = data;
+	/* from here, every answer goes through done */
 	if (rest_len > ctl->remaining) {
-		free(rest);
 		finish(t, VTP_RESULT_FAILED, NULL, "more data than the announced size");
-		return NULL;
+		return;
 	}
 	ctl->source = wl_event_loop_add_fd(server->loop, ctl->fd, 0, handle_ctl_fd, t);
 	if (ctl->source == NULL) {
-		free(rest);
 		finish(t, VTP_RESULT_FAILED, NULL, "out of resources");
-		return NULL;
+		return;
 	}
 	if (!t->is_url) {
 		if (rest_len > 0) {
 			sha256_update(&ctl->sha, rest_len, (const uint8_t *)rest);
 			ctl->remaining -= rest_len;
-			bool ok = add_data(t, (const uint8_t *)rest, rest_len);
-			if (!ok) {
-				free(rest);
-				return NULL;
+			if (!add_data(t, (const uint8_t *)rest, rest_len)) {
+				return;
 			}
 		}
 		if (ctl->remaining == 0) {
@@ -1251,10 +1212,8 @@ struct json_object *open_ctl(
 			t->source_ended = true;
 		}
 	}
-	free(rest);
 	update_ctl_mask(t);
 	route(t);
-	return NULL;
 }
 
 /* ---- life cycle ---- */

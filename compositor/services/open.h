@@ -19,10 +19,10 @@
 #define VITRAIL_OPEN_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <vitrail/protocol.h>
 
-struct ctl_client;
-struct json_object;
 struct open_router;
 struct server;
 struct vm_link;
@@ -47,15 +47,37 @@ bool open_handle_message(
 	struct open_router *router, struct vm_link *link, const struct vtp_msg *msg);
 
 /*
- * vitrailctl open: {"command":"open", "vm":NAME | "auto":true,
- * "url":URL | "name":NAME,"mime":TYPE,"size":N}, the file's N bytes
- * following the request line on the socket. The router takes the
- * connection over (ctl_client_detach) and writes the one reply line:
- * {"ok":true,"vm":NAME,"result":"opened"} or {"ok":false,"error":...}.
- * Returns an error reply, or NULL once it took the connection.
+ * vitrailctl open, in two steps. open_host_request checks a request and
+ * holds it (NULL and *error if refused). Then open_host_start hands it the
+ * connection fd (the caller's: the router reads the file's size bytes from
+ * it, rest_len of which came already in rest, and never closes it) or
+ * open_host_abandon drops it. done is called once, never before
+ * open_host_start returns, when the router is through with the
+ * connection: with the outcome to answer, or NULL when there is nobody to
+ * answer (vitrailctl went away, or hung up after sending the whole file).
  */
-struct json_object *open_ctl(
-	struct open_router *router, struct ctl_client *client, struct json_object *request);
+struct open_host_request {
+	const char *vm; /* the target, or NULL */
+	bool is_auto; /* the policy chooses */
+	const char *url; /* a URL, or a file: */
+	const char *name;
+	const char *mime;
+	int64_t size; /* -1: not given */
+};
+struct open_host_outcome {
+	bool ok;
+	const char *vm; /* ok: where it opened */
+	const char *error; /* !ok: what went wrong, in host words */
+	const char *code; /* !ok: "denied", "no-target", "cancelled", ... */
+	const char *detail; /* the target's own words, or NULL */
+};
+typedef void (*open_host_done_fn)(void *data, const struct open_host_outcome *outcome);
+struct open_host_source;
+struct open_host_source *open_host_request(
+	struct open_router *router, const struct open_host_request *request, char **error);
+void open_host_start(struct open_host_source *source, int fd, const char *rest, size_t rest_len,
+	open_host_done_fn done, void *data);
+void open_host_abandon(struct open_host_source *source);
 
 /* Input for the @ask chooser (seat.c). true: the chooser took it (while
  * it is shown it takes every key; a press only on its panel). */

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,12 +19,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vitrail/common/fs.h>
+#include <vitrail/common/text.h>
 #include <vitrail/protocol.h>
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
 
 #include "config.h"
-#include "ipc/ctl.h"
 #include "server.h"
 #include "guest/vm_link.h"
 #include <vitrail/vmm.h>
@@ -56,18 +55,18 @@ enum waiter_kind {
 
 struct managed_vm;
 
-/* A control client waiting for a deferred reply. */
-struct waiter {
+/* Someone waiting for an answer that comes later (vm_manager.h). */
+struct vm_op {
 	struct wl_list link; /* managed_vm.waiters */
 	struct managed_vm *vm;
-	struct ctl_client *client;
+	vm_op_done_fn done;
+	void *data;
 	enum waiter_kind kind;
 	bool sent; /* WAIT_RUN: RUN sent, waiting for its RUN_RESULT */
 	uint32_t request_id;
 	char *argv; /* WAIT_RUN: the RUN tail (NUL-terminated strings) */
 	uint32_t argv_len;
 	struct wl_event_source *timer; /* waiting for the agent to connect */
-	struct wl_listener client_destroy;
 };
 
 struct managed_vm {
@@ -77,7 +76,7 @@ struct managed_vm {
 	enum vm_state state;
 	char reason[512];
 	char *log_path; /* local: the agent's log; qemu: the console log */
-	struct wl_list waiters; /* struct waiter.link */
+	struct wl_list waiters; /* struct vm_op.link */
 
 	struct wl_listener welcome;
 	struct wl_listener disconnect;
@@ -123,20 +122,6 @@ struct vm_manager {
 static const struct vmm_vm_handler vmm_handler;
 
 /* ---- helpers ---- */
-
-static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *str_printf(const char *fmt, ...)
-{
-	va_list args;
-	va_start(args, fmt);
-	char *s = NULL;
-	if (vasprintf(&s, fmt, args) < 0) {
-		s = NULL;
-	}
-	va_end(args);
-	return s;
-}
 
 static struct managed_vm *find_vm(struct vm_manager *manager, struct vm_link *link)
 {
@@ -187,18 +172,8 @@ static enum vm_state shown_state(const struct managed_vm *vm)
 
 /* ---- waiters ---- */
 
-static struct json_object *state_reply(const struct managed_vm *vm)
+static void waiter_free(struct vm_op *waiter)
 {
-	struct json_object *reply = ctl_ok_reply();
-	json_object_object_add(
-		reply, "state", json_object_new_string(vm_manager_state_name(shown_state(vm))));
-	json_object_object_add(reply, "reason", json_object_new_string(vm->reason));
-	return reply;
-}
-
-static void waiter_free(struct waiter *waiter)
-{
-	wl_list_remove(&waiter->client_destroy.link);
 	wl_list_remove(&waiter->link);
 	if (waiter->timer != NULL) {
 		wl_event_source_remove(waiter->timer);
@@ -207,58 +182,84 @@ static void waiter_free(struct waiter *waiter)
 	free(waiter);
 }
 
-/* Answer the client (the reply is taken) and forget the waiter. */
-static void waiter_reply(struct waiter *waiter, struct json_object *reply)
+/* Forget the waiter, then give its answer. */
+static void waiter_done(struct vm_op *waiter, const struct vm_op_result *result)
 {
-	struct ctl_client *client = waiter->client;
+	vm_op_done_fn done = waiter->done;
+	void *data = waiter->data;
 	waiter_free(waiter);
-	ctl_client_reply(client, reply);
+	done(data, result);
 }
 
-static void handle_client_destroy(struct wl_listener *listener, void *data)
+/* Answer with the VM's state. */
+static void waiter_state(struct vm_op *waiter)
 {
-	struct waiter *waiter = wl_container_of(listener, waiter, client_destroy);
-	if (waiter->sent) {
-		wlr_log(WLR_INFO, "[vm %s] run request %u: the client went away",
-			waiter->vm->config->name, waiter->request_id);
+	struct managed_vm *vm = waiter->vm;
+	struct vm_op_result result = {
+		.state = shown_state(vm),
+		.reason = vm->reason,
+	};
+	waiter_done(waiter, &result);
+}
+
+static void waiter_fail(struct vm_op *waiter, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void waiter_fail(struct vm_op *waiter, const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	char *message = text_vprintf(fmt, args);
+	va_end(args);
+	struct vm_op_result result = { .error = message != NULL ? message : "out of memory" };
+	waiter_done(waiter, &result);
+	free(message);
+}
+
+void vm_manager_cancel(struct vm_op *op)
+{
+	if (op == NULL) {
+		return;
 	}
-	waiter_free(waiter);
+	if (op->sent) {
+		wlr_log(WLR_INFO, "[vm %s] run request %u: the client went away",
+			op->vm->config->name, op->request_id);
+	}
+	waiter_free(op);
 }
 
 static int handle_waiter_timeout(void *data)
 {
-	struct waiter *waiter = data;
-	waiter_reply(waiter,
-		ctl_error_reply("the agent of VM %s did not connect within %d s",
-			waiter->vm->config->name, VM_MANAGER_CONNECT_TIMEOUT_S));
+	struct vm_op *waiter = data;
+	waiter_fail(waiter, "the agent of VM %s did not connect within %d s",
+		waiter->vm->config->name, VM_MANAGER_CONNECT_TIMEOUT_S);
 	return 0;
 }
 
-static void send_run(struct managed_vm *vm, struct waiter *waiter)
+static bool send_run(struct managed_vm *vm, struct vm_op *waiter)
 {
 	struct vtp_launch run = { .request_id = waiter->request_id };
 	if (!vm_link_send(vm->link, VTP_RUN, 0, &run, waiter->argv, waiter->argv_len)) {
-		waiter_reply(waiter,
-			ctl_error_reply("cannot send the command to VM %s", vm->config->name));
-		return;
+		return false;
 	}
 	waiter->sent = true;
 	if (waiter->timer != NULL) {
 		wl_event_source_remove(waiter->timer);
 		waiter->timer = NULL;
 	}
+	return true;
 }
 
 /* The agent connected: pending runs go out, start --wait is answered. */
 static void waiters_connected(struct managed_vm *vm)
 {
-	struct waiter *waiter, *tmp;
+	struct vm_op *waiter, *tmp;
 	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
 	{
 		if (waiter->kind == WAIT_CONNECTED) {
-			waiter_reply(waiter, state_reply(vm));
-		} else if (waiter->kind == WAIT_RUN && !waiter->sent) {
-			send_run(vm, waiter);
+			waiter_state(waiter);
+		} else if (waiter->kind == WAIT_RUN && !waiter->sent && !send_run(vm, waiter)) {
+			waiter_fail(waiter, "cannot send the command to VM %s", vm->config->name);
 		}
 	}
 }
@@ -266,16 +267,15 @@ static void waiters_connected(struct managed_vm *vm)
 /* The VM is stopped or crashed: every waiter gets its answer. */
 static void waiters_stopped(struct managed_vm *vm)
 {
-	struct waiter *waiter, *tmp;
+	struct vm_op *waiter, *tmp;
 	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
 	{
 		if (waiter->kind == WAIT_STOPPED) {
-			waiter_reply(waiter, state_reply(vm));
+			waiter_state(waiter);
 		} else {
-			waiter_reply(waiter,
-				ctl_error_reply("VM %s %s%s%s", vm->config->name,
-					vm_manager_state_name(vm->state),
-					vm->reason[0] != '\0' ? ": " : "", vm->reason));
+			waiter_fail(waiter, "VM %s %s%s%s", vm->config->name,
+				vm_manager_state_name(vm->state), vm->reason[0] != '\0' ? ": " : "",
+				vm->reason);
 		}
 	}
 }
@@ -283,29 +283,28 @@ static void waiters_stopped(struct managed_vm *vm)
 /* The agent connection ended: runs in flight have lost their result. */
 static void waiters_disconnected(struct managed_vm *vm)
 {
-	struct waiter *waiter, *tmp;
+	struct vm_op *waiter, *tmp;
 	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
 	{
 		if (waiter->kind == WAIT_RUN && waiter->sent) {
-			waiter_reply(waiter,
-				ctl_error_reply("the connection to VM %s was lost before the "
-						"command ended",
-					vm->config->name));
+			waiter_fail(waiter,
+				"the connection to VM %s was lost before the command ended",
+				vm->config->name);
 		}
 	}
 }
 
-static struct waiter *waiter_create(
-	struct managed_vm *vm, struct ctl_client *client, enum waiter_kind kind)
+static struct vm_op *waiter_create(
+	struct managed_vm *vm, enum waiter_kind kind, vm_op_done_fn done, void *data)
 {
-	struct waiter *waiter = calloc(1, sizeof(*waiter));
+	struct vm_op *waiter = calloc(1, sizeof(*waiter));
 	if (waiter == NULL) {
 		return NULL;
 	}
 	waiter->vm = vm;
-	waiter->client = client;
+	waiter->done = done;
+	waiter->data = data;
 	waiter->kind = kind;
-	wl_list_init(&waiter->client_destroy.link);
 	if (kind != WAIT_STOPPED) {
 		waiter->timer = wl_event_loop_add_timer(
 			vm->manager->server->loop, handle_waiter_timeout, waiter);
@@ -316,8 +315,6 @@ static struct waiter *waiter_create(
 		wl_event_source_timer_update(waiter->timer, VM_MANAGER_CONNECT_TIMEOUT_S * 1000);
 	}
 	wl_list_insert(vm->waiters.prev, &waiter->link);
-	waiter->client_destroy.notify = handle_client_destroy;
-	ctl_client_defer(client, 0, &waiter->client_destroy);
 	return waiter;
 }
 
@@ -401,17 +398,17 @@ void vm_manager_handle_run_result(
 	default:
 		return; /* STARTED answers LAUNCH_APP (apps_host.c), not RUN */
 	}
-	struct waiter *waiter;
+	struct vm_op *waiter;
 	wl_list_for_each(waiter, &vm->waiters, link)
 	{
 		if (waiter->kind == WAIT_RUN && waiter->sent &&
 			waiter->request_id == untrusted_id) {
 			/* vitrailctl checks the status's range */
-			struct json_object *reply = ctl_ok_reply();
-			json_object_object_add(reply, "result", json_object_new_string(kind));
-			json_object_object_add(
-				reply, "status", json_object_new_int(untrusted_status));
-			waiter_reply(waiter, reply);
+			struct vm_op_result result = {
+				.run_kind = kind,
+				.run_status = untrusted_status,
+			};
+			waiter_done(waiter, &result);
 			return;
 		}
 	}
@@ -489,13 +486,13 @@ static char *agent_home(const struct managed_vm *vm)
 {
 	const char *data = getenv("XDG_DATA_HOME");
 	if (data != NULL && data[0] == '/') {
-		return str_printf("%s/vitrail/vms/%s/home", data, vm->config->name);
+		return text_printf("%s/vitrail/vms/%s/home", data, vm->config->name);
 	}
 	const char *home = getenv("HOME");
 	if (home == NULL || home[0] != '/') {
 		return NULL;
 	}
-	return str_printf("%s/.local/share/vitrail/vms/%s/home", home, vm->config->name);
+	return text_printf("%s/.local/share/vitrail/vms/%s/home", home, vm->config->name);
 }
 
 /* Empty the directory dfd (taken: closed here) without following any
@@ -595,7 +592,7 @@ static void remove_temp_home(struct managed_vm *vm)
 /* A fresh HOME for a disposable local VM: RUN/NAME.disp.XXXXXX (0700). */
 static char *make_temp_home(const struct managed_vm *vm)
 {
-	char *path = str_printf("%s/%s.disp.XXXXXX", vm->manager->run_dir, vm->config->name);
+	char *path = text_printf("%s/%s.disp.XXXXXX", vm->manager->run_dir, vm->config->name);
 	if (path != NULL && mkdtemp(path) == NULL) {
 		free(path);
 		return NULL;
@@ -618,7 +615,7 @@ static void remove_stale_temp_homes(struct managed_vm *vm)
 			strlen(e->d_name) != strlen(prefix) + 6) {
 			continue;
 		}
-		vm->temp_home = str_printf("%s/%s", vm->manager->run_dir, e->d_name);
+		vm->temp_home = text_printf("%s/%s", vm->manager->run_dir, e->d_name);
 		remove_temp_home(vm);
 	}
 	closedir(dir);
@@ -661,7 +658,7 @@ static char **agent_environment(const char *home)
 			k++;
 		}
 	}
-	envp[k] = str_printf("HOME=%s", home);
+	envp[k] = text_printf("HOME=%s", home);
 	if (envp[k] == NULL) {
 		free_strv(envp);
 		return NULL;
@@ -673,7 +670,7 @@ static bool start_local(struct managed_vm *vm, char **error)
 {
 	struct vm_manager *manager = vm->manager;
 	if (vm->agent_pid > 0) {
-		*error = str_printf(
+		*error = text_printf(
 			"VM %s is %s", vm->config->name, vm_manager_state_name(vm->state));
 		return false;
 	}
@@ -682,7 +679,7 @@ static bool start_local(struct managed_vm *vm, char **error)
 		remove_temp_home(vm);
 		home = make_temp_home(vm);
 		if (home == NULL || (vm->temp_home = strdup(home)) == NULL) {
-			*error = str_printf("VM %s: cannot create a home directory in %s: %s",
+			*error = text_printf("VM %s: cannot create a home directory in %s: %s",
 				vm->config->name, manager->run_dir, strerror(errno));
 			if (home != NULL) {
 				rmdir(home);
@@ -693,13 +690,13 @@ static bool start_local(struct managed_vm *vm, char **error)
 	} else {
 		home = agent_home(vm);
 		if (home == NULL) {
-			*error = str_printf("VM %s: cannot create its home directory "
-					    "(HOME is not set)",
+			*error = text_printf("VM %s: cannot create its home directory "
+					     "(HOME is not set)",
 				vm->config->name);
 			return false;
 		}
 		if (!fs_private_dir(home)) {
-			*error = str_printf("VM %s: cannot create its home directory %s: %s",
+			*error = text_printf("VM %s: cannot create its home directory %s: %s",
 				vm->config->name, home, strerror(errno));
 			free(home);
 			return false;
@@ -707,13 +704,13 @@ static bool start_local(struct managed_vm *vm, char **error)
 	}
 	int log_fd = open(vm->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 	if (log_fd < 0) {
-		*error = str_printf(
+		*error = text_printf(
 			"VM %s: %s: %s", vm->config->name, vm->log_path, strerror(errno));
 		free(home);
 		remove_temp_home(vm);
 		return false;
 	}
-	char *connect = str_printf("unix:%s", vm_link_socket_path(vm->link));
+	char *connect = text_printf("unix:%s", vm_link_socket_path(vm->link));
 	const char *argv[] = { manager->agent_path, "--connect", connect, "--", "/bin/sh", "-c",
 		vm->config->command, NULL };
 	if (vm->config->command == NULL) {
@@ -761,7 +758,7 @@ static bool start_local(struct managed_vm *vm, char **error)
 	free(home);
 	free_strv(envp);
 	if (pid < 0) {
-		*error = str_printf("VM %s: cannot fork: %s", vm->config->name, strerror(saved));
+		*error = text_printf("VM %s: cannot fork: %s", vm->config->name, strerror(saved));
 		remove_temp_home(vm);
 		return false;
 	}
@@ -779,7 +776,7 @@ static bool start_local(struct managed_vm *vm, char **error)
 		}
 		agent_forget(vm);
 		remove_temp_home(vm);
-		*error = str_printf("VM %s: cannot watch its agent", vm->config->name);
+		*error = text_printf("VM %s: cannot watch its agent", vm->config->name);
 		return false;
 	}
 	wlr_log(WLR_INFO, "[vm %s] started %s (pid %d), log %s%s%s", vm->config->name,
@@ -942,7 +939,7 @@ static bool start_qemu(struct managed_vm *vm, char **error)
 {
 	enum vmm_state state = vmm_vm_state(vm->vmm);
 	if (state != VMM_STOPPED && state != VMM_CRASHED) {
-		*error = str_printf("VM %s is %s", vm->config->name, vmm_state_name(state));
+		*error = text_printf("VM %s is %s", vm->config->name, vmm_state_name(state));
 		return false;
 	}
 	vm->booting = true;
@@ -993,7 +990,7 @@ static bool setup_qemu(struct managed_vm *vm)
 			append = t->append;
 		}
 	}
-	vm->pool_path = str_printf("/dev/shm/vitrail-%u-%08x-%s-pool", (unsigned)getuid(),
+	vm->pool_path = text_printf("/dev/shm/vitrail-%u-%08x-%s-pool", (unsigned)getuid(),
 		path_tag(manager->run_dir), c->name);
 	if (vm->pool_path == NULL) {
 		return false;
@@ -1064,142 +1061,147 @@ static bool is_down(const struct managed_vm *vm)
 	return vm->state == VM_STOPPED || vm->state == VM_CRASHED;
 }
 
-/* ---- control commands ---- */
+/* ---- commands ---- */
 
-bool vm_manager_handles(const char *command)
+struct vm_link *vm_manager_find(struct vm_manager *manager, const char *name, char **error)
 {
-	return strcmp(command, "start") == 0 || strcmp(command, "stop") == 0 ||
-		strcmp(command, "run") == 0 || strcmp(command, "logs") == 0;
-}
-
-static bool get_bool_arg(struct json_object *request, const char *key, bool fallback)
-{
-	struct json_object *v;
-	if (json_object_object_get_ex(request, key, &v) &&
-		json_object_is_type(v, json_type_boolean)) {
-		return json_object_get_boolean(v);
-	}
-	return fallback;
-}
-
-/* The RUN tail from a JSON array of strings; NULL and *error if invalid. */
-static char *argv_tail(struct json_object *request, uint32_t *len, const char **error)
-{
-	struct json_object *array;
-	if (!json_object_object_get_ex(request, "argv", &array) ||
-		!json_object_is_type(array, json_type_array)) {
-		*error = "missing \"argv\" array";
+	struct managed_vm *vm = manager != NULL ? find_vm_by_name(manager, name) : NULL;
+	if (vm == NULL) {
+		*error = text_printf("no VM named '%s'", name);
 		return NULL;
 	}
-	size_t n = json_object_array_length(array);
-	if (n < 1 || n > VTP_MAX_ARGC) {
-		*error = "argv must have 1 to 256 strings";
+	if (vm->config->type == CONFIG_VM_QEMU && vm->vmm == NULL) {
+		*error = text_printf("VM %s: %s", name, vm->reason);
+		return NULL;
+	}
+	return vm->link;
+}
+
+/* find_vm and vm_manager_find's checks, for a link. */
+static struct managed_vm *command_vm(struct vm_manager *manager, struct vm_link *link, char **error)
+{
+	if (vm_manager_find(manager, vm_link_name(link), error) == NULL) {
+		return NULL;
+	}
+	return find_vm(manager, link);
+}
+
+/* Start a VM that is down and not served by an outside agent. */
+static bool start_if_down(struct managed_vm *vm, char **error)
+{
+	if (vm->state == VM_STOPPING) {
+		*error = text_printf("VM %s is stopping", vm->config->name);
+		return false;
+	}
+	if (is_down(vm) && !vm_link_connected(vm->link) && !vm_start(vm, error)) {
+		if (*error == NULL) {
+			*error = strdup("cannot start");
+		}
+		return false;
+	}
+	return true;
+}
+
+bool vm_manager_start(struct vm_manager *manager, struct vm_link *link, char **error)
+{
+	*error = NULL;
+	struct managed_vm *vm = command_vm(manager, link, error);
+	return vm != NULL && start_if_down(vm, error);
+}
+
+bool vm_manager_stop(struct vm_manager *manager, struct vm_link *link)
+{
+	char *error = NULL;
+	struct managed_vm *vm = command_vm(manager, link, &error);
+	free(error);
+	if (vm == NULL) {
+		return true;
+	}
+	vm_stop(vm);
+	return is_down(vm);
+}
+
+struct vm_op *vm_manager_wait(struct vm_manager *manager, struct vm_link *link,
+	enum vm_op_wait what, vm_op_done_fn done, void *data, char **error)
+{
+	*error = NULL;
+	struct managed_vm *vm = command_vm(manager, link, error);
+	if (vm == NULL) {
+		return NULL;
+	}
+	struct vm_op *op = waiter_create(
+		vm, what == VM_OP_STOPPED ? WAIT_STOPPED : WAIT_CONNECTED, done, data);
+	if (op == NULL) {
+		*error = strdup("out of memory");
+	}
+	return op;
+}
+
+/* The RUN tail: the strings one after the other, each NUL-terminated. */
+static char *argv_tail(const char *const *argv, size_t argc, uint32_t *len, char **error)
+{
+	if (argc < 1 || argc > VTP_MAX_ARGC) {
+		*error = strdup("argv must have 1 to 256 strings");
+		return NULL;
+	}
+	if (argv[0][0] == '\0') {
+		*error = strdup("the command is empty");
 		return NULL;
 	}
 	size_t total = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *s = json_object_array_get_idx(array, i);
-		if (!json_object_is_type(s, json_type_string)) {
-			*error = "argv must hold strings";
-			return NULL;
-		}
-		size_t slen = (size_t)json_object_get_string_len(s);
-		if (strlen(json_object_get_string(s)) != slen) {
-			*error = "argv strings cannot hold NUL";
-			return NULL;
-		}
-		if (i == 0 && slen == 0) {
-			*error = "the command is empty";
-			return NULL;
-		}
-		total += slen + 1;
+	for (size_t i = 0; i < argc; i++) {
+		total += strlen(argv[i]) + 1;
 	}
 	if (total > VTP_MAX_ARGV_BYTES) {
-		*error = "argv is longer than 64 KiB";
+		*error = strdup("argv is longer than 64 KiB");
 		return NULL;
 	}
 	char *tail = malloc(total);
 	if (tail == NULL) {
-		*error = "out of memory";
+		*error = strdup("out of memory");
 		return NULL;
 	}
 	size_t off = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *s = json_object_array_get_idx(array, i);
-		size_t slen = (size_t)json_object_get_string_len(s);
-		memcpy(tail + off, json_object_get_string(s), slen + 1);
+	for (size_t i = 0; i < argc; i++) {
+		size_t slen = strlen(argv[i]);
+		memcpy(tail + off, argv[i], slen + 1);
 		off += slen + 1;
 	}
 	*len = (uint32_t)total;
 	return tail;
 }
 
-static struct json_object *ctl_start(
-	struct managed_vm *vm, struct ctl_client *client, struct json_object *request)
+struct vm_op *vm_manager_run(struct vm_manager *manager, struct vm_link *link,
+	const char *const *argv, size_t argc, vm_op_done_fn done, void *data, char **error)
 {
-	bool wait = get_bool_arg(request, "wait", false);
-	if (vm->state == VM_STOPPING) {
-		return ctl_error_reply("VM %s is stopping", vm->config->name);
+	*error = NULL;
+	struct managed_vm *vm = command_vm(manager, link, error);
+	if (vm == NULL) {
+		return NULL;
 	}
-	if (is_down(vm) && !vm_link_connected(vm->link)) {
-		char *error = NULL;
-		if (!vm_start(vm, &error)) {
-			struct json_object *reply =
-				ctl_error_reply("%s", error != NULL ? error : "cannot start");
-			free(error);
-			return reply;
-		}
-	}
-	if (!wait || vm_link_connected(vm->link)) {
-		return state_reply(vm);
-	}
-	if (waiter_create(vm, client, WAIT_CONNECTED) == NULL) {
-		return ctl_error_reply("out of memory");
-	}
-	return NULL;
-}
-
-static struct json_object *ctl_stop(
-	struct managed_vm *vm, struct ctl_client *client, struct json_object *request)
-{
-	bool wait = get_bool_arg(request, "wait", true);
-	vm_stop(vm);
-	if (is_down(vm) || !wait) {
-		return state_reply(vm);
-	}
-	if (waiter_create(vm, client, WAIT_STOPPED) == NULL) {
-		return ctl_error_reply("out of memory");
-	}
-	return NULL;
-}
-
-static struct json_object *ctl_run(
-	struct managed_vm *vm, struct ctl_client *client, struct json_object *request)
-{
-	const char *why = NULL;
 	uint32_t len = 0;
-	char *tail = argv_tail(request, &len, &why);
+	char *tail = argv_tail(argv, argc, &len, error);
 	if (tail == NULL) {
-		return ctl_error_reply("%s", why);
+		return NULL;
 	}
 	if (vm->state == VM_STOPPING) {
 		free(tail);
-		return ctl_error_reply("VM %s is stopping", vm->config->name);
+		*error = text_printf("VM %s is stopping", vm->config->name);
+		return NULL;
 	}
-	if (is_down(vm) && !vm_link_connected(vm->link)) {
-		char *error = NULL;
-		if (!vm_start(vm, &error)) {
-			struct json_object *reply = ctl_error_reply(
-				"cannot start VM %s: %s", vm->config->name, error ? error : "?");
-			free(error);
-			free(tail);
-			return reply;
-		}
+	char *why = NULL;
+	if (is_down(vm) && !vm_link_connected(vm->link) && !vm_start(vm, &why)) {
+		*error = text_printf(
+			"cannot start VM %s: %s", vm->config->name, why != NULL ? why : "?");
+		free(why);
+		free(tail);
+		return NULL;
 	}
-	struct waiter *waiter = waiter_create(vm, client, WAIT_RUN);
+	struct vm_op *waiter = waiter_create(vm, WAIT_RUN, done, data);
 	if (waiter == NULL) {
 		free(tail);
-		return ctl_error_reply("out of memory");
+		*error = strdup("out of memory");
+		return NULL;
 	}
 	waiter->argv = tail;
 	waiter->argv_len = len;
@@ -1208,80 +1210,33 @@ static struct json_object *ctl_run(
 		vm->manager->next_run_id = 1;
 	}
 	waiter->request_id = vm->manager->next_run_id;
-	if (vm_link_connected(vm->link)) {
-		send_run(vm, waiter);
+	if (vm_link_connected(vm->link) && !send_run(vm, waiter)) {
+		waiter_free(waiter);
+		*error = text_printf("cannot send the command to VM %s", vm->config->name);
+		return NULL;
 	}
-	return NULL;
+	return waiter;
 }
 
-static struct json_object *ctl_logs(struct managed_vm *vm)
-{
-	struct json_object *reply = ctl_ok_reply();
-	struct json_object *logs = json_object_new_array();
-	if (vm->log_path != NULL) {
-		json_object_array_add(logs, json_object_new_string(vm->log_path));
-	}
-	if (vm->vmm != NULL) {
-		json_object_array_add(logs, json_object_new_string(vmm_vm_qemu_log_path(vm->vmm)));
-	}
-	json_object_object_add(reply, "logs", logs);
-	return reply;
-}
-
-struct json_object *vm_manager_ctl(struct vm_manager *manager, struct ctl_client *client,
-	const char *command, struct json_object *request)
-{
-	struct json_object *name_obj;
-	if (!json_object_object_get_ex(request, "vm", &name_obj) ||
-		!json_object_is_type(name_obj, json_type_string)) {
-		return ctl_error_reply("missing \"vm\"");
-	}
-	const char *name = json_object_get_string(name_obj);
-	struct managed_vm *vm = manager != NULL ? find_vm_by_name(manager, name) : NULL;
-	if (vm == NULL) {
-		return ctl_error_reply("no VM named '%s'", name);
-	}
-	if (vm->config->type == CONFIG_VM_QEMU && vm->vmm == NULL) {
-		return ctl_error_reply("VM %s: %s", name, vm->reason);
-	}
-	if (strcmp(command, "start") == 0) {
-		return ctl_start(vm, client, request);
-	} else if (strcmp(command, "stop") == 0) {
-		return ctl_stop(vm, client, request);
-	} else if (strcmp(command, "run") == 0) {
-		return ctl_run(vm, client, request);
-	} else if (strcmp(command, "logs") == 0) {
-		return ctl_logs(vm);
-	}
-	return ctl_error_reply("unknown command");
-}
-
-void vm_manager_describe(
-	struct vm_manager *manager, struct vm_link *link, struct json_object *entry)
+bool vm_manager_get_info(struct vm_manager *manager, struct vm_link *link, struct vm_info *info)
 {
 	struct managed_vm *vm = manager != NULL ? find_vm(manager, link) : NULL;
 	if (vm == NULL) {
-		return;
+		return false;
 	}
 	bool qemu = vm->config->type == CONFIG_VM_QEMU;
-	json_object_object_add(entry, "type", json_object_new_string(qemu ? "qemu" : "local"));
-	json_object_object_add(
-		entry, "state", json_object_new_string(vm_manager_state_name(shown_state(vm))));
-	json_object_object_add(entry, "reason", json_object_new_string(vm->reason));
-	if (qemu && vm->vmm != NULL) {
-		json_object_object_add(
-			entry, "accel_note", json_object_new_string(vmm_vm_accel_note(vm->vmm)));
-	}
-	pid_t pid = qemu ? (vm->vmm != NULL ? vmm_vm_pid(vm->vmm) : 0) : vm->agent_pid;
-	json_object_object_add(entry, "pid", json_object_new_int64(pid));
-	json_object_object_add(
-		entry, "log", vm->log_path != NULL ? json_object_new_string(vm->log_path) : NULL);
-	if (qemu && vm->pool_path != NULL) {
-		json_object_object_add(entry, "pool", json_object_new_string(vm->pool_path));
-	}
-	if (vm->temp_home != NULL) {
-		json_object_object_add(entry, "home", json_object_new_string(vm->temp_home));
-	}
+	*info = (struct vm_info){
+		.qemu = qemu,
+		.state = shown_state(vm),
+		.reason = vm->reason,
+		.accel_note = qemu && vm->vmm != NULL ? vmm_vm_accel_note(vm->vmm) : NULL,
+		.pid = qemu ? (vm->vmm != NULL ? vmm_vm_pid(vm->vmm) : 0) : vm->agent_pid,
+		.log = vm->log_path,
+		.qemu_log = vm->vmm != NULL ? vmm_vm_qemu_log_path(vm->vmm) : NULL,
+		.pool = qemu ? vm->pool_path : NULL,
+		.home = vm->temp_home,
+	};
+	return true;
 }
 
 /* ---- life cycle ---- */
@@ -1332,10 +1287,10 @@ static void vm_init(struct vm_manager *manager, struct managed_vm *vm, struct vm
 
 static void vm_finish(struct managed_vm *vm)
 {
-	struct waiter *waiter, *tmp;
+	struct vm_op *waiter, *tmp;
 	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
 	{
-		waiter_reply(waiter, ctl_error_reply("vitrail is exiting"));
+		waiter_fail(waiter, "vitrail is exiting");
 	}
 	wl_list_remove(&vm->welcome.link);
 	wl_list_remove(&vm->disconnect.link);
@@ -1386,7 +1341,7 @@ struct vm_manager *vm_manager_create(struct server *server)
 		return NULL;
 	}
 	manager->server = server;
-	manager->run_dir = str_printf("%s/vms", server->runtime_dir);
+	manager->run_dir = text_printf("%s/vms", server->runtime_dir);
 	manager->agent_path = find_agent();
 	if (manager->run_dir == NULL || manager->agent_path == NULL) {
 		goto error;
@@ -1406,7 +1361,7 @@ struct vm_manager *vm_manager_create(struct server *server)
 		vm_init(manager, vm, server->vm_links[i]);
 		if (vm->config->type == CONFIG_VM_LOCAL) {
 			vm->log_path =
-				str_printf("%s/%s.agent.log", manager->run_dir, vm->config->name);
+				text_printf("%s/%s.agent.log", manager->run_dir, vm->config->name);
 			if (vm->log_path == NULL) {
 				goto error;
 			}

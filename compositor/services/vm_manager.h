@@ -15,20 +15,23 @@
  *   QEMU outlives vitrail: at start, VMs still running are re-attached.
  *
  * The state of each VM (stopped, starting, running, stopping, crashed)
- * with a reason and a log path is what `vitrailctl vms` shows; the
- * control commands start, stop, run and logs are served here, stop and run
- * with deferred replies.
+ * with a reason and a log path is what `vitrailctl vms` shows (struct
+ * vm_info). Start, stop and run are plain functions; what is answered
+ * later (start --wait, stop --wait, run) comes through a struct vm_op:
+ * its done callback is called exactly once, never before the function
+ * that made it returned, unless vm_manager_cancel forgets it first.
  */
 #ifndef VITRAIL_VM_MANAGER_H
 #define VITRAIL_VM_MANAGER_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-struct ctl_client;
-struct json_object;
 struct server;
 struct vm_link;
 struct vm_manager;
+struct vm_op;
 struct vtp_msg;
 
 enum vm_state {
@@ -53,14 +56,58 @@ void vm_manager_handle_run_result(
 const char *vm_manager_state_name(enum vm_state state);
 enum vm_state vm_manager_state(struct vm_manager *manager, struct vm_link *link);
 
-/* Add "state", "reason", "type", "pid" and "log" to a `vms` entry. */
-void vm_manager_describe(
-	struct vm_manager *manager, struct vm_link *link, struct json_object *entry);
+/* What `vitrailctl vms` and `logs` show of a VM. Strings belong to the
+ * manager and stay valid until the VM's state changes. */
+struct vm_info {
+	bool qemu; /* type = qemu, else local */
+	enum vm_state state; /* as shown: a local VM served by an outside agent runs */
+	const char *reason; /* "" when none */
+	const char *accel_note; /* qemu with a VMM: KVM or TCG and why; else NULL */
+	int64_t pid; /* the agent's or QEMU's, 0: none */
+	const char *log; /* local: the agent's log; qemu: the console log; or NULL */
+	const char *qemu_log; /* qemu with a VMM: QEMU's own log; else NULL */
+	const char *pool; /* qemu: the pool file, or NULL */
+	const char *home; /* a disposable local VM's fresh HOME, or NULL */
+};
 
-/* true for the control commands served here (start, stop, run, logs). */
-bool vm_manager_handles(const char *command);
-/* Serve one of them: a reply, or NULL once the client is deferred. */
-struct json_object *vm_manager_ctl(struct vm_manager *manager, struct ctl_client *client,
-	const char *command, struct json_object *request);
+/* false when link is no VM of the manager. */
+bool vm_manager_get_info(struct vm_manager *manager, struct vm_link *link, struct vm_info *info);
+
+/* The VM called name, ready for a command; NULL and *error ("no VM named
+ * 'NAME'", or "VM NAME: " and why it could not be set up) otherwise. */
+struct vm_link *vm_manager_find(struct vm_manager *manager, const char *name, char **error);
+
+/* Start the VM unless it is up or its agent is connected. false and
+ * *error when it is stopping or cannot start. */
+bool vm_manager_start(struct vm_manager *manager, struct vm_link *link, char **error);
+/* Ask the VM to stop (local: SIGTERM; qemu: shutdown). true when it is
+ * down (stopped or crashed) now: nothing to wait for. */
+bool vm_manager_stop(struct vm_manager *manager, struct vm_link *link);
+
+/* The outcome of a vm_op; the strings live until done returns. */
+struct vm_op_result {
+	const char *error; /* NULL: it worked */
+	enum vm_state state; /* VM_OP_CONNECTED, VM_OP_STOPPED: the state then */
+	const char *reason;
+	const char *run_kind; /* run: "exited", "signaled" or "failed" */
+	int32_t run_status; /* run: the guest's word, unchecked */
+};
+typedef void (*vm_op_done_fn)(void *data, const struct vm_op_result *result);
+
+enum vm_op_wait {
+	VM_OP_CONNECTED, /* until the agent connects (start --wait) */
+	VM_OP_STOPPED, /* until the VM is stopped or crashed (stop --wait) */
+};
+
+/* Wait for the VM; NULL and *error when out of memory. */
+struct vm_op *vm_manager_wait(struct vm_manager *manager, struct vm_link *link,
+	enum vm_op_wait what, vm_op_done_fn done, void *data, char **error);
+/* Run argv (1..VTP_MAX_ARGC strings, argv[0] not empty) in the VM,
+ * starting it if needed; done gets how it ended. NULL and *error when it
+ * cannot be asked. */
+struct vm_op *vm_manager_run(struct vm_manager *manager, struct vm_link *link,
+	const char *const *argv, size_t argc, vm_op_done_fn done, void *data, char **error);
+/* Forget op without calling its done (the one waiting went away). */
+void vm_manager_cancel(struct vm_op *op);
 
 #endif

@@ -5,6 +5,7 @@
 #ifndef VITRAIL_COMMON_TEXT_H
 #define VITRAIL_COMMON_TEXT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 /*
@@ -13,5 +14,9 @@
  * followed by ':'. Only a first guess: the policy checks the URL itself.
  */
 bool text_looks_like_url(const char *s);
+
+/* A printf-formatted string (malloc'd); NULL when out of memory. */
+char *text_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *text_vprintf(const char *fmt, va_list args) __attribute__((format(printf, 1, 0)));
 
 #endif

@@ -1,0 +1,163 @@
+#include "ipc/commands.h"
+
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "guest/vm_link.h"
+#include "ipc/ctl.h"
+#include "ipc/ctl_apps.h"
+#include "ipc/ctl_open.h"
+#include "ipc/ctl_vms.h"
+#include "server.h"
+#include "services/clipboard.h"
+#include "tree/view.h"
+
+static void format_label(uint32_t rgb, char out[8])
+{
+	snprintf(out, 8, "#%06x", rgb & 0xffffffu);
+}
+
+static struct json_object *windows_reply(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	struct json_object *reply = ctl_ok_reply();
+	struct json_object *list = json_object_new_array();
+	struct view *view;
+	wl_list_for_each(view, &server->views, link)
+	{
+		if (!view->mapped) {
+			continue;
+		}
+		char label[8];
+		format_label(view->label_rgb, label);
+		struct json_object *w = json_object_new_object();
+		json_object_object_add(w, "id", json_object_new_int64(view->id));
+		json_object_object_add(w, "vm",
+			view->vm != NULL ? json_object_new_string(vm_link_name(view->vm)) : NULL);
+		json_object_object_add(w, "title", json_object_new_string(view->title));
+		json_object_object_add(w, "app_id", json_object_new_string(view->app_id));
+		json_object_object_add(w, "x", json_object_new_int(view->x));
+		json_object_object_add(w, "y", json_object_new_int(view->y));
+		json_object_object_add(w, "width", json_object_new_int(view->width));
+		json_object_object_add(w, "height", json_object_new_int(view->height));
+		json_object_object_add(w, "focused", json_object_new_boolean(view->focused));
+		json_object_object_add(w, "label", json_object_new_string(label));
+		json_object_array_add(list, w);
+	}
+	json_object_object_add(reply, "windows", list);
+	return reply;
+}
+
+/* {"clipboard":{"empty":bool[,"source":"vm"|"host","bytes":N,"age":S]}}: never the text */
+static struct json_object *clipboard_reply(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	struct json_object *reply = ctl_ok_reply();
+	struct json_object *state = json_object_new_object();
+	const char *source;
+	size_t bytes;
+	uint64_t age;
+	bool full = clipboard_status(server->clipboard, &source, &bytes, &age);
+	json_object_object_add(state, "empty", json_object_new_boolean(!full));
+	if (full) {
+		json_object_object_add(state, "source", json_object_new_string(source));
+		json_object_object_add(state, "bytes", json_object_new_int64((int64_t)bytes));
+		json_object_object_add(state, "age", json_object_new_int64((int64_t)age));
+	}
+	json_object_object_add(reply, "clipboard", state);
+	return reply;
+}
+
+static struct json_object *clear_clipboard(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	clipboard_clear(server->clipboard);
+	return ctl_ok_reply();
+}
+
+/* The window of the request's "id"; NULL and *error if there is none. */
+static struct view *view_arg(struct server *server, struct json_object *request, const char **error)
+{
+	struct json_object *id_obj;
+	if (!json_object_object_get_ex(request, "id", &id_obj) ||
+		!json_object_is_type(id_obj, json_type_int)) {
+		*error = "missing or non-integer \"id\"";
+		return NULL;
+	}
+	int64_t id = json_object_get_int64(id_obj);
+	struct view *view = id > 0 && id <= UINT32_MAX ? view_from_id(server, (uint32_t)id) : NULL;
+	if (view == NULL || !view->mapped) {
+		*error = "no such window";
+		return NULL;
+	}
+	return view;
+}
+
+static struct json_object *focus(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	const char *error = NULL;
+	struct view *view = view_arg(server, request, &error);
+	if (view == NULL) {
+		return ctl_error_reply("%s", error);
+	}
+	view_focus(view);
+	return ctl_ok_reply();
+}
+
+static struct json_object *close_window(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	const char *error = NULL;
+	struct view *view = view_arg(server, request, &error);
+	if (view == NULL) {
+		return ctl_error_reply("%s", error);
+	}
+	view_close(view);
+	return ctl_ok_reply();
+}
+
+static struct json_object *exit_vitrail(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	ctl_client_exit_after(client);
+	return ctl_ok_reply();
+}
+
+static struct json_object *version(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	struct json_object *reply = ctl_ok_reply();
+	json_object_object_add(reply, "version", json_object_new_string(VITRAIL_VERSION));
+	return reply;
+}
+
+static const struct ctl_command commands[] = {
+	{ "windows", windows_reply },
+	{ "vms", ctl_vms_list },
+	{ "focus", focus },
+	{ "close", close_window },
+	{ "exit", exit_vitrail },
+	{ "version", version },
+	{ "start", ctl_vms_start },
+	{ "stop", ctl_vms_stop },
+	{ "run", ctl_vms_run },
+	{ "logs", ctl_vms_logs },
+	{ "menus-sync", ctl_apps_menus_sync },
+	{ "run-app", ctl_apps_run_app },
+	{ "clipboard", clipboard_reply },
+	{ "open", ctl_open },
+	{ "clipboard-clear", clear_clipboard },
+};
+
+const struct ctl_command *commands_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, name) == 0) {
+			return &commands[i];
+		}
+	}
+	return NULL;
+}

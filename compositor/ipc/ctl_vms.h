@@ -1,0 +1,20 @@
+/* The control commands about VMs: vms, start, stop, run, logs. */
+#ifndef VITRAIL_CTL_VMS_H
+#define VITRAIL_CTL_VMS_H
+
+struct ctl_client;
+struct json_object;
+struct server;
+
+struct json_object *ctl_vms_list(
+	struct ctl_client *client, struct server *server, struct json_object *request);
+struct json_object *ctl_vms_start(
+	struct ctl_client *client, struct server *server, struct json_object *request);
+struct json_object *ctl_vms_stop(
+	struct ctl_client *client, struct server *server, struct json_object *request);
+struct json_object *ctl_vms_run(
+	struct ctl_client *client, struct server *server, struct json_object *request);
+struct json_object *ctl_vms_logs(
+	struct ctl_client *client, struct server *server, struct json_object *request);
+
+#endif
