@@ -118,8 +118,7 @@ struct output *server_output_for(struct server *server, const struct wlr_box *bo
 	struct output *best = NULL;
 	long best_area = 0;
 	struct output *output;
-	wl_list_for_each(output, &server->outputs, link)
-	{
+	wl_list_for_each(output, &server->outputs, link) {
 		struct wlr_box inter;
 		if (wlr_box_intersection(&inter, &output->box, box)) {
 			long area = (long)inter.width * inter.height;
@@ -330,8 +329,7 @@ static void handle_layout_change(struct wl_listener *listener, void *data)
 {
 	struct server *server = wl_container_of(listener, server, layout_change);
 	struct output *output;
-	wl_list_for_each(output, &server->outputs, link)
-	{
+	wl_list_for_each(output, &server->outputs, link) {
 		output_update_geometry(output);
 	}
 	output_sort_list(server);

@@ -141,8 +141,7 @@ static void open_with_opener(struct incoming *in, uint32_t id, const char *what)
 static struct delivery *find_delivery(struct incoming *in, uint32_t id)
 {
 	struct delivery *d;
-	wl_list_for_each(d, &in->deliveries, link)
-	{
+	wl_list_for_each(d, &in->deliveries, link) {
 		if (d->id == id) {
 			return d;
 		}
@@ -391,15 +390,13 @@ void agent_incoming_link_lost(struct incoming *in)
 		return;
 	}
 	struct delivery *d, *tmp;
-	wl_list_for_each_safe(d, tmp, &in->deliveries, link)
-	{
+	wl_list_for_each_safe(d, tmp, &in->deliveries, link) {
 		wlr_log(WLR_INFO, "delivery %u interrupted; %s deleted", d->id, d->path);
 		delivery_destroy(in, d, false);
 	}
 	/* openers running now report to nobody: forget them */
 	struct opener *o, *otmp;
-	wl_list_for_each_safe(o, otmp, &in->openers, link)
-	{
+	wl_list_for_each_safe(o, otmp, &in->openers, link) {
 		opener_destroy(o);
 	}
 }

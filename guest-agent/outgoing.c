@@ -155,8 +155,7 @@ static void check_pressure(struct outgoing *out)
 	out->paused = true;
 	agent_link_want_drain(link);
 	struct outgoing_client *c;
-	wl_list_for_each(c, &out->clients, link)
-	{
+	wl_list_for_each(c, &out->clients, link) {
 		set_mask(c);
 	}
 }
@@ -348,8 +347,7 @@ static void handle_drained(void *data)
 	struct outgoing *out = data;
 	out->paused = false;
 	struct outgoing_client *c, *tmp;
-	wl_list_for_each_safe(c, tmp, &out->clients, link)
-	{
+	wl_list_for_each_safe(c, tmp, &out->clients, link) {
 		if (process(c)) {
 			set_mask(c);
 		}
@@ -365,8 +363,7 @@ void agent_outgoing_handle_result(struct outgoing *out, const struct vtp_msg *ms
 	}
 	uint32_t id = msg->body.result.request_id;
 	struct outgoing_client *c;
-	wl_list_for_each(c, &out->clients, link)
-	{
+	wl_list_for_each(c, &out->clients, link) {
 		if (c->state != CLIENT_REPLYING && c->state != CLIENT_NEW && c->id == id) {
 			/* an answer before the END is a refusal: the host ignores
 			 * the rest, so we stop reading it */
@@ -384,8 +381,7 @@ void agent_outgoing_link_lost(struct outgoing *out)
 	}
 	out->paused = false;
 	struct outgoing_client *c, *tmp;
-	wl_list_for_each_safe(c, tmp, &out->clients, link)
-	{
+	wl_list_for_each_safe(c, tmp, &out->clients, link) {
 		if (c->state == CLIENT_FILE || c->state == CLIENT_SENT) {
 			c->state = CLIENT_SENT; /* nothing to cancel upstream any more */
 			reply_text(c, VTP_RESULT_FAILED,
@@ -482,8 +478,7 @@ void agent_outgoing_destroy(struct outgoing *out)
 		return;
 	}
 	struct outgoing_client *c, *tmp;
-	wl_list_for_each_safe(c, tmp, &out->clients, link)
-	{
+	wl_list_for_each_safe(c, tmp, &out->clients, link) {
 		client_destroy(c);
 	}
 	if (out->server->link != NULL && out->server->link->drained_data == out) {

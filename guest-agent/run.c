@@ -29,8 +29,7 @@ static void send_result(struct agent_run *run, uint32_t request_id, uint32_t kin
 static void child_exited(struct agent_run *run, pid_t pid, int status)
 {
 	struct agent_child *c;
-	wl_list_for_each(c, &run->children, link)
-	{
+	wl_list_for_each(c, &run->children, link) {
 		if (c->pid != pid) {
 			continue;
 		}
@@ -95,8 +94,7 @@ void agent_run_destroy(struct agent_run *run)
 		return;
 	}
 	struct agent_child *c, *tmp;
-	wl_list_for_each_safe(c, tmp, &run->children, link)
-	{
+	wl_list_for_each_safe(c, tmp, &run->children, link) {
 		wl_list_remove(&c->link);
 		free(c);
 	}
@@ -186,8 +184,7 @@ pid_t agent_run_spawn_watch(
 void agent_run_unwatch(struct agent_run *run, pid_t pid)
 {
 	struct agent_child *c;
-	wl_list_for_each(c, &run->children, link)
-	{
+	wl_list_for_each(c, &run->children, link) {
 		if (c->pid == pid) {
 			c->exited = NULL;
 			c->exited_data = NULL;

@@ -157,8 +157,7 @@ static void handle_link_ready(void *data)
 {
 	struct agent_server *server = data;
 	struct agent_window *window;
-	wl_list_for_each(window, &server->windows, link)
-	{
+	wl_list_for_each(window, &server->windows, link) {
 		agent_window_link_ready(window);
 	}
 }
@@ -172,8 +171,7 @@ static void handle_link_lost(void *data)
 	agent_incoming_link_lost(server->incoming);
 	agent_outgoing_link_lost(server->outgoing);
 	agent_clipboard_link_lost(server->clipboard);
-	wl_list_for_each(window, &server->windows, link)
-	{
+	wl_list_for_each(window, &server->windows, link) {
 		agent_window_link_lost(window);
 	}
 }
@@ -277,8 +275,7 @@ struct agent_window *agent_server_find_window(struct agent_server *server, uint3
 	if (id == 0) {
 		return NULL;
 	}
-	wl_list_for_each(window, &server->windows, link)
-	{
+	wl_list_for_each(window, &server->windows, link) {
 		if (window->id == id) {
 			return window;
 		}

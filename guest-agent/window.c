@@ -94,12 +94,10 @@ static void handle_subsurface_unmap(struct wl_listener *listener, void *data)
 static void track_subsurfaces(struct agent_window *window, struct wlr_surface *surface)
 {
 	struct wlr_subsurface *sub;
-	wl_list_for_each(sub, &surface->current.subsurfaces_below, current.link)
-	{
+	wl_list_for_each(sub, &surface->current.subsurfaces_below, current.link) {
 		surface_create(window, sub->surface, sub);
 	}
-	wl_list_for_each(sub, &surface->current.subsurfaces_above, current.link)
-	{
+	wl_list_for_each(sub, &surface->current.subsurfaces_above, current.link) {
 		surface_create(window, sub->surface, sub);
 	}
 }
@@ -109,8 +107,7 @@ static struct agent_surface *surface_create(
 {
 	struct agent_surface *as;
 
-	wl_list_for_each(as, &window->surfaces, link)
-	{
+	wl_list_for_each(as, &window->surfaces, link) {
 		if (as->surface == surface) {
 			return as;
 		}
@@ -166,8 +163,7 @@ static void surface_destroy(struct agent_surface *as)
 static struct agent_surface *find_surface(struct agent_window *window, struct wlr_surface *s)
 {
 	struct agent_surface *as;
-	wl_list_for_each(as, &window->surfaces, link)
-	{
+	wl_list_for_each(as, &window->surfaces, link) {
 		if (as->surface == s) {
 			return as;
 		}
@@ -221,8 +217,7 @@ static void buffer_free(struct agent_window *window, struct agent_buffer *b, boo
 static void free_all_buffers(struct agent_window *window, bool to_pool)
 {
 	struct agent_buffer *b, *tmp;
-	wl_list_for_each_safe(b, tmp, &window->buffers, link)
-	{
+	wl_list_for_each_safe(b, tmp, &window->buffers, link) {
 		buffer_free(window, b, to_pool);
 	}
 	window->current = NULL;
@@ -232,8 +227,7 @@ static void free_all_buffers(struct agent_window *window, bool to_pool)
 static void collect_orphans(struct agent_window *window)
 {
 	struct agent_buffer *b, *tmp;
-	wl_list_for_each_safe(b, tmp, &window->buffers, link)
-	{
+	wl_list_for_each_safe(b, tmp, &window->buffers, link) {
 		if (b->orphan && !b->held && b != window->current) {
 			buffer_free(window, b, true);
 		}
@@ -246,8 +240,7 @@ static struct agent_buffer *pick_buffer(struct agent_window *window)
 	struct agent_buffer *b, *best = NULL;
 	unsigned int live = 0, held = 0;
 
-	wl_list_for_each(b, &window->buffers, link)
-	{
+	wl_list_for_each(b, &window->buffers, link) {
 		held += b->held;
 		if (b->orphan) {
 			continue;
@@ -318,8 +311,7 @@ static void send_frame_done(struct agent_window *window)
 static void discard_feedbacks(struct agent_window *window)
 {
 	struct agent_feedback *f, *tmp;
-	wl_list_for_each_safe(f, tmp, &window->feedbacks, link)
-	{
+	wl_list_for_each_safe(f, tmp, &window->feedbacks, link) {
 		wlr_presentation_feedback_destroy(f->feedback);
 		wl_list_remove(&f->link);
 		free(f);
@@ -373,8 +365,7 @@ void agent_window_frame_done(struct agent_window *window, const struct vtp_frame
 	if (done->commit_serial == window->commit_serial) {
 		window->frame_in_flight = false;
 	}
-	wl_list_for_each_safe(f, tmp, &window->feedbacks, link)
-	{
+	wl_list_for_each_safe(f, tmp, &window->feedbacks, link) {
 		if ((int32_t)(done->commit_serial - f->commit_serial) < 0) {
 			continue;
 		}
@@ -467,8 +458,7 @@ static unsigned int count_announced(struct agent_server *server)
 {
 	unsigned int n = 0;
 	struct agent_window *w;
-	wl_list_for_each(w, &server->windows, link)
-	{
+	wl_list_for_each(w, &server->windows, link) {
 		n += w->id != 0;
 	}
 	return n;
@@ -577,8 +567,7 @@ static void unannounce(struct agent_window *window)
 	if (window->id == 0) {
 		return;
 	}
-	wl_list_for_each(w, &server->windows, link)
-	{
+	wl_list_for_each(w, &server->windows, link) {
 		if (w->parent == window) {
 			unannounce(w);
 		}
@@ -685,8 +674,7 @@ static void release_client_buffers(struct agent_window *window)
 static void resize_contents(struct agent_window *window, int width, int height)
 {
 	struct agent_buffer *b;
-	wl_list_for_each(b, &window->buffers, link)
-	{
+	wl_list_for_each(b, &window->buffers, link) {
 		b->orphan = true;
 	}
 	window->width = width;
@@ -738,8 +726,7 @@ static void collect_damage(struct agent_window *window, pixman_region32_t *damag
 			pixman_region32_union(damage, damage, &as->damage);
 		}
 	}
-	wl_list_for_each(as, &window->surfaces, link)
-	{
+	wl_list_for_each(as, &window->surfaces, link) {
 		pixman_region32_clear(&as->damage);
 	}
 	pixman_region32_intersect_rect(
@@ -761,8 +748,7 @@ static bool send_frame(
 		pixman_region32_copy(&window->pending, damage);
 		return false;
 	}
-	wl_list_for_each(b, &window->buffers, link)
-	{
+	wl_list_for_each(b, &window->buffers, link) {
 		if (b != target) {
 			pixman_region32_union(&b->stale, &b->stale, damage);
 		}
@@ -824,8 +810,7 @@ static void flush(struct agent_window *window)
 	struct wlr_box geo;
 
 	if (!window->mapped) {
-		wl_list_for_each(as, &window->surfaces, link)
-		{
+		wl_list_for_each(as, &window->surfaces, link) {
 			pixman_region32_clear(&as->damage);
 		}
 		return;
@@ -985,8 +970,7 @@ void agent_window_close(struct agent_window *window)
 bool agent_window_release(struct agent_window *window, uint32_t buffer_id)
 {
 	struct agent_buffer *b;
-	wl_list_for_each(b, &window->buffers, link)
-	{
+	wl_list_for_each(b, &window->buffers, link) {
 		if (b->id != buffer_id) {
 			continue;
 		}
@@ -1216,8 +1200,7 @@ void agent_window_destroy(struct agent_window *window)
 	struct agent_window *w;
 
 	unannounce(window);
-	wl_list_for_each(w, &server->windows, link)
-	{
+	wl_list_for_each(w, &server->windows, link) {
 		if (w->parent == window) {
 			w->parent = NULL;
 		}
@@ -1239,8 +1222,7 @@ void agent_window_destroy(struct agent_window *window)
 		wl_list_remove(&window->set_app_id.link);
 	}
 	struct agent_surface *as, *tmp;
-	wl_list_for_each_safe(as, tmp, &window->surfaces, link)
-	{
+	wl_list_for_each_safe(as, tmp, &window->surfaces, link) {
 		surface_destroy(as);
 	}
 	free_all_buffers(window, true);

@@ -42,8 +42,7 @@ const char *clip_text_pick_mime_type(const struct wl_array *mime_types)
 {
 	for (size_t i = 0; i < sizeof(text_mime_types) / sizeof(text_mime_types[0]); i++) {
 		char **p;
-		wl_array_for_each(p, mime_types)
-		{
+		wl_array_for_each(p, mime_types) {
 			if (strcasecmp(*p, text_mime_types[i]) == 0) {
 				return *p;
 			}
@@ -146,8 +145,7 @@ void clip_text_writers_init(
 void clip_text_writers_finish(struct clip_text_writers *writers)
 {
 	struct writer *writer, *tmp;
-	wl_list_for_each_safe(writer, tmp, &writers->writers, link)
-	{
+	wl_list_for_each_safe(writer, tmp, &writers->writers, link) {
 		writer_destroy(writer);
 	}
 }

@@ -133,8 +133,7 @@ void layer_shell_arrange(struct output *output)
 		for (int layer = ZWLR_LAYER_SHELL_V1_LAYER_OVERLAY;
 			layer >= ZWLR_LAYER_SHELL_V1_LAYER_BACKGROUND; layer--) {
 			struct layer_surface *ls, *tmp;
-			wl_list_for_each_safe(ls, tmp, &output->layer_surfaces, link)
-			{
+			wl_list_for_each_safe(ls, tmp, &output->layer_surfaces, link) {
 				const struct wlr_layer_surface_v1_state *state =
 					&ls->wlr_layer_surface->current;
 				if ((int)state->layer != layer) {
@@ -230,8 +229,7 @@ void layer_shell_handle_new_surface(struct wl_listener *listener, void *data)
 	if (wlr->output == NULL) {
 		struct output *first = NULL;
 		struct output *o;
-		wl_list_for_each(o, &server->outputs, link)
-		{
+		wl_list_for_each(o, &server->outputs, link) {
 			first = o;
 			break;
 		}
@@ -292,8 +290,7 @@ void layer_shell_handle_new_surface(struct wl_listener *listener, void *data)
 void layer_shell_output_destroyed(struct output *output)
 {
 	struct layer_surface *ls, *tmp;
-	wl_list_for_each_safe(ls, tmp, &output->layer_surfaces, link)
-	{
+	wl_list_for_each_safe(ls, tmp, &output->layer_surfaces, link) {
 		ls->output = NULL;
 		wl_list_remove(&ls->link);
 		wl_list_init(&ls->link);

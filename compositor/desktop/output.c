@@ -66,8 +66,7 @@ static void subtract_opaque(
 		return;
 	}
 	struct view *view;
-	wl_list_for_each(view, &output->server->views, link)
-	{
+	wl_list_for_each(view, &output->server->views, link) {
 		if (!view->mapped) {
 			continue;
 		}
@@ -119,8 +118,7 @@ static bool render(struct output *output, struct wlr_scene_output *scene_output)
 	 * begin/end aborts. Do it here, as the wlroots 0.15 commit path does. */
 	struct wlr_scene_buffer *pending, *pending_tmp;
 	wl_list_for_each_safe(
-		pending, pending_tmp, &output->server->scene->pending_buffers, pending_link)
-	{
+		pending, pending_tmp, &output->server->scene->pending_buffers, pending_link) {
 		if (pending->texture == NULL && pending->buffer != NULL) {
 			pending->texture = wlr_texture_from_buffer(renderer, pending->buffer);
 		}
@@ -231,8 +229,7 @@ static int headless_index(struct server *server, struct wlr_output *wlr_output)
 static void insert_sorted(struct server *server, struct output *output)
 {
 	struct output *other;
-	wl_list_for_each(other, &server->outputs, link)
-	{
+	wl_list_for_each(other, &server->outputs, link) {
 		if (output->box.x < other->box.x ||
 			(output->box.x == other->box.x && output->box.y < other->box.y)) {
 			wl_list_insert(other->link.prev, &output->link);
@@ -249,8 +246,7 @@ void output_sort_list(struct server *server)
 	wl_list_insert_list(&all, &server->outputs);
 	wl_list_init(&server->outputs);
 	struct output *output, *tmp;
-	wl_list_for_each_safe(output, tmp, &all, link)
-	{
+	wl_list_for_each_safe(output, tmp, &all, link) {
 		wl_list_remove(&output->link);
 		insert_sorted(server, output);
 	}

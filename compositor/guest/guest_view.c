@@ -166,8 +166,7 @@ static struct wlr_box window_content_box(struct guest_window *window)
 static struct guest_window *find_window(struct guest_vm *gvm, uint32_t id)
 {
 	struct guest_window *window;
-	wl_list_for_each(window, &gvm->windows, link)
-	{
+	wl_list_for_each(window, &gvm->windows, link) {
 		if (window->id == id) {
 			return window;
 		}
@@ -237,8 +236,7 @@ static void popup_dismiss(struct guest_window *window);
 static void dismiss_popups_of(struct guest_window *toplevel)
 {
 	struct guest_window *child;
-	wl_list_for_each(child, &toplevel->children, child_link)
-	{
+	wl_list_for_each(child, &toplevel->children, child_link) {
 		popup_dismiss(child);
 	}
 }
@@ -370,8 +368,7 @@ static void popup_dismiss(struct guest_window *window)
 		return;
 	}
 	struct guest_window *child;
-	wl_list_for_each(child, &window->children, child_link)
-	{
+	wl_list_for_each(child, &window->children, child_link) {
 		popup_dismiss(child);
 	}
 	if (window->popup_tree != NULL) {
@@ -428,8 +425,7 @@ static void place_popup(struct guest_window *window)
 	frame_update(window->popup_frame, w, h, "", false);
 
 	struct guest_window *child;
-	wl_list_for_each(child, &window->children, child_link)
-	{
+	wl_list_for_each(child, &window->children, child_link) {
 		place_popup(child);
 	}
 }
@@ -471,8 +467,7 @@ static void damage_rects(struct guest_window *window, pixman_region32_t *damage)
 	int nrects;
 	pixman_box32_t *rects = pixman_region32_rectangles(damage, &nrects);
 	struct wlr_scene_output *scene_output;
-	wl_list_for_each(scene_output, &server->scene->outputs, link)
-	{
+	wl_list_for_each(scene_output, &server->scene->outputs, link) {
 		float scale = scene_output->output->scale;
 		for (int i = 0; i < nrects; i++) {
 			struct wlr_box r = {
@@ -1186,8 +1181,7 @@ void guest_view_output_frame(
 	uint64_t time_ns = (uint64_t)now->tv_sec * 1000000000ull + (uint64_t)now->tv_nsec;
 	uint32_t refresh_ns = output_refresh_ns(output);
 	struct guest_window *window, *tmp;
-	wl_list_for_each_safe(window, tmp, &server->guest_frame_pending, frame_link)
-	{
+	wl_list_for_each_safe(window, tmp, &server->guest_frame_pending, frame_link) {
 		struct output *primary = NULL;
 		if (window_visible(window)) {
 			struct wlr_box box = window_content_box(window);

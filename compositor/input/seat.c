@@ -1192,8 +1192,7 @@ void seat_destroy(struct seat *seat)
 	wl_list_remove(&seat->request_set_primary_selection.link);
 	wl_list_remove(&seat->request_start_drag.link);
 	struct keyboard *keyboard, *tmp;
-	wl_list_for_each_safe(keyboard, tmp, &seat->keyboards, link)
-	{
+	wl_list_for_each_safe(keyboard, tmp, &seat->keyboards, link) {
 		keyboard_handle_destroy(&keyboard->destroy, NULL);
 	}
 	if (seat->xcursor_manager != NULL) {

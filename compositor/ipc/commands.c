@@ -25,8 +25,7 @@ static struct json_object *windows_reply(
 	struct json_object *reply = ctl_ok_reply();
 	struct json_object *list = json_object_new_array();
 	struct view *view;
-	wl_list_for_each(view, &server->views, link)
-	{
+	wl_list_for_each(view, &server->views, link) {
 		if (!view->mapped) {
 			continue;
 		}

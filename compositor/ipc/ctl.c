@@ -373,8 +373,7 @@ void ctl_destroy(struct ctl *ctl)
 		return;
 	}
 	struct ctl_client *client, *tmp;
-	wl_list_for_each_safe(client, tmp, &ctl->clients, link)
-	{
+	wl_list_for_each_safe(client, tmp, &ctl->clients, link) {
 		client->exit_after = false;
 		client_destroy(client);
 	}

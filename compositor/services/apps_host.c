@@ -389,8 +389,7 @@ bool apps_host_handle_run_result(struct apps_host *host, const struct vtp_msg *m
 	if (!(untrusted_id & LAUNCH_ID_BIT)) {
 		return true; /* the answer to a RUN: not ours */
 	}
-	wl_list_for_each(op, &host->launches, link)
-	{
+	wl_list_for_each(op, &host->launches, link) {
 		if (op->connection == host->connection && op->request_id == untrusted_id) {
 			found = op;
 			break;
@@ -438,8 +437,7 @@ static void send_request(struct apps_host *host)
 	host->want_now = false;
 	host->last_request_ms = now_ms();
 	struct sync_wait *wait;
-	wl_list_for_each(wait, &host->syncs, link)
-	{
+	wl_list_for_each(wait, &host->syncs, link) {
 		if (wait->min_serial == 0 && wait->connection == host->connection) {
 			wait->min_serial = serial;
 		}
@@ -481,8 +479,7 @@ static void write_finished(
 			host_name(host));
 	}
 	struct sync_wait *wait, *tmp;
-	wl_list_for_each_safe(wait, tmp, &host->syncs, link)
-	{
+	wl_list_for_each_safe(wait, tmp, &host->syncs, link) {
 		if (wait->connection == connection && wait->min_serial != 0 &&
 			serial_at_least(serial, wait->min_serial)) {
 			wait_done(wait, ok, n_apps,
@@ -769,8 +766,7 @@ static void handle_welcome(struct wl_listener *listener, void *data)
 	host->want_now = true;
 	maybe_request(host);
 	struct apps_launch *op, *tmp;
-	wl_list_for_each_safe(op, tmp, &host->launches, link)
-	{
+	wl_list_for_each_safe(op, tmp, &host->launches, link) {
 		if (op->connection == 0) {
 			send_launch(op);
 		}
@@ -788,13 +784,11 @@ static void handle_disconnect(struct wl_listener *listener, void *data)
 	host->want_now = false;
 	wl_event_source_timer_update(host->request_timer, 0);
 	struct sync_wait *wait, *wtmp;
-	wl_list_for_each_safe(wait, wtmp, &host->syncs, link)
-	{
+	wl_list_for_each_safe(wait, wtmp, &host->syncs, link) {
 		wait_done(wait, false, 0, "disconnected before its app list was written");
 	}
 	struct apps_launch *op, *ltmp;
-	wl_list_for_each_safe(op, ltmp, &host->launches, link)
-	{
+	wl_list_for_each_safe(op, ltmp, &host->launches, link) {
 		if (op->connection != 0) {
 			launch_fail(op, "VM %s disconnected before launching %s", host_name(host),
 				op->id);
@@ -811,8 +805,7 @@ static void handle_link_destroy(struct wl_listener *listener, void *data)
 struct apps_host *apps_host_from_link(struct server *server, struct vm_link *link)
 {
 	struct apps_host *host;
-	wl_list_for_each(host, &server->apps_hosts, link_in_server)
-	{
+	wl_list_for_each(host, &server->apps_hosts, link_in_server) {
 		if (host->link == link) {
 			return host;
 		}
@@ -858,13 +851,11 @@ void apps_host_destroy(struct apps_host *host)
 	wl_list_remove(&host->link_destroy.link);
 	wl_list_remove(&host->link_in_server);
 	struct sync_wait *wait, *wtmp;
-	wl_list_for_each_safe(wait, wtmp, &host->syncs, link)
-	{
+	wl_list_for_each_safe(wait, wtmp, &host->syncs, link) {
 		wait_done(wait, false, 0, "removed");
 	}
 	struct apps_launch *op, *ltmp;
-	wl_list_for_each_safe(op, ltmp, &host->launches, link)
-	{
+	wl_list_for_each_safe(op, ltmp, &host->launches, link) {
 		launch_fail(op, "VM %s was removed", host_name(host));
 	}
 	if (host->write_source != NULL) {

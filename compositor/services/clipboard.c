@@ -362,8 +362,7 @@ static void request_destroy(struct vm_request *request)
 static struct vm_request *find_request(struct clipboard *clipboard, struct vm_link *link)
 {
 	struct vm_request *request;
-	wl_list_for_each(request, &clipboard->requests, link)
-	{
+	wl_list_for_each(request, &clipboard->requests, link) {
 		if (request->vm == link) {
 			return request;
 		}
@@ -565,8 +564,7 @@ static bool paste_into_vm(struct clipboard *clipboard, struct vm_link *link)
 		return false;
 	}
 	struct paste *paste;
-	wl_list_for_each(paste, &clipboard->pastes, link)
-	{
+	wl_list_for_each(paste, &clipboard->pastes, link) {
 		if (paste->vm == link) {
 			tell(clipboard, NOTIFY_REFUSED, rgb,
 				"paste into [%s] not started: the last one is still "
@@ -706,13 +704,11 @@ void clipboard_destroy(struct clipboard *clipboard)
 		return;
 	}
 	struct vm_request *request, *rtmp;
-	wl_list_for_each_safe(request, rtmp, &clipboard->requests, link)
-	{
+	wl_list_for_each_safe(request, rtmp, &clipboard->requests, link) {
 		request_destroy(request);
 	}
 	struct paste *paste, *ptmp;
-	wl_list_for_each_safe(paste, ptmp, &clipboard->pastes, link)
-	{
+	wl_list_for_each_safe(paste, ptmp, &clipboard->pastes, link) {
 		paste_destroy(paste);
 	}
 	host_read_destroy(clipboard->host_read);

@@ -111,8 +111,7 @@ static void arrange(struct notify *notify)
 	int x = output->box.x + output->box.width - NOTIFY_WIDTH - NOTIFY_MARGIN;
 	int y = output->box.y + NOTIFY_MARGIN;
 	struct notice *notice;
-	wl_list_for_each(notice, &notify->notices, link)
-	{
+	wl_list_for_each(notice, &notify->notices, link) {
 		wlr_scene_node_set_position(&notice->node->node, x, y);
 		y += NOTIFY_HEIGHT + NOTIFY_MARGIN / 2;
 	}
@@ -434,8 +433,7 @@ void notify_destroy(struct notify *notify)
 	}
 	close_bus(notify);
 	struct notice *notice, *tmp;
-	wl_list_for_each_safe(notice, tmp, &notify->notices, link)
-	{
+	wl_list_for_each_safe(notice, tmp, &notify->notices, link) {
 		notice_destroy(notice);
 	}
 	wlr_scene_node_destroy(&notify->tree->node);

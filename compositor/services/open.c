@@ -181,8 +181,7 @@ static size_t count_from(struct open_router *router, struct vm_link *source, boo
 {
 	size_t n = 0;
 	struct transfer *t;
-	wl_list_for_each(t, &router->transfers, link)
-	{
+	wl_list_for_each(t, &router->transfers, link) {
 		if (host ? t->from_host : t->source_link == source) {
 			n++;
 		}
@@ -194,8 +193,7 @@ static struct transfer *find_from_source(
 	struct open_router *router, struct vm_link *source, uint32_t request)
 {
 	struct transfer *t;
-	wl_list_for_each(t, &router->transfers, link)
-	{
+	wl_list_for_each(t, &router->transfers, link) {
 		if (t->source_link == source && t->source_request == request) {
 			return t;
 		}
@@ -236,8 +234,7 @@ static void update_source_pause(struct open_router *router, struct vm_link *sour
 	}
 	bool pause = false;
 	struct transfer *t;
-	wl_list_for_each(t, &router->transfers, link)
-	{
+	wl_list_for_each(t, &router->transfers, link) {
 		if (t->source_link == source && t->pending >= OPEN_PENDING_MAX) {
 			pause = true;
 		}
@@ -353,8 +350,7 @@ static int handle_dispose_timer(void *data)
 	w->idle_ms += DISPOSABLE_CHECK_MS;
 	bool busy = false;
 	struct transfer *t;
-	wl_list_for_each(t, &w->router->transfers, link)
-	{
+	wl_list_for_each(t, &w->router->transfers, link) {
 		busy = busy || t->target == w->link;
 	}
 	if (!busy &&
@@ -908,8 +904,7 @@ static void handle_deliver_result(
 	uint32_t id = msg->body.result.request_id;
 	uint32_t code = msg->body.result.code;
 	struct transfer *t, *found = NULL;
-	wl_list_for_each(t, &router->transfers, link)
-	{
+	wl_list_for_each(t, &router->transfers, link) {
 		if (t->target == link && t->begun && t->id == id) {
 			found = t;
 			break;
@@ -980,8 +975,7 @@ static void handle_welcome(struct wl_listener *listener, void *data)
 {
 	struct link_watch *w = wl_container_of(listener, w, welcome);
 	struct transfer *t, *tmp;
-	wl_list_for_each_safe(t, tmp, &w->router->transfers, link)
-	{
+	wl_list_for_each_safe(t, tmp, &w->router->transfers, link) {
 		if (t->target == w->link && !t->begun && !t->asking) {
 			deliver(t);
 		}
@@ -1000,8 +994,7 @@ static void handle_disconnect(struct wl_listener *listener, void *data)
 	 * kept across it. Each transfer is looked at once; rescan after each. */
 	pass++;
 restart:
-	wl_list_for_each(t, &w->router->transfers, link)
-	{
+	wl_list_for_each(t, &w->router->transfers, link) {
 		if (t->visited == pass) {
 			continue;
 		}
@@ -1031,8 +1024,7 @@ static void handle_drain(struct wl_listener *listener, void *data)
 {
 	struct link_watch *w = wl_container_of(listener, w, drain);
 	struct transfer *t, *tmp;
-	wl_list_for_each_safe(t, tmp, &w->router->transfers, link)
-	{
+	wl_list_for_each_safe(t, tmp, &w->router->transfers, link) {
 		if (t->target == w->link) {
 			pump(t);
 		}
@@ -1270,14 +1262,12 @@ void open_destroy(struct open_router *router)
 	}
 	/* the chooser first: no question may come back while we finish */
 	struct transfer *t, *tmp;
-	wl_list_for_each(t, &router->transfers, link)
-	{
+	wl_list_for_each(t, &router->transfers, link) {
 		t->asking = false;
 	}
 	open_chooser_destroy(router->chooser);
 	router->chooser = NULL;
-	wl_list_for_each_safe(t, tmp, &router->transfers, link)
-	{
+	wl_list_for_each_safe(t, tmp, &router->transfers, link) {
 		t->disposable = false;
 		finish(t, VTP_RESULT_FAILED, NULL, "vitrail is exiting");
 	}

@@ -223,8 +223,7 @@ bool open_chooser_ask(
 	/* one question per source at a time: a VM cannot fill the queue (and
 	 * keep the others' questions out) or stack choosers */
 	struct question *other;
-	wl_list_for_each(other, &chooser->questions, link)
-	{
+	wl_list_for_each(other, &chooser->questions, link) {
 		if (strcmp(other->source, source) == 0) {
 			return false;
 		}
@@ -254,8 +253,7 @@ void open_chooser_forget(struct open_chooser *chooser, void *transfer)
 	struct question *q, *tmp;
 	bool was_shown = false;
 	bool first = true;
-	wl_list_for_each_safe(q, tmp, &chooser->questions, link)
-	{
+	wl_list_for_each_safe(q, tmp, &chooser->questions, link) {
 		if (q->transfer == transfer) {
 			was_shown = first && chooser->node != NULL;
 			wl_list_remove(&q->link);
@@ -347,8 +345,7 @@ void open_chooser_destroy(struct open_chooser *chooser)
 		return;
 	}
 	struct question *q, *tmp;
-	wl_list_for_each_safe(q, tmp, &chooser->questions, link)
-	{
+	wl_list_for_each_safe(q, tmp, &chooser->questions, link) {
 		wl_list_remove(&q->link);
 		free(q);
 	}

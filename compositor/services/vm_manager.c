@@ -254,8 +254,7 @@ static bool send_run(struct managed_vm *vm, struct vm_op *waiter)
 static void waiters_connected(struct managed_vm *vm)
 {
 	struct vm_op *waiter, *tmp;
-	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
-	{
+	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link) {
 		if (waiter->kind == WAIT_CONNECTED) {
 			waiter_state(waiter);
 		} else if (waiter->kind == WAIT_RUN && !waiter->sent && !send_run(vm, waiter)) {
@@ -268,8 +267,7 @@ static void waiters_connected(struct managed_vm *vm)
 static void waiters_stopped(struct managed_vm *vm)
 {
 	struct vm_op *waiter, *tmp;
-	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
-	{
+	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link) {
 		if (waiter->kind == WAIT_STOPPED) {
 			waiter_state(waiter);
 		} else {
@@ -284,8 +282,7 @@ static void waiters_stopped(struct managed_vm *vm)
 static void waiters_disconnected(struct managed_vm *vm)
 {
 	struct vm_op *waiter, *tmp;
-	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
-	{
+	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link) {
 		if (waiter->kind == WAIT_RUN && waiter->sent) {
 			waiter_fail(waiter,
 				"the connection to VM %s was lost before the command ended",
@@ -399,8 +396,7 @@ void vm_manager_handle_run_result(
 		return; /* STARTED answers LAUNCH_APP (apps_host.c), not RUN */
 	}
 	struct vm_op *waiter;
-	wl_list_for_each(waiter, &vm->waiters, link)
-	{
+	wl_list_for_each(waiter, &vm->waiters, link) {
 		if (waiter->kind == WAIT_RUN && waiter->sent &&
 			waiter->request_id == untrusted_id) {
 			/* vitrailctl checks the status's range */
@@ -1288,8 +1284,7 @@ static void vm_init(struct vm_manager *manager, struct managed_vm *vm, struct vm
 static void vm_finish(struct managed_vm *vm)
 {
 	struct vm_op *waiter, *tmp;
-	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link)
-	{
+	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link) {
 		waiter_fail(waiter, "vitrail is exiting");
 	}
 	wl_list_remove(&vm->welcome.link);

@@ -197,8 +197,7 @@ size_t view_count_mapped(struct server *server, const struct vm_link *vm)
 {
 	size_t n = 0;
 	struct view *view;
-	wl_list_for_each(view, &server->views, link)
-	{
+	wl_list_for_each(view, &server->views, link) {
 		n += view->mapped && view->vm == vm;
 	}
 	return n;
@@ -225,8 +224,7 @@ void view_unmap(struct view *view)
 		 * just appeared without the focus (the top of the stack may be
 		 * a guest's fresh window) */
 		struct view *next = NULL, *candidate;
-		wl_list_for_each(candidate, &server->views, link)
-		{
+		wl_list_for_each(candidate, &server->views, link) {
 			if (candidate->mapped && candidate->focus_seq > 0 &&
 				(next == NULL || candidate->focus_seq > next->focus_seq)) {
 				next = candidate;
@@ -466,8 +464,7 @@ void view_set_fullscreen(struct view *view, bool fullscreen)
 struct view *view_next_for_cycle(struct server *server)
 {
 	struct view *view;
-	wl_list_for_each_reverse(view, &server->views, link)
-	{
+	wl_list_for_each_reverse(view, &server->views, link) {
 		if (view->mapped) {
 			return view;
 		}
@@ -478,8 +475,7 @@ struct view *view_next_for_cycle(struct server *server)
 struct view *view_from_id(struct server *server, uint32_t id)
 {
 	struct view *view;
-	wl_list_for_each(view, &server->views, link)
-	{
+	wl_list_for_each(view, &server->views, link) {
 		if (view->id == id) {
 			return view;
 		}
