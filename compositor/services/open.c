@@ -544,19 +544,6 @@ static void deliver(struct transfer *t)
 	pump(t);
 }
 
-/* Start a VM through the VM manager. */
-static bool start_vm(struct open_router *router, struct vm_link *link, char *why, size_t why_len)
-{
-	char *error = NULL;
-	bool ok = vm_manager_start(router->server->vm_manager, link, &error);
-	if (!ok) {
-		snprintf(why, why_len, "%s",
-			error != NULL ? error : "the VM manager did not answer");
-	}
-	free(error);
-	return ok;
-}
-
 static void route_to(struct transfer *t, struct vm_link *target)
 {
 	if (target == t->source_link) {
@@ -573,12 +560,15 @@ static void route_to(struct transfer *t, struct vm_link *target)
 		deliver(t);
 		return;
 	}
-	char why[256];
-	if (!start_vm(t->router, target, why, sizeof(why))) {
+	char *error = NULL;
+	if (!vm_manager_start(t->router->server->vm_manager, target, &error)) {
 		finish(t, VTP_RESULT_NO_TARGET, NULL, "VM %s is not running and cannot start: %s",
-			vm_link_name(target), why);
+			vm_link_name(target),
+			error != NULL ? error : "the VM manager did not answer");
+		free(error);
 		return;
 	}
+	free(error);
 	wlr_log(WLR_INFO, "open request %u: starting VM %s", t->id, vm_link_name(target));
 	t->state = TRANSFER_ROUTING;
 	arm_timer(t, OPEN_CONNECT_TIMEOUT_MS);
