@@ -38,6 +38,8 @@ struct vm_link {
 	int fd;
 	struct wl_event_source *source;
 	struct wl_event_source *hello_timer;
+	struct wl_event_source *stall_timer; /* armed while bytes wait for the agent */
+	bool stall_armed;
 	int hello_timeout_ms;
 	struct wl_event_source *fail_idle;
 	struct wl_event_source *flush_idle;
@@ -143,15 +145,49 @@ static void update_mask(struct vm_link *link)
 	wl_event_source_fd_update(link->source, mask);
 }
 
+/* An agent that leaves what is queued for it unread for
+ * VM_LINK_STALL_TIMEOUT_MS is dropped: a host feature waiting on its queue
+ * (a file delivery, a paste) must not wait for it forever, nor keep the
+ * VM that sends the file waiting with it. Any progress re-arms the timer. */
+static void watch_stall(struct vm_link *link, bool progress)
+{
+	if (link->stall_timer == NULL) {
+		return;
+	}
+	if (vtp_outq_empty(&link->outq)) {
+		if (link->stall_armed) {
+			wl_event_source_timer_update(link->stall_timer, 0);
+			link->stall_armed = false;
+		}
+	} else if (progress || !link->stall_armed) {
+		wl_event_source_timer_update(link->stall_timer, VM_LINK_STALL_TIMEOUT_MS);
+		link->stall_armed = true;
+	}
+}
+
+static int handle_stall_timeout(void *data)
+{
+	struct vm_link *link = data;
+	link->stall_armed = false;
+	if (!vtp_outq_empty(&link->outq)) {
+		vm_link_fail(link, VTP_ERR_LIMIT,
+			"the agent read nothing of %zu queued bytes in %d s", link->outq.len,
+			VM_LINK_STALL_TIMEOUT_MS / 1000);
+	}
+	return 0;
+}
+
 static bool flush(struct vm_link *link)
 {
 	if (link->fd < 0) {
 		return false;
 	}
+	size_t before = link->outq.len;
 	if (vtp_outq_flush(&link->outq, link->fd) != VTP_OK) {
 		vm_link_fail(link, 0, "write error: %s", strerror(errno));
 		return false;
 	}
+	watch_stall(link, link->outq.len < before);
 	update_mask(link);
 	if (link->drain_wanted && link->outq.len <= VM_LINK_DRAIN_LOW) {
 		link->drain_wanted = false;
@@ -263,6 +299,11 @@ static void disconnect(struct vm_link *link, const char *reason)
 		wl_event_source_remove(link->hello_timer);
 		link->hello_timer = NULL;
 	}
+	if (link->stall_timer != NULL) {
+		wl_event_source_remove(link->stall_timer);
+		link->stall_timer = NULL;
+	}
+	link->stall_armed = false;
 	if (link->fail_idle != NULL) {
 		wl_event_source_remove(link->fail_idle);
 		link->fail_idle = NULL;
@@ -561,7 +602,8 @@ static bool accept_connection(struct vm_link *link, int conn, int hello_timeout_
 	link->source =
 		wl_event_loop_add_fd(link->loop, conn, WL_EVENT_READABLE, handle_connection, link);
 	link->hello_timer = wl_event_loop_add_timer(link->loop, handle_hello_timeout, link);
-	if (link->source == NULL || link->hello_timer == NULL) {
+	link->stall_timer = wl_event_loop_add_timer(link->loop, handle_stall_timeout, link);
+	if (link->source == NULL || link->hello_timer == NULL || link->stall_timer == NULL) {
 		vm_link_fail(link, VTP_ERR_INTERNAL, "out of resources");
 		disconnect(link, link->fail_reason);
 		return false;

@@ -25,6 +25,8 @@ struct config_vm;
  * per vm_link_want_drain) at or below VM_LINK_DRAIN_LOW. */
 #define VM_LINK_QUEUE_HIGH (2u * 1024u * 1024u)
 #define VM_LINK_DRAIN_LOW (512u * 1024u)
+/* an agent that reads none of what is queued for it this long is dropped */
+#define VM_LINK_STALL_TIMEOUT_MS 15000
 /* messages handled per event-loop wakeup of one agent, before the others */
 #define VM_LINK_MAX_MSGS_PER_DISPATCH 256
 
