@@ -164,9 +164,10 @@ bool server_output_box_for(struct server *server, const struct wlr_box *box, str
 
 /*
  * The composition root's per-VM record. The link is the transport; each
- * feature keeps its own per-VM state, made here and freed with the link
- * (its destroy event). Messages the link validated are routed here, so
- * the transport knows no feature and no feature knows another's state.
+ * feature attaches its own per-VM state on events.new_vm_link and frees
+ * it with the link (its destroy event); the slot keeps the pointers.
+ * Messages the link validated are routed here, so the transport knows no
+ * feature and no feature knows another's state.
  */
 struct vm_slot {
 	struct server *server;
@@ -267,8 +268,10 @@ static bool create_vm_slot(struct server *server, const struct config_vm *vm)
 	}
 	/* counted now: vm_link_destroy runs for it whatever comes next */
 	server->vm_links[server->n_vm_links++] = slot->link;
-	slot->windows = guest_vm_create(server, slot->link);
-	slot->apps = apps_host_create(server, slot->link);
+	/* the features attach their per-VM state; the router keeps theirs */
+	wl_signal_emit(&server->events.new_vm_link, slot->link);
+	slot->windows = guest_vm_from_link(server, slot->link);
+	slot->apps = apps_host_from_link(server, slot->link);
 	return slot->windows != NULL && slot->apps != NULL;
 }
 
@@ -402,6 +405,11 @@ bool server_init(struct server *server, struct config *config, const char *headl
 	wl_list_init(&server->guest_vms);
 	wl_list_init(&server->apps_hosts);
 	wl_signal_init(&server->events.view_map);
+	wl_signal_init(&server->events.new_vm_link);
+	server->guest_new_vm_link.notify = guest_view_handle_new_link;
+	wl_signal_add(&server->events.new_vm_link, &server->guest_new_vm_link);
+	server->apps_new_vm_link.notify = apps_host_handle_new_link;
+	wl_signal_add(&server->events.new_vm_link, &server->apps_new_vm_link);
 	struct wl_listener *listeners[] = { &server->new_output, &server->layout_change,
 		&server->new_xdg_surface, &server->new_toplevel_decoration,
 		&server->new_layer_surface, &server->new_virtual_keyboard,
@@ -625,6 +633,8 @@ void server_finish(struct server *server)
 	server->vm_links = NULL;
 	free(server->vm_slots);
 	server->vm_slots = NULL;
+	wl_list_remove(&server->guest_new_vm_link.link);
+	wl_list_remove(&server->apps_new_vm_link.link);
 	server->n_vm_links = 0;
 	if (server->display != NULL) {
 		wl_display_destroy_clients(server->display);

@@ -112,7 +112,12 @@ struct server {
 
 	struct {
 		struct wl_signal view_map; /* data: struct view, just mapped */
+		/* data: struct vm_link, just made; features attach their per-VM
+		 * state and free it on the link's destroy event */
+		struct wl_signal new_vm_link;
 	} events;
+	struct wl_listener guest_new_vm_link; /* guest_view_handle_new_link */
+	struct wl_listener apps_new_vm_link; /* apps_host_handle_new_link */
 
 	struct wl_listener new_output;
 	struct wl_listener layout_change;

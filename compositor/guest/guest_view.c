@@ -804,11 +804,25 @@ static void handle_link_destroy(struct wl_listener *listener, void *data)
 	free(gvm);
 }
 
-struct guest_vm *guest_vm_create(struct server *server, struct vm_link *link)
+struct guest_vm *guest_vm_from_link(struct server *server, struct vm_link *link)
 {
+	struct guest_vm *gvm;
+	wl_list_for_each(gvm, &server->guest_vms, link_in_server) {
+		if (gvm->link == link) {
+			return gvm;
+		}
+	}
+	return NULL;
+}
+
+void guest_view_handle_new_link(struct wl_listener *listener, void *data)
+{
+	struct server *server = wl_container_of(listener, server, guest_new_vm_link);
+	struct vm_link *link = data;
 	struct guest_vm *gvm = calloc(1, sizeof(*gvm));
 	if (gvm == NULL) {
-		return NULL;
+		wlr_log(WLR_ERROR, "[vm %s] out of memory", vm_link_name(link));
+		return;
 	}
 	gvm->server = server;
 	gvm->link = link;
@@ -817,7 +831,6 @@ struct guest_vm *guest_vm_create(struct server *server, struct vm_link *link)
 	wl_list_insert(server->guest_vms.prev, &gvm->link_in_server);
 	gvm->link_destroy.notify = handle_link_destroy;
 	wl_signal_add(&vm_link_events(link)->destroy, &gvm->link_destroy);
-	return gvm;
 }
 
 /* ---- messages ---- */

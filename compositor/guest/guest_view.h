@@ -21,10 +21,12 @@ struct output;
 struct server;
 struct view;
 struct vm_link;
+struct wl_listener;
 
-/* The guest windows of one VM. Made by the composition root for each
- * link; freed with the link (its destroy signal). */
-struct guest_vm *guest_vm_create(struct server *server, struct vm_link *link);
+/* server.events.new_vm_link: make the guest windows of that VM (a struct
+ * guest_vm), freed with the link (its destroy event). */
+void guest_view_handle_new_link(struct wl_listener *listener, void *data);
+struct guest_vm *guest_vm_from_link(struct server *server, struct vm_link *link);
 /* The agent is connected: send it the output size, key repeat and keymap. */
 void guest_vm_connected(struct guest_vm *gvm);
 /* The agent is gone: remove all of the VM's windows. */

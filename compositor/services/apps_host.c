@@ -813,6 +813,15 @@ struct apps_host *apps_host_from_link(struct server *server, struct vm_link *lin
 	return NULL;
 }
 
+void apps_host_handle_new_link(struct wl_listener *listener, void *data)
+{
+	struct server *server = wl_container_of(listener, server, apps_new_vm_link);
+	struct vm_link *link = data;
+	if (apps_host_create(server, link) == NULL) {
+		wlr_log(WLR_ERROR, "[vm %s] out of memory", vm_link_name(link));
+	}
+}
+
 struct apps_host *apps_host_create(struct server *server, struct vm_link *link)
 {
 	struct apps_host *host = calloc(1, sizeof(*host));

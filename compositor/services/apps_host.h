@@ -30,6 +30,7 @@
 
 struct server;
 struct vm_link;
+struct wl_listener;
 
 #define APPS_HOST_REQUEST_INTERVAL_MS 2000 /* APPS_CHANGED answered at most this often */
 #define APPS_HOST_MAX_LIST_BYTES (16u << 20) /* strings + icons held per list */
@@ -42,6 +43,8 @@ struct apps_host;
 /* Follows the link's welcome and disconnect events; destroyed with the
  * link (its destroy event). */
 struct apps_host *apps_host_create(struct server *server, struct vm_link *link);
+/* server.events.new_vm_link: apps_host_create for that VM. */
+void apps_host_handle_new_link(struct wl_listener *listener, void *data);
 /* Answers pending control requests with an error. */
 void apps_host_destroy(struct apps_host *host);
 struct apps_host *apps_host_from_link(struct server *server, struct vm_link *link);
