@@ -13,8 +13,9 @@ Rules:
              includes both guest/ and services/ headers; guest/ never
              includes services/; services/ reaches guest/ only through
              the transport's header (guest/vm_link.h), never the windows.
-  input      input/ reaches guest windows only through view_impl: it
-             includes nothing of guest/.
+  input      input/ reaches guest windows only through view_impl and
+             services only through its signals and grab: it includes
+             nothing of guest/ or services/.
   json       in the host compositor only ipc/ includes json-c; protocol/,
              common/ and guest-agent/ never do.
   relative   no #include "../..."; no meson.build compiles a source from
@@ -98,6 +99,8 @@ def main():
                 broke(path, 'root', 'includes both guest/ and services/')
             if sub == 'input' and uses_guest:
                 broke(path, 'input', 'input/ includes guest/ (use view_impl)')
+            if sub == 'input' and uses_services:
+                broke(path, 'input', 'input/ includes services/ (use seat signals or a grab)')
 
     # One definition of each guest-value rule, in protocol/.
     definition = re.compile(r'^(?:static\s+)?(?:bool|void|char\s*\*|size_t)\s+'

@@ -19,10 +19,8 @@
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
 
-#include "services/clipboard.h"
 #include "config.h"
 #include "tree/frame.h"
-#include "services/open.h"
 #include "desktop/layer_shell.h"
 #include "desktop/lock.h"
 #include "server.h"
@@ -292,12 +290,12 @@ static bool run_action(struct seat *seat, const struct config_binding *binding)
 		wl_display_terminate(server->display);
 		break;
 	case ACTION_CLIPBOARD_COPY:
-		/* the host's own key: it never reaches the focused client */
-		clipboard_copy(server->clipboard, focused);
+	case ACTION_CLIPBOARD_PASTE: {
+		/* the host's own keys: they never reach the focused client */
+		struct seat_action_event event = { .action = binding->action, .view = focused };
+		wl_signal_emit(&seat->events.action, &event);
 		break;
-	case ACTION_CLIPBOARD_PASTE:
-		clipboard_paste(server->clipboard, focused);
-		break;
+	}
 	}
 	return true;
 }
@@ -377,7 +375,8 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data)
 		bool locked = lock_active(seat->server->lock);
 		/* the @ask chooser, while shown, takes every key */
 		if (handle_vt_switch(seat, kb, xkb_keycode) ||
-			(!locked && open_handle_key(seat->server->open, kb, xkb_keycode)) ||
+			(!locked && seat->grab != NULL &&
+				seat->grab->key(seat->grab->data, kb, xkb_keycode)) ||
 			(!exclusive && !locked && handle_binding(seat, kb, xkb_keycode))) {
 			if (seat->n_consumed_keys < SEAT_MAX_CONSUMED_KEYS) {
 				seat->consumed_keys[seat->n_consumed_keys++] = event->keycode;
@@ -986,9 +985,9 @@ static void handle_cursor_button(struct wl_listener *listener, void *data)
 	if (pressed) {
 		seat->buttons_down++;
 		if (seat->buttons_down == 1 && seat->mode == SEAT_MODE_NORMAL) {
-			if (!lock_active(seat->server->lock) &&
-				open_handle_button(
-					seat->server->open, seat->cursor->x, seat->cursor->y)) {
+			if (!lock_active(seat->server->lock) && seat->grab != NULL &&
+				seat->grab->button(
+					seat->grab->data, seat->cursor->x, seat->cursor->y)) {
 				seat->mode = SEAT_MODE_SWALLOW; /* a click on the chooser */
 				return;
 			}
@@ -1091,6 +1090,11 @@ static char *keymap_text_for(struct xkb_keymap *keymap)
 	return keymap != NULL ? xkb_keymap_get_as_string(keymap, XKB_KEYMAP_FORMAT_TEXT_V1) : NULL;
 }
 
+void seat_set_grab(struct seat *seat, const struct seat_grab *grab)
+{
+	seat->grab = grab;
+}
+
 struct seat *seat_create(struct server *server)
 {
 	struct seat *seat = calloc(1, sizeof(*seat));
@@ -1100,6 +1104,7 @@ struct seat *seat_create(struct server *server)
 	seat->server = server;
 	wl_list_init(&seat->keyboards);
 	wl_signal_init(&seat->events.press);
+	wl_signal_init(&seat->events.action);
 	wl_list_init(&seat->down_surface_destroy.link);
 	seat->down_surface_destroy.notify = handle_down_surface_destroy;
 	struct wl_listener *listeners[] = { &seat->cursor_motion, &seat->cursor_motion_absolute,

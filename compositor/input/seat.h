@@ -90,12 +90,36 @@ struct seat {
 	struct wl_listener request_set_primary_selection;
 	struct wl_listener request_start_drag;
 
+	/* input taken before bindings and clients (seat_set_grab) */
+	const struct seat_grab *grab;
+
 	struct {
 		/* The first button went down; data: the struct seat_target it
 		 * goes to, NULL for anything else (popups elsewhere close). */
 		struct wl_signal press;
+		/* A binding a service carries out (clipboard copy and paste);
+		 * data: struct seat_action_event. */
+		struct wl_signal action;
 	} events;
 };
+
+struct seat_action_event {
+	int action; /* enum action (config.h) */
+	struct view *view; /* the focused view, or NULL */
+};
+
+/*
+ * Input that a host panel takes before bindings and clients (the @ask
+ * chooser of open-in-VM): key and button return true when they took the
+ * event. Not while the screen is locked. One grab at a time.
+ */
+struct seat_grab {
+	bool (*key)(void *data, struct wlr_keyboard *keyboard, uint32_t keycode);
+	bool (*button)(void *data, double lx, double ly);
+	void *data;
+};
+/* Set (or, with NULL, remove) the grab; grab must outlive its use. */
+void seat_set_grab(struct seat *seat, const struct seat_grab *grab);
 
 struct seat *seat_create(struct server *server);
 void seat_destroy(struct seat *seat);

@@ -68,6 +68,7 @@ struct host_read {
 
 struct clipboard {
 	struct server *server;
+	struct wl_listener seat_action; /* seat.events.action: the copy and paste keys */
 
 	/* the inter-VM clipboard: data NULL when empty */
 	struct clip_text *data;
@@ -684,6 +685,17 @@ void clipboard_clear(struct clipboard *clipboard)
 	forget_text(clipboard);
 }
 
+static void handle_seat_action(struct wl_listener *listener, void *data)
+{
+	struct clipboard *clipboard = wl_container_of(listener, clipboard, seat_action);
+	struct seat_action_event *event = data;
+	if (event->action == ACTION_CLIPBOARD_COPY) {
+		clipboard_copy(clipboard, event->view);
+	} else if (event->action == ACTION_CLIPBOARD_PASTE) {
+		clipboard_paste(clipboard, event->view);
+	}
+}
+
 struct clipboard *clipboard_create(struct server *server)
 {
 	struct clipboard *clipboard = calloc(1, sizeof(*clipboard));
@@ -695,6 +707,8 @@ struct clipboard *clipboard_create(struct server *server)
 	wl_list_init(&clipboard->pastes);
 	clip_text_writers_init(
 		&clipboard->writers, server->loop, CLIPBOARD_MAX_WRITERS, WRITER_TIMEOUT_MS);
+	clipboard->seat_action.notify = handle_seat_action;
+	wl_signal_add(&server->seat->events.action, &clipboard->seat_action);
 	return clipboard;
 }
 
@@ -703,6 +717,7 @@ void clipboard_destroy(struct clipboard *clipboard)
 	if (clipboard == NULL) {
 		return;
 	}
+	wl_list_remove(&clipboard->seat_action.link);
 	struct vm_request *request, *rtmp;
 	wl_list_for_each_safe(request, rtmp, &clipboard->requests, link) {
 		request_destroy(request);

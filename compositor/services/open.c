@@ -17,6 +17,7 @@
 #include <xkbcommon/xkbcommon.h>
 
 #include "config.h"
+#include "input/seat.h"
 #include "services/notify.h"
 #include "services/open_chooser.h"
 #include "services/open_policy.h"
@@ -123,6 +124,7 @@ struct open_router {
 	size_t n_watches;
 	struct open_chooser *chooser;
 	struct wl_listener view_map; /* server.events.view_map */
+	struct seat_grab grab; /* the chooser, while shown, takes keys and clicks */
 };
 
 static void pump(struct transfer *t);
@@ -718,18 +720,20 @@ static void route(struct transfer *t)
 	}
 }
 
-bool open_handle_key(struct open_router *router, struct wlr_keyboard *keyboard, uint32_t keycode)
+static bool grab_key(void *data, struct wlr_keyboard *keyboard, uint32_t keycode)
 {
-	if (router == NULL || !open_chooser_active(router->chooser)) {
+	struct open_router *router = data;
+	if (!open_chooser_active(router->chooser)) {
 		return false;
 	}
 	xkb_keysym_t sym = xkb_state_key_get_one_sym(keyboard->xkb_state, keycode);
 	return open_chooser_handle_key(router->chooser, sym, true);
 }
 
-bool open_handle_button(struct open_router *router, double lx, double ly)
+static bool grab_button(void *data, double lx, double ly)
 {
-	return router != NULL && open_chooser_handle_button(router->chooser, lx, ly, true);
+	struct open_router *router = data;
+	return open_chooser_handle_button(router->chooser, lx, ly, true);
 }
 
 void open_chosen(struct open_router *router, void *transfer, struct vm_link *target)
@@ -1239,6 +1243,9 @@ struct open_router *open_create(struct server *server, char **error)
 	}
 	router->view_map.notify = handle_view_map;
 	wl_signal_add(&server->events.view_map, &router->view_map);
+	/* while shown, the chooser takes every key and the clicks on its panel */
+	router->grab = (struct seat_grab){ .key = grab_key, .button = grab_button, .data = router };
+	seat_set_grab(server->seat, &router->grab);
 	wlr_log(WLR_INFO, "open policy: %zu rule%s%s, files up to %" PRIu64 " bytes",
 		router->policy->n_rules, router->policy->n_rules == 1 ? "" : "s",
 		router->policy->builtin ? " (built-in: ask)" : "", router->policy->max_file_bytes);
@@ -1271,6 +1278,9 @@ void open_destroy(struct open_router *router)
 		}
 	}
 	wl_list_remove(&router->view_map.link);
+	if (router->server->seat != NULL && router->server->seat->grab == &router->grab) {
+		seat_set_grab(router->server->seat, NULL);
+	}
 	free(router->watches);
 	open_policy_destroy(router->policy);
 	free(router);

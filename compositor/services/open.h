@@ -79,11 +79,6 @@ void open_host_start(struct open_host_source *source, int fd, const char *rest, 
 	open_host_done_fn done, void *data);
 void open_host_abandon(struct open_host_source *source);
 
-/* Input for the @ask chooser (seat.c). true: the chooser took it (while
- * it is shown it takes every key; a press only on its panel). */
-bool open_handle_key(struct open_router *router, struct wlr_keyboard *keyboard, uint32_t keycode);
-bool open_handle_button(struct open_router *router, double lx, double ly);
-
 /* The chooser of @ask (open_chooser.c) picked a VM (NULL: cancelled). */
 void open_chosen(struct open_router *router, void *transfer, struct vm_link *target);
 
