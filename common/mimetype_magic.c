@@ -1,6 +1,7 @@
 #include <vitrail/common/mimetype.h>
 
 #include <magic.h>
+#include <unistd.h>
 #include <string.h>
 #include <vitrail/protocol.h>
 
@@ -22,4 +23,13 @@ bool mimetype_sniff_fd(int fd, char *out, size_t cap)
 	}
 	magic_close(magic);
 	return ok;
+}
+
+const char *mimetype_guess(const char *name, int fd, char *out, size_t cap)
+{
+	const char *type = mimetype_from_name(name);
+	if (strcmp(type, "application/octet-stream") == 0 && mimetype_sniff_fd(fd, out, cap)) {
+		type = out;
+	}
+	return lseek(fd, 0, SEEK_SET) == 0 ? type : NULL;
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vitrail/common/fs.h>
+#include <vitrail/common/text.h>
 #include <vitrail/protocol.h>
 #include <xkbcommon/xkbcommon.h>
 
@@ -164,31 +165,6 @@ struct parser {
 	size_t cap_open_rules;
 };
 
-static char *format_string(const char *fmt, va_list args)
-{
-	va_list copy;
-	va_copy(copy, args);
-	int n = vsnprintf(NULL, 0, fmt, copy);
-	va_end(copy);
-	if (n < 0) {
-		return NULL;
-	}
-	char *s = malloc((size_t)n + 1);
-	if (s != NULL) {
-		vsnprintf(s, (size_t)n + 1, fmt, args);
-	}
-	return s;
-}
-
-static char *string_printf(const char *fmt, ...)
-{
-	va_list args;
-	va_start(args, fmt);
-	char *s = format_string(fmt, args);
-	va_end(args);
-	return s;
-}
-
 /* Record an error at a line (0: about the whole file). Always false. */
 __attribute__((format(printf, 3, 4))) static bool fail_at(
 	struct parser *p, int line, const char *fmt, ...)
@@ -198,12 +174,12 @@ __attribute__((format(printf, 3, 4))) static bool fail_at(
 	}
 	va_list args;
 	va_start(args, fmt);
-	char *msg = format_string(fmt, args);
+	char *msg = text_vprintf(fmt, args);
 	va_end(args);
 	if (line > 0) {
-		p->error = string_printf("%s:%d: %s", p->file, line, msg ? msg : "out of memory");
+		p->error = text_printf("%s:%d: %s", p->file, line, msg ? msg : "out of memory");
 	} else {
-		p->error = string_printf("%s: %s", p->file, msg ? msg : "out of memory");
+		p->error = text_printf("%s: %s", p->file, msg ? msg : "out of memory");
 	}
 	free(msg);
 	if (p->error == NULL) {
@@ -405,9 +381,9 @@ static bool parse_path(struct parser *p, const char *key, const char *value, cha
 		if (home == NULL || home[0] == '\0') {
 			return fail(p, "%s: '~/' used but HOME is not set", key);
 		}
-		s = string_printf("%s/%s", home, value + 2);
+		s = text_printf("%s/%s", home, value + 2);
 	} else {
-		s = string_printf("%s/%s", p->dir, value);
+		s = text_printf("%s/%s", p->dir, value);
 	}
 	if (s == NULL) {
 		return fail(p, "out of memory");
@@ -1206,11 +1182,11 @@ static char *default_path(void)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	if (xdg != NULL && xdg[0] == '/') {
-		return string_printf("%s/vitrail/vitrail.ini", xdg);
+		return text_printf("%s/vitrail/vitrail.ini", xdg);
 	}
 	const char *home = getenv("HOME");
 	if (home != NULL && home[0] != '\0') {
-		return string_printf("%s/.config/vitrail/vitrail.ini", home);
+		return text_printf("%s/.config/vitrail/vitrail.ini", home);
 	}
 	return NULL;
 }

@@ -229,12 +229,8 @@ static int open_file(const char *path, const char *type)
 
 	char sniffed[VTP_MAX_MIME + 1];
 	if (type == NULL) {
-		type = mimetype_from_name(base);
-		if (strcmp(type, "application/octet-stream") == 0 &&
-			mimetype_sniff_fd(file, sniffed, sizeof(sniffed))) {
-			type = sniffed;
-		}
-		if (lseek(file, 0, SEEK_SET) != 0) {
+		type = mimetype_guess(base, file, sniffed, sizeof(sniffed));
+		if (type == NULL) {
 			fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
 			close(file);
 			return EXIT_FAILED;

@@ -149,12 +149,8 @@ int vitrailctl_open_run(const char *socket_path, char **args, int n_args)
 		json_object_object_add(req, "name", json_object_new_string(name));
 		char sniffed[VTP_MAX_MIME + 1];
 		if (type == NULL) {
-			type = mimetype_from_name(base);
-			if (strcmp(type, "application/octet-stream") == 0 &&
-				mimetype_sniff_fd(file, sniffed, sizeof(sniffed))) {
-				type = sniffed;
-			}
-			if (lseek(file, 0, SEEK_SET) != 0) {
+			type = mimetype_guess(base, file, sniffed, sizeof(sniffed));
+			if (type == NULL) {
 				fprintf(stderr, "vitrailctl: %s: %s\n", what, strerror(errno));
 				close(file);
 				json_object_put(req);

@@ -20,4 +20,10 @@ const char *mimetype_from_name(const char *name);
  * common_magic_dep (links libmagic). */
 bool mimetype_sniff_fd(int fd, char *out, size_t cap);
 
+/* The type of the file open on fd whose base name is name: by extension,
+ * else by content (fd is rewound to 0 afterwards). Points at a static
+ * string or into out (capacity cap). NULL only when fd cannot be rewound
+ * (errno set). In common_magic_dep. */
+const char *mimetype_guess(const char *name, int fd, char *out, size_t cap);
+
 #endif
