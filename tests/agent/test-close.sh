@@ -1,7 +1,7 @@
 #!/bin/bash
 # Closing a guest window from the host (vitrailctl close) closes the app:
 # foot and weston-simple-shm exit, their windows go, the agent stays.
-. "$AGENT_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/agent.sh"
 
 write_config "$T/vitrail.ini" <<INI
 [vm work]

@@ -3,7 +3,7 @@
 # weston-simple-shm in "work" (blue), foot in "personal" (green). A grim
 # screenshot shows each window framed in its VM's color around the app's
 # own pixels, and the animated client keeps updating.
-. "$AGENT_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/agent.sh"
 
 FOOT_BG=2d4a6b
 write_config "$T/vitrail.ini" <<INI
@@ -39,7 +39,7 @@ wait_pixels "simple-shm framed in blue" "frame $x $y $wd $ht $BLUE;
 	rect $x $y $wd 20 ffffff; rect $x $((y + ht - 20)) $wd 20 ffffff;
 	+colors $((x + 20)) $((y + 20)) 210 210 40"
 # the animation goes on: the same rectangle changes between screenshots
-$PY "$AGENT_TEST_DIR/agentpix.py" "$T/shot.ppm" save $((x + 20)) $((y + 20)) 210 210 "$T/rings"
+$PY "$TEST_LIB/agentpix.py" "$T/shot.ppm" save $((x + 20)) $((y + 20)) 210 210 "$T/rings"
 wait_pixels "simple-shm's next frames" "+changed $((x + 20)) $((y + 20)) 210 210 $T/rings"
 
 # foot on top: its background color fills the terminal, framed in green.

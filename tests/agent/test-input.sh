@@ -2,7 +2,7 @@
 # Text typed through the host's virtual keyboard (wtype) reaches foot in
 # the focused VM only: the shell in each foot writes what it reads to a
 # file of its own.
-. "$AGENT_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/agent.sh"
 
 write_config "$T/vitrail.ini" <<INI
 [vm work]

@@ -3,7 +3,7 @@
 # known colors): the subsurface is flattened into the window's contents at
 # its place, and the popup appears at its anchor, framed in the VM's color
 # on top of its parent.
-. "$AGENT_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/agent.sh"
 
 write_config "$T/vitrail.ini" <<INI
 [vm work]

@@ -4,7 +4,7 @@
 # restarts, the surviving agents reconnect and their apps' windows come
 # back with their contents (vt-client never redraws: the agent re-sends
 # what it kept).
-. "$AGENT_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/agent.sh"
 
 FOOT_BG=3a2d4a
 write_config "$T/vitrail.ini" <<INI
@@ -23,7 +23,7 @@ wait_windows personal 1
 personal_ok() {
 	local x y
 	x=$(win personal x) && y=$(win personal y) || return 1
-	screenshot "$T/p.ppm" && shot_check "$T/p.ppm" "frame $x $y 320 180 $GREEN;
+	take_screenshot "$T/p.ppm" && shot_check "$T/p.ppm" "frame $x $y 320 180 $GREEN;
 		rect $x $y 320 180 8f5902"
 }
 ctl focus "$(win personal id)"
@@ -45,7 +45,7 @@ ctl focus "$(win work id)"
 work_ok() {
 	local x y
 	x=$(win work x) && y=$(win work y) || return 1
-	screenshot "$T/w.ppm" && shot_check "$T/w.ppm" "frame $x $y 360 240 $BLUE;
+	take_screenshot "$T/w.ppm" && shot_check "$T/w.ppm" "frame $x $y 360 240 $BLUE;
 		rect $x $((y + 120)) 360 120 $FOOT_BG"
 }
 wait_for "foot framed in blue after the agent restart" work_ok

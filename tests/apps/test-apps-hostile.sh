@@ -12,7 +12,7 @@
 # in flight; bad run-app ids never reach the guest; a bad RUN_RESULT
 # disconnects. A marker file that any of the payloads would create if a
 # shell ever saw them never appears.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 
 for v in DESKTOP_FILE_VALIDATE APPS_TEST_DIR; do
 	[ -n "${!v:-}" ] || {
@@ -174,7 +174,7 @@ bad_list() {
 		fail "$name: $(grep '^disconnected' "$T/$g.out"), want an ERROR matching '$reason'"
 	guest_end $g || fail "$name: fake guest failed: $(tail -n 2 "$T/$g.err")"
 	vitrail_alive || fail "$name: vitrail died"
-	grep -q '\[vm evil\]' "$T/vitrail.err" || fail "$name: no log line naming the VM"
+	grep -q '\[vm evil\]' "$VITRAIL_ERR" || fail "$name: no log line naming the VM"
 }
 
 bad_list "control character in Name" "control" -- "apps-begin last 1" \

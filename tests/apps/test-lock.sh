@@ -5,7 +5,7 @@
 # guest gets the keyboard back. Killing swaylock unlocks (the limit of the
 # input-inhibitor protocol; ext-session-lock-v1 needs wlroots 0.16).
 # Skipped (77) without swaylock.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 : "${VT_POINTER:?run through meson test}"
 command -v swaylock >/dev/null || {
 	echo "swaylock is not installed: skipped"
@@ -36,10 +36,10 @@ guest_wait g '^key 1 [0-9]+ 0$'
 HOME=$T swaylock -u -c 102030 >"$T/swaylock.out" 2>&1 &
 LOCK_PID=$!
 GUEST_PID[swaylock]=$LOCK_PID # stopped by the cleanup if the test fails
-wait_line "$T/vitrail.err" 'screen locked' "the compositor to see the lock"
+wait_line "$VITRAIL_ERR" 'screen locked' "the compositor to see the lock"
 guest_wait g '^keyboard-leave 1$'
 deadline=$((SECONDS + E2E_TIMEOUT))
-until screenshot "$T/locked.ppm" && $PY "$E2E_DIR/pixels.py" "$T/locked.ppm" rect 0 0 1280 720 102030 2>/dev/null; do
+until screenshot "$T/locked.ppm" && $PY "$TEST_LIB/pixels.py" "$T/locked.ppm" rect 0 0 1280 720 102030 2>/dev/null; do
 	[ $SECONDS -lt $deadline ] || pixels "$T/locked.ppm" rect 0 0 1280 720 102030
 	sleep 0.2
 done
@@ -57,7 +57,7 @@ kill -0 $LOCK_PID || fail "swaylock exited: $(tail -n 3 "$T/swaylock.out")"
 kill -KILL $LOCK_PID
 wait $LOCK_PID 2>/dev/null || true
 unset "GUEST_PID[swaylock]"
-wait_line "$T/vitrail.err" 'screen unlocked' "the compositor to see the unlock"
+wait_line "$VITRAIL_ERR" 'screen unlocked' "the compositor to see the unlock"
 ctl focus "$id" || fail "vitrailctl focus failed"
 guest_wait_count g '^keyboard-enter 1$' 2
 timeout "$E2E_TIMEOUT" wtype c || fail "wtype failed"
@@ -85,12 +85,12 @@ wait_until_count() { # FILE REGEX N WHAT
 		sleep 0.1
 	done
 }
-wait_until_count "$T/vitrail.err" 'screen locked' 2 "the second lock"
+wait_until_count "$VITRAIL_ERR" 'screen locked' 2 "the second lock"
 printf 'aa\nzz\n' | HOME=$T fuzzel --dmenu >"$T/fuzzel.out" 2>"$T/fuzzel.err" &
 FUZZEL_PID=$!
 GUEST_PID[fuzzel]=$FUZZEL_PID
 deadline=$((SECONDS + E2E_TIMEOUT))
-until screenshot "$T/fuzzel.ppm" && ! $PY "$E2E_DIR/pixels.py" "$T/fuzzel.ppm" pixel 640 360 1e1e1e 2>/dev/null; do
+until screenshot "$T/fuzzel.ppm" && ! $PY "$TEST_LIB/pixels.py" "$T/fuzzel.ppm" pixel 640 360 1e1e1e 2>/dev/null; do
 	[ $SECONDS -lt $deadline ] || fail "fuzzel did not show up"
 	kill -0 $FUZZEL_PID || fail "fuzzel exited while locked (it took the keyboard from the locker and lost it?)"
 	sleep 0.2
@@ -99,7 +99,7 @@ timeout "$E2E_TIMEOUT" wtype z || fail "wtype failed"
 kill -KILL $LOCK_PID
 wait $LOCK_PID 2>/dev/null || true
 unset "GUEST_PID[swaylock]"
-wait_until_count "$T/vitrail.err" 'screen unlocked' 2 "the second unlock"
+wait_until_count "$VITRAIL_ERR" 'screen unlocked' 2 "the second unlock"
 # unlocked: a click gives the launcher the keyboard, Return picks the first
 # entry matching what it got: 'aa' unless the 'z' got through
 "$VT_POINTER" move 640 360 click left || fail "vt-pointer failed"

@@ -12,7 +12,7 @@
 #
 # Environment (meson): the e2e variables plus VITRAIL_AGENT, VT_CLIENT,
 # DESKTOP_FILE_VALIDATE and APPS_TEST_DIR.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 
 for v in VITRAIL_AGENT VT_CLIENT DESKTOP_FILE_VALIDATE APPS_TEST_DIR; do
 	[ -n "${!v:-}" ] || {
@@ -119,8 +119,10 @@ start_vitrail "$T/vitrail.ini"
 [ ! -e "$APPS/vitrail-gone-old.desktop" ] || fail "the entry of a VM that is not configured was kept"
 [ -e "$APPS/vitrail-user-mine.desktop" ] || fail "a file without vitrail's marker was deleted"
 
+# start_work_agent: a vitrail-agent of VM work that sees the fixture apps
+# (no app of its own; output in $T/agent-N.out/err)
 AGENT_N=0
-start_agent() {
+start_work_agent() {
 	AGENT_N=$((AGENT_N + 1))
 	(
 		close_guest_fds
@@ -130,22 +132,8 @@ start_agent() {
 	) >"$T/agent-$AGENT_N.out" 2>"$T/agent-$AGENT_N.err" &
 	GUEST_PID[agent]=$!
 }
-connected() { # VM: is it connected per vitrailctl?
-	ctl vms --json >"$T/vms.json" &&
-		json_get "$T/vms.json" "[v['connected'] for v in d if v['name'] == '$1'][0]" | grep -qx True
-}
-wait_until() { # WHAT CMD...
-	local what=$1 deadline=$((SECONDS + E2E_TIMEOUT))
-	shift
-	until "$@"; do
-		[ $SECONDS -lt $deadline ] || fail "timeout after ${E2E_TIMEOUT}s waiting for $what"
-		vitrail_alive || fail "vitrail died waiting for $what"
-		sleep 0.1
-	done
-}
-
-start_agent
-wait_until "VM work to connect" connected work
+start_work_agent
+wait_connected work
 
 # ---- sync ----
 ctl menus sync work >"$T/sync.out" || fail "vitrailctl menus sync work failed"
@@ -202,7 +190,7 @@ $PY "$APPS_TEST_DIR/pngcheck.py" "$icon" size 96 96 pixel 0 0 $BLUE pixel 85 85 
 
 # ---- changes in the guest reach the host by themselves ----
 rm "$GUEST/applications/remove-me.desktop"
-wait_until "the deleted app's entry to go" test ! -e "$REMOVE"
+wait_for "the deleted app's entry to go" test ! -e "$REMOVE"
 [ ! -e "$ICONS/vitrail-work-remove_me.png" ] || fail "the deleted app's icon was kept"
 cat >"$GUEST/applications/added.desktop" <<EOF
 [Desktop Entry]
@@ -210,7 +198,7 @@ Type=Application
 Name=Added later
 Exec=true
 EOF
-wait_until "the added app's entry" test -f "$APPS/vitrail-work-added.desktop"
+wait_for "the added app's entry" test -f "$APPS/vitrail-work-added.desktop"
 "$APPS_TEST_DIR/validate-desktop.sh" "$DESKTOP_FILE_VALIDATE" "$APPS/vitrail-work-added.desktop" ||
 	fail "the added entry does not validate"
 [ -f "$PAINTER" ] && [ -f "$NOTES" ] || fail "unchanged apps lost their entries"
@@ -232,7 +220,7 @@ json_check "$T/windows.json" \
 x=$(json_get "$T/windows.json" "[w['x'] for w in d if w['vm'] == 'work'][0]")
 y=$(json_get "$T/windows.json" "[w['y'] for w in d if w['vm'] == 'work'][0]")
 deadline=$((SECONDS + E2E_TIMEOUT))
-until screenshot "$T/shot.ppm" && $PY "$E2E_DIR/pixels.py" "$T/shot.ppm" rect "$x" "$y" 200 150 00ff80 2>/dev/null; do
+until screenshot "$T/shot.ppm" && $PY "$TEST_LIB/pixels.py" "$T/shot.ppm" rect "$x" "$y" 200 150 00ff80 2>/dev/null; do
 	[ $SECONDS -lt $deadline ] || pixels "$T/shot.ppm" rect "$x" "$y" 200 150 00ff80
 	sleep 0.2
 done
@@ -243,7 +231,7 @@ px=$x py=$y
 # system's applications), then opens the app there, framed in its color
 command -v foot >/dev/null || fail "foot is not installed"
 ctl run-app other foot.desktop || fail "run-app other foot.desktop failed"
-connected other || fail "VM other is not connected after run-app"
+vm_connected other || fail "VM other is not connected after run-app"
 wait_windows other 1
 ctl windows --json >"$T/windows.json"
 x=$(json_get "$T/windows.json" "[w['x'] for w in d if w['vm'] == 'other'][0]")
@@ -255,7 +243,7 @@ deadline=$((SECONDS + E2E_TIMEOUT))
 # a new guest window does not raise itself: Painter's frame may cover it
 ignore=(--ignore "$((px - 4))" "$((py - 28))" 208 182)
 until screenshot "$T/shot2.ppm" &&
-	$PY "$E2E_DIR/pixels.py" "$T/shot2.ppm" frame "$x" "$y" "$w" "$h" 73d216 "${ignore[@]}" 2>/dev/null; do
+	$PY "$TEST_LIB/pixels.py" "$T/shot2.ppm" frame "$x" "$y" "$w" "$h" 73d216 "${ignore[@]}" 2>/dev/null; do
 	[ $SECONDS -lt $deadline ] || pixels "$T/shot2.ppm" frame "$x" "$y" "$w" "$h" 73d216 "${ignore[@]}"
 	sleep 0.2
 done
@@ -263,7 +251,7 @@ done
 # ---- a stopped VM keeps its entries; a removed VM loses them ----
 stop_pid "${GUEST_PID[agent]}"
 unset "GUEST_PID[agent]"
-wait_until "VM work to disconnect" eval '! connected work'
+wait_for "VM work to disconnect" eval '! vm_connected work'
 [ -f "$PAINTER" ] || fail "a stopped VM lost its entries"
 stop_vitrail
 write_config "$T/vitrail2.ini" <<INI

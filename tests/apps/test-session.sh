@@ -5,7 +5,7 @@
 # passes its arguments on to vitrail, and once vitrail listens imports
 # WAYLAND_DISPLAY too (vitrail's --startup). `vitrailctl exit` ends it with
 # status 0.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 [ -n "${SESSION_SCRIPT:-}" ] || {
 	echo "SESSION_SCRIPT is not set (run through meson test)" >&2
 	exit 2

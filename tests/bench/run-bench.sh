@@ -18,15 +18,17 @@
 # their CPU clocks over each phase. Prints one table with the ratios to
 # native. A full run takes about 80 s.
 #
-# Environment: VITRAIL, VITRAIL_AGENT, BENCH_CLIENT (set by meson; else
-# found in BUILD_DIR), BENCH_FRAMES (isolated frames per phase, 200),
+# Environment: VITRAIL, VITRAILCTL, VITRAIL_AGENT, BENCH_CLIENT, TEST_LIB
+# (set by meson; else found in BUILD_DIR and tests/lib), BENCH_FRAMES (isolated frames per phase, 200),
 # BENCH_SECONDS (uncapped phase length, 2), BENCH_PACED_SECONDS (5),
 # BENCH_PAUSE_MS (pause after an isolated frame, 20), WAYPIPE_ARGS (extra
-# waypipe options, e.g. "-c none"), KEEP_BENCH=1 keeps the temp dir.
+# waypipe options, e.g. "-c none"), KEEP_BENCH=1 (or KEEP_E2E=1) keeps the
+# temp dir.
 set -euo pipefail
 
 build=${1:-build}
 VITRAIL=${VITRAIL:-$build/compositor/vitrail}
+VITRAILCTL=${VITRAILCTL:-$build/vitrailctl/vitrailctl}
 VITRAIL_AGENT=${VITRAIL_AGENT:-$build/guest-agent/vitrail-agent}
 BENCH_CLIENT=${BENCH_CLIENT:-$build/tests/bench/bench-client}
 FRAMES=${BENCH_FRAMES:-200}
@@ -46,56 +48,17 @@ done
 VITRAIL=$(realpath "$VITRAIL")
 VITRAIL_AGENT=$(realpath "$VITRAIL_AGENT")
 BENCH_CLIENT=$(realpath "$BENCH_CLIENT")
+export VITRAILCTL
+TEST_LIB=${TEST_LIB:-$(dirname "$(realpath "$0")")/../lib}
 
-T=$(mktemp -d /tmp/vitrail-bench.XXXXXX)
-export XDG_RUNTIME_DIR=$T/run
-mkdir -m 0700 "$XDG_RUNTIME_DIR"
-export XDG_CONFIG_HOME=$T/config
-# vitrail writes (and prunes) menu entries under XDG_DATA_HOME: never the user's
-export XDG_DATA_HOME=$T/data
-unset VITRAIL_SOCK WAYLAND_DISPLAY DISPLAY
-export WLR_BACKENDS=headless WLR_RENDERER=${WLR_RENDERER:-pixman} WLR_LIBINPUT_NO_DEVICES=1
-
-VITRAIL_PID=
-declare -a PIDS=()
-
-log() { printf 'run-bench: %s\n' "$*" >&2; }
-
-stop_pid() { # PID: TERM, then KILL after 5 s
-	local pid=$1
-	kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-	local rc=$? pid
-	set +e
-	for pid in "${PIDS[@]}"; do
-		stop_pid "$pid"
-	done
-	[ -n "$VITRAIL_PID" ] && stop_pid "$VITRAIL_PID"
-	if [ $rc -ne 0 ]; then
-		for f in "$T"/*.log; do
-			[ -s "$f" ] || continue
-			printf -- '----- %s (last 20 lines)\n' "${f##*/}" >&2
-			tail -n 20 "$f" >&2
-		done
-	fi
-	if [ -n "${KEEP_BENCH:-}" ]; then
-		log "kept $T"
-	else
-		rm -rf "$T"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# The tests' harness: a private XDG_RUNTIME_DIR, a headless vitrail, and
+# whatever was started (BG_PIDS too) stopped at exit.
+HARNESS_NAME=bench
+KEEP_E2E=${KEEP_E2E:-${KEEP_BENCH:-}}
+E2E_TIMEOUT=${E2E_TIMEOUT:-20}
+VITRAIL_SIZE=1920x1080
+# shellcheck source=../lib/harness.sh
+. "$TEST_LIB/harness.sh"
 
 # wait_results FILE PID...: until FILE ends with "end"; fails when a PID dies first.
 wait_results() {
@@ -121,21 +84,10 @@ cat >"$T/vitrail.ini" <<'INI'
 [vm bench]
 label = blue
 INI
-"$VITRAIL" --headless 1920x1080 --config "$T/vitrail.ini" >"$T/vitrail.out" 2>"$T/vitrail.log" &
-VITRAIL_PID=$!
-deadline=$((SECONDS + 20))
-until grep -qs "^WAYLAND_DISPLAY=" "$T/vitrail.out"; do
-	kill -0 "$VITRAIL_PID" 2>/dev/null || {
-		log "vitrail exited at start"
-		exit 1
-	}
-	[ $SECONDS -lt $deadline ] || {
-		log "vitrail printed no WAYLAND_DISPLAY"
-		exit 1
-	}
-	sleep 0.05
-done
-HOST_DISPLAY=$(sed -n 's/^WAYLAND_DISPLAY=//p' "$T/vitrail.out" | head -n 1)
+start_vitrail "$T/vitrail.ini"
+# each path below says which display it runs on
+HOST_DISPLAY=$WAYLAND_DISPLAY
+unset WAYLAND_DISPLAY
 CLIENT_ARGS=(--frames "$FRAMES" --seconds "$SECONDS_UNCAPPED" --paced-seconds "$SECONDS_PACED"
 	--pause-ms "$PAUSE_MS" --cpu "compositor=$VITRAIL_PID")
 
@@ -144,7 +96,7 @@ log "native..."
 WAYLAND_DISPLAY=$HOST_DISPLAY "$BENCH_CLIENT" "${CLIENT_ARGS[@]}" --phases "copy-ref,$PHASES" \
 	--output "$T/native.txt" >"$T/native.log" 2>&1 &
 client=$!
-PIDS+=("$client")
+BG_PIDS+=("$client")
 wait_results "$T/native.txt" "$client" "$VITRAIL_PID"
 wait "$client"
 
@@ -154,7 +106,7 @@ log "vitrail-agent..."
 	--socket vitrail-bench-agent -- "$BENCH_CLIENT" "${CLIENT_ARGS[@]}" --cpu agent=parent \
 	--phases "$PHASES" --output "$T/agent.txt" >"$T/agent.log" 2>&1 &
 agent=$!
-PIDS+=("$agent")
+BG_PIDS+=("$agent")
 wait_results "$T/agent.txt" "$agent" "$VITRAIL_PID"
 stop_pid "$agent"
 
@@ -164,21 +116,14 @@ log "waypipe..."
 WAYLAND_DISPLAY=$HOST_DISPLAY waypipe --no-gpu $WAYPIPE_ARGS --socket "$T/waypipe.sock" \
 	client >"$T/waypipe-client.log" 2>&1 &
 wp_client=$!
-PIDS+=("$wp_client")
-deadline=$((SECONDS + 20))
-until [ -S "$T/waypipe.sock" ]; do
-	[ $SECONDS -lt $deadline ] || {
-		log "waypipe client did not listen"
-		exit 1
-	}
-	sleep 0.05
-done
+BG_PIDS+=("$wp_client")
+wait_for "the waypipe client to listen" test -S "$T/waypipe.sock"
 # shellcheck disable=SC2086
 waypipe --no-gpu $WAYPIPE_ARGS --socket "$T/waypipe.sock" server -- "$BENCH_CLIENT" \
 	"${CLIENT_ARGS[@]}" --cpu "waypipe=$wp_client" --cpu waypipe-server=parent \
 	--phases "${PHASES%,paced-full}" --output "$T/waypipe.txt" >"$T/waypipe-server.log" 2>&1 &
 wp_server=$!
-PIDS+=("$wp_server")
+BG_PIDS+=("$wp_server")
 wait_results "$T/waypipe.txt" "$wp_server" "$wp_client" "$VITRAIL_PID"
 stop_pid "$wp_server"
 stop_pid "$wp_client"
@@ -281,3 +226,4 @@ for name, _, _ in paths:
         if line.startswith("phase="):
             print(f"  {name}: {line.rstrip()}")
 PY
+STATUS=pass

@@ -5,7 +5,7 @@
 # sequences is put together; a guest that never answers is given up on
 # (and a new copy from it waits); a paste reaches the guest as
 # CLIPBOARD_SET chunks of exactly the text.
-. "$CLIPBOARD_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/clipboard.sh"
 
 write_config "$T/vitrail.ini" <<INI
 [vm x]
@@ -19,24 +19,24 @@ start_vitrail "$T/vitrail.ini"
 start_agent a a "$VT_CLIENT" --title a-window --size 200x120
 wait_windows a 1
 
-GUEST_PID=
-GUEST_N=0
-# guest MODE [HEXTEXT]: a new scripted guest of VM x (output in $T/guest-N.out)
-guest() {
-	GUEST_N=$((GUEST_N + 1))
+CLIP_GUEST_PID=
+CLIP_GUEST_N=0
+# clip_guest MODE [HEXTEXT]: a new scripted guest of VM x (output in $T/guest-N.out)
+clip_guest() {
+	CLIP_GUEST_N=$((CLIP_GUEST_N + 1))
 	$PY "$CLIPBOARD_TEST_DIR/clip-guest.py" "$XDG_RUNTIME_DIR/vitrail/vm/x.sock" "$@" \
-		>"$T/guest-$GUEST_N.out" 2>&1 &
-	GUEST_PID=$!
+		>"$T/guest-$CLIP_GUEST_N.out" 2>&1 &
+	CLIP_GUEST_PID=$!
 }
-guest_says() { # REGEX
-	grep -Eq -- "$1" "$T/guest-$GUEST_N.out"
+clip_guest_says() { # REGEX
+	grep -Eq -- "$1" "$T/guest-$CLIP_GUEST_N.out"
 }
-guest_wait() { # REGEX
-	wait_for "'$1' from the scripted guest" guest_says "$1"
+clip_guest_wait() { # REGEX
+	wait_for "'$1' from the scripted guest" clip_guest_says "$1"
 }
-guest_end() {
-	kill "$GUEST_PID" 2>/dev/null || true
-	wait "$GUEST_PID" 2>/dev/null || true
+clip_guest_end() {
+	kill "$CLIP_GUEST_PID" 2>/dev/null || true
+	wait "$CLIP_GUEST_PID" 2>/dev/null || true
 	wait_for "x to be disconnected" py_state "not [x for x in v if x['name'] == 'x'][0]['connected']"
 }
 hex() {
@@ -49,19 +49,19 @@ keys_copy
 wait_log "clipboard: nothing copied: no text is selected in [a]"
 
 # an answer nobody asked for
-guest unsolicited
-guest_wait '^disconnected'
+clip_guest unsolicited
+clip_guest_wait '^disconnected'
 wait_log "[vm x] disconnected: CLIPBOARD_DATA answers no CLIPBOARD_REQUEST"
 wait_windows x 0
 clip_empty
 
 # a good answer in three chunks, cut inside UTF-8 sequences
-guest answer "$(hex "$TEXT")"
-guest_wait '^mapped'
+clip_guest answer "$(hex "$TEXT")"
+clip_guest_wait '^mapped'
 wait_windows x 1
 focus x
 keys_copy
-guest_wait '^request [0-9]+ 4097$'
+clip_guest_wait '^request [0-9]+ 4097$'
 wait_log "clipboard: copied $TEXT_BYTES bytes from [x]"
 focus a
 keys_paste
@@ -72,50 +72,50 @@ keys_copy
 wait_log "clipboard: copied 12 bytes from [a]"
 focus x
 keys_paste
-guest_wait "^set 12 $(hex 'to x: ✓ ok')\$"
+clip_guest_wait "^set 12 $(hex 'to x: ✓ ok')\$"
 clip_empty
 # a copy from x with no text: EMPTY is fine
-guest_end
+clip_guest_end
 
-guest answer ''
-guest_wait '^mapped'
+clip_guest answer ''
+clip_guest_wait '^mapped'
 focus x
 keys_copy
 wait_log "clipboard: nothing copied: no text is selected in [x]"
-guest_end
+clip_guest_end
 
 # a wrong serial
-guest wrong-serial
-guest_wait '^mapped'
+clip_guest wrong-serial
+clip_guest_wait '^mapped'
 focus x
 keys_copy
-guest_wait '^disconnected'
+clip_guest_wait '^disconnected'
 wait_log "[vm x] disconnected: CLIPBOARD_DATA answers no CLIPBOARD_REQUEST" 2
 wait_log "clipboard: copy from [x] failed: its agent went away"
 clip_empty
 
 # more than max_bytes
-guest oversize
-guest_wait '^mapped'
+clip_guest oversize
+clip_guest_wait '^mapped'
 focus x
 keys_copy
-guest_wait '^disconnected'
+clip_guest_wait '^disconnected'
 wait_log "[vm x] disconnected: CLIPBOARD_DATA: more than the 4097 bytes asked for"
 clip_empty
 
 # no answer at all: the copy is given up, the VM stays
-guest silent
-guest_wait '^mapped'
+clip_guest silent
+clip_guest_wait '^mapped'
 focus x
 keys_copy
-guest_wait '^request '
+clip_guest_wait '^request '
 wait_log "clipboard: copy from [x] failed: its agent did not answer in time"
 clip_empty
 keys_copy
 wait_log "clipboard: copy from [x] not started: the last one is still pending"
 py_state "[x for x in v if x['name'] == 'x'][0]['connected']" || fail "x was disconnected"
-[ "$(grep -c '^request ' "$T/guest-$GUEST_N.out")" = 1 ] || fail "a second request was sent"
-guest_end
+[ "$(grep -c '^request ' "$T/guest-$CLIP_GUEST_N.out")" = 1 ] || fail "a second request was sent"
+clip_guest_end
 
 py_state "[x for x in v if x['name'] == 'a'][0]['connected']" || fail "a was disconnected"
 pass

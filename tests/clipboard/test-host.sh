@@ -3,7 +3,7 @@
 # the host) is copied in from a focused host window and pasted into a VM;
 # a VM's text pasted on a host window becomes the host selection (served
 # by the compositor); the policy applies to "host" too; notices go away.
-. "$CLIPBOARD_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/clipboard.sh"
 
 write_config "$T/vitrail.ini" <<INI
 [vm a]

@@ -5,7 +5,7 @@
 # never sees it, nothing moves without the keys, the clipboard is empty
 # after the paste, a deny rule blocks (and says so), an oversize or
 # non-UTF-8 copy is refused, and the keys never reach the guests.
-. "$CLIPBOARD_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/clipboard.sh"
 
 write_config "$T/vitrail.ini" <<INI
 [vm a]
@@ -59,7 +59,7 @@ clip "not d['empty'] and d['source'] == 'a' and d['bytes'] == $TEXT_BYTES and d[
 ctl clipboard >"$T/clip.txt" || fail "vitrailctl clipboard failed"
 grep -q '^source: a$' "$T/clip.txt" || fail "vitrailctl clipboard: $(cat "$T/clip.txt")"
 grep -q "^size:   $TEXT_BYTES bytes$" "$T/clip.txt" || fail "vitrailctl clipboard: $(cat "$T/clip.txt")"
-grep -qF "$TEXT" "$T/clip.txt" "$T/clip.json" "$(vitrail_log)" &&
+grep -qF "$TEXT" "$T/clip.txt" "$T/clip.json" "$VITRAIL_ERR" &&
 	fail "the text shows in vitrailctl or the log"
 wait_pixels "the copy notice (red stripe)" "$(notice_is $RED $NOTICE_BG)"
 # copied, not pasted: nobody else has it

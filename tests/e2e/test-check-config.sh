@@ -1,6 +1,6 @@
 #!/bin/bash
 # vitrail --check-config and start-up with a bad or missing config.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 
 "$VITRAIL" --check-config --config "$SOURCE_ROOT/data/vitrail.ini.example" >"$T/o" 2>"$T/e" ||
 	fail "the example config does not check: $(cat "$T/e")"

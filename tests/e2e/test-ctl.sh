@@ -1,7 +1,7 @@
 #!/bin/bash
 # vitrailctl against a real vitrail: windows/vms (table and JSON), focus,
 # close (reaches the guest as CLOSE), exit; SIGTERM exits 0.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 
 write_config "$T/vitrail.ini" <<INI
 [vm work]

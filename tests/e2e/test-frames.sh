@@ -2,7 +2,7 @@
 # Two fake-guest VMs map windows with known pixels: each frame is drawn in
 # its VM's label color on all four sides with a title bar, the content is
 # exact, a damage update shows, and destroy removes the window.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 
 BG=1e1e1e
 BLUE=3465a4

@@ -3,7 +3,7 @@
 # no VM and the host frame color, framed in the "host" style on all four
 # sides, and its content is drawn (not the background). Regression: mapping
 # a host window used to abort the compositor (texture upload mid-render).
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 
 HOST=2e3436
 BG=1e1e1e

@@ -4,7 +4,7 @@
 # other VM while the flood runs (its window still gets FRAME_DONE and
 # pointer input, which needs the event loop to come round between batches
 # of the flood), vitrailctl answers, and the flooder's last title wins.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 : "${VT_POINTER:?}"
 
 write_config "$T/vitrail.ini" <<INI

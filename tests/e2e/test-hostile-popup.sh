@@ -4,7 +4,7 @@
 # anchored inside its parent (else PROTOCOL error), shows only while its
 # toplevel has the keyboard, and disappears as soon as the host dismisses
 # it, whether or not the guest ever destroys it.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 : "${VT_POINTER:?}"
 
 BLUE=3465a4

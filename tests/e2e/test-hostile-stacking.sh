@@ -3,7 +3,7 @@
 # the window in use, never above it, and never get the keyboard; when the
 # focused window closes, the focus goes back to the window focused before
 # it, not to whatever a guest just stacked on top.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 : "${VT_POINTER:?}"
 
 BLUE=3465a4

@@ -2,7 +2,7 @@
 # A virtual-pointer click and a wtype key press reach only the guest that
 # owns the window under the pointer / with focus, in surface-local
 # coordinates.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 : "${VT_POINTER:?}"
 
 write_config "$T/vitrail.ini" <<INI

@@ -3,7 +3,7 @@
 # window disappears), while the other VM's window stays, vitrail keeps
 # running and vitrailctl still answers. Finally the bad VM reconnects and
 # works again.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 
 write_config "$T/vitrail.ini" <<INI
 [vm good]
@@ -52,7 +52,7 @@ bad_round() {
 		start_guest $g bad --no-hello
 	fi
 	local cmd logs
-	logs=$(grep -c bad "$T/vitrail.err" || true)
+	logs=$(grep -c bad "$VITRAIL_ERR" || true)
 	for cmd in "$@"; do
 		guest $g "$cmd"
 	done
@@ -69,7 +69,7 @@ bad_round() {
 		"$name: good VM affected"
 	vitrail_alive || fail "$name: vitrail died"
 	if grep -q '^disconnected' "$T/good.out"; then fail "$name: good VM disconnected"; fi
-	[ "$(grep -c bad "$T/vitrail.err")" -gt "$logs" ] || fail "$name: no log line naming the VM"
+	[ "$(grep -c bad "$VITRAIL_ERR")" -gt "$logs" ] || fail "$name: no log line naming the VM"
 }
 
 # header size below the header / above the limit

@@ -1,7 +1,7 @@
 #!/bin/bash
 # vitrailctl against a stand-in control socket (no compositor): request
 # format, table and --json output, errors and exit codes.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 
 sock=$T/ctl.sock
 reqs=$T/requests.log

@@ -38,18 +38,6 @@ def connect(path, name):
     return s, data[struct.unpack("<I", data[4:8])[0]:]
 
 
-def send_all(s, data, timeout):
-    end = time.time() + timeout
-    while data:
-        try:
-            data = data[s.send(data):]
-        except BlockingIOError:
-            if time.time() > end:
-                return False
-            select.select([], [s], [], 0.2)
-    return True
-
-
 def target(path, quit_file):
     s, _ = connect(path, "stall-target")
     print("welcomed", flush=True)
@@ -60,24 +48,35 @@ def target(path, quit_file):
 def source(path, seconds):
     s, inbuf = connect(path, "honest-source")
     size = 64 << 20
-    send_all(s, msg(OPEN_FILE_BEGIN, 0, struct.pack("<IIQ", 7, 0, size),
-                    b"big.bin\0application/octet-stream\0"), 5)
+    # out: bytes not yet taken by the socket; whole messages only go in,
+    # and nothing jumps the queue (a half-sent chunk is finished first)
+    out = msg(OPEN_FILE_BEGIN, 0, struct.pack("<IIQ", 7, 0, size),
+              b"big.bin\0application/octet-stream\0")
     chunk = msg(OPEN_FILE_CHUNK, 0, struct.pack("<I", 7), b"A" * 65536)
-    sent, end = 0, time.time() + 10
-    while time.time() < end and sent < size and send_all(s, chunk, 0.5):
-        sent += 65536
+    queued, end = 0, time.time() + 10
+    while time.time() < end:
+        if len(out) < len(chunk) and queued < size:
+            out += chunk
+            queued += 65536
+        try:
+            out = out[s.send(out):]
+        except BlockingIOError:
+            select.select([], [s], [], 0.2)
         try:
             inbuf += s.recv(1 << 20)
         except BlockingIOError:
             pass
-    print("sent %d file bytes" % sent, flush=True)
+    print("queued %d file bytes, %d not yet taken" % (queued, len(out)), flush=True)
+    out += msg(PING, 0, struct.pack("<I", 4242))
     t0 = time.time()
-    pinged = send_all(s, msg(PING, 0, struct.pack("<I", 4242)), seconds)
     got = {}
     while time.time() - t0 < seconds and len(got) < 2:
-        if not pinged:
-            pinged = send_all(s, msg(PING, 0, struct.pack("<I", 4242)), 0.1)
-        select.select([s], [], [], 0.2)
+        select.select([s], [s] if out else [], [], 0.2)
+        if out:
+            try:
+                out = out[s.send(out):]
+            except (BlockingIOError, BrokenPipeError):
+                pass
         try:
             data = s.recv(1 << 20)
             if not data:

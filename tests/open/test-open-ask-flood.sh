@@ -4,7 +4,7 @@
 # queued), and after the user cancelled three of its questions in a row its
 # next ones are denied without showing the chooser, so that a guest cannot
 # keep the chooser on the screen in a loop.
-. "$OPEN_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/open.sh"
 
 write_config "$T/vitrail.ini" <<EOF2
 [vm a]
@@ -13,7 +13,7 @@ label = blue
 label = red
 EOF2
 start_vitrail "$T/vitrail.ini"
-err=$T/vitrail-$VITRAIL_RUNS.err
+err=$VITRAIL_ERR
 
 url() { # ID: an OPEN_URL message for fake-guest's "msg"
 	printf 'msg 80 0 %s\n' "$($PY -c "import struct,sys; \

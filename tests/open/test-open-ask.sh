@@ -3,7 +3,7 @@
 # chooser (checked in screenshots: the asking VM's color, one row per other
 # VM in its label color); key 1 picks the first VM, a click on a row picks
 # that VM, Escape cancels (vitrail-open exits 3).
-. "$OPEN_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/open.sh"
 
 write_config "$T/vitrail.ini" <<EOF
 [vm a]

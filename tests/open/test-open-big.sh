@@ -3,7 +3,7 @@
 # the peak resident size (VmHWM) of vitrail and of both agents grows by less
 # than 64 MiB, and the file arrives byte-identical. Then the same through
 # vitrailctl open from the host.
-. "$OPEN_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/open.sh"
 
 SIZE=$((200 * 1024 * 1024))
 LIMIT_KIB=$((64 * 1024))

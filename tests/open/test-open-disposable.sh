@@ -6,7 +6,7 @@
 # HOME (without following the symlinks in it). The next one gets another
 # fresh HOME; one left running when vitrail exits is removed too. The
 # template never runs.
-. "$OPEN_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/open.sh"
 
 # The disposable VM's opener: records what it got, then shows a window
 # until the user closes it (vt-client exits 0 when its toplevel is closed).

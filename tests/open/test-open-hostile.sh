@@ -5,7 +5,7 @@
 # (bad checksum) and a cancelled one leave nothing; names the protocol
 # forbids ("../../x", control characters, 10 KB) get the guest disconnected
 # and write nothing anywhere.
-. "$OPEN_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/open.sh"
 
 write_config "$T/vitrail.ini" <<EOF
 [vm b]

@@ -6,7 +6,7 @@
 # (exit status 3); a stopped target VM is started by vitrail; vitrailctl open
 # (to a named VM, and --auto by the rules); @disposable without a disposable
 # VM says so.
-. "$OPEN_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/open.sh"
 
 write_config "$T/vitrail.ini" <<EOF
 [vm a]

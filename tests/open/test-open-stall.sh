@@ -5,7 +5,7 @@
 # dst; dst, leaving its queue unread for VM_LINK_STALL_TIMEOUT_MS (15 s),
 # is dropped, the transfer fails, and src is served again (its PING is
 # answered, it gets OPEN_RESULT). Before the stall rule src waited forever.
-. "$OPEN_TEST_DIR/lib.sh"
+. "${TEST_LIB:?run through meson test}/open.sh"
 
 write_config "$T/vitrail.ini" <<EOF
 [vm src]
@@ -29,7 +29,7 @@ wait "$dst_pid" 2>/dev/null
 cat "$T/src.out" >&2
 grep -q '^PONG after' "$T/src.out" || fail "src was never served again (no PONG in 40 s)"
 grep -q '^OPEN_RESULT after' "$T/src.out" || fail "src never learned the transfer's end"
-cat "$T"/vitrail*.err | grep -q '\[vm dst\] disconnected: the agent read nothing of' ||
+grep -q '\[vm dst\] disconnected: the agent read nothing of' "$VITRAIL_ERR" ||
 	fail "dst was not dropped for leaving its queue unread"
 vitrail_alive || fail "vitrail died"
 pass

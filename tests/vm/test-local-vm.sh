@@ -4,7 +4,7 @@
 # framed in the VM's color; `run` returns the command's status (and starts
 # the VM when needed); `stop` ends the agent and removes the window; a
 # killed agent is a crash; vitrail's exit stops local agents.
-. "${E2E_DIR:?run through meson test}/lib.sh" || exit 2
+. "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 : "${AGENT:?}"
 export VITRAIL_AGENT=$AGENT XDG_DATA_HOME=$T/data
 
@@ -20,25 +20,6 @@ label = yellow
 type = local
 INI
 start_vitrail "$T/vitrail.ini"
-
-vm_field() { # VM FIELD
-	ctl vms --json >"$T/vms.json" || fail "vitrailctl vms failed"
-	json_get "$T/vms.json" "[v for v in d if v['name'] == '$1'][0]['$2']"
-}
-wait_state() { # VM STATE
-	local deadline=$((SECONDS + E2E_TIMEOUT)) s
-	while :; do
-		s=$(vm_field "$1" state)
-		[ "$s" = "$2" ] && return 0
-		[ $SECONDS -ge $deadline ] && fail "VM $1 is $s, want $2 ($(vm_field "$1" reason))"
-		sleep 0.1
-	done
-}
-alive() { kill -0 "$1" 2>/dev/null; }
-wait_gone() { # PID
-	for _ in $(seq $((E2E_TIMEOUT * 10))); do alive "$1" || return 0; sleep 0.1; done
-	fail "process $1 is still there"
-}
 
 ctl vms >"$T/vms.txt" || fail "vitrailctl vms failed"
 grep -q '^NAME .* STATE ' "$T/vms.txt" || fail "no STATE column: $(head -n 1 "$T/vms.txt")"

@@ -16,15 +16,15 @@
 #     attached, deleted at stop), and "scratch-vm", of "work" (kernel +
 #     initrd only: that kernel, no disk); both show their window.
 # Needs: GUEST_IMAGE (tools/guest-image), IMAGE_OUT, AGENT, plus what
-# tests/e2e/lib.sh needs. Exit 77 (skip) without qemu-system-x86_64.
-: "${E2E_DIR:?run through meson test}"
+# tests/lib/harness.sh needs. Exit 77 (skip) without qemu-system-x86_64.
+: "${TEST_LIB:?run through meson test}"
 if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
 	echo "qemu-system-x86_64 is not installed: skipped"
 	exit 77
 fi
 # Booting two guests under TCG on two cores takes a while: generous waits.
 export E2E_TIMEOUT=${VM_TIMEOUT:-150}
-. "$E2E_DIR/lib.sh" || exit 2
+. "$TEST_LIB/harness.sh" || exit 2
 : "${GUEST_IMAGE:?}" "${IMAGE_OUT:?}" "${AGENT:?}"
 export VITRAIL_AGENT=$AGENT XDG_DATA_HOME=$T/data
 
@@ -102,24 +102,6 @@ head -c 1048576 /dev/zero >"$T/template.raw"
 "$VITRAIL" --check-config --config "$T/vitrail.ini" >/dev/null || fail "config refused"
 start_vitrail "$T/vitrail.ini"
 
-# vms_json: `vitrailctl vms --json` into $T/vms.json.
-vms_json() {
-	ctl vms --json >"$T/vms.json" || fail "vitrailctl vms failed"
-}
-vm_field() { # VM FIELD
-	vms_json
-	json_get "$T/vms.json" "[v for v in d if v['name'] == '$1'][0]['$2']"
-}
-wait_state() { # VM STATE
-	local deadline=$((SECONDS + E2E_TIMEOUT)) s
-	while :; do
-		s=$(vm_field "$1" state)
-		[ "$s" = "$2" ] && return 0
-		[ $SECONDS -ge $deadline ] && fail "VM $1 is $s, want $2 ($(vm_field "$1" reason))"
-		sleep 0.2
-	done
-}
-alive() { kill -0 "$1" 2>/dev/null; }
 # check_frames SHOT: every window framed in its label color; the frames of
 # windows stacked above it are ignored.
 check_frames() {
@@ -188,7 +170,6 @@ alive "$PID_WORK" && alive "$PID_PERSONAL" || fail "QEMU did not outlive vitrail
 [ -f "$POOL_WORK" ] && [ -f "$POOL_PERSONAL" ] || fail "pool files removed while QEMU runs"
 for _ in $(seq 50); do alive "$PID_SCRATCH" || break; sleep 0.1; done
 alive "$PID_SCRATCH" && fail "the local agent of scratch outlived vitrail"
-mv "$T/vitrail.err" "$T/vitrail-1.err"
 t_restart=$SECONDS
 start_vitrail "$T/vitrail.ini"
 wait_windows work 1

@@ -1,20 +1,14 @@
-# Helpers of the open-in-VM end-to-end tests; sourced by test-*.sh. Builds on
-# the agent tests' lib.sh (a private XDG_RUNTIME_DIR, a headless vitrail, real
-# agents, cleanup on exit). Environment from meson: those of
-# tests/agent/lib.sh plus VITRAIL_OPEN, FAKE_GUEST, OPEN_TEST_DIR.
+# shellcheck shell=bash
+# Helpers of the open-in-VM end-to-end tests, on top of agent.sh (a private
+# XDG_RUNTIME_DIR and XDG_DATA_HOME, a headless vitrail, real agents,
+# cleanup on exit); sourced by tests/open/test-*.sh as
+# ". "$TEST_LIB/open.sh"". Environment from meson: that of agent.sh plus
+# VITRAIL_OPEN, FAKE_GUEST, VT_POINTER, OPEN_TEST_DIR.
 
-for v in VITRAIL_OPEN FAKE_GUEST OPEN_TEST_DIR; do
-	if [ -z "${!v:-}" ]; then
-		echo "open e2e: $v is not set (run through meson test)" >&2
-		exit 2
-	fi
-done
-# shellcheck source=../agent/lib.sh
-. "$AGENT_TEST_DIR/lib.sh"
+# shellcheck source=agent.sh
+. "$TEST_LIB/agent.sh"
+require_env VITRAIL_OPEN FAKE_GUEST OPEN_TEST_DIR
 
-# VMs started by vitrail's VM manager live under XDG_DATA_HOME (and vitrail
-# writes menu entries there): never the user's.
-export XDG_DATA_HOME=$T/data
 mkdir -p "$T/files"
 
 # The guests' xdg-open: records its arguments, one line per call, in
@@ -30,17 +24,6 @@ export VITRAIL_XDG_OPEN=$T/opener.sh
 start_open_agent() {
 	mkdir -p "$T/home-$1"
 	HOME=$T/home-$1 start_agent "$1" "$1" sleep 100000
-}
-
-vm_connected() { # VM
-	py_state "any(x['name'] == '$1' and x['connected'] for x in v)"
-}
-
-wait_connected() { # VM...
-	local vm
-	for vm in "$@"; do
-		wait_for "VM $vm to connect" vm_connected "$vm"
-	done
 }
 
 # open_in VM ARGS...: run vitrail-open as an app of VM's agent would (its

@@ -1,14 +1,13 @@
-# Helpers of the clipboard's end-to-end tests, on top of the agent's
-# (tests/agent/lib.sh: a private XDG_RUNTIME_DIR, a headless vitrail, real
-# agents, timeouts on every wait). Sourced by test-*.sh.
-. "$AGENT_TEST_DIR/lib.sh"
+# shellcheck shell=bash
+# Helpers of the clipboard's end-to-end tests, on top of agent.sh (a private
+# XDG_RUNTIME_DIR, a headless vitrail, real agents, timeouts on every
+# wait). Sourced by tests/clipboard/test-*.sh as ". "$TEST_LIB/clipboard.sh"".
+# Environment from meson: that of agent.sh plus CLIPBOARD_TEST_DIR.
 
-for tool in wl-copy wl-paste; do
-	command -v "$tool" >/dev/null || {
-		echo "clipboard e2e: $tool is not installed (wl-clipboard)" >&2
-		exit 1
-	}
-done
+# shellcheck source=agent.sh
+. "$TEST_LIB/agent.sh"
+require_env CLIPBOARD_TEST_DIR
+require_tools wl-copy wl-paste # wl-clipboard
 # the tests that want a session bus start their own
 unset DBUS_SESSION_BUS_ADDRESS
 
@@ -24,13 +23,9 @@ NOTICE_Y=16
 NOTICE_BG=262626
 NOTICE_REFUSED_BG=5a1e1e
 
-vitrail_log() {
-	printf '%s\n' "$T/vitrail-$VITRAIL_RUNS.err"
-}
-
 # log_count TEXT: how many lines of vitrail's log contain TEXT.
 log_count() {
-	grep -cF -- "$1" "$(vitrail_log)" || true
+	grep -cF -- "$1" "$VITRAIL_ERR" || true
 }
 
 log_has() { # TEXT N
