@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,33 +154,11 @@ static bool data_dirs(struct strv *dirs)
 
 bool agent_apps_program_exists(const char *name)
 {
-	struct stat st;
-	char buf[PATH_MAX];
-	const char *path;
+	char *found = name != NULL && name[0] != '\0' ? g_find_program_in_path(name) : NULL;
+	bool exists = found != NULL;
 
-	if (name == NULL || name[0] == '\0') {
-		return false;
-	}
-	if (strchr(name, '/') != NULL) {
-		return stat(name, &st) == 0 && S_ISREG(st.st_mode) && access(name, X_OK) == 0;
-	}
-	path = getenv("PATH");
-	if (path == NULL || path[0] == '\0') {
-		path = "/usr/local/bin:/usr/bin:/bin";
-	}
-	while (path != NULL) {
-		const char *end = strchr(path, ':');
-		size_t len = end != NULL ? (size_t)(end - path) : strlen(path);
-		/* An empty PATH entry means the current directory. */
-		int n = len == 0 ? snprintf(buf, sizeof(buf), "./%s", name)
-				 : snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, name);
-		if (n > 0 && (size_t)n < sizeof(buf) && stat(buf, &st) == 0 &&
-			S_ISREG(st.st_mode) && access(buf, X_OK) == 0) {
-			return true;
-		}
-		path = end != NULL ? end + 1 : NULL;
-	}
-	return false;
+	g_free(found);
+	return exists;
 }
 
 /* ---- a set of desktop ids seen so far (shadowing) ---- */
@@ -238,365 +217,62 @@ static void id_set_finish(struct id_set *set)
 	*set = (struct id_set){ 0 };
 }
 
-/* ---- desktop entry parsing ---- */
+/* ---- desktop entry parsing (GKeyFile) ---- */
 
-/* Locale of messages, split as the desktop entry spec's matching needs. */
-struct locale {
-	char lang[16], country[16], modifier[32];
-};
-
-static void locale_init(struct locale *loc)
+/*
+ * The keys of a desktop file held in buf, or NULL if it is no desktop
+ * entry: a NUL byte, a line GKeyFile refuses, a first group other than
+ * [Desktop Entry]. Bytes that are not UTF-8 become U+FFFD first, so a bad
+ * byte costs the characters it spoils, not the whole value.
+ */
+static GKeyFile *parse_entry(const char *buf, size_t size)
 {
-	const char *names[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
-	const char *v = NULL;
+	GKeyFile *kf = g_key_file_new();
+	char *utf8 = NULL, *start = NULL;
+	bool ok = memchr(buf, '\0', size) == NULL;
 
-	*loc = (struct locale){ 0 };
-	for (size_t i = 0; i < 3 && v == NULL; i++) {
-		v = getenv(names[i]);
-		if (v != NULL && v[0] == '\0') {
-			v = NULL;
-		}
+	if (ok) {
+		utf8 = g_utf8_make_valid(buf, (gssize)size);
+		ok = g_key_file_load_from_data(kf, utf8, (gsize)-1, G_KEY_FILE_NONE, NULL);
 	}
-	if (v == NULL || strcmp(v, "C") == 0 || strcmp(v, "POSIX") == 0) {
-		return;
-	}
-	/* lang_COUNTRY.ENCODING@MODIFIER */
-	size_t n = strcspn(v, "_.@");
-	if (n == 0 || n >= sizeof(loc->lang)) {
-		return;
-	}
-	memcpy(loc->lang, v, n);
-	v += n;
-	if (*v == '_') {
-		v++;
-		n = strcspn(v, ".@");
-		if (n < sizeof(loc->country)) {
-			memcpy(loc->country, v, n);
-		}
-		v += n;
-	}
-	if (*v == '.') {
-		v += strcspn(v, "@");
-	}
-	if (*v == '@') {
-		v++;
-		n = strlen(v);
-		if (n < sizeof(loc->modifier)) {
-			memcpy(loc->modifier, v, n);
-		}
-	}
-}
-
-/* How well a key's [locale] matches: 0 no match, 1 lang, 2 lang@MOD,
- * 3 lang_COUNTRY, 4 lang_COUNTRY@MOD. */
-static int locale_rank(const struct locale *loc, const char *s, size_t len)
-{
-	char buf[80];
-
-	if (loc->lang[0] == '\0' || len >= sizeof(buf)) {
-		return 0;
-	}
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	char *at = strchr(buf, '@');
-	const char *mod = NULL;
-	if (at != NULL) {
-		*at = '\0';
-		mod = at + 1;
-	}
-	char *us = strchr(buf, '_');
-	const char *country = NULL;
-	if (us != NULL) {
-		*us = '\0';
-		country = us + 1;
-	}
-	if (strcmp(buf, loc->lang) != 0) {
-		return 0;
-	}
-	if (country != NULL && strcmp(country, loc->country) != 0) {
-		return 0;
-	}
-	if (mod != NULL && strcmp(mod, loc->modifier) != 0) {
-		return 0;
-	}
-	return 1 + (mod != NULL ? 1 : 0) + (country != NULL ? 2 : 0);
-}
-
-enum key_id {
-	KEY_TYPE,
-	KEY_NAME,
-	KEY_GENERIC_NAME,
-	KEY_COMMENT,
-	KEY_CATEGORIES,
-	KEY_MIME_TYPE,
-	KEY_ICON,
-	KEY_EXEC,
-	KEY_TRY_EXEC,
-	KEY_NO_DISPLAY,
-	KEY_HIDDEN,
-	KEY_ONLY_SHOW_IN,
-	KEY_NOT_SHOW_IN,
-	KEY_TERMINAL,
-	KEY_X_VITRAIL_VM,
-	KEY_COUNT,
-};
-
-static const char *const key_names[KEY_COUNT] = {
-	[KEY_TYPE] = "Type",
-	[KEY_NAME] = "Name",
-	[KEY_GENERIC_NAME] = "GenericName",
-	[KEY_COMMENT] = "Comment",
-	[KEY_CATEGORIES] = "Categories",
-	[KEY_MIME_TYPE] = "MimeType",
-	[KEY_ICON] = "Icon",
-	[KEY_EXEC] = "Exec",
-	[KEY_TRY_EXEC] = "TryExec",
-	[KEY_NO_DISPLAY] = "NoDisplay",
-	[KEY_HIDDEN] = "Hidden",
-	[KEY_ONLY_SHOW_IN] = "OnlyShowIn",
-	[KEY_NOT_SHOW_IN] = "NotShowIn",
-	[KEY_TERMINAL] = "Terminal",
-	[KEY_X_VITRAIL_VM] = "X-Vitrail-VM",
-};
-
-/* Raw values of the [Desktop Entry] group, pointing into the file buffer. */
-struct raw_entry {
-	const char *value[KEY_COUNT];
-	size_t len[KEY_COUNT];
-	int rank[KEY_COUNT]; /* -1: not set; 0: unlocalized; > 0: locale match */
-};
-
-static bool is_key_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		c == '-';
-}
-
-static bool localizable(enum key_id k)
-{
-	return k == KEY_NAME || k == KEY_GENERIC_NAME || k == KEY_COMMENT || k == KEY_ICON;
-}
-
-/* One "Key[locale] = value" line of the main group. False: malformed. */
-static bool parse_key_line(
-	struct raw_entry *raw, const struct locale *loc, const char *line, size_t len)
-{
-	size_t i = 0, key_len, loc_start = 0, loc_len = 0;
-
-	while (i < len && is_key_char(line[i])) {
-		i++;
-	}
-	key_len = i;
-	if (key_len == 0) {
-		return false;
-	}
-	if (i < len && line[i] == '[') {
-		loc_start = ++i;
-		while (i < len && line[i] != ']') {
-			i++;
-		}
-		if (i == len) {
-			return false;
-		}
-		loc_len = i - loc_start;
-		i++;
-		if (loc_len == 0) {
-			return false;
-		}
-	}
-	while (i < len && line[i] == ' ') {
-		i++;
-	}
-	if (i == len || line[i] != '=') {
-		return false;
-	}
-	i++;
-	while (i < len && line[i] == ' ') {
-		i++;
-	}
-	while (len > i && (line[len - 1] == ' ' || line[len - 1] == '\t')) {
-		len--; /* trailing blanks are not part of the value */
-	}
-
-	for (int k = 0; k < KEY_COUNT; k++) {
-		if (strlen(key_names[k]) != key_len || memcmp(line, key_names[k], key_len) != 0) {
-			continue;
-		}
-		int rank = 0;
-		if (loc_len > 0) {
-			if (!localizable(k)) {
-				return true;
-			}
-			rank = locale_rank(loc, line + loc_start, loc_len);
-			if (rank == 0) {
-				return true;
-			}
-		}
-		/* The first of duplicate keys wins; a better locale match wins. */
-		if (rank > raw->rank[k]) {
-			raw->value[k] = line + i;
-			raw->len[k] = len - i;
-			raw->rank[k] = rank;
-		}
-		return true;
-	}
-	return true; /* a key we do not use */
-}
-
-/* Parse the main group of a desktop file held in buf (NUL-terminated). */
-static bool parse_raw(struct raw_entry *raw, const struct locale *loc, const char *buf, size_t size)
-{
-	bool in_main = false, seen_group = false;
-	const char *p = buf, *end = buf + size;
-
-	for (int k = 0; k < KEY_COUNT; k++) {
-		raw->value[k] = NULL;
-		raw->len[k] = 0;
-		raw->rank[k] = -1;
-	}
-	if (memchr(buf, '\0', size) != NULL) {
-		return false;
-	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *line_end = nl != NULL ? nl : end;
-		size_t len = (size_t)(line_end - p);
-		if (len > 0 && p[len - 1] == '\r') {
-			len--;
-		}
-		const char *line = p;
-		p = nl != NULL ? nl + 1 : end;
-
-		if (len == 0 || line[0] == '#') {
-			continue;
-		}
-		if (line[0] == '[') {
-			if (line[len - 1] != ']') {
-				return false;
-			}
-			if (!seen_group) {
-				/* The first group must be the main one. */
-				if (len != 15 || memcmp(line, "[Desktop Entry]", 15) != 0) {
-					return false;
-				}
-				seen_group = in_main = true;
-				continue;
-			}
-			if (in_main) {
-				break; /* other groups (actions) are not ours */
-			}
-			continue;
-		}
-		if (!seen_group) {
-			return false; /* a key before any group */
-		}
-		if (in_main && !parse_key_line(raw, loc, line, len)) {
-			return false;
-		}
-	}
-	return seen_group;
-}
-
-/* Unescape a string value (\s \n \t \r \\); other escapes stay as written. */
-static char *unescape_string(const char *v, size_t len)
-{
-	char *out = malloc(len + 1);
-	size_t o = 0;
-
-	if (out == NULL) {
+	start = ok ? g_key_file_get_start_group(kf) : NULL;
+	ok = start != NULL && strcmp(start, G_KEY_FILE_DESKTOP_GROUP) == 0;
+	g_free(start);
+	g_free(utf8);
+	if (!ok) {
+		g_key_file_free(kf);
 		return NULL;
 	}
-	for (size_t i = 0; i < len; i++) {
-		char c = v[i], r = 0;
-		if (c == '\\' && i + 1 < len) {
-			switch (v[i + 1]) {
-			case 's':
-				r = ' ';
-				break;
-			case 'n':
-				r = '\n';
-				break;
-			case 't':
-				r = '\t';
-				break;
-			case 'r':
-				r = '\r';
-				break;
-			case '\\':
-				r = '\\';
-				break;
-			default:
-				break;
-			}
-		}
-		if (r != 0) {
-			out[o++] = r;
-			i++;
-		} else {
-			out[o++] = c;
-		}
-	}
-	out[o] = '\0';
+	return kf;
+}
+
+/* A string of the main group, escapes processed, trailing blanks dropped;
+ * a localized key in the environment's best locale. malloc'd, NULL if
+ * unset. */
+static char *get_string(GKeyFile *kf, const char *key, bool localized)
+{
+	char *v = localized
+		? g_key_file_get_locale_string(kf, G_KEY_FILE_DESKTOP_GROUP, key, NULL, NULL)
+		: g_key_file_get_string(kf, G_KEY_FILE_DESKTOP_GROUP, key, NULL);
+	char *out = v != NULL ? strdup(g_strchomp(v)) : NULL;
+
+	g_free(v);
 	return out;
 }
 
-/* Split a list value at unescaped ';', unescaping "\;" and the string
- * escapes of each item. */
-static bool split_list(struct strv *sv, const char *v, size_t len)
+static bool get_bool(GKeyFile *kf, const char *key)
 {
-	size_t start = 0;
+	char *v = get_string(kf, key, false);
+	bool b = v != NULL && strcmp(v, "true") == 0;
 
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && v[i] == '\\' && i + 1 < len) {
-			i++;
-			continue;
-		}
-		if (i < len && v[i] != ';') {
-			continue;
-		}
-		if (i > start) {
-			/* Turn "\;" into ";" first, then the string escapes. */
-			char *tmp = malloc(i - start + 1);
-			size_t o = 0;
-			if (tmp == NULL) {
-				return false;
-			}
-			for (size_t j = start; j < i; j++) {
-				if (v[j] == '\\' && j + 1 < i && v[j + 1] == ';') {
-					continue;
-				}
-				tmp[o++] = v[j];
-			}
-			char *item = unescape_string(tmp, o);
-			free(tmp);
-			if (item == NULL) {
-				return false;
-			}
-			bool ok = item[0] == '\0' || strv_push(sv, item, strlen(item));
-			free(item);
-			if (!ok) {
-				return false;
-			}
-		}
-		start = i + 1;
-	}
-	return true;
-}
-
-static bool raw_bool(const struct raw_entry *raw, enum key_id k)
-{
-	return raw->value[k] != NULL && raw->len[k] == 4 && memcmp(raw->value[k], "true", 4) == 0;
-}
-
-static char *raw_string(const struct raw_entry *raw, enum key_id k)
-{
-	return raw->value[k] != NULL ? unescape_string(raw->value[k], raw->len[k]) : NULL;
+	free(v);
+	return b;
 }
 
 /* A display string: sanitized, at most VTP_MAX_APP_FIELD bytes. */
-static char *display_string(const struct raw_entry *raw, enum key_id k)
+static char *display_string(GKeyFile *kf, const char *key)
 {
-	char *s = raw_string(raw, k);
+	char *s = get_string(kf, key, true);
 	char *out = malloc(VTP_MAX_APP_FIELD + 1);
 
 	if (out == NULL) {
@@ -638,57 +314,52 @@ static bool valid_mime(const char *s)
 	return vtp_valid_mime_type(s, strlen(s));
 }
 
-/* A ';'-list of the valid, distinct items, within VTP_MAX_APP_FIELD bytes. */
-static char *filtered_list(const struct raw_entry *raw, enum key_id k, bool (*valid)(const char *))
+/* Is item (n bytes, no ';') one of the items of a ';'-terminated list? */
+static bool in_list(const char *list, const char *item, size_t n)
 {
-	struct strv items = { 0 }, kept = { 0 };
+	for (const char *p = list; *p != '\0'; p = strchr(p, ';') + 1) {
+		if (strncmp(p, item, n) == 0 && p[n] == ';') {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A ';'-list of the valid, distinct items, within VTP_MAX_APP_FIELD bytes. */
+static char *filtered_list(GKeyFile *kf, const char *key, bool (*valid)(const char *))
+{
+	char **items = g_key_file_get_string_list(kf, G_KEY_FILE_DESKTOP_GROUP, key, NULL, NULL);
 	char *out = malloc(VTP_MAX_APP_FIELD + 1);
 	size_t o = 0;
 
-	if (out == NULL) {
-		return NULL;
+	if (out != NULL) {
+		out[0] = '\0';
 	}
-	out[0] = '\0';
-	if (raw->value[k] != NULL && !split_list(&items, raw->value[k], raw->len[k])) {
-		goto fail;
-	}
-	for (size_t i = 0; i < items.n; i++) {
-		const char *item = items.v[i];
-		size_t n = strlen(item);
-		if (!valid(item) || strv_contains(&kept, item) || o + n + 1 > VTP_MAX_APP_FIELD) {
+	for (size_t i = 0; out != NULL && items != NULL && items[i] != NULL; i++) {
+		size_t n = strlen(items[i]);
+		if (!valid(items[i]) || o + n + 1 > VTP_MAX_APP_FIELD ||
+			in_list(out, items[i], n)) {
 			continue;
 		}
-		if (!strv_push(&kept, item, n)) {
-			goto fail;
-		}
-		memcpy(out + o, item, n);
+		memcpy(out + o, items[i], n);
 		o += n;
 		out[o++] = ';';
 		out[o] = '\0';
 	}
-	strv_finish(&items);
-	strv_finish(&kept);
+	g_strfreev(items);
 	return out;
-fail:
-	strv_finish(&items);
-	strv_finish(&kept);
-	free(out);
-	return NULL;
 }
 
-/* Does a ';'-list value contain one of the current desktops? */
-static bool list_matches(const struct raw_entry *raw, enum key_id k, const struct strv *desktops)
+/* Does the ';'-list key name one of the current desktops? */
+static bool list_matches(GKeyFile *kf, const char *key, const struct strv *desktops)
 {
-	struct strv items = { 0 };
+	char **items = g_key_file_get_string_list(kf, G_KEY_FILE_DESKTOP_GROUP, key, NULL, NULL);
 	bool match = false;
 
-	if (!split_list(&items, raw->value[k], raw->len[k])) {
-		return false;
+	for (size_t i = 0; items != NULL && items[i] != NULL && !match; i++) {
+		match = strv_contains(desktops, items[i]);
 	}
-	for (size_t i = 0; i < items.n && !match; i++) {
-		match = strv_contains(desktops, items.v[i]);
-	}
-	strv_finish(&items);
+	g_strfreev(items);
 	return match;
 }
 
@@ -719,7 +390,6 @@ void agent_apps_entry_destroy(struct apps_entry *entry)
 struct scan {
 	struct strv dirs;
 	struct strv desktops; /* $XDG_CURRENT_DESKTOP */
-	struct locale locale;
 	bool have_terminal;
 	struct id_set seen;
 	size_t dirents;
@@ -748,7 +418,6 @@ static bool scan_init(struct scan *s)
 		strv_finish(&s->desktops);
 		return false;
 	}
-	locale_init(&s->locale);
 	s->have_terminal = launch_terminal() != NULL;
 	return true;
 }
@@ -767,7 +436,7 @@ static void scan_finish(struct scan *s)
  */
 static struct apps_entry *load_entry(struct scan *s, const char *path, const char *id)
 {
-	struct raw_entry raw;
+	GKeyFile *kf = NULL;
 	struct apps_entry *e = NULL;
 	size_t size = 0;
 	char *buf = fs_read_file(path, APPS_MAX_FILE_SIZE, 0, &size);
@@ -779,41 +448,41 @@ static struct apps_entry *load_entry(struct scan *s, const char *path, const cha
 		why = "unreadable, not a regular file or too large";
 		goto skip;
 	}
-	if (!parse_raw(&raw, &s->locale, buf, size)) {
+	kf = parse_entry(buf, size);
+	if (kf == NULL) {
 		why = "not a valid desktop entry";
 		goto skip;
 	}
-	type = raw_string(&raw, KEY_TYPE);
+	type = get_string(kf, "Type", false);
 	if (type == NULL || strcmp(type, "Application") != 0) {
 		why = "not Type=Application";
 		goto skip;
 	}
-	if (raw_bool(&raw, KEY_HIDDEN) || raw_bool(&raw, KEY_NO_DISPLAY)) {
+	if (get_bool(kf, "Hidden") || get_bool(kf, "NoDisplay")) {
 		why = "Hidden or NoDisplay";
 		goto skip;
 	}
-	if (raw.value[KEY_X_VITRAIL_VM] != NULL) {
+	if (g_key_file_has_key(kf, G_KEY_FILE_DESKTOP_GROUP, "X-Vitrail-VM", NULL)) {
 		/* a host's menu entry for a VM (an agent next to a host sees
 		 * them): listing it would nest "[vm] [vm] ..." */
 		why = "written by vitrail for a VM";
 		goto skip;
 	}
-	if (raw.value[KEY_ONLY_SHOW_IN] != NULL &&
-		!list_matches(&raw, KEY_ONLY_SHOW_IN, &s->desktops)) {
+	if (g_key_file_has_key(kf, G_KEY_FILE_DESKTOP_GROUP, "OnlyShowIn", NULL) &&
+		!list_matches(kf, "OnlyShowIn", &s->desktops)) {
 		why = "OnlyShowIn excludes this desktop";
 		goto skip;
 	}
-	if (raw.value[KEY_NOT_SHOW_IN] != NULL &&
-		list_matches(&raw, KEY_NOT_SHOW_IN, &s->desktops)) {
+	if (list_matches(kf, "NotShowIn", &s->desktops)) {
 		why = "NotShowIn excludes this desktop";
 		goto skip;
 	}
-	try_exec = raw_string(&raw, KEY_TRY_EXEC);
+	try_exec = get_string(kf, "TryExec", false);
 	if (try_exec != NULL && try_exec[0] != '\0' && !agent_apps_program_exists(try_exec)) {
 		why = "TryExec not found";
 		goto skip;
 	}
-	if (raw_bool(&raw, KEY_TERMINAL) && !s->have_terminal) {
+	if (get_bool(kf, "Terminal") && !s->have_terminal) {
 		why = "Terminal=true and no terminal emulator";
 		goto skip;
 	}
@@ -824,18 +493,18 @@ static struct apps_entry *load_entry(struct scan *s, const char *path, const cha
 	}
 	e->id = strdup(id);
 	e->path = strdup(path);
-	e->name = display_string(&raw, KEY_NAME);
-	e->generic_name = display_string(&raw, KEY_GENERIC_NAME);
-	e->comment = display_string(&raw, KEY_COMMENT);
-	e->categories = filtered_list(&raw, KEY_CATEGORIES, valid_category);
-	e->mime_types = filtered_list(&raw, KEY_MIME_TYPE, valid_mime);
-	e->exec = raw_string(&raw, KEY_EXEC);
-	e->icon = raw_string(&raw, KEY_ICON);
-	e->terminal = raw_bool(&raw, KEY_TERMINAL);
+	e->name = display_string(kf, "Name");
+	e->generic_name = display_string(kf, "GenericName");
+	e->comment = display_string(kf, "Comment");
+	e->categories = filtered_list(kf, "Categories", valid_category);
+	e->mime_types = filtered_list(kf, "MimeType", valid_mime);
+	e->exec = get_string(kf, "Exec", false);
+	e->icon = get_string(kf, "Icon", true);
+	e->terminal = get_bool(kf, "Terminal");
 	if (e->id == NULL || e->path == NULL || e->name == NULL || e->generic_name == NULL ||
 		e->comment == NULL || e->categories == NULL || e->mime_types == NULL ||
-		(raw.value[KEY_EXEC] != NULL && e->exec == NULL) ||
-		(raw.value[KEY_ICON] != NULL && e->icon == NULL)) {
+		(e->exec == NULL &&
+			g_key_file_has_key(kf, G_KEY_FILE_DESKTOP_GROUP, "Exec", NULL))) {
 		goto oom;
 	}
 	if (e->name[0] == '\0') {
@@ -861,6 +530,7 @@ static struct apps_entry *load_entry(struct scan *s, const char *path, const cha
 		goto skip_quiet;
 	}
 	agent_launch_argv_free(argv);
+	g_key_file_free(kf);
 	free(buf);
 	free(type);
 	free(try_exec);
@@ -873,6 +543,9 @@ skip:
 	wlr_log(WLR_DEBUG, "apps: %s: skipped: %s", path, why);
 skip_quiet:
 	agent_apps_entry_destroy(e);
+	if (kf != NULL) {
+		g_key_file_free(kf);
+	}
 	free(buf);
 	free(type);
 	free(try_exec);
@@ -1095,7 +768,7 @@ static bool usable_icon_file(const char *path)
 #ifdef HAVE_RSVG
 /*
  * librsvg is loaded when the first SVG icon is drawn, not linked: it pulls
- * in ICU and much of GLib, which a minimal guest (the test image) should
+ * in ICU, GIO, Pango and libxml2, which a minimal guest (the test image) should
  * not carry or map for every agent. Guests with librsvg2-2 get SVG icons;
  * others get PNG icons only.
  */

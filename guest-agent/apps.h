@@ -1,6 +1,8 @@
 /*
  * The guest's applications, as the host's menu shows them: a scanner of the
- * XDG application directories (desktop entry spec 1.5), the sender of the
+ * XDG application directories (desktop entry spec 1.5, read with GLib's
+ * GKeyFile: Name etc. in the locale of LANGUAGE, LC_ALL, LC_MESSAGES or
+ * LANG; bytes that are not UTF-8 become U+FFFD), the sender of the
  * APP_LIST_BEGIN / APP_INFO / APP_ICON / APP_LIST_END sequence, icon
  * rendering to RGBA, and an inotify watcher that says when to rescan.
  *
@@ -77,7 +79,8 @@ void agent_apps_entry_destroy(struct apps_entry *entry);
 bool agent_apps_icon_render(const struct apps_entry *entry, uint32_t size, uint8_t *rgba);
 
 /* True if name (a path with '/', else looked up in $PATH) is an executable
- * regular file. Used for TryExec and to find a terminal emulator. */
+ * file, as g_find_program_in_path says. Used for TryExec and to find a
+ * terminal emulator. */
 bool agent_apps_program_exists(const char *name);
 
 /*

@@ -102,6 +102,7 @@ static void setup_env(void)
 	setenv("XDG_DATA_DIRS", v, 1);
 	setenv("XDG_CURRENT_DESKTOP", "vitrail:wlroots", 1);
 	setenv("PATH", "/usr/bin:/bin", 1);
+	unsetenv("LANGUAGE");
 	unsetenv("LC_ALL");
 	unsetenv("LC_MESSAGES");
 	unsetenv("LANG");
@@ -377,6 +378,14 @@ Test(apps, localized_names)
 	cr_assert_not_null(e);
 	cr_expect_str_eq(e->name, "Servus");
 	cr_expect_str_eq(e->comment, "Kommentar");
+	agent_apps_list_destroy(l);
+
+	/* LANGUAGE comes first, as for every GLib and gettext program. */
+	setenv("LANGUAGE", "fr:de", 1);
+	l = agent_apps_scan();
+	cr_assert_not_null(l);
+	cr_expect_str_eq(find(l, "loc.desktop")->name, "Bonjour");
+	cr_expect_str_eq(find(l, "loc.desktop")->comment, "Kommentar");
 	agent_apps_list_destroy(l);
 }
 
