@@ -161,62 +161,6 @@ bool agent_apps_program_exists(const char *name)
 	return exists;
 }
 
-/* ---- a set of desktop ids seen so far (shadowing) ---- */
-
-struct id_set {
-	char **slots;
-	size_t cap; /* power of two */
-	size_t n;
-};
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s != '\0'; s++) {
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	}
-	return h;
-}
-
-/* Insert id; *seen is set when it was already there. */
-static bool id_set_add(struct id_set *set, const char *id, bool *seen)
-{
-	*seen = false;
-	if (set->slots == NULL) {
-		set->cap = 2 * MAX_DIRENTS;
-		set->slots = calloc(set->cap, sizeof(*set->slots));
-		if (set->slots == NULL) {
-			return false;
-		}
-	}
-	if (set->n + 1 >= set->cap) {
-		return false; /* cannot happen: the walk stops at MAX_DIRENTS */
-	}
-	size_t i = hash_str(id) & (set->cap - 1);
-	while (set->slots[i] != NULL) {
-		if (strcmp(set->slots[i], id) == 0) {
-			*seen = true;
-			return true;
-		}
-		i = (i + 1) & (set->cap - 1);
-	}
-	set->slots[i] = strdup(id);
-	if (set->slots[i] == NULL) {
-		return false;
-	}
-	set->n++;
-	return true;
-}
-
-static void id_set_finish(struct id_set *set)
-{
-	for (size_t i = 0; i < set->cap; i++) {
-		free(set->slots[i]);
-	}
-	free(set->slots);
-	*set = (struct id_set){ 0 };
-}
-
 /* ---- desktop entry parsing (GKeyFile) ---- */
 
 /*
@@ -391,7 +335,7 @@ struct scan {
 	struct strv dirs;
 	struct strv desktops; /* $XDG_CURRENT_DESKTOP */
 	bool have_terminal;
-	struct id_set seen;
+	GHashTable *seen; /* desktop ids seen so far: later directories are shadowed */
 	size_t dirents;
 	/* the directories being walked, to stop at symlink loops */
 	struct {
@@ -419,6 +363,7 @@ static bool scan_init(struct scan *s)
 		return false;
 	}
 	s->have_terminal = launch_terminal() != NULL;
+	s->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return true;
 }
 
@@ -426,7 +371,7 @@ static void scan_finish(struct scan *s)
 {
 	strv_finish(&s->dirs);
 	strv_finish(&s->desktops);
-	id_set_finish(&s->seen);
+	g_hash_table_destroy(s->seen);
 }
 
 /*
@@ -573,13 +518,7 @@ static bool list_add(struct scan *s, struct apps_entry *e)
 /* One desktop file found in the walk. */
 static void visit_file(struct scan *s, const char *path, const char *id)
 {
-	bool seen;
-
-	if (!id_set_add(&s->seen, id, &seen)) {
-		s->oom = s->done = true;
-		return;
-	}
-	if (seen) {
+	if (!g_hash_table_add(s->seen, g_strdup(id))) {
 		return; /* shadowed by an earlier directory */
 	}
 	if (s->find_id != NULL) {
