@@ -277,6 +277,7 @@ static bool create_vm_slot(struct server *server, const struct config_vm *vm)
 
 void server_outputs_changed(struct server *server)
 {
+	lock_outputs_changed(server->lock);
 	for (size_t i = 0; i < server->n_vm_links; i++) {
 		guest_vm_send_output_info(server->vm_slots[i].windows);
 	}
@@ -494,7 +495,7 @@ bool server_init(struct server *server, struct config *config, const char *headl
 	if (server->seat == NULL) {
 		return false;
 	}
-	/* screen lockers (swaylock): input to the locker only while locked */
+	/* the session lock (ext-session-lock-v1, swaylock): fails closed */
 	server->lock = lock_create(server);
 	if (server->lock == NULL) {
 		return false;

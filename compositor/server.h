@@ -35,6 +35,7 @@ enum server_layer {
 	SERVER_LAYER_SHELL_TOP,
 	SERVER_LAYER_FULLSCREEN,
 	SERVER_LAYER_SHELL_OVERLAY,
+	SERVER_LAYER_LOCK, /* the locked screen and the locker's surfaces (lock.h) */
 	SERVER_LAYER_COUNT,
 };
 
@@ -90,7 +91,7 @@ struct server {
 	struct wlr_presentation *presentation;
 
 	struct seat *seat;
-	struct lock *lock; /* screen locker's input inhibitor (lock.h) */
+	struct lock *lock; /* the session lock (desktop/lock.h) */
 
 	struct wl_list views; /* struct view.link; stacking order, top first */
 	uint32_t next_view_id;

@@ -120,12 +120,8 @@ void seat_update_keyboard_focus(struct seat *seat)
 	struct wlr_surface *surface = NULL;
 	struct seat_target keyboard = { 0 };
 	if (lock_active(seat->server->lock)) {
-		/* locked: the locker's surface or nothing, never a guest */
-		if (seat->focused_layer != NULL && seat->focused_layer->mapped &&
-			lock_allows_surface(seat->server->lock,
-				seat->focused_layer->wlr_layer_surface->surface)) {
-			surface = seat->focused_layer->wlr_layer_surface->surface;
-		}
+		/* locked: the locker's lock surface or nothing, never a guest */
+		surface = lock_keyboard_surface(seat->server->lock);
 	} else if (seat->focused_layer != NULL && seat->focused_layer->mapped) {
 		surface = seat->focused_layer->wlr_layer_surface->surface;
 	} else if (seat->focused_view != NULL && seat->focused_view->mapped) {
