@@ -114,10 +114,9 @@ static void handle_global(void *data, struct wl_registry *registry, uint32_t nam
 	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
 		vt.shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
 	} else if (strcmp(interface, ext_session_lock_manager_v1_interface.name) == 0) {
-		vt.manager = wl_registry_bind(
-			registry, name, &ext_session_lock_manager_v1_interface, 1);
-	} else if (strcmp(interface, wl_output_interface.name) == 0 &&
-		vt.n_outputs < MAX_OUTPUTS) {
+		vt.manager =
+			wl_registry_bind(registry, name, &ext_session_lock_manager_v1_interface, 1);
+	} else if (strcmp(interface, wl_output_interface.name) == 0 && vt.n_outputs < MAX_OUTPUTS) {
 		vt.outputs[vt.n_outputs++].wl_output =
 			wl_registry_bind(registry, name, &wl_output_interface, 1);
 	}
@@ -158,7 +157,8 @@ int main(int argc, char *argv[])
 		o->surface = wl_compositor_create_surface(vt.compositor);
 		o->lock_surface =
 			ext_session_lock_v1_get_lock_surface(vt.lock, o->surface, o->wl_output);
-		ext_session_lock_surface_v1_add_listener(o->lock_surface, &lock_surface_listener, o);
+		ext_session_lock_surface_v1_add_listener(
+			o->lock_surface, &lock_surface_listener, o);
 	}
 	wl_display_roundtrip(vt.display);
 	wl_display_roundtrip(vt.display);
