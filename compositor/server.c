@@ -35,6 +35,7 @@
 
 #include "config.h"
 #include "desktop/layer_shell.h"
+#include "desktop/idle.h"
 #include "desktop/lock.h"
 #include "desktop/output.h"
 #include "desktop/xdg.h"
@@ -500,6 +501,10 @@ bool server_init(struct server *server, struct config *config, const char *headl
 	if (server->lock == NULL) {
 		return false;
 	}
+	server->idle = idle_create(server);
+	if (server->idle == NULL) {
+		return false;
+	}
 	server->notify = notify_create(server);
 	server->clipboard = clipboard_create(server);
 	if (server->notify == NULL || server->clipboard == NULL) {
@@ -616,6 +621,8 @@ void server_finish(struct server *server)
 {
 	ctl_destroy(server->ctl);
 	server->ctl = NULL;
+	idle_destroy(server->idle);
+	server->idle = NULL;
 	lock_destroy(server->lock); /* before clients go: no more lock events */
 	server->lock = NULL;
 	open_destroy(server->open);

@@ -20,6 +20,7 @@ struct clipboard;
 struct ctl;
 struct notify;
 struct open_router;
+struct idle;
 struct lock;
 struct seat;
 struct view;
@@ -92,6 +93,7 @@ struct server {
 
 	struct seat *seat;
 	struct lock *lock; /* the session lock (desktop/lock.h) */
+	struct idle *idle; /* idle and idle inhibitors (desktop/idle.h) */
 
 	struct wl_list views; /* struct view.link; stacking order, top first */
 	uint32_t next_view_id;
