@@ -155,7 +155,11 @@ static bool render(struct output *output, struct wlr_scene_output *scene_output)
 		wlr_output_transform_invert(wlr_output->transform), width, height);
 	wlr_output_set_damage(wlr_output, &frame_damage);
 	pixman_region32_fini(&frame_damage);
-	return wlr_output_commit(wlr_output);
+	if (!wlr_output_commit(wlr_output)) {
+		return false;
+	}
+	output->frames++;
+	return true;
 }
 
 static void handle_frame(struct wl_listener *listener, void *data)
