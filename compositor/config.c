@@ -263,6 +263,9 @@ static char *trim(char *s)
  */
 static void cut_inline_comment(char *s)
 {
+	if (s[0] == '\0') {
+		return; /* an empty value: nothing after it to look at */
+	}
 	if ((s[0] == '#' || s[0] == ';') && (s[1] == '\0' || s[1] == ' ' || s[1] == '\t')) {
 		s[0] = '\0';
 		return;
