@@ -1,4 +1,5 @@
 #include "desktop/output.h"
+#include "desktop/scene_render.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -140,8 +141,7 @@ static bool render(struct output *output, struct wlr_scene_output *scene_output)
 		wlr_renderer_clear(renderer, color);
 	}
 	pixman_region32_fini(&clear);
-	wlr_scene_render_output(
-		output->server->scene, wlr_output, scene_output->x, scene_output->y, &damage);
+	scene_render(output->server, wlr_output, scene_output->x, scene_output->y, &damage);
 	wlr_output_render_software_cursors(wlr_output, &damage);
 	wlr_renderer_scissor(renderer, NULL);
 	wlr_renderer_end(renderer);
