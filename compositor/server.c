@@ -37,6 +37,7 @@
 #include "desktop/layer_shell.h"
 #include "desktop/idle.h"
 #include "desktop/lock.h"
+#include "desktop/taskbar.h"
 #include "desktop/output.h"
 #include "desktop/xdg.h"
 #include "guest/guest_view.h"
@@ -505,6 +506,10 @@ bool server_init(struct server *server, struct config *config, const char *headl
 	if (server->idle == NULL) {
 		return false;
 	}
+	server->taskbar = taskbar_create(server);
+	if (server->taskbar == NULL) {
+		return false;
+	}
 	server->notify = notify_create(server);
 	server->clipboard = clipboard_create(server);
 	if (server->notify == NULL || server->clipboard == NULL) {
@@ -621,6 +626,8 @@ void server_finish(struct server *server)
 {
 	ctl_destroy(server->ctl);
 	server->ctl = NULL;
+	taskbar_destroy(server->taskbar);
+	server->taskbar = NULL;
 	idle_destroy(server->idle);
 	server->idle = NULL;
 	lock_destroy(server->lock); /* before clients go: no more lock events */

@@ -21,6 +21,7 @@ struct ctl;
 struct notify;
 struct open_router;
 struct idle;
+struct taskbar;
 struct lock;
 struct seat;
 struct view;
@@ -94,6 +95,7 @@ struct server {
 	struct seat *seat;
 	struct lock *lock; /* the session lock (desktop/lock.h) */
 	struct idle *idle; /* idle and idle inhibitors (desktop/idle.h) */
+	struct taskbar *taskbar; /* foreign-toplevel for bars (desktop/taskbar.h) */
 
 	struct wl_list views; /* struct view.link; stacking order, top first */
 	uint32_t next_view_id;

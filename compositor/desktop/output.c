@@ -68,7 +68,7 @@ static void subtract_opaque(
 	}
 	struct view *view;
 	wl_list_for_each(view, &output->server->views, link) {
-		if (!view->mapped) {
+		if (!view->mapped || view->minimized) {
 			continue;
 		}
 		struct wlr_box frame = view_frame_box(view);

@@ -45,6 +45,7 @@ static struct json_object *windows_reply(
 		json_object_object_add(w, "width", json_object_new_int(view->width));
 		json_object_object_add(w, "height", json_object_new_int(view->height));
 		json_object_object_add(w, "focused", json_object_new_boolean(view->focused));
+		json_object_object_add(w, "minimized", json_object_new_boolean(view->minimized));
 		json_object_object_add(w, "label", json_object_new_string(label));
 		json_object_array_add(list, w);
 	}
