@@ -80,7 +80,8 @@ struct wlr_scene_buffer *server_scene_buffer_create(struct server *server,
 	return node;
 }
 
-bool server_parse_headless(const char *spec, int *widths, int *heights, size_t max, size_t *n)
+bool server_parse_headless(
+	const char *spec, int *widths, int *heights, float *scales, size_t max, size_t *n)
 {
 	*n = 0;
 	const char *p = spec;
@@ -99,8 +100,17 @@ bool server_parse_headless(const char *spec, int *widths, int *heights, size_t m
 		if (*n >= max) {
 			return false;
 		}
+		double scale = 1.0;
+		if (*end == '@') {
+			p = end + 1;
+			scale = strtod(p, &end);
+			if (end == p || errno != 0 || !(scale >= 0.5 && scale <= 4.0)) {
+				return false;
+			}
+		}
 		widths[*n] = (int)w;
 		heights[*n] = (int)h;
+		scales[*n] = (float)scale;
 		(*n)++;
 		p = end;
 		if (*p == ',') {
@@ -426,7 +436,8 @@ bool server_init(struct server *server, struct config *config, const char *headl
 		"room for every headless output");
 	if (headless_spec != NULL &&
 		!server_parse_headless(headless_spec, server->headless_widths,
-			server->headless_heights, HEADLESS_MAX_OUTPUTS, &server->n_headless)) {
+			server->headless_heights, server->headless_scales, HEADLESS_MAX_OUTPUTS,
+			&server->n_headless)) {
 		wlr_log(WLR_ERROR, "bad --headless value: %s", headless_spec);
 		return false;
 	}

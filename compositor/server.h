@@ -78,6 +78,7 @@ struct server {
 	/* --headless outputs, laid out left to right in the order given */
 	int headless_widths[16];
 	int headless_heights[16];
+	float headless_scales[16]; /* --headless WxH@SCALE; 1 when not given */
 	size_t n_headless;
 
 	struct wlr_scene *scene;
@@ -134,8 +135,10 @@ struct server {
 	struct wl_listener new_input;
 };
 
-/* Parse "WxH[,WxH...]" into at most max sizes; false on a malformed spec. */
-bool server_parse_headless(const char *spec, int *widths, int *heights, size_t max, size_t *n);
+/* Parse "WxH[@SCALE][,WxH[@SCALE]...]" into at most max outputs (SCALE 0.5
+ * to 4, default 1); false on a malformed spec. */
+bool server_parse_headless(
+	const char *spec, int *widths, int *heights, float *scales, size_t max, size_t *n);
 
 bool server_init(struct server *server, struct config *config, const char *headless_spec);
 /* Listen on every socket (Wayland, VMs, control) and start the backend. */
