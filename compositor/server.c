@@ -247,10 +247,17 @@ static bool handle_link_message(void *data, struct vm_link *link, const struct v
 	}
 }
 
+static void handle_link_responding(void *data, struct vm_link *link, bool responding)
+{
+	struct vm_slot *slot = data;
+	guest_vm_set_responding(slot->windows, responding);
+}
+
 static const struct vm_link_handler link_handler = {
 	.connected = handle_link_connected,
 	.message = handle_link_message,
 	.disconnected = handle_link_disconnected,
+	.responding = handle_link_responding,
 };
 
 static bool create_vm_slot(struct server *server, const struct config_vm *vm)

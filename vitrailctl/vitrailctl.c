@@ -304,6 +304,14 @@ static bool get_bool(json_object *obj, const char *key)
 		json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
+/* key is present and false (an older vitrail has no "responding") */
+static bool has_false(json_object *obj, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(obj, key, &v) &&
+		json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v);
+}
+
 static json_object *get_array(json_object *reply, const char *key)
 {
 	json_object *v;
@@ -375,10 +383,19 @@ static void print_vms(json_object *vms)
 			print_safe(get_string(vm, "state", "-"), 10);
 			putchar(' ');
 		}
-		printf("%-10s %" PRId64, get_bool(vm, "connected") ? "yes" : "no",
+		bool hung = get_bool(vm, "connected") && has_false(vm, "responding");
+		printf("%-10s %" PRId64,
+			hung                                ? "hung"
+				: get_bool(vm, "connected") ? "yes"
+							    : "no",
 			get_int(vm, "windows"));
 		/* why a VM failed: the reason names its log */
-		if (strcmp(get_string(vm, "state", ""), "crashed") == 0) {
+		if (hung) {
+			/* what the user can do about it */
+			printf("       not responding (vitrailctl stop ");
+			print_safe(get_string(vm, "name", "?"), 0);
+			printf(")");
+		} else if (strcmp(get_string(vm, "state", ""), "crashed") == 0) {
 			printf("       ");
 			print_safe(get_string(vm, "reason", ""), 0);
 		} else if (get_string(vm, "accel_note", "")[0] != '\0') {
