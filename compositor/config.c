@@ -102,6 +102,7 @@ enum vm_key {
 	VK_POOL_SIZE,
 	VK_AUTOSTART,
 	VK_DISPOSABLE_OF,
+	VK_RESUME_ON_INPUT,
 	/* qemu only from here */
 	VK_FIRST_QEMU,
 	VK_IMAGE = VK_FIRST_QEMU,
@@ -131,6 +132,7 @@ static const char *const vm_key_names[VK_COUNT] = {
 	[VK_NETWORK] = "network",
 	[VK_ACCEL] = "accel",
 	[VK_DISPOSABLE_OF] = "disposable-of",
+	[VK_RESUME_ON_INPUT] = "resume-on-input",
 };
 
 enum section {
@@ -677,6 +679,7 @@ static bool parse_section_header(struct parser *p, char *line)
 		vm->cpus = CONFIG_DEFAULT_CPUS;
 		vm->pool_size_mib = CONFIG_DEFAULT_POOL_SIZE_MIB;
 		vm->accel = CONFIG_ACCEL_AUTO;
+		vm->resume_on_input = true;
 		vm->line = p->line;
 		p->section = SECTION_VM;
 		return true;
@@ -899,6 +902,8 @@ static bool parse_vm_key(struct parser *p, const char *key, const char *value)
 		return parse_u32(p, key, value, 8, 4095, &vm->pool_size_mib);
 	case VK_AUTOSTART:
 		return parse_bool(p, key, value, &vm->autostart);
+	case VK_RESUME_ON_INPUT:
+		return parse_bool(p, key, value, &vm->resume_on_input);
 	case VK_IMAGE:
 		return parse_path(p, key, value, &vm->image);
 	case VK_KERNEL:

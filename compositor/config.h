@@ -45,6 +45,8 @@ struct config_vm {
 	char name[CONFIG_VM_NAME_MAX + 1];
 	uint32_t label_rgb; /* 0xRRGGBB */
 	bool allow_fullscreen;
+	/* a click on or the focus to a window of the paused VM resumes it (true) */
+	bool resume_on_input;
 	enum config_vm_type type;
 	char *command; /* app run under the agent when the VM starts; may be NULL */
 

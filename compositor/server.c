@@ -188,6 +188,18 @@ struct vm_slot {
 	struct apps_host *apps;
 };
 
+/* A click on (or the focus coming to) a window of a paused VM resumes it,
+ * unless its [vm] section says resume-on-input = false. */
+static void handle_guest_wake(void *data, struct guest_vm *gvm)
+{
+	struct vm_slot *slot = data;
+	const struct config_vm *config = vm_link_config(slot->link);
+	if (config != NULL && !config->resume_on_input) {
+		return;
+	}
+	vm_manager_wake(slot->server->vm_manager, slot->link);
+}
+
 static void handle_link_connected(void *data, struct vm_link *link)
 {
 	struct vm_slot *slot = data;
@@ -291,7 +303,23 @@ static bool create_vm_slot(struct server *server, const struct config_vm *vm)
 	wl_signal_emit(&server->events.new_vm_link, slot->link);
 	slot->windows = guest_vm_from_link(server, slot->link);
 	slot->apps = apps_host_from_link(server, slot->link);
+	if (slot->windows != NULL) {
+		guest_vm_set_wake(slot->windows, handle_guest_wake, slot);
+	}
 	return slot->windows != NULL && slot->apps != NULL;
+}
+
+/* The VM manager paused or resumed a VM: its windows show it. */
+static void handle_vm_paused(struct wl_listener *listener, void *data)
+{
+	struct server *server = wl_container_of(listener, server, vm_paused);
+	struct vm_link *link = data;
+	for (size_t i = 0; i < server->n_vm_links; i++) {
+		if (server->vm_slots[i].link == link) {
+			guest_vm_set_paused(server->vm_slots[i].windows,
+				vm_manager_paused(server->vm_manager, link));
+		}
+	}
 }
 
 void server_outputs_changed(struct server *server)
@@ -433,7 +461,7 @@ bool server_init(struct server *server, struct config *config, const char *headl
 	struct wl_listener *listeners[] = { &server->new_output, &server->layout_change,
 		&server->new_xdg_surface, &server->new_toplevel_decoration,
 		&server->new_layer_surface, &server->new_virtual_keyboard,
-		&server->new_virtual_pointer, &server->new_input };
+		&server->new_virtual_pointer, &server->new_input, &server->vm_paused };
 	for (size_t i = 0; i < sizeof(listeners) / sizeof(listeners[0]); i++) {
 		wl_list_init(&listeners[i]->link);
 	}
@@ -615,6 +643,8 @@ bool server_start(struct server *server)
 	if (server->vm_manager == NULL) {
 		return false;
 	}
+	server->vm_paused.notify = handle_vm_paused;
+	wl_signal_add(&vm_manager_events(server->vm_manager)->paused, &server->vm_paused);
 
 	const char *ctl_path = getenv("VITRAIL_SOCK");
 	char *default_path = NULL;
@@ -653,6 +683,8 @@ void server_finish(struct server *server)
 	open_destroy(server->open);
 	server->open = NULL;
 	/* QEMU VMs keep running, local agents stop */
+	wl_list_remove(&server->vm_paused.link);
+	wl_list_init(&server->vm_paused.link);
 	vm_manager_destroy(server->vm_manager);
 	server->vm_manager = NULL;
 	clipboard_destroy(server->clipboard);

@@ -124,6 +124,7 @@ struct server {
 	} events;
 	struct wl_listener guest_new_vm_link; /* guest_view_handle_new_link */
 	struct wl_listener apps_new_vm_link; /* apps_host_handle_new_link */
+	struct wl_listener vm_paused; /* vm_manager events.paused */
 
 	struct wl_listener new_output;
 	struct wl_listener layout_change;

@@ -52,6 +52,8 @@ static const char usage_text[] =
 	"  run-app VM ID      start the app with desktop id ID in VM (what menu entries run)\n"
 	"  start [--wait] VM  start VM (--wait: until its agent is connected)\n"
 	"  stop [--no-wait] VM stop VM; waits until it is stopped\n"
+	"  pause VM           pause VM: its windows stay, dimmed; input does not reach it\n"
+	"  resume VM          resume a paused VM (a click on its window does too)\n"
 	"  run VM -- CMD ARGS run CMD in VM (started if needed); exits with its status\n"
 	"  logs VM            the last lines of VM's console (or agent) log\n"
 	"  open VM FILE|URL   open a host file or a URL in VM (the file's bytes are copied)\n"
@@ -726,7 +728,8 @@ static int vm_command(const char *socket_option, const char *command, char **arg
 		}
 		json_object_object_add(req, "argv", argv);
 		timeout_seconds = 0; /* as long as the command runs */
-	} else if (strcmp(command, "logs") != 0) {
+	} else if (strcmp(command, "logs") != 0 && strcmp(command, "pause") != 0 &&
+		strcmp(command, "resume") != 0) {
 		json_object_object_add(req, "wait", json_object_new_boolean(wait));
 		timeout_seconds = SLOW_TIMEOUT_SECONDS;
 	}
@@ -802,7 +805,8 @@ int main(int argc, char *argv[])
 		return apps_command(socket_option, command, args, n_args);
 	}
 	if (strcmp(command, "start") == 0 || strcmp(command, "stop") == 0 ||
-		strcmp(command, "run") == 0 || strcmp(command, "logs") == 0) {
+		strcmp(command, "run") == 0 || strcmp(command, "logs") == 0 ||
+		strcmp(command, "pause") == 0 || strcmp(command, "resume") == 0) {
 		return vm_command(socket_option, command, args, n_args);
 	}
 

@@ -1100,6 +1100,15 @@ static void send_or_lose(struct vmm_vm *vm, const char *command, int64_t *id)
 	}
 }
 
+bool vmm_vm_pause(struct vmm_vm *vm, bool paused)
+{
+	if (vm->state != VMM_RUNNING || vm->qmp == NULL || !vmm_qmp_ready(vm->qmp)) {
+		return false;
+	}
+	vmm_qmp_execute(vm->qmp, paused ? "stop" : "cont", NULL);
+	return true;
+}
+
 void vmm_vm_stop(struct vmm_vm *vm)
 {
 	if (vm->state != VMM_STARTING && vm->state != VMM_RUNNING) {

@@ -38,6 +38,9 @@ struct guest_vm {
 	struct window_budget budget; /* pixels of all its windows' buffers */
 	uint64_t keymap_serial_sent; /* 0: none sent on this connection */
 	struct wl_listener link_destroy;
+	bool paused; /* guest_vm_set_paused */
+	void (*wake)(void *data, struct guest_vm *gvm);
+	void *wake_data;
 };
 
 struct guest_window {
@@ -54,6 +57,7 @@ struct guest_window {
 	struct vtp_size_hints hints;
 	uint32_t last_configure_serial;
 	bool want_maximized, want_fullscreen; /* asked before mapping */
+	struct wlr_scene_rect *paused_dim; /* over the content while the VM is paused */
 
 	/* popups */
 	struct guest_window *parent;
@@ -172,6 +176,58 @@ static struct guest_window *find_window(struct guest_vm *gvm, uint32_t id)
 		}
 	}
 	return NULL;
+}
+
+/* A paused VM's window: last frame under a host-drawn dimming, "(paused)"
+ * in its title bar. */
+#define PAUSED_DIM_ALPHA 0.5f
+
+static void show_paused(struct guest_window *window, bool paused)
+{
+	struct view *view = &window->view;
+	frame_set_paused(view->frame, paused);
+	if (paused && window->paused_dim == NULL) {
+		float black[4] = { 0, 0, 0, PAUSED_DIM_ALPHA };
+		window->paused_dim = wlr_scene_rect_create(&view->tree->node, 1, 1, black);
+		if (window->paused_dim != NULL) {
+			/* clicks on it are the window's: they resume the VM */
+			window->paused_dim->node.data = &window->desc;
+		}
+	}
+	if (window->paused_dim != NULL) {
+		wlr_scene_rect_set_size(window->paused_dim, view->width > 0 ? view->width : 1,
+			view->height > 0 ? view->height : 1);
+		wlr_scene_node_raise_to_top(&window->paused_dim->node);
+		wlr_scene_node_set_enabled(&window->paused_dim->node, paused);
+	}
+	view_update_frame(view);
+}
+
+void guest_vm_set_paused(struct guest_vm *gvm, bool paused)
+{
+	gvm->paused = paused;
+	struct guest_window *window;
+	wl_list_for_each(window, &gvm->windows, link) {
+		if (window->has_view) {
+			show_paused(window, paused);
+		}
+	}
+}
+
+void guest_vm_set_wake(
+	struct guest_vm *gvm, void (*wake)(void *data, struct guest_vm *gvm), void *data)
+{
+	gvm->wake = wake;
+	gvm->wake_data = data;
+}
+
+/* Input meets a paused VM: a click or the keyboard focus resumes it
+ * (through the owner, which may refuse); nothing else reaches it. */
+static void wake(struct guest_vm *gvm)
+{
+	if (gvm->paused && gvm->wake != NULL) {
+		gvm->wake(gvm->wake_data, gvm);
+	}
 }
 
 void guest_vm_set_responding(struct guest_vm *gvm, bool responding)
@@ -680,6 +736,7 @@ static bool create_window(struct guest_vm *gvm, uint32_t id, const struct vtp_wi
 		window->has_view = true;
 		window->content_parent = window->view.content;
 		frame_set_unresponsive(window->view.frame, !vm_link_responding(link));
+		frame_set_paused(window->view.frame, gvm->paused);
 	} else {
 		window->parent = parent;
 		wl_list_insert(parent->children.prev, &window->child_link);
@@ -1269,6 +1326,9 @@ static void impl_pointer_motion(
 	struct view *view, struct input_target *target, uint32_t time_msec, double sx, double sy)
 {
 	struct guest_window *window = target_window(target);
+	if (window->gvm->paused) {
+		return;
+	}
 	struct vtp_pointer_motion motion = {
 		.time_ms = time_msec,
 		.x = to_fixed(sx),
@@ -1281,6 +1341,12 @@ static void impl_pointer_button(struct view *view, struct input_target *target, 
 	uint32_t button, bool pressed)
 {
 	struct guest_window *window = target_window(target);
+	if (window->gvm->paused) {
+		if (pressed) {
+			wake(window->gvm); /* this click resumes it, and goes no further */
+		}
+		return;
+	}
 	struct vtp_pointer_button event = {
 		.serial = vm_link_next_serial(window->vm),
 		.time_ms = time_msec,
@@ -1294,6 +1360,9 @@ static void impl_pointer_axis(struct view *view, struct input_target *target, ui
 	uint32_t orientation, double delta, int32_t discrete, uint32_t source)
 {
 	struct guest_window *window = target_window(target);
+	if (window->gvm->paused) {
+		return;
+	}
 	struct vtp_pointer_axis axis = {
 		.time_ms = time_msec,
 		.axis = orientation > 1 ? 0 : orientation,
@@ -1322,6 +1391,7 @@ static void impl_keyboard_modifiers(struct view *view, struct input_target *targ
 static void impl_keyboard_enter(struct view *view, struct input_target *target)
 {
 	struct guest_window *window = target_window(target);
+	wake(window->gvm); /* focusing a paused VM's window resumes it */
 	ensure_keymap(window->gvm);
 	struct vtp_keyboard_enter enter = { .serial = vm_link_next_serial(window->vm) };
 	vm_link_send(window->vm, VTP_KEYBOARD_ENTER, window->id, &enter, NULL, 0);
@@ -1339,6 +1409,9 @@ static void impl_keyboard_key(struct view *view, struct input_target *target, ui
 	uint32_t key, bool pressed)
 {
 	struct guest_window *window = target_window(target);
+	if (window->gvm->paused) {
+		return; /* typed while paused: never delivered, not even later */
+	}
 	ensure_keymap(window->gvm);
 	struct vtp_key event = {
 		.serial = vm_link_next_serial(window->vm),

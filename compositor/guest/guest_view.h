@@ -34,6 +34,13 @@ void guest_vm_disconnected(struct guest_vm *gvm);
 /* The agent stopped answering PING (or answers again): mark its windows'
  * title bars "not responding" (or clear the mark). */
 void guest_vm_set_responding(struct guest_vm *gvm, bool responding);
+/* The VM was paused (or resumed): its windows keep their last frame,
+ * dimmed, with "(paused)" in the title bar; no key, motion, scroll or
+ * click reaches it. A click on one of its windows, or the keyboard focus
+ * coming to one, calls wake (set by the owner) and goes no further. */
+void guest_vm_set_paused(struct guest_vm *gvm, bool paused);
+void guest_vm_set_wake(
+	struct guest_vm *gvm, void (*wake)(void *data, struct guest_vm *gvm), void *data);
 /* A window message from the VM (WINDOW_CREATE .. SET_CURSOR). false: the
  * message broke a rule; the link has been told to fail. */
 bool guest_vm_handle_message(struct guest_vm *gvm, const struct vtp_msg *msg);

@@ -42,6 +42,7 @@ struct vm_link {
 	bool stall_armed;
 	/* liveness: the host's own PING every VM_LINK_PING_INTERVAL_MS, one at
 	 * a time; no PONG within VM_LINK_PING_TIMEOUT_MS marks it unresponsive */
+	bool frozen; /* vm_link_set_frozen: no liveness or stall judgment */
 	struct wl_event_source *ping_timer;
 	uint32_t ping_serial; /* of the PING in flight */
 	bool ping_outstanding;
@@ -162,7 +163,7 @@ static void update_mask(struct vm_link *link)
  * VM that sends the file waiting with it. Any progress re-arms the timer. */
 static void watch_stall(struct vm_link *link, bool progress)
 {
-	if (link->stall_timer == NULL) {
+	if (link->stall_timer == NULL || link->frozen) {
 		return;
 	}
 	if (vtp_outq_empty(&link->outq)) {
@@ -432,7 +433,7 @@ static void set_responding(struct vm_link *link, bool responding)
 static int handle_ping_timer(void *data)
 {
 	struct vm_link *link = data;
-	if (link->fd < 0 || !link->welcomed || link->failed) {
+	if (link->fd < 0 || !link->welcomed || link->failed || link->frozen) {
 		return 0;
 	}
 	if (link->ping_outstanding) {
@@ -451,6 +452,29 @@ static int handle_ping_timer(void *data)
 	link->ping_outstanding = true;
 	wl_event_source_timer_update(link->ping_timer, VM_LINK_PING_TIMEOUT_MS);
 	return 0;
+}
+
+void vm_link_set_frozen(struct vm_link *link, bool frozen)
+{
+	if (link->frozen == frozen) {
+		return;
+	}
+	link->frozen = frozen;
+	if (frozen) {
+		if (link->stall_timer != NULL) {
+			wl_event_source_timer_update(link->stall_timer, 0);
+		}
+		link->stall_armed = false;
+		if (link->ping_timer != NULL) {
+			wl_event_source_timer_update(link->ping_timer, 0);
+		}
+		link->ping_outstanding = false; /* a PONG to it is stale: ignored */
+		return;
+	}
+	if (link->fd >= 0 && link->welcomed) {
+		wl_event_source_timer_update(link->ping_timer, VM_LINK_PING_INTERVAL_MS);
+	}
+	watch_stall(link, true);
 }
 
 static void handle_pong(struct vm_link *link, uint32_t serial)

@@ -101,6 +101,10 @@ bool vm_link_send(struct vm_link *link, uint16_t type, uint32_t object, const vo
 void vm_link_fail(struct vm_link *link, uint32_t code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 uint32_t vm_link_next_serial(struct vm_link *link);
+/* The VM is paused by the user (its CPUs or processes stopped): no PING
+ * and no stall rule until it is thawed, so it is neither marked "not
+ * responding" nor dropped for reading nothing. */
+void vm_link_set_frozen(struct vm_link *link, bool frozen);
 /* Flow control (open.c): stop reading the agent's messages, or resume
  * (messages already buffered wait too). Cleared on disconnect. */
 void vm_link_set_read_paused(struct vm_link *link, bool paused);

@@ -171,6 +171,8 @@ static const struct ctl_command commands[] = {
 	{ "version", version },
 	{ "start", ctl_vms_start },
 	{ "stop", ctl_vms_stop },
+	{ "pause", ctl_vms_pause },
+	{ "resume", ctl_vms_resume },
 	{ "run", ctl_vms_run },
 	{ "logs", ctl_vms_logs },
 	{ "menus-sync", ctl_apps_menus_sync },

@@ -39,7 +39,14 @@ struct json_object *ctl_vms_list(
 			json_object_object_add(
 				v, "type", json_object_new_string(info.qemu ? "qemu" : "local"));
 			json_object_object_add(v, "state",
-				json_object_new_string(vm_manager_state_name(info.state)));
+				json_object_new_string(info.paused
+						? "paused"
+						: vm_manager_state_name(info.state)));
+			json_object_object_add(v, "paused_since",
+				info.paused ? json_object_new_int64(info.paused_since) : NULL);
+			json_object_object_add(v, "resumed_at",
+				info.resumed_at > 0 ? json_object_new_int64(info.resumed_at)
+						    : NULL);
 			json_object_object_add(v, "reason", json_object_new_string(info.reason));
 			if (info.accel_note != NULL) {
 				json_object_object_add(
@@ -151,6 +158,38 @@ struct json_object *ctl_vms_start(
 		return current_state_reply(server, link);
 	}
 	return defer_wait(client, server, link, VM_OP_CONNECTED);
+}
+
+/* {"command":"pause"|"resume","vm":NAME} -> {"ok":true,"state":...} */
+static struct json_object *set_paused(
+	struct server *server, struct json_object *request, bool paused)
+{
+	struct json_object *reply = NULL;
+	struct vm_link *link = vm_arg(server, request, &reply);
+	if (link == NULL) {
+		return reply;
+	}
+	char *error = NULL;
+	if (!vm_manager_set_paused(server->vm_manager, link, paused, &error)) {
+		return error_from(error, "out of memory");
+	}
+	reply = ctl_ok_reply();
+	json_object_object_add(
+		reply, "state", json_object_new_string(paused ? "paused" : "running"));
+	json_object_object_add(reply, "reason", json_object_new_string(""));
+	return reply;
+}
+
+struct json_object *ctl_vms_pause(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	return set_paused(server, request, true);
+}
+
+struct json_object *ctl_vms_resume(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	return set_paused(server, request, false);
 }
 
 /* {"command":"stop","vm":NAME[,"wait":false]} */

@@ -1,4 +1,4 @@
-/* The control commands about VMs: vms, start, stop, run, logs. */
+/* The control commands about VMs: vms, start, stop, pause, resume, run, logs. */
 #ifndef VITRAIL_CTL_VMS_H
 #define VITRAIL_CTL_VMS_H
 
@@ -11,6 +11,11 @@ struct json_object *ctl_vms_list(
 struct json_object *ctl_vms_start(
 	struct ctl_client *client, struct server *server, struct json_object *request);
 struct json_object *ctl_vms_stop(
+	struct ctl_client *client, struct server *server, struct json_object *request);
+/* pause / resume VM: a paused VM keeps its windows, dimmed (vm_manager.h) */
+struct json_object *ctl_vms_pause(
+	struct ctl_client *client, struct server *server, struct json_object *request);
+struct json_object *ctl_vms_resume(
 	struct ctl_client *client, struct server *server, struct json_object *request);
 struct json_object *ctl_vms_run(
 	struct ctl_client *client, struct server *server, struct json_object *request);

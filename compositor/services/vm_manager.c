@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -98,6 +99,11 @@ struct managed_vm {
 	struct wl_event_source *connect_timer;
 	bool booting; /* started by us: the first connection waits for the boot */
 	char *pool_path;
+
+	/* paused by the user (vm_manager_set_paused) */
+	bool paused;
+	int64_t paused_since; /* CLOCK_REALTIME seconds */
+	int64_t resumed_at; /* CLOCK_REALTIME seconds of the last resume, 0: never */
 };
 
 struct vm_manager {
@@ -108,7 +114,13 @@ struct vm_manager {
 	size_t n_vms;
 	uint32_t next_run_id;
 	struct wl_event_source *log_timer;
+	struct vm_manager_events events;
 };
+
+struct vm_manager_events *vm_manager_events(struct vm_manager *manager)
+{
+	return &manager->events;
+}
 
 /*
  * A guest writes its serial console (and a local agent its output) into a
@@ -326,6 +338,12 @@ static void set_state(struct managed_vm *vm, enum vm_state state, const char *re
 		return;
 	}
 	vm->state = state;
+	if (state != VM_RUNNING && vm->paused) {
+		/* whatever ended it ended the pause too */
+		vm->paused = false;
+		vm_link_set_frozen(vm->link, false);
+		wl_signal_emit(&vm->manager->events.paused, vm->link);
+	}
 	wlr_log(WLR_INFO, "[vm %s] %s%s%s", vm->config->name, vm_manager_state_name(state),
 		vm->reason[0] != '\0' ? ": " : "", vm->reason);
 	if (state == VM_STOPPED || state == VM_CRASHED) {
@@ -1039,8 +1057,61 @@ static bool vm_start(struct managed_vm *vm, char **error)
 	return ok;
 }
 
+static int64_t realtime_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* Stop or continue what runs the VM: QEMU's CPUs (QMP), or the local
+ * agent's whole process group (it runs in its own session). */
+static bool pause_vm(struct managed_vm *vm, bool paused, char **error)
+{
+	const char *name = vm->config->name;
+	if (vm->paused == paused) {
+		return true;
+	}
+	if (vm->state != VM_RUNNING) {
+		*error = text_printf(
+			"VM %s is not running (%s)", name, vm_manager_state_name(shown_state(vm)));
+		return false;
+	}
+	if (vm->config->type == CONFIG_VM_QEMU) {
+		if (vm->vmm == NULL || !vmm_vm_pause(vm->vmm, paused)) {
+			*error = text_printf("VM %s: QEMU's control socket is not ready", name);
+			return false;
+		}
+	} else if (vm->agent_pid <= 0) {
+		*error = text_printf("VM %s: its agent was not started by vitrail", name);
+		return false;
+	} else if (kill(-vm->agent_pid, paused ? SIGSTOP : SIGCONT) != 0) {
+		*error = text_printf("VM %s: cannot %s its processes: %s", name,
+			paused ? "stop" : "continue", strerror(errno));
+		return false;
+	}
+	vm->paused = paused;
+	if (paused) {
+		vm->paused_since = realtime_s();
+	} else {
+		vm->resumed_at = realtime_s();
+	}
+	vm_link_set_frozen(vm->link, paused);
+	wlr_log(WLR_INFO, "[vm %s] %s", name, paused ? "paused" : "resumed");
+	wl_signal_emit(&vm->manager->events.paused, vm->link);
+	return true;
+}
+
 static void vm_stop(struct managed_vm *vm)
 {
+	if (vm->paused) {
+		/* a paused VM cannot take a shutdown request */
+		char *error = NULL;
+		if (!pause_vm(vm, false, &error)) {
+			wlr_log(WLR_ERROR, "%s", error);
+		}
+		free(error);
+	}
 	if (vm->config->type == CONFIG_VM_QEMU) {
 		enum vmm_state state = vmm_vm_state(vm->vmm);
 		if (state == VMM_STARTING || state == VMM_RUNNING) {
@@ -1102,7 +1173,37 @@ bool vm_manager_start(struct vm_manager *manager, struct vm_link *link, char **e
 {
 	*error = NULL;
 	struct managed_vm *vm = command_vm(manager, link, error);
+	if (vm != NULL && vm->paused) {
+		return pause_vm(vm, false, error);
+	}
 	return vm != NULL && start_if_down(vm, error);
+}
+
+bool vm_manager_set_paused(
+	struct vm_manager *manager, struct vm_link *link, bool paused, char **error)
+{
+	*error = NULL;
+	struct managed_vm *vm = command_vm(manager, link, error);
+	return vm != NULL && pause_vm(vm, paused, error);
+}
+
+bool vm_manager_paused(struct vm_manager *manager, struct vm_link *link)
+{
+	struct managed_vm *vm = manager != NULL ? find_vm(manager, link) : NULL;
+	return vm != NULL && vm->paused;
+}
+
+void vm_manager_wake(struct vm_manager *manager, struct vm_link *link)
+{
+	struct managed_vm *vm = manager != NULL ? find_vm(manager, link) : NULL;
+	if (vm == NULL || !vm->paused) {
+		return;
+	}
+	char *error = NULL;
+	if (!pause_vm(vm, false, &error)) {
+		wlr_log(WLR_ERROR, "%s", error);
+	}
+	free(error);
 }
 
 bool vm_manager_stop(struct vm_manager *manager, struct vm_link *link)
@@ -1175,6 +1276,7 @@ struct vm_op *vm_manager_run(struct vm_manager *manager, struct vm_link *link,
 	if (vm == NULL) {
 		return NULL;
 	}
+	vm_manager_wake(manager, link);
 	uint32_t len = 0;
 	char *tail = argv_tail(argv, argc, &len, error);
 	if (tail == NULL) {
@@ -1231,6 +1333,9 @@ bool vm_manager_get_info(struct vm_manager *manager, struct vm_link *link, struc
 		.qemu_log = vm->vmm != NULL ? vmm_vm_qemu_log_path(vm->vmm) : NULL,
 		.pool = qemu ? vm->pool_path : NULL,
 		.home = vm->temp_home,
+		.paused = vm->paused,
+		.paused_since = vm->paused ? vm->paused_since : 0,
+		.resumed_at = vm->resumed_at,
 	};
 	return true;
 }
@@ -1336,6 +1441,7 @@ struct vm_manager *vm_manager_create(struct server *server)
 		return NULL;
 	}
 	manager->server = server;
+	wl_signal_init(&manager->events.paused);
 	manager->run_dir = text_printf("%s/vms", server->runtime_dir);
 	manager->agent_path = find_agent();
 	if (manager->run_dir == NULL || manager->agent_path == NULL) {

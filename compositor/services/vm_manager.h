@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <wayland-server-core.h>
 
 struct server;
 struct vm_link;
@@ -47,6 +48,12 @@ enum vm_state {
 
 /* After every link exists: re-attach to running QEMU VMs, autostart. */
 struct vm_manager *vm_manager_create(struct server *server);
+
+struct vm_manager_events {
+	/* data: struct vm_link whose VM was paused or resumed (vm_manager_paused) */
+	struct wl_signal paused;
+};
+struct vm_manager_events *vm_manager_events(struct vm_manager *manager);
 /* Local agents get SIGTERM; QEMU VMs keep running. */
 void vm_manager_destroy(struct vm_manager *manager);
 /* A RUN_RESULT from the VM of link: the answer to `vitrailctl run`. */
@@ -68,6 +75,9 @@ struct vm_info {
 	const char *qemu_log; /* qemu with a VMM: QEMU's own log; else NULL */
 	const char *pool; /* qemu: the pool file, or NULL */
 	const char *home; /* a disposable local VM's fresh HOME, or NULL */
+	bool paused; /* running, paused by the user */
+	int64_t paused_since; /* when paused: since (Unix time, s); else 0 */
+	int64_t resumed_at; /* the last resume (Unix time, s), 0: never */
 };
 
 /* false when link is no VM of the manager. */
@@ -80,6 +90,17 @@ struct vm_link *vm_manager_find(struct vm_manager *manager, const char *name, ch
 /* Start the VM unless it is up or its agent is connected. false and
  * *error when it is stopping or cannot start. */
 bool vm_manager_start(struct vm_manager *manager, struct vm_link *link, char **error);
+/*
+ * Pause a running VM (QEMU: its CPUs stop, QMP stop; local: its agent's
+ * process group gets SIGSTOP) or resume it. Its windows stay; the link is
+ * frozen (no liveness or stall rule). Emits events.paused. Starting,
+ * running a command in, or stopping a paused VM resumes it first.
+ */
+bool vm_manager_set_paused(
+	struct vm_manager *manager, struct vm_link *link, bool paused, char **error);
+bool vm_manager_paused(struct vm_manager *manager, struct vm_link *link);
+/* Resume the VM if it is paused (something needs it now). */
+void vm_manager_wake(struct vm_manager *manager, struct vm_link *link);
 /* Ask the VM to stop (local: SIGTERM; qemu: shutdown). true when it is
  * down (stopped or crashed) now: nothing to wait for. */
 bool vm_manager_stop(struct vm_manager *manager, struct vm_link *link);

@@ -32,6 +32,7 @@ struct frame {
 	bool drawn;
 	bool close_shown; /* the close button fitted next to the [vm] label */
 	bool unresponsive; /* frame_set_unresponsive */
+	bool paused; /* frame_set_paused */
 };
 
 uint32_t frame_title_rgb(uint32_t label_rgb, bool focused)
@@ -83,7 +84,7 @@ static struct cpu_buffer *draw_title(
 	}
 
 	uint32_t bg = frame_title_rgb(frame->label_rgb, focused);
-	if (frame->unresponsive) {
+	if (frame->unresponsive || frame->paused) {
 		bg = FRAME_UNRESPONSIVE_RGB;
 	}
 	uint32_t fg = text_is_dark(bg) ? 0x000000 : 0xffffff;
@@ -109,9 +110,10 @@ static struct cpu_buffer *draw_title(
 			close_w = 0; /* the label wins over the close button */
 		}
 	}
-	if (frame->unresponsive) {
+	if (frame->unresponsive || frame->paused) {
 		/* the host's mark, like the label: before anything the guest names */
-		PangoLayout *layout = text_layout(cr, "(not responding)", 0);
+		PangoLayout *layout =
+			text_layout(cr, frame->paused ? "(paused)" : "(not responding)", 0);
 		int lw, lh;
 		pango_layout_get_pixel_size(layout, &lw, &lh);
 		cairo_move_to(cr, x, (height - lh) / 2.0);
@@ -272,6 +274,14 @@ void frame_set_unresponsive(struct frame *frame, bool unresponsive)
 	if (frame->unresponsive != unresponsive) {
 		frame->unresponsive = unresponsive;
 		frame->drawn = false; /* redraw at the next frame_update */
+	}
+}
+
+void frame_set_paused(struct frame *frame, bool paused)
+{
+	if (frame->paused != paused) {
+		frame->paused = paused;
+		frame->drawn = false;
 	}
 }
 

@@ -52,6 +52,9 @@ void frame_set_title_shown(struct frame *frame, bool shown);
  * shows "not responding" after the [vm] label, drawn by the host (takes
  * effect at the next frame_update). */
 void frame_set_unresponsive(struct frame *frame, bool unresponsive);
+/* Mark the window's VM as paused: the title bar dims to grey and shows
+ * "(paused)" after the [vm] label (wins over "not responding"). */
+void frame_set_paused(struct frame *frame, bool paused);
 
 /* True if x (title-bar local) lies on the close button. */
 bool frame_title_hit_close(const struct frame *frame, double x);

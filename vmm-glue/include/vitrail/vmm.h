@@ -115,6 +115,9 @@ bool vmm_vm_start(struct vmm_vm *vm, char **error);
 bool vmm_vm_attach(struct vmm_vm *vm);
 /* ACPI power-down; after stop_timeout_ms QMP quit, then SIGKILL. */
 void vmm_vm_stop(struct vmm_vm *vm);
+/* Stop or continue the guest's CPUs (QMP stop / cont); its memory and
+ * devices stay. False when QEMU is not running or QMP is not ready. */
+bool vmm_vm_pause(struct vmm_vm *vm, bool paused);
 /* SIGKILL at once (state STOPPING until it is gone). */
 void vmm_vm_kill(struct vmm_vm *vm);
 
