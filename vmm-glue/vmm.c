@@ -46,6 +46,7 @@ enum stop_stage {
 struct vmm_vm {
 	/* the spec, copied */
 	char *name, *run_dir, *image, *kernel, *initrd, *append, *disposable_of;
+	char *private_image;
 	char *qemu, *qemu_img, *port_name;
 	uint32_t memory_mib, cpus, start_timeout_ms, stop_timeout_ms, kvm_progress_ms;
 	uint64_t pool_size;
@@ -271,6 +272,7 @@ struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm
 		dup_opt(&vm->image, spec->image) && dup_opt(&vm->kernel, spec->kernel) &&
 		dup_opt(&vm->initrd, spec->initrd) && dup_opt(&vm->append, spec->append) &&
 		dup_opt(&vm->disposable_of, spec->disposable_of) &&
+		dup_opt(&vm->private_image, spec->private_image) &&
 		dup_opt(&vm->qemu, spec->qemu ? spec->qemu : "qemu-system-x86_64") &&
 		dup_opt(&vm->qemu_img, spec->qemu_img ? spec->qemu_img : "qemu-img") &&
 		dup_opt(&vm->port_name,
@@ -302,9 +304,10 @@ void vmm_vm_destroy(struct vmm_vm *vm)
 		close(vm->pool_fd);
 	}
 	char *strings[] = { vm->name, vm->run_dir, vm->image, vm->kernel, vm->initrd, vm->append,
-		vm->disposable_of, vm->qemu, vm->qemu_img, vm->port_name, vm->control_path,
-		vm->qmp_path, vm->pid_path, vm->console_log_path, vm->qemu_log_path,
-		vm->overlay_path, vm->pool_marker_path, vm->pool_path, vm->reason, vm->accel_note };
+		vm->disposable_of, vm->private_image, vm->qemu, vm->qemu_img, vm->port_name,
+		vm->control_path, vm->qmp_path, vm->pid_path, vm->console_log_path,
+		vm->qemu_log_path, vm->overlay_path, vm->pool_marker_path, vm->pool_path,
+		vm->reason, vm->accel_note };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(strings[i]);
 	}
@@ -509,6 +512,19 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 	if (disk_format != NULL) {
 		strv_add(&sv, "-drive");
 		strv_addf(&sv, "file=%s,format=%s,if=virtio", e_disk, disk_format);
+	}
+	if (vm->private_image != NULL) {
+		char *e_private = escape_commas(vm->private_image);
+		if (e_private == NULL) {
+			sv.failed = true;
+		} else {
+			strv_add(&sv, "-drive");
+			strv_addf(&sv, "file=%s,format=%s,if=none,id=vtprivate", e_private,
+				image_format(vm->private_image));
+			strv_add(&sv, "-device");
+			strv_add(&sv, "virtio-blk-pci,drive=vtprivate,serial=" VMM_PRIVATE_SERIAL);
+			free(e_private);
+		}
 	}
 
 	free(e_control);

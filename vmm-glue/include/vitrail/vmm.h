@@ -57,6 +57,8 @@ enum vmm_state {
 };
 
 #define VMM_DEFAULT_PORT_NAME "org.vitrail.0"
+/* The guest finds the private volume as /dev/disk/by-id/virtio-vitrail-private. */
+#define VMM_PRIVATE_SERIAL "vitrail-private"
 
 struct vmm_vm_spec {
 	const char *name; /* [a-z0-9-], 1..32 */
@@ -69,6 +71,9 @@ struct vmm_vm_spec {
 	const char *append; /* ... optional kernel command line */
 	const char *disposable_of; /* disk image booted through a throw-away
 	                              qcow2 overlay, deleted when the VM stops */
+	const char *private_image; /* optional persistent second disk (qcow2 or
+	                              raw, detected): virtio-blk with serial
+	                              VMM_PRIVATE_SERIAL, after the boot disk */
 	uint32_t memory_mib; /* 0: 512 */
 	uint32_t cpus; /* 0: 1 */
 	uint64_t pool_size; /* bytes, a power of two, 1 MiB..4 GiB; 0: 64 MiB */
