@@ -509,9 +509,17 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 			strv_add(&sv, vm->append);
 		}
 	}
-	if (disk_format != NULL) {
+	if (disk_format != NULL && vm->private_image == NULL) {
 		strv_add(&sv, "-drive");
 		strv_addf(&sv, "file=%s,format=%s,if=virtio", e_disk, disk_format);
+	} else if (disk_format != NULL) {
+		/* QEMU creates the devices of if=virtio drives after every
+		 * -device: with a private disk, both are -device, root first, so
+		 * that the root stays /dev/vda in the guest */
+		strv_add(&sv, "-drive");
+		strv_addf(&sv, "file=%s,format=%s,if=none,id=vtroot", e_disk, disk_format);
+		strv_add(&sv, "-device");
+		strv_add(&sv, "virtio-blk-pci,drive=vtroot");
 	}
 	if (vm->private_image != NULL) {
 		char *e_private = escape_commas(vm->private_image);

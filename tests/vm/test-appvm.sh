@@ -130,7 +130,7 @@ log "AppVM first window (foot) $((SECONDS - t_start)) s after start"
 wait_state work running
 PID=$(vm_field work pid)
 tr '\0' '\n' <"/proc/$PID/cmdline" >"$T/cmdline"
-grep -qx "file=$overlay,format=qcow2,if=virtio" "$T/cmdline" || fail "root is not the overlay"
+grep -qx "file=$overlay,format=qcow2,if=none,id=vtroot" "$T/cmdline" || fail "root is not the overlay"
 grep -qx "file=$vmdir/private.img,format=raw,if=none,id=vtprivate" "$T/cmdline" ||
 	fail "no private volume on QEMU's command line: $(cat "$T/cmdline")"
 
@@ -138,8 +138,10 @@ grep -qx "file=$vmdir/private.img,format=raw,if=none,id=vtprivate" "$T/cmdline" 
 rc=0
 ctl run work -- sh -c 'exit 7' || rc=$?
 [ $rc -eq 7 ] || fail "run 'exit 7' returned $rc"
-ctl run work -- findmnt -n -o SOURCE /home >"$T/home.src" || fail "findmnt /home failed"
-grep -q "vd" "$T/home.src" || fail "/home is not the private volume: $(cat "$T/home.src")"
+# (run gives the exit status, not the output)
+ctl run work -- sh -c 'mountpoint -q /rw && [ "$(findmnt -n -o SOURCE /rw)" = /dev/vdb ] &&
+	findmnt -n -o SOURCE /home | grep -q "^/dev/vdb\[/home\]$"' ||
+	fail "/home is not on the private volume (/dev/vdb mounted on /rw)"
 t_gtk=$SECONDS
 timeout "$E2E_TIMEOUT" "$VITRAILCTL" run work -- mousepad >/dev/null 2>&1 &
 RUN_PID=$!
@@ -160,11 +162,12 @@ t_stop=$SECONDS
 ctl stop work >"$T/stop.out" || fail "vitrailctl stop work failed"
 log "stop took $((SECONDS - t_stop)) s"
 [ "$(vm_field work reason)" = stopped ] || fail "work: $(vm_field work reason)"
+for _ in $(seq 50); do alive "$PID" || break; sleep 0.1; done
 alive "$PID" && fail "QEMU still runs after stop"
 grep -q "reboot: Power down" "$XDG_RUNTIME_DIR/vitrail/vms/work.console.log" ||
 	fail "the guest did not power itself down (ACPI)"
 [ ! -e "$overlay" ] || fail "the root overlay outlived the VM"
-wait "$RUN_PID" 2>/dev/null
+wait "$RUN_PID" 2>/dev/null || true
 RUN_PID=
 wait_windows work 0
 log "disk per VM: $(du -sh "$vmdir" | cut -f1) ($vmdir)"

@@ -261,12 +261,16 @@ Test(argv, private_volume)
 		1);
 	size_t root = 0, priv = 0;
 	for (size_t i = 0; argv[i] != NULL; i++) {
-		if (strcmp(argv[i], "file=/run/t/app.overlay.qcow2,format=qcow2,if=virtio") == 0) {
+		if (strcmp(argv[i], "virtio-blk-pci,drive=vtroot") == 0) {
 			root = i;
 		} else if (strcmp(argv[i], want) == 0) {
 			priv = i;
 		}
 	}
+	cr_assert_eq(count_pair(argv, "-drive",
+			     "file=/run/t/app.overlay.qcow2,format=qcow2,if=none,id=vtroot"),
+		1);
+	cr_assert_eq(count_pair(argv, "-device", "virtio-blk-pci,drive=vtroot"), 1);
 	cr_assert(root != 0 && root < priv, "the root disk must come first (vda)");
 	vmm_strv_free(argv);
 	/* none without the key */
