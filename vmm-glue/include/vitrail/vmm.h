@@ -73,7 +73,9 @@ struct vmm_vm_spec {
 	                              qcow2 overlay, deleted when the VM stops */
 	const char *private_image; /* optional persistent second disk (qcow2 or
 	                              raw, detected): virtio-blk with serial
-	                              VMM_PRIVATE_SERIAL, after the boot disk */
+	                              VMM_PRIVATE_SERIAL, after the boot disk
+	                              (both then given as -device, the boot
+	                              disk first: it stays /dev/vda) */
 	uint32_t memory_mib; /* 0: 512 */
 	uint32_t cpus; /* 0: 1 */
 	uint64_t pool_size; /* bytes, a power of two, 1 MiB..4 GiB; 0: 64 MiB */
