@@ -14,7 +14,8 @@
 #  5. `vitrailctl stop` powers it off through ACPI (the guest's kernel
 #     prints "reboot: Power down"); its root overlay is gone;
 #  6. work boots again: the /home file is there, the /etc file is not;
-#  7. the template boots while work is stopped, and then work cannot start.
+#  7. the template boots while work is stopped, and then neither work nor
+#     the disposable scratch (disposable-of = debian-12) can start.
 # Figures on stderr: first window, stop time, disk per VM, QEMU RSS.
 #
 # The template: VITRAIL_TEST_TEMPLATE (a directory with disk.qcow2, vmlinuz,
@@ -57,10 +58,13 @@ vm_cleanup() {
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 	done
-	rm -f /dev/shm/vitrail-"$(id -u)"-*-work-pool /dev/shm/vitrail-"$(id -u)"-*-debian-12-pool 2>/dev/null || true
+	for f in "${POOLS[@]}"; do
+		rm -f "$f"
+	done
 	[ -n "${RUN_PID:-}" ] && kill "$RUN_PID" 2>/dev/null
 	true
 }
+POOLS=()
 trap 'rc=$?; vm_cleanup; (exit $rc); cleanup' EXIT
 
 # the test's template: a thin overlay of the cached one
@@ -77,6 +81,13 @@ initrd = $tdir/initrd.img
 append = root=/dev/vda rw console=ttyS0
 memory = 1024
 cpus = 2
+
+# a disposable of the template: the same overlay mechanism, no private volume
+[vm scratch]
+label = red
+type = qemu
+disposable-of = debian-12
+memory = 1024
 
 # keep this comment
 [input]
@@ -98,6 +109,7 @@ ctl --config "$T/vitrail.ini" create work --template debian-12 --label red 2>/de
 log "disk per VM after create: $(du -sh "$vmdir" | cut -f1) ($vmdir)"
 
 start_vitrail "$T/vitrail.ini"
+POOLS=("$(vm_field work pool)" "$(vm_field debian-12 pool)" "$(vm_field scratch pool)")
 
 check_frames() {
 	local args
@@ -192,6 +204,10 @@ rc=0
 ctl start work 2>"$T/work.err" || rc=$?
 [ $rc -ne 0 ] || fail "work started while its template runs"
 grep -q "template debian-12 is running" "$T/work.err" || fail "unclear refusal: $(cat "$T/work.err")"
+rc=0
+ctl start scratch 2>"$T/scratch.err" || rc=$?
+[ $rc -ne 0 ] || fail "the disposable scratch started while its template runs"
+grep -q "template debian-12 is running" "$T/scratch.err" || fail "unclear refusal: $(cat "$T/scratch.err")"
 kill -KILL "$(vm_field debian-12 pid)"
 wait_state debian-12 crashed
 
