@@ -404,6 +404,14 @@ static const char *image_format(const char *path)
 	return memcmp(magic, "QFI\xfb", 4) == 0 ? "qcow2" : "raw";
 }
 
+/* The private volume's format, from its name alone: "qcow2" for a name
+ * ending in ".qcow2", else "raw". */
+static const char *private_format(const char *path)
+{
+	size_t len = strlen(path);
+	return len > 6 && strcmp(path + len - 6, ".qcow2") == 0 ? "qcow2" : "raw";
+}
+
 /* accel=kvm is checked by vmm_vm_start; auto asks the probe (cached). */
 static bool uses_kvm(const struct vmm_vm *vm)
 {
@@ -527,8 +535,10 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 			sv.failed = true;
 		} else {
 			strv_add(&sv, "-drive");
+			/* never probed: the guest writes every byte of a raw
+			 * volume, a qcow2 header with a host backing file too */
 			strv_addf(&sv, "file=%s,format=%s,if=none,id=vtprivate", e_private,
-				image_format(vm->private_image));
+				private_format(vm->private_image));
 			strv_add(&sv, "-device");
 			strv_add(&sv, "virtio-blk-pci,drive=vtprivate,serial=" VMM_PRIVATE_SERIAL);
 			free(e_private);

@@ -273,6 +273,22 @@ Test(argv, private_volume)
 	cr_assert_eq(count_pair(argv, "-device", "virtio-blk-pci,drive=vtroot"), 1);
 	cr_assert(root != 0 && root < priv, "the root disk must come first (vda)");
 	vmm_strv_free(argv);
+	/* a raw volume the guest wrote a qcow2 header into stays raw */
+	fd = open(raw, O_WRONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "QFI\xfb\0\0\0\3", 8), 8);
+	close(fd);
+	argv = build(&spec, NULL);
+	cr_assert_eq(
+		count_pair(argv, "-drive", want), 1, "a guest-written header changed the format");
+	vmm_strv_free(argv);
+	/* qcow2 by name */
+	spec.private_image = "/vms/work/private.qcow2";
+	argv = build(&spec, NULL);
+	cr_assert_eq(count_pair(argv, "-drive",
+			     "file=/vms/work/private.qcow2,format=qcow2,if=none,id=vtprivate"),
+		1);
+	vmm_strv_free(argv);
 	/* none without the key */
 	spec.private_image = NULL;
 	argv = build(&spec, NULL);

@@ -71,8 +71,10 @@ struct vmm_vm_spec {
 	const char *append; /* ... optional kernel command line */
 	const char *disposable_of; /* disk image booted through a throw-away
 	                              qcow2 overlay, deleted when the VM stops */
-	const char *private_image; /* optional persistent second disk (qcow2 or
-	                              raw, detected): virtio-blk with serial
+	const char *private_image; /* optional persistent second disk: qcow2
+	                              if its name ends in ".qcow2", else raw
+	                              (never probed: the guest writes it);
+	                              virtio-blk with serial
 	                              VMM_PRIVATE_SERIAL, after the boot disk
 	                              (both then given as -device, the boot
 	                              disk first: it stays /dev/vda) */
