@@ -423,6 +423,33 @@ static json_object *make_request(const char *command)
 	return req;
 }
 
+/* set VM memory N on a running VM: its balloon target, now (the config
+ * file, already written, gives the memory of its next start). */
+static int balloon_live(const char *socket_option, const char *vm, const char *value)
+{
+	char *path = socket_path(socket_option);
+	json_object *req = make_request("balloon");
+	if (path == NULL || req == NULL) {
+		free(path);
+		json_object_put(req);
+		return EXIT_FAIL;
+	}
+	json_object_object_add(req, "vm", json_object_new_string(vm));
+	json_object_object_add(req, "mib", json_object_new_int64(strtoll(value, NULL, 10)));
+	json_object *reply = request(path, req);
+	int status = EXIT_FAIL;
+	if (reply != NULL) {
+		printf("VM %s runs: balloon target %" PRId64 " MiB now (the memory it booted with "
+		       "is the most)\n",
+			vm, get_int(reply, "mib"));
+		status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+	}
+	json_object_put(reply);
+	json_object_put(req);
+	free(path);
+	return status;
+}
+
 /* vitrailctl clipboard [--json] | clipboard clear */
 static int clipboard_command(const char *socket_option, char **args, int n_args)
 {
@@ -769,7 +796,12 @@ int main(int argc, char *argv[])
 
 	if (strcmp(command, "create") == 0 || strcmp(command, "remove") == 0 ||
 		strcmp(command, "clone") == 0 || strcmp(command, "set") == 0) {
-		return vitrailctl_vmfiles_run(config_option, command, args, n_args);
+		int status = vitrailctl_vmfiles_run(config_option, command, args, n_args);
+		if (status == 0 && strcmp(command, "set") == 0 && strcmp(args[1], "memory") == 0 &&
+			vitrailctl_vm_running(args[0])) {
+			status = balloon_live(socket_option, args[0], args[2]);
+		}
+		return status;
 	}
 	if (strcmp(command, "clipboard") == 0) {
 		return clipboard_command(socket_option, args, n_args);

@@ -214,7 +214,7 @@ static bool make_private_volume(const char *path, unsigned gib)
 
 /* Does a QEMU of VM name run (its pidfile under the run directory names a
  * live process)? */
-static bool vm_running(const char *name)
+bool vitrailctl_vm_running(const char *name)
 {
 	const char *run = getenv("XDG_RUNTIME_DIR");
 	if (run == NULL || run[0] != '/') {
@@ -381,7 +381,7 @@ static int remove_vm(const char *cfg, char **args, int n)
 	if (!vtp_valid_vm_name(name)) {
 		return fail("invalid VM name '%s'%s", name, "");
 	}
-	if (vm_running(name)) {
+	if (vitrailctl_vm_running(name)) {
 		return fail("VM %s is running: stop it first (vitrailctl stop %s)", name, name);
 	}
 	char *path = config_path(cfg);
@@ -453,7 +453,7 @@ static int clone_vm(const char *cfg, char **args, int n)
 	if (!vtp_valid_vm_name(name) || !vtp_valid_vm_name(new_name)) {
 		return fail("invalid VM name '%s' or '%s'", name, new_name);
 	}
-	if (vm_running(name)) {
+	if (vitrailctl_vm_running(name)) {
 		return fail("VM %s is running: stop it first (its volume is in use)%s", name, "");
 	}
 	static const char *const keys[] = { "label", "type", "template", "private", "network",
@@ -554,7 +554,9 @@ static int set_key(const char *cfg, char **args, int n)
 		goto out;
 	}
 	printf("[vm %s] %s = %s%s\n", name, key, value,
-		vm_running(name) ? " (the VM runs: applies at its next start)" : "");
+		vitrailctl_vm_running(name) && strcmp(key, "memory") != 0
+			? " (the VM runs: applies at its next start)"
+			: "");
 	status = 0;
 out:
 	free(error);

@@ -1183,6 +1183,27 @@ static void qmp_lost(struct vmm_vm *vm)
 	}
 }
 
+bool vmm_vm_balloon(struct vmm_vm *vm, uint32_t mib, uint32_t *applied_mib, char **error)
+{
+	if (error != NULL) {
+		*error = NULL;
+	}
+	if (vm->state != VMM_RUNNING || vm->qmp == NULL) {
+		return set_error(error, "%s: QEMU is not running", vm->name);
+	}
+	if (mib < 64) {
+		return set_error(error, "%s: memory must be at least 64 MiB", vm->name);
+	}
+	uint32_t target = mib < vm->memory_mib ? mib : vm->memory_mib;
+	if (!vmm_qmp_execute_int(vm->qmp, "balloon", "value", (int64_t)target << 20, NULL)) {
+		return set_error(error, "%s: QMP: %s", vm->name, vm->qmp->error);
+	}
+	if (applied_mib != NULL) {
+		*applied_mib = target;
+	}
+	return true;
+}
+
 static void handle_qmp_message(void *data, const struct vmm_qmp_msg *msg)
 {
 	struct vmm_vm *vm = data;

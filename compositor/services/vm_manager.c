@@ -1156,6 +1156,25 @@ bool vm_manager_start(struct vm_manager *manager, struct vm_link *link, char **e
 	return vm != NULL && start_if_down(vm, error);
 }
 
+bool vm_manager_balloon(struct vm_manager *manager, struct vm_link *link, uint32_t mib,
+	uint32_t *applied_mib, char **error)
+{
+	*error = NULL;
+	struct managed_vm *vm = command_vm(manager, link, error);
+	if (vm == NULL) {
+		return false;
+	}
+	if (vm->config->type != CONFIG_VM_QEMU) {
+		*error = text_printf("VM %s is not a qemu VM", vm->config->name);
+		return false;
+	}
+	if (vmm_vm_state(vm->vmm) != VMM_RUNNING) {
+		*error = text_printf("VM %s is not running", vm->config->name);
+		return false;
+	}
+	return vmm_vm_balloon(vm->vmm, mib, applied_mib, error);
+}
+
 bool vm_manager_stop(struct vm_manager *manager, struct vm_link *link)
 {
 	char *error = NULL;

@@ -9,6 +9,8 @@
 #     start while work runs;
 #  3. `vitrailctl run` returns the command's status; a GTK app (mousepad)
 #     started with it shows a window; every window is framed in blue;
+#     `vitrailctl set work memory 768` while it runs shrinks the guest's
+#     MemTotal through the virtio balloon;
 #  4. files are written under /home (the private volume) and /etc (the
 #     throw-away root);
 #  5. `vitrailctl stop` powers it off through ACPI (the guest's kernel
@@ -163,6 +165,19 @@ sleep 1
 screenshot "$T/1.ppm"
 check_frames "$T/1.ppm"
 json_check "$T/windows.json" 'sorted(w["label"] for w in d) == ["#3465a4", "#3465a4"]'
+
+# ---- 3b. set memory on the running VM: the balloon takes it now
+ctl run work -- awk '/MemTotal/ { exit !($2 > 900000) }' /proc/meminfo ||
+	fail "MemTotal is not about 1024 MiB at first"
+ctl --config "$T/vitrail.ini" set work memory 768 >"$T/set.out" || fail "vitrailctl set memory failed"
+grep -q "balloon target 768 MiB" "$T/set.out" || fail "set memory did not balloon: $(cat "$T/set.out")"
+grep -qx "memory = 768" "$T/vitrail.ini" || fail "set memory did not write the config"
+t_balloon=$SECONDS
+until ctl run work -- awk '/MemTotal/ { exit !($2 < 800000) }' /proc/meminfo; do
+	[ $((SECONDS - t_balloon)) -lt 60 ] || fail "the guest's MemTotal did not shrink to 768 MiB"
+	sleep 1
+done
+log "balloon to 768 MiB: the guest's MemTotal shrank within $((SECONDS - t_balloon)) s"
 
 # ---- 4. write /home and /etc
 ctl run work -- sh -c 'echo kept >/home/user/kept.txt && sudo sh -c "echo gone >/etc/vitrail-gone" && sync' ||

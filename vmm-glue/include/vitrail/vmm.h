@@ -140,6 +140,12 @@ const char *vmm_vm_reason(const struct vmm_vm *vm);
 /* When accel=auto did not get KVM: "KVM unusable here: WHY; using TCG";
  * "" otherwise. */
 const char *vmm_vm_accel_note(const struct vmm_vm *vm);
+/* Ask the guest's virtio balloon for a memory target of mib MiB (QMP
+ * "balloon"): the guest gives back the rest; a target above the memory it
+ * booted with is that memory (no hot-plug). false and *error unless QEMU
+ * runs (state RUNNING). The guest's driver applies it when it can; nothing
+ * waits for that. *applied_mib: the target asked for. */
+bool vmm_vm_balloon(struct vmm_vm *vm, uint32_t mib, uint32_t *applied_mib, char **error);
 /* The guest made progress (its agent said HELLO): stop watching whether
  * KVM works for it. */
 void vmm_vm_note_progress(struct vmm_vm *vm);
