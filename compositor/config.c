@@ -113,6 +113,8 @@ enum vm_key {
 	VK_CPUS,
 	VK_NETWORK,
 	VK_ACCEL,
+	VK_TEMPLATE,
+	VK_PRIVATE,
 	VK_COUNT,
 };
 
@@ -133,6 +135,8 @@ static const char *const vm_key_names[VK_COUNT] = {
 	[VK_ACCEL] = "accel",
 	[VK_DISPOSABLE_OF] = "disposable-of",
 	[VK_RESUME_ON_INPUT] = "resume-on-input",
+	[VK_TEMPLATE] = "template",
+	[VK_PRIVATE] = "private",
 };
 
 enum section {
@@ -941,6 +945,13 @@ static bool parse_vm_key(struct parser *p, const char *key, const char *value)
 			return fail(p, "disposable-of: invalid VM name '%s'", value);
 		}
 		return parse_string(p, key, value, &vm->disposable_of);
+	case VK_TEMPLATE:
+		if (!vtp_valid_vm_name(value)) {
+			return fail(p, "template: invalid VM name '%s'", value);
+		}
+		return parse_string(p, key, value, &vm->template_of);
+	case VK_PRIVATE:
+		return parse_path(p, key, value, &vm->private_image);
 	case VK_COUNT:
 		break;
 	}
@@ -979,9 +990,23 @@ static bool finish_vm(struct parser *p, size_t index)
 		return fail_at(p, lines->key[VK_IMAGE],
 			"a disposable VM boots from its template's image; remove 'image'");
 	}
-	if (vm->image == NULL && vm->kernel == NULL && vm->disposable_of == NULL) {
+	if (vm->template_of != NULL && vm->image != NULL) {
+		return fail_at(p, lines->key[VK_IMAGE],
+			"an AppVM boots from its template's image; remove 'image'");
+	}
+	if (vm->template_of != NULL && vm->disposable_of != NULL) {
+		return fail_at(p, lines->key[VK_TEMPLATE],
+			"give template (an AppVM) or disposable-of, not both");
+	}
+	if (vm->private_image != NULL && vm->disposable_of != NULL) {
+		return fail_at(p, lines->key[VK_PRIVATE],
+			"a disposable VM has no private volume; remove 'private'");
+	}
+	if (vm->image == NULL && vm->kernel == NULL && vm->disposable_of == NULL &&
+		vm->template_of == NULL) {
 		return fail_at(p, vm->line,
-			"[vm %s]: type = qemu needs image, kernel + initrd, or disposable-of",
+			"[vm %s]: type = qemu needs image, kernel + initrd, template or "
+			"disposable-of",
 			vm->name);
 	}
 	/* QEMU maps the pool as a PCI BAR: a power of two */
@@ -998,6 +1023,34 @@ static bool finish_section(struct parser *p)
 {
 	if (p->section == SECTION_VM) {
 		return finish_vm(p, p->config->n_vms - 1);
+	}
+	return true;
+}
+
+/* template = T of AppVMs: T is a qemu VM booting from its own image. */
+static bool check_templates(struct parser *p)
+{
+	struct config *c = p->config;
+	for (size_t i = 0; i < c->n_vms; i++) {
+		const struct config_vm *vm = &c->vms[i];
+		if (vm->template_of == NULL) {
+			continue;
+		}
+		int line = p->vm_lines[i].key[VK_TEMPLATE];
+		const struct config_vm *t = config_find_vm(c, vm->template_of);
+		if (t == NULL) {
+			return fail_at(p, line, "template: no VM named '%s'", vm->template_of);
+		}
+		if (t == vm) {
+			return fail_at(
+				p, line, "template: VM '%s' cannot be its own template", vm->name);
+		}
+		if (t->type != CONFIG_VM_QEMU || t->image == NULL || t->template_of != NULL ||
+			t->disposable_of != NULL) {
+			return fail_at(p, line,
+				"template: '%s' is not a template (a qemu VM with its own 'image')",
+				t->name);
+		}
 	}
 	return true;
 }
@@ -1337,7 +1390,7 @@ static bool parse_text(struct parser *p, char *text, size_t len)
 	if (!finish_section(p)) {
 		return false;
 	}
-	return check_disposables(p) && check_clipboard_rules(p);
+	return check_templates(p) && check_disposables(p) && check_clipboard_rules(p);
 }
 
 static bool add_default_bindings(struct parser *p)
@@ -1510,6 +1563,8 @@ void config_destroy(struct config *config)
 		free(vm->initrd);
 		free(vm->append);
 		free(vm->disposable_of);
+		free(vm->template_of);
+		free(vm->private_image);
 	}
 	free(config->vms);
 	for (size_t i = 0; i < config->n_bindings; i++) {

@@ -60,6 +60,14 @@ struct config_vm {
 	 * temporary HOME, removed at stop; the template's command is not used.
 	 * (Valid for both types.) */
 	char *disposable_of;
+	/* AppVM (qemu): the template VM (a qemu VM with its own image) whose
+	 * image the root is a throw-away overlay of, recreated at every start;
+	 * kernel, initrd and append are the template's unless set here. NULL:
+	 * not an AppVM. */
+	char *template_of;
+	/* qemu: the persistent private volume (qcow2 or raw), attached as a
+	 * virtio disk with serial "vitrail-private"; NULL: none. */
+	char *private_image;
 	uint32_t memory_mib; /* default 512 */
 	uint32_t cpus; /* default 1 */
 	bool network_user; /* network = user; default none */

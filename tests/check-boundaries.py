@@ -77,7 +77,7 @@ def main():
             for name in quoted:
                 if name.endswith('-protocol.h'):
                     continue  # generated next to the build
-                if '/' not in name and name not in ('config.h', 'server.h'):
+                if '/' not in name and name not in ('config.h', 'config_edit.h', 'server.h'):
                     broke(path, 'namespace', '#include "%s" (name its folder)' % name)
             if path.startswith('compositor/guest/vm_link.'):
                 for name in quoted:

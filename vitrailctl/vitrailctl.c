@@ -23,6 +23,7 @@
 #include <vitrail/common/fs.h>
 
 #include "vitrailctl_open.h"
+#include "vitrailctl_vmfiles.h"
 
 #ifndef VITRAIL_VERSION
 #define VITRAIL_VERSION "unknown"
@@ -38,7 +39,7 @@ enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
 static int timeout_seconds = TIMEOUT_SECONDS;
 
 static const char usage_text[] =
-	"usage: vitrailctl [--socket PATH] COMMAND\n"
+	"usage: vitrailctl [--socket PATH] [--config FILE] COMMAND\n"
 	"\n"
 	"commands:\n"
 	"  windows [--json]   list windows (id, VM, title, app id, geometry, focus, label)\n"
@@ -59,10 +60,20 @@ static const char usage_text[] =
 	"  open VM FILE|URL   open a host file or a URL in VM (the file's bytes are copied)\n"
 	"  open --auto FILE|URL  the same, in the VM the [open] rules choose; options:\n"
 	"                     --type MIME; exit status 3 when denied or cancelled\n"
+	"  create NAME --template T --label COLOR [--memory MiB] [--cpus N]\n"
+	"         [--network user|none] [--private-size GiB]\n"
+	"                     make an AppVM: a [vm NAME] section in the config file and\n"
+	"                     a private volume in $XDG_DATA_HOME/vitrail/vms/NAME/\n"
+	"  remove NAME        delete a stopped AppVM: its section and its files\n"
+	"  clone NAME NEW     copy a stopped AppVM (section and private volume)\n"
+	"  set NAME KEY VALUE set a key of [vm NAME] (checked; applies at its next start;\n"
+	"                     memory of a running VM also at once, by its balloon)\n"
 	"  exit               quit vitrail\n"
 	"  version            print the versions of vitrailctl and vitrail\n"
 	"\n"
-	"The socket is PATH, else $VITRAIL_SOCK, else $XDG_RUNTIME_DIR/vitrail/ctl.sock.\n";
+	"The socket is PATH, else $VITRAIL_SOCK, else $XDG_RUNTIME_DIR/vitrail/ctl.sock.\n"
+	"create, remove, clone and set edit FILE, else $VITRAIL_CONFIG, else\n"
+	"$XDG_CONFIG_HOME/vitrail/vitrail.ini; a running vitrail reads them when it starts.\n";
 
 static void usage(FILE *f)
 {
@@ -452,6 +463,33 @@ static json_object *make_request(const char *command)
 	return req;
 }
 
+/* set VM memory N on a running VM: its balloon target, now (the config
+ * file, already written, gives the memory of its next start). */
+static int balloon_live(const char *socket_option, const char *vm, const char *value)
+{
+	char *path = socket_path(socket_option);
+	json_object *req = make_request("balloon");
+	if (path == NULL || req == NULL) {
+		free(path);
+		json_object_put(req);
+		return EXIT_FAIL;
+	}
+	json_object_object_add(req, "vm", json_object_new_string(vm));
+	json_object_object_add(req, "mib", json_object_new_int64(strtoll(value, NULL, 10)));
+	json_object *reply = request(path, req);
+	int status = EXIT_FAIL;
+	if (reply != NULL) {
+		printf("VM %s runs: balloon target %" PRId64 " MiB now (the memory it booted with "
+		       "is the most)\n",
+			vm, get_int(reply, "mib"));
+		status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+	}
+	json_object_put(reply);
+	json_object_put(req);
+	free(path);
+	return status;
+}
+
 /* vitrailctl clipboard [--json] | clipboard clear */
 static int clipboard_command(const char *socket_option, char **args, int n_args)
 {
@@ -766,10 +804,15 @@ static int vm_command(const char *socket_option, const char *command, char **arg
 
 int main(int argc, char *argv[])
 {
-	const char *socket_option = NULL;
+	const char *socket_option = NULL, *config_option = NULL;
 	int i = 1;
 	for (; i < argc; i++) {
-		if (strcmp(argv[i], "--socket") == 0) {
+		if (strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc) {
+				return usage_error("%s needs a path", argv[i]);
+			}
+			config_option = argv[++i];
+		} else if (strcmp(argv[i], "--socket") == 0) {
 			if (i + 1 >= argc) {
 				return usage_error("%s needs a path", argv[i]);
 			}
@@ -792,6 +835,15 @@ int main(int argc, char *argv[])
 	char **args = &argv[i];
 	int n_args = argc - i;
 
+	if (strcmp(command, "create") == 0 || strcmp(command, "remove") == 0 ||
+		strcmp(command, "clone") == 0 || strcmp(command, "set") == 0) {
+		int status = vitrailctl_vmfiles_run(config_option, command, args, n_args);
+		if (status == 0 && strcmp(command, "set") == 0 && strcmp(args[1], "memory") == 0 &&
+			vitrailctl_vm_running(args[0])) {
+			status = balloon_live(socket_option, args[0], args[2]);
+		}
+		return status;
+	}
 	if (strcmp(command, "clipboard") == 0) {
 		return clipboard_command(socket_option, args, n_args);
 	}

@@ -46,6 +46,7 @@ enum stop_stage {
 struct vmm_vm {
 	/* the spec, copied */
 	char *name, *run_dir, *image, *kernel, *initrd, *append, *disposable_of;
+	char *private_image;
 	char *qemu, *qemu_img, *port_name;
 	uint32_t memory_mib, cpus, start_timeout_ms, stop_timeout_ms, kvm_progress_ms;
 	uint64_t pool_size;
@@ -271,6 +272,7 @@ struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm
 		dup_opt(&vm->image, spec->image) && dup_opt(&vm->kernel, spec->kernel) &&
 		dup_opt(&vm->initrd, spec->initrd) && dup_opt(&vm->append, spec->append) &&
 		dup_opt(&vm->disposable_of, spec->disposable_of) &&
+		dup_opt(&vm->private_image, spec->private_image) &&
 		dup_opt(&vm->qemu, spec->qemu ? spec->qemu : "qemu-system-x86_64") &&
 		dup_opt(&vm->qemu_img, spec->qemu_img ? spec->qemu_img : "qemu-img") &&
 		dup_opt(&vm->port_name,
@@ -302,9 +304,10 @@ void vmm_vm_destroy(struct vmm_vm *vm)
 		close(vm->pool_fd);
 	}
 	char *strings[] = { vm->name, vm->run_dir, vm->image, vm->kernel, vm->initrd, vm->append,
-		vm->disposable_of, vm->qemu, vm->qemu_img, vm->port_name, vm->control_path,
-		vm->qmp_path, vm->pid_path, vm->console_log_path, vm->qemu_log_path,
-		vm->overlay_path, vm->pool_marker_path, vm->pool_path, vm->reason, vm->accel_note };
+		vm->disposable_of, vm->private_image, vm->qemu, vm->qemu_img, vm->port_name,
+		vm->control_path, vm->qmp_path, vm->pid_path, vm->console_log_path,
+		vm->qemu_log_path, vm->overlay_path, vm->pool_marker_path, vm->pool_path,
+		vm->reason, vm->accel_note };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(strings[i]);
 	}
@@ -399,6 +402,14 @@ static const char *image_format(const char *path)
 		close(fd);
 	}
 	return memcmp(magic, "QFI\xfb", 4) == 0 ? "qcow2" : "raw";
+}
+
+/* The private volume's format, from its name alone: "qcow2" for a name
+ * ending in ".qcow2", else "raw". */
+static const char *private_format(const char *path)
+{
+	size_t len = strlen(path);
+	return len > 6 && strcmp(path + len - 6, ".qcow2") == 0 ? "qcow2" : "raw";
 }
 
 /* accel=kvm is checked by vmm_vm_start; auto asks the probe (cached). */
@@ -506,9 +517,32 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 			strv_add(&sv, vm->append);
 		}
 	}
-	if (disk_format != NULL) {
+	if (disk_format != NULL && vm->private_image == NULL) {
 		strv_add(&sv, "-drive");
 		strv_addf(&sv, "file=%s,format=%s,if=virtio", e_disk, disk_format);
+	} else if (disk_format != NULL) {
+		/* QEMU creates the devices of if=virtio drives after every
+		 * -device: with a private disk, both are -device, root first, so
+		 * that the root stays /dev/vda in the guest */
+		strv_add(&sv, "-drive");
+		strv_addf(&sv, "file=%s,format=%s,if=none,id=vtroot", e_disk, disk_format);
+		strv_add(&sv, "-device");
+		strv_add(&sv, "virtio-blk-pci,drive=vtroot");
+	}
+	if (vm->private_image != NULL) {
+		char *e_private = escape_commas(vm->private_image);
+		if (e_private == NULL) {
+			sv.failed = true;
+		} else {
+			strv_add(&sv, "-drive");
+			/* never probed: the guest writes every byte of a raw
+			 * volume, a qcow2 header with a host backing file too */
+			strv_addf(&sv, "file=%s,format=%s,if=none,id=vtprivate", e_private,
+				private_format(vm->private_image));
+			strv_add(&sv, "-device");
+			strv_add(&sv, "virtio-blk-pci,drive=vtprivate,serial=" VMM_PRIVATE_SERIAL);
+			free(e_private);
+		}
 	}
 
 	free(e_control);
@@ -1156,6 +1190,27 @@ static void qmp_lost(struct vmm_vm *vm)
 	if (vm->stage != STAGE_KILL) {
 		vm->deadline = now + EXIT_WAIT_MS;
 	}
+}
+
+bool vmm_vm_balloon(struct vmm_vm *vm, uint32_t mib, uint32_t *applied_mib, char **error)
+{
+	if (error != NULL) {
+		*error = NULL;
+	}
+	if (vm->state != VMM_RUNNING || vm->qmp == NULL) {
+		return set_error(error, "%s: QEMU is not running", vm->name);
+	}
+	if (mib < 64) {
+		return set_error(error, "%s: memory must be at least 64 MiB", vm->name);
+	}
+	uint32_t target = mib < vm->memory_mib ? mib : vm->memory_mib;
+	if (!vmm_qmp_execute_int(vm->qmp, "balloon", "value", (int64_t)target << 20, NULL)) {
+		return set_error(error, "%s: QMP: %s", vm->name, vm->qmp->error);
+	}
+	if (applied_mib != NULL) {
+		*applied_mib = target;
+	}
+	return true;
 }
 
 static void handle_qmp_message(void *data, const struct vmm_qmp_msg *msg)

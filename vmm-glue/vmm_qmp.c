@@ -204,7 +204,22 @@ static bool fail(struct vmm_qmp *qmp, const char *why)
 	return false;
 }
 
+static bool execute(
+	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id);
+
 bool vmm_qmp_execute(struct vmm_qmp *qmp, const char *command, int64_t *id)
+{
+	return execute(qmp, command, NULL, 0, id);
+}
+
+bool vmm_qmp_execute_int(
+	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id)
+{
+	return execute(qmp, command, arg, value, id);
+}
+
+static bool execute(
+	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id)
 {
 	if (qmp->state == VMM_QMP_BROKEN) {
 		return false;
@@ -215,6 +230,15 @@ bool vmm_qmp_execute(struct vmm_qmp *qmp, const char *command, int64_t *id)
 	}
 	int64_t n = qmp->next_id++;
 	json_object_object_add(obj, "execute", json_object_new_string(command));
+	if (arg != NULL) {
+		json_object *args = json_object_new_object();
+		if (args == NULL) {
+			json_object_put(obj);
+			return fail(qmp, "out of memory");
+		}
+		json_object_object_add(args, arg, json_object_new_int64(value));
+		json_object_object_add(obj, "arguments", args);
+	}
 	json_object_object_add(obj, "id", json_object_new_int64(n));
 	const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
 	char buf[512];

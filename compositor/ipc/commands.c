@@ -175,6 +175,7 @@ static const struct ctl_command commands[] = {
 	{ "resume", ctl_vms_resume },
 	{ "run", ctl_vms_run },
 	{ "logs", ctl_vms_logs },
+	{ "balloon", ctl_vms_balloon },
 	{ "menus-sync", ctl_apps_menus_sync },
 	{ "run-app", ctl_apps_run_app },
 	{ "clipboard", clipboard_reply },

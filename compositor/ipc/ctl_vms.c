@@ -296,6 +296,34 @@ struct json_object *ctl_vms_run(
 	return NULL;
 }
 
+/* {"command":"balloon","vm":NAME,"mib":N} -> {"ok":true,"mib":TARGET} */
+struct json_object *ctl_vms_balloon(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	struct json_object *reply = NULL;
+	struct vm_link *link = vm_arg(server, request, &reply);
+	if (link == NULL) {
+		return reply;
+	}
+	struct json_object *mib_obj = NULL;
+	if (!json_object_object_get_ex(request, "mib", &mib_obj) ||
+		!json_object_is_type(mib_obj, json_type_int)) {
+		return ctl_error_reply("missing \"mib\" (an integer)");
+	}
+	int64_t mib = json_object_get_int64(mib_obj);
+	if (mib < 64 || mib > 1048576) {
+		return ctl_error_reply("mib must be 64..1048576");
+	}
+	char *error = NULL;
+	uint32_t applied = 0;
+	if (!vm_manager_balloon(server->vm_manager, link, (uint32_t)mib, &applied, &error)) {
+		return error_from(error, "out of memory");
+	}
+	reply = ctl_ok_reply();
+	json_object_object_add(reply, "mib", json_object_new_int64(applied));
+	return reply;
+}
+
 /* {"command":"logs","vm":NAME} -> {"ok":true,"logs":[PATH...]} */
 struct json_object *ctl_vms_logs(
 	struct ctl_client *client, struct server *server, struct json_object *request)

@@ -19,6 +19,8 @@ struct json_object *ctl_vms_resume(
 	struct ctl_client *client, struct server *server, struct json_object *request);
 struct json_object *ctl_vms_run(
 	struct ctl_client *client, struct server *server, struct json_object *request);
+struct json_object *ctl_vms_balloon(
+	struct ctl_client *client, struct server *server, struct json_object *request);
 struct json_object *ctl_vms_logs(
 	struct ctl_client *client, struct server *server, struct json_object *request);
 

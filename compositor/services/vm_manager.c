@@ -949,11 +949,61 @@ static const struct vmm_vm_handler vmm_handler = {
 	.state_changed = handle_vmm_state,
 };
 
+/* The template whose image a qemu VM boots an overlay of (AppVM or
+ * disposable), NULL if none. */
+static const char *template_name(const struct config_vm *c)
+{
+	if (c->type != CONFIG_VM_QEMU) {
+		return NULL;
+	}
+	return c->template_of != NULL ? c->template_of : c->disposable_of;
+}
+
+/* Is this VM's QEMU up (starting, running or stopping)? */
+static bool qemu_up(const struct managed_vm *vm)
+{
+	if (vm->config->type != CONFIG_VM_QEMU || vm->vmm == NULL) {
+		return false;
+	}
+	enum vmm_state state = vmm_vm_state(vm->vmm);
+	return state != VMM_STOPPED && state != VMM_CRASHED;
+}
+
+/* Overlays are read-only views of a template that is not running: a
+ * template and the VMs booting overlays of it never run at once. */
+static bool check_template_exclusion(struct managed_vm *vm, char **error)
+{
+	struct vm_manager *manager = vm->manager;
+	const char *tname = template_name(vm->config);
+	for (size_t i = 0; i < manager->n_vms; i++) {
+		struct managed_vm *other = &manager->vms[i];
+		if (other == vm || !qemu_up(other)) {
+			continue;
+		}
+		if (tname != NULL && strcmp(other->config->name, tname) == 0) {
+			*error = text_printf("VM %s: its template %s is running; stop %s first",
+				vm->config->name, tname, tname);
+			return false;
+		}
+		const char *otname = template_name(other->config);
+		if (otname != NULL && strcmp(otname, vm->config->name) == 0) {
+			*error = text_printf("VM %s is the template of %s, which is running; "
+					     "stop %s first",
+				vm->config->name, other->config->name, other->config->name);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool start_qemu(struct managed_vm *vm, char **error)
 {
 	enum vmm_state state = vmm_vm_state(vm->vmm);
 	if (state != VMM_STOPPED && state != VMM_CRASHED) {
 		*error = text_printf("VM %s is %s", vm->config->name, vmm_state_name(state));
+		return false;
+	}
+	if (!check_template_exclusion(vm, error)) {
 		return false;
 	}
 	vm->booting = true;
@@ -983,18 +1033,18 @@ static bool setup_qemu(struct managed_vm *vm)
 {
 	struct vm_manager *manager = vm->manager;
 	const struct config_vm *c = vm->config;
-	/* a disposable: an overlay of the template's disk if it has one, and
-	 * its own kernel, else the template's (config.c checked the template) */
+	/* a disposable or an AppVM: an overlay of the template's disk if it
+	 * has one, and its own kernel, else the template's (config.c checked
+	 * the template) */
 	const char *disk = NULL;
 	const char *kernel = c->kernel, *initrd = c->initrd, *append = c->append;
-	if (c->disposable_of != NULL) {
-		const struct config_vm *t =
-			config_find_vm(manager->server->config, c->disposable_of);
+	const char *tname = template_name(c);
+	if (tname != NULL) {
+		const struct config_vm *t = config_find_vm(manager->server->config, tname);
 		if (t == NULL || t->type != CONFIG_VM_QEMU ||
 			(t->image == NULL && t->kernel == NULL)) {
 			snprintf(vm->reason, sizeof(vm->reason),
-				"template %s is not a qemu VM with an image or a kernel",
-				c->disposable_of);
+				"template %s is not a qemu VM with an image or a kernel", tname);
 			return false;
 		}
 		disk = t->image;
@@ -1020,6 +1070,7 @@ static bool setup_qemu(struct managed_vm *vm)
 		.initrd = initrd,
 		.append = append,
 		.disposable_of = disk,
+		.private_image = c->private_image,
 		.memory_mib = c->memory_mib,
 		.cpus = c->cpus,
 		.pool_size = (uint64_t)c->pool_size_mib << 20,
@@ -1204,6 +1255,25 @@ void vm_manager_wake(struct vm_manager *manager, struct vm_link *link)
 		wlr_log(WLR_ERROR, "%s", error);
 	}
 	free(error);
+}
+
+bool vm_manager_balloon(struct vm_manager *manager, struct vm_link *link, uint32_t mib,
+	uint32_t *applied_mib, char **error)
+{
+	*error = NULL;
+	struct managed_vm *vm = command_vm(manager, link, error);
+	if (vm == NULL) {
+		return false;
+	}
+	if (vm->config->type != CONFIG_VM_QEMU) {
+		*error = text_printf("VM %s is not a qemu VM", vm->config->name);
+		return false;
+	}
+	if (vmm_vm_state(vm->vmm) != VMM_RUNNING) {
+		*error = text_printf("VM %s is not running", vm->config->name);
+		return false;
+	}
+	return vmm_vm_balloon(vm->vmm, mib, applied_mib, error);
 }
 
 bool vm_manager_stop(struct vm_manager *manager, struct vm_link *link)

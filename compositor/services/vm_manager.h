@@ -104,6 +104,11 @@ void vm_manager_wake(struct vm_manager *manager, struct vm_link *link);
 /* Ask the VM to stop (local: SIGTERM; qemu: shutdown). true when it is
  * down (stopped or crashed) now: nothing to wait for. */
 bool vm_manager_stop(struct vm_manager *manager, struct vm_link *link);
+/* A running qemu VM: set its virtio balloon target to mib MiB (at most the
+ * memory it booted with; *applied_mib gets the target). false and *error
+ * (malloc'd) for a local VM or one that is not running. */
+bool vm_manager_balloon(struct vm_manager *manager, struct vm_link *link, uint32_t mib,
+	uint32_t *applied_mib, char **error);
 
 /* The outcome of a vm_op; the strings live until done returns. */
 struct vm_op_result {

@@ -237,6 +237,66 @@ Test(argv, disk_images)
 	unlink(qcow);
 }
 
+Test(argv, private_volume)
+{
+	char raw[] = "/tmp/vmm-test-priv,ate-XXXXXX";
+	int fd = mkstemp(raw);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "\0\0\0\0\0\0\0\0", 8), 8);
+	close(fd);
+	/* an AppVM: the root an overlay of the template, then the private disk */
+	struct vmm_vm_spec spec = { .name = "app",
+		.run_dir = "/run/t",
+		.disposable_of = "/img/template.qcow2",
+		.private_image = raw };
+	char **argv = build(&spec, NULL);
+	char escaped[64], want[256];
+	snprintf(escaped, sizeof(escaped), "%s", raw);
+	char *comma = strchr(escaped, ',');
+	memmove(comma + 1, comma, strlen(comma) + 1); /* "," -> ",," */
+	snprintf(want, sizeof(want), "file=%s,format=raw,if=none,id=vtprivate", escaped);
+	cr_assert_eq(count_pair(argv, "-drive", want), 1, "no %s", want);
+	cr_assert_eq(count_pair(argv, "-device",
+			     "virtio-blk-pci,drive=vtprivate,serial=vitrail-private"),
+		1);
+	size_t root = 0, priv = 0;
+	for (size_t i = 0; argv[i] != NULL; i++) {
+		if (strcmp(argv[i], "virtio-blk-pci,drive=vtroot") == 0) {
+			root = i;
+		} else if (strcmp(argv[i], want) == 0) {
+			priv = i;
+		}
+	}
+	cr_assert_eq(count_pair(argv, "-drive",
+			     "file=/run/t/app.overlay.qcow2,format=qcow2,if=none,id=vtroot"),
+		1);
+	cr_assert_eq(count_pair(argv, "-device", "virtio-blk-pci,drive=vtroot"), 1);
+	cr_assert(root != 0 && root < priv, "the root disk must come first (vda)");
+	vmm_strv_free(argv);
+	/* a raw volume the guest wrote a qcow2 header into stays raw */
+	fd = open(raw, O_WRONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "QFI\xfb\0\0\0\3", 8), 8);
+	close(fd);
+	argv = build(&spec, NULL);
+	cr_assert_eq(
+		count_pair(argv, "-drive", want), 1, "a guest-written header changed the format");
+	vmm_strv_free(argv);
+	/* qcow2 by name */
+	spec.private_image = "/vms/work/private.qcow2";
+	argv = build(&spec, NULL);
+	cr_assert_eq(count_pair(argv, "-drive",
+			     "file=/vms/work/private.qcow2,format=qcow2,if=none,id=vtprivate"),
+		1);
+	vmm_strv_free(argv);
+	/* none without the key */
+	spec.private_image = NULL;
+	argv = build(&spec, NULL);
+	cr_assert_eq(count_arg(argv, "virtio-blk-pci,drive=vtprivate,serial=vitrail-private"), 0);
+	vmm_strv_free(argv);
+	unlink(raw);
+}
+
 Test(argv, commas_are_escaped)
 {
 	struct vmm_vm_spec spec = kernel_spec();

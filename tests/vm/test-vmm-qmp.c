@@ -246,6 +246,31 @@ static void fake_expect(struct fake *f, const char *command, int64_t *id)
 	json_object_put(obj);
 }
 
+/* The next command is {"execute": command, "arguments": {arg: value}}. */
+static void fake_expect_arg(struct fake *f, const char *command, const char *arg, int64_t value)
+{
+	char buf[1024];
+	size_t len = 0;
+	while (len == 0 || buf[len - 1] != '\n') {
+		struct pollfd pfd = { .fd = f->fd, .events = POLLIN };
+		cr_assert_eq(poll(&pfd, 1, 5000), 1, "client sent nothing");
+		ssize_t n = read(f->fd, buf + len, sizeof(buf) - 1 - len);
+		cr_assert_gt(n, 0);
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	json_object *obj = json_tokener_parse(buf);
+	cr_assert_not_null(obj, "not JSON: %s", buf);
+	json_object *execute, *args, *v;
+	cr_assert(json_object_object_get_ex(obj, "execute", &execute));
+	cr_assert_str_eq(json_object_get_string(execute), command);
+	cr_assert(json_object_object_get_ex(obj, "arguments", &args), "no arguments: %s", buf);
+	cr_assert(json_object_object_get_ex(args, arg, &v), "no %s: %s", arg, buf);
+	cr_assert(json_object_is_type(v, json_type_int));
+	cr_assert_eq(json_object_get_int64(v), value, "%s", buf);
+	json_object_put(obj);
+}
+
 struct seen {
 	int count;
 	struct vmm_qmp_msg last[8];
@@ -294,6 +319,10 @@ Test(client, handshake_commands_events)
 	cr_assert_eq(seen.count, 1);
 	cr_assert_eq(seen.last[0].kind, VMM_QMP_RETURN);
 	cr_assert_eq(seen.last[0].id, qmp->capabilities_id);
+
+	/* a command with an argument (vitrailctl set VM memory: the balloon) */
+	cr_assert(vmm_qmp_execute_int(qmp, "balloon", "value", 768ll << 20, NULL));
+	fake_expect_arg(&f, "balloon", "value", 768ll << 20);
 
 	int64_t status_id;
 	cr_assert(vmm_qmp_execute(qmp, "query-status", &status_id));

@@ -57,6 +57,8 @@ enum vmm_state {
 };
 
 #define VMM_DEFAULT_PORT_NAME "org.vitrail.0"
+/* The guest finds the private volume as /dev/disk/by-id/virtio-vitrail-private. */
+#define VMM_PRIVATE_SERIAL "vitrail-private"
 
 struct vmm_vm_spec {
 	const char *name; /* [a-z0-9-], 1..32 */
@@ -69,6 +71,13 @@ struct vmm_vm_spec {
 	const char *append; /* ... optional kernel command line */
 	const char *disposable_of; /* disk image booted through a throw-away
 	                              qcow2 overlay, deleted when the VM stops */
+	const char *private_image; /* optional persistent second disk: qcow2
+	                              if its name ends in ".qcow2", else raw
+	                              (never probed: the guest writes it);
+	                              virtio-blk with serial
+	                              VMM_PRIVATE_SERIAL, after the boot disk
+	                              (both then given as -device, the boot
+	                              disk first: it stays /dev/vda) */
 	uint32_t memory_mib; /* 0: 512 */
 	uint32_t cpus; /* 0: 1 */
 	uint64_t pool_size; /* bytes, a power of two, 1 MiB..4 GiB; 0: 64 MiB */
@@ -134,6 +143,12 @@ const char *vmm_vm_reason(const struct vmm_vm *vm);
 /* When accel=auto did not get KVM: "KVM unusable here: WHY; using TCG";
  * "" otherwise. */
 const char *vmm_vm_accel_note(const struct vmm_vm *vm);
+/* Ask the guest's virtio balloon for a memory target of mib MiB (QMP
+ * "balloon"): the guest gives back the rest; a target above the memory it
+ * booted with is that memory (no hot-plug). false and *error unless QEMU
+ * runs (state RUNNING). The guest's driver applies it when it can; nothing
+ * waits for that. *applied_mib: the target asked for. */
+bool vmm_vm_balloon(struct vmm_vm *vm, uint32_t mib, uint32_t *applied_mib, char **error);
 /* The guest made progress (its agent said HELLO): stop watching whether
  * KVM works for it. */
 void vmm_vm_note_progress(struct vmm_vm *vm);

@@ -95,6 +95,9 @@ static inline bool vmm_qmp_ready(const struct vmm_qmp *qmp)
 bool vmm_qmp_dispatch(struct vmm_qmp *qmp);
 /* Send {"execute": command, "id": N}; *id (may be NULL) gets N. */
 bool vmm_qmp_execute(struct vmm_qmp *qmp, const char *command, int64_t *id);
+/* The same with "arguments": {arg: value}. */
+bool vmm_qmp_execute_int(
+	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id);
 /* Block up to timeout_ms for input and dispatch it (for tools and tests). */
 bool vmm_qmp_wait(struct vmm_qmp *qmp, int timeout_ms);
 
