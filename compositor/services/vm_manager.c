@@ -97,7 +97,6 @@ struct managed_vm {
 	struct wl_event_source *vmm_timer;
 	struct wl_event_source *connect_timer;
 	bool booting; /* started by us: the first connection waits for the boot */
-	char *pool_path;
 };
 
 struct vm_manager {
@@ -950,17 +949,6 @@ static bool start_qemu(struct managed_vm *vm, char **error)
 	return true;
 }
 
-/* A short, stable tag of the run directory: VMs of two vitrail sessions
- * (a test next to the desktop) never share a pool file name. */
-static uint32_t path_tag(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (; *s != '\0'; s++) {
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	}
-	return h;
-}
-
 static bool setup_qemu(struct managed_vm *vm)
 {
 	struct vm_manager *manager = vm->manager;
@@ -986,11 +974,6 @@ static bool setup_qemu(struct managed_vm *vm)
 			append = t->append;
 		}
 	}
-	vm->pool_path = text_printf("/dev/shm/vitrail-%u-%08x-%s-pool", (unsigned)getuid(),
-		path_tag(manager->run_dir), c->name);
-	if (vm->pool_path == NULL) {
-		return false;
-	}
 	enum vmm_accel accel = c->accel == CONFIG_ACCEL_KVM ? VMM_ACCEL_KVM
 		: c->accel == CONFIG_ACCEL_TCG              ? VMM_ACCEL_TCG
 							    : VMM_ACCEL_AUTO;
@@ -1007,7 +990,6 @@ static bool setup_qemu(struct managed_vm *vm)
 		.pool_size = (uint64_t)c->pool_size_mib << 20,
 		.network_user = c->network_user,
 		.accel = accel,
-		.pool_path = vm->pool_path,
 	};
 	char *error = NULL;
 	vm->vmm = vmm_vm_create(&spec, &vmm_handler, vm, &error);
@@ -1229,7 +1211,6 @@ bool vm_manager_get_info(struct vm_manager *manager, struct vm_link *link, struc
 		.pid = qemu ? (vm->vmm != NULL ? vmm_vm_pid(vm->vmm) : 0) : vm->agent_pid,
 		.log = vm->log_path,
 		.qemu_log = vm->vmm != NULL ? vmm_vm_qemu_log_path(vm->vmm) : NULL,
-		.pool = qemu ? vm->pool_path : NULL,
 		.home = vm->temp_home,
 	};
 	return true;
@@ -1306,7 +1287,6 @@ static void vm_finish(struct managed_vm *vm)
 	}
 	/* QEMU keeps running: the next vitrail re-attaches */
 	vmm_vm_destroy(vm->vmm);
-	free(vm->pool_path);
 	free(vm->log_path);
 }
 
