@@ -40,6 +40,9 @@
 #define CONNECT_RETRY_MS 1000
 /* A local agent that ignores SIGTERM gets SIGKILL after this. */
 #define AGENT_STOP_TIMEOUT_MS 5000
+/* after a local agent is gone: SIGTERM to what is left of its process
+ * group (the apps it started), SIGKILL this much later */
+#define AGENT_GROUP_KILL_MS 2000
 /* Directories nested deeper than this in a disposable HOME are left
  * (each level holds a file descriptor while it is emptied). */
 #define TEMP_HOME_MAX_DEPTH 64
@@ -86,6 +89,10 @@ struct managed_vm {
 	int agent_pidfd;
 	struct wl_event_source *agent_source;
 	struct wl_event_source *kill_timer;
+	/* the process group of an agent that is gone, while its apps get
+	 * AGENT_GROUP_KILL_MS to end before SIGKILL; 0: none */
+	pid_t orphan_group;
+	struct wl_event_source *group_timer;
 	bool stop_requested;
 	char *temp_home; /* disposable: its fresh HOME, removed when it stops */
 
@@ -430,6 +437,43 @@ static void agent_forget(struct managed_vm *vm)
 	vm->agent_pid = 0;
 }
 
+static int handle_group_timer(void *data)
+{
+	struct managed_vm *vm = data;
+	if (vm->orphan_group > 0 && kill(-vm->orphan_group, SIGKILL) == 0) {
+		wlr_log(WLR_INFO, "[vm %s] apps of the gone agent ignored SIGTERM: SIGKILL",
+			vm->config->name);
+	}
+	vm->orphan_group = 0;
+	return 0;
+}
+
+/* The agent (pid, leader of its process group) is gone: end the apps it
+ * left, which stay in its group; those that ignore SIGTERM are killed
+ * AGENT_GROUP_KILL_MS later. */
+static void end_agent_group(struct managed_vm *vm, pid_t pid)
+{
+	if (vm->orphan_group > 0) {
+		kill(-vm->orphan_group, SIGKILL); /* an earlier agent's: no more waiting */
+	}
+	vm->orphan_group = 0;
+	if (kill(-pid, SIGTERM) < 0) {
+		return; /* nothing left */
+	}
+	wlr_log(WLR_INFO, "[vm %s] ending the apps of the gone agent (process group %d)",
+		vm->config->name, (int)pid);
+	if (vm->group_timer == NULL) {
+		vm->group_timer =
+			wl_event_loop_add_timer(vm->manager->server->loop, handle_group_timer, vm);
+	}
+	if (vm->group_timer == NULL) {
+		kill(-pid, SIGKILL);
+		return;
+	}
+	vm->orphan_group = pid;
+	wl_event_source_timer_update(vm->group_timer, AGENT_GROUP_KILL_MS);
+}
+
 static int handle_agent_exit(int fd, uint32_t mask, void *data)
 {
 	struct managed_vm *vm = data;
@@ -441,6 +485,7 @@ static int handle_agent_exit(int fd, uint32_t mask, void *data)
 	pid_t pid = vm->agent_pid;
 	bool requested = vm->stop_requested;
 	agent_forget(vm);
+	end_agent_group(vm, pid);
 	vm->stop_requested = false;
 	vm_link_disconnect(vm->link, "the agent exited");
 	remove_temp_home(vm);
@@ -471,7 +516,7 @@ static int handle_kill_timer(void *data)
 	struct managed_vm *vm = data;
 	if (vm->agent_pid > 0) {
 		wlr_log(WLR_INFO, "[vm %s] the agent ignores SIGTERM: SIGKILL", vm->config->name);
-		kill(vm->agent_pid, SIGKILL);
+		kill(-vm->agent_pid, SIGKILL);
 	}
 	return 0;
 }
@@ -788,7 +833,8 @@ static void stop_local(struct managed_vm *vm)
 		return;
 	}
 	vm->stop_requested = true;
-	kill(vm->agent_pid, SIGTERM);
+	/* the agent leads its process group, with the apps it started */
+	kill(-vm->agent_pid, SIGTERM);
 	vm->kill_timer = wl_event_loop_add_timer(vm->manager->server->loop, handle_kill_timer, vm);
 	if (vm->kill_timer != NULL) {
 		wl_event_source_timer_update(vm->kill_timer, AGENT_STOP_TIMEOUT_MS);
@@ -1271,10 +1317,16 @@ static void vm_finish(struct managed_vm *vm)
 	wl_list_remove(&vm->welcome.link);
 	wl_list_remove(&vm->disconnect.link);
 	if (vm->agent_pid > 0) {
-		/* local agents end with vitrail */
-		kill(vm->agent_pid, SIGTERM);
+		/* local agents end with vitrail, and their apps with them */
+		kill(-vm->agent_pid, SIGTERM);
 	}
 	agent_forget(vm);
+	if (vm->group_timer != NULL) {
+		wl_event_source_remove(vm->group_timer);
+	}
+	if (vm->orphan_group > 0) {
+		kill(-vm->orphan_group, SIGKILL);
+	}
 	remove_temp_home(vm);
 	if (vm->vmm_source != NULL) {
 		wl_event_source_remove(vm->vmm_source);
