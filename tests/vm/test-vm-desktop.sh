@@ -11,12 +11,12 @@
 #     other VMs are unaffected;
 #  5. `vitrailctl stop personal` powers it off: QEMU exits, only its window
 #     goes.
-#  Throughout, each QEMU holds its pool as a sealed memfd on fd 3 and runs
-#  under its seccomp filter (no pool file exists to truncate).
 #  6. two disposable VMs boot together: "throwaway", of a template with a
 #     disk and a kernel (the template's kernel, a qcow2 overlay of its disk
 #     attached, deleted at stop), and "scratch-vm", of "work" (kernel +
 #     initrd only: that kernel, no disk); both show their window.
+# The QEMUs of step 1 run under their seccomp filter and hold their pool as
+# a sealed memfd on fd 3 (no pool file exists to truncate).
 # Needs: GUEST_IMAGE (tools/guest-image), IMAGE_OUT, AGENT, plus what
 # tests/lib/harness.sh needs. Exit 77 (skip) without qemu-system-x86_64.
 : "${TEST_LIB:?run through meson test}"
