@@ -947,8 +947,14 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 	case VMM_RUNNING:
 		wlr_log(WLR_INFO, "[vm %s] QEMU runs (pid %d)", vm->config->name,
 			(int)vmm_vm_pid(vmm));
-		if (vmm_vm_pool_fd(vmm) < 0 ||
-			!vm_link_set_pool(vm->link, vmm_vm_pool_fd(vmm), vmm_vm_pool_size(vmm))) {
+		if (vmm_vm_pool_fd(vmm) < 0) {
+			/* re-attached: see vmm_vm_attach() */
+			set_state(vm, VM_STARTING,
+				"cannot map the VM's pool: QEMU holds no sealed pool on its fd 3 "
+				"(started by an older vitrail, or compromised); stop the VM");
+			break;
+		}
+		if (!vm_link_set_pool(vm->link, vmm_vm_pool_fd(vmm), vmm_vm_pool_size(vmm))) {
 			set_state(vm, VM_STARTING, "cannot map the VM's pool");
 			break;
 		}

@@ -110,7 +110,7 @@ struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm
 void vmm_vm_destroy(struct vmm_vm *vm);
 
 /*
- * Start QEMU: pool file, overlay, launch. State STARTING, then RUNNING
+ * Start QEMU: pool memfd, overlay, launch. State STARTING, then RUNNING
  * once QMP answers. false and *error when nothing was started (the VM is
  * already running, a file is in the way, QEMU cannot be executed, ...).
  */
