@@ -140,6 +140,7 @@ enum section {
 	SECTION_VM,
 	SECTION_CLIPBOARD,
 	SECTION_OPEN,
+	SECTION_OUTPUT,
 };
 
 /* Where each key of a VM section was set (0: not set). */
@@ -163,6 +164,7 @@ struct parser {
 	size_t cap_clipboard_rules;
 	int open_max_file_bytes_line; /* 0 if not seen */
 	size_t cap_open_rules;
+	size_t cap_outputs;
 };
 
 /* Record an error at a line (0: about the whole file). Always false. */
@@ -263,6 +265,9 @@ static char *trim(char *s)
  */
 static void cut_inline_comment(char *s)
 {
+	if (s[0] == '\0') {
+		return; /* an empty value: nothing after it to look at */
+	}
 	if ((s[0] == '#' || s[0] == ';') && (s[1] == '\0' || s[1] == ' ' || s[1] == '\t')) {
 		s[0] = '\0';
 		return;
@@ -393,6 +398,198 @@ static bool parse_path(struct parser *p, const char *key, const char *value, cha
 	return true;
 }
 
+/* ---- [output NAME] ---- */
+
+static const char *const output_key_names[CONFIG_OUTPUT_KEY_COUNT] = {
+	[CONFIG_OUTPUT_MODE] = "mode",
+	[CONFIG_OUTPUT_POSITION] = "position",
+	[CONFIG_OUTPUT_SCALE] = "scale",
+	[CONFIG_OUTPUT_TRANSFORM] = "transform",
+	[CONFIG_OUTPUT_ENABLED] = "enabled",
+};
+
+static const char *const transform_names[8] = { "normal", "90", "180", "270", "flipped",
+	"flipped-90", "flipped-180", "flipped-270" };
+
+static bool valid_output_name(const char *name)
+{
+	size_t n = strlen(name);
+	if (strcmp(name, "*") == 0) {
+		return true;
+	}
+	if (n == 0 || n > CONFIG_OUTPUT_NAME_MAX) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    c == '-' || c == '_' || c == '.')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool start_output(struct parser *p, const char *name)
+{
+	struct config *c = p->config;
+	if (!valid_output_name(name)) {
+		return fail(p,
+			"invalid output name '%s' (a connector name such as HDMI-A-1: letters, "
+			"digits, '-', '_', '.', 1 to %d characters; or '*')",
+			name, CONFIG_OUTPUT_NAME_MAX);
+	}
+	for (size_t i = 0; i < c->n_outputs; i++) {
+		if (strcmp(c->outputs[i].name, name) == 0) {
+			return fail(p, "duplicate section [output %s] (first at line %d)", name,
+				c->outputs[i].line);
+		}
+	}
+	if (c->n_outputs == p->cap_outputs) {
+		size_t cap = p->cap_outputs ? p->cap_outputs * 2 : 4;
+		struct config_output *outputs = realloc(c->outputs, cap * sizeof(*outputs));
+		if (outputs == NULL) {
+			return fail(p, "out of memory");
+		}
+		c->outputs = outputs;
+		p->cap_outputs = cap;
+	}
+	struct config_output *o = &c->outputs[c->n_outputs++];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	o->line = p->line;
+	o->transform = -1;
+	p->section = SECTION_OUTPUT;
+	return true;
+}
+
+/* A decimal number with at most 3 decimals, as thousandths. */
+static bool parse_milli(const char *s, long max_milli, long *out)
+{
+	long whole = 0, frac = 0;
+	int digits = 0, frac_digits = 0;
+	for (; *s >= '0' && *s <= '9'; s++, digits++) {
+		whole = whole * 10 + (*s - '0');
+		if (whole > max_milli / 1000) {
+			return false;
+		}
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++, frac_digits++) {
+			if (frac_digits == 3) {
+				return false;
+			}
+			frac = frac * 10 + (*s - '0');
+		}
+		if (frac_digits == 0) {
+			return false;
+		}
+	}
+	for (int i = frac_digits; i < 3; i++) {
+		frac *= 10;
+	}
+	if (*s != '\0' || digits == 0) {
+		return false;
+	}
+	*out = whole * 1000 + frac;
+	return *out <= max_milli;
+}
+
+static bool parse_output_key(struct parser *p, const char *key, char *value)
+{
+	struct config_output *o = &p->config->outputs[p->config->n_outputs - 1];
+	int k;
+	for (k = 0; k < CONFIG_OUTPUT_KEY_COUNT; k++) {
+		if (strcmp(key, output_key_names[k]) == 0) {
+			break;
+		}
+	}
+	if (k == CONFIG_OUTPUT_KEY_COUNT) {
+		return fail(p,
+			"unknown key '%s' in [output %s] (use mode, position, scale, transform "
+			"or enabled)",
+			key, o->name);
+	}
+	if (o->key_lines[k] != 0) {
+		return fail(p, "duplicate key '%s' (first at line %d)", key, o->key_lines[k]);
+	}
+	o->key_lines[k] = p->line;
+	switch ((enum config_output_key)k) {
+	case CONFIG_OUTPUT_MODE: {
+		char *at = strchr(value, '@');
+		long hz = 0;
+		if (at != NULL) {
+			*at = '\0';
+			if (!parse_milli(at + 1, 1000000, &hz) || hz < 1000) {
+				return fail(
+					p, "mode: bad refresh rate '%s' (Hz, 1 to 1000)", at + 1);
+			}
+		}
+		int w = 0, h = 0, n = 0;
+		if (sscanf(value, "%5dx%5d%n", &w, &h, &n) != 2 || value[n] != '\0' || w < 1 ||
+			h < 1 || w > 16384 || h > 16384) {
+			return fail(p, "mode: expected WIDTHxHEIGHT[@HZ] (1 to 16384), got '%s'",
+				value);
+		}
+		o->width = w;
+		o->height = h;
+		o->refresh_mhz = (int)hz;
+		return true;
+	}
+	case CONFIG_OUTPUT_POSITION: {
+		int x = 0, y = 0, n = 0;
+		if (sscanf(value, "%6d,%6d%n", &x, &y, &n) != 2 || value[n] != '\0' || x < -32768 ||
+			y < -32768 || x > 32767 || y > 32767) {
+			return fail(p, "position: expected X,Y (-32768 to 32767), got '%s'", value);
+		}
+		o->x = x;
+		o->y = y;
+		return true;
+	}
+	case CONFIG_OUTPUT_SCALE: {
+		long milli = 0;
+		if (!parse_milli(value, 4000, &milli) || milli < 500) {
+			return fail(p,
+				"scale: expected a number from 0.5 to 4 (up to 3 decimals), "
+				"got '%s'",
+				value);
+		}
+		o->scale = (float)milli / 1000.0f;
+		return true;
+	}
+	case CONFIG_OUTPUT_TRANSFORM:
+		for (int t = 0; t < 8; t++) {
+			if (strcmp(value, transform_names[t]) == 0) {
+				o->transform = t;
+				return true;
+			}
+		}
+		return fail(p,
+			"transform: expected normal, 90, 180, 270, flipped, flipped-90, "
+			"flipped-180 or flipped-270, got '%s'",
+			value);
+	case CONFIG_OUTPUT_ENABLED:
+		return parse_bool(p, key, value, &o->enabled);
+	case CONFIG_OUTPUT_KEY_COUNT:
+		break;
+	}
+	return false;
+}
+
+const struct config_output *config_find_output(const struct config *config, const char *name)
+{
+	const struct config_output *any = NULL;
+	for (size_t i = 0; i < config->n_outputs; i++) {
+		if (strcmp(config->outputs[i].name, name) == 0) {
+			return &config->outputs[i];
+		}
+		if (strcmp(config->outputs[i].name, "*") == 0) {
+			any = &config->outputs[i];
+		}
+	}
+	return any;
+}
+
 static bool parse_section_header(struct parser *p, char *line)
 {
 	/* line starts with '[' */
@@ -486,6 +683,12 @@ static bool parse_section_header(struct parser *p, char *line)
 	}
 	if (strcmp(inner, "vm") == 0) {
 		return fail(p, "section [vm] needs a name: [vm NAME]");
+	}
+	if (strncmp(inner, "output", 6) == 0 && (inner[6] == ' ' || inner[6] == '\t')) {
+		return start_output(p, trim(inner + 6));
+	}
+	if (strcmp(inner, "output") == 0) {
+		return fail(p, "section [output] needs a name: [output NAME] or [output *]");
 	}
 	return fail(p, "unknown section [%s]", inner);
 }
@@ -1096,6 +1299,8 @@ static bool parse_line(struct parser *p, char *raw)
 		return parse_clipboard_key(p, key, value);
 	case SECTION_OPEN:
 		return parse_open_key(p, key, value);
+	case SECTION_OUTPUT:
+		return parse_output_key(p, key, value);
 	}
 	return false;
 }
@@ -1317,6 +1522,7 @@ void config_destroy(struct config *config)
 	free(config->xkb_layout);
 	free(config->xkb_variant);
 	free(config->xkb_options);
+	free(config->outputs);
 	free(config->path);
 	free(config);
 }

@@ -113,6 +113,28 @@ struct config_clipboard_rule {
 	int line;
 };
 
+/* [output NAME]: settings of one output, or of every output ("*"). */
+#define CONFIG_OUTPUT_NAME_MAX 63
+enum config_output_key {
+	CONFIG_OUTPUT_MODE,
+	CONFIG_OUTPUT_POSITION,
+	CONFIG_OUTPUT_SCALE,
+	CONFIG_OUTPUT_TRANSFORM,
+	CONFIG_OUTPUT_ENABLED,
+	CONFIG_OUTPUT_KEY_COUNT,
+};
+struct config_output {
+	char name[CONFIG_OUTPUT_NAME_MAX + 1]; /* a connector name, or "*" */
+	int line; /* of the section header */
+	int key_lines[CONFIG_OUTPUT_KEY_COUNT]; /* where each key was set, 0: not set */
+	int width, height; /* mode; 0: the preferred one */
+	int refresh_mhz; /* with mode; 0: any */
+	int x, y; /* position, when key_lines[CONFIG_OUTPUT_POSITION] != 0 */
+	float scale; /* 0.5..4; 0: not set */
+	int transform; /* as wl_output.transform (0 normal .. 7 flipped-270); -1: not set */
+	bool enabled; /* when key_lines[CONFIG_OUTPUT_ENABLED] != 0 */
+};
+
 struct config {
 	char *path; /* NULL for built-in defaults */
 	struct config_vm *vms;
@@ -134,6 +156,9 @@ struct config {
 	uint64_t open_max_file_bytes; /* 1..64 GiB, default 1 GiB */
 	char *open_url_schemes; /* NULL: the default list */
 	int open_url_schemes_line;
+	/* [output NAME] sections, in file order */
+	struct config_output *outputs;
+	size_t n_outputs;
 };
 
 /*
@@ -149,6 +174,8 @@ struct config *config_load(const char *path, char **error);
 struct config *config_create_default(void);
 void config_destroy(struct config *config);
 const struct config_vm *config_find_vm(const struct config *config, const char *name);
+/* The [output] section for an output named name: its own, else "*", else NULL. */
+const struct config_output *config_find_output(const struct config *config, const char *name);
 /* May text copied in source be pasted into target (VM names or "host")?
  * The first matching [clipboard] rule decides; no match: allowed. */
 bool config_clipboard_allowed(const struct config *config, const char *source, const char *target);

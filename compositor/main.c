@@ -14,7 +14,7 @@
 #include "server.h"
 
 static const char usage[] =
-	"usage: vitrail [--config PATH] [--headless WxH[,WxH...]] [--startup CMD] [--debug]\n"
+	"usage: vitrail [--config PATH] [--headless WxH[@SCALE][,...]] [--startup CMD] [--debug]\n"
 	"       vitrail --check-config [--config PATH]\n"
 	"       vitrail --version\n";
 
@@ -103,10 +103,12 @@ int main(int argc, char *argv[])
 	}
 	if (headless != NULL) {
 		int w[16], h[16];
+		float scales[16];
 		size_t n;
-		if (!server_parse_headless(headless, w, h, 16, &n)) {
+		if (!server_parse_headless(headless, w, h, scales, 16, &n)) {
 			fprintf(stderr,
-				"vitrail: bad --headless value \"%s\" (want WxH[,WxH...])\n",
+				"vitrail: bad --headless value \"%s\" (want WxH[@SCALE][,...], "
+				"SCALE 0.5 to 4)\n",
 				headless);
 			config_destroy(config);
 			return 2;

@@ -35,7 +35,9 @@
 
 #include "config.h"
 #include "desktop/layer_shell.h"
+#include "desktop/idle.h"
 #include "desktop/lock.h"
+#include "desktop/taskbar.h"
 #include "desktop/output.h"
 #include "desktop/xdg.h"
 #include "guest/guest_view.h"
@@ -78,7 +80,8 @@ struct wlr_scene_buffer *server_scene_buffer_create(struct server *server,
 	return node;
 }
 
-bool server_parse_headless(const char *spec, int *widths, int *heights, size_t max, size_t *n)
+bool server_parse_headless(
+	const char *spec, int *widths, int *heights, float *scales, size_t max, size_t *n)
 {
 	*n = 0;
 	const char *p = spec;
@@ -97,8 +100,17 @@ bool server_parse_headless(const char *spec, int *widths, int *heights, size_t m
 		if (*n >= max) {
 			return false;
 		}
+		double scale = 1.0;
+		if (*end == '@') {
+			p = end + 1;
+			scale = strtod(p, &end);
+			if (end == p || errno != 0 || !(scale >= 0.5 && scale <= 4.0)) {
+				return false;
+			}
+		}
 		widths[*n] = (int)w;
 		heights[*n] = (int)h;
+		scales[*n] = (float)scale;
 		(*n)++;
 		p = end;
 		if (*p == ',') {
@@ -235,10 +247,17 @@ static bool handle_link_message(void *data, struct vm_link *link, const struct v
 	}
 }
 
+static void handle_link_responding(void *data, struct vm_link *link, bool responding)
+{
+	struct vm_slot *slot = data;
+	guest_vm_set_responding(slot->windows, responding);
+}
+
 static const struct vm_link_handler link_handler = {
 	.connected = handle_link_connected,
 	.message = handle_link_message,
 	.disconnected = handle_link_disconnected,
+	.responding = handle_link_responding,
 };
 
 static bool create_vm_slot(struct server *server, const struct config_vm *vm)
@@ -277,6 +296,7 @@ static bool create_vm_slot(struct server *server, const struct config_vm *vm)
 
 void server_outputs_changed(struct server *server)
 {
+	lock_outputs_changed(server->lock);
 	for (size_t i = 0; i < server->n_vm_links; i++) {
 		guest_vm_send_output_info(server->vm_slots[i].windows);
 	}
@@ -423,7 +443,8 @@ bool server_init(struct server *server, struct config *config, const char *headl
 		"room for every headless output");
 	if (headless_spec != NULL &&
 		!server_parse_headless(headless_spec, server->headless_widths,
-			server->headless_heights, HEADLESS_MAX_OUTPUTS, &server->n_headless)) {
+			server->headless_heights, server->headless_scales, HEADLESS_MAX_OUTPUTS,
+			&server->n_headless)) {
 		wlr_log(WLR_ERROR, "bad --headless value: %s", headless_spec);
 		return false;
 	}
@@ -494,9 +515,17 @@ bool server_init(struct server *server, struct config *config, const char *headl
 	if (server->seat == NULL) {
 		return false;
 	}
-	/* screen lockers (swaylock): input to the locker only while locked */
+	/* the session lock (ext-session-lock-v1, swaylock): fails closed */
 	server->lock = lock_create(server);
 	if (server->lock == NULL) {
+		return false;
+	}
+	server->idle = idle_create(server);
+	if (server->idle == NULL) {
+		return false;
+	}
+	server->taskbar = taskbar_create(server);
+	if (server->taskbar == NULL) {
 		return false;
 	}
 	server->notify = notify_create(server);
@@ -615,6 +644,10 @@ void server_finish(struct server *server)
 {
 	ctl_destroy(server->ctl);
 	server->ctl = NULL;
+	taskbar_destroy(server->taskbar);
+	server->taskbar = NULL;
+	idle_destroy(server->idle);
+	server->idle = NULL;
 	lock_destroy(server->lock); /* before clients go: no more lock events */
 	server->lock = NULL;
 	open_destroy(server->open);

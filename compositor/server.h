@@ -20,6 +20,8 @@ struct clipboard;
 struct ctl;
 struct notify;
 struct open_router;
+struct idle;
+struct taskbar;
 struct lock;
 struct seat;
 struct view;
@@ -35,6 +37,7 @@ enum server_layer {
 	SERVER_LAYER_SHELL_TOP,
 	SERVER_LAYER_FULLSCREEN,
 	SERVER_LAYER_SHELL_OVERLAY,
+	SERVER_LAYER_LOCK, /* the locked screen and the locker's surfaces (lock.h) */
 	SERVER_LAYER_COUNT,
 };
 
@@ -75,6 +78,7 @@ struct server {
 	/* --headless outputs, laid out left to right in the order given */
 	int headless_widths[16];
 	int headless_heights[16];
+	float headless_scales[16]; /* --headless WxH@SCALE; 1 when not given */
 	size_t n_headless;
 
 	struct wlr_scene *scene;
@@ -90,7 +94,9 @@ struct server {
 	struct wlr_presentation *presentation;
 
 	struct seat *seat;
-	struct lock *lock; /* screen locker's input inhibitor (lock.h) */
+	struct lock *lock; /* the session lock (desktop/lock.h) */
+	struct idle *idle; /* idle and idle inhibitors (desktop/idle.h) */
+	struct taskbar *taskbar; /* foreign-toplevel for bars (desktop/taskbar.h) */
 
 	struct wl_list views; /* struct view.link; stacking order, top first */
 	uint32_t next_view_id;
@@ -129,8 +135,10 @@ struct server {
 	struct wl_listener new_input;
 };
 
-/* Parse "WxH[,WxH...]" into at most max sizes; false on a malformed spec. */
-bool server_parse_headless(const char *spec, int *widths, int *heights, size_t max, size_t *n);
+/* Parse "WxH[@SCALE][,WxH[@SCALE]...]" into at most max outputs (SCALE 0.5
+ * to 4, default 1); false on a malformed spec. */
+bool server_parse_headless(
+	const char *spec, int *widths, int *heights, float *scales, size_t max, size_t *n);
 
 bool server_init(struct server *server, struct config *config, const char *headless_spec);
 /* Listen on every socket (Wayland, VMs, control) and start the backend. */

@@ -1191,6 +1191,10 @@ static char *next_line(struct reader *r)
 		}
 		if (np == 2 && p[1].revents) {
 			pump(0);
+			/* answers (PONG) go out while the script waits for commands */
+			if (g->connected && !vtp_outq_empty(&g->out)) {
+				flush_out();
+			}
 		}
 		if (p[0].revents) {
 			ssize_t n = read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);

@@ -43,6 +43,7 @@ static const char usage_text[] =
 	"commands:\n"
 	"  windows [--json]   list windows (id, VM, title, app id, geometry, focus, label)\n"
 	"  vms [--json]       list VMs (name, label, state, connected, window count)\n"
+	"  outputs [--json]   list outputs (name, geometry, scale, frames rendered)\n"
 	"  focus ID           focus a window\n"
 	"  close ID           ask a window to close\n"
 	"  clipboard [--json] show the inter-VM clipboard: source, size, age (never the text)\n"
@@ -303,6 +304,14 @@ static bool get_bool(json_object *obj, const char *key)
 		json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
+/* key is present and false (an older vitrail has no "responding") */
+static bool has_false(json_object *obj, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(obj, key, &v) &&
+		json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v);
+}
+
 static json_object *get_array(json_object *reply, const char *key)
 {
 	json_object *v;
@@ -374,10 +383,19 @@ static void print_vms(json_object *vms)
 			print_safe(get_string(vm, "state", "-"), 10);
 			putchar(' ');
 		}
-		printf("%-10s %" PRId64, get_bool(vm, "connected") ? "yes" : "no",
+		bool hung = get_bool(vm, "connected") && has_false(vm, "responding");
+		printf("%-10s %" PRId64,
+			hung                                ? "hung"
+				: get_bool(vm, "connected") ? "yes"
+							    : "no",
 			get_int(vm, "windows"));
 		/* why a VM failed: the reason names its log */
-		if (strcmp(get_string(vm, "state", ""), "crashed") == 0) {
+		if (hung) {
+			/* what the user can do about it */
+			printf("       not responding (vitrailctl stop ");
+			print_safe(get_string(vm, "name", "?"), 0);
+			printf(")");
+		} else if (strcmp(get_string(vm, "state", ""), "crashed") == 0) {
 			printf("       ");
 			print_safe(get_string(vm, "reason", ""), 0);
 		} else if (get_string(vm, "accel_note", "")[0] != '\0') {
@@ -386,6 +404,25 @@ static void print_vms(json_object *vms)
 			print_safe(get_string(vm, "accel_note", ""), 0);
 		}
 		putchar('\n');
+	}
+}
+
+static void print_outputs(json_object *outputs)
+{
+	int name_width = column_width(outputs, "name", "?", 4);
+	printf("%-*s %-22s %-6s %s\n", name_width, "NAME", "GEOMETRY", "SCALE", "FRAMES");
+	size_t n = json_object_array_length(outputs);
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(outputs, i);
+		char geometry[96];
+		snprintf(geometry, sizeof(geometry), "%" PRId64 "x%" PRId64 "%+" PRId64 "%+" PRId64,
+			get_int(o, "width"), get_int(o, "height"), get_int(o, "x"),
+			get_int(o, "y"));
+		json_object *scale = NULL;
+		json_object_object_get_ex(o, "scale", &scale);
+		print_safe(get_string(o, "name", "?"), name_width);
+		printf(" %-22s %-6.3g %" PRId64 "\n", geometry,
+			scale != NULL ? json_object_get_double(scale) : 1.0, get_int(o, "frames"));
 	}
 }
 
@@ -772,7 +809,8 @@ int main(int argc, char *argv[])
 	bool json = false;
 	int64_t id = 0;
 	const char *array_key = NULL;
-	if (strcmp(command, "windows") == 0 || strcmp(command, "vms") == 0) {
+	if (strcmp(command, "windows") == 0 || strcmp(command, "vms") == 0 ||
+		strcmp(command, "outputs") == 0) {
 		array_key = command;
 		for (int a = 0; a < n_args; a++) {
 			if (strcmp(args[a], "--json") == 0) {
@@ -828,6 +866,8 @@ int main(int argc, char *argv[])
 			print_json(array);
 		} else if (strcmp(array_key, "windows") == 0) {
 			print_windows(array);
+		} else if (strcmp(array_key, "outputs") == 0) {
+			print_outputs(array);
 		} else {
 			print_vms(array);
 		}

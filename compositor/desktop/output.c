@@ -1,5 +1,9 @@
 #include "desktop/output.h"
 
+#include "config.h"
+#include "desktop/scene_render.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,7 +71,7 @@ static void subtract_opaque(
 	}
 	struct view *view;
 	wl_list_for_each(view, &output->server->views, link) {
-		if (!view->mapped) {
+		if (!view->mapped || view->minimized) {
 			continue;
 		}
 		struct wlr_box frame = view_frame_box(view);
@@ -140,8 +144,7 @@ static bool render(struct output *output, struct wlr_scene_output *scene_output)
 		wlr_renderer_clear(renderer, color);
 	}
 	pixman_region32_fini(&clear);
-	wlr_scene_render_output(
-		output->server->scene, wlr_output, scene_output->x, scene_output->y, &damage);
+	scene_render(output->server, wlr_output, scene_output->x, scene_output->y, &damage);
 	wlr_output_render_software_cursors(wlr_output, &damage);
 	wlr_renderer_scissor(renderer, NULL);
 	wlr_renderer_end(renderer);
@@ -155,7 +158,11 @@ static bool render(struct output *output, struct wlr_scene_output *scene_output)
 		wlr_output_transform_invert(wlr_output->transform), width, height);
 	wlr_output_set_damage(wlr_output, &frame_damage);
 	pixman_region32_fini(&frame_damage);
-	return wlr_output_commit(wlr_output);
+	if (!wlr_output_commit(wlr_output)) {
+		return false;
+	}
+	output->frames++;
+	return true;
 }
 
 static void handle_frame(struct wl_listener *listener, void *data)
@@ -252,10 +259,69 @@ void output_sort_list(struct server *server)
 	}
 }
 
+/* The logical width the headless output i will have: --headless size and
+ * scale, unless its [output] section says otherwise; 0 if disabled. */
+static int headless_logical_width(struct server *server, int i)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "HEADLESS-%d", i + 1);
+	const struct config_output *oc = config_find_output(server->config, name);
+	if (oc != NULL && oc->key_lines[CONFIG_OUTPUT_ENABLED] != 0 && !oc->enabled) {
+		return 0;
+	}
+	int w = oc != NULL && oc->width > 0 ? oc->width : server->headless_widths[i];
+	int h = oc != NULL && oc->width > 0 ? oc->height : server->headless_heights[i];
+	if (oc != NULL && oc->transform >= 0 && (oc->transform & 1)) {
+		w = h; /* 90 or 270 degrees */
+	}
+	float scale = oc != NULL && oc->scale > 0 ? oc->scale : server->headless_scales[i];
+	return (int)(w / scale);
+}
+
+/* The mode [output] asks for, else the preferred one. */
+static void set_mode(struct wlr_output *wlr_output, const struct config_output *oc)
+{
+	if (oc != NULL && oc->width > 0) {
+		struct wlr_output_mode *mode, *best = NULL;
+		wl_list_for_each(mode, &wlr_output->modes, link) {
+			if (mode->width == oc->width && mode->height == oc->height &&
+				(oc->refresh_mhz == 0 ||
+					abs(mode->refresh - oc->refresh_mhz) <= 500) &&
+				(best == NULL || mode->refresh > best->refresh)) {
+				best = mode;
+			}
+		}
+		if (best != NULL) {
+			wlr_output_set_mode(wlr_output, best);
+			return;
+		}
+		if (wl_list_empty(&wlr_output->modes)) {
+			/* headless, nested: any size */
+			wlr_output_set_custom_mode(
+				wlr_output, oc->width, oc->height, oc->refresh_mhz);
+			return;
+		}
+		wlr_log(WLR_ERROR, "output %s: no mode %dx%d (line %d); using its preferred mode",
+			wlr_output->name, oc->width, oc->height, oc->key_lines[CONFIG_OUTPUT_MODE]);
+	}
+	struct wlr_output_mode *mode = wlr_output_preferred_mode(wlr_output);
+	if (mode != NULL) {
+		wlr_output_set_mode(wlr_output, mode);
+	}
+}
+
 struct output *output_create(struct server *server, struct wlr_output *wlr_output)
 {
 	if (!wlr_output_init_render(wlr_output, server->allocator, server->renderer)) {
 		wlr_log(WLR_ERROR, "output %s: cannot initialize rendering", wlr_output->name);
+		return NULL;
+	}
+	const struct config_output *oc = config_find_output(server->config, wlr_output->name);
+	if (oc != NULL && oc->key_lines[CONFIG_OUTPUT_ENABLED] != 0 && !oc->enabled) {
+		wlr_log(WLR_INFO, "output %s: disabled ([output %s], line %d)", wlr_output->name,
+			oc->name, oc->key_lines[CONFIG_OUTPUT_ENABLED]);
+		wlr_output_enable(wlr_output, false);
+		wlr_output_commit(wlr_output);
 		return NULL;
 	}
 	struct output *output = calloc(1, sizeof(*output));
@@ -268,13 +334,29 @@ struct output *output_create(struct server *server, struct wlr_output *wlr_outpu
 	wlr_output->data = output;
 	wl_list_init(&output->layer_surfaces);
 
-	struct wlr_output_mode *mode = wlr_output_preferred_mode(wlr_output);
-	if (mode != NULL) {
-		wlr_output_set_mode(wlr_output, mode);
+	int index = headless_index(server, wlr_output);
+	set_mode(wlr_output, oc);
+	if (oc != NULL && oc->scale > 0) {
+		wlr_output_set_scale(wlr_output, oc->scale);
+	} else if (index >= 0) {
+		wlr_output_set_scale(wlr_output, server->headless_scales[index]);
+	}
+	if (oc != NULL && oc->transform >= 0) {
+		wlr_output_set_transform(wlr_output, (enum wl_output_transform)oc->transform);
 	}
 	wlr_output_enable(wlr_output, true);
 	if (!wlr_output_commit(wlr_output)) {
-		wlr_log(WLR_ERROR, "output %s: cannot enable", wlr_output->name);
+		wlr_log(WLR_ERROR, "output %s: cannot enable%s", wlr_output->name,
+			oc != NULL ? " with its [output] settings; trying its preferred mode" : "");
+		if (oc != NULL) {
+			set_mode(wlr_output, NULL);
+			wlr_output_set_scale(wlr_output, 1.0f);
+			wlr_output_set_transform(wlr_output, WL_OUTPUT_TRANSFORM_NORMAL);
+			wlr_output_enable(wlr_output, true);
+			if (!wlr_output_commit(wlr_output)) {
+				wlr_log(WLR_ERROR, "output %s: cannot enable", wlr_output->name);
+			}
+		}
 	}
 
 	output->frame.notify = handle_frame;
@@ -284,13 +366,14 @@ struct output *output_create(struct server *server, struct wlr_output *wlr_outpu
 	output->commit.notify = handle_commit;
 	wl_signal_add(&wlr_output->events.commit, &output->commit);
 
-	int index = headless_index(server, wlr_output);
-	if (index >= 0) {
+	if (oc != NULL && oc->key_lines[CONFIG_OUTPUT_POSITION] != 0) {
+		wlr_output_layout_add(server->output_layout, wlr_output, oc->x, oc->y);
+	} else if (index >= 0) {
 		/* --headless outputs go left to right in the order given, whatever
-		 * order the backend announces them in */
+		 * order the backend announces them in (logical widths) */
 		int x = 0;
 		for (int i = 0; i < index; i++) {
-			x += server->headless_widths[i];
+			x += headless_logical_width(server, i);
 		}
 		wlr_output_layout_add(server->output_layout, wlr_output, x, 0);
 	} else {
@@ -298,10 +381,40 @@ struct output *output_create(struct server *server, struct wlr_output *wlr_outpu
 	}
 	output_update_geometry(output);
 	insert_sorted(server, output);
-	wlr_log(WLR_INFO, "output %s: %dx%d at %d,%d", wlr_output->name, output->box.width,
-		output->box.height, output->box.x, output->box.y);
+	wlr_log(WLR_INFO, "output %s: %dx%d at %d,%d, scale %.3g", wlr_output->name,
+		output->box.width, output->box.height, output->box.x, output->box.y,
+		wlr_output->scale);
 	server_outputs_changed(server);
 	return output;
+}
+
+/* After an output went: windows left on no output come onto the first
+ * one's usable area, cascaded, so that none is out of reach. */
+static void rescue_views(struct server *server)
+{
+	if (wl_list_empty(&server->outputs)) {
+		return;
+	}
+	struct output *first = wl_container_of(server->outputs.next, first, link);
+	int step = 0;
+	struct view *view;
+	wl_list_for_each(view, &server->views, link) {
+		struct wlr_box frame = view_frame_box(view);
+		if (!view->mapped || server_output_for(server, &frame) != NULL) {
+			continue;
+		}
+		if (view->fullscreen) {
+			view_set_fullscreen(view, false);
+		}
+		if (view->maximized) {
+			view_set_maximized(view, false);
+		}
+		view_move(view, first->usable_area.x + VIEW_BORDER + step,
+			first->usable_area.y + VIEW_FRAME_TOP + step);
+		step = (step + VIEW_CASCADE_STEP) % 256;
+		wlr_log(WLR_INFO, "window %u: its output went; moved onto %s", view->id,
+			first->wlr_output->name);
+	}
 }
 
 void output_destroy(struct output *output)
@@ -317,5 +430,6 @@ void output_destroy(struct output *output)
 	wl_list_remove(&output->link);
 	output->wlr_output->data = NULL;
 	free(output);
+	rescue_views(server);
 	server_outputs_changed(server);
 }

@@ -22,6 +22,7 @@ struct output {
 	struct wlr_box box; /* layout coordinates */
 	struct wlr_box usable_area; /* layout coordinates, minus exclusive zones */
 	struct wl_list layer_surfaces; /* struct layer_surface.link */
+	uint64_t frames; /* frames rendered and committed since it appeared */
 
 	struct wl_listener frame;
 	struct wl_listener destroy;

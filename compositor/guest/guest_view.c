@@ -174,6 +174,17 @@ static struct guest_window *find_window(struct guest_vm *gvm, uint32_t id)
 	return NULL;
 }
 
+void guest_vm_set_responding(struct guest_vm *gvm, bool responding)
+{
+	struct guest_window *window;
+	wl_list_for_each(window, &gvm->windows, link) {
+		if (window->has_view) {
+			frame_set_unresponsive(window->view.frame, !responding);
+			view_update_frame(&window->view);
+		}
+	}
+}
+
 static bool window_visible(struct guest_window *window)
 {
 	if (!window->mapped || window->content_parent == NULL) {
@@ -668,6 +679,7 @@ static bool create_window(struct guest_vm *gvm, uint32_t id, const struct vtp_wi
 		}
 		window->has_view = true;
 		window->content_parent = window->view.content;
+		frame_set_unresponsive(window->view.frame, !vm_link_responding(link));
 	} else {
 		window->parent = parent;
 		wl_list_insert(parent->children.prev, &window->child_link);

@@ -31,6 +31,9 @@ struct guest_vm *guest_vm_from_link(struct server *server, struct vm_link *link)
 void guest_vm_connected(struct guest_vm *gvm);
 /* The agent is gone: remove all of the VM's windows. */
 void guest_vm_disconnected(struct guest_vm *gvm);
+/* The agent stopped answering PING (or answers again): mark its windows'
+ * title bars "not responding" (or clear the mark). */
+void guest_vm_set_responding(struct guest_vm *gvm, bool responding);
 /* A window message from the VM (WINDOW_CREATE .. SET_CURSOR). false: the
  * message broke a rule; the link has been told to fail. */
 bool guest_vm_handle_message(struct guest_vm *gvm, const struct vtp_msg *msg);

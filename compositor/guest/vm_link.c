@@ -40,6 +40,12 @@ struct vm_link {
 	struct wl_event_source *hello_timer;
 	struct wl_event_source *stall_timer; /* armed while bytes wait for the agent */
 	bool stall_armed;
+	/* liveness: the host's own PING every VM_LINK_PING_INTERVAL_MS, one at
+	 * a time; no PONG within VM_LINK_PING_TIMEOUT_MS marks it unresponsive */
+	struct wl_event_source *ping_timer;
+	uint32_t ping_serial; /* of the PING in flight */
+	bool ping_outstanding;
+	bool unresponsive;
 	int hello_timeout_ms;
 	struct wl_event_source *fail_idle;
 	struct wl_event_source *flush_idle;
@@ -107,6 +113,11 @@ bool vm_link_has_connection(const struct vm_link *link)
 bool vm_link_connected(const struct vm_link *link)
 {
 	return link->fd >= 0 && link->welcomed && !link->failed;
+}
+
+bool vm_link_responding(const struct vm_link *link)
+{
+	return vm_link_connected(link) && !link->unresponsive;
 }
 
 uint32_t vm_link_label(const struct vm_link *link)
@@ -304,6 +315,12 @@ static void disconnect(struct vm_link *link, const char *reason)
 		link->stall_timer = NULL;
 	}
 	link->stall_armed = false;
+	if (link->ping_timer != NULL) {
+		wl_event_source_remove(link->ping_timer);
+		link->ping_timer = NULL;
+	}
+	link->ping_outstanding = false;
+	link->unresponsive = false; /* its windows go with the connection */
 	if (link->fail_idle != NULL) {
 		wl_event_source_remove(link->fail_idle);
 		link->fail_idle = NULL;
@@ -379,6 +396,7 @@ static bool handle_hello(struct vm_link *link, const struct vtp_msg *msg)
 		wl_event_source_remove(link->hello_timer);
 		link->hello_timer = NULL;
 	}
+	wl_event_source_timer_update(link->ping_timer, VM_LINK_PING_INTERVAL_MS);
 	char software[VTP_MAX_NAME + 1];
 	sanitize(msg->tail != NULL ? (const char *)msg->tail : "", software, sizeof(software));
 	wlr_log(WLR_INFO, "[vm %s] agent connected (%s, protocol %u)", link->name, software,
@@ -389,6 +407,60 @@ static bool handle_hello(struct vm_link *link, const struct vtp_msg *msg)
 	}
 	wl_signal_emit(&link->events.welcome, link);
 	return true;
+}
+
+static void set_responding(struct vm_link *link, bool responding)
+{
+	if (link->unresponsive == !responding) {
+		return;
+	}
+	link->unresponsive = !responding;
+	if (responding) {
+		wlr_log(WLR_INFO, "[vm %s] the agent answers again", link->name);
+	} else {
+		wlr_log(WLR_INFO, "[vm %s] the agent is not responding (no PONG in %d ms)",
+			link->name, VM_LINK_PING_TIMEOUT_MS);
+	}
+	if (link->handler->responding != NULL) {
+		link->handler->responding(link->data, link, responding);
+	}
+}
+
+/* The host's timer alone decides when to PING: one PING in flight at a
+ * time, the next VM_LINK_PING_INTERVAL_MS after its PONG, so nothing the
+ * guest sends makes the host ping it more often. */
+static int handle_ping_timer(void *data)
+{
+	struct vm_link *link = data;
+	if (link->fd < 0 || !link->welcomed || link->failed) {
+		return 0;
+	}
+	if (link->ping_outstanding) {
+		/* no PONG in time; the timer rests until the PONG comes */
+		set_responding(link, false);
+		return 0;
+	}
+	link->ping_serial++;
+	if (link->ping_serial == 0) {
+		link->ping_serial = 1;
+	}
+	struct vtp_ping ping = { .serial = link->ping_serial };
+	if (!vm_link_send(link, VTP_PING, 0, &ping, NULL, 0)) {
+		return 0;
+	}
+	link->ping_outstanding = true;
+	wl_event_source_timer_update(link->ping_timer, VM_LINK_PING_TIMEOUT_MS);
+	return 0;
+}
+
+static void handle_pong(struct vm_link *link, uint32_t serial)
+{
+	if (!link->ping_outstanding || serial != link->ping_serial) {
+		return; /* answers no PING in flight: ignored */
+	}
+	link->ping_outstanding = false;
+	set_responding(link, true);
+	wl_event_source_timer_update(link->ping_timer, VM_LINK_PING_INTERVAL_MS);
 }
 
 static bool handle_message(struct vm_link *link, const struct vtp_msg *msg)
@@ -411,6 +483,7 @@ static bool handle_message(struct vm_link *link, const struct vtp_msg *msg)
 		return vm_link_send(link, VTP_PONG, 0, &pong, NULL, 0);
 	}
 	case VTP_PONG:
+		handle_pong(link, msg->body.ping.serial);
 		return true;
 	case VTP_ERROR: {
 		char text[VTP_MAX_ERROR_TEXT + 1];
@@ -603,14 +676,18 @@ static bool accept_connection(struct vm_link *link, int conn, int hello_timeout_
 		wl_event_loop_add_fd(link->loop, conn, WL_EVENT_READABLE, handle_connection, link);
 	link->hello_timer = wl_event_loop_add_timer(link->loop, handle_hello_timeout, link);
 	link->stall_timer = wl_event_loop_add_timer(link->loop, handle_stall_timeout, link);
-	if (link->source == NULL || link->hello_timer == NULL || link->stall_timer == NULL) {
+	link->ping_timer = wl_event_loop_add_timer(link->loop, handle_ping_timer, link);
+	link->ping_outstanding = false;
+	link->unresponsive = false;
+	if (link->source == NULL || link->hello_timer == NULL || link->stall_timer == NULL ||
+		link->ping_timer == NULL) {
 		vm_link_fail(link, VTP_ERR_INTERNAL, "out of resources");
 		disconnect(link, link->fail_reason);
 		return false;
 	}
 	link->hello_timeout_ms = hello_timeout_ms;
 	wl_event_source_timer_update(link->hello_timer, hello_timeout_ms);
-	wlr_log(WLR_DEBUG, "[vm %s] agent connecting", link->name);
+	wlr_log(WLR_INFO, "[vm %s] agent connecting (waiting for its HELLO)", link->name);
 	return true;
 }
 
@@ -623,6 +700,16 @@ static int handle_listen(int fd, uint32_t mask, void *data)
 			wlr_log_errno(WLR_ERROR, "[vm %s] accept", link->name);
 		}
 		return 0;
+	}
+	/* a connection counts as the VM's agent from its HELLO on: one that
+	 * has not said HELLO yet gives way to the newer one, as does one
+	 * being dropped already */
+	if (link->fd >= 0 && link->failed) {
+		disconnect(link, link->fail_reason);
+	} else if (link->fd >= 0 && !link->welcomed) {
+		send_error_now(
+			link->fd, VTP_ERR_BUSY, "replaced by a newer connection before HELLO");
+		disconnect(link, "replaced by a newer connection before HELLO");
 	}
 	if (link->fd >= 0) {
 		/* one agent per VM: the connection is the VM's identity */

@@ -27,6 +27,12 @@ struct config_vm;
 #define VM_LINK_DRAIN_LOW (512u * 1024u)
 /* an agent that reads none of what is queued for it this long is dropped */
 #define VM_LINK_STALL_TIMEOUT_MS 15000
+/* liveness: the host PINGs a connected agent VM_LINK_PING_INTERVAL_MS
+ * after its last PONG (or its WELCOME); an agent that leaves the PING
+ * unanswered VM_LINK_PING_TIMEOUT_MS is "not responding" until it answers.
+ * It is never dropped for that: the user stops or kills the VM. */
+#define VM_LINK_PING_INTERVAL_MS 2000
+#define VM_LINK_PING_TIMEOUT_MS 3000
 /* messages handled per event-loop wakeup of one agent, before the others */
 #define VM_LINK_MAX_MSGS_PER_DISPATCH 256
 
@@ -58,6 +64,8 @@ struct vm_link_handler {
 	/* The connection is closing (fd already closed): drop what the agent
 	 * owned (its windows). Runs before events.disconnect. */
 	void (*disconnected)(void *data, struct vm_link *link);
+	/* The agent stopped answering PING, or answers again (may be NULL). */
+	void (*responding)(void *data, struct vm_link *link, bool responding);
 };
 
 struct vm_link_events {
@@ -74,6 +82,8 @@ void vm_link_destroy(struct vm_link *link);
 struct vm_link_events *vm_link_events(struct vm_link *link);
 const char *vm_link_name(const struct vm_link *link);
 bool vm_link_connected(const struct vm_link *link);
+/* Connected and answering PING (false while "not responding"). */
+bool vm_link_responding(const struct vm_link *link);
 /* An agent connection is open (maybe before HELLO, maybe failing). */
 bool vm_link_has_connection(const struct vm_link *link);
 uint32_t vm_link_label(const struct vm_link *link);

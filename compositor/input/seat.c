@@ -22,6 +22,7 @@
 #include "config.h"
 #include "tree/frame.h"
 #include "desktop/layer_shell.h"
+#include "desktop/idle.h"
 #include "desktop/lock.h"
 #include "server.h"
 #include "tree/view.h"
@@ -120,12 +121,8 @@ void seat_update_keyboard_focus(struct seat *seat)
 	struct wlr_surface *surface = NULL;
 	struct seat_target keyboard = { 0 };
 	if (lock_active(seat->server->lock)) {
-		/* locked: the locker's surface or nothing, never a guest */
-		if (seat->focused_layer != NULL && seat->focused_layer->mapped &&
-			lock_allows_surface(seat->server->lock,
-				seat->focused_layer->wlr_layer_surface->surface)) {
-			surface = seat->focused_layer->wlr_layer_surface->surface;
-		}
+		/* locked: the locker's lock surface or nothing, never a guest */
+		surface = lock_keyboard_surface(seat->server->lock);
 	} else if (seat->focused_layer != NULL && seat->focused_layer->mapped) {
 		surface = seat->focused_layer->wlr_layer_surface->surface;
 	} else if (seat->focused_view != NULL && seat->focused_view->mapped) {
@@ -361,6 +358,7 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data)
 	struct wlr_event_keyboard_key *event = data;
 	struct wlr_keyboard *kb = keyboard->device->keyboard;
 	set_active_keyboard(seat, keyboard->device);
+	idle_activity(seat->server->idle);
 
 	uint32_t xkb_keycode = event->keycode + 8;
 	bool pressed = event->state == WL_KEYBOARD_KEY_STATE_PRESSED;
@@ -744,6 +742,7 @@ void seat_refresh_pointer(struct seat *seat)
 
 void seat_lock_changed(struct seat *seat)
 {
+	idle_update(seat->server->idle); /* inhibitors do not count while locked */
 	/* whatever held the pointer or the keyboard lets go */
 	if (seat->grab_view != NULL) {
 		end_grab(seat);
@@ -784,6 +783,7 @@ static void handle_cursor_motion(struct wl_listener *listener, void *data)
 {
 	struct seat *seat = wl_container_of(listener, seat, cursor_motion);
 	struct wlr_event_pointer_motion *event = data;
+	idle_activity(seat->server->idle);
 	wlr_cursor_move(seat->cursor, event->device, event->delta_x, event->delta_y);
 	show_cursor(seat);
 	process_motion(seat, event->time_msec);
@@ -793,6 +793,7 @@ static void handle_cursor_motion_absolute(struct wl_listener *listener, void *da
 {
 	struct seat *seat = wl_container_of(listener, seat, cursor_motion_absolute);
 	struct wlr_event_pointer_motion_absolute *event = data;
+	idle_activity(seat->server->idle);
 	wlr_cursor_warp_absolute(seat->cursor, event->device, event->x, event->y);
 	show_cursor(seat);
 	process_motion(seat, event->time_msec);
@@ -980,6 +981,7 @@ static void handle_cursor_button(struct wl_listener *listener, void *data)
 	struct seat *seat = wl_container_of(listener, seat, cursor_button);
 	struct wlr_event_pointer_button *event = data;
 	bool pressed = event->state == WLR_BUTTON_PRESSED;
+	idle_activity(seat->server->idle);
 	show_cursor(seat);
 
 	if (pressed) {
@@ -1028,6 +1030,7 @@ static void handle_cursor_axis(struct wl_listener *listener, void *data)
 {
 	struct seat *seat = wl_container_of(listener, seat, cursor_axis);
 	struct wlr_event_pointer_axis *event = data;
+	idle_activity(seat->server->idle);
 	if (seat->mode != SEAT_MODE_NORMAL) {
 		return;
 	}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "desktop/output.h"
 #include "guest/vm_link.h"
 #include "ipc/ctl.h"
 #include "ipc/ctl_apps.h"
@@ -13,6 +14,8 @@
 #include "server.h"
 #include "services/clipboard.h"
 #include "tree/view.h"
+
+#include <wlr/types/wlr_output.h>
 
 static void format_label(uint32_t rgb, char out[8])
 {
@@ -42,10 +45,35 @@ static struct json_object *windows_reply(
 		json_object_object_add(w, "width", json_object_new_int(view->width));
 		json_object_object_add(w, "height", json_object_new_int(view->height));
 		json_object_object_add(w, "focused", json_object_new_boolean(view->focused));
+		json_object_object_add(w, "minimized", json_object_new_boolean(view->minimized));
 		json_object_object_add(w, "label", json_object_new_string(label));
 		json_object_array_add(list, w);
 	}
 	json_object_object_add(reply, "windows", list);
+	return reply;
+}
+
+/* {"outputs":[{"name","x","y","width","height","scale","frames"}...]}, in
+ * layout order; frames counts the frames rendered since the output came */
+static struct json_object *outputs_reply(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	struct json_object *reply = ctl_ok_reply();
+	struct json_object *list = json_object_new_array();
+	struct output *output;
+	wl_list_for_each(output, &server->outputs, link) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(output->wlr_output->name));
+		json_object_object_add(o, "x", json_object_new_int(output->box.x));
+		json_object_object_add(o, "y", json_object_new_int(output->box.y));
+		json_object_object_add(o, "width", json_object_new_int(output->box.width));
+		json_object_object_add(o, "height", json_object_new_int(output->box.height));
+		json_object_object_add(
+			o, "scale", json_object_new_double(output->wlr_output->scale));
+		json_object_object_add(o, "frames", json_object_new_int64((int64_t)output->frames));
+		json_object_array_add(list, o);
+	}
+	json_object_object_add(reply, "outputs", list);
 	return reply;
 }
 
@@ -136,6 +164,7 @@ static struct json_object *version(
 static const struct ctl_command commands[] = {
 	{ "windows", windows_reply },
 	{ "vms", ctl_vms_list },
+	{ "outputs", outputs_reply },
 	{ "focus", focus },
 	{ "close", close_window },
 	{ "exit", exit_vitrail },

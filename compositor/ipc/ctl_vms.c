@@ -28,6 +28,10 @@ struct json_object *ctl_vms_list(
 		json_object_object_add(v, "label", json_object_new_string(label));
 		json_object_object_add(
 			v, "connected", json_object_new_boolean(vm_link_connected(link)));
+		/* false while the connected agent leaves the host's PING unanswered */
+		json_object_object_add(v, "responding",
+			json_object_new_boolean(
+				!vm_link_connected(link) || vm_link_responding(link)));
 		json_object_object_add(v, "windows",
 			json_object_new_int64((int64_t)view_count_mapped(server, link)));
 		struct vm_info info;

@@ -95,6 +95,8 @@ struct transfer {
 	struct chunk *head, *tail;
 	size_t pending; /* bytes in chunks */
 	struct wl_event_source *timer;
+	/* the target is starting for this: its crash or stop ends the wait */
+	struct vm_op *start_wait;
 };
 
 /* Per VM link: its events, and the disposable bookkeeping. */
@@ -286,6 +288,7 @@ static void transfer_destroy(struct transfer *t)
 	if (t->timer != NULL) {
 		wl_event_source_remove(t->timer);
 	}
+	vm_manager_cancel(t->start_wait);
 	ctl_source_end(t, NULL);
 	free(t->url);
 	wl_list_remove(&t->link);
@@ -546,6 +549,20 @@ static void deliver(struct transfer *t)
 	pump(t);
 }
 
+/* The target VM we started: its agent connected (handle_welcome delivers),
+ * or the VM crashed or stopped first. */
+static void handle_target_started(void *data, const struct vm_op_result *result)
+{
+	struct transfer *t = data;
+	t->start_wait = NULL;
+	if (result->error == NULL || t->begun || t->target == NULL ||
+		vm_link_connected(t->target)) {
+		return;
+	}
+	finish(t, VTP_RESULT_NO_TARGET, NULL, "VM %s did not start: %s", target_name(t),
+		result->error);
+}
+
 static void route_to(struct transfer *t, struct vm_link *target)
 {
 	if (target == t->source_link) {
@@ -574,6 +591,17 @@ static void route_to(struct transfer *t, struct vm_link *target)
 	wlr_log(WLR_INFO, "open request %u: starting VM %s", t->id, vm_link_name(target));
 	t->state = TRANSFER_ROUTING;
 	arm_timer(t, OPEN_CONNECT_TIMEOUT_MS);
+	/* a VM that crashes or stops before its agent connects fails the
+	 * delivery at once, not at the timeout */
+	vm_manager_cancel(t->start_wait);
+	error = NULL;
+	t->start_wait = vm_manager_wait(t->router->server->vm_manager, target, VM_OP_CONNECTED,
+		handle_target_started, t, &error);
+	if (t->start_wait == NULL) {
+		wlr_log(WLR_ERROR, "open request %u: cannot watch VM %s start: %s", t->id,
+			vm_link_name(target), error != NULL ? error : "out of memory");
+		free(error);
+	}
 }
 
 /* A stopped disposable VM, reserved for this transfer. */

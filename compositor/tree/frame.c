@@ -31,6 +31,7 @@ struct frame {
 	bool shown_focused;
 	bool drawn;
 	bool close_shown; /* the close button fitted next to the [vm] label */
+	bool unresponsive; /* frame_set_unresponsive */
 };
 
 uint32_t frame_title_rgb(uint32_t label_rgb, bool focused)
@@ -82,6 +83,9 @@ static struct cpu_buffer *draw_title(
 	}
 
 	uint32_t bg = frame_title_rgb(frame->label_rgb, focused);
+	if (frame->unresponsive) {
+		bg = FRAME_UNRESPONSIVE_RGB;
+	}
 	uint32_t fg = text_is_dark(bg) ? 0x000000 : 0xffffff;
 	paint_set_rgb(cr, bg);
 	cairo_paint(cr);
@@ -104,6 +108,16 @@ static struct cpu_buffer *draw_title(
 		if (x - 6 > width - close_w) {
 			close_w = 0; /* the label wins over the close button */
 		}
+	}
+	if (frame->unresponsive) {
+		/* the host's mark, like the label: before anything the guest names */
+		PangoLayout *layout = text_layout(cr, "(not responding)", 0);
+		int lw, lh;
+		pango_layout_get_pixel_size(layout, &lw, &lh);
+		cairo_move_to(cr, x, (height - lh) / 2.0);
+		pango_cairo_show_layout(cr, layout);
+		g_object_unref(layout);
+		x += lw + 6;
 	}
 	int text_w = width - close_w - 2 - x;
 	if (text_w > 0 && title[0] != '\0') {
@@ -251,6 +265,14 @@ void frame_update(struct frame *frame, int width, int height, const char *title,
 	frame->height = height;
 	frame->shown_focused = focused;
 	frame->drawn = true;
+}
+
+void frame_set_unresponsive(struct frame *frame, bool unresponsive)
+{
+	if (frame->unresponsive != unresponsive) {
+		frame->unresponsive = unresponsive;
+		frame->drawn = false; /* redraw at the next frame_update */
+	}
 }
 
 void frame_set_title_shown(struct frame *frame, bool shown)

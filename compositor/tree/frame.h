@@ -22,6 +22,9 @@ enum frame_part {
 	FRAME_PART_COUNT,
 };
 
+/* The title bar of a window whose VM does not answer PING. */
+#define FRAME_UNRESPONSIVE_RGB 0x5a5a5a
+
 /* Width of the close button at the right end of the title bar. */
 #define FRAME_CLOSE_WIDTH 24
 
@@ -44,6 +47,11 @@ void frame_set_visible(struct frame *frame, bool visible);
 /* Show or hide the title bar (a fullscreen guest keeps the border only);
  * takes effect at the next frame_update. */
 void frame_set_title_shown(struct frame *frame, bool shown);
+
+/* Mark the window's VM as not responding: the title bar dims to grey and
+ * shows "not responding" after the [vm] label, drawn by the host (takes
+ * effect at the next frame_update). */
+void frame_set_unresponsive(struct frame *frame, bool unresponsive);
 
 /* True if x (title-bar local) lies on the close button. */
 bool frame_title_hit_close(const struct frame *frame, double x);

@@ -42,6 +42,8 @@ bool view_init(struct view *view, struct server *server, enum view_kind kind,
 	view->vm = vm;
 	view->label_rgb = label_rgb;
 	wl_list_init(&view->link);
+	wl_signal_init(&view->events.unmap);
+	wl_signal_init(&view->events.changed);
 	view->title = strdup("");
 	view->app_id = strdup("");
 	if (view->title == NULL || view->app_id == NULL) {
@@ -203,14 +205,34 @@ size_t view_count_mapped(struct server *server, const struct vm_link *vm)
 	return n;
 }
 
+/* Back to the window focused most recently, never to one that just
+ * appeared without the focus (the top of the stack may be a guest's fresh
+ * window), nor to a minimized one; false when there is none. */
+static bool focus_previous(struct server *server)
+{
+	struct view *next = NULL, *candidate;
+	wl_list_for_each(candidate, &server->views, link) {
+		if (candidate->mapped && !candidate->minimized && candidate->focus_seq > 0 &&
+			(next == NULL || candidate->focus_seq > next->focus_seq)) {
+			next = candidate;
+		}
+	}
+	if (next != NULL) {
+		view_focus(next);
+	}
+	return next != NULL;
+}
+
 void view_unmap(struct view *view)
 {
 	struct server *server = view->server;
 	if (!view->mapped) {
 		return;
 	}
+	wl_signal_emit(&view->events.unmap, view);
 	bool was_focused = server->seat->focused_view == view;
 	view->mapped = false;
+	view->minimized = false;
 	if (view->focused) {
 		view->focused = false;
 		view->impl->focus(view, false);
@@ -220,19 +242,7 @@ void view_unmap(struct view *view)
 	wl_list_init(&view->link);
 	seat_view_gone(server->seat, view);
 	if (was_focused) {
-		/* back to the window focused most recently, never to one that
-		 * just appeared without the focus (the top of the stack may be
-		 * a guest's fresh window) */
-		struct view *next = NULL, *candidate;
-		wl_list_for_each(candidate, &server->views, link) {
-			if (candidate->mapped && candidate->focus_seq > 0 &&
-				(next == NULL || candidate->focus_seq > next->focus_seq)) {
-				next = candidate;
-			}
-		}
-		if (next != NULL) {
-			view_focus(next);
-		}
+		focus_previous(server);
 	}
 	seat_refresh_pointer(server->seat);
 }
@@ -286,6 +296,7 @@ void view_set_title(struct view *view, const char *untrusted_title)
 	if (view->mapped) {
 		view_update_frame(view);
 	}
+	wl_signal_emit(&view->events.changed, view);
 }
 
 void view_set_app_id(struct view *view, const char *untrusted_app_id)
@@ -296,6 +307,7 @@ void view_set_app_id(struct view *view, const char *untrusted_app_id)
 	}
 	free(view->app_id);
 	view->app_id = app_id;
+	wl_signal_emit(&view->events.changed, view);
 }
 
 void view_raise(struct view *view)
@@ -316,6 +328,11 @@ void view_focus(struct view *view)
 	}
 	struct seat *seat = server->seat;
 	struct view *old = seat->focused_view;
+	if (view->minimized) {
+		view->minimized = false;
+		wlr_scene_node_set_enabled(&view->tree->node, true);
+		wl_signal_emit(&view->events.changed, view);
+	}
 	view->focus_seq = ++focus_counter;
 	if (old != NULL && old != view && old->mapped && old->fullscreen &&
 		old->kind == VIEW_GUEST) {
@@ -332,6 +349,10 @@ void view_focus(struct view *view)
 		view->focused = true;
 		view->impl->focus(view, true);
 		view_update_frame(view);
+		if (old != NULL) {
+			wl_signal_emit(&old->events.changed, old);
+		}
+		wl_signal_emit(&view->events.changed, view);
 	}
 	seat_set_focused_view(seat, view);
 	seat_refresh_pointer(seat);
@@ -414,6 +435,7 @@ void view_set_maximized(struct view *view, bool maximized)
 		view_request_size(view, view->saved.width, view->saved.height);
 	}
 	view_update_frame(view);
+	wl_signal_emit(&view->events.changed, view);
 }
 
 void view_set_fullscreen(struct view *view, bool fullscreen)
@@ -459,13 +481,36 @@ void view_set_fullscreen(struct view *view, bool fullscreen)
 		view_update_frame(view);
 	}
 	wlr_scene_node_raise_to_top(&view->tree->node);
+	wl_signal_emit(&view->events.changed, view);
+}
+
+void view_set_minimized(struct view *view, bool minimized)
+{
+	struct server *server = view->server;
+	if (!view->mapped || view->minimized == minimized) {
+		return;
+	}
+	if (!minimized) {
+		view_focus(view); /* shows it */
+		return;
+	}
+	view->minimized = true;
+	wlr_scene_node_set_enabled(&view->tree->node, false);
+	if (server->seat->focused_view == view && !focus_previous(server)) {
+		view->focused = false;
+		view->impl->focus(view, false);
+		view_update_frame(view);
+		seat_set_focused_view(server->seat, NULL);
+	}
+	wl_signal_emit(&view->events.changed, view);
+	seat_refresh_pointer(server->seat);
 }
 
 struct view *view_next_for_cycle(struct server *server)
 {
 	struct view *view;
 	wl_list_for_each_reverse(view, &server->views, link) {
-		if (view->mapped) {
+		if (view->mapped && !view->minimized) {
 			return view;
 		}
 	}

@@ -115,6 +115,13 @@ struct view {
 	int requested_width, requested_height; /* last size asked of the client */
 	uint32_t resize_edges; /* enum view_edge while a resize keeps an edge fixed */
 	uint64_t focus_seq; /* when it last got the focus (0: never); later is larger */
+	bool minimized; /* hidden by the user (from a taskbar); still mapped */
+
+	struct {
+		struct wl_signal unmap; /* view_unmap, before it is hidden */
+		/* title, app id, focus, maximized, fullscreen or minimized changed */
+		struct wl_signal changed;
+	} events;
 };
 
 /* Set up a view (not mapped, not in the list) with its tree and frame. */
@@ -143,6 +150,9 @@ void view_focus(struct view *view);
 void view_close(struct view *view);
 void view_set_maximized(struct view *view, bool maximized);
 void view_set_fullscreen(struct view *view, bool fullscreen);
+/* Hide a mapped view (it loses the focus) or show it again; view_focus
+ * shows a minimized view too. */
+void view_set_minimized(struct view *view, bool minimized);
 /* Ask the client for a size during an interactive resize. */
 void view_request_size(struct view *view, int width, int height);
 void view_set_resizing(struct view *view, bool resizing);

@@ -11,12 +11,15 @@
 #   agent    through vitrail-agent (a local [vm bench]: shared pool by memfd)
 #   waypipe  through Debian's waypipe (waypipe client on vitrail, waypipe
 #            server running bench-client; --no-gpu, default compression)
+#   sway     bench-client native on a headless sway 1.7 (pixman), the best
+#            native compositor as a baseline (xS columns); needs sway and
+#            root (sway runs as BENCH_SWAY_USER, default nobody)
 # Phases: isolated frames with full damage, then with a 256x256 damage
 # (latency commit -> frame done, p50/p99), the same uncapped (fps), and a
 # paced 60 Hz full-frame phase (CPU % of compositor + agent). CPU per frame
 # is that of vitrail plus the agent or both waypipe processes, read from
 # their CPU clocks over each phase. Prints one table with the ratios to
-# native. A full run takes about 80 s.
+# native (x) and to sway (xS). A full run takes about 100 s.
 #
 # Environment: VITRAIL, VITRAILCTL, VITRAIL_AGENT, BENCH_CLIENT, TEST_LIB
 # (set by meson; else found in BUILD_DIR and tests/lib), BENCH_FRAMES (isolated frames per phase, 200),
@@ -128,10 +131,54 @@ wait_results "$T/waypipe.txt" "$wp_server" "$wp_client" "$VITRAIL_PID"
 stop_pid "$wp_server"
 stop_pid "$wp_client"
 
-/usr/bin/python3 - "$T" "$(waypipe --version 2>&1 | head -n 1)" "$PAUSE_MS" <<'PY'
+# (d) native on sway: the best native compositor of Debian 12 (sway 1.7,
+# wlroots 0.15 too), headless with the pixman renderer like vitrail, run as
+# the unprivileged user BENCH_SWAY_USER (default nobody: sway refuses root),
+# no borders and no gaps so the window is exactly 1920x1080. Skipped, with
+# a line saying so, when sway is not installed (tools/dev bench installs it).
+SWAY_USER=${BENCH_SWAY_USER:-nobody}
+have_sway=0
+if command -v sway >/dev/null && [ "$(id -u)" = 0 ]; then
+	log "native on sway..."
+	# its own runtime dir: the unprivileged user cannot enter $T
+	sway_dir=$(mktemp -d /tmp/vitrail-bench-sway.XXXXXX)
+	cat >"$sway_dir/config" <<'SWAY'
+output HEADLESS-1 resolution 1920x1080 position 0 0
+default_border none
+default_floating_border none
+gaps inner 0
+gaps outer 0
+focus_follows_mouse no
+SWAY
+	chmod 700 "$sway_dir"
+	chown -R "$SWAY_USER" "$sway_dir"
+	runuser -u "$SWAY_USER" -- env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$sway_dir" \
+		WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1 HOME="$sway_dir" \
+		sway -c "$sway_dir/config" >"$T/sway.log" 2>&1 &
+	sway_pid=$!
+	BG_PIDS+=("$sway_pid")
+	wait_for "sway to listen" test -S "$sway_dir/wayland-1"
+	sway_comp=$(pgrep -u "$SWAY_USER" -x sway | head -n 1)
+	XDG_RUNTIME_DIR=$sway_dir WAYLAND_DISPLAY=wayland-1 "$BENCH_CLIENT" \
+		"${CLIENT_ARGS[@]/compositor=$VITRAIL_PID/compositor=$sway_comp}" \
+		--phases "$PHASES" --output "$T/sway.txt" >"$T/sway-client.log" 2>&1 &
+	client=$!
+	BG_PIDS+=("$client")
+	if wait_results "$T/sway.txt" "$client" "$sway_pid"; then
+		have_sway=1
+	fi
+	stop_pid "$client"
+	stop_pid "$sway_pid"
+	cp "$sway_dir/config" "$T/sway.config"
+	rm -rf "$sway_dir"
+else
+	log "sway is not installed (or not root to run it as $SWAY_USER): no sway baseline"
+fi
+
+/usr/bin/python3 - "$T" "$(waypipe --version 2>&1 | head -n 1)" "$PAUSE_MS" "$have_sway" <<'PY'
 import sys
 
-tdir, wp_version, pause = sys.argv[1], sys.argv[2], sys.argv[3]
+tdir, wp_version, pause, have_sway = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 
 
 def load(name):
@@ -148,6 +195,9 @@ paths = [("native", load("native"), []),
          ("agent", load("agent"), ["agent"]),
          ("waypipe", load("waypipe"), ["waypipe", "waypipe-server"])]
 native = paths[0][1]
+sway = load("sway") if have_sway else {}
+if have_sway:
+    paths.append(("sway", sway, []))
 
 
 def num(kv, key):
@@ -172,7 +222,8 @@ print("CPU: ms per frame over the isolated phase, vitrail + proxy (agent, or way
 print()
 hdr = (f"{'damage':<10}{'path':<9}{'p50':>7}{'p99':>7}{'fps':>7}"
        f"{'CPU':>7}{'comp':>7}{'proxy':>7}{'CPUunc':>8}"
-       f"{'p50 x':>8}{'p99 x':>8}{'fps x':>8}{'CPU x':>8}")
+       f"{'p50 x':>8}{'p99 x':>8}{'fps x':>8}{'CPU x':>8}"
+       + (f"{'p50 xS':>8}{'CPU xS':>8}" if have_sway else ""))
 print(hdr)
 print("-" * len(hdr))
 for kind, label in (("full", "1920x1080"), ("partial", "256x256")):
@@ -187,8 +238,13 @@ for kind, label in (("full", "1920x1080"), ("partial", "256x256")):
               f"{ratio(num(lat, 'p50'), num(n_lat, 'p50')):>8}"
               f"{ratio(num(lat, 'p99'), num(n_lat, 'p99')):>8}"
               f"{ratio(num(thr, 'fps'), num(n_thr, 'fps')):>8}"
-              f"{ratio(num(lat, 'cpu_total'), num(n_lat, 'cpu_total')):>8}")
+              f"{ratio(num(lat, 'cpu_total'), num(n_lat, 'cpu_total')):>8}"
+              + (f"{ratio(num(lat, 'p50'), num(sway.get('latency-' + kind), 'p50')):>8}"
+                 f"{ratio(num(lat, 'cpu_total'), num(sway.get('latency-' + kind), 'cpu_total')):>8}"
+                 if have_sway else ""))
 print()
+if have_sway:
+    print("xS: ratio to the same client native on sway 1.7 (headless, pixman, as vitrail)")
 print("CPUunc: CPU ms per frame over the uncapped phase. fps is bounded by the headless")
 print("frame clock (a 16 ms timer re-armed after each render): fps <= 1000 / (16 + render ms).")
 ref = native.get("copy-ref")
@@ -210,7 +266,8 @@ for name, res, proxies in paths:
     if not p:
         continue
     frames, wall = num(p, "frames"), num(p, "wall_s")
-    names = [("vitrail", "compositor")] + [(px, px) for px in proxies]
+    comp_name = "sway" if name == "sway" else "vitrail"
+    names = [(comp_name, "compositor")] + [(px, px) for px in proxies]
     at_rate = " + ".join(f"{n} {num(p, 'cpu_' + k) * frames / wall / 10:.1f}%" for n, k in names)
     at_60 = " + ".join(f"{n} {num(p, 'cpu_' + k) * 6:.0f}%" for n, k in names)
     print(f"1920x1080 window paced at 60 Hz, {name}: {frames:.0f} frames in {wall:.1f} s "

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vitrailctl against a real vitrail: windows/vms (table and JSON), focus,
+# vitrailctl against a real vitrail: windows/vms/outputs (table and JSON), focus,
 # close (reaches the guest as CLOSE), exit; SIGTERM exits 0.
 . "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 
@@ -19,6 +19,10 @@ json_check "$T/vms.json" 'all(v["connected"] is False and v["windows"] == 0 for 
 json_check "$T/vms.json" '[v["label"] for v in d if v["name"] == "personal"] == ["#123456"]'
 ctl windows --json >"$T/w.json" || fail "windows --json"
 json_check "$T/w.json" 'd == []'
+ctl outputs --json >"$T/o0.json" || fail "outputs --json"
+json_check "$T/o0.json" 'len(d) == 1 and d[0]["name"] == "HEADLESS-1" and (d[0]["x"], d[0]["y"], d[0]["width"], d[0]["height"]) == (0, 0, 1280, 720) and d[0]["scale"] == 1 and isinstance(d[0]["frames"], int)'
+ctl outputs >"$T/o.txt" || fail "outputs (table)"
+grep -q '^HEADLESS-1 .*1280x720+0+0 .*1 ' "$T/o.txt" || fail "outputs table: $(cat "$T/o.txt")"
 
 start_guest a work
 start_guest b personal
@@ -43,6 +47,11 @@ json_check "$T/w.json" 'sum(1 for w in d if w["focused"]) <= 1'
 json_check "$T/w.json" '[w["app_id"] for w in d if w["vm"] == "work"] == ["org.example.first"]'
 id_a=$(json_get "$T/w.json" '[w["id"] for w in d if w["vm"] == "work"][0]')
 id_b=$(json_get "$T/w.json" '[w["id"] for w in d if w["vm"] == "personal"][0]')
+
+# two windows drew: more frames than before
+ctl outputs --json >"$T/o1.json" || fail "outputs --json"
+[ "$(json_get "$T/o1.json" 'd[0]["frames"]')" -gt "$(json_get "$T/o0.json" 'd[0]["frames"]')" ] ||
+	fail "outputs: the frame count did not grow: $(cat "$T/o0.json" "$T/o1.json")"
 
 ctl windows >"$T/w.txt" || fail "windows (table)"
 grep -q "^$id_a .*work .*120x80+" "$T/w.txt" || fail "table row for work: $(cat "$T/w.txt")"

@@ -14,7 +14,8 @@
  * Write a safe name for untrusted (len bytes, any content) into out
  * (capacity at least FILENAME_MAX_BYTES + 1): the last path component
  * only; invalid UTF-8, control characters (C0, DEL, C1) and bidirectional
- * formatting characters each become '_'; leading dots and spaces dropped;
+ * formatting characters each become '_' (dropped before the first character
+ * kept, as are leading dots and spaces);
  * at most FILENAME_MAX_BYTES bytes, cut on a UTF-8 boundary, keeping a
  * short extension; "file" when nothing is left. Never ".", ".." or empty,
  * never contains '/'.
