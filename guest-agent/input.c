@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <wayland-server-core.h>
 #include <wlr/backend/headless.h>
 #include <wlr/interfaces/wlr_keyboard.h>
@@ -170,10 +171,32 @@ static void keyboard_enter(struct agent_input *input, struct agent_window *windo
 		kb->num_keycodes, &kb->modifiers);
 }
 
+/* Focus left the window: every key still held is released to it first, so
+ * that no app goes on repeating a key the user now types elsewhere, and
+ * the next enter carries no stale key (the host sends the release to the
+ * window that has focus then, not to this one). */
 static void keyboard_leave(struct agent_input *input, struct agent_window *window)
 {
 	if (input->keyboard_window != window) {
 		return;
+	}
+	struct wlr_keyboard *kb = keyboard(input);
+	uint32_t held[WLR_KEYBOARD_KEYS_CAP];
+	size_t n = kb->num_keycodes;
+	memcpy(held, kb->keycodes, n * sizeof(held[0]));
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint32_t time_ms = (uint32_t)((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	for (size_t i = 0; i < n; i++) {
+		struct wlr_event_keyboard_key event = {
+			.time_msec = time_ms,
+			.keycode = held[i],
+			.update_state = false,
+			.state = WL_KEYBOARD_KEY_STATE_RELEASED,
+		};
+		wlr_keyboard_notify_key(kb, &event);
+		wlr_seat_keyboard_notify_key(
+			input->server->seat, time_ms, held[i], WL_KEYBOARD_KEY_STATE_RELEASED);
 	}
 	input->keyboard_window = NULL;
 	wlr_seat_keyboard_notify_clear_focus(input->server->seat);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wlr/util/log.h>
@@ -121,6 +122,7 @@ static pid_t spawn(struct agent_run *run, char *const argv[], bool report, uint3
 	/* closed by a successful exec: the parent then reads nothing */
 	fcntl(pipefd[0], F_SETFD, FD_CLOEXEC);
 	fcntl(pipefd[1], F_SETFD, FD_CLOEXEC);
+	pid_t agent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		*error = errno;
@@ -137,7 +139,14 @@ static pid_t spawn(struct agent_run *run, char *const argv[], bool report, uint3
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		close(pipefd[0]);
-		setsid();
+		/* Apps die with the agent: SIGTERM when it exits or is killed,
+		 * and they stay in its process group (no setsid), so whoever
+		 * ends the group (vitrail for a local VM) also ends what they
+		 * started; in a VM the agent's systemd unit ends its cgroup. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != agent) {
+			_exit(127); /* the agent is already gone */
+		}
 		execvp(argv[0], argv);
 		int e = errno;
 		if (write(pipefd[1], &e, sizeof(e)) < 0) {

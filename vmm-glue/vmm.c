@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* execvpe */
 #include <vitrail/vmm.h>
 
 #include <errno.h>
@@ -59,7 +60,7 @@ struct vmm_vm {
 
 	/* derived paths */
 	char *control_path, *qmp_path, *pid_path, *console_log_path, *qemu_log_path;
-	char *overlay_path, *pool_marker_path, *pool_path;
+	char *overlay_path;
 
 	const struct vmm_vm_handler *handler;
 	void *data;
@@ -282,10 +283,7 @@ struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm
 		(vm->pid_path = format("%s/%s.pid", r, n)) != NULL &&
 		(vm->console_log_path = format("%s/%s.console.log", r, n)) != NULL &&
 		(vm->qemu_log_path = format("%s/%s.qemu.log", r, n)) != NULL &&
-		(vm->overlay_path = format("%s/%s.overlay.qcow2", r, n)) != NULL &&
-		(vm->pool_marker_path = format("%s/%s.pool", r, n)) != NULL &&
-		(vm->pool_path = spec->pool_path ? strdup(spec->pool_path)
-						 : format("/dev/shm/vitrail-%s-pool", n)) != NULL;
+		(vm->overlay_path = format("%s/%s.overlay.qcow2", r, n)) != NULL;
 	if (!ok) {
 		set_error(error, "out of memory");
 		vmm_vm_destroy(vm);
@@ -306,8 +304,7 @@ void vmm_vm_destroy(struct vmm_vm *vm)
 	char *strings[] = { vm->name, vm->run_dir, vm->image, vm->kernel, vm->initrd, vm->append,
 		vm->disposable_of, vm->private_image, vm->qemu, vm->qemu_img, vm->port_name,
 		vm->control_path, vm->qmp_path, vm->pid_path, vm->console_log_path,
-		vm->qemu_log_path, vm->overlay_path, vm->pool_marker_path, vm->pool_path,
-		vm->reason, vm->accel_note };
+		vm->qemu_log_path, vm->overlay_path, vm->reason, vm->accel_note };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(strings[i]);
 	}
@@ -428,7 +425,6 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 	char *e_control = escape_commas(vm->control_path);
 	char *e_qmp = escape_commas(vm->qmp_path);
 	char *e_console = escape_commas(vm->console_log_path);
-	char *e_pool = escape_commas(vm->pool_path);
 	char *e_disk = NULL;
 	const char *disk_format = NULL;
 	if (vm->image != NULL) {
@@ -439,7 +435,7 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 		disk_format = "qcow2";
 	}
 	struct strv sv = { 0 };
-	if (e_control == NULL || e_qmp == NULL || e_console == NULL || e_pool == NULL ||
+	if (e_control == NULL || e_qmp == NULL || e_console == NULL ||
 		(disk_format != NULL && e_disk == NULL)) {
 		sv.failed = true;
 	}
@@ -463,6 +459,10 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 	strv_add(&sv, "-no-user-config");
 	strv_add(&sv, "-display");
 	strv_add(&sv, "none");
+	/* QEMU's seccomp filter: no exec, no setuid, no scheduler or
+	 * resource changes, none of the obsolete system calls */
+	strv_add(&sv, "-sandbox");
+	strv_add(&sv, VMM_SANDBOX);
 	if (vm->no_reboot) {
 		strv_add(&sv, "-no-reboot");
 	}
@@ -473,10 +473,11 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 	strv_add(&sv, "-serial");
 	strv_add(&sv, "chardev:vtcon");
 
-	/* the shared pool: a host-made /dev/shm file as ivshmem BAR2 */
+	/* the shared pool: the host's sealed memfd, inherited as fd
+	 * VMM_POOL_FD, as ivshmem BAR2 */
 	strv_add(&sv, "-object");
-	strv_addf(&sv, "memory-backend-file,id=vtpool,size=%llu,mem-path=%s,share=on",
-		(unsigned long long)vm->pool_size, e_pool);
+	strv_addf(&sv, "memory-backend-file,id=vtpool,size=%llu,mem-path=/proc/self/fd/%d,share=on",
+		(unsigned long long)vm->pool_size, VMM_POOL_FD);
 	strv_add(&sv, "-device");
 	strv_add(&sv, "ivshmem-plain,id=vtpooldev,memdev=vtpool");
 
@@ -548,7 +549,6 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 	free(e_control);
 	free(e_qmp);
 	free(e_console);
-	free(e_pool);
 	free(e_disk);
 	if (sv.failed) {
 		vmm_strv_free(sv.v);
@@ -661,11 +661,12 @@ struct launch_note {
 };
 
 /*
- * Run argv as a grandchild in its own session (so it outlives us), with
- * stdin /dev/null and stdout/stderr on log_fd. Returns its pid, or -1 and
- * errno.
+ * Run argv as a grandchild in its own session (so it outlives us), in dir,
+ * with stdin /dev/null, stdout/stderr on log_fd, pool_fd as VMM_POOL_FD, no
+ * other descriptor and only PATH in its environment. Returns its pid, or
+ * -1 and errno.
  */
-static pid_t spawn_detached(char **argv, int log_fd)
+static pid_t spawn_detached(char **argv, int log_fd, int pool_fd, const char *dir)
 {
 	int pipefd[2];
 	if (pipe(pipefd) < 0) {
@@ -685,24 +686,37 @@ static pid_t spawn_detached(char **argv, int log_fd)
 		setsid();
 		pid_t pid = fork();
 		if (pid == 0) {
-			int null_fd = open("/dev/null", O_RDWR);
-			if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 ||
-				dup2(log_fd, 2) < 0 || dup2(pipefd[1], 3) < 0) {
+			/* out of the way of 0..4 first, then into place */
+			int log = fcntl(log_fd, F_DUPFD_CLOEXEC, 10);
+			int note_fd = fcntl(pipefd[1], F_DUPFD_CLOEXEC, 10);
+			int pool = fcntl(pool_fd, F_DUPFD_CLOEXEC, 10);
+			int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+			if (log < 0 || note_fd < 0 || pool < 0 || null_fd < 0 ||
+				dup2(null_fd, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
+				dup2(pool, VMM_POOL_FD) < 0 || dup2(note_fd, 4) < 0 ||
+				chdir(dir) < 0) {
 				struct launch_note note = { 2, errno };
 				(void)!write(pipefd[1], &note, sizeof(note));
 				_exit(127);
 			}
-			fcntl(3, F_SETFD, FD_CLOEXEC);
-			close_fds_from(4);
+			_Static_assert(VMM_POOL_FD == 3, "fd 4 is the note pipe");
+			fcntl(4, F_SETFD, FD_CLOEXEC);
+			close_fds_from(5);
 			sigset_t none;
 			sigemptyset(&none);
 			sigprocmask(SIG_SETMASK, &none, NULL);
 			for (int sig = 1; sig < NSIG; sig++) {
 				signal(sig, SIG_DFL);
 			}
-			execvp(argv[0], argv);
+			/* execvpe searches our PATH; QEMU gets only that */
+			const char *path = getenv("PATH");
+			char path_var[4096];
+			snprintf(path_var, sizeof(path_var), "PATH=%s",
+				path != NULL ? path : "/usr/local/bin:/usr/bin:/bin");
+			char *envp[] = { path_var, NULL };
+			execvpe(argv[0], argv, envp);
 			struct launch_note note = { 2, errno };
-			(void)!write(3, &note, sizeof(note));
+			(void)!write(4, &note, sizeof(note));
 			_exit(127);
 		}
 		struct launch_note note = { pid < 0 ? 2 : 1, pid < 0 ? errno : (int)pid };
@@ -852,47 +866,21 @@ static bool make_run_dir(const char *dir, char **error)
 /* Remove what a dead QEMU of this VM left behind. */
 static void remove_leftovers(struct vmm_vm *vm)
 {
-	char target[PATH_MAX];
-	ssize_t n = readlink(vm->pool_marker_path, target, sizeof(target) - 1);
-	if (n > 0) {
-		target[n] = '\0';
-		if (strcmp(target, vm->pool_path) == 0) {
-			unlink(vm->pool_path);
-		}
-		unlink(vm->pool_marker_path);
-	}
 	unlink(vm->overlay_path);
 	unlink(vm->control_path);
 	unlink(vm->qmp_path);
 	unlink(vm->pid_path);
 }
 
+/* The pool: an anonymous memfd, sealed before QEMU ever sees it. */
 static bool create_pool(struct vmm_vm *vm, char **error)
 {
-	int fd = open(vm->pool_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	char name[64];
+	snprintf(name, sizeof(name), "vitrail-%s-pool", vm->name);
+	int fd = vtp_pool_memfd_create(name, vm->pool_size);
 	if (fd < 0) {
-		if (errno == EEXIST) {
-			return set_error(error,
-				"%s: pool file %s already exists (another vitrail running this "
-				"VM?)",
-				vm->name, vm->pool_path);
-		}
 		return set_error(
-			error, "%s: create %s: %s", vm->name, vm->pool_path, strerror(errno));
-	}
-	if (ftruncate(fd, (off_t)vm->pool_size) < 0) {
-		set_error(error, "%s: size %s: %s", vm->name, vm->pool_path, strerror(errno));
-		close(fd);
-		unlink(vm->pool_path);
-		return false;
-	}
-	unlink(vm->pool_marker_path);
-	if (symlink(vm->pool_path, vm->pool_marker_path) < 0) {
-		set_error(error, "%s: symlink %s: %s", vm->name, vm->pool_marker_path,
-			strerror(errno));
-		close(fd);
-		unlink(vm->pool_path);
-		return false;
+			error, "%s: cannot create the pool: %s", vm->name, strerror(errno));
 	}
 	vm->pool_fd = fd;
 	vm->actual_pool_size = vm->pool_size;
@@ -1073,7 +1061,7 @@ static bool launch(struct vmm_vm *vm, char **error)
 	if (console_fd >= 0) {
 		close(console_fd);
 	}
-	pid_t pid = spawn_detached(argv, log_fd);
+	pid_t pid = spawn_detached(argv, log_fd, vm->pool_fd, vm->run_dir);
 	if (pid < 0) {
 		set_error(error, "%s: cannot run %s: %s", vm->name, argv[0], strerror(errno));
 		goto error;
@@ -1112,13 +1100,15 @@ bool vmm_vm_attach(struct vmm_vm *vm)
 	reset_run_state(vm);
 	vm->pid = pid;
 	vm->adopted = true;
-	vm->pool_fd = open(vm->pool_path, O_RDWR | O_CLOEXEC);
-	vm->actual_pool_size = 0;
-	if (vm->pool_fd >= 0) {
-		struct stat st;
-		if (fstat(vm->pool_fd, &st) == 0 && st.st_size > 0) {
-			vm->actual_pool_size = (uint64_t)st.st_size;
-		}
+	/* the pool QEMU was given; QEMU may have swapped it since, so it is
+	 * only taken with its seals */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, VMM_POOL_FD);
+	vm->pool_fd = open(path, O_RDWR | O_CLOEXEC);
+	vm->actual_pool_size = vm->pool_fd >= 0 ? vtp_pool_sealed_size(vm->pool_fd) : 0;
+	if (vm->actual_pool_size == 0 && vm->pool_fd >= 0) {
+		close(vm->pool_fd);
+		vm->pool_fd = -1;
 	}
 	int64_t now = now_ms();
 	vm->deadline = now + vm->start_timeout_ms;
@@ -1463,11 +1453,6 @@ uint64_t vmm_vm_pool_size(const struct vmm_vm *vm)
 int vmm_vm_pool_fd(const struct vmm_vm *vm)
 {
 	return vm->pool_fd;
-}
-
-const char *vmm_vm_pool_path(const struct vmm_vm *vm)
-{
-	return vm->pool_path;
 }
 
 const char *vmm_vm_control_path(const struct vmm_vm *vm)

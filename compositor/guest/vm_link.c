@@ -769,6 +769,13 @@ bool vm_link_set_pool(struct vm_link *link, int pool_fd, uint64_t size)
 		wlr_log(WLR_ERROR, "[vm %s] bad pool size %" PRIu64, link->name, size);
 		return false;
 	}
+	/* only a pool the other side cannot shrink under the mapping (a
+	 * SIGBUS would end the whole desktop) */
+	if (vtp_pool_sealed_size(pool_fd) < size) {
+		wlr_log(WLR_ERROR, "[vm %s] its pool is not a sealed memfd of %" PRIu64 " bytes",
+			link->name, size);
+		return false;
+	}
 	/* the host only reads the pool */
 	void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, pool_fd, 0);
 	if (map == MAP_FAILED) {

@@ -55,10 +55,6 @@ struct json_object *ctl_vms_list(
 			json_object_object_add(v, "pid", json_object_new_int64(info.pid));
 			json_object_object_add(v, "log",
 				info.log != NULL ? json_object_new_string(info.log) : NULL);
-			if (info.pool != NULL) {
-				json_object_object_add(
-					v, "pool", json_object_new_string(info.pool));
-			}
 			if (info.home != NULL) {
 				json_object_object_add(
 					v, "home", json_object_new_string(info.home));

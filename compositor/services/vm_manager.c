@@ -41,6 +41,9 @@
 #define CONNECT_RETRY_MS 1000
 /* A local agent that ignores SIGTERM gets SIGKILL after this. */
 #define AGENT_STOP_TIMEOUT_MS 5000
+/* after a local agent is gone: SIGTERM to what is left of its process
+ * group (the apps it started), SIGKILL this much later */
+#define AGENT_GROUP_KILL_MS 2000
 /* Directories nested deeper than this in a disposable HOME are left
  * (each level holds a file descriptor while it is emptied). */
 #define TEMP_HOME_MAX_DEPTH 64
@@ -87,6 +90,10 @@ struct managed_vm {
 	int agent_pidfd;
 	struct wl_event_source *agent_source;
 	struct wl_event_source *kill_timer;
+	/* the process group of an agent that is gone, while its apps get
+	 * AGENT_GROUP_KILL_MS to end before SIGKILL; 0: none */
+	pid_t orphan_group;
+	struct wl_event_source *group_timer;
 	bool stop_requested;
 	char *temp_home; /* disposable: its fresh HOME, removed when it stops */
 
@@ -98,7 +105,6 @@ struct managed_vm {
 	struct wl_event_source *vmm_timer;
 	struct wl_event_source *connect_timer;
 	bool booting; /* started by us: the first connection waits for the boot */
-	char *pool_path;
 
 	/* paused by the user (vm_manager_set_paused) */
 	bool paused;
@@ -449,6 +455,43 @@ static void agent_forget(struct managed_vm *vm)
 	vm->agent_pid = 0;
 }
 
+static int handle_group_timer(void *data)
+{
+	struct managed_vm *vm = data;
+	if (vm->orphan_group > 0 && kill(-vm->orphan_group, SIGKILL) == 0) {
+		wlr_log(WLR_INFO, "[vm %s] apps of the gone agent ignored SIGTERM: SIGKILL",
+			vm->config->name);
+	}
+	vm->orphan_group = 0;
+	return 0;
+}
+
+/* The agent (pid, leader of its process group) is gone: end the apps it
+ * left, which stay in its group; those that ignore SIGTERM are killed
+ * AGENT_GROUP_KILL_MS later. */
+static void end_agent_group(struct managed_vm *vm, pid_t pid)
+{
+	if (vm->orphan_group > 0) {
+		kill(-vm->orphan_group, SIGKILL); /* an earlier agent's: no more waiting */
+	}
+	vm->orphan_group = 0;
+	if (kill(-pid, SIGTERM) < 0) {
+		return; /* nothing left */
+	}
+	wlr_log(WLR_INFO, "[vm %s] ending the apps of the gone agent (process group %d)",
+		vm->config->name, (int)pid);
+	if (vm->group_timer == NULL) {
+		vm->group_timer =
+			wl_event_loop_add_timer(vm->manager->server->loop, handle_group_timer, vm);
+	}
+	if (vm->group_timer == NULL) {
+		kill(-pid, SIGKILL);
+		return;
+	}
+	vm->orphan_group = pid;
+	wl_event_source_timer_update(vm->group_timer, AGENT_GROUP_KILL_MS);
+}
+
 static int handle_agent_exit(int fd, uint32_t mask, void *data)
 {
 	struct managed_vm *vm = data;
@@ -460,6 +503,7 @@ static int handle_agent_exit(int fd, uint32_t mask, void *data)
 	pid_t pid = vm->agent_pid;
 	bool requested = vm->stop_requested;
 	agent_forget(vm);
+	end_agent_group(vm, pid);
 	vm->stop_requested = false;
 	vm_link_disconnect(vm->link, "the agent exited");
 	remove_temp_home(vm);
@@ -490,7 +534,7 @@ static int handle_kill_timer(void *data)
 	struct managed_vm *vm = data;
 	if (vm->agent_pid > 0) {
 		wlr_log(WLR_INFO, "[vm %s] the agent ignores SIGTERM: SIGKILL", vm->config->name);
-		kill(vm->agent_pid, SIGKILL);
+		kill(-vm->agent_pid, SIGKILL);
 	}
 	return 0;
 }
@@ -807,7 +851,8 @@ static void stop_local(struct managed_vm *vm)
 		return;
 	}
 	vm->stop_requested = true;
-	kill(vm->agent_pid, SIGTERM);
+	/* the agent leads its process group, with the apps it started */
+	kill(-vm->agent_pid, SIGTERM);
 	vm->kill_timer = wl_event_loop_add_timer(vm->manager->server->loop, handle_kill_timer, vm);
 	if (vm->kill_timer != NULL) {
 		wl_event_source_timer_update(vm->kill_timer, AGENT_STOP_TIMEOUT_MS);
@@ -920,8 +965,14 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 	case VMM_RUNNING:
 		wlr_log(WLR_INFO, "[vm %s] QEMU runs (pid %d)", vm->config->name,
 			(int)vmm_vm_pid(vmm));
-		if (vmm_vm_pool_fd(vmm) < 0 ||
-			!vm_link_set_pool(vm->link, vmm_vm_pool_fd(vmm), vmm_vm_pool_size(vmm))) {
+		if (vmm_vm_pool_fd(vmm) < 0) {
+			/* re-attached: see vmm_vm_attach() */
+			set_state(vm, VM_STARTING,
+				"cannot map the VM's pool: QEMU holds no sealed pool on its fd 3 "
+				"(started by an older vitrail, or compromised); stop the VM");
+			break;
+		}
+		if (!vm_link_set_pool(vm->link, vmm_vm_pool_fd(vmm), vmm_vm_pool_size(vmm))) {
 			set_state(vm, VM_STARTING, "cannot map the VM's pool");
 			break;
 		}
@@ -1018,17 +1069,6 @@ static bool start_qemu(struct managed_vm *vm, char **error)
 	return true;
 }
 
-/* A short, stable tag of the run directory: VMs of two vitrail sessions
- * (a test next to the desktop) never share a pool file name. */
-static uint32_t path_tag(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (; *s != '\0'; s++) {
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	}
-	return h;
-}
-
 static bool setup_qemu(struct managed_vm *vm)
 {
 	struct vm_manager *manager = vm->manager;
@@ -1054,11 +1094,6 @@ static bool setup_qemu(struct managed_vm *vm)
 			append = t->append;
 		}
 	}
-	vm->pool_path = text_printf("/dev/shm/vitrail-%u-%08x-%s-pool", (unsigned)getuid(),
-		path_tag(manager->run_dir), c->name);
-	if (vm->pool_path == NULL) {
-		return false;
-	}
 	enum vmm_accel accel = c->accel == CONFIG_ACCEL_KVM ? VMM_ACCEL_KVM
 		: c->accel == CONFIG_ACCEL_TCG              ? VMM_ACCEL_TCG
 							    : VMM_ACCEL_AUTO;
@@ -1076,7 +1111,6 @@ static bool setup_qemu(struct managed_vm *vm)
 		.pool_size = (uint64_t)c->pool_size_mib << 20,
 		.network_user = c->network_user,
 		.accel = accel,
-		.pool_path = vm->pool_path,
 	};
 	char *error = NULL;
 	vm->vmm = vmm_vm_create(&spec, &vmm_handler, vm, &error);
@@ -1401,7 +1435,6 @@ bool vm_manager_get_info(struct vm_manager *manager, struct vm_link *link, struc
 		.pid = qemu ? (vm->vmm != NULL ? vmm_vm_pid(vm->vmm) : 0) : vm->agent_pid,
 		.log = vm->log_path,
 		.qemu_log = vm->vmm != NULL ? vmm_vm_qemu_log_path(vm->vmm) : NULL,
-		.pool = qemu ? vm->pool_path : NULL,
 		.home = vm->temp_home,
 		.paused = vm->paused,
 		.paused_since = vm->paused ? vm->paused_since : 0,
@@ -1465,10 +1498,16 @@ static void vm_finish(struct managed_vm *vm)
 	wl_list_remove(&vm->welcome.link);
 	wl_list_remove(&vm->disconnect.link);
 	if (vm->agent_pid > 0) {
-		/* local agents end with vitrail */
-		kill(vm->agent_pid, SIGTERM);
+		/* local agents end with vitrail, and their apps with them */
+		kill(-vm->agent_pid, SIGTERM);
 	}
 	agent_forget(vm);
+	if (vm->group_timer != NULL) {
+		wl_event_source_remove(vm->group_timer);
+	}
+	if (vm->orphan_group > 0) {
+		kill(-vm->orphan_group, SIGKILL);
+	}
 	remove_temp_home(vm);
 	if (vm->vmm_source != NULL) {
 		wl_event_source_remove(vm->vmm_source);
@@ -1481,7 +1520,6 @@ static void vm_finish(struct managed_vm *vm)
 	}
 	/* QEMU keeps running: the next vitrail re-attaches */
 	vmm_vm_destroy(vm->vmm);
-	free(vm->pool_path);
 	free(vm->log_path);
 }
 

@@ -11,7 +11,8 @@
  *   has one) and its own kernel, else the template's kernel, initrd, append.
  * type = qemu: a QEMU guest through vmm-glue, supervised on the event loop.
  *   vitrail connects to the VM's virtio-serial socket as a client and hands
- *   the connection to the VM's link; the pool is the VM's ivshmem file.
+ *   the connection to the VM's link; the pool is the sealed memfd QEMU shares
+ * with the guest as ivshmem.
  *   QEMU outlives vitrail: at start, VMs still running are re-attached.
  *
  * The state of each VM (stopped, starting, running, stopping, crashed)
@@ -73,7 +74,6 @@ struct vm_info {
 	int64_t pid; /* the agent's or QEMU's, 0: none */
 	const char *log; /* local: the agent's log; qemu: the console log; or NULL */
 	const char *qemu_log; /* qemu with a VMM: QEMU's own log; else NULL */
-	const char *pool; /* qemu: the pool file, or NULL */
 	const char *home; /* a disposable local VM's fresh HOME, or NULL */
 	bool paused; /* running, paused by the user */
 	int64_t paused_since; /* when paused: since (Unix time, s); else 0 */

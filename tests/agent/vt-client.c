@@ -6,7 +6,7 @@
  *
  *   vt-client [--size WxH] [--color RRGGBB] [--title TEXT]
  *             [--subsurface X,Y,WxH,RRGGBB] [--popup X,Y,WxH,RRGGBB]
- *             [--stripes N --frames K]
+ *             [--stripes N --frames K] [--keys 1]
  *
  * The popup is anchored at the point (X, Y) of the toplevel (anchor rect
  * X,Y 1x1, anchor top-left, gravity bottom-right), so its top-left corner
@@ -18,6 +18,10 @@
  * repaints stripe k mod N with the color 0xKKKK55 (k in the red and green
  * bytes) and damages only that stripe, so a compositor that copies damage
  * must also carry the other stripes over. Prints "animated" at the end.
+ *
+ * --keys 1: log the keyboard on stdout: "key-enter N" (N keys held at
+ * enter), "key K pressed" / "key K released" (K the evdev code), and
+ * "key-leave".
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,6 +46,9 @@ static struct {
 	struct wl_subcompositor *subcompositor;
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base;
+	struct wl_seat *seat;
+	struct wl_keyboard *keyboard;
+	bool log_keys;
 
 	struct wl_surface *surface;
 	struct xdg_surface *xdg_surface;
@@ -194,8 +201,61 @@ static void handle_global(void *data, struct wl_registry *registry, uint32_t nam
 		c.shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
 	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
 		c.wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 2);
+	} else if (strcmp(interface, wl_seat_interface.name) == 0 && c.log_keys && c.seat == NULL) {
+		c.seat = wl_registry_bind(registry, name, &wl_seat_interface, 1);
 	}
 }
+
+/* ---- --keys: the keyboard's events on stdout ---- */
+
+static void handle_keymap(
+	void *data, struct wl_keyboard *keyboard, uint32_t format, int32_t fd, uint32_t size)
+{
+	close(fd);
+}
+
+static void handle_key_enter(void *data, struct wl_keyboard *keyboard, uint32_t serial,
+	struct wl_surface *surface, struct wl_array *keys)
+{
+	printf("key-enter %zu\n", keys->size / sizeof(uint32_t));
+}
+
+static void handle_key_leave(
+	void *data, struct wl_keyboard *keyboard, uint32_t serial, struct wl_surface *surface)
+{
+	printf("key-leave\n");
+}
+
+static void handle_key(void *data, struct wl_keyboard *keyboard, uint32_t serial, uint32_t time,
+	uint32_t key, uint32_t state)
+{
+	printf("key %u %s\n", key, state == WL_KEYBOARD_KEY_STATE_PRESSED ? "pressed" : "released");
+}
+
+static void handle_key_modifiers(void *data, struct wl_keyboard *keyboard, uint32_t serial,
+	uint32_t depressed, uint32_t latched, uint32_t locked, uint32_t group)
+{
+}
+
+static const struct wl_keyboard_listener keyboard_listener = {
+	.keymap = handle_keymap,
+	.enter = handle_key_enter,
+	.leave = handle_key_leave,
+	.key = handle_key,
+	.modifiers = handle_key_modifiers,
+};
+
+static void handle_seat_capabilities(void *data, struct wl_seat *seat, uint32_t caps)
+{
+	if ((caps & WL_SEAT_CAPABILITY_KEYBOARD) != 0 && c.keyboard == NULL) {
+		c.keyboard = wl_seat_get_keyboard(seat);
+		wl_keyboard_add_listener(c.keyboard, &keyboard_listener, NULL);
+	}
+}
+
+static const struct wl_seat_listener seat_listener = {
+	.capabilities = handle_seat_capabilities,
+};
 
 static void handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
 {
@@ -329,6 +389,8 @@ int main(int argc, char *argv[])
 			c.stripes = atoi(val);
 		} else if (strcmp(arg, "--frames") == 0) {
 			c.frames = atoi(val);
+		} else if (strcmp(arg, "--keys") == 0) {
+			c.log_keys = atoi(val) != 0;
 		} else if (strcmp(arg, "--popup") == 0) {
 			if (!parse_rect(val, &popup)) {
 				die("--popup X,Y,WxH,RRGGBB");
@@ -356,6 +418,13 @@ int main(int argc, char *argv[])
 	if (c.compositor == NULL || c.shm == NULL || c.wm_base == NULL ||
 		(sub.set && c.subcompositor == NULL)) {
 		die("missing globals");
+	}
+	if (c.log_keys) {
+		if (c.seat == NULL) {
+			die("no wl_seat");
+		}
+		wl_seat_add_listener(c.seat, &seat_listener, NULL);
+		roundtrip();
 	}
 	xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, NULL);
 

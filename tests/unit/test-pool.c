@@ -37,6 +37,38 @@ Test(pool, memfd_is_sealed)
 	cr_assert_eq(vtp_pool_memfd_create("x", VTP_MAX_POOL_SIZE + 1), -1);
 }
 
+/* The host maps only a pool that cannot shrink under it (SIGBUS). */
+Test(pool, sealed_size_demands_all_seals)
+{
+	int fd = vtp_pool_memfd_create("test-pool", 1 << 20);
+	cr_assert_eq(vtp_pool_sealed_size(fd), 1 << 20);
+	close(fd);
+
+	/* a memfd without seals, or with some only */
+	const int partial[] = { 0, F_SEAL_GROW | F_SEAL_SEAL, F_SEAL_SHRINK | F_SEAL_GROW,
+		F_SEAL_SHRINK | F_SEAL_SEAL };
+	for (size_t i = 0; i < sizeof(partial) / sizeof(partial[0]); i++) {
+		fd = memfd_create("partial", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		cr_assert_geq(fd, 0);
+		cr_assert_eq(ftruncate(fd, 1 << 20), 0);
+		if (partial[i] != 0) {
+			cr_assert_eq(fcntl(fd, F_ADD_SEALS, partial[i]), 0);
+		}
+		cr_assert_eq(vtp_pool_sealed_size(fd), 0, "seals %#x accepted", partial[i]);
+		close(fd);
+	}
+
+	/* a plain file anybody with it open could truncate */
+	char path[] = "/tmp/vitrail-pool-XXXXXX";
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	cr_assert_eq(ftruncate(fd, 1 << 20), 0);
+	cr_assert_eq(vtp_pool_sealed_size(fd), 0);
+	close(fd);
+	cr_assert_eq(vtp_pool_sealed_size(-1), 0);
+}
+
 Test(pool, memfd_over_scm_rights)
 {
 	const uint64_t size = 256 * 1024;

@@ -1,13 +1,21 @@
 #!/usr/bin/python3
 """A stand-in for qemu-system-x86_64 in vmm-glue's life-cycle tests.
 
-It reads the options vmm-glue passes, checks the pool file like QEMU would,
-writes the pidfile and serves QMP on the -qmp socket: greeting,
-qmp_capabilities, query-status, system_powerdown (the "guest" powers off),
-quit. FAKE_QEMU_MODE changes its behaviour:
+It reads the options vmm-glue passes, checks how it was started (the pool
+is an inherited memfd sealed against shrinking, growing and new seals,
+named by mem-path=/proc/self/fd/N, of the size given; the -sandbox option
+denies everything; the environment is PATH alone; it runs in the directory
+of its QMP socket), writes the pidfile and serves QMP on the -qmp socket:
+greeting, qmp_capabilities, query-status, system_powerdown (the "guest"
+powers off), quit. As QEMU gets no environment but PATH, each setting
+below is read from the environment or else from a file of its name in the
+current directory. FAKE_QEMU_MODE changes its behaviour:
   normal            as above
   ignore-powerdown  the guest ignores the power button (only quit works)
   die-early         print an error like QEMU's and exit 1 before listening
+  swap-pool         a compromised QEMU: once checked, its pool fd is
+                    replaced by a plain file it can truncate
+                    (./swapped-pool, made last)
 FAKE_QEMU_KVM says how KVM behaves (the probe is the run with an
 isa-debug-exit device; it must carry the 64 KiB firmware in -bios):
   none (default)    no KVM: the probe and -accel kvm fail at once
@@ -19,6 +27,7 @@ isa-debug-exit device; it must carry the 64 KiB firmware in -bios):
   vm-hangs          the probe passes, but a VM under -accel kvm shows no
                     progress (QMP answers, the guest never runs)
 """
+import fcntl
 import json
 import os
 import socket
@@ -51,6 +60,46 @@ def unescape_path(value, prefix):
     return ''.join(out)
 
 
+def setting(name, default):
+    if name in os.environ:
+        return os.environ[name]
+    try:
+        with open(name) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+
+SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny'
+SEALS = fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL
+
+
+def check_confinement(backend, qmp_path):
+    """None, or what is wrong with how vmm-glue started us."""
+    opts = dict(p.split('=', 1) for p in backend.split(',')[1:] if '=' in p)
+    path = opts.get('mem-path', '')
+    if not path.startswith('/proc/self/fd/'):
+        return 'the pool is not an inherited fd: %s' % path
+    fd = int(path[len('/proc/self/fd/'):])
+    try:
+        seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS)
+        size = os.fstat(fd).st_size
+    except OSError as e:
+        return 'pool fd %d: %s' % (fd, e)
+    if seals & SEALS != SEALS:
+        return 'pool fd %d is not sealed (seals %#x)' % (fd, seals)
+    if size != int(opts.get('size', '0')):
+        return 'pool fd %d has %d bytes, not %s' % (fd, size, opts.get('size'))
+    if option('-sandbox') != SANDBOX:
+        return 'no full -sandbox: %s' % option('-sandbox')
+    env = set(os.environ) - {'LC_CTYPE'}  # python's locale coercion adds it
+    if env != {'PATH'}:
+        return 'environment is not PATH alone: %s' % sorted(env)
+    if os.getcwd() != os.path.dirname(qmp_path):
+        return 'runs in %s, not in %s' % (os.getcwd(), os.path.dirname(qmp_path))
+    return None
+
+
 def kvm_fails(kvm):
     if kvm == 'none':
         sys.stderr.write('Could not access KVM kernel module: No such file or directory\n'
@@ -79,8 +128,8 @@ def probe(kvm):
 
 
 def main():
-    mode = os.environ.get('FAKE_QEMU_MODE', 'normal')
-    kvm = os.environ.get('FAKE_QEMU_KVM', 'none')
+    mode = setting('FAKE_QEMU_MODE', 'normal')
+    kvm = setting('FAKE_QEMU_KVM', 'none')
     if any(a.startswith('isa-debug-exit') for a in sys.argv):
         return probe(kvm)
     if option('-accel') == 'kvm':
@@ -88,17 +137,21 @@ def main():
     qmp_path = unescape_path(option('-qmp'), 'unix:')
     pidfile = option('-pidfile')
     backend = option('-object')
-    pool = None
-    for part in backend.split(','):
-        if part.startswith('mem-path='):
-            pool = part[len('mem-path='):]
     if mode == 'die-early':
         sys.stderr.write('qemu-system-x86_64: -object memory-backend-file: '
                          'fake failure for the test\n')
         return 1
-    if pool is None or not os.path.exists(pool):
-        sys.stderr.write('qemu-system-x86_64: cannot open the pool %s\n' % pool)
+    wrong = check_confinement(backend, qmp_path)
+    if wrong is not None:
+        sys.stderr.write('qemu-system-x86_64: fake: %s\n' % wrong)
         return 1
+    if mode == 'swap-pool':
+        size = os.fstat(3).st_size
+        fd = os.open('swapped-pool.tmp', os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.ftruncate(fd, size)
+        os.dup2(fd, 3)
+        os.close(fd)
+        os.rename('swapped-pool.tmp', 'swapped-pool')
 
     with open(pidfile, 'w') as f:
         f.write('%d\n' % os.getpid())

@@ -3,7 +3,9 @@
 # the host with the VM's command under the VM's own home; its window shows
 # framed in the VM's color; `run` returns the command's status (and starts
 # the VM when needed); `stop` ends the agent and removes the window; a
-# killed agent is a crash; vitrail's exit stops local agents.
+# killed agent is a crash; apps started with `run`, and what they leave
+# behind, end with their agent (stop or kill -9) within 3 s; vitrail's exit
+# stops local agents.
 . "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 : "${AGENT:?}"
 export VITRAIL_AGENT=$AGENT XDG_DATA_HOME=$T/data
@@ -63,10 +65,42 @@ ctl run alpha -- /no/such/command 2>"$T/run.err" || rc=$?
 ctl run alpha -- sh -c 'test "$HOME" = "$0" && test "$PWD" = "$0"' "$home" ||
 	fail "the command does not run with HOME and cwd $home"
 
-# ---- stop: the agent exits, the window goes
+# apps_of VM AGENT_PID: start two apps in VM, a long one through `run` (the
+# agent's child, `run` waits for it) and one its shell leaves behind; sets
+# APP and ORPHAN to their pids.
+apps_of() {
+	local i
+	rm -f "$T/orphan.pid"
+	ctl run "$1" -- sleep 1001 >/dev/null 2>&1 &
+	ctl run "$1" -- sh -c 'sleep 1002 & echo $! >"$0"' "$T/orphan.pid" || fail "run in $1 failed"
+	ORPHAN=$(cat "$T/orphan.pid")
+	APP=
+	for i in $(seq 50); do
+		APP=$(pgrep -P "$2" -f '^sleep 1001$' || true)
+		[ -n "$APP" ] && break
+		sleep 0.1
+	done
+	[ -n "$APP" ] && alive "$ORPHAN" || fail "the apps of $1 did not start"
+}
+
+# gone_soon PID WHAT: PID ends (a zombie counts as ended) within 3 s
+gone_soon() {
+	local i state
+	for i in $(seq 30); do
+		state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+		[ -z "$state" ] || [ "$state" = Z ] && return 0
+		sleep 0.1
+	done
+	fail "$2 (pid $1) outlived its agent"
+}
+
+# ---- stop: the agent exits, the window goes, and its apps with it
+apps_of alpha "$pid"
 ctl stop alpha >"$T/stop.out" || fail "vitrailctl stop alpha failed"
 grep -q '^alpha: stopped' "$T/stop.out" || fail "stop said: $(cat "$T/stop.out")"
 wait_gone "$pid"
+gone_soon "$APP" "an app started with run"
+gone_soon "$ORPHAN" "a process an app left behind"
 [ "$(vm_field alpha state)" = stopped ] || fail "alpha is not stopped"
 wait_windows alpha 0
 screenshot "$T/2.ppm"
@@ -82,8 +116,11 @@ ctl run beta -- sh -c 'exit 3' || rc=$?
 wait_state beta running
 bpid=$(vm_field beta pid)
 
-# ---- a killed agent is a crash
+# ---- a killed agent is a crash, and its apps end with it
+apps_of beta "$bpid"
 kill -KILL "$bpid"
+gone_soon "$APP" "an app of a killed agent"
+gone_soon "$ORPHAN" "a process left behind in a VM whose agent was killed"
 wait_state beta crashed
 case "$(vm_field beta reason)" in
 *"signal 9"*) ;;

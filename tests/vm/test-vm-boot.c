@@ -4,16 +4,19 @@
  *   test-vm-boot GUEST_IMAGE_SCRIPT IMAGE_DIR [AGENT]
  *
  * Builds (or reuses) the guest image with tools/guest-image, then:
- *  1. boots it (TCG unless KVM proves usable) and plays a minimal host on
+ *  1. boots it (TCG unless KVM proves usable): QEMU holds the host's sealed
+ *     pool memfd, runs under its seccomp filter, in the run directory,
+ *     with only PATH in its environment; the test
+ *     plays a minimal host on
  *     the virtio-serial socket: with an agent in the image, HELLO ->
  *     WELCOME (pool kind PCI) -> a WINDOW_CREATE from weston-simple-shm;
  *     without one, the guest's probe line must report an ivshmem BAR of
  *     the pool's size;
  *  2. forgets the VM (as a compositor that exits) and re-attaches to the
  *     QEMU still running; the guest talks again on a new connection;
- *  3. powers it off over QMP: state stopped, QEMU gone, pool file removed;
+ *  3. powers it off over QMP: state stopped, QEMU gone, pool closed;
  *  4. starts a second VM and SIGKILLs its QEMU: state crashed with a
- *     reason, pool file removed.
+ *     reason, pool closed.
  * Prints the seconds each step took and QEMU's RSS (information only).
  * Exit status 77 (skip) when qemu-system-x86_64 is not installed.
  */
@@ -85,16 +88,13 @@ static bool pump(struct vmm_vm *vm, struct host *host, int ms);
 static void cleanup(void)
 {
 	if (current != NULL && vmm_vm_pid(current) > 0) {
-		char pool[256];
-		snprintf(pool, sizeof(pool), "%s", vmm_vm_pool_path(current));
 		vmm_vm_kill(current);
-		/* let vmm-glue see it go and remove the pool file */
+		/* let vmm-glue see it go */
 		for (int i = 0; i < 50 && vmm_vm_state(current) != VMM_STOPPED &&
 			vmm_vm_state(current) != VMM_CRASHED;
 			i++) {
 			pump(current, NULL, 100);
 		}
-		unlink(pool);
 	}
 	vmm_vm_destroy(current);
 	current = NULL;
@@ -403,6 +403,50 @@ static long rss_kib(pid_t pid)
 	return kib;
 }
 
+/* QEMU pid runs under seccomp (mode 2, filter), in dir, with only PATH in
+ * its environment, and its fd VMM_POOL_FD is the sealed pool. */
+static void check_confined(pid_t pid, const char *dir)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	bool seccomp = false;
+	while (f != NULL && fgets(buf, sizeof(buf), f) != NULL) {
+		if (strncmp(buf, "Seccomp:", 8) == 0) {
+			seccomp = atoi(buf + 8) == 2;
+		}
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+	if (!seccomp) {
+		fail("QEMU pid %d runs without its seccomp filter", (int)pid);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)pid);
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	if (strcmp(buf, dir) != 0) {
+		fail("QEMU runs in '%s', not in %s", buf, dir);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0) {
+		close(fd);
+	}
+	if (n <= 0 || strncmp(buf, "PATH=", 5) != 0 || (size_t)n != strlen(buf) + 1) {
+		fail("QEMU's environment is not PATH alone");
+	}
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, VMM_POOL_FD);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || vtp_pool_sealed_size(fd) == 0) {
+		fail("QEMU's fd %d is not the sealed pool", VMM_POOL_FD);
+	}
+	close(fd);
+	note("QEMU pid %d: seccomp on, cwd %s, env PATH only, sealed pool on fd %d", (int)pid, dir,
+		VMM_POOL_FD);
+}
+
 static bool file_exists(const char *path)
 {
 	return access(path, F_OK) == 0;
@@ -518,17 +562,15 @@ int main(int argc, char *argv[])
 	if (!vmm_vm_start(vm, &error)) {
 		fail("start: %s", error);
 	}
-	const char *pool_path = vmm_vm_pool_path(vm);
-	char pool_copy[256];
-	snprintf(pool_copy, sizeof(pool_copy), "%s", pool_path);
-	struct stat st;
-	if (stat(pool_copy, &st) != 0 || (st.st_mode & 0777) != 0600 ||
-		(uint64_t)st.st_size != vmm_vm_pool_size(vm)) {
-		fail("pool file %s missing, wrong mode or size", pool_copy);
+	if (vmm_vm_pool_fd(vm) < 0 ||
+		vtp_pool_sealed_size(vmm_vm_pool_fd(vm)) != vmm_vm_pool_size(vm)) {
+		fail("no sealed pool memfd of %llu bytes",
+			(unsigned long long)vmm_vm_pool_size(vm));
 	}
 	wait_state(vm, VMM_RUNNING, BOOT_TIMEOUT_MS);
 	pid_t pid = vmm_vm_pid(vm);
 	note("%s running (QEMU pid %d) after %.2f s", name_a, (int)pid, now_s() - t_start);
+	check_confined(pid, run_dir);
 
 	struct host host = { .fd = -1 };
 	if (agent != NULL) {
@@ -592,8 +634,8 @@ int main(int argc, char *argv[])
 	if (strcmp(vmm_vm_reason(vm), "stopped") != 0) {
 		fail("unexpected stop reason: %s", vmm_vm_reason(vm));
 	}
-	if (file_exists(pool_copy)) {
-		fail("pool file %s not removed", pool_copy);
+	if (vmm_vm_pool_fd(vm) >= 0) {
+		fail("pool still open after stop");
 	}
 	for (int i = 0; i < 100 && !process_gone(pid); i++) {
 		usleep(20000);
@@ -611,7 +653,6 @@ int main(int argc, char *argv[])
 	if (!vmm_vm_start(vm, &error)) {
 		fail("start %s: %s", name_b, error);
 	}
-	snprintf(pool_copy, sizeof(pool_copy), "%s", vmm_vm_pool_path(vm));
 	wait_state(vm, VMM_RUNNING, BOOT_TIMEOUT_MS);
 	pid = vmm_vm_pid(vm);
 	kill(pid, SIGKILL);
@@ -620,8 +661,8 @@ int main(int argc, char *argv[])
 	if (strstr(vmm_vm_reason(vm), vmm_vm_console_log_path(vm)) == NULL) {
 		fail("crash reason does not name the console log");
 	}
-	if (file_exists(pool_copy)) {
-		fail("pool file %s not removed after the crash", pool_copy);
+	if (vmm_vm_pool_fd(vm) >= 0) {
+		fail("pool still open after the crash");
 	}
 	vmm_vm_destroy(vm);
 	current = NULL;

@@ -9,12 +9,14 @@
 #     the windows come back;
 #  4. a QEMU killed with SIGKILL is seen as crashed, its window goes, the
 #     other VMs are unaffected;
-#  5. `vitrailctl stop personal` powers it off: QEMU exits, its pool file is
-#     removed, only its window goes.
+#  5. `vitrailctl stop personal` powers it off: QEMU exits, only its window
+#     goes.
 #  6. two disposable VMs boot together: "throwaway", of a template with a
 #     disk and a kernel (the template's kernel, a qcow2 overlay of its disk
 #     attached, deleted at stop), and "scratch-vm", of "work" (kernel +
 #     initrd only: that kernel, no disk); both show their window.
+# The QEMUs of step 1 run under their seccomp filter and hold their pool as
+# a sealed memfd on fd 3 (no pool file exists to truncate).
 # Needs: GUEST_IMAGE (tools/guest-image), IMAGE_OUT, AGENT, plus what
 # tests/lib/harness.sh needs. Exit 77 (skip) without qemu-system-x86_64.
 : "${TEST_LIB:?run through meson test}"
@@ -38,11 +40,7 @@ vm_cleanup() {
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 	done
-	for f in "${POOLS[@]}"; do
-		rm -f "$f"
-	done
 }
-POOLS=()
 trap 'rc=$?; vm_cleanup; (exit $rc); cleanup' EXIT
 
 t0=$SECONDS
@@ -124,17 +122,23 @@ for i, w in enumerate(d):
 vms_json
 json_check "$T/vms.json" '[(v["name"], v["type"]) for v in d] == [("work", "qemu"), ("personal", "qemu"), ("scratch", "local"), ("disk-tmpl", "qemu"), ("throwaway", "qemu"), ("scratch-vm", "qemu")]'
 json_check "$T/vms.json" 'all(v["state"] == "stopped" for v in d if v["type"] == "qemu")' "qemu VMs not stopped at first"
-for vm in work personal throwaway scratch-vm; do
-	POOLS+=("$(vm_field $vm pool)")
-done
-POOL_WORK=${POOLS[0]} POOL_PERSONAL=${POOLS[1]}
+
+# confined PID: QEMU PID runs under seccomp and its fd 3 is a sealed memfd
+# pool (checked by python: F_GET_SEALS through /proc/PID/fd/3)
+confined() {
+	grep -q '^Seccomp:[[:space:]]*2$' "/proc/$1/status" || fail "QEMU $1 runs without seccomp"
+	$PY -c '
+import fcntl, os, sys
+fd = os.open("/proc/%s/fd/3" % sys.argv[1], os.O_RDONLY)
+want = fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL
+sys.exit(0 if fcntl.fcntl(fd, fcntl.F_GET_SEALS) & want == want else 1)' "$1" ||
+		fail "QEMU $1: fd 3 is not a sealed pool"
+}
 
 # ---- 1. boot both (in parallel), screenshot
 t_start=$SECONDS
 ctl start work >/dev/null || fail "vitrailctl start work failed"
 ctl start personal >/dev/null || fail "vitrailctl start personal failed"
-[ -f "$POOL_WORK" ] || fail "no pool file $POOL_WORK"
-[ "$(stat -c %a "$POOL_WORK")" = 600 ] || fail "pool file $POOL_WORK is not 0600"
 wait_windows work 1
 log "work: first window $((SECONDS - t_start)) s after start"
 wait_windows personal 1
@@ -146,6 +150,8 @@ PID_WORK=$(vm_field work pid)
 PID_PERSONAL=$(vm_field personal pid)
 PID_SCRATCH=$(vm_field scratch pid)
 alive "$PID_WORK" && alive "$PID_PERSONAL" && alive "$PID_SCRATCH" || fail "VM processes not alive"
+confined "$PID_WORK"
+confined "$PID_PERSONAL"
 log "QEMU RSS: work $(awk '/VmRSS/ {print $2, $3}' /proc/$PID_WORK/status)," \
 	"personal $(awk '/VmRSS/ {print $2, $3}' /proc/$PID_PERSONAL/status)"
 screenshot "$T/1.ppm"
@@ -167,7 +173,6 @@ grep -q "No such file" "$T/run.err" || fail "no reason for the failed run: $(cat
 # ---- 3. vitrail restarts; QEMU stays, the windows come back
 stop_vitrail
 alive "$PID_WORK" && alive "$PID_PERSONAL" || fail "QEMU did not outlive vitrail"
-[ -f "$POOL_WORK" ] && [ -f "$POOL_PERSONAL" ] || fail "pool files removed while QEMU runs"
 for _ in $(seq 50); do alive "$PID_SCRATCH" || break; sleep 0.1; done
 alive "$PID_SCRATCH" && fail "the local agent of scratch outlived vitrail"
 t_restart=$SECONDS
@@ -192,7 +197,6 @@ case "$reason" in
 *) fail "crash reason does not name the console log: $reason" ;;
 esac
 wait_windows work 0
-[ -e "$POOL_WORK" ] && fail "pool file $POOL_WORK left after the crash"
 [ "$(windows_of personal)" = 1 ] || fail "personal lost its window when work crashed"
 [ "$(windows_of scratch)" = 1 ] || fail "scratch lost its window when work crashed"
 [ "$(vm_field personal state)" = running ] || fail "personal is not running any more"
@@ -206,7 +210,6 @@ grep -q "stopped" "$T/stop.out" || fail "stop did not report stopped: $(cat "$T/
 [ "$(vm_field personal reason)" = stopped ] || fail "personal: $(vm_field personal reason)"
 for _ in $(seq 50); do alive "$PID_PERSONAL" || break; sleep 0.1; done
 alive "$PID_PERSONAL" && fail "QEMU of personal still runs after stop"
-[ -e "$POOL_PERSONAL" ] && fail "pool file $POOL_PERSONAL left after stop"
 [ "$(windows_of personal)" = 0 ] || fail "personal still has a window"
 [ "$(windows_of scratch)" = 1 ] || fail "stopping personal took scratch's window"
 ctl logs personal >"$T/logs.out" || fail "vitrailctl logs personal failed"

@@ -1,7 +1,8 @@
 /*
  * vmm-glue's life cycle against a fake QEMU (tests/vm/fake-qemu.py: QMP,
  * pidfile, power-down): start, stop, crash, re-attach, start-up failures,
- * and the pool file's birth and removal.
+ * the sealed pool memfd QEMU gets (fake-qemu.py checks its seals) and the
+ * seals a re-attach demands, the sandbox's environment and directory.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <vitrail/protocol.h>
 #include <vitrail/vmm.h>
 #include <vitrail/vmm_kvm.h>
 
@@ -23,30 +25,42 @@
 
 struct fixture {
 	char run_dir[64];
-	char pool_path[96];
 	char name[33];
 	struct vmm_vm_spec spec;
 };
 
 static struct fixture fx;
 
+/* QEMU gets no environment but PATH: the fake reads its settings from a
+ * file of that name in its directory (the run directory); the KVM probe
+ * still reads them from the environment. */
+static void fake_setting(const char *name, const char *value)
+{
+	setenv(name, value, 1);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%s", fx.run_dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(value, f);
+	fclose(f);
+}
+
 static void setup(void)
 {
 	snprintf(fx.run_dir, sizeof(fx.run_dir), "/tmp/vmm-life-XXXXXX");
 	cr_assert_not_null(mkdtemp(fx.run_dir));
 	snprintf(fx.name, sizeof(fx.name), "life-%d", (int)getpid());
-	snprintf(fx.pool_path, sizeof(fx.pool_path), "%s/pool", fx.run_dir);
 	fx.spec = (struct vmm_vm_spec){
 		.name = fx.name,
 		.run_dir = fx.run_dir,
 		.kernel = "/nonexistent/vmlinuz",
 		.pool_size = 1ull << 20,
-		.pool_path = fx.pool_path,
 		.accel = VMM_ACCEL_TCG,
 		.qemu = FAKE_QEMU,
 		.start_timeout_ms = 20000,
 	};
-	setenv("FAKE_QEMU_MODE", "normal", 1);
+	fake_setting("FAKE_QEMU_MODE", "normal");
+	unsetenv("FAKE_QEMU_KVM");
 }
 
 static void teardown(void)
@@ -133,13 +147,12 @@ Test(life, start_stop)
 	struct vmm_vm *vm = create(&changes);
 	start(vm);
 	cr_assert_eq(vmm_vm_state(vm), VMM_STARTING);
-	/* the host made the pool: ours, 0600, the right size, and open for us */
-	struct stat st;
-	cr_assert_eq(stat(fx.pool_path, &st), 0);
-	cr_assert_eq(st.st_mode & 0777, 0600);
-	cr_assert_eq(st.st_uid, getuid());
-	cr_assert_eq((uint64_t)st.st_size, 1ull << 20);
+	/* the host made the pool: a memfd of the right size, sealed, open
+	 * for us; the fake QEMU refuses to run without those seals on its
+	 * fd 3, or with anything in its environment but PATH, or outside
+	 * the run directory */
 	cr_assert_geq(vmm_vm_pool_fd(vm), 0);
+	cr_assert_eq(vtp_pool_sealed_size(vmm_vm_pool_fd(vm)), 1ull << 20);
 	cr_assert_gt(vmm_vm_pid(vm), 0);
 
 	run_until(vm, VMM_RUNNING);
@@ -150,7 +163,6 @@ Test(life, start_stop)
 	vmm_vm_stop(vm);
 	cr_assert_eq(vmm_vm_state(vm), VMM_STOPPING);
 	run_until(vm, VMM_STOPPED);
-	cr_assert_not(exists(fx.pool_path), "pool file left behind");
 	cr_assert_eq(vmm_vm_pool_fd(vm), -1);
 	cr_assert_eq(vmm_vm_pid(vm), 0);
 	cr_assert_eq(vmm_vm_fd(vm), -1);
@@ -177,7 +189,7 @@ Test(life, crash_is_seen)
 	run_until(vm, VMM_RUNNING);
 	cr_assert_eq(kill(vmm_vm_pid(vm), SIGKILL), 0);
 	run_until(vm, VMM_CRASHED);
-	cr_assert_not(exists(fx.pool_path), "pool file left behind after a crash");
+	cr_assert_eq(vmm_vm_pool_fd(vm), -1);
 	cr_assert(strstr(vmm_vm_reason(vm), vmm_vm_console_log_path(vm)) != NULL,
 		"reason does not name the log: %s", vmm_vm_reason(vm));
 	/* a crashed VM can be started again */
@@ -190,26 +202,26 @@ Test(life, crash_is_seen)
 
 Test(life, guest_ignores_power_button)
 {
-	setenv("FAKE_QEMU_MODE", "ignore-powerdown", 1);
+	fake_setting("FAKE_QEMU_MODE", "ignore-powerdown");
 	fx.spec.stop_timeout_ms = 300;
 	struct vmm_vm *vm = create(NULL);
 	start(vm);
 	run_until(vm, VMM_RUNNING);
 	vmm_vm_stop(vm);
 	run_until(vm, VMM_STOPPED); /* through QMP quit */
-	cr_assert_not(exists(fx.pool_path));
+	cr_assert_eq(vmm_vm_pool_fd(vm), -1);
 	vmm_vm_destroy(vm);
 }
 
 Test(life, start_failure_is_explained)
 {
-	setenv("FAKE_QEMU_MODE", "die-early", 1);
+	fake_setting("FAKE_QEMU_MODE", "die-early");
 	struct vmm_vm *vm = create(NULL);
 	start(vm);
 	run_until(vm, VMM_CRASHED);
 	cr_assert(strstr(vmm_vm_reason(vm), "fake failure for the test") != NULL,
 		"reason does not quote QEMU: %s", vmm_vm_reason(vm));
-	cr_assert_not(exists(fx.pool_path));
+	cr_assert_eq(vmm_vm_pool_fd(vm), -1);
 	vmm_vm_destroy(vm);
 }
 
@@ -223,21 +235,7 @@ Test(life, missing_qemu)
 	cr_assert(strstr(error, "cannot run") != NULL, "%s", error);
 	free(error);
 	cr_assert_eq(vmm_vm_state(vm), VMM_STOPPED);
-	cr_assert_not(exists(fx.pool_path), "pool file left behind");
-	vmm_vm_destroy(vm);
-}
-
-Test(life, foreign_pool_file_is_left_alone)
-{
-	int fd = open(fx.pool_path, O_CREAT | O_WRONLY, 0600);
-	cr_assert_geq(fd, 0);
-	close(fd);
-	struct vmm_vm *vm = create(NULL);
-	char *error = NULL;
-	cr_assert_not(vmm_vm_start(vm, &error));
-	cr_assert(strstr(error, "already exists") != NULL, "%s", error);
-	free(error);
-	cr_assert(exists(fx.pool_path), "somebody else's pool file was removed");
+	cr_assert_eq(vmm_vm_pool_fd(vm), -1);
 	vmm_vm_destroy(vm);
 }
 
@@ -250,7 +248,6 @@ Test(life, reattach)
 	/* the compositor goes away; QEMU stays */
 	vmm_vm_destroy(first);
 	cr_assert_eq(kill(pid, 0), 0, "QEMU died with its owner");
-	cr_assert(exists(fx.pool_path));
 
 	struct vmm_vm *second = create(NULL);
 	char *error = NULL;
@@ -263,9 +260,10 @@ Test(life, reattach)
 	cr_assert_eq(vmm_vm_pid(second), pid);
 	cr_assert_geq(vmm_vm_pool_fd(second), 0);
 	cr_assert_eq(vmm_vm_pool_size(second), 1ull << 20);
+	cr_assert_eq(vtp_pool_sealed_size(vmm_vm_pool_fd(second)), 1ull << 20);
 	vmm_vm_stop(second);
 	run_until(second, VMM_STOPPED);
-	cr_assert_not(exists(fx.pool_path));
+	cr_assert_eq(vmm_vm_pool_fd(second), -1);
 	vmm_vm_destroy(second);
 
 	/* nothing left to adopt */
@@ -275,6 +273,32 @@ Test(life, reattach)
 	vmm_vm_destroy(third);
 }
 
+Test(life, reattach_refuses_an_unsealed_pool)
+{
+	/* a compromised QEMU puts a file it can truncate where the pool was */
+	fake_setting("FAKE_QEMU_MODE", "swap-pool");
+	struct vmm_vm *first = create(NULL);
+	start(first);
+	run_until(first, VMM_RUNNING);
+	pid_t pid = vmm_vm_pid(first);
+	vmm_vm_destroy(first);
+	char swapped[160];
+	snprintf(swapped, sizeof(swapped), "%s/swapped-pool", fx.run_dir);
+	for (int i = 0; i < 200 && !exists(swapped); i++) {
+		usleep(10000);
+	}
+	cr_assert(exists(swapped), "the fake did not swap its pool");
+
+	struct vmm_vm *second = create(NULL);
+	cr_assert(vmm_vm_attach(second));
+	run_until(second, VMM_RUNNING);
+	cr_assert_eq(vmm_vm_pid(second), pid);
+	cr_assert_eq(vmm_vm_pool_fd(second), -1, "took a pool QEMU can truncate");
+	vmm_vm_stop(second);
+	run_until(second, VMM_STOPPED);
+	vmm_vm_destroy(second);
+}
+
 Test(life, reattach_cleans_up_after_a_dead_qemu)
 {
 	struct vmm_vm *first = create(NULL);
@@ -282,15 +306,13 @@ Test(life, reattach_cleans_up_after_a_dead_qemu)
 	run_until(first, VMM_RUNNING);
 	pid_t pid = vmm_vm_pid(first);
 	vmm_vm_destroy(first);
-	/* QEMU dies while nobody watches: pidfile and pool stay behind */
+	/* QEMU dies while nobody watches: its pidfile stays behind */
 	cr_assert_eq(kill(pid, SIGKILL), 0);
 	for (int i = 0; i < 100 && kill(pid, 0) == 0; i++) {
 		usleep(10000);
 	}
-	cr_assert(exists(fx.pool_path));
 	struct vmm_vm *second = create(NULL);
 	cr_assert_not(vmm_vm_attach(second));
-	cr_assert_not(exists(fx.pool_path), "stale pool file not removed");
 	/* and the VM can start again */
 	start(second);
 	run_until(second, VMM_RUNNING);
@@ -356,7 +378,6 @@ Test(life, busy_qmp_is_not_killed)
 	run_until(other, VMM_CRASHED);
 	cr_assert(strstr(vmm_vm_reason(other), "left running") != NULL, "%s", vmm_vm_reason(other));
 	cr_assert_eq(kill(pid, 0), 0, "the VM was killed");
-	cr_assert(exists(fx.pool_path), "the pool of a running VM was removed");
 	cr_assert_eq(vmm_vm_pool_fd(other), -1);
 	vmm_vm_destroy(other);
 
@@ -392,12 +413,12 @@ static void assert_contains(const char *text, const char *needle)
 
 Test(accel, probe_sees_qemu_die_under_kvm)
 {
-	setenv("FAKE_QEMU_KVM", "msr", 1);
+	fake_setting("FAKE_QEMU_KVM", "msr");
 	const char *why = NULL;
 	cr_assert_not(vmm_kvm_usable(FAKE_QEMU, &why));
 	assert_contains(why, kvm_device() ? "failed to set MSR 0x10a" : "/dev/kvm");
 	/* the answer is kept for this boot: a second probe does not run QEMU */
-	setenv("FAKE_QEMU_KVM", "ok", 1);
+	fake_setting("FAKE_QEMU_KVM", "ok");
 	cr_assert_not(vmm_kvm_usable(FAKE_QEMU, &why));
 }
 
@@ -406,7 +427,7 @@ Test(accel, probe_has_a_deadline)
 	if (!kvm_device()) {
 		cr_skip_test("no usable /dev/kvm: the probe does not run QEMU");
 	}
-	setenv("FAKE_QEMU_KVM", "hang", 1);
+	fake_setting("FAKE_QEMU_KVM", "hang");
 	const char *why = NULL;
 	cr_assert_not(vmm_kvm_usable(FAKE_QEMU, &why));
 	assert_contains(why, "within 5000 ms");
@@ -417,7 +438,7 @@ Test(accel, probe_passes_and_is_cached_per_boot)
 	if (!kvm_device()) {
 		cr_skip_test("no usable /dev/kvm: the probe does not run QEMU");
 	}
-	setenv("FAKE_QEMU_KVM", "ok", 1);
+	fake_setting("FAKE_QEMU_KVM", "ok");
 	const char *why = NULL;
 	cr_assert(vmm_kvm_usable(FAKE_QEMU, &why), "%s", why);
 	/* the cache file names this boot and the answer */
@@ -447,7 +468,7 @@ Test(accel, probe_passes_and_is_cached_per_boot)
 
 Test(accel, explicit_kvm_fails_clearly)
 {
-	setenv("FAKE_QEMU_KVM", "msr", 1);
+	fake_setting("FAKE_QEMU_KVM", "msr");
 	fx.spec.accel = VMM_ACCEL_KVM;
 	struct vmm_vm *vm = create(NULL);
 	char *error = NULL;
@@ -460,7 +481,7 @@ Test(accel, explicit_kvm_fails_clearly)
 
 Test(accel, auto_without_kvm_says_so)
 {
-	setenv("FAKE_QEMU_KVM", "msr", 1);
+	fake_setting("FAKE_QEMU_KVM", "msr");
 	struct vmm_vm *vm = create(NULL);
 	start(vm);
 	run_until(vm, VMM_RUNNING);
@@ -478,7 +499,7 @@ Test(accel, vm_dying_under_kvm_restarts_under_tcg)
 	if (!kvm_device()) {
 		cr_skip_test("no usable /dev/kvm: auto never picks KVM here");
 	}
-	setenv("FAKE_QEMU_KVM", "vm-dies", 1);
+	fake_setting("FAKE_QEMU_KVM", "vm-dies");
 	struct changes changes = { 0 };
 	struct vmm_vm *vm = create(&changes);
 	start(vm);
@@ -502,7 +523,7 @@ Test(accel, vm_without_progress_under_kvm_restarts_under_tcg)
 	if (!kvm_device()) {
 		cr_skip_test("no usable /dev/kvm: auto never picks KVM here");
 	}
-	setenv("FAKE_QEMU_KVM", "vm-hangs", 1);
+	fake_setting("FAKE_QEMU_KVM", "vm-hangs");
 	struct vmm_vm *vm = create(NULL);
 	start(vm);
 	run_until(vm, VMM_RUNNING);
@@ -529,7 +550,7 @@ Test(accel, progress_keeps_kvm)
 	if (!kvm_device()) {
 		cr_skip_test("no usable /dev/kvm: auto never picks KVM here");
 	}
-	setenv("FAKE_QEMU_KVM", "vm-hangs", 1);
+	fake_setting("FAKE_QEMU_KVM", "vm-hangs");
 	struct vmm_vm *vm = create(NULL);
 	start(vm);
 	run_until(vm, VMM_RUNNING);

@@ -728,6 +728,11 @@ bool vtp_scm_send_fd(int sock, const void *data, size_t len, int fd_to_send);
 /* Host: create a sealed memfd pool of size bytes (seals: shrink, grow,
  * seal). Returns the fd or -1. */
 int vtp_pool_memfd_create(const char *name, uint64_t size);
+/* Host: the size of fd if it is a pool nobody can shrink, grow or unseal
+ * (all three seals set, 1..VTP_MAX_POOL_SIZE bytes), else 0. The host maps
+ * only such a pool: a file the other side could truncate would turn the
+ * host's reads into SIGBUS. */
+uint64_t vtp_pool_sealed_size(int fd);
 
 /*
  * Guest-side allocator of window buffers inside the pool. First fit over

@@ -17,13 +17,18 @@
  *   RUN/NAME.console.log  the guest's serial console
  *   RUN/NAME.qemu.log     QEMU's own stdout/stderr
  *   RUN/NAME.overlay.qcow2  the throw-away disk of a disposable VM
- *   RUN/NAME.pool         symlink to the pool file: proof that we made it
- *   /dev/shm/vitrail-NAME-pool  the shared pool (0600, created by the host
- *                         with O_EXCL, removed when the VM stops)
+ *
+ * The shared pool is no file: a memfd "vitrail-NAME-pool" the host makes
+ * and seals (vtp_pool_memfd_create: QEMU can neither shrink it under the host's
+ * mapping, which would SIGBUS the host, nor grow it, nor change the seals),
+ * handed to QEMU as its fd VMM_POOL_FD (mem-path=/proc/self/fd/3).
  *
  * QEMU is started in its own session through a double fork, so it
  * outlives the compositor; a new compositor adopts it with
- * vmm_vm_attach().
+ * vmm_vm_attach(), which takes the pool back from /proc/PID/fd/3 only if
+ * it still carries those seals. QEMU runs in the run directory, with
+ * only PATH in its environment, no descriptor but 0, 1, 2 and the pool,
+ * and its seccomp sandbox (VMM_SANDBOX).
  *
  * The control socket accepts once QEMU runs (state RUNNING); the agent
  * then sends HELLO when the guest has booted. virtio-serial only tells the
@@ -59,6 +64,10 @@ enum vmm_state {
 #define VMM_DEFAULT_PORT_NAME "org.vitrail.0"
 /* The guest finds the private volume as /dev/disk/by-id/virtio-vitrail-private. */
 #define VMM_PRIVATE_SERIAL "vitrail-private"
+/* QEMU's descriptor of the pool memfd */
+#define VMM_POOL_FD 3
+/* QEMU's -sandbox option */
+#define VMM_SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
 
 struct vmm_vm_spec {
 	const char *name; /* [a-z0-9-], 1..32 */
@@ -87,7 +96,6 @@ struct vmm_vm_spec {
 	/* Optional overrides (NULL: defaults). */
 	const char *qemu; /* qemu-system-x86_64 */
 	const char *qemu_img; /* qemu-img */
-	const char *pool_path; /* /dev/shm/vitrail-NAME-pool */
 	const char *port_name; /* VMM_DEFAULT_PORT_NAME */
 	uint32_t start_timeout_ms; /* 0: 30000; QEMU launched -> QMP answers */
 	uint32_t stop_timeout_ms; /* 0: 20000; power-down -> quit -> kill */
@@ -111,7 +119,7 @@ struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm
 void vmm_vm_destroy(struct vmm_vm *vm);
 
 /*
- * Start QEMU: pool file, overlay, launch. State STARTING, then RUNNING
+ * Start QEMU: pool memfd, overlay, launch. State STARTING, then RUNNING
  * once QMP answers. false and *error when nothing was started (the VM is
  * already running, a file is in the way, QEMU cannot be executed, ...).
  */
@@ -155,9 +163,9 @@ void vmm_vm_note_progress(struct vmm_vm *vm);
 const char *vmm_vm_name(const struct vmm_vm *vm);
 pid_t vmm_vm_pid(const struct vmm_vm *vm); /* 0 when not running */
 uint64_t vmm_vm_pool_size(const struct vmm_vm *vm);
-/* The pool file, open O_RDWR while QEMU runs (map it MAP_SHARED); -1 otherwise. */
+/* The pool memfd, open O_RDWR and sealed while QEMU runs (map it
+ * MAP_SHARED); -1 otherwise, or when an adopted QEMU's pool lost its seals. */
 int vmm_vm_pool_fd(const struct vmm_vm *vm);
-const char *vmm_vm_pool_path(const struct vmm_vm *vm);
 const char *vmm_vm_control_path(const struct vmm_vm *vm);
 const char *vmm_vm_qmp_path(const struct vmm_vm *vm);
 const char *vmm_vm_console_log_path(const struct vmm_vm *vm);
