@@ -28,6 +28,8 @@
 #define MAX_PENDING_DAMAGE_RECTS 256
 
 /* The guest windows of one VM, and what the VM was last told. */
+#define GUEST_MAX_HELD_KEYS 32
+
 struct guest_vm {
 	struct server *server;
 	struct vm_link *link;
@@ -39,6 +41,12 @@ struct guest_vm {
 	uint64_t keymap_serial_sent; /* 0: none sent on this connection */
 	struct wl_listener link_destroy;
 	bool paused; /* guest_vm_set_paused */
+	/* keys pressed in the window that has the VM's keyboard focus since it
+	 * got it: only their releases are sent (a release whose press went
+	 * elsewhere, say to a launcher that just closed, is not the VM's) */
+	uint32_t held[GUEST_MAX_HELD_KEYS];
+	size_t n_held;
+	struct guest_window *keyboard_window; /* that window, or NULL */
 	void (*wake)(void *data, struct guest_vm *gvm);
 	void *wake_data;
 };
@@ -205,6 +213,21 @@ static void show_paused(struct guest_window *window, bool paused)
 
 void guest_vm_set_paused(struct guest_vm *gvm, bool paused)
 {
+	if (paused && gvm->n_held > 0 && gvm->keyboard_window != NULL) {
+		/* keys held now are released for it (it reads them on resume):
+		 * their real releases come while it is paused and are dropped */
+		for (size_t i = 0; i < gvm->n_held; i++) {
+			struct vtp_key event = {
+				.serial = vm_link_next_serial(gvm->link),
+				.key = gvm->held[i],
+				.state = 0,
+			};
+			vm_link_send(gvm->link, VTP_KEY, gvm->keyboard_window->id, &event, NULL, 0);
+		}
+	}
+	if (paused) {
+		gvm->n_held = 0;
+	}
 	gvm->paused = paused;
 	struct guest_window *window;
 	wl_list_for_each(window, &gvm->windows, link) {
@@ -658,6 +681,10 @@ static void window_destroy(struct guest_window *window)
 	}
 	wl_list_remove(&window->frame_link);
 	wl_list_remove(&window->link);
+	if (window->gvm->keyboard_window == window) {
+		window->gvm->keyboard_window = NULL;
+		window->gvm->n_held = 0;
+	}
 	window->gvm->n_windows--;
 	window_state_finish(&window->state, &window->gvm->budget);
 	pixman_region32_fini(&window->pending_damage);
@@ -1394,14 +1421,35 @@ static void impl_keyboard_enter(struct view *view, struct input_target *target)
 	wake(window->gvm); /* focusing a paused VM's window resumes it */
 	ensure_keymap(window->gvm);
 	struct vtp_keyboard_enter enter = { .serial = vm_link_next_serial(window->vm) };
+	window->gvm->n_held = 0;
+	window->gvm->keyboard_window = window;
 	vm_link_send(window->vm, VTP_KEYBOARD_ENTER, window->id, &enter, NULL, 0);
 	impl_keyboard_modifiers(view, target);
+}
+
+/* Note a press; for a release, whether its press was sent (and forget it). */
+static bool track_key(struct guest_vm *gvm, uint32_t key, bool pressed)
+{
+	for (size_t i = 0; i < gvm->n_held; i++) {
+		if (gvm->held[i] == key) {
+			if (!pressed) {
+				gvm->held[i] = gvm->held[--gvm->n_held];
+			}
+			return true;
+		}
+	}
+	if (pressed && gvm->n_held < GUEST_MAX_HELD_KEYS) {
+		gvm->held[gvm->n_held++] = key;
+	}
+	return pressed;
 }
 
 static void impl_keyboard_leave(struct view *view, struct input_target *target)
 {
 	struct guest_window *window = target_window(target);
 	struct vtp_keyboard_enter leave = { .serial = vm_link_next_serial(window->vm) };
+	window->gvm->n_held = 0;
+	window->gvm->keyboard_window = NULL;
 	vm_link_send(window->vm, VTP_KEYBOARD_LEAVE, window->id, &leave, NULL, 0);
 }
 
@@ -1411,6 +1459,9 @@ static void impl_keyboard_key(struct view *view, struct input_target *target, ui
 	struct guest_window *window = target_window(target);
 	if (window->gvm->paused) {
 		return; /* typed while paused: never delivered, not even later */
+	}
+	if (!track_key(window->gvm, key, pressed)) {
+		return; /* the release of a key pressed elsewhere */
 	}
 	ensure_keymap(window->gvm);
 	struct vtp_key event = {

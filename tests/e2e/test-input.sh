@@ -103,4 +103,23 @@ guest_sync a
 guest_sync b
 [ "$(count a '^button ')" = "$a_buttons" ] && [ "$(count b '^button ')" = "$b_buttons" ] ||
 	fail "a click on the background reached a guest"
+
+# 6. A key pressed in personal and released once work has the focus: work
+# gets no release (its press was not work's), personal none after its leave.
+a_id=$(json_get "$T/w.json" '[w["id"] for w in d if w["vm"] == "work"][0]')
+b_id=$(json_get "$T/w.json" '[w["id"] for w in d if w["vm"] == "personal"][0]')
+ctl focus "$b_id"
+b_presses=$(count b '^key 1 [0-9]+ 1$')
+timeout "$E2E_TIMEOUT" wtype -P x || fail "wtype failed"
+guest_wait_count b '^key 1 [0-9]+ 1$' $((b_presses + 1))
+ctl focus "$a_id"
+guest_wait_count a '^keyboard-enter 1$' 2
+a_keys=$(count a '^key ')
+b_keys=$(count b '^key ')
+timeout "$E2E_TIMEOUT" wtype -p x || fail "wtype failed"
+timeout "$E2E_TIMEOUT" wtype y || fail "wtype failed"
+guest_wait_count a '^key ' $((a_keys + 2)) # y's press and release
+guest_sync b
+[ "$(count a '^key ')" = $((a_keys + 2)) ] || fail "work got the release of a key pressed in personal: $(grep '^key ' "$T/a.out" | tail -n 3)"
+[ "$(count b '^key ')" = "$b_keys" ] || fail "personal got a key after it lost the focus"
 pass
