@@ -87,7 +87,7 @@ apps_of() {
 gone_soon() {
 	local i state
 	for i in $(seq 30); do
-		state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+		state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || true # gone meanwhile
 		[ -z "$state" ] || [ "$state" = Z ] && return 0
 		sleep 0.1
 	done
