@@ -1500,6 +1500,12 @@ static void vm_finish(struct managed_vm *vm)
 	if (vm->agent_pid > 0) {
 		/* local agents end with vitrail, and their apps with them */
 		kill(-vm->agent_pid, SIGTERM);
+		if (vm->paused) {
+			kill(-vm->agent_pid, SIGCONT); /* stopped, they would not hear it */
+		}
+	} else if (vm->paused && vm->vmm != NULL) {
+		/* QEMU keeps running: not paused for a vitrail that knows nothing of it */
+		vmm_vm_pause(vm->vmm, false);
 	}
 	agent_forget(vm);
 	if (vm->group_timer != NULL) {
