@@ -430,6 +430,17 @@ static void keyboard_handle_destroy(struct wl_listener *listener, void *data)
 		/* the keymap text lives in the keyboard: fall back to ours */
 		seat->keymap_text = NULL;
 		set_keymap_text(seat, NULL);
+		/* another keyboard becomes the seat's at once: wlroots gives the
+		 * clients' keyboards its keymap, so no client ever gets an enter
+		 * without one (a virtual keyboard that came and went left the seat
+		 * without any, and clients such as fuzzel crashed on the enter) */
+		struct keyboard *other;
+		wl_list_for_each(other, &seat->keyboards, link) {
+			if (other->device->keyboard->keymap != NULL) {
+				set_active_keyboard(seat, other->device);
+				break;
+			}
+		}
 	}
 	free(keyboard);
 }
