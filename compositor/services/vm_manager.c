@@ -1132,8 +1132,9 @@ static bool setup_qemu(struct managed_vm *vm)
 static bool vm_start(struct managed_vm *vm, char **error)
 {
 	*error = NULL;
-	bool ok =
-		vm->config->type == CONFIG_VM_QEMU ? start_qemu(vm, error) : start_local(vm, error);
+	bool ok = config_vm_check_files(vm->manager->server->config, vm->config, error) &&
+		(vm->config->type == CONFIG_VM_QEMU ? start_qemu(vm, error)
+						    : start_local(vm, error));
 	if (!ok) {
 		wlr_log(WLR_ERROR, "[vm %s] cannot start: %s", vm->config->name,
 			*error != NULL ? *error : "?");
