@@ -30,9 +30,24 @@ static pixman_format_code_t pixman_format(uint32_t drm)
 		return PIXMAN_b8g8r8x8;
 	case FOURCC('R', 'G', '1', '6'):
 		return PIXMAN_r5g6b5;
+	/* 10 bits a channel (Mesa's EGL on wl_shm picks these when offered):
+	 * converted to 8 bits as they are copied */
+	case FOURCC('X', 'R', '3', '0'):
+		return PIXMAN_x2r10g10b10;
+	case FOURCC('A', 'R', '3', '0'):
+		return PIXMAN_a2r10g10b10;
+	case FOURCC('X', 'B', '3', '0'):
+		return PIXMAN_x2b10g10r10;
+	case FOURCC('A', 'B', '3', '0'):
+		return PIXMAN_a2b10g10r10;
 	default:
 		return 0;
 	}
+}
+
+bool agent_paint_format_supported(uint32_t drm_format)
+{
+	return pixman_format(drm_format) != 0;
 }
 
 static pixman_image_t *wrap(const struct paint_image *img)
@@ -114,8 +129,16 @@ bool agent_paint_surface(const struct paint_image *dst, struct wlr_surface *surf
 	pixman_format_code_t pf = pixman_format(format);
 	pixman_image_t *src = NULL, *d = NULL;
 	if (pf == 0 || stride > INT32_MAX || stride % 4 != 0) {
-		wlr_log(WLR_DEBUG, "surface buffer format 0x%08x/stride %zu not supported", format,
-			stride);
+		/* never offered (agent_paint_format_supported), so a client
+		 * bug: say so once per format, never a silent black window */
+		static uint32_t last_reported;
+		if (format != last_reported) {
+			last_reported = format;
+			wlr_log(WLR_ERROR,
+				"a client's buffer has format 0x%08x, stride %zu, which the agent "
+				"cannot forward: its window stays empty",
+				format, stride);
+		}
 		goto out;
 	}
 	src = pixman_image_create_bits_no_clear(

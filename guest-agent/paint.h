@@ -31,6 +31,9 @@ void agent_paint_clear(const struct paint_image *dst, const pixman_region32_t *r
  */
 bool agent_paint_surface(const struct paint_image *dst, struct wlr_surface *surface, int x, int y,
 	int width, int height, const pixman_region32_t *region, bool over);
+/* Whether buffers of this DRM format can be copied (the agent offers its
+ * clients only these wl_shm formats). */
+bool agent_paint_format_supported(uint32_t drm_format);
 /* True if the surface's buffer can be read (a wl_shm buffer still held). */
 bool agent_paint_surface_readable(struct wlr_surface *surface);
 

@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include <drm_fourcc.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@
 #include "outgoing.h"
 #include "run.h"
 #include "window.h"
+#include "paint.h"
 
 #define DEFAULT_WIDTH 1920
 #define DEFAULT_HEIGHT 1080
@@ -135,6 +138,30 @@ static void apply_output_info(struct agent_server *server, const struct vtp_outp
 			wlr_log(WLR_ERROR, "cannot set the output scale to %u", info->scale);
 		}
 	}
+}
+
+/*
+ * wl_shm with only the formats the agent can forward: what the renderer
+ * can take and paint.c can copy (wlr_renderer_init_wl_display would offer
+ * every pixman format, and a client choosing one the copy cannot read drew
+ * a black window). No dmabuf: nothing here has a GPU.
+ */
+static bool init_shm(struct agent_server *server)
+{
+	if (wl_display_init_shm(server->display) != 0) {
+		return false;
+	}
+	size_t n = 0;
+	const uint32_t *formats = wlr_renderer_get_shm_texture_formats(server->renderer, &n);
+	for (size_t i = 0; formats != NULL && i < n; i++) {
+		uint32_t f = formats[i];
+		if (f == DRM_FORMAT_ARGB8888 || f == DRM_FORMAT_XRGB8888 ||
+			!agent_paint_format_supported(f)) {
+			continue; /* the first two are always there; the rest: not copyable */
+		}
+		wl_display_add_shm_format(server->display, f);
+	}
+	return true;
 }
 
 static bool create_output(struct agent_server *server)
@@ -311,8 +338,7 @@ struct agent_server *agent_server_create(const struct agent_options *options)
 	}
 	/* Only so that wlroots can take wl_shm buffers: nothing is rendered. */
 	server->renderer = wlr_pixman_renderer_create();
-	if (server->renderer == NULL ||
-		!wlr_renderer_init_wl_display(server->renderer, server->display)) {
+	if (server->renderer == NULL || !init_shm(server)) {
 		wlr_log(WLR_ERROR, "cannot create the pixman renderer");
 		goto error;
 	}
