@@ -17,7 +17,7 @@ struct server;
 struct vm_link;
 struct vtp_msg;
 
-#define VM_NOTIFY_RATE 5
+#define VM_NOTIFY_RATE 10
 #define VM_NOTIFY_WINDOW_MS 10000
 #define VM_NOTIFY_MAX_LIVE 32
 #define VM_NOTIFY_BADGE 4 /* pixels of label color around a guest icon */
