@@ -128,8 +128,8 @@ sequences = {
     "seq-open-file": [valid[k] for k in ("open-file-begin", "open-file-chunk", "open-file-end", "open-result")],
     "seq-apps": [valid[k] for k in ("apps-changed", "apps-request", "app-list-begin", "app-info",
                                     "app-list-end", "launch-app", "run", "run-result")],
-    "seq-notify": [valid[k] for k in ("notify", "notify-closed", "notify", "notify-action", "notify-close")],
     "seq-valid-then-bad": [valid["hello"], valid["commit"], invalid["bad-flags"], valid["ping"]],
+    "seq-notify": [valid[k] for k in ("notify", "notify-closed", "notify", "notify-action", "notify-close")],
 }
 
 
