@@ -31,6 +31,7 @@
 #include "clipboard.h"
 #include "cursor.h"
 #include "incoming.h"
+#include "notify.h"
 #include "input.h"
 #include "link.h"
 #include "outgoing.h"
@@ -196,6 +197,7 @@ static void handle_link_lost(void *data)
 	agent_input_link_lost(server->input);
 	agent_cursor_link_lost(server->cursor);
 	agent_incoming_link_lost(server->incoming);
+	agent_notify_link_lost(server->notify);
 	agent_outgoing_link_lost(server->outgoing);
 	agent_clipboard_link_lost(server->clipboard);
 	wl_list_for_each(window, &server->windows, link) {
@@ -283,6 +285,10 @@ static void handle_link_message(void *data, const struct vtp_msg *msg)
 		break;
 	case VTP_OPEN_RESULT:
 		agent_outgoing_handle_result(server->outgoing, msg);
+		break;
+	case VTP_NOTIFY_CLOSED:
+	case VTP_NOTIFY_ACTION:
+		agent_notify_handle_message(server->notify, msg);
 		break;
 	default:
 		reply_unsupported(server, msg);
@@ -391,6 +397,10 @@ struct agent_server *agent_server_create(const struct agent_options *options)
 	if (server->incoming == NULL) {
 		goto error;
 	}
+	server->notify = agent_notify_create(server->loop, server->link);
+	if (server->notify == NULL) {
+		goto error;
+	}
 
 	server->new_xdg_surface.notify = handle_new_xdg_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
@@ -468,6 +478,7 @@ void agent_server_destroy(struct agent_server *server)
 	/* windows are gone with their clients */
 	agent_appsync_destroy(server->appsync);
 	agent_outgoing_destroy(server->outgoing);
+	agent_notify_destroy(server->notify);
 	agent_incoming_destroy(server->incoming);
 	agent_run_destroy(server->run);
 	agent_clipboard_destroy(server->clipboard);
