@@ -387,23 +387,13 @@ static char *escape_commas(const char *s)
 	return out;
 }
 
-/* "qcow2" when the file starts with the qcow magic, else "raw". */
+/*
+ * A disk's format, from its name alone: "qcow2" for a name ending in
+ * ".qcow2", else "raw". Never from its contents: the guest writes every
+ * byte of a raw disk, and a qcow2 header it planted there could name a
+ * host file as backing file, which QEMU would open at the next start.
+ */
 static const char *image_format(const char *path)
-{
-	unsigned char magic[4] = { 0 };
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (read(fd, magic, sizeof(magic)) != (ssize_t)sizeof(magic)) {
-			memset(magic, 0, sizeof(magic));
-		}
-		close(fd);
-	}
-	return memcmp(magic, "QFI\xfb", 4) == 0 ? "qcow2" : "raw";
-}
-
-/* The private volume's format, from its name alone: "qcow2" for a name
- * ending in ".qcow2", else "raw". */
-static const char *private_format(const char *path)
 {
 	size_t len = strlen(path);
 	return len > 6 && strcmp(path + len - 6, ".qcow2") == 0 ? "qcow2" : "raw";
@@ -539,7 +529,7 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 			/* never probed: the guest writes every byte of a raw
 			 * volume, a qcow2 header with a host backing file too */
 			strv_addf(&sv, "file=%s,format=%s,if=none,id=vtprivate", e_private,
-				private_format(vm->private_image));
+				image_format(vm->private_image));
 			strv_add(&sv, "-device");
 			strv_add(&sv, "virtio-blk-pci,drive=vtprivate,serial=" VMM_PRIVATE_SERIAL);
 			free(e_private);

@@ -178,12 +178,12 @@ Test(argv, network)
 Test(argv, disk_images)
 {
 	char raw[] = "/tmp/vmm-test-raw-XXXXXX";
-	char qcow[] = "/tmp/vmm-test-qcow-XXXXXX";
+	char qcow[] = "/tmp/vmm-test-qcow-XXXXXX.qcow2";
 	int fd = mkstemp(raw);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, "\0\0\0\0\0\0\0\0", 8), 8);
 	close(fd);
-	fd = mkstemp(qcow);
+	fd = mkstemps(qcow, 6);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, "QFI\xfb\0\0\0\3", 8), 8);
 	close(fd);
@@ -199,6 +199,18 @@ Test(argv, disk_images)
 	spec.image = qcow;
 	argv = build(&spec, NULL);
 	snprintf(want, sizeof(want), "file=%s,format=qcow2,if=virtio", qcow);
+	cr_assert_eq(count_pair(argv, "-drive", want), 1);
+	vmm_strv_free(argv);
+
+	/* a raw disk whose guest wrote a qcow2 header (that could name a host
+	 * file as its backing file) stays raw: the name decides, not the bytes */
+	fd = open(raw, O_WRONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "QFI\xfb\0\0\0\3", 8), 8);
+	close(fd);
+	spec.image = raw;
+	argv = build(&spec, NULL);
+	snprintf(want, sizeof(want), "file=%s,format=raw,if=virtio", raw);
 	cr_assert_eq(count_pair(argv, "-drive", want), 1);
 	vmm_strv_free(argv);
 
