@@ -47,6 +47,10 @@ static const char usage_text[] =
 	"  outputs [--json]   list outputs (name, geometry, scale, frames rendered)\n"
 	"  focus ID           focus a window\n"
 	"  close ID           ask a window to close\n"
+	"  move ID X Y        put a window's content at X,Y (layout coordinates)\n"
+	"  resize ID W H      ask a window's app for a W x H content size\n"
+	"  maximize ID [on|off]   maximize / restore (no argument: toggle)\n"
+	"  fullscreen ID [on|off] fullscreen / restore, where the VM allows it\n"
 	"  clipboard [--json] show the inter-VM clipboard: source, size, age (never the text)\n"
 	"  clipboard clear    empty the inter-VM clipboard\n"
 	"  menus sync [VM]    rewrite the app menu entries of the running VMs (or VM)\n"
@@ -864,6 +868,8 @@ int main(int argc, char *argv[])
 
 	bool json = false;
 	int64_t id = 0;
+	long nums[2] = { 0, 0 };
+	const char *state = "toggle";
 	const char *array_key = NULL;
 	if (strcmp(command, "windows") == 0 || strcmp(command, "vms") == 0 ||
 		strcmp(command, "outputs") == 0) {
@@ -881,6 +887,36 @@ int main(int argc, char *argv[])
 		}
 		if (!parse_id(args[0], &id)) {
 			return usage_error("bad window ID '%s'", args[0]);
+		}
+	} else if (strcmp(command, "move") == 0 || strcmp(command, "resize") == 0) {
+		if (n_args != 3) {
+			return usage_error("%s needs a window ID and two numbers", command);
+		}
+		if (!parse_id(args[0], &id)) {
+			return usage_error("bad window ID '%s'", args[0]);
+		}
+		for (int a = 1; a < 3; a++) {
+			char *end;
+			errno = 0;
+			long v = strtol(args[a], &end, 10);
+			if (args[a][0] == '\0' || *end != '\0' || errno != 0 || v < -32768 ||
+				v > 32767) {
+				return usage_error("bad number '%s'", args[a]);
+			}
+			nums[a - 1] = v;
+		}
+	} else if (strcmp(command, "maximize") == 0 || strcmp(command, "fullscreen") == 0) {
+		if (n_args < 1 || n_args > 2) {
+			return usage_error("%s needs a window ID and maybe on or off", command);
+		}
+		if (!parse_id(args[0], &id)) {
+			return usage_error("bad window ID '%s'", args[0]);
+		}
+		if (n_args == 2) {
+			if (strcmp(args[1], "on") != 0 && strcmp(args[1], "off") != 0) {
+				return usage_error("'%s': want on or off", args[1]);
+			}
+			state = args[1];
 		}
 	} else if (strcmp(command, "exit") == 0 || strcmp(command, "version") == 0) {
 		if (n_args != 0) {
@@ -904,8 +940,18 @@ int main(int argc, char *argv[])
 		free(path);
 		return EXIT_FAIL;
 	}
-	if (strcmp(command, "focus") == 0 || strcmp(command, "close") == 0) {
+	if (strcmp(command, "focus") == 0 || strcmp(command, "close") == 0 ||
+		strcmp(command, "move") == 0 || strcmp(command, "resize") == 0 ||
+		strcmp(command, "maximize") == 0 || strcmp(command, "fullscreen") == 0) {
 		json_object_object_add(req, "id", json_object_new_int64(id));
+	}
+	if (strcmp(command, "move") == 0 || strcmp(command, "resize") == 0) {
+		bool move = strcmp(command, "move") == 0;
+		json_object_object_add(req, move ? "x" : "width", json_object_new_int64(nums[0]));
+		json_object_object_add(req, move ? "y" : "height", json_object_new_int64(nums[1]));
+	}
+	if (strcmp(command, "maximize") == 0 || strcmp(command, "fullscreen") == 0) {
+		json_object_object_add(req, "state", json_object_new_string(state));
 	}
 
 	int status = EXIT_FAIL;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "desktop/output.h"
 #include "guest/vm_link.h"
 #include "ipc/ctl.h"
@@ -134,6 +135,127 @@ static struct json_object *focus(
 	return ctl_ok_reply();
 }
 
+/* An integer member of the request in [min, max]. */
+static bool int_arg(struct json_object *request, const char *key, int min, int max, int *out)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(request, key, &v) ||
+		!json_object_is_type(v, json_type_int)) {
+		return false;
+	}
+	int64_t n = json_object_get_int64(v);
+	if (n < min || n > max) {
+		return false;
+	}
+	*out = (int)n;
+	return true;
+}
+
+/* "state": "on", "off" or "toggle" (the default), applied to current. */
+static bool state_arg(struct json_object *request, bool current, bool *out)
+{
+	const char *state = "toggle";
+	struct json_object *v;
+	if (json_object_object_get_ex(request, "state", &v)) {
+		if (!json_object_is_type(v, json_type_string)) {
+			return false;
+		}
+		state = json_object_get_string(v);
+	}
+	if (strcmp(state, "toggle") == 0) {
+		*out = !current;
+	} else if (strcmp(state, "on") == 0 || strcmp(state, "off") == 0) {
+		*out = strcmp(state, "on") == 0;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* {"command":"move","id":N,"x":X,"y":Y}: the content's top-left corner */
+static struct json_object *move_window(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	const char *error = NULL;
+	struct view *view = view_arg(server, request, &error);
+	int x, y;
+	if (view == NULL) {
+		return ctl_error_reply("%s", error);
+	}
+	if (!int_arg(request, "x", -32768, 32767, &x) ||
+		!int_arg(request, "y", -32768, 32767, &y)) {
+		return ctl_error_reply("move needs integer \"x\" and \"y\" (-32768..32767)");
+	}
+	if (view->maximized || view->fullscreen) {
+		return ctl_error_reply("the window is %s: restore it first",
+			view->fullscreen ? "fullscreen" : "maximized");
+	}
+	view_move(view, x, y);
+	return ctl_ok_reply();
+}
+
+/* {"command":"resize","id":N,"width":W,"height":H}: asks the app */
+static struct json_object *resize_window(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	const char *error = NULL;
+	struct view *view = view_arg(server, request, &error);
+	int w, h;
+	if (view == NULL) {
+		return ctl_error_reply("%s", error);
+	}
+	if (!int_arg(request, "width", 1, 16384, &w) || !int_arg(request, "height", 1, 16384, &h)) {
+		return ctl_error_reply("resize needs integer \"width\" and \"height\" (1..16384)");
+	}
+	if (view->maximized || view->fullscreen) {
+		return ctl_error_reply("the window is %s: restore it first",
+			view->fullscreen ? "fullscreen" : "maximized");
+	}
+	view_request_size(view, w, h);
+	return ctl_ok_reply();
+}
+
+/* {"command":"maximize"|"fullscreen","id":N[,"state":"on"|"off"|"toggle"]} */
+static struct json_object *set_state(
+	struct server *server, struct json_object *request, bool fullscreen)
+{
+	const char *error = NULL;
+	struct view *view = view_arg(server, request, &error);
+	if (view == NULL) {
+		return ctl_error_reply("%s", error);
+	}
+	bool on;
+	if (!state_arg(request, fullscreen ? view->fullscreen : view->maximized, &on)) {
+		return ctl_error_reply("\"state\" is \"on\", \"off\" or \"toggle\"");
+	}
+	if (fullscreen) {
+		const struct config_vm *config = view->vm != NULL ? vm_link_config(view->vm) : NULL;
+		if (on && view->vm != NULL && (config == NULL || !config->allow_fullscreen)) {
+			return ctl_error_reply("VM %s does not allow fullscreen windows "
+					       "(allow-fullscreen = false)",
+				vm_link_name(view->vm));
+		}
+		view_set_fullscreen(view, on);
+	} else {
+		view_set_maximized(view, on);
+	}
+	struct json_object *reply = ctl_ok_reply();
+	json_object_object_add(reply, "state", json_object_new_string(on ? "on" : "off"));
+	return reply;
+}
+
+static struct json_object *maximize_window(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	return set_state(server, request, false);
+}
+
+static struct json_object *fullscreen_window(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	return set_state(server, request, true);
+}
+
 static struct json_object *close_window(
 	struct ctl_client *client, struct server *server, struct json_object *request)
 {
@@ -167,6 +289,10 @@ static const struct ctl_command commands[] = {
 	{ "outputs", outputs_reply },
 	{ "focus", focus },
 	{ "close", close_window },
+	{ "move", move_window },
+	{ "resize", resize_window },
+	{ "maximize", maximize_window },
+	{ "fullscreen", fullscreen_window },
 	{ "exit", exit_vitrail },
 	{ "version", version },
 	{ "start", ctl_vms_start },

@@ -71,6 +71,25 @@ json_check "$T/w.json" "[w['focused'] for w in d if w['id'] == $id_b] == [True]"
 json_check "$T/w.json" "[w['focused'] for w in d if w['id'] == $id_a] == [False]"
 guest_wait b '^keyboard-enter 9$'
 
+# move, resize, maximize, fullscreen (only where the VM allows it)
+ctl move "$id_a" 300 200 || fail "move"
+ctl windows --json >"$T/w.json"
+json_check "$T/w.json" "[(w['x'], w['y']) for w in d if w['id'] == $id_a] == [(300, 200)]" "move did not move"
+ctl resize "$id_a" 150 90 || fail "resize"
+guest_wait a '^configure 5 150 90 '
+ctl maximize "$id_a" on >"$T/o" || fail "maximize on"
+guest_wait a '^configure 5 [0-9]+ [0-9]+ .*maximized'
+ctl maximize "$id_a" >"$T/o" || fail "maximize (toggle)"
+rc=0
+ctl fullscreen "$id_a" 2>"$T/e" || rc=$?
+[ $rc -eq 1 ] && grep -q 'does not allow fullscreen' "$T/e" || fail "fullscreen of a VM without allow-fullscreen: rc $rc $(cat "$T/e")"
+rc=0
+ctl move "$id_a" 10 2>"$T/e" || rc=$?
+[ $rc -eq 2 ] || fail "move with one number: rc $rc"
+rc=0
+ctl maximize "$id_a" sideways 2>"$T/e" || rc=$?
+[ $rc -eq 2 ] || fail "maximize sideways: rc $rc"
+
 # close: a CLOSE to the owning guest only; the window stays until the guest destroys it.
 ctl close "$id_b" || fail "close $id_b"
 guest_wait b '^close 9$'
