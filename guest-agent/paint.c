@@ -1,38 +1,115 @@
 #include "paint.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wlr/render/wlr_renderer.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_surface.h>
 #include <wlr/util/box.h>
 #include <wlr/util/log.h>
 
-/* DRM fourcc codes of the wl_shm formats pixman reads directly. */
+/* DRM fourcc codes (wl_shm uses them too, but for 0 and 1). */
 #define FOURCC(a, b, c, d) \
 	((uint32_t)(a) | ((uint32_t)(b) << 8) | ((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))
 
-static pixman_format_code_t pixman_format(uint32_t drm)
+/* Seconds between two "cannot forward a buffer" errors in the log. */
+#define UNSUPPORTED_LOG_INTERVAL_S 10
+
+/*
+ * Every wl_shm format the agent offers its apps, and the pixman format it
+ * reads it as: pixman converts each to the ARGB8888 the protocol carries
+ * (10-bit channels are reduced to 8 bits). Apps get no other format, so
+ * none can pick one the agent cannot forward (Mesa's EGL on wl_shm takes
+ * the one with the most color bits).
+ */
+static const struct {
+	uint32_t drm;
+	pixman_format_code_t pixman;
+	bool opaque; /* no alpha channel */
+} formats[] = {
+	{ FOURCC('A', 'R', '2', '4'), PIXMAN_a8r8g8b8, false },
+	{ FOURCC('X', 'R', '2', '4'), PIXMAN_x8r8g8b8, true },
+	{ FOURCC('A', 'B', '2', '4'), PIXMAN_a8b8g8r8, false },
+	{ FOURCC('X', 'B', '2', '4'), PIXMAN_x8b8g8r8, true },
+	{ FOURCC('R', 'A', '2', '4'), PIXMAN_r8g8b8a8, false },
+	{ FOURCC('R', 'X', '2', '4'), PIXMAN_r8g8b8x8, true },
+	{ FOURCC('B', 'A', '2', '4'), PIXMAN_b8g8r8a8, false },
+	{ FOURCC('B', 'X', '2', '4'), PIXMAN_b8g8r8x8, true },
+	{ FOURCC('R', 'G', '1', '6'), PIXMAN_r5g6b5, true },
+	{ FOURCC('B', 'G', '1', '6'), PIXMAN_b5g6r5, true },
+	{ FOURCC('A', 'R', '3', '0'), PIXMAN_a2r10g10b10, false },
+	{ FOURCC('X', 'R', '3', '0'), PIXMAN_x2r10g10b10, true },
+	{ FOURCC('A', 'B', '3', '0'), PIXMAN_a2b10g10r10, false },
+	{ FOURCC('X', 'B', '3', '0'), PIXMAN_x2b10g10r10, true },
+};
+
+#define N_FORMATS (sizeof(formats) / sizeof(formats[0]))
+
+static int format_index(uint32_t drm)
 {
-	switch (drm) {
-	case FOURCC('A', 'R', '2', '4'):
-		return PIXMAN_a8r8g8b8;
-	case FOURCC('X', 'R', '2', '4'):
-		return PIXMAN_x8r8g8b8;
-	case FOURCC('A', 'B', '2', '4'):
-		return PIXMAN_a8b8g8r8;
-	case FOURCC('X', 'B', '2', '4'):
-		return PIXMAN_x8b8g8r8;
-	case FOURCC('R', 'A', '2', '4'):
-		return PIXMAN_r8g8b8a8;
-	case FOURCC('R', 'X', '2', '4'):
-		return PIXMAN_r8g8b8x8;
-	case FOURCC('B', 'A', '2', '4'):
-		return PIXMAN_b8g8r8a8;
-	case FOURCC('B', 'X', '2', '4'):
-		return PIXMAN_b8g8r8x8;
-	case FOURCC('R', 'G', '1', '6'):
-		return PIXMAN_r5g6b5;
-	default:
-		return 0;
+	for (size_t i = 0; i < N_FORMATS; i++) {
+		if (formats[i].drm == drm) {
+			return (int)i;
+		}
 	}
+	return -1;
+}
+
+bool agent_paint_format_supported(uint32_t drm)
+{
+	return format_index(drm) >= 0;
+}
+
+bool agent_paint_format_opaque(uint32_t drm)
+{
+	int i = format_index(drm);
+	return i >= 0 && formats[i].opaque;
+}
+
+bool agent_paint_init_shm(struct wl_display *display, struct wlr_renderer *renderer)
+{
+	if (wl_display_init_shm(display) != 0) {
+		return false;
+	}
+	/* ARGB8888 and XRGB8888 come with wl_display_init_shm (wl_shm codes
+	 * 0 and 1); add the others the renderer takes too (wlroots makes a
+	 * texture of every committed buffer). */
+	size_t n = 0;
+	const uint32_t *renderer_formats = wlr_renderer_get_shm_texture_formats(renderer, &n);
+	for (size_t i = 0; i < N_FORMATS; i++) {
+		uint32_t drm = formats[i].drm;
+		if (drm == FOURCC('A', 'R', '2', '4') || drm == FOURCC('X', 'R', '2', '4')) {
+			continue;
+		}
+		for (size_t j = 0; j < n; j++) {
+			if (renderer_formats[j] == drm) {
+				wl_display_add_shm_format(display, drm);
+				break;
+			}
+		}
+	}
+	return true;
+}
+
+/* An app's buffer the agent cannot forward: an error, at most one line
+ * every UNSUPPORTED_LOG_INTERVAL_S seconds, with the count of the others. */
+static void log_unsupported(uint32_t format, size_t stride, const char *why)
+{
+	static struct timespec last;
+	static unsigned long suppressed;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last.tv_sec != 0 && now.tv_sec - last.tv_sec < UNSUPPORTED_LOG_INTERVAL_S) {
+		suppressed++;
+		return;
+	}
+	wlr_log(WLR_ERROR,
+		"cannot forward a buffer of format 0x%08x (%.4s), stride %zu: %s; "
+		"its window is not updated (%lu more since the last report)",
+		format, (const char *)&format, stride, why, suppressed);
+	last = now;
+	suppressed = 0;
 }
 
 static pixman_image_t *wrap(const struct paint_image *img)
@@ -111,15 +188,36 @@ bool agent_paint_surface(const struct paint_image *dst, struct wlr_surface *surf
 		    buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data, &format, &stride)) {
 		return false;
 	}
-	pixman_format_code_t pf = pixman_format(format);
+	int fi = format_index(format);
 	pixman_image_t *src = NULL, *d = NULL;
-	if (pf == 0 || stride > INT32_MAX || stride % 4 != 0) {
-		wlr_log(WLR_DEBUG, "surface buffer format 0x%08x/stride %zu not supported", format,
-			stride);
+	uint8_t *aligned = NULL;
+	if (fi < 0) {
+		log_unsupported(format, stride, "a format the agent does not offer");
 		goto out;
 	}
+	if (stride > INT32_MAX / 2 || buffer->width <= 0 || buffer->height <= 0) {
+		log_unsupported(format, stride, "absurd size");
+		goto out;
+	}
+	if (stride % 4 != 0) {
+		/* pixman wants rows of whole 32-bit words: 16-bit pixels of an
+		 * odd width may come without padding. Copy them into rows that
+		 * have it. */
+		size_t padded = (stride + 3) & ~(size_t)3;
+		aligned = malloc(padded * (size_t)buffer->height);
+		if (aligned == NULL) {
+			log_unsupported(format, stride, "out of memory to realign its rows");
+			goto out;
+		}
+		for (int row = 0; row < buffer->height; row++) {
+			memcpy(aligned + padded * (size_t)row,
+				(uint8_t *)data + stride * (size_t)row, stride);
+		}
+		data = aligned;
+		stride = padded;
+	}
 	src = pixman_image_create_bits_no_clear(
-		pf, buffer->width, buffer->height, data, (int)stride);
+		formats[fi].pixman, buffer->width, buffer->height, data, (int)stride);
 	d = wrap(dst);
 	if (src == NULL || d == NULL) {
 		goto out;
@@ -161,6 +259,7 @@ out:
 	if (d != NULL) {
 		pixman_image_unref(d);
 	}
+	free(aligned);
 	wlr_buffer_end_data_ptr_access(buffer);
 	return ok;
 }

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct wl_display;
+struct wlr_renderer;
 struct wlr_surface;
 
 struct paint_image {
@@ -31,6 +33,15 @@ void agent_paint_clear(const struct paint_image *dst, const pixman_region32_t *r
  */
 bool agent_paint_surface(const struct paint_image *dst, struct wlr_surface *surface, int x, int y,
 	int width, int height, const pixman_region32_t *region, bool over);
+/*
+ * wl_shm with the formats the agent can forward (those of paint.c's table
+ * the renderer also takes), in place of wlr_renderer_init_wl_display,
+ * which would offer every format of the renderer. False on failure.
+ */
+bool agent_paint_init_shm(struct wl_display *display, struct wlr_renderer *renderer);
+/* A DRM format agent_paint_surface reads; one without alpha. */
+bool agent_paint_format_supported(uint32_t drm);
+bool agent_paint_format_opaque(uint32_t drm);
 /* True if the surface's buffer can be read (a wl_shm buffer still held). */
 bool agent_paint_surface_readable(struct wlr_surface *surface);
 

@@ -32,6 +32,7 @@
 #include "input.h"
 #include "link.h"
 #include "outgoing.h"
+#include "paint.h"
 #include "run.h"
 #include "window.h"
 
@@ -309,10 +310,10 @@ struct agent_server *agent_server_create(const struct agent_options *options)
 		wlr_log(WLR_ERROR, "cannot create the headless backend");
 		goto error;
 	}
-	/* Only so that wlroots can take wl_shm buffers: nothing is rendered. */
+	/* Only so that wlroots can take wl_shm buffers: nothing is rendered.
+	 * wl_shm offers only the formats paint.c can forward. */
 	server->renderer = wlr_pixman_renderer_create();
-	if (server->renderer == NULL ||
-		!wlr_renderer_init_wl_display(server->renderer, server->display)) {
+	if (server->renderer == NULL || !agent_paint_init_shm(server->display, server->renderer)) {
 		wlr_log(WLR_ERROR, "cannot create the pixman renderer");
 		goto error;
 	}
