@@ -167,6 +167,40 @@ static struct wlr_buffer *source_buffer(struct wlr_surface *surface)
 	return surface->buffer->source;
 }
 
+bool agent_paint_surface_format(struct wlr_surface *surface, uint32_t *format)
+{
+	struct wlr_buffer *buffer = source_buffer(surface);
+	void *data = NULL;
+	size_t stride = 0;
+	if (buffer == NULL ||
+		!wlr_buffer_begin_data_ptr_access(
+			buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data, format, &stride)) {
+		return false;
+	}
+	wlr_buffer_end_data_ptr_access(buffer);
+	return true;
+}
+
+bool agent_paint_box_opaque(const struct paint_image *img, const pixman_box32_t *box)
+{
+	int x1 = box->x1 < 0 ? 0 : box->x1, y1 = box->y1 < 0 ? 0 : box->y1;
+	int x2 = box->x2 > img->width ? img->width : box->x2;
+	int y2 = box->y2 > img->height ? img->height : box->y2;
+	for (int y = y1; y < y2; y++) {
+		const uint32_t *row =
+			(const uint32_t *)(img->data + (size_t)y * (size_t)img->stride);
+		/* the whole row at once (it vectorizes), then one test */
+		uint32_t all = 0xff000000u;
+		for (int x = x1; x < x2; x++) {
+			all &= row[x];
+		}
+		if ((all & 0xff000000u) != 0xff000000u) {
+			return false;
+		}
+	}
+	return true;
+}
+
 bool agent_paint_surface_readable(struct wlr_surface *surface)
 {
 	return source_buffer(surface) != NULL;

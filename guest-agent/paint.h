@@ -42,6 +42,10 @@ bool agent_paint_init_shm(struct wl_display *display, struct wlr_renderer *rende
 /* A DRM format agent_paint_surface reads; one without alpha. */
 bool agent_paint_format_supported(uint32_t drm);
 bool agent_paint_format_opaque(uint32_t drm);
+/* The DRM format of the surface's buffer; false if it has none readable. */
+bool agent_paint_surface_format(struct wlr_surface *surface, uint32_t *format);
+/* True if every pixel of box (clipped to img) has alpha 0xff. */
+bool agent_paint_box_opaque(const struct paint_image *img, const pixman_box32_t *box);
 /* True if the surface's buffer can be read (a wl_shm buffer still held). */
 bool agent_paint_surface_readable(struct wlr_surface *surface);
 
