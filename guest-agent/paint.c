@@ -112,6 +112,88 @@ static void log_unsupported(uint32_t format, size_t stride, const char *why)
 	suppressed = 0;
 }
 
+#define ALPHA 0xff000000u
+
+/* Four pixels at a time (SSE2 on x86-64, NEON on arm64), unaligned
+ * loads and stores through memcpy. */
+typedef uint32_t pixel_vec __attribute__((vector_size(16)));
+
+/* The AND of n pixels: its alpha byte is 0xff if all of them are opaque. */
+static uint32_t and_row(const uint32_t *row, int n)
+{
+	pixel_vec all = { ~0u, ~0u, ~0u, ~0u };
+	int i = 0;
+	for (; i + 4 <= n; i += 4) {
+		pixel_vec v;
+		memcpy(&v, row + i, sizeof(v));
+		all &= v;
+	}
+	uint32_t r = all[0] & all[1] & all[2] & all[3];
+	for (; i < n; i++) {
+		r &= row[i];
+	}
+	return r;
+}
+
+/* Copy n pixels, OR-ing set into each (ALPHA: from XRGB), and return the
+ * AND of what was written (as and_row), in one pass over the memory. */
+static uint32_t copy_row(uint32_t *restrict dst, const uint32_t *restrict src, int n, uint32_t set)
+{
+	pixel_vec all = { ~0u, ~0u, ~0u, ~0u };
+	pixel_vec or = { set, set, set, set };
+	int i = 0;
+	for (; i + 4 <= n; i += 4) {
+		pixel_vec v;
+		memcpy(&v, src + i, sizeof(v));
+		v |= or ;
+		all &= v;
+		memcpy(dst + i, &v, sizeof(v));
+	}
+	uint32_t r = all[0] & all[1] & all[2] & all[3];
+	for (; i < n; i++) {
+		uint32_t v = src[i] | set;
+		r &= v;
+		dst[i] = v;
+	}
+	return r;
+}
+
+/*
+ * The common case without pixman: an ARGB8888 or XRGB8888 buffer copied
+ * 1:1 (SRC) into the ARGB8888 image, box by box of clip, noting in
+ * translucent (if not NULL) the boxes where a pixel is not opaque. The
+ * source rectangle (sx, sy) + w x h is inside the buffer.
+ */
+static void copy_direct(const struct paint_image *dst, const uint8_t *src, size_t stride,
+	uint32_t set, int dx, int dy, int sx, int sy, pixman_region32_t *clip,
+	pixman_region32_t *translucent)
+{
+	int n = 0;
+	pixman_box32_t *boxes = pixman_region32_rectangles(clip, &n);
+	for (int i = 0; i < n; i++) {
+		int x1 = boxes[i].x1 < 0 ? 0 : boxes[i].x1;
+		int y1 = boxes[i].y1 < 0 ? 0 : boxes[i].y1;
+		int x2 = boxes[i].x2 > dst->width ? dst->width : boxes[i].x2;
+		int y2 = boxes[i].y2 > dst->height ? dst->height : boxes[i].y2;
+		if (x1 >= x2 || y1 >= y2) {
+			continue;
+		}
+		uint32_t all = ~0u;
+		for (int y = y1; y < y2; y++) {
+			uint32_t *d =
+				(uint32_t *)(dst->data + (size_t)y * (size_t)dst->stride) + x1;
+			const uint32_t *s =
+				(const uint32_t *)(src + (size_t)(y - dy + sy) * stride) +
+				(x1 - dx + sx);
+			all &= copy_row(d, s, x2 - x1, set);
+		}
+		if (translucent != NULL && (all & ALPHA) != ALPHA) {
+			pixman_region32_union_rect(translucent, translucent, x1, y1,
+				(unsigned)(x2 - x1), (unsigned)(y2 - y1));
+		}
+	}
+}
+
 static pixman_image_t *wrap(const struct paint_image *img)
 {
 	return pixman_image_create_bits_no_clear(
@@ -186,19 +268,28 @@ bool agent_paint_box_opaque(const struct paint_image *img, const pixman_box32_t 
 	int x1 = box->x1 < 0 ? 0 : box->x1, y1 = box->y1 < 0 ? 0 : box->y1;
 	int x2 = box->x2 > img->width ? img->width : box->x2;
 	int y2 = box->y2 > img->height ? img->height : box->y2;
-	for (int y = y1; y < y2; y++) {
+	for (int y = y1; y < y2 && x1 < x2; y++) {
 		const uint32_t *row =
-			(const uint32_t *)(img->data + (size_t)y * (size_t)img->stride);
-		/* the whole row at once (it vectorizes), then one test */
-		uint32_t all = 0xff000000u;
-		for (int x = x1; x < x2; x++) {
-			all &= row[x];
-		}
-		if ((all & 0xff000000u) != 0xff000000u) {
+			(const uint32_t *)(img->data + (size_t)y * (size_t)img->stride) + x1;
+		if ((and_row(row, x2 - x1) & ALPHA) != ALPHA) {
 			return false;
 		}
 	}
 	return true;
+}
+
+void agent_paint_find_translucent(
+	const struct paint_image *img, const pixman_region32_t *region, pixman_region32_t *out)
+{
+	int n = 0;
+	pixman_box32_t *boxes = pixman_region32_rectangles((pixman_region32_t *)region, &n);
+	for (int i = 0; i < n; i++) {
+		pixman_box32_t *b = &boxes[i];
+		if (!agent_paint_box_opaque(img, b)) {
+			pixman_region32_union_rect(out, out, b->x1, b->y1,
+				(unsigned)(b->x2 - b->x1), (unsigned)(b->y2 - b->y1));
+		}
+	}
 }
 
 bool agent_paint_surface_readable(struct wlr_surface *surface)
@@ -207,7 +298,8 @@ bool agent_paint_surface_readable(struct wlr_surface *surface)
 }
 
 bool agent_paint_surface(const struct paint_image *dst, struct wlr_surface *surface, int x, int y,
-	int width, int height, const pixman_region32_t *region, bool over)
+	int width, int height, const pixman_region32_t *region, bool over,
+	pixman_region32_t *translucent)
 {
 	struct wlr_buffer *buffer = source_buffer(surface);
 	void *data = NULL;
@@ -250,24 +342,38 @@ bool agent_paint_surface(const struct paint_image *dst, struct wlr_surface *surf
 		data = aligned;
 		stride = padded;
 	}
-	src = pixman_image_create_bits_no_clear(
-		formats[fi].pixman, buffer->width, buffer->height, data, (int)stride);
-	d = wrap(dst);
-	if (src == NULL || d == NULL) {
-		goto out;
-	}
-
 	/* Map surface-local units to buffer pixels: scale, viewport. Buffer
 	 * transforms other than normal are drawn as normal. */
 	struct wlr_fbox box;
 	wlr_surface_get_buffer_source_box(surface, &box);
 	double sx = box.width / width, sy = box.height / height;
 	bool identity = sx == 1.0 && sy == 1.0 && box.x == (int)box.x && box.y == (int)box.y;
-	int src_x = 0, src_y = 0;
-	if (identity) {
-		src_x = (int)box.x;
-		src_y = (int)box.y;
-	} else {
+	int src_x = identity ? (int)box.x : 0, src_y = identity ? (int)box.y : 0;
+
+	pixman_region32_t clip;
+	pixman_region32_init_rect(&clip, x, y, (unsigned)width, (unsigned)height);
+	pixman_region32_intersect(&clip, &clip, (pixman_region32_t *)region);
+
+	uint32_t drm = formats[fi].drm;
+	if (!over && identity &&
+		(drm == FOURCC('A', 'R', '2', '4') || drm == FOURCC('X', 'R', '2', '4')) &&
+		src_x >= 0 && src_y >= 0 && src_x + width <= buffer->width &&
+		src_y + height <= buffer->height) {
+		copy_direct(dst, data, stride, drm == FOURCC('X', 'R', '2', '4') ? ALPHA : 0, x, y,
+			src_x, src_y, &clip, translucent);
+		pixman_region32_fini(&clip);
+		ok = true;
+		goto out;
+	}
+
+	src = pixman_image_create_bits_no_clear(
+		formats[fi].pixman, buffer->width, buffer->height, data, (int)stride);
+	d = wrap(dst);
+	if (src == NULL || d == NULL) {
+		pixman_region32_fini(&clip);
+		goto out;
+	}
+	if (!identity) {
 		pixman_transform_t t;
 		pixman_transform_init_scale(
 			&t, pixman_double_to_fixed(sx), pixman_double_to_fixed(sy));
@@ -277,12 +383,12 @@ bool agent_paint_surface(const struct paint_image *dst, struct wlr_surface *surf
 		pixman_image_set_filter(src, PIXMAN_FILTER_BILINEAR, NULL, 0);
 	}
 
-	pixman_region32_t clip;
-	pixman_region32_init_rect(&clip, x, y, (unsigned)width, (unsigned)height);
-	pixman_region32_intersect(&clip, &clip, (pixman_region32_t *)region);
 	pixman_image_set_clip_region32(d, &clip);
 	pixman_image_composite32(over ? PIXMAN_OP_OVER : PIXMAN_OP_SRC, src, NULL, d, src_x, src_y,
 		0, 0, x, y, width, height);
+	if (translucent != NULL) {
+		agent_paint_find_translucent(dst, &clip, translucent);
+	}
 	pixman_region32_fini(&clip);
 	ok = true;
 

@@ -636,11 +636,16 @@ static void region_to_host(struct agent_window *window, pixman_region32_t *damag
 
 /*
  * Paint the window into dst: `copy` from prev (older contents, maybe of
- * another size), `damage` from the client surfaces.
+ * another size), `damage` from the client surfaces. translucent (or
+ * NULL): where it can tell at no cost (a lone surface replacing the
+ * damage), gets the rectangles of the damage holding a pixel that is not
+ * opaque, and then the return value is true.
  */
-static void paint_window(struct agent_window *window, const struct paint_image *dst,
-	const struct paint_image *prev, pixman_region32_t *copy, pixman_region32_t *damage)
+static bool paint_window(struct agent_window *window, const struct paint_image *dst,
+	const struct paint_image *prev, pixman_region32_t *copy, pixman_region32_t *damage,
+	pixman_region32_t *translucent)
 {
+	bool told = false;
 	pixman_region32_t area;
 	pixman_region32_init(&area);
 	pixman_region32_copy(&area, damage);
@@ -660,8 +665,15 @@ static void paint_window(struct agent_window *window, const struct paint_image *
 			&outside, e->x, e->y, (unsigned)e->width, (unsigned)e->height);
 		pixman_region32_subtract(&outside, &area, &outside);
 		agent_paint_clear(dst, &outside);
+		bool alone = window->tree_len == 1 && translucent != NULL;
+		if (alone) {
+			/* cleared: transparent */
+			pixman_region32_union(translucent, translucent, &outside);
+		}
 		pixman_region32_fini(&outside);
-		agent_paint_surface(dst, e->surface, e->x, e->y, e->width, e->height, &area, false);
+		told = agent_paint_surface(dst, e->surface, e->x, e->y, e->width, e->height, &area,
+			       false, alone ? translucent : NULL) &&
+			alone;
 		first = 1;
 	} else if (prev != NULL && prev->data != dst->data) {
 		/* The bottom surface's buffer went back to the client already:
@@ -676,9 +688,11 @@ static void paint_window(struct agent_window *window, const struct paint_image *
 	}
 	for (int i = first; i < window->tree_len; i++) {
 		struct agent_tree_entry *e = &window->tree[i];
-		agent_paint_surface(dst, e->surface, e->x, e->y, e->width, e->height, &area, true);
+		agent_paint_surface(
+			dst, e->surface, e->x, e->y, e->width, e->height, &area, true, NULL);
 	}
 	pixman_region32_fini(&area);
+	return told;
 }
 
 /* Let the client reuse its buffer at once: the pixels are copied. Only for
@@ -731,10 +745,13 @@ static bool declared_opaque(struct agent_window *window)
 	return covered;
 }
 
-/* After painting damage into dst (the whole contents): may the host show
- * them opaque? */
-static bool contents_opaque(
-	struct agent_window *window, const struct paint_image *dst, pixman_region32_t *damage)
+/*
+ * After painting damage into dst (dst then holds the whole contents): may
+ * the host show them opaque? found: the translucent rectangles of the
+ * damage if paint_window told them, else NULL (then dst is read back).
+ */
+static bool contents_opaque(struct agent_window *window, const struct paint_image *dst,
+	pixman_region32_t *damage, pixman_region32_t *found)
 {
 	if (declared_opaque(window)) {
 		window->translucent_valid = false;
@@ -742,24 +759,19 @@ static bool contents_opaque(
 	}
 	pixman_region32_t all;
 	pixman_region32_init_rect(&all, 0, 0, (unsigned)window->width, (unsigned)window->height);
-	pixman_region32_t *check = window->translucent_valid ? damage : &all;
 	if (!window->translucent_valid) {
+		/* not followed while the opaque regions covered the window */
 		pixman_region32_clear(&window->translucent);
-	}
-	int n = 0;
-	pixman_box32_t *boxes = pixman_region32_rectangles(check, &n);
-	for (int i = 0; i < n; i++) {
-		pixman_box32_t *b = &boxes[i];
-		if (agent_paint_box_opaque(dst, b)) {
-			pixman_region32_t box;
-			pixman_region32_init_rect(&box, b->x1, b->y1, (unsigned)(b->x2 - b->x1),
-				(unsigned)(b->y2 - b->y1));
-			pixman_region32_subtract(&window->translucent, &window->translucent, &box);
-			pixman_region32_fini(&box);
-		} else {
-			pixman_region32_union_rect(&window->translucent, &window->translucent,
-				b->x1, b->y1, (unsigned)(b->x2 - b->x1), (unsigned)(b->y2 - b->y1));
+		pixman_region32_subtract(&all, &all, damage);
+		if (pixman_region32_not_empty(&all)) {
+			agent_paint_find_translucent(dst, &all, &window->translucent);
 		}
+	}
+	pixman_region32_subtract(&window->translucent, &window->translucent, damage);
+	if (found != NULL) {
+		pixman_region32_union(&window->translucent, &window->translucent, found);
+	} else {
+		agent_paint_find_translucent(dst, damage, &window->translucent);
 	}
 	pixman_region32_fini(&all);
 	window->translucent_valid = true;
@@ -841,12 +853,15 @@ static bool send_frame(
 	pixman_region32_init(&copy);
 	pixman_region32_subtract(&copy, &target->stale, damage);
 	struct paint_image dst = buffer_image(window, target);
-	paint_window(window, &dst, prev, &copy, damage);
+	pixman_region32_t found;
+	pixman_region32_init(&found);
+	bool told = paint_window(window, &dst, prev, &copy, damage, &found);
 	pixman_region32_fini(&copy);
 	pixman_region32_clear(&target->stale);
 	window->current = target;
 	collect_orphans(window);
-	bool opaque = contents_opaque(window, &dst, damage);
+	bool opaque = contents_opaque(window, &dst, damage, told ? &found : NULL);
+	pixman_region32_fini(&found);
 
 	struct vtp_attach attach = {
 		.offset = target->offset,
@@ -884,7 +899,7 @@ static bool paint_snapshot(
 		window->width * 4 };
 	pixman_region32_t none;
 	pixman_region32_init(&none);
-	paint_window(window, &dst, prev != NULL ? prev : &dst, &none, damage);
+	paint_window(window, &dst, prev != NULL ? prev : &dst, &none, damage, NULL);
 	pixman_region32_fini(&none);
 	return true;
 }
