@@ -55,8 +55,9 @@ static const struct {
 	{ CONFIG_MOD_LOGO, XKB_KEY_m, ACTION_MAXIMIZE, NULL },
 	{ CONFIG_MOD_ALT, XKB_KEY_Tab, ACTION_CYCLE, NULL },
 	{ CONFIG_MOD_LOGO | CONFIG_MOD_SHIFT, XKB_KEY_e, ACTION_EXIT, NULL },
-	{ CONFIG_MOD_CTRL | CONFIG_MOD_SHIFT, XKB_KEY_c, ACTION_CLIPBOARD_COPY, NULL },
-	{ CONFIG_MOD_CTRL | CONFIG_MOD_SHIFT, XKB_KEY_v, ACTION_CLIPBOARD_PASTE, NULL },
+	/* Super: the host's modifier; Ctrl+Shift+C/V are terminals' own keys */
+	{ CONFIG_MOD_LOGO, XKB_KEY_c, ACTION_CLIPBOARD_COPY, NULL },
+	{ CONFIG_MOD_LOGO, XKB_KEY_v, ACTION_CLIPBOARD_PASTE, NULL },
 };
 
 static const struct {
@@ -961,8 +962,12 @@ static bool parse_vm_key(struct parser *p, const char *key, const char *value)
 /* Checks of one [vm] section that need all its keys. */
 static bool finish_vm(struct parser *p, size_t index)
 {
-	const struct config_vm *vm = &p->config->vms[index];
+	struct config_vm *vm = &p->config->vms[index];
 	const struct vm_lines *lines = &p->vm_lines[index];
+	vm->image_line = lines->key[VK_IMAGE];
+	vm->kernel_line = lines->key[VK_KERNEL];
+	vm->initrd_line = lines->key[VK_INITRD];
+	vm->private_line = lines->key[VK_PRIVATE];
 	if (lines->key[VK_LABEL] == 0) {
 		return fail_at(p, vm->line, "[vm %s]: missing key 'label'", vm->name);
 	}
@@ -1393,6 +1398,103 @@ static bool parse_text(struct parser *p, char *text, size_t len)
 	return check_templates(p) && check_disposables(p) && check_clipboard_rules(p);
 }
 
+/* The [input] xkb-* settings must compile, or the session would have no
+ * keyboard (xkbcommon fills what is not set from XKB_DEFAULT_*). */
+static bool check_keymap(struct parser *p)
+{
+	const struct config *c = p->config;
+	int line = 0;
+	for (int k = IK_XKB_RULES; k <= IK_XKB_OPTIONS; k++) {
+		if (p->input_keys[k] != 0 && (line == 0 || p->input_keys[k] < line)) {
+			line = p->input_keys[k];
+		}
+	}
+	if (line == 0) {
+		return true; /* the environment's keymap: vitrail says so at start */
+	}
+	if (p->input_keys[IK_XKB_LAYOUT] != 0) {
+		line = p->input_keys[IK_XKB_LAYOUT];
+	}
+	struct xkb_context *ctx = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
+	if (ctx == NULL) {
+		return fail_at(p, line, "cannot check the keymap: no xkbcommon context");
+	}
+	xkb_context_set_log_level(ctx, XKB_LOG_LEVEL_CRITICAL);
+	struct xkb_rule_names names = {
+		.rules = c->xkb_rules,
+		.model = c->xkb_model,
+		.layout = c->xkb_layout,
+		.variant = c->xkb_variant,
+		.options = c->xkb_options,
+	};
+	struct xkb_keymap *keymap =
+		xkb_keymap_new_from_names(ctx, &names, XKB_KEYMAP_COMPILE_NO_FLAGS);
+	xkb_context_unref(ctx);
+	if (keymap == NULL) {
+		return fail_at(p, line,
+			"the keymap does not compile (xkb-rules '%s', xkb-model '%s', xkb-layout "
+			"'%s', xkb-variant '%s', xkb-options '%s'): check the names in "
+			"/usr/share/X11/xkb",
+			c->xkb_rules ? c->xkb_rules : "", c->xkb_model ? c->xkb_model : "",
+			c->xkb_layout ? c->xkb_layout : "", c->xkb_variant ? c->xkb_variant : "",
+			c->xkb_options ? c->xkb_options : "");
+	}
+	xkb_keymap_unref(keymap);
+	return true;
+}
+
+static char *check_file(const struct config *config, int line, const char *key, const char *path)
+{
+	struct stat st;
+	const char *why = NULL;
+	if (stat(path, &st) != 0) {
+		why = strerror(errno);
+	} else if (!S_ISREG(st.st_mode)) {
+		why = "not a regular file";
+	} else if (access(path, R_OK) != 0) {
+		why = strerror(errno);
+	}
+	if (why == NULL) {
+		return NULL;
+	}
+	const char *file = config->path != NULL ? config->path : "(built-in)";
+	char *error = line > 0 ? text_printf("%s:%d: %s: %s: %s", file, line, key, path, why)
+			       : text_printf("%s: %s: %s: %s", file, key, path, why);
+	return error != NULL ? error : strdup("out of memory");
+}
+
+bool config_vm_check_files(const struct config *config, const struct config_vm *vm, char **error)
+{
+	*error = NULL;
+	if (vm->type != CONFIG_VM_QEMU) {
+		return true;
+	}
+	const struct {
+		const char *key, *path;
+		int line;
+	} files[] = {
+		{ "image", vm->image, vm->image_line },
+		{ "kernel", vm->kernel, vm->kernel_line },
+		{ "initrd", vm->initrd, vm->initrd_line },
+		{ "private", vm->private_image, vm->private_line },
+	};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (files[i].path != NULL &&
+			(*error = check_file(config, files[i].line, files[i].key, files[i].path)) !=
+				NULL) {
+			return false;
+		}
+	}
+	/* an AppVM or a disposable boots from its template's files */
+	const char *base = vm->template_of != NULL ? vm->template_of : vm->disposable_of;
+	const struct config_vm *template = base != NULL ? config_find_vm(config, base) : NULL;
+	if (template != NULL && template != vm && template->disposable_of == NULL &&
+		template->template_of == NULL) {
+		return config_vm_check_files(config, template, error);
+	}
+	return true;
+}
+
 static bool add_default_bindings(struct parser *p)
 {
 	for (size_t i = 0; i < sizeof(default_bindings) / sizeof(default_bindings[0]); i++) {
@@ -1529,7 +1631,7 @@ struct config *config_load(const char *path, char **error)
 		fail_at(&p, 0, "out of memory");
 		goto error;
 	}
-	if (!parse_text(&p, text, len)) {
+	if (!parse_text(&p, text, len) || !check_keymap(&p)) {
 		goto error;
 	}
 	if (p.keys_line == 0 && !add_default_bindings(&p)) {

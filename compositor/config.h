@@ -68,6 +68,8 @@ struct config_vm {
 	/* qemu: the persistent private volume (qcow2 or raw), attached as a
 	 * virtio disk with serial "vitrail-private"; NULL: none. */
 	char *private_image;
+	/* where image, kernel, initrd and private were set (0: not set) */
+	int image_line, kernel_line, initrd_line, private_line;
 	uint32_t memory_mib; /* default 512 */
 	uint32_t cpus; /* default 1 */
 	bool network_user; /* network = user; default none */
@@ -184,6 +186,15 @@ struct config *config_load(const char *path, char **error);
 struct config *config_create_default(void);
 void config_destroy(struct config *config);
 const struct config_vm *config_find_vm(const struct config *config, const char *name);
+/*
+ * The files a qemu VM boots from (image, kernel, initrd; its template's
+ * image for an AppVM or disposable; private) exist and are regular
+ * readable files. false with "FILE:LINE: key: PATH: why" in *error (to
+ * free). vitrail --check-config checks every VM; a VM's start checks its
+ * own.
+ */
+bool config_vm_check_files(const struct config *config, const struct config_vm *vm, char **error);
+
 /* The [output] section for an output named name: its own, else "*", else NULL. */
 const struct config_output *config_find_output(const struct config *config, const char *name);
 /* May text copied in source be pasted into target (VM names or "host")?

@@ -94,6 +94,14 @@ int main(int argc, char *argv[])
 	}
 	open_policy_destroy(open_policy);
 	if (check_config) {
+		for (size_t i = 0; i < config->n_vms; i++) {
+			if (!config_vm_check_files(config, &config->vms[i], &error)) {
+				fprintf(stderr, "vitrail: %s\n", error);
+				free(error);
+				config_destroy(config);
+				return 1;
+			}
+		}
 		printf("%s: OK (%zu VM%s, %zu binding%s)\n",
 			config->path != NULL ? config->path : "built-in defaults", config->n_vms,
 			config->n_vms == 1 ? "" : "s", config->n_bindings,

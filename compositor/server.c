@@ -47,6 +47,7 @@
 #include "services/apps_host.h"
 #include "services/clipboard.h"
 #include "services/notify.h"
+#include "services/vm_notify.h"
 #include "services/open.h"
 #include "services/vm_manager.h"
 #include <vitrail/common/fs.h>
@@ -251,6 +252,9 @@ static bool handle_link_message(void *data, struct vm_link *link, const struct v
 	case VTP_OPEN_FILE_END:
 	case VTP_DELIVER_RESULT:
 		return open_handle_message(server->open, link, msg);
+	case VTP_NOTIFY:
+	case VTP_NOTIFY_CLOSE:
+		return vm_notify_handle_message(server->vm_notify, link, msg);
 	default:
 		/* valid messages of no feature of this host */
 		wlr_log(WLR_DEBUG, "[vm %s] ignoring %s", vm_link_name(link),
@@ -561,6 +565,10 @@ bool server_init(struct server *server, struct config *config, const char *headl
 	if (server->notify == NULL || server->clipboard == NULL) {
 		return false;
 	}
+	server->vm_notify = vm_notify_create(server);
+	if (server->vm_notify == NULL) {
+		return false;
+	}
 
 	server->xdg_shell = wlr_xdg_shell_create(server->display);
 	server->new_xdg_surface.notify = xdg_handle_new_surface;
@@ -689,6 +697,8 @@ void server_finish(struct server *server)
 	server->vm_manager = NULL;
 	clipboard_destroy(server->clipboard);
 	server->clipboard = NULL;
+	vm_notify_destroy(server->vm_notify);
+	server->vm_notify = NULL;
 	notify_destroy(server->notify);
 	server->notify = NULL;
 	for (size_t i = 0; i < server->n_vm_links; i++) {

@@ -19,6 +19,7 @@ struct wlr_texture;
 struct clipboard;
 struct ctl;
 struct notify;
+struct vm_notify;
 struct open_router;
 struct idle;
 struct taskbar;
@@ -113,6 +114,7 @@ struct server {
 	struct ctl *ctl;
 	struct vm_manager *vm_manager; /* starts and supervises the VMs (vm_manager.h) */
 	struct notify *notify; /* messages to the user (notify.h) */
+	struct vm_notify *vm_notify; /* notifications from VMs (vm_notify.h) */
 	struct clipboard *clipboard; /* the inter-VM clipboard (clipboard.h) */
 	struct open_router *open; /* open files and URLs in another VM (open.h) */
 

@@ -43,6 +43,7 @@ struct agent_clipboard {
 
 	struct clip_text_writers writers; /* apps reading a paste */
 	struct clip_text_source *source; /* ours, while it is the selection */
+	struct clip_text_primary_source *primary; /* ours, while it is the primary one */
 };
 
 /* ---- answering the host ---- */
@@ -188,10 +189,17 @@ void agent_clipboard_handle_request(struct agent_clipboard *clipboard, const str
 	clipboard->serial = msg->body.clipboard_request.serial;
 	clipboard->max_bytes = msg->body.clipboard_request.max_bytes;
 
+	/* the clipboard selection, else the primary one (text selected with
+	 * the mouse in a terminal, say) */
 	struct wlr_data_source *selection = clipboard->server->seat->selection_source;
+	struct wlr_primary_selection_source *primary =
+		clipboard->server->seat->primary_selection_source;
 	const char *mime =
 		selection != NULL ? clip_text_pick_mime_type(&selection->mime_types) : NULL;
-	if (mime == NULL) {
+	const char *primary_mime = mime == NULL && primary != NULL
+		? clip_text_pick_mime_type(&primary->mime_types)
+		: NULL;
+	if (mime == NULL && primary_mime == NULL) {
 		wlr_log(WLR_INFO, "clipboard: the host asked for the selection: no text selected");
 		answer_empty(clipboard);
 		return;
@@ -209,7 +217,12 @@ void agent_clipboard_handle_request(struct agent_clipboard *clipboard, const str
 		return;
 	}
 	/* the owner gets (and the source closes) the write end */
-	wlr_data_source_send(selection, mime, fds[1]);
+	if (mime != NULL) {
+		wlr_data_source_send(selection, mime, fds[1]);
+	} else {
+		mime = primary_mime;
+		wlr_primary_selection_source_send(primary, mime, fds[1]);
+	}
 	clipboard->read_source = wl_event_loop_add_fd(
 		clipboard->server->loop, clipboard->fd, WL_EVENT_READABLE, handle_read, clipboard);
 	if (clipboard->read_source == NULL) {
@@ -244,6 +257,15 @@ static void set_selection(struct agent_clipboard *clipboard, uint8_t *bytes, siz
 	wlr_seat_set_selection(
 		server->seat, &source->base, wl_display_next_serial(server->display));
 	clipboard->source = source;
+	/* and the primary selection, so middle-click and Shift+Insert paste
+	 * it too */
+	struct clip_text_primary_source *primary =
+		clip_text_primary_source_create(&clipboard->writers, data, &clipboard->primary);
+	if (primary != NULL) {
+		wlr_seat_set_primary_selection(
+			server->seat, &primary->base, wl_display_next_serial(server->display));
+		clipboard->primary = primary;
+	}
 	wlr_log(WLR_INFO, "clipboard: the host pasted %zu bytes: now the selection", len);
 }
 
@@ -289,6 +311,10 @@ void agent_clipboard_handle_set(struct agent_clipboard *clipboard, const struct 
 		drop_set(clipboard);
 		wlr_seat_set_selection(clipboard->server->seat, NULL,
 			wl_display_next_serial(clipboard->server->display));
+		if (clipboard->primary != NULL) {
+			wlr_seat_set_primary_selection(clipboard->server->seat, NULL,
+				wl_display_next_serial(clipboard->server->display));
+		}
 		wlr_log(WLR_INFO, "clipboard: the host cleared the selection");
 		return;
 	}
@@ -336,5 +362,6 @@ void agent_clipboard_destroy(struct agent_clipboard *clipboard)
 	clip_text_writers_finish(&clipboard->writers);
 	/* it stays the selection until the seat goes */
 	clip_text_source_orphan(clipboard->source);
+	clip_text_primary_source_orphan(clipboard->primary);
 	free(clipboard);
 }

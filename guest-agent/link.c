@@ -621,6 +621,7 @@ static void handle_welcome(struct agent_link *link, const struct vtp_msg *msg)
 		return;
 	}
 	link->dec.pool_size = link->pool_size;
+	link->dec.version = w->version;
 	snprintf(link->vm_name, sizeof(link->vm_name), "%s", (const char *)msg->tail);
 	link->state = AGENT_LINK_READY;
 	link->backoff_ms = BACKOFF_MIN_MS;

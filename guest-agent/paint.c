@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <wlr/render/wlr_renderer.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_surface.h>
 #include <wlr/util/box.h>
@@ -65,31 +64,6 @@ bool agent_paint_format_opaque(uint32_t drm)
 {
 	int i = format_index(drm);
 	return i >= 0 && formats[i].opaque;
-}
-
-bool agent_paint_init_shm(struct wl_display *display, struct wlr_renderer *renderer)
-{
-	if (wl_display_init_shm(display) != 0) {
-		return false;
-	}
-	/* ARGB8888 and XRGB8888 come with wl_display_init_shm (wl_shm codes
-	 * 0 and 1); add the others the renderer takes too (wlroots makes a
-	 * texture of every committed buffer). */
-	size_t n = 0;
-	const uint32_t *renderer_formats = wlr_renderer_get_shm_texture_formats(renderer, &n);
-	for (size_t i = 0; i < N_FORMATS; i++) {
-		uint32_t drm = formats[i].drm;
-		if (drm == FOURCC('A', 'R', '2', '4') || drm == FOURCC('X', 'R', '2', '4')) {
-			continue;
-		}
-		for (size_t j = 0; j < n; j++) {
-			if (renderer_formats[j] == drm) {
-				wl_display_add_shm_format(display, drm);
-				break;
-			}
-		}
-	}
-	return true;
 }
 
 /* An app's buffer the agent cannot forward: an error, at most one line

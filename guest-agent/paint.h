@@ -10,8 +10,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct wl_display;
-struct wlr_renderer;
 struct wlr_surface;
 
 struct paint_image {
@@ -37,13 +35,8 @@ void agent_paint_clear(const struct paint_image *dst, const pixman_region32_t *r
 bool agent_paint_surface(const struct paint_image *dst, struct wlr_surface *surface, int x, int y,
 	int width, int height, const pixman_region32_t *region, bool over,
 	pixman_region32_t *translucent);
-/*
- * wl_shm with the formats the agent can forward (those of paint.c's table
- * the renderer also takes), in place of wlr_renderer_init_wl_display,
- * which would offer every format of the renderer. False on failure.
- */
-bool agent_paint_init_shm(struct wl_display *display, struct wlr_renderer *renderer);
-/* A DRM format agent_paint_surface reads; one without alpha. */
+/* A DRM format agent_paint_surface reads (the agent offers its clients
+ * only these wl_shm formats); one without alpha. */
 bool agent_paint_format_supported(uint32_t drm);
 bool agent_paint_format_opaque(uint32_t drm);
 /* The DRM format of the surface's buffer; false if it has none readable. */

@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include <drm_fourcc.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@
 #include "clipboard.h"
 #include "cursor.h"
 #include "incoming.h"
+#include "notify.h"
 #include "input.h"
 #include "link.h"
 #include "outgoing.h"
@@ -138,6 +141,30 @@ static void apply_output_info(struct agent_server *server, const struct vtp_outp
 	}
 }
 
+/*
+ * wl_shm with only the formats the agent can forward: what the renderer
+ * can take and paint.c can copy (wlr_renderer_init_wl_display would offer
+ * every pixman format, and a client choosing one the copy cannot read drew
+ * a black window). No dmabuf: nothing here has a GPU.
+ */
+static bool init_shm(struct agent_server *server)
+{
+	if (wl_display_init_shm(server->display) != 0) {
+		return false;
+	}
+	size_t n = 0;
+	const uint32_t *formats = wlr_renderer_get_shm_texture_formats(server->renderer, &n);
+	for (size_t i = 0; formats != NULL && i < n; i++) {
+		uint32_t f = formats[i];
+		if (f == DRM_FORMAT_ARGB8888 || f == DRM_FORMAT_XRGB8888 ||
+			!agent_paint_format_supported(f)) {
+			continue; /* the first two are always there; the rest: not copyable */
+		}
+		wl_display_add_shm_format(server->display, f);
+	}
+	return true;
+}
+
 static bool create_output(struct agent_server *server)
 {
 	server->output = wlr_headless_add_output(server->backend, DEFAULT_WIDTH, DEFAULT_HEIGHT);
@@ -170,6 +197,7 @@ static void handle_link_lost(void *data)
 	agent_input_link_lost(server->input);
 	agent_cursor_link_lost(server->cursor);
 	agent_incoming_link_lost(server->incoming);
+	agent_notify_link_lost(server->notify);
 	agent_outgoing_link_lost(server->outgoing);
 	agent_clipboard_link_lost(server->clipboard);
 	wl_list_for_each(window, &server->windows, link) {
@@ -258,6 +286,10 @@ static void handle_link_message(void *data, const struct vtp_msg *msg)
 	case VTP_OPEN_RESULT:
 		agent_outgoing_handle_result(server->outgoing, msg);
 		break;
+	case VTP_NOTIFY_CLOSED:
+	case VTP_NOTIFY_ACTION:
+		agent_notify_handle_message(server->notify, msg);
+		break;
 	default:
 		reply_unsupported(server, msg);
 		break;
@@ -310,10 +342,9 @@ struct agent_server *agent_server_create(const struct agent_options *options)
 		wlr_log(WLR_ERROR, "cannot create the headless backend");
 		goto error;
 	}
-	/* Only so that wlroots can take wl_shm buffers: nothing is rendered.
-	 * wl_shm offers only the formats paint.c can forward. */
+	/* Only so that wlroots can take wl_shm buffers: nothing is rendered. */
 	server->renderer = wlr_pixman_renderer_create();
-	if (server->renderer == NULL || !agent_paint_init_shm(server->display, server->renderer)) {
+	if (server->renderer == NULL || !init_shm(server)) {
 		wlr_log(WLR_ERROR, "cannot create the pixman renderer");
 		goto error;
 	}
@@ -364,6 +395,10 @@ struct agent_server *agent_server_create(const struct agent_options *options)
 	}
 	server->incoming = agent_incoming_create(server);
 	if (server->incoming == NULL) {
+		goto error;
+	}
+	server->notify = agent_notify_create(server->loop, server->link);
+	if (server->notify == NULL) {
 		goto error;
 	}
 
@@ -443,6 +478,7 @@ void agent_server_destroy(struct agent_server *server)
 	/* windows are gone with their clients */
 	agent_appsync_destroy(server->appsync);
 	agent_outgoing_destroy(server->outgoing);
+	agent_notify_destroy(server->notify);
 	agent_incoming_destroy(server->incoming);
 	agent_run_destroy(server->run);
 	agent_clipboard_destroy(server->clipboard);

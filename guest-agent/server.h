@@ -43,6 +43,7 @@ struct agent_server {
 	struct agent_appsync *appsync;
 	struct incoming *incoming; /* files and URLs delivered to this guest */
 	struct outgoing *outgoing; /* vitrail-open requests; NULL if not served */
+	struct agent_notify *notify; /* org.freedesktop.Notifications (notify.h) */
 
 	struct wl_list windows; /* agent_window.link, oldest first */
 	uint32_t next_window_id;

@@ -22,6 +22,7 @@ struct type_info {
 	bool window; /* object is a window id (non-zero); else must be 0 */
 	uint32_t tail_min; /* fewer tail bytes: VTP_E_BAD_SIZE */
 	uint32_t tail_max; /* more tail bytes: VTP_E_TAIL_TOO_LONG (0 and no tail: BAD_SIZE) */
+	uint8_t since; /* protocol version that added it; 0 means 1 */
 };
 
 #define T(type, dir_, body_, window_, min_, max_) \
@@ -31,10 +32,21 @@ struct type_info {
 		.window = window_, \
 		.tail_min = min_, \
 		.tail_max = max_ }
+#define T2(type, dir_, body_, window_, min_, max_) \
+	[type] = { .name = &#type[4], \
+		.dir = dir_, \
+		.body = body_, \
+		.window = window_, \
+		.tail_min = min_, \
+		.tail_max = max_, \
+		.since = 2 }
 
 /* Worst-case lengths of multi-part tails. */
 #define FILE_BEGIN_TAIL_MAX (VTP_MAX_FILE_NAME + 1 + VTP_MAX_MIME + 1 + 32)
 #define DELIVER_URL_TAIL_MAX (VTP_MAX_URL + 1 + 32)
+#define NOTIFY_TAIL_MAX \
+	(VTP_MAX_NOTIFY_SUMMARY + VTP_MAX_NOTIFY_BODY + VTP_MAX_NOTIFY_APP_NAME + \
+		VTP_MAX_NOTIFY_ICON * VTP_MAX_NOTIFY_ICON * 4)
 
 static const struct type_info types[] = {
 	T(VTP_HELLO, DIR_G2H, 12, false, 0, VTP_MAX_NAME),
@@ -102,6 +114,11 @@ static const struct type_info types[] = {
 	T(VTP_LAUNCH_APP, DIR_H2G, 4, false, 1, VTP_MAX_DESKTOP_ID),
 	T(VTP_RUN, DIR_H2G, 4, false, 2, VTP_MAX_ARGV_BYTES),
 	T(VTP_RUN_RESULT, DIR_G2H, 12, false, 0, 0),
+
+	T2(VTP_NOTIFY, DIR_G2H, 24, false, 0, NOTIFY_TAIL_MAX),
+	T2(VTP_NOTIFY_CLOSE, DIR_G2H, 4, false, 0, 0),
+	T2(VTP_NOTIFY_CLOSED, DIR_H2G, 8, false, 0, 0),
+	T2(VTP_NOTIFY_ACTION, DIR_H2G, 4, false, 0, 0),
 };
 
 #define N_TYPES (sizeof(types) / sizeof(types[0]))
@@ -317,6 +334,44 @@ static enum vtp_status check_app_info(const uint8_t *t, size_t n)
 		start = i + 1;
 	}
 	return field == 6 ? VTP_OK : VTP_E_BAD_VALUE;
+}
+
+static enum vtp_status check_notify(const struct vtp_notify *nf, const uint8_t *t, size_t n)
+{
+	enum vtp_status st;
+	size_t off = 0;
+
+	if (nf->reserved != 0) {
+		return VTP_E_FLAGS;
+	}
+	if (nf->id == 0 || nf->urgency > VTP_URGENCY_CRITICAL) {
+		return VTP_E_BAD_VALUE;
+	}
+	if (nf->expire_timeout < -1 || nf->expire_timeout > VTP_MAX_NOTIFY_TIMEOUT) {
+		return VTP_E_BAD_VALUE;
+	}
+	if ((nf->icon_width == 0) != (nf->icon_height == 0) ||
+		nf->icon_width > VTP_MAX_NOTIFY_ICON || nf->icon_height > VTP_MAX_NOTIFY_ICON) {
+		return VTP_E_DIMENSIONS;
+	}
+	if (nf->summary_len > VTP_MAX_NOTIFY_SUMMARY || nf->body_len > VTP_MAX_NOTIFY_BODY ||
+		nf->app_name_len > VTP_MAX_NOTIFY_APP_NAME) {
+		return VTP_E_TAIL_TOO_LONG;
+	}
+	if ((size_t)nf->summary_len + nf->body_len + nf->app_name_len +
+			(size_t)nf->icon_width * nf->icon_height * 4 !=
+		n) {
+		return VTP_E_BAD_SIZE;
+	}
+	if ((st = vtp_check_display_string(t, nf->summary_len)) != VTP_OK) {
+		return st;
+	}
+	off += nf->summary_len;
+	if ((st = vtp_check_display_string(t + off, nf->body_len)) != VTP_OK) {
+		return st;
+	}
+	off += nf->body_len;
+	return vtp_check_display_string(t + off, nf->app_name_len);
 }
 
 static enum vtp_status check_argv(const uint8_t *t, size_t n)
@@ -650,6 +705,18 @@ static enum vtp_status check_message(const struct vtp_decoder *dec, uint16_t typ
 		return check_argv(t, n);
 	case VTP_RUN_RESULT:
 		return m->body.run_result.kind <= VTP_RUN_STARTED ? VTP_OK : VTP_E_BAD_VALUE;
+	case VTP_NOTIFY:
+		return check_notify(&m->body.notify, t, n);
+	case VTP_NOTIFY_CLOSE:
+	case VTP_NOTIFY_ACTION:
+		return m->body.notify_id.id != 0 ? VTP_OK : VTP_E_BAD_VALUE;
+	case VTP_NOTIFY_CLOSED:
+		if (m->body.notify_closed.id == 0 ||
+			m->body.notify_closed.reason < VTP_NOTIFY_EXPIRED ||
+			m->body.notify_closed.reason > VTP_NOTIFY_UNDEFINED) {
+			return VTP_E_BAD_VALUE;
+		}
+		return VTP_OK;
 	}
 	return VTP_E_UNKNOWN_TYPE;
 }
@@ -694,6 +761,9 @@ enum vtp_status vtp_msg_decode(
 	ti = lookup(h.type);
 	if (ti == NULL || !(ti->dir & want)) {
 		return VTP_E_UNKNOWN_TYPE;
+	}
+	if (ti->since > (dec->version > 1 ? dec->version : 1)) {
+		return VTP_E_UNKNOWN_TYPE; /* not in the negotiated version */
 	}
 	if (h.flags != 0) {
 		return VTP_E_FLAGS;

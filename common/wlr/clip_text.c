@@ -238,6 +238,65 @@ struct clip_text_source *clip_text_source_create(
 	return source;
 }
 
+static void primary_send(
+	struct wlr_primary_selection_source *wlr_source, const char *mime_type, int fd)
+{
+	struct clip_text_primary_source *source = wl_container_of(wlr_source, source, base);
+	if (source->writers == NULL) {
+		close(fd);
+		return;
+	}
+	clip_text_serve(source->writers, source->text, fd);
+}
+
+static void primary_destroy(struct wlr_primary_selection_source *wlr_source)
+{
+	struct clip_text_primary_source *source = wl_container_of(wlr_source, source, base);
+	if (source->owner != NULL && *source->owner == source) {
+		*source->owner = NULL;
+	}
+	clip_text_unref(source->text);
+	free(source);
+}
+
+static const struct wlr_primary_selection_source_impl primary_impl = {
+	.send = primary_send,
+	.destroy = primary_destroy,
+};
+
+struct clip_text_primary_source *clip_text_primary_source_create(struct clip_text_writers *writers,
+	struct clip_text *text, struct clip_text_primary_source **owner)
+{
+	struct clip_text_primary_source *source = calloc(1, sizeof(*source));
+	if (source == NULL) {
+		return NULL;
+	}
+	wlr_primary_selection_source_init(&source->base, &primary_impl);
+	source->writers = writers;
+	source->owner = owner;
+	source->text = clip_text_ref(text);
+	for (size_t i = 0; i < sizeof(offered_mime_types) / sizeof(offered_mime_types[0]); i++) {
+		char **p = wl_array_add(&source->base.mime_types, sizeof(*p));
+		if (p == NULL || (*p = strdup(offered_mime_types[i])) == NULL) {
+			if (p != NULL) {
+				source->base.mime_types.size -= sizeof(*p);
+			}
+			source->owner = NULL;
+			wlr_primary_selection_source_destroy(&source->base);
+			return NULL;
+		}
+	}
+	return source;
+}
+
+void clip_text_primary_source_orphan(struct clip_text_primary_source *source)
+{
+	if (source != NULL) {
+		source->writers = NULL;
+		source->owner = NULL;
+	}
+}
+
 void clip_text_source_orphan(struct clip_text_source *source)
 {
 	if (source != NULL) {

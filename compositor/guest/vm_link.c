@@ -101,6 +101,11 @@ bool vm_link_backlogged(const struct vm_link *link)
 	return link->outq.len > VM_LINK_QUEUE_HIGH;
 }
 
+uint32_t vm_link_version(const struct vm_link *link)
+{
+	return link->decoder.version;
+}
+
 const char *vm_link_name(const struct vm_link *link)
 {
 	return link->name;
@@ -354,6 +359,7 @@ static void disconnect(struct vm_link *link, const char *reason)
 	link->failed = false;
 	link->fail_code = 0;
 	link->decoder.pool_size = 0;
+	link->decoder.version = 0;
 	if (link->handler->disconnected != NULL) {
 		link->handler->disconnected(link->data, link);
 	}
@@ -393,6 +399,7 @@ static bool handle_hello(struct vm_link *link, const struct vtp_msg *msg)
 	}
 	link->welcomed = true;
 	link->decoder.pool_size = link->pool_size;
+	link->decoder.version = version;
 	if (link->hello_timer != NULL) {
 		wl_event_source_remove(link->hello_timer);
 		link->hello_timer = NULL;

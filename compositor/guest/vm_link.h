@@ -82,6 +82,8 @@ void vm_link_destroy(struct vm_link *link);
 struct vm_link_events *vm_link_events(struct vm_link *link);
 const char *vm_link_name(const struct vm_link *link);
 bool vm_link_connected(const struct vm_link *link);
+/* Protocol version agreed in the handshake; 0 while not connected. */
+uint32_t vm_link_version(const struct vm_link *link);
 /* Connected and answering PING (false while "not responding"). */
 bool vm_link_responding(const struct vm_link *link);
 /* An agent connection is open (maybe before HELLO, maybe failing). */

@@ -29,6 +29,8 @@
 #include "desktop/xdg.h"
 
 #define DOUBLE_CLICK_MS 400
+/* pixels the pointer moves before a press on a maximized title bar is a drag */
+#define DRAG_THRESHOLD 6
 #define MIN_RESIZE 16
 
 struct keyboard {
@@ -430,6 +432,17 @@ static void keyboard_handle_destroy(struct wl_listener *listener, void *data)
 		/* the keymap text lives in the keyboard: fall back to ours */
 		seat->keymap_text = NULL;
 		set_keymap_text(seat, NULL);
+		/* another keyboard becomes the seat's at once: wlroots gives the
+		 * clients' keyboards its keymap, so no client ever gets an enter
+		 * without one (a virtual keyboard that came and went left the seat
+		 * without any, and clients such as fuzzel crashed on the enter) */
+		struct keyboard *other;
+		wl_list_for_each(other, &seat->keyboards, link) {
+			if (other->device->keyboard->keymap != NULL) {
+				set_active_keyboard(seat, other->device);
+				break;
+			}
+		}
 	}
 	free(keyboard);
 }
@@ -643,7 +656,21 @@ static void process_motion(struct seat *seat, uint32_t time_msec)
 	double lx = seat->cursor->x, ly = seat->cursor->y;
 
 	if (seat->mode == SEAT_MODE_MOVE && seat->grab_view != NULL) {
-		view_move(seat->grab_view, seat->grab_box.x + (int)(lx - seat->grab_cursor_x),
+		struct view *view = seat->grab_view;
+		if (seat->grab_unmaximize_pending) {
+			double dx = lx - seat->grab_cursor_x, dy = ly - seat->grab_cursor_y;
+			if (dx * dx + dy * dy < DRAG_THRESHOLD * DRAG_THRESHOLD) {
+				return; /* not a drag yet: it stays maximized */
+			}
+			seat->grab_unmaximize_pending = false;
+			view_set_maximized(view, false);
+			view_move(view, (int)lx - view->saved.width / 2,
+				(int)ly + VIEW_TITLE_HEIGHT / 2);
+			seat->grab_cursor_x = lx;
+			seat->grab_cursor_y = ly;
+			seat->grab_box = view_content_box(view);
+		}
+		view_move(view, seat->grab_box.x + (int)(lx - seat->grab_cursor_x),
 			seat->grab_box.y + (int)(ly - seat->grab_cursor_y));
 		return;
 	}
@@ -817,12 +844,9 @@ static void begin_grab(struct seat *seat, struct view *view, enum seat_mode mode
 	clear_down_surface(seat);
 	wlr_seat_pointer_notify_clear_focus(seat->wlr_seat);
 
-	if (view->maximized && mode == SEAT_MODE_MOVE) {
-		/* dragging a maximized window restores it under the pointer */
-		view_set_maximized(view, false);
-		view_move(view, (int)seat->cursor->x - view->saved.width / 2,
-			(int)seat->cursor->y + VIEW_TITLE_HEIGHT / 2);
-	}
+	/* dragging a maximized window restores it under the pointer, once it
+	 * really is a drag (process_motion) */
+	seat->grab_unmaximize_pending = view->maximized && mode == SEAT_MODE_MOVE;
 	seat->mode = mode;
 	seat->grab_view = view;
 	seat->grab_cursor_x = seat->cursor->x;

@@ -75,6 +75,9 @@ struct seat {
 	double grab_cursor_x, grab_cursor_y;
 	struct wlr_box grab_box;
 	uint32_t grab_edges;
+	/* a move grab of a maximized window: restored only once the pointer
+	 * has moved (a click or a double-click on its title bar is not a drag) */
+	bool grab_unmaximize_pending;
 
 	/* double click on a title bar */
 	uint32_t last_title_click_msec;

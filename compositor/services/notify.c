@@ -47,6 +47,7 @@ struct notify {
 	struct wl_event_source *bus_timer;
 	bool daemon_present;
 	int64_t bus_attempt_ms; /* last time the bus was opened */
+	struct notify_daemon_listener listener; /* vm_notify.c */
 };
 
 /* A Notify call waiting for its reply: shown on screen if it fails. */
@@ -268,6 +269,25 @@ static int handle_get_name_owner(sd_bus_message *m, void *data, sd_bus_error *re
 	return 0;
 }
 
+static int handle_daemon_signal(sd_bus_message *m, void *data, sd_bus_error *ret_error)
+{
+	struct notify *notify = data;
+	uint32_t id = 0, reason = 0;
+	const char *key = NULL;
+	if (sd_bus_message_is_signal(m, FDN_NAME, "NotificationClosed")) {
+		if (sd_bus_message_read(m, "uu", &id, &reason) >= 0 &&
+			notify->listener.closed != NULL) {
+			notify->listener.closed(notify->listener.data, id, reason);
+		}
+	} else if (sd_bus_message_is_signal(m, FDN_NAME, "ActionInvoked")) {
+		if (sd_bus_message_read(m, "us", &id, &key) >= 0 &&
+			notify->listener.action != NULL) {
+			notify->listener.action(notify->listener.data, id, key);
+		}
+	}
+	return 0;
+}
+
 static void close_bus(struct notify *notify)
 {
 	if (notify->bus_source != NULL) {
@@ -306,6 +326,12 @@ static void open_bus(struct notify *notify)
 		"type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
 		"member='NameOwnerChanged',arg0='" FDN_NAME "'",
 		handle_name_owner_changed, NULL, notify);
+	if (r < 0) {
+		goto error;
+	}
+	r = sd_bus_add_match_async(bus, NULL,
+		"type='signal',interface='" FDN_NAME "',path='" FDN_PATH "'", handle_daemon_signal,
+		NULL, notify);
 	if (r < 0) {
 		goto error;
 	}
@@ -393,6 +419,40 @@ void notify_show(
 		return;
 	}
 	show_on_screen(notify, kind, stripe_rgb, text);
+}
+
+void notify_set_daemon_listener(
+	struct notify *notify, const struct notify_daemon_listener *listener)
+{
+	if (listener != NULL) {
+		notify->listener = *listener;
+	} else {
+		notify->listener = (struct notify_daemon_listener){ 0 };
+	}
+}
+
+struct sd_bus *notify_daemon_bus(struct notify *notify)
+{
+	if (notify->bus == NULL && now_ms() - notify->bus_attempt_ms >= BUS_RETRY_MS) {
+		open_bus(notify);
+	}
+	return notify->bus != NULL && notify->daemon_present ? notify->bus : NULL;
+}
+
+void notify_bus_flush(struct notify *notify)
+{
+	update_bus_events(notify);
+}
+
+void notify_show_on_screen(
+	struct notify *notify, enum notify_kind kind, uint32_t stripe_rgb, const char *text)
+{
+	show_on_screen(notify, kind, stripe_rgb, text);
+}
+
+int notify_notice_timeout_ms(const struct notify *notify)
+{
+	return notify->timeout_ms;
 }
 
 bool notify_daemon_present(const struct notify *notify)

@@ -39,6 +39,28 @@ void notify_destroy(struct notify *notify);
 void notify_show(struct notify *notify, enum notify_kind kind, uint32_t stripe_rgb, const char *fmt,
 	...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * For vm_notify.c, which forwards guest notifications to the same daemon
+ * over the same connection. The daemon's NotificationClosed and
+ * ActionInvoked signals go to the listener (one, may be NULL).
+ */
+struct notify_daemon_listener {
+	void (*closed)(void *data, uint32_t id, uint32_t reason);
+	void (*action)(void *data, uint32_t id, const char *action_key);
+	void *data;
+};
+void notify_set_daemon_listener(
+	struct notify *notify, const struct notify_daemon_listener *listener);
+/* The bus when a daemon is present (NULL otherwise); after queuing a call
+ * on it, call notify_bus_flush. */
+struct sd_bus *notify_daemon_bus(struct notify *notify);
+void notify_bus_flush(struct notify *notify);
+/* Draw an on-screen notice (whatever the daemon), text as given. */
+void notify_show_on_screen(
+	struct notify *notify, enum notify_kind kind, uint32_t stripe_rgb, const char *text);
+/* How long an on-screen notice stays, ms. */
+int notify_notice_timeout_ms(const struct notify *notify);
+
 /* Whether a notification daemon owns its name on the session bus now. */
 bool notify_daemon_present(const struct notify *notify);
 

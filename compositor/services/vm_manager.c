@@ -1132,8 +1132,9 @@ static bool setup_qemu(struct managed_vm *vm)
 static bool vm_start(struct managed_vm *vm, char **error)
 {
 	*error = NULL;
-	bool ok =
-		vm->config->type == CONFIG_VM_QEMU ? start_qemu(vm, error) : start_local(vm, error);
+	bool ok = config_vm_check_files(vm->manager->server->config, vm->config, error) &&
+		(vm->config->type == CONFIG_VM_QEMU ? start_qemu(vm, error)
+						    : start_local(vm, error));
 	if (!ok) {
 		wlr_log(WLR_ERROR, "[vm %s] cannot start: %s", vm->config->name,
 			*error != NULL ? *error : "?");
@@ -1500,6 +1501,12 @@ static void vm_finish(struct managed_vm *vm)
 	if (vm->agent_pid > 0) {
 		/* local agents end with vitrail, and their apps with them */
 		kill(-vm->agent_pid, SIGTERM);
+		if (vm->paused) {
+			kill(-vm->agent_pid, SIGCONT); /* stopped, they would not hear it */
+		}
+	} else if (vm->paused && vm->vmm != NULL) {
+		/* QEMU keeps running: not paused for a vitrail that knows nothing of it */
+		vmm_vm_pause(vm->vmm, false);
 	}
 	agent_forget(vm);
 	if (vm->group_timer != NULL) {

@@ -267,6 +267,7 @@ void view_set_size(struct view *view, int width, int height)
 
 void view_move(struct view *view, int x, int y)
 {
+	view->resize_edges = 0;
 	view->x = x;
 	view->y = y;
 	keep_title_on_output(view);
@@ -404,10 +405,9 @@ void view_request_size(struct view *view, int width, int height)
 void view_set_resizing(struct view *view, bool resizing)
 {
 	view->resizing = resizing;
-	if (!resizing) {
-		/* the grab is over: later commits do not move the window */
-		view->resize_edges = 0;
-	}
+	/* the grab is over, but commits of sizes asked during it may still
+	 * come: they stay anchored to the opposite edge until the client has
+	 * the size last asked for (view_set_size), or the window is moved */
 	view->impl->configure(view, view->requested_width, view->requested_height);
 }
 

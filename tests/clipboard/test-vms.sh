@@ -1,6 +1,6 @@
 #!/bin/bash
 # Text crosses VMs only on an explicit copy and an explicit paste:
-# wl-copy in VM a, Ctrl+Shift+C on a's window, Ctrl+Shift+V on b's window:
+# wl-copy in VM a, Super+C on a's window, Super+V on b's window:
 # wl-paste in b returns the exact text (multi-byte UTF-8 included), VM c
 # never sees it, nothing moves without the keys, the clipboard is empty
 # after the paste, a deny rule blocks (and says so), an oversize or

@@ -88,12 +88,15 @@ static void expect_default_bindings(const struct config *c)
 	b = find_binding(c, CONFIG_MOD_LOGO | CONFIG_MOD_SHIFT, XKB_KEY_e);
 	cr_assert_not_null(b);
 	cr_expect_eq(b->action, ACTION_EXIT);
-	b = find_binding(c, CONFIG_MOD_CTRL | CONFIG_MOD_SHIFT, XKB_KEY_c);
+	b = find_binding(c, CONFIG_MOD_LOGO, XKB_KEY_c);
 	cr_assert_not_null(b);
 	cr_expect_eq(b->action, ACTION_CLIPBOARD_COPY);
-	b = find_binding(c, CONFIG_MOD_CTRL | CONFIG_MOD_SHIFT, XKB_KEY_v);
+	b = find_binding(c, CONFIG_MOD_LOGO, XKB_KEY_v);
 	cr_assert_not_null(b);
 	cr_expect_eq(b->action, ACTION_CLIPBOARD_PASTE);
+	/* terminals' own copy and paste keys are left to the apps */
+	cr_expect_null(find_binding(c, CONFIG_MOD_CTRL | CONFIG_MOD_SHIFT, XKB_KEY_c));
+	cr_expect_null(find_binding(c, CONFIG_MOD_CTRL | CONFIG_MOD_SHIFT, XKB_KEY_v));
 }
 
 Test(config, full_file_values)

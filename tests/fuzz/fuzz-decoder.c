@@ -95,8 +95,8 @@ static bool drain(struct vtp_stream *s, const struct vtp_decoder *dec)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct vtp_decoder decs[2] = {
-		{ .side = VTP_SIDE_HOST, .pool_size = FUZZ_POOL_SIZE },
-		{ .side = VTP_SIDE_GUEST, .pool_size = FUZZ_POOL_SIZE },
+		{ .side = VTP_SIDE_HOST, .pool_size = FUZZ_POOL_SIZE, .version = VTP_VERSION_MAX },
+		{ .side = VTP_SIDE_GUEST, .pool_size = FUZZ_POOL_SIZE, .version = VTP_VERSION_MAX },
 	};
 
 	if (size < 1) {

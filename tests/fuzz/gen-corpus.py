@@ -92,6 +92,12 @@ valid = {
     "launch-app": msg(102, 0, u32(31), b"firefox-esr.desktop"),
     "run": msg(103, 0, u32(32), b"sh\0-c\0echo hi\0"),
     "run-result": msg(104, 0, u32(32, 0) + i32(0)),
+    # version 2: notifications (the harness decodes at VTP_VERSION_MAX)
+    "notify": msg(112, 0, u32(9, 1) + i32(5000) + struct.pack("<6H", 5, 4, 4, 0, 2, 1),
+                  b"Hellobodymake" + bytes(range(8))),
+    "notify-close": msg(113, 0, u32(9)),
+    "notify-closed": msg(114, 0, u32(9, 2)),
+    "notify-action": msg(115, 0, u32(9)),
 }
 
 invalid = {
@@ -106,6 +112,9 @@ invalid = {
     "bad-damage": msg(33, 1, b"", i32(0x7FFFFFFF, 0, 1, 1)),
     "bad-app-id": msg(99, 0, u32(0), b"../evil.desktop\0N\0\0\0\0\0"),
     "bad-run": msg(103, 0, u32(32), b"\0"),
+    "bad-notify-lengths": msg(112, 0, u32(1, 1) + i32(-1) + struct.pack("<6H", 9, 0, 0, 0, 0, 0), b"abc"),
+    "bad-notify-icon": msg(112, 0, u32(1, 1) + i32(-1) + struct.pack("<6H", 0, 0, 0, 0, 65, 1), bytes(260)),
+    "bad-notify-closed-reason": msg(114, 0, u32(1, 0)),
     "bad-file-name": msg(81, 0, u32(12, 0) + struct.pack("<Q", 5), b"a/b\0text/plain\0"),
 }
 
@@ -120,6 +129,7 @@ sequences = {
     "seq-apps": [valid[k] for k in ("apps-changed", "apps-request", "app-list-begin", "app-info",
                                     "app-list-end", "launch-app", "run", "run-result")],
     "seq-valid-then-bad": [valid["hello"], valid["commit"], invalid["bad-flags"], valid["ping"]],
+    "seq-notify": [valid[k] for k in ("notify", "notify-closed", "notify", "notify-action", "notify-close")],
 }
 
 

@@ -39,10 +39,10 @@ wait_log() {
 
 # The bindings, typed through the host's virtual keyboard.
 keys_copy() {
-	wtype -M ctrl -M shift c -m shift -m ctrl || fail "wtype failed"
+	wtype -M logo c -m logo || fail "wtype failed"
 }
 keys_paste() {
-	wtype -M ctrl -M shift v -m shift -m ctrl || fail "wtype failed"
+	wtype -M logo v -m logo || fail "wtype failed"
 }
 
 # focus VM: focus VM's window (its only one, or the one titled $2).

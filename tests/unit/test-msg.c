@@ -9,8 +9,12 @@
 
 #define POOL_SIZE (16u * 1024u * 1024u)
 
-static const struct vtp_decoder host_dec = { .side = VTP_SIDE_HOST, .pool_size = POOL_SIZE };
-static const struct vtp_decoder guest_dec = { .side = VTP_SIDE_GUEST, .pool_size = POOL_SIZE };
+static const struct vtp_decoder host_dec = {
+	.side = VTP_SIDE_HOST, .pool_size = POOL_SIZE, .version = VTP_VERSION_MAX
+};
+static const struct vtp_decoder guest_dec = {
+	.side = VTP_SIDE_GUEST, .pool_size = POOL_SIZE, .version = VTP_VERSION_MAX
+};
 
 struct sample {
 	struct vtp_msg m; /* header.object and body used */
@@ -27,6 +31,11 @@ static const struct vtp_rect sample_rects[] = {
 	{ 100, 200, 300, 400 },
 };
 static uint8_t icon48[48 * 48 * 4];
+/* summary "Build done", body "3 warnings \xe2\x80\x94 ok", app "make", 2x3 icon */
+static const uint8_t notify_tail[] = "Build done"
+				     "3 warnings \xe2\x80\x94 ok"
+				     "make"
+				     "RGBARGBARGBARGBARGBARGBA";
 
 /* A valid message of each type; false for types it does not know. */
 static bool make_sample(uint16_t type, struct sample *s)
@@ -312,6 +321,29 @@ static bool make_sample(uint16_t type, struct sample *s)
 	case VTP_RUN_RESULT:
 		s->m.body.run_result = (struct vtp_run_result){ 32, VTP_RUN_EXITED, 3 };
 		return true;
+	case VTP_NOTIFY:
+		s->m.body.notify = (struct vtp_notify){ .id = 9,
+			.urgency = VTP_URGENCY_CRITICAL,
+			.expire_timeout = 5000,
+			.summary_len = 10,
+			.body_len = 17,
+			.app_name_len = 4,
+			.icon_width = 2,
+			.icon_height = 3 };
+		s->tail = notify_tail;
+		s->tail_len = sizeof(notify_tail) - 1;
+		return true;
+	case VTP_NOTIFY_CLOSE:
+		s->m.body.notify_id.id = 9;
+		return true;
+	case VTP_NOTIFY_ACTION:
+		s->side = VTP_SIDE_GUEST;
+		s->m.body.notify_id.id = 9;
+		return true;
+	case VTP_NOTIFY_CLOSED:
+		s->side = VTP_SIDE_GUEST;
+		s->m.body.notify_closed = (struct vtp_notify_closed){ 9, VTP_NOTIFY_DISMISSED };
+		return true;
 	}
 	return false;
 }
@@ -343,7 +375,7 @@ Test(msg, every_type_has_a_name_and_a_sample)
 		cr_assert(make_sample((uint16_t)t, &s), "no sample for %s",
 			vtp_type_name((uint16_t)t));
 	}
-	cr_assert_eq(n, 58);
+	cr_assert_eq(n, 62);
 	cr_assert_str_eq(vtp_type_name(VTP_ATTACH), "ATTACH");
 	cr_assert_str_eq(vtp_type_name(VTP_RUN_RESULT), "RUN_RESULT");
 }
@@ -422,7 +454,7 @@ Test(msg, round_trip_every_type)
 		}
 		checked++;
 	}
-	cr_assert_eq(checked, 58);
+	cr_assert_eq(checked, 62);
 }
 
 Test(msg, encode_limits)
@@ -446,6 +478,7 @@ Test(msg, encode_limits)
 	cr_assert_eq(vtp_body_size(VTP_SET_TITLE), 0);
 	cr_assert_eq(vtp_body_size(0), -1);
 	cr_assert_eq(vtp_body_size(105), -1);
+	cr_assert_eq(vtp_body_size(116), -1);
 }
 
 /* ---- malformed messages ---- */
@@ -489,6 +522,8 @@ struct bad_case {
 #define POPUP(...) \
 	BODY(window_create, { .kind = 2, .parent = 1, .width = 10, .height = 10, __VA_ARGS__ })
 #define APPINFO(s) BODY(app_info, { 0 }), TAIL(s)
+#define NOTIFY(...) \
+	BODY(notify, { .id = 1, .summary_len = 1, .body_len = 1, .app_name_len = 1, __VA_ARGS__ })
 
 /* The OK_* macros give defaults that a case then overrides. */
 #pragma GCC diagnostic push
@@ -856,6 +891,61 @@ static const struct bad_case bad_cases[] = {
 		.tail_len = VTP_MAX_ARGV_BYTES + 1, .want = VTP_E_TAIL_TOO_LONG },
 	{ "run result kind 4", H, VTP_RUN_RESULT, BODY(run_result, { 1, 4, 0 }),
 		.want = VTP_E_BAD_VALUE },
+	{ "notify id 0", H, VTP_NOTIFY, NOTIFY(.id = 0), TAIL("abc"), .want = VTP_E_BAD_VALUE },
+	{ "notify urgency 3", H, VTP_NOTIFY, NOTIFY(.urgency = 3), TAIL("abc"),
+		.want = VTP_E_BAD_VALUE },
+	{ "notify timeout -2", H, VTP_NOTIFY, NOTIFY(.expire_timeout = -2), TAIL("abc"),
+		.want = VTP_E_BAD_VALUE },
+	{ "notify timeout above max", H, VTP_NOTIFY,
+		NOTIFY(.expire_timeout = VTP_MAX_NOTIFY_TIMEOUT + 1), TAIL("abc"),
+		.want = VTP_E_BAD_VALUE },
+	{ "notify reserved set", H, VTP_NOTIFY, NOTIFY(.reserved = 1), TAIL("abc"),
+		.want = VTP_E_FLAGS },
+	{ "notify lengths above tail", H, VTP_NOTIFY, NOTIFY(.body_len = 2), TAIL("abc"),
+		.want = VTP_E_BAD_SIZE },
+	{ "notify lengths below tail", H, VTP_NOTIFY, NOTIFY(.body_len = 0), TAIL("abc"),
+		.want = VTP_E_BAD_SIZE },
+	{ "notify summary above limit", H, VTP_NOTIFY,
+		NOTIFY(.summary_len = VTP_MAX_NOTIFY_SUMMARY + 1, .body_len = 0, .app_name_len = 0),
+		.fill = 'a', .tail_len = VTP_MAX_NOTIFY_SUMMARY + 1, .want = VTP_E_TAIL_TOO_LONG },
+	{ "notify body above limit", H, VTP_NOTIFY,
+		NOTIFY(.summary_len = 0, .body_len = VTP_MAX_NOTIFY_BODY + 1, .app_name_len = 0),
+		.fill = 'a', .tail_len = VTP_MAX_NOTIFY_BODY + 1, .want = VTP_E_TAIL_TOO_LONG },
+	{ "notify app name above limit", H, VTP_NOTIFY,
+		NOTIFY(.summary_len = 0, .body_len = 0,
+			.app_name_len = VTP_MAX_NOTIFY_APP_NAME + 1),
+		.fill = 'a', .tail_len = VTP_MAX_NOTIFY_APP_NAME + 1, .want = VTP_E_TAIL_TOO_LONG },
+	{ "notify control char in body", H, VTP_NOTIFY, NOTIFY(0),
+		TAIL("a\x1b"
+		     "c"),
+		.want = VTP_E_CONTROL_CHAR },
+	{ "notify bad UTF-8 app name", H, VTP_NOTIFY, NOTIFY(.app_name_len = 2), TAIL("ab\xc0\x80"),
+		.want = VTP_E_UTF8 },
+	{ "notify icon 65 wide", H, VTP_NOTIFY,
+		NOTIFY(.summary_len = 0, .body_len = 0, .app_name_len = 0, .icon_width = 65,
+			.icon_height = 1),
+		.fill = 1, .tail_len = 65 * 4, .want = VTP_E_DIMENSIONS },
+	{ "notify icon height 0", H, VTP_NOTIFY,
+		NOTIFY(.summary_len = 0, .body_len = 0, .app_name_len = 0, .icon_width = 4),
+		.want = VTP_E_DIMENSIONS },
+	{ "notify icon short", H, VTP_NOTIFY,
+		NOTIFY(.summary_len = 0, .body_len = 0, .app_name_len = 0, .icon_width = 2,
+			.icon_height = 2),
+		.fill = 1, .tail_len = 15, .want = VTP_E_BAD_SIZE },
+	{ "notify with window object", H, VTP_NOTIFY, .object = 1, NOTIFY(0), TAIL("abc"),
+		.want = VTP_E_OBJECT },
+	{ "notify from the host", G, VTP_NOTIFY, NOTIFY(0), TAIL("abc"),
+		.want = VTP_E_UNKNOWN_TYPE },
+	{ "notify close id 0", H, VTP_NOTIFY_CLOSE, BODY(notify_id, { 0 }),
+		.want = VTP_E_BAD_VALUE },
+	{ "notify action id 0", G, VTP_NOTIFY_ACTION, BODY(notify_id, { 0 }),
+		.want = VTP_E_BAD_VALUE },
+	{ "notify action with a tail", G, VTP_NOTIFY_ACTION, BODY(notify_id, { 1 }),
+		TAIL("default"), .want = VTP_E_BAD_SIZE },
+	{ "notify closed reason 0", G, VTP_NOTIFY_CLOSED, BODY(notify_closed, { 1, 0 }),
+		.want = VTP_E_BAD_VALUE },
+	{ "notify closed reason 5", G, VTP_NOTIFY_CLOSED, BODY(notify_closed, { 1, 5 }),
+		.want = VTP_E_BAD_VALUE },
 };
 #pragma GCC diagnostic pop
 
@@ -899,7 +989,9 @@ Test(msg, malformed_table)
 	cr_assert_geq(n, 40);
 	for (size_t i = 0; i < n; i++) {
 		const struct bad_case *c = &bad_cases[i];
-		struct vtp_decoder dec = { .side = c->side, .pool_size = POOL_SIZE };
+		struct vtp_decoder dec = {
+			.side = c->side, .pool_size = POOL_SIZE, .version = VTP_VERSION_MAX
+		};
 		struct vtp_msg m;
 		uint8_t *buf;
 
@@ -990,6 +1082,60 @@ Test(msg, limits_accepted_at_the_boundary)
 	n = vtp_msg_encode(
 		buf, sizeof(buf), VTP_WELCOME, 0, &w, "abcdefghijklmnopqrstuvwxyz-01234", 32);
 	cr_assert_eq(vtp_msg_decode(&guest_dec, buf, n, &m), VTP_OK);
+	vtp_msg_finish(&m);
+}
+
+/* Version 2 types are refused on a version 1 connection (and before
+ * WELCOME, version 0), both ways. */
+Test(msg, notify_types_need_version_2)
+{
+	static const uint16_t types[] = { VTP_NOTIFY, VTP_NOTIFY_CLOSE, VTP_NOTIFY_CLOSED,
+		VTP_NOTIFY_ACTION };
+	static uint8_t buf[4096];
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		struct sample s;
+		struct vtp_msg m;
+		cr_assert(make_sample(types[i], &s));
+		size_t n = encode_sample(&s, buf, sizeof(buf));
+		for (uint32_t v = 0; v <= 2; v++) {
+			struct vtp_decoder dec = {
+				.side = s.side, .pool_size = POOL_SIZE, .version = v
+			};
+			enum vtp_status st = vtp_msg_decode(&dec, buf, n, &m);
+			cr_assert_eq(st, v == 2 ? VTP_OK : VTP_E_UNKNOWN_TYPE, "%s version %u: %s",
+				vtp_type_name(types[i]), v, vtp_status_str(st));
+			vtp_msg_finish(&m);
+		}
+	}
+}
+
+/* A notification at every limit at once is accepted. */
+Test(msg, notify_at_the_limits)
+{
+	static uint8_t buf[VTP_MSG_MAX];
+	static uint8_t tail[VTP_MAX_NOTIFY_SUMMARY + VTP_MAX_NOTIFY_BODY + VTP_MAX_NOTIFY_APP_NAME +
+		VTP_MAX_NOTIFY_ICON * VTP_MAX_NOTIFY_ICON * 4];
+	struct vtp_notify nf = { .id = UINT32_MAX,
+		.urgency = VTP_URGENCY_LOW,
+		.expire_timeout = VTP_MAX_NOTIFY_TIMEOUT,
+		.summary_len = VTP_MAX_NOTIFY_SUMMARY,
+		.body_len = VTP_MAX_NOTIFY_BODY,
+		.app_name_len = VTP_MAX_NOTIFY_APP_NAME,
+		.icon_width = VTP_MAX_NOTIFY_ICON,
+		.icon_height = VTP_MAX_NOTIFY_ICON };
+	struct vtp_msg m;
+
+	memset(tail, 'x', sizeof(tail));
+	size_t n = vtp_msg_encode(buf, sizeof(buf), VTP_NOTIFY, 0, &nf, tail, sizeof(tail));
+	cr_assert_eq(vtp_msg_decode(&host_dec, buf, n, &m), VTP_OK);
+	cr_assert_eq(m.tail_len, sizeof(tail));
+	vtp_msg_finish(&m);
+	/* no text, no icon, never expires */
+	nf = (struct vtp_notify){ .id = 1, .expire_timeout = 0 };
+	n = vtp_msg_encode(buf, sizeof(buf), VTP_NOTIFY, 0, &nf, NULL, 0);
+	cr_assert_eq(vtp_msg_decode(&host_dec, buf, n, &m), VTP_OK);
+	cr_assert_null(m.tail);
 	vtp_msg_finish(&m);
 }
 

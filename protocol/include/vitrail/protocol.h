@@ -23,7 +23,7 @@
 #endif
 
 #define VTP_VERSION_MIN 1
-#define VTP_VERSION_MAX 1
+#define VTP_VERSION_MAX 2 /* 2: notifications (README section 10) */
 
 /* ---- limits (every number from a guest has one) ---- */
 #define VTP_MSG_MAX (1u << 20) /* whole message, header included */
@@ -51,6 +51,11 @@
 #define VTP_MAX_ARGC 256u
 #define VTP_MAX_POOL_SIZE (1ull << 32) /* 4 GiB */
 #define VTP_BUFFER_ALIGN 64u /* pool offsets of buffers */
+#define VTP_MAX_NOTIFY_SUMMARY 256u /* bytes of UTF-8 */
+#define VTP_MAX_NOTIFY_BODY 2048u
+#define VTP_MAX_NOTIFY_APP_NAME 64u
+#define VTP_MAX_NOTIFY_ICON 64u /* icon width and height */
+#define VTP_MAX_NOTIFY_TIMEOUT 600000 /* ms */
 
 /* ---- header ---- */
 struct vtp_header {
@@ -133,6 +138,12 @@ enum vtp_type {
 	VTP_LAUNCH_APP = 102, /* H2G */
 	VTP_RUN = 103, /* H2G */
 	VTP_RUN_RESULT = 104, /* G2H */
+
+	/* notifications (version 2) */
+	VTP_NOTIFY = 112, /* G2H: show or replace a notification */
+	VTP_NOTIFY_CLOSE = 113, /* G2H: the app withdrew it */
+	VTP_NOTIFY_CLOSED = 114, /* H2G: it is gone, with a reason */
+	VTP_NOTIFY_ACTION = 115, /* H2G: the user activated it ("default") */
 };
 
 /* ---- bodies ---- */
@@ -496,6 +507,46 @@ struct vtp_run_result {
 };
 _Static_assert(sizeof(struct vtp_run_result) == 12, "layout");
 
+enum vtp_notify_urgency {
+	VTP_URGENCY_LOW = 0,
+	VTP_URGENCY_NORMAL = 1,
+	VTP_URGENCY_CRITICAL = 2,
+};
+
+struct vtp_notify {
+	uint32_t id; /* guest-chosen, non-zero; same id replaces */
+	uint32_t urgency; /* enum vtp_notify_urgency */
+	int32_t expire_timeout; /* ms: -1 default, 0 never, 1..VTP_MAX_NOTIFY_TIMEOUT */
+	uint16_t summary_len; /* <= VTP_MAX_NOTIFY_SUMMARY */
+	uint16_t body_len; /* <= VTP_MAX_NOTIFY_BODY */
+	uint16_t app_name_len; /* <= VTP_MAX_NOTIFY_APP_NAME */
+	uint16_t reserved; /* 0 */
+	uint16_t icon_width; /* 0 (no icon) or 1..VTP_MAX_NOTIFY_ICON */
+	uint16_t icon_height; /* 0 iff icon_width is 0 */
+	/* tail, no separators: summary, body, app name (display strings of
+	 * the lengths above), then icon_width*icon_height*4 bytes of RGBA.
+	 * The tail is exactly that long. */
+};
+_Static_assert(sizeof(struct vtp_notify) == 24, "layout");
+
+enum vtp_notify_reason { /* as org.freedesktop.Notifications */
+	VTP_NOTIFY_EXPIRED = 1,
+	VTP_NOTIFY_DISMISSED = 2,
+	VTP_NOTIFY_CLOSED_BY_CALL = 3,
+	VTP_NOTIFY_UNDEFINED = 4,
+};
+
+struct vtp_notify_id { /* NOTIFY_CLOSE, NOTIFY_ACTION */
+	uint32_t id; /* non-zero */
+};
+_Static_assert(sizeof(struct vtp_notify_id) == 4, "layout");
+
+struct vtp_notify_closed {
+	uint32_t id; /* non-zero */
+	uint32_t reason; /* enum vtp_notify_reason */
+};
+_Static_assert(sizeof(struct vtp_notify_closed) == 8, "layout");
+
 /* ---- decoding ---- */
 
 enum vtp_side {
@@ -577,6 +628,9 @@ struct vtp_msg {
 		struct vtp_app_list_end app_list_end;
 		struct vtp_launch launch; /* LAUNCH_APP, RUN */
 		struct vtp_run_result run_result;
+		struct vtp_notify notify;
+		struct vtp_notify_id notify_id; /* NOTIFY_CLOSE, NOTIFY_ACTION */
+		struct vtp_notify_closed notify_closed;
 		uint8_t raw[48];
 	} body;
 	uint8_t *tail;
@@ -593,6 +647,9 @@ struct vtp_msg {
 struct vtp_decoder {
 	enum vtp_side side;
 	uint64_t pool_size;
+	/* Negotiated protocol version (0 before WELCOME counts as 1): types of
+	 * a later version are VTP_E_UNKNOWN_TYPE. */
+	uint32_t version;
 };
 
 /*

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <wayland-server-core.h>
 #include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_primary_selection.h>
 
 /* A reference-counted text. */
 struct clip_text {
@@ -66,5 +67,17 @@ struct clip_text_source *clip_text_source_create(
 /* The owner goes away while the source may still be the selection: it
  * stops serving readers. Accepts NULL. */
 void clip_text_source_orphan(struct clip_text_source *source);
+
+/* The same text offered as the primary selection (middle-click, Shift+Insert). */
+struct clip_text_primary_source {
+	struct wlr_primary_selection_source base;
+	struct clip_text_writers *writers; /* NULL once the owner is gone */
+	struct clip_text_primary_source **owner;
+	struct clip_text *text;
+};
+
+struct clip_text_primary_source *clip_text_primary_source_create(struct clip_text_writers *writers,
+	struct clip_text *text, struct clip_text_primary_source **owner);
+void clip_text_primary_source_orphan(struct clip_text_primary_source *source);
 
 #endif
