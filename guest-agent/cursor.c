@@ -69,7 +69,7 @@ static void send_cursor(struct agent_cursor *cursor)
 			pixman_region32_init_rect(&all, 0, 0, (unsigned)w, (unsigned)h);
 			agent_paint_clear(&img, &all);
 			agent_paint_surface(&img, surface, 0, 0, surface->current.width,
-				surface->current.height, &all, false);
+				surface->current.height, &all, false, NULL);
 			pixman_region32_fini(&all);
 			sc = (struct vtp_set_cursor){
 				.offset = offset,

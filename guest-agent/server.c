@@ -35,9 +35,9 @@
 #include "input.h"
 #include "link.h"
 #include "outgoing.h"
+#include "paint.h"
 #include "run.h"
 #include "window.h"
-#include "paint.h"
 
 #define DEFAULT_WIDTH 1920
 #define DEFAULT_HEIGHT 1080

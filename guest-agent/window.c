@@ -37,10 +37,32 @@ static void tree_changed(struct agent_window *window)
 	schedule_flush(window);
 }
 
+/* The surface's opaque part, kept through the release of its buffer
+ * (release_client_buffers). */
+static void update_opaque(struct agent_surface *as)
+{
+	struct wlr_surface *surface = as->surface;
+	uint32_t format;
+	if (agent_paint_surface_format(surface, &format)) {
+		as->format_opaque = agent_paint_format_opaque(format);
+	}
+	unsigned int width = surface->current.width > 0 ? (unsigned)surface->current.width : 0;
+	unsigned int height = surface->current.height > 0 ? (unsigned)surface->current.height : 0;
+	if (as->format_opaque) {
+		pixman_region32_fini(&as->opaque);
+		pixman_region32_init_rect(&as->opaque, 0, 0, width, height);
+	} else {
+		pixman_region32_intersect_rect(
+			&as->opaque, &surface->current.opaque, 0, 0, width, height);
+	}
+}
+
 static void handle_surface_commit(struct wl_listener *listener, void *data)
 {
 	struct agent_surface *as = wl_container_of(listener, as, commit);
 	pixman_region32_t damage;
+
+	update_opaque(as);
 
 	pixman_region32_init(&damage);
 	wlr_surface_get_effective_damage(as->surface, &damage);
@@ -121,7 +143,9 @@ static struct agent_surface *surface_create(
 	as->surface = surface;
 	as->subsurface = sub;
 	pixman_region32_init(&as->damage);
+	pixman_region32_init(&as->opaque);
 	wl_list_insert(window->surfaces.prev, &as->link);
+	update_opaque(as);
 
 	as->commit.notify = handle_surface_commit;
 	wl_signal_add(&surface->events.commit, &as->commit);
@@ -157,6 +181,7 @@ static void surface_destroy(struct agent_surface *as)
 	}
 	wl_list_remove(&as->link);
 	pixman_region32_fini(&as->damage);
+	pixman_region32_fini(&as->opaque);
 	free(as);
 }
 
@@ -611,11 +636,16 @@ static void region_to_host(struct agent_window *window, pixman_region32_t *damag
 
 /*
  * Paint the window into dst: `copy` from prev (older contents, maybe of
- * another size), `damage` from the client surfaces.
+ * another size), `damage` from the client surfaces. translucent (or
+ * NULL): where it can tell at no cost (a lone surface replacing the
+ * damage), gets the rectangles of the damage holding a pixel that is not
+ * opaque, and then the return value is true.
  */
-static void paint_window(struct agent_window *window, const struct paint_image *dst,
-	const struct paint_image *prev, pixman_region32_t *copy, pixman_region32_t *damage)
+static bool paint_window(struct agent_window *window, const struct paint_image *dst,
+	const struct paint_image *prev, pixman_region32_t *copy, pixman_region32_t *damage,
+	pixman_region32_t *translucent)
 {
+	bool told = false;
 	pixman_region32_t area;
 	pixman_region32_init(&area);
 	pixman_region32_copy(&area, damage);
@@ -635,8 +665,15 @@ static void paint_window(struct agent_window *window, const struct paint_image *
 			&outside, e->x, e->y, (unsigned)e->width, (unsigned)e->height);
 		pixman_region32_subtract(&outside, &area, &outside);
 		agent_paint_clear(dst, &outside);
+		bool alone = window->tree_len == 1 && translucent != NULL;
+		if (alone) {
+			/* cleared: transparent */
+			pixman_region32_union(translucent, translucent, &outside);
+		}
 		pixman_region32_fini(&outside);
-		agent_paint_surface(dst, e->surface, e->x, e->y, e->width, e->height, &area, false);
+		told = agent_paint_surface(dst, e->surface, e->x, e->y, e->width, e->height, &area,
+			       false, alone ? translucent : NULL) &&
+			alone;
 		first = 1;
 	} else if (prev != NULL && prev->data != dst->data) {
 		/* The bottom surface's buffer went back to the client already:
@@ -651,9 +688,11 @@ static void paint_window(struct agent_window *window, const struct paint_image *
 	}
 	for (int i = first; i < window->tree_len; i++) {
 		struct agent_tree_entry *e = &window->tree[i];
-		agent_paint_surface(dst, e->surface, e->x, e->y, e->width, e->height, &area, true);
+		agent_paint_surface(
+			dst, e->surface, e->x, e->y, e->width, e->height, &area, true, NULL);
 	}
 	pixman_region32_fini(&area);
+	return told;
 }
 
 /* Let the client reuse its buffer at once: the pixels are copied. Only for
@@ -680,6 +719,63 @@ static void resize_contents(struct agent_window *window, int width, int height)
 	window->width = width;
 	window->height = height;
 	window->full_damage = true;
+	pixman_region32_clear(&window->translucent);
+	window->translucent_valid = false;
+}
+
+/* True if the opaque parts of the surfaces cover the whole window. */
+static bool declared_opaque(struct agent_window *window)
+{
+	pixman_region32_t rest, part;
+	pixman_region32_init_rect(&rest, 0, 0, (unsigned)window->width, (unsigned)window->height);
+	pixman_region32_init(&part);
+	for (int i = 0; i < window->tree_len && pixman_region32_not_empty(&rest); i++) {
+		struct agent_tree_entry *e = &window->tree[i];
+		struct agent_surface *as = find_surface(window, e->surface);
+		if (as == NULL) {
+			continue;
+		}
+		pixman_region32_copy(&part, &as->opaque);
+		pixman_region32_translate(&part, e->x, e->y);
+		pixman_region32_subtract(&rest, &rest, &part);
+	}
+	bool covered = !pixman_region32_not_empty(&rest);
+	pixman_region32_fini(&part);
+	pixman_region32_fini(&rest);
+	return covered;
+}
+
+/*
+ * After painting damage into dst (dst then holds the whole contents): may
+ * the host show them opaque? found: the translucent rectangles of the
+ * damage if paint_window told them, else NULL (then dst is read back).
+ */
+static bool contents_opaque(struct agent_window *window, const struct paint_image *dst,
+	pixman_region32_t *damage, pixman_region32_t *found)
+{
+	if (declared_opaque(window)) {
+		window->translucent_valid = false;
+		return true;
+	}
+	pixman_region32_t all;
+	pixman_region32_init_rect(&all, 0, 0, (unsigned)window->width, (unsigned)window->height);
+	if (!window->translucent_valid) {
+		/* not followed while the opaque regions covered the window */
+		pixman_region32_clear(&window->translucent);
+		pixman_region32_subtract(&all, &all, damage);
+		if (pixman_region32_not_empty(&all)) {
+			agent_paint_find_translucent(dst, &all, &window->translucent);
+		}
+	}
+	pixman_region32_subtract(&window->translucent, &window->translucent, damage);
+	if (found != NULL) {
+		pixman_region32_union(&window->translucent, &window->translucent, found);
+	} else {
+		agent_paint_find_translucent(dst, damage, &window->translucent);
+	}
+	pixman_region32_fini(&all);
+	window->translucent_valid = true;
+	return !pixman_region32_not_empty(&window->translucent);
 }
 
 static bool same_tree(struct agent_window *window, const struct agent_tree_entry *tree, int len)
@@ -757,11 +853,15 @@ static bool send_frame(
 	pixman_region32_init(&copy);
 	pixman_region32_subtract(&copy, &target->stale, damage);
 	struct paint_image dst = buffer_image(window, target);
-	paint_window(window, &dst, prev, &copy, damage);
+	pixman_region32_t found;
+	pixman_region32_init(&found);
+	bool told = paint_window(window, &dst, prev, &copy, damage, &found);
 	pixman_region32_fini(&copy);
 	pixman_region32_clear(&target->stale);
 	window->current = target;
 	collect_orphans(window);
+	bool opaque = contents_opaque(window, &dst, damage, told ? &found : NULL);
+	pixman_region32_fini(&found);
 
 	struct vtp_attach attach = {
 		.offset = target->offset,
@@ -769,7 +869,8 @@ static bool send_frame(
 		.width = (uint32_t)target->width,
 		.height = (uint32_t)target->height,
 		.stride = (uint32_t)target->stride,
-		.format = VTP_FORMAT_ARGB8888,
+		/* the host blends ARGB8888 over a backdrop of its own */
+		.format = opaque ? VTP_FORMAT_XRGB8888 : VTP_FORMAT_ARGB8888,
 	};
 	agent_link_send(server->link, VTP_ATTACH, window->id, &attach, NULL, 0);
 	region_to_host(window, damage);
@@ -798,7 +899,7 @@ static bool paint_snapshot(
 		window->width * 4 };
 	pixman_region32_t none;
 	pixman_region32_init(&none);
-	paint_window(window, &dst, prev != NULL ? prev : &dst, &none, damage);
+	paint_window(window, &dst, prev != NULL ? prev : &dst, &none, damage, NULL);
 	pixman_region32_fini(&none);
 	return true;
 }
@@ -1136,9 +1237,11 @@ struct agent_window *agent_window_create(struct agent_server *server, struct wlr
 	wl_list_init(&window->buffers);
 	wl_list_init(&window->feedbacks);
 	pixman_region32_init(&window->pending);
+	pixman_region32_init(&window->translucent);
 	window->frame_timer = wl_event_loop_add_timer(server->loop, handle_frame_timer, window);
 	if (window->frame_timer == NULL) {
 		pixman_region32_fini(&window->pending);
+		pixman_region32_fini(&window->translucent);
 		free(window);
 		return NULL;
 	}
@@ -1152,6 +1255,7 @@ struct agent_window *agent_window_create(struct agent_server *server, struct wlr
 	if (surface_create(window, xdg->surface, NULL) == NULL) {
 		wl_event_source_remove(window->frame_timer);
 		pixman_region32_fini(&window->pending);
+		pixman_region32_fini(&window->translucent);
 		free(window);
 		return NULL;
 	}
@@ -1229,6 +1333,7 @@ void agent_window_destroy(struct agent_window *window)
 	discard_feedbacks(window);
 	free(window->snapshot);
 	pixman_region32_fini(&window->pending);
+	pixman_region32_fini(&window->translucent);
 	if (window->flush_idle != NULL) {
 		wl_event_source_remove(window->flush_idle);
 	}

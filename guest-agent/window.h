@@ -44,6 +44,10 @@ struct agent_surface {
 	struct wlr_surface *surface;
 	struct wlr_subsurface *subsurface; /* NULL for the window's root */
 	pixman_region32_t damage; /* surface-local, since the last flush */
+	/* surface-local: what its app declared opaque (wl_surface opaque
+	 * region), or all of it when its buffer has no alpha channel */
+	pixman_region32_t opaque;
+	bool format_opaque; /* of its last readable buffer */
 	struct wl_list link; /* agent_window.surfaces */
 
 	struct wl_listener commit;
@@ -91,6 +95,15 @@ struct agent_window {
 	struct agent_buffer *current;
 	uint8_t *snapshot; /* width*height*4, stride width*4, or NULL */
 	pixman_region32_t pending; /* damage not yet in the contents */
+	/* Whether the host may show the contents opaque (XRGB8888: no
+	 * blending, no backdrop). Opaque when the surfaces' opaque regions
+	 * cover the window; else when every pixel has alpha 0xff, which is
+	 * checked in the rectangles each flush paints: `translucent` holds
+	 * those (window coordinates) where a pixel was not, and is only
+	 * kept up to date (translucent_valid) while the opaque regions
+	 * do not cover the window. */
+	pixman_region32_t translucent;
+	bool translucent_valid;
 	bool full_damage;
 	bool no_buffer_logged;
 

@@ -88,6 +88,11 @@ struct guest_window {
 	struct cpu_buffer *sbuf;
 	uint32_t sbuf_vtp_format;
 	struct wlr_scene_buffer *scene_buffer;
+	/* Under a translucent (ARGB8888) buffer, in its rectangle: the
+	 * window's own label color, so that what the guest leaves
+	 * transparent is neither black nor whatever lies below the window.
+	 * Disabled under an opaque (XRGB8888) buffer. */
+	struct wlr_scene_rect *backdrop;
 	struct wlr_texture *texture; /* the node's, for updates in place (GLES2) */
 	bool mapped;
 	int width, height; /* of the current buffer */
@@ -529,6 +534,10 @@ static void destroy_content(struct guest_window *window)
 		window->scene_buffer = NULL;
 		window->texture = NULL;
 	}
+	if (window->backdrop != NULL) {
+		wlr_scene_node_destroy(&window->backdrop->node);
+		window->backdrop = NULL;
+	}
 	if (window->sbuf != NULL) {
 		wlr_buffer_drop(&window->sbuf->base);
 		window->sbuf = NULL;
@@ -610,22 +619,40 @@ static bool show_buffer(struct guest_window *window, const struct window_buffer 
 		return true;
 	}
 
-	/* guest pixels are shown opaque: a guest cannot let another VM's
-	 * window show through inside its own frame */
+	/* A translucent buffer is blended over the window's backdrop, an
+	 * opaque one replaces it: a guest cannot let another VM's window
+	 * show through inside its own frame. */
+	bool translucent = buffer->format == VTP_FORMAT_ARGB8888;
 	sbuf = cpu_buffer_wrap((int)buffer->width, (int)buffer->height, buffer->stride,
-		DRM_FORMAT_XRGB8888, data, NULL, NULL);
+		translucent ? DRM_FORMAT_ARGB8888 : DRM_FORMAT_XRGB8888, data, NULL, NULL);
 	if (sbuf == NULL) {
 		return false;
+	}
+	struct wlr_scene_rect *backdrop = NULL;
+	if (translucent) {
+		float color[4];
+		server_color_from_rgb(vm_link_label(window->vm), color);
+		backdrop = wlr_scene_rect_create(&window->content_parent->node, (int)buffer->width,
+			(int)buffer->height, color);
+		if (backdrop == NULL) {
+			wlr_buffer_drop(&sbuf->base);
+			return false;
+		}
+		backdrop->node.data = &window->desc;
 	}
 	struct wlr_texture *texture = NULL;
 	struct wlr_scene_buffer *node = server_scene_buffer_create(
 		window_server(window), window->content_parent, &sbuf->base, &texture);
 	if (node == NULL) {
+		if (backdrop != NULL) {
+			wlr_scene_node_destroy(&backdrop->node);
+		}
 		wlr_buffer_drop(&sbuf->base);
 		return false;
 	}
 	node->node.data = &window->desc;
 	destroy_content(window);
+	window->backdrop = backdrop;
 	window->sbuf = sbuf;
 	window->sbuf_vtp_format = buffer->format;
 	window->scene_buffer = node;

@@ -17,6 +17,11 @@ the agent's unix socket with a sealed memfd pool, and checks:
 - cursor: weston-terminal sets its cursor when the host's POINTER_ENTER
   reaches it; the agent sends SET_CURSOR for that window with the image
   in the pool;
+- opaque or not: the buffer is XRGB8888 (the host's cheap path) when the
+  contents are opaque: an XRGB8888 client, or an ARGB8888 one whose pixels
+  all have alpha 255, or one whose shadow lies outside its xdg window
+  geometry (cropped: the window is the geometry); ARGB8888 with the
+  client's premultiplied pixels when some are transparent;
 - damage only: a client repaints one stripe per frame and damages only it
   (vt-client --stripes); the host keeps up to two buffers, so the agent
   cycles three and must carry older stripes into reused buffers. Every
@@ -160,6 +165,7 @@ def window(conn, deadline, state):
             check(off % 64 == 0 and stride >= w * 4 and stride % 4 == 0, 'ATTACH layout')
             check(off + stride * h <= POOL, 'ATTACH outside the pool')
             state['attach'] = (off, bid, w, h, stride)
+            state['format'] = fmt
         elif kind == DAMAGE:
             check(len(tail) % 16 == 0 and 16 <= len(tail) <= 64 * 16, 'DAMAGE size')
             state['damaged'] = True
@@ -326,6 +332,26 @@ def scenario_cursor(host, proc):
           'the cursor image is fully transparent')
 
 
+XRGB, ARGB = 0x34325258, 0x34325241
+
+
+def scenario_format(want_format, want_size, want_pixels):
+    """The first buffer: its format, size and pixels (rows of BGRA bytes)."""
+    def scenario(host, proc):
+        deadline = time.monotonic() + TIMEOUT
+        conn = host.accept(deadline)
+        host.handshake(conn, deadline)
+        st = window(conn, deadline, {})
+        off, bid, w, h, stride = st['attach']
+        check((w, h) == want_size, 'buffer %dx%d, want %dx%d' % ((w, h) + want_size))
+        check(st['created'] == want_size, 'WINDOW_CREATE size %r' % (st['created'],))
+        check(st['format'] == want_format,
+              'ATTACH format %x, want %x' % (st['format'], want_format))
+        rows = host.pixels(off, w, h, stride)
+        check(rows == want_pixels, 'the buffer does not hold the expected pixels')
+    return scenario
+
+
 def run_agent(name, scenario, client_args):
     agent = os.environ['VITRAIL_AGENT']
     client = client_args[0] if client_args[0].startswith('/') else os.environ['VT_CLIENT']
@@ -371,6 +397,16 @@ def main():
         print('FAIL: weston-terminal is not installed (Debian package weston)', file=sys.stderr)
         return 1
     ok = run_agent('cursor', scenario_cursor, [terminal]) and ok
+    blue = bytes.fromhex('996633ff')
+    ok = run_agent('opaque-xrgb', scenario_format(XRGB, (64, 48), [blue * 64] * 48),
+                   ['--size', '64x48', '--color', '336699']) and ok
+    ok = run_agent('opaque-argb', scenario_format(XRGB, (64, 48), [blue * 64] * 48),
+                   ['--size', '64x48', '--fill', '0,0,64x48,ff336699']) and ok
+    corner = [bytes(4) * 8 + blue * 56] * 8 + [blue * 64] * 40
+    ok = run_agent('translucent', scenario_format(ARGB, (64, 48), corner),
+                   ['--size', '64x48', '--color', '336699', '--fill', '0,0,8x8,00000000']) and ok
+    ok = run_agent('geometry', scenario_format(XRGB, (48, 32), [blue * 48] * 32),
+                   ['--size', '64x48', '--color', '336699', '--geometry', '8,8,48x32']) and ok
     ok = run_agent('damage', scenario_damage,
                    ['--size', '%dx%d' % (W, H), '--color', '336699', '--stripes', str(STRIPES),
                     '--frames', str(FRAMES)]) and ok

@@ -7,6 +7,7 @@
  *   vt-client [--size WxH] [--color RRGGBB] [--title TEXT]
  *             [--subsurface X,Y,WxH,RRGGBB] [--popup X,Y,WxH,RRGGBB]
  *             [--stripes N --frames K] [--keys 1]
+ *             [--geometry X,Y,WxH] [--fill X,Y,WxH,AARRGGBB]...
  *
  * The popup is anchored at the point (X, Y) of the toplevel (anchor rect
  * X,Y 1x1, anchor top-left, gravity bottom-right), so its top-left corner
@@ -18,6 +19,14 @@
  * repaints stripe k mod N with the color 0xKKKK55 (k in the red and green
  * bytes) and damages only that stripe, so a compositor that copies damage
  * must also carry the other stripes over. Prints "animated" at the end.
+ *
+ * --geometry X,Y,WxH: the toplevel's buffer (--size) is ARGB8888 with a
+ * translucent black shadow (premultiplied 0x40000000) around the xdg
+ * window geometry X,Y,WxH (buffer coordinates), which is filled with
+ * --color, opaque.
+ * --fill X,Y,WxH,AARRGGBB (up to 8): then paint that rectangle of the
+ * toplevel's buffer with the raw premultiplied pixel AARRGGBB (the buffer
+ * is ARGB8888 with or without --geometry).
  *
  * --keys 1: log the keyboard on stdout: "key-enter N" (N keys held at
  * enter), "key K pressed" / "key K released" (K the evdev code), and
@@ -79,8 +88,28 @@ static void die(const char *msg)
 
 static const struct wl_buffer_listener anim_buffer_listener;
 
+#define MAX_FILLS 8
+
+/* --geometry and --fill: the toplevel's translucent buffer */
+static struct {
+	struct rect_spec geometry; /* color unused */
+	struct rect_spec fills[MAX_FILLS]; /* color: the raw AARRGGBB pixel */
+	int n_fills;
+} translucent;
+
+static void fill_rect(
+	uint32_t *pixels, int width, int height, int x, int y, int w, int h, uint32_t pixel)
+{
+	for (int j = y < 0 ? 0 : y; j < y + h && j < height; j++) {
+		for (int i = x < 0 ? 0 : x; i < x + w && i < width; i++) {
+			pixels[(size_t)j * (size_t)width + (size_t)i] = pixel;
+		}
+	}
+}
+
 /* A buffer filled with color; *keep gets the mapping (else unmapped). */
-static struct wl_buffer *map_buffer(int width, int height, uint32_t color, uint32_t **keep)
+static struct wl_buffer *map_buffer_format(
+	int width, int height, uint32_t color, uint32_t **keep, bool argb)
 {
 	const char *dir = getenv("XDG_RUNTIME_DIR");
 	char path[4096];
@@ -102,17 +131,32 @@ static struct wl_buffer *map_buffer(int width, int height, uint32_t color, uint3
 	for (size_t i = 0; i < size / 4; i++) {
 		pixels[i] = 0xff000000u | color;
 	}
+	if (argb && translucent.geometry.set) {
+		struct rect_spec *g = &translucent.geometry;
+		fill_rect(pixels, width, height, 0, 0, width, height, 0x40000000u);
+		fill_rect(pixels, width, height, g->x, g->y, g->width, g->height,
+			0xff000000u | color);
+	}
+	for (int i = 0; argb && i < translucent.n_fills; i++) {
+		struct rect_spec *f = &translucent.fills[i];
+		fill_rect(pixels, width, height, f->x, f->y, f->width, f->height, f->color);
+	}
 	if (keep != NULL) {
 		*keep = pixels;
 	} else {
 		munmap(pixels, size);
 	}
 	struct wl_shm_pool *pool = wl_shm_create_pool(c.shm, fd, (int32_t)size);
-	struct wl_buffer *buffer = wl_shm_pool_create_buffer(
-		pool, 0, width, height, width * 4, WL_SHM_FORMAT_XRGB8888);
+	struct wl_buffer *buffer = wl_shm_pool_create_buffer(pool, 0, width, height, width * 4,
+		argb ? WL_SHM_FORMAT_ARGB8888 : WL_SHM_FORMAT_XRGB8888);
 	wl_shm_pool_destroy(pool);
 	close(fd);
 	return buffer;
+}
+
+static struct wl_buffer *map_buffer(int width, int height, uint32_t color, uint32_t **keep)
+{
+	return map_buffer_format(width, height, color, keep, false);
 }
 
 static struct wl_buffer *make_buffer(int width, int height, uint32_t color)
@@ -353,6 +397,20 @@ static bool parse_rect(const char *s, struct rect_spec *r)
 	return true;
 }
 
+static bool parse_fill(const char *s, struct rect_spec *r)
+{
+	char color[9];
+	if (sscanf(s, "%d,%d,%dx%d,%8[0-9a-fA-F]", &r->x, &r->y, &r->width, &r->height, color) !=
+			5 ||
+		strlen(color) != 8 || r->width <= 0 || r->height <= 0 || r->width > 4096 ||
+		r->height > 4096) {
+		return false;
+	}
+	r->color = (uint32_t)strtoul(color, NULL, 16);
+	r->set = true;
+	return true;
+}
+
 static void roundtrip(void)
 {
 	if (wl_display_roundtrip(c.display) < 0) {
@@ -391,6 +449,18 @@ int main(int argc, char *argv[])
 			c.frames = atoi(val);
 		} else if (strcmp(arg, "--keys") == 0) {
 			c.log_keys = atoi(val) != 0;
+		} else if (strcmp(arg, "--geometry") == 0) {
+			struct rect_spec *g = &translucent.geometry;
+			if (sscanf(val, "%d,%d,%dx%d", &g->x, &g->y, &g->width, &g->height) != 4 ||
+				g->width <= 0 || g->height <= 0) {
+				die("--geometry X,Y,WxH");
+			}
+			g->set = true;
+		} else if (strcmp(arg, "--fill") == 0) {
+			if (translucent.n_fills == MAX_FILLS ||
+				!parse_fill(val, &translucent.fills[translucent.n_fills++])) {
+				die("--fill X,Y,WxH,AARRGGBB (at most 8)");
+			}
 		} else if (strcmp(arg, "--popup") == 0) {
 			if (!parse_rect(val, &popup)) {
 				die("--popup X,Y,WxH,RRGGBB");
@@ -435,7 +505,12 @@ int main(int argc, char *argv[])
 	xdg_toplevel_add_listener(c.toplevel, &toplevel_listener, NULL);
 	xdg_toplevel_set_title(c.toplevel, title);
 	xdg_toplevel_set_app_id(c.toplevel, "vt-client");
-	c.buffer = make_buffer(width, height, color);
+	bool argb = translucent.geometry.set || translucent.n_fills > 0;
+	c.buffer = map_buffer_format(width, height, color, NULL, argb);
+	if (translucent.geometry.set) {
+		struct rect_spec *g = &translucent.geometry;
+		xdg_surface_set_window_geometry(c.xdg_surface, g->x, g->y, g->width, g->height);
+	}
 
 	if (sub.set) {
 		/* synchronized: shown with the toplevel's first buffer */
