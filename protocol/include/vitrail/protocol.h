@@ -46,6 +46,9 @@
 #define VTP_MAX_APPS 1024u
 #define VTP_MAX_APP_FIELD 1024u /* each string in APP_INFO */
 #define VTP_MAX_APP_INFO 8192u /* whole APP_INFO tail */
+/* One app list as the host holds it: each APP_INFO tail + 1, each APP_ICON
+ * tail (its pixels), summed from APP_LIST_BEGIN to APP_LIST_END. */
+#define VTP_MAX_APP_LIST_BYTES (16u << 20)
 #define VTP_MAX_DESKTOP_ID 255u
 #define VTP_MAX_ARGV_BYTES (64u * 1024u)
 #define VTP_MAX_ARGC 256u
