@@ -12,6 +12,7 @@
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 
+#include "idle_inhibit.h"
 #include "cursor.h"
 #include "input.h"
 #include "link.h"
@@ -544,6 +545,7 @@ static bool announce(struct agent_window *window)
 	} while (server->next_window_id == 0 ||
 		agent_server_find_window(server, server->next_window_id) != NULL);
 	window->id = server->next_window_id;
+	agent_idle_inhibit_window_announced(server->idle_inhibit);
 
 	struct vtp_window_create create = {
 		.kind = window->toplevel ? VTP_WINDOW_TOPLEVEL : VTP_WINDOW_POPUP,

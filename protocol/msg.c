@@ -40,6 +40,14 @@ struct type_info {
 		.tail_min = min_, \
 		.tail_max = max_, \
 		.since = 2 }
+#define T3(type, dir_, body_, window_, min_, max_) \
+	[type] = { .name = &#type[4], \
+		.dir = dir_, \
+		.body = body_, \
+		.window = window_, \
+		.tail_min = min_, \
+		.tail_max = max_, \
+		.since = 3 }
 
 /* Worst-case lengths of multi-part tails. */
 #define FILE_BEGIN_TAIL_MAX (VTP_MAX_FILE_NAME + 1 + VTP_MAX_MIME + 1 + 32)
@@ -119,6 +127,8 @@ static const struct type_info types[] = {
 	T2(VTP_NOTIFY_CLOSE, DIR_G2H, 4, false, 0, 0),
 	T2(VTP_NOTIFY_CLOSED, DIR_H2G, 8, false, 0, 0),
 	T2(VTP_NOTIFY_ACTION, DIR_H2G, 4, false, 0, 0),
+
+	T3(VTP_IDLE_INHIBIT, DIR_G2H, 4, true, 0, 0),
 };
 
 #define N_TYPES (sizeof(types) / sizeof(types[0]))
@@ -717,6 +727,8 @@ static enum vtp_status check_message(const struct vtp_decoder *dec, uint16_t typ
 			return VTP_E_BAD_VALUE;
 		}
 		return VTP_OK;
+	case VTP_IDLE_INHIBIT:
+		return m->body.idle_inhibit.inhibit <= 1 ? VTP_OK : VTP_E_BAD_VALUE;
 	}
 	return VTP_E_UNKNOWN_TYPE;
 }

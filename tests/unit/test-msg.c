@@ -344,6 +344,10 @@ static bool make_sample(uint16_t type, struct sample *s)
 		s->side = VTP_SIDE_GUEST;
 		s->m.body.notify_closed = (struct vtp_notify_closed){ 9, VTP_NOTIFY_DISMISSED };
 		return true;
+	case VTP_IDLE_INHIBIT:
+		s->m.header.object = 3;
+		s->m.body.idle_inhibit.inhibit = 1;
+		return true;
 	}
 	return false;
 }
@@ -375,7 +379,7 @@ Test(msg, every_type_has_a_name_and_a_sample)
 		cr_assert(make_sample((uint16_t)t, &s), "no sample for %s",
 			vtp_type_name((uint16_t)t));
 	}
-	cr_assert_eq(n, 62);
+	cr_assert_eq(n, 63);
 	cr_assert_str_eq(vtp_type_name(VTP_ATTACH), "ATTACH");
 	cr_assert_str_eq(vtp_type_name(VTP_RUN_RESULT), "RUN_RESULT");
 }
@@ -454,7 +458,7 @@ Test(msg, round_trip_every_type)
 		}
 		checked++;
 	}
-	cr_assert_eq(checked, 62);
+	cr_assert_eq(checked, 63);
 }
 
 Test(msg, encode_limits)
@@ -946,6 +950,12 @@ static const struct bad_case bad_cases[] = {
 		.want = VTP_E_BAD_VALUE },
 	{ "notify closed reason 5", G, VTP_NOTIFY_CLOSED, BODY(notify_closed, { 1, 5 }),
 		.want = VTP_E_BAD_VALUE },
+	{ "idle inhibit 2", H, VTP_IDLE_INHIBIT, .object = 1, BODY(idle_inhibit, { 2 }),
+		.want = VTP_E_BAD_VALUE },
+	{ "idle inhibit without a window", H, VTP_IDLE_INHIBIT, BODY(idle_inhibit, { 1 }),
+		.want = VTP_E_OBJECT },
+	{ "idle inhibit from the host", G, VTP_IDLE_INHIBIT, .object = 1, BODY(idle_inhibit, { 1 }),
+		.want = VTP_E_UNKNOWN_TYPE },
 };
 #pragma GCC diagnostic pop
 
@@ -1107,6 +1117,23 @@ Test(msg, notify_types_need_version_2)
 				vtp_type_name(types[i]), v, vtp_status_str(st));
 			vtp_msg_finish(&m);
 		}
+	}
+}
+
+/* Version 3 types are refused on a version 1 or 2 connection. */
+Test(msg, idle_inhibit_needs_version_3)
+{
+	static uint8_t buf[256];
+	struct sample s;
+	struct vtp_msg m;
+	cr_assert(make_sample(VTP_IDLE_INHIBIT, &s));
+	size_t n = encode_sample(&s, buf, sizeof(buf));
+	for (uint32_t v = 0; v <= 3; v++) {
+		struct vtp_decoder dec = { .side = s.side, .pool_size = POOL_SIZE, .version = v };
+		enum vtp_status st = vtp_msg_decode(&dec, buf, n, &m);
+		cr_assert_eq(st, v == 3 ? VTP_OK : VTP_E_UNKNOWN_TYPE, "version %u: %s", v,
+			vtp_status_str(st));
+		vtp_msg_finish(&m);
 	}
 }
 

@@ -23,7 +23,7 @@
 #endif
 
 #define VTP_VERSION_MIN 1
-#define VTP_VERSION_MAX 2 /* 2: notifications (README section 10) */
+#define VTP_VERSION_MAX 3 /* 2: notifications; 3: idle inhibitors (README section 10) */
 
 /* ---- limits (every number from a guest has one) ---- */
 #define VTP_MSG_MAX (1u << 20) /* whole message, header included */
@@ -147,6 +147,9 @@ enum vtp_type {
 	VTP_NOTIFY_CLOSE = 113, /* G2H: the app withdrew it */
 	VTP_NOTIFY_CLOSED = 114, /* H2G: it is gone, with a reason */
 	VTP_NOTIFY_ACTION = 115, /* H2G: the user activated it ("default") */
+
+	/* session (version 3) */
+	VTP_IDLE_INHIBIT = 120, /* G2H: an app of the window keeps the session awake, or not */
 };
 
 /* ---- bodies ---- */
@@ -550,6 +553,11 @@ struct vtp_notify_closed {
 };
 _Static_assert(sizeof(struct vtp_notify_closed) == 8, "layout");
 
+struct vtp_idle_inhibit { /* IDLE_INHIBIT */
+	uint32_t inhibit; /* 1: inhibit, 0: no more */
+};
+_Static_assert(sizeof(struct vtp_idle_inhibit) == 4, "layout");
+
 /* ---- decoding ---- */
 
 enum vtp_side {
@@ -634,6 +642,7 @@ struct vtp_msg {
 		struct vtp_notify notify;
 		struct vtp_notify_id notify_id; /* NOTIFY_CLOSE, NOTIFY_ACTION */
 		struct vtp_notify_closed notify_closed;
+		struct vtp_idle_inhibit idle_inhibit;
 		uint8_t raw[48];
 	} body;
 	uint8_t *tail;
