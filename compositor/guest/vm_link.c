@@ -86,11 +86,6 @@ const struct config_vm *vm_link_config(const struct vm_link *link)
 	return link->config;
 }
 
-void *vm_link_data(const struct vm_link *link)
-{
-	return link->data;
-}
-
 const char *vm_link_socket_path(const struct vm_link *link)
 {
 	return link->socket_path;

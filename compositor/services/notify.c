@@ -455,11 +455,6 @@ int notify_notice_timeout_ms(const struct notify *notify)
 	return notify->timeout_ms;
 }
 
-bool notify_daemon_present(const struct notify *notify)
-{
-	return notify != NULL && notify->bus != NULL && notify->daemon_present;
-}
-
 struct notify *notify_create(struct server *server)
 {
 	struct notify *notify = calloc(1, sizeof(*notify));
