@@ -98,6 +98,7 @@ struct window {
 struct guest {
 	int fd;
 	bool connected, welcomed;
+	uint32_t version; /* from WELCOME */
 	struct vtp_stream in;
 	struct vtp_outq out;
 	struct vtp_decoder dec;
@@ -259,6 +260,7 @@ static void handle_welcome(struct vtp_msg *m)
 	}
 	g->alloc_ready = true;
 	g->welcomed = true;
+	g->version = w->version;
 	emit("welcome %s %" PRIu64, m->tail ? (const char *)m->tail : "", w->pool_size);
 }
 
@@ -793,6 +795,7 @@ static void commit_window(struct window *w, const struct vtp_rect *damage)
 		.height = w->height,
 		.stride = w->width * 4,
 		.format = VTP_FORMAT_XRGB8888,
+		.scale = g->version >= 3 ? 1 : 0,
 	};
 	b->busy = true;
 	struct vtp_commit commit = { .serial = ++g->next_serial };
@@ -999,6 +1002,7 @@ static bool run_command(char *line, int *status)
 			.height = parse_u32(argv[4], "height"),
 			.stride = parse_u32(argv[5], "stride"),
 			.format = argc == 7 ? parse_u32(argv[6], "format") : VTP_FORMAT_XRGB8888,
+			.scale = g->version >= 3 ? 1 : 0,
 		};
 		struct vtp_rect r = { 0, 0, 1, 1 };
 		struct vtp_commit c = { .serial = ++g->next_serial };

@@ -95,7 +95,10 @@ struct guest_window {
 	struct wlr_scene_rect *backdrop;
 	struct wlr_texture *texture; /* the node's, for updates in place (GLES2) */
 	bool mapped;
-	int width, height; /* of the current buffer */
+	int width, height; /* of the current buffer, in logical px (its size / scale) */
+	int buffer_width, buffer_height; /* of the current buffer, in pixels */
+	uint32_t scale; /* of the current buffer, 1..VTP_MAX_SCALE */
+	uint32_t told_scale; /* toplevels: last WINDOW_SCALE sent, 0 none */
 
 	struct window_state state; /* buffers: pending, current, retired */
 	pixman_region32_t pending_damage; /* buffer coordinates */
@@ -566,14 +569,18 @@ static void damage_rects(struct guest_window *window, pixman_region32_t *damage)
 	int nrects;
 	pixman_box32_t *rects = pixman_region32_rectangles(damage, &nrects);
 	struct wlr_scene_output *scene_output;
+	/* buffer pixels to logical ones, rounded outwards */
+	int bs = window->scale > 1 ? (int)window->scale : 1;
 	wl_list_for_each(scene_output, &server->scene->outputs, link) {
 		float scale = scene_output->output->scale;
 		for (int i = 0; i < nrects; i++) {
+			int x1 = rects[i].x1 / bs, y1 = rects[i].y1 / bs;
+			int x2 = (rects[i].x2 + bs - 1) / bs, y2 = (rects[i].y2 + bs - 1) / bs;
 			struct wlr_box r = {
-				.x = box.x + rects[i].x1 - scene_output->x,
-				.y = box.y + rects[i].y1 - scene_output->y,
-				.width = rects[i].x2 - rects[i].x1,
-				.height = rects[i].y2 - rects[i].y1,
+				.x = box.x + x1 - scene_output->x,
+				.y = box.y + y1 - scene_output->y,
+				.width = x2 - x1,
+				.height = y2 - y1,
 			};
 			if (scale != 1.0f) {
 				r.x = (int)(r.x * scale);
@@ -611,11 +618,19 @@ static bool show_buffer(struct guest_window *window, const struct window_buffer 
 	if (data == NULL) {
 		return false;
 	}
+	/* a buffer of scale s covers size / s logical px: on an output of
+	 * scale s, one buffer pixel is one output pixel */
+	int dest_w = (int)(buffer->width / buffer->scale);
+	int dest_h = (int)(buffer->height / buffer->scale);
 	struct cpu_buffer *sbuf = window->sbuf;
 	if (sbuf != NULL && sbuf->base.width == (int)buffer->width &&
 		sbuf->base.height == (int)buffer->height && sbuf->stride == buffer->stride &&
 		window->sbuf_vtp_format == buffer->format) {
 		cpu_buffer_set_data(sbuf, data);
+		wlr_scene_buffer_set_dest_size(window->scene_buffer, dest_w, dest_h);
+		if (window->backdrop != NULL) {
+			wlr_scene_rect_set_size(window->backdrop, dest_w, dest_h);
+		}
 		return true;
 	}
 
@@ -632,8 +647,7 @@ static bool show_buffer(struct guest_window *window, const struct window_buffer 
 	if (translucent) {
 		float color[4];
 		server_color_from_rgb(vm_link_label(window->vm), color);
-		backdrop = wlr_scene_rect_create(&window->content_parent->node, (int)buffer->width,
-			(int)buffer->height, color);
+		backdrop = wlr_scene_rect_create(&window->content_parent->node, dest_w, dest_h, color);
 		if (backdrop == NULL) {
 			wlr_buffer_drop(&sbuf->base);
 			return false;
@@ -651,6 +665,7 @@ static bool show_buffer(struct guest_window *window, const struct window_buffer 
 		return false;
 	}
 	node->node.data = &window->desc;
+	wlr_scene_buffer_set_dest_size(node, dest_w, dest_h);
 	destroy_content(window);
 	window->backdrop = backdrop;
 	window->sbuf = sbuf;
@@ -874,6 +889,21 @@ static void ensure_keymap(struct guest_vm *gvm)
 	vm_link_send(gvm->link, VTP_KEYMAP, 0, &keymap, text, (uint32_t)len);
 }
 
+/* The integer scale apps draw at for an output: its scale rounded up
+ * (an output of 1.5 gets buffers of scale 2, drawn at 0.75). */
+static uint32_t output_int_scale(const struct output *output)
+{
+	float scale = output->wlr_output->scale;
+	if (!(scale > 1.0f)) {
+		return 1;
+	}
+	if (scale >= (float)VTP_MAX_SCALE) {
+		return VTP_MAX_SCALE;
+	}
+	uint32_t s = (uint32_t)scale;
+	return (float)s < scale ? s + 1 : s;
+}
+
 void guest_vm_send_output_info(struct guest_vm *gvm)
 {
 	struct server *server = gvm->server;
@@ -887,8 +917,7 @@ void guest_vm_send_output_info(struct guest_vm *gvm)
 	if (width < 1 || height < 1) {
 		return;
 	}
-	float scale = output->wlr_output->scale;
-	uint32_t iscale = scale <= 1.0f ? 1 : scale >= 4.0f ? 4 : (uint32_t)(scale + 0.5f);
+	uint32_t iscale = output_int_scale(output);
 	struct vtp_output_info info = {
 		.width = width > (int)VTP_MAX_DIM ? VTP_MAX_DIM : (uint32_t)width,
 		.height = height > (int)VTP_MAX_DIM ? VTP_MAX_DIM : (uint32_t)height,
@@ -1008,13 +1037,18 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 	const struct window_buffer *next = window_state_pending(&window->state);
 	if (next != NULL) {
 		if (window->kind == VTP_WINDOW_POPUP &&
-			!check_popup_size(window, window_root(window), next->width, next->height)) {
+			!check_popup_size(window, window_root(window), next->width / next->scale,
+				next->height / next->scale)) {
 			return false;
 		}
 		const struct window_buffer *b = window_state_commit(&window->state);
-		resized = (int)b->width != window->width || (int)b->height != window->height;
-		window->width = (int)b->width;
-		window->height = (int)b->height;
+		int lw = (int)(b->width / b->scale), lh = (int)(b->height / b->scale);
+		resized = lw != window->width || lh != window->height;
+		window->width = lw;
+		window->height = lh;
+		window->buffer_width = (int)b->width;
+		window->buffer_height = (int)b->height;
+		window->scale = b->scale;
 		if (window->content_parent != NULL) {
 			struct wlr_scene_buffer *before = window->scene_buffer;
 			if (!show_buffer(window, b)) {
@@ -1033,8 +1067,8 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 	/* damage never reaches past the buffer shown */
 	bool has_current = window_state_current(&window->state) != NULL;
 	pixman_region32_intersect_rect(&window->pending_damage, &window->pending_damage, 0, 0,
-		has_current ? (unsigned)window->width : 0,
-		has_current ? (unsigned)window->height : 0);
+		has_current ? (unsigned)window->buffer_width : 0,
+		has_current ? (unsigned)window->buffer_height : 0);
 	if (window->content_parent != NULL && has_current) {
 		update_texture(window, &window->pending_damage);
 	}
@@ -1310,6 +1344,46 @@ bool guest_vm_handle_message(struct guest_vm *gvm, const struct vtp_msg *msg)
 }
 
 /* ---- frames ---- */
+
+void guest_view_update_scales(struct server *server)
+{
+	struct guest_vm *gvm;
+	wl_list_for_each(gvm, &server->guest_vms, link_in_server) {
+		if (!vm_link_connected(gvm->link) || vm_link_version(gvm->link) < 3) {
+			continue;
+		}
+		struct guest_window *window;
+		wl_list_for_each(window, &gvm->windows, link) {
+			if (window->kind != VTP_WINDOW_TOPLEVEL || !window_visible(window)) {
+				continue;
+			}
+			/* the output with the largest part of the window */
+			struct wlr_box box = window_content_box(window);
+			struct output *output = server_output_for(server, &box);
+			if (output == NULL) {
+				continue;
+			}
+			uint32_t scale = output_int_scale(output);
+			if (scale != window->told_scale) {
+				window->told_scale = scale;
+				struct vtp_window_scale ws = { .scale = scale };
+				vm_link_send(window->vm, VTP_WINDOW_SCALE, window->id, &ws, NULL, 0);
+			}
+		}
+	}
+}
+
+bool guest_view_buffer_info(struct view *view, int *width, int *height, uint32_t *scale)
+{
+	struct guest_window *window = guest_view_from_view(view);
+	if (window == NULL || !window->mapped) {
+		return false;
+	}
+	*width = window->buffer_width;
+	*height = window->buffer_height;
+	*scale = window->scale;
+	return true;
+}
 
 void guest_view_output_frame(
 	struct server *server, struct output *output, const struct timespec *now)

@@ -167,5 +167,8 @@ struct view *view_from_id(struct server *server, uint32_t id);
 
 /* Redraw the frame (focus, title or size changed). */
 void view_update_frame(struct view *view);
+/* Draw each mapped view's title at the scale of the output holding most
+ * of it (run before each output frame). */
+void view_update_scales(struct server *server);
 
 #endif

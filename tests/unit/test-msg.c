@@ -94,6 +94,11 @@ static bool make_sample(uint16_t type, struct sample *s)
 		s->side = VTP_SIDE_GUEST;
 		s->m.header.object = 7;
 		return true;
+	case VTP_WINDOW_SCALE:
+		s->side = VTP_SIDE_GUEST;
+		s->m.header.object = 7;
+		s->m.body.window_scale.scale = 2;
+		return true;
 	case VTP_SET_TITLE:
 		s->m.header.object = 1;
 		s->tail = "Terminal \xf0\x9f\x98\x80 ~/src";
@@ -134,7 +139,8 @@ static bool make_sample(uint16_t type, struct sample *s)
 			.width = 640,
 			.height = 480,
 			.stride = 2560,
-			.format = VTP_FORMAT_XRGB8888 };
+			.format = VTP_FORMAT_XRGB8888,
+			.scale = 1 };
 		return true;
 	case VTP_DAMAGE:
 		s->m.header.object = 1;
@@ -454,7 +460,7 @@ Test(msg, round_trip_every_type)
 		}
 		checked++;
 	}
-	cr_assert_eq(checked, 62);
+	cr_assert_eq(checked, 63);
 }
 
 Test(msg, encode_limits)
@@ -515,6 +521,7 @@ struct bad_case {
 			.height = 64, \
 			.stride = 256, \
 			.format = VTP_FORMAT_ARGB8888, \
+			.scale = 1, \
 			__VA_ARGS__ })
 #define OK_CURSOR(...) \
 	BODY(set_cursor, { .offset = 0, .width = 16, .height = 16, .stride = 64, __VA_ARGS__ })
@@ -721,8 +728,21 @@ static const struct bad_case bad_cases[] = {
 		.want = VTP_E_OUT_OF_POOL },
 	{ "attach bad format", H, VTP_ATTACH, .object = 1, OK_ATTACH(.format = 0x36314752),
 		.want = VTP_E_BAD_VALUE },
-	{ "attach reserved", H, VTP_ATTACH, .object = 1, OK_ATTACH(.reserved = 1),
-		.want = VTP_E_FLAGS },
+	{ "attach scale 0", H, VTP_ATTACH, .object = 1, OK_ATTACH(.scale = 0),
+		.want = VTP_E_BAD_VALUE },
+	{ "attach scale 5", H, VTP_ATTACH, .object = 1, OK_ATTACH(.scale = VTP_MAX_SCALE + 1),
+		.want = VTP_E_BAD_VALUE },
+	{ "attach scale 4", H, VTP_ATTACH, .object = 1, OK_ATTACH(.scale = VTP_MAX_SCALE) },
+	{ "attach scale 3, width not a multiple", H, VTP_ATTACH, .object = 1,
+		OK_ATTACH(.scale = 3, .width = 64, .height = 63), .want = VTP_E_DIMENSIONS },
+	{ "attach scale 2, height not a multiple", H, VTP_ATTACH, .object = 1,
+		OK_ATTACH(.scale = 2, .height = 63), .want = VTP_E_DIMENSIONS },
+	{ "window scale 0", G, VTP_WINDOW_SCALE, .object = 1, BODY(window_scale, { .scale = 0 }),
+		.want = VTP_E_BAD_VALUE },
+	{ "window scale 5", G, VTP_WINDOW_SCALE, .object = 1, BODY(window_scale, { .scale = 5 }),
+		.want = VTP_E_BAD_VALUE },
+	{ "window scale without object", G, VTP_WINDOW_SCALE, BODY(window_scale, { .scale = 2 }),
+		.want = VTP_E_OBJECT },
 	{ "damage tail not multiple of 16", H, VTP_DAMAGE, .object = 1, .fill = 1, .tail_len = 17,
 		.want = VTP_E_BAD_SIZE },
 	{ "damage 0 rects", H, VTP_DAMAGE, .object = 1, .want = VTP_E_BAD_SIZE },
@@ -1045,7 +1065,8 @@ Test(msg, limits_accepted_at_the_boundary)
 		.width = 64,
 		.height = 64,
 		.stride = 256,
-		.format = VTP_FORMAT_ARGB8888 };
+		.format = VTP_FORMAT_ARGB8888,
+		.scale = 1 };
 	n = vtp_msg_encode(buf, sizeof(buf), VTP_ATTACH, 1, &a, NULL, 0);
 	cr_assert_eq(vtp_msg_decode(&host_dec, buf, n, &m), VTP_OK);
 	vtp_msg_finish(&m);
@@ -1107,6 +1128,33 @@ Test(msg, notify_types_need_version_2)
 				vtp_type_name(types[i]), v, vtp_status_str(st));
 			vtp_msg_finish(&m);
 		}
+	}
+}
+
+/* Version 3 added WINDOW_SCALE and gave ATTACH's last field its meaning:
+ * before it, that field is reserved (0) and WINDOW_SCALE is unknown. */
+Test(msg, scale_needs_version_3)
+{
+	static uint8_t buf[256];
+	struct vtp_msg m;
+	struct vtp_window_scale ws = { .scale = 2 };
+	size_t n = vtp_msg_encode(buf, sizeof(buf), VTP_WINDOW_SCALE, 1, &ws, NULL, 0);
+	for (uint32_t v = 1; v <= 3; v++) {
+		struct vtp_decoder dec = { .side = VTP_SIDE_GUEST, .pool_size = POOL_SIZE, .version = v };
+		cr_assert_eq(vtp_msg_decode(&dec, buf, n, &m), v == 3 ? VTP_OK : VTP_E_UNKNOWN_TYPE);
+		vtp_msg_finish(&m);
+	}
+	struct vtp_attach a = { .width = 64, .height = 64, .stride = 256,
+		.format = VTP_FORMAT_ARGB8888 };
+	for (uint32_t scale = 0; scale <= 2; scale++) {
+		a.scale = scale;
+		n = vtp_msg_encode(buf, sizeof(buf), VTP_ATTACH, 1, &a, NULL, 0);
+		struct vtp_decoder v2 = { .side = VTP_SIDE_HOST, .pool_size = POOL_SIZE, .version = 2 };
+		struct vtp_decoder v3 = { .side = VTP_SIDE_HOST, .pool_size = POOL_SIZE, .version = 3 };
+		cr_assert_eq(vtp_msg_decode(&v2, buf, n, &m), scale == 0 ? VTP_OK : VTP_E_FLAGS);
+		vtp_msg_finish(&m);
+		cr_assert_eq(vtp_msg_decode(&v3, buf, n, &m), scale == 0 ? VTP_E_BAD_VALUE : VTP_OK);
+		vtp_msg_finish(&m);
 	}
 }
 
