@@ -66,6 +66,7 @@ static const char usage_text[] =
 	"events on stdout:\n"
 	"  welcome NAME POOLSIZE, output-info W H SCALE MHZ, keymap BYTES,\n"
 	"  repeat-info RATE DELAY, configure ID W H STATES, close ID, popup-done ID,\n"
+	"  window-scale ID SCALE,\n"
 	"  frame-done ID SERIAL, release ID BUFFER, pointer-enter ID X Y,\n"
 	"  pointer-leave ID, pointer-motion ID X Y, button ID BTN STATE,\n"
 	"  axis ID AXIS VALUE, keyboard-enter ID, keyboard-leave ID,\n"
@@ -261,6 +262,7 @@ static void handle_welcome(struct vtp_msg *m)
 	g->alloc_ready = true;
 	g->welcomed = true;
 	g->version = w->version;
+	g->dec.version = w->version; /* messages of later versions decode */
 	emit("welcome %s %" PRIu64, m->tail ? (const char *)m->tail : "", w->pool_size);
 }
 
@@ -323,6 +325,9 @@ static void handle_msg(struct vtp_msg *m)
 		break;
 	case VTP_POPUP_DONE:
 		emit("popup-done %u", id);
+		break;
+	case VTP_WINDOW_SCALE:
+		emit("window-scale %u %u", id, m->body.window_scale.scale);
 		break;
 	case VTP_FRAME_DONE:
 		if (w != NULL) {

@@ -381,7 +381,7 @@ Test(msg, every_type_has_a_name_and_a_sample)
 		cr_assert(make_sample((uint16_t)t, &s), "no sample for %s",
 			vtp_type_name((uint16_t)t));
 	}
-	cr_assert_eq(n, 62);
+	cr_assert_eq(n, 63);
 	cr_assert_str_eq(vtp_type_name(VTP_ATTACH), "ATTACH");
 	cr_assert_str_eq(vtp_type_name(VTP_RUN_RESULT), "RUN_RESULT");
 }
