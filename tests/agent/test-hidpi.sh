@@ -1,0 +1,142 @@
+#!/bin/bash
+# HiDPI end to end. Three headless outputs at scale 1, 2 and 1.5; the same
+# foot text in a guest window (through a real vitrail-agent) and in a host
+# window. A guest window is told the scale of the output holding most of
+# it (WINDOW_SCALE): its buffer is width × scale pixels (scale 2 on the
+# 1.5 output: integer scale rounded up), and its text edges in a
+# screenshot of that output (grim -o, native pixels) are as sharp as the
+# host client's. Moving the window to another output changes its scale.
+# The title bar is drawn at the output's scale too (its text is as sharp
+# on the scale-2 output as the client text is).
+. "${TEST_LIB:?run through meson test}/agent.sh"
+
+write_config "$T/vitrail.ini" <<INI
+[vm work]
+label = blue
+INI
+# logical: HEADLESS-1 1280x720 at 0, HEADLESS-2 800x600 at 1280 (scale 2),
+# HEADLESS-3 800x600 at 2080 (scale 1.5)
+VITRAIL_SIZE=1280x720,1600x1200@2,1200x900@1.5
+start_vitrail "$T/vitrail.ini"
+
+# the same foot, same text, in the guest and on the host
+mkdir -p "$XDG_CONFIG_HOME/foot"
+cat >"$XDG_CONFIG_HOME/foot/foot.ini" <<INI
+font=monospace:size=11
+[cursor]
+blink=no
+[colors]
+background=ffffff
+foreground=000000
+INI
+TEXT='printf "\033[?25lSharp edges: HiDPI WMW 0123 ijkl\nvitrail agent text @ scale"; exec sleep 600'
+start_agent work work foot -w 360x160 sh -c "$TEXT"
+wait_windows work 1
+foot -w 360x160 sh -c "$TEXT" >"$T/host-foot.log" 2>&1 &
+HOST_FOOT=$!
+wait_for "the host foot window" py_state 'len(w) == 2'
+gid=$(win work id)
+hid=$(py_state "[x for x in w if x['vm'] is None][0]['id']")
+
+# place_on ID X Y: move a window, wait until it is there
+place_on() {
+	ctl move "$1" "$2" "$3" || fail "vitrailctl move $*"
+	wait_for "window $1 at $2,$3" py_state "[(x['x'], x['y']) for x in w if x['id'] == $1] == [($2, $3)]"
+}
+# expect_buffer SCALE: the guest window's buffer is its size × SCALE
+expect_buffer() {
+	local s=$1 deadline=$((SECONDS + E2E_TIMEOUT))
+	local want="[(x['buffer_scale'], x['buffer_width'] == $s * x['width'], x['buffer_height'] == $s * x['height']) for x in w if x['vm'] == 'work'] == [($s, True, True)]"
+	until py_state "$want" 2>/dev/null; do
+		if [ $SECONDS -ge $deadline ]; then
+			fail "guest buffer not of scale $s: $(py_state "[x for x in w if x['vm'] == 'work']" 2>&1)"
+		fi
+		sleep 0.1
+	done
+}
+
+# sharpness OUTPUT OX SCALE ID...: screenshot OUTPUT (left edge OX in
+# layout coordinates) and print, per window, the mean absolute gradient
+# of the text rows of its content (the first 40 logical rows) in output
+# pixels, then that of its title bar's text.
+sharpness() {
+	local output=$1 ox=$2 scale=$3
+	shift 3
+	timeout "$E2E_TIMEOUT" grim -o "$output" -t ppm "$T/$output.ppm" || fail "grim -o $output"
+	local boxes=""
+	for id in "$@"; do
+		boxes="$boxes $(py_state "' '.join(str(v) for x in w if x['id'] == $id for v in (x['x'], x['y'], x['width']))")"
+	done
+	$PY - "$T/$output.ppm" "$ox" "$scale" $boxes <<'PY'
+import sys
+path, ox, scale = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+vals = list(map(int, sys.argv[4:]))
+data = open(path, "rb").read()
+# P6 header: magic, width, height, maxval
+parts, pos = [], 0
+while len(parts) < 4:
+    while data[pos:pos + 1].isspace():
+        pos += 1
+    end = pos
+    while not data[end:end + 1].isspace():
+        end += 1
+    parts.append(data[pos:end])
+    pos = end
+pos += 1
+W, H = int(parts[1]), int(parts[2])
+px = data[pos:]
+def lum(x, y):
+    i = (y * W + x) * 3
+    return (px[i] * 2126 + px[i + 1] * 7152 + px[i + 2] * 722) // 10000
+def grad(x0, y0, w, h):
+    x0, y0 = int(round(x0)), int(round(y0))
+    w, h = int(w), int(h)
+    tot = n = 0
+    for y in range(y0, min(y0 + h, H) - 1):
+        for x in range(x0, min(x0 + w, W) - 1):
+            l = lum(x, y)
+            tot += abs(lum(x + 1, y) - l) + abs(lum(x, y + 1) - l)
+            n += 1
+    return tot / max(n, 1)
+out = []
+for i in range(0, len(vals), 3):
+    x, y, w = vals[i:i + 3]
+    # content text: logical rows 0..40 (2 lines of foot text)
+    out.append("%.3f" % grad((x - ox) * scale, y * scale, w * scale, 40 * scale))
+    # title text: the title bar is 24 px above the content (frame: 4 px border)
+    out.append("%.3f" % grad((x - ox) * scale, (y - 22) * scale, w * scale, 18 * scale))
+print(" ".join(out))
+PY
+}
+
+# 1. scale 1: buffer of the window's size
+place_on "$gid" 100 100
+expect_buffer 1
+
+# 2. scale 2: a 2x buffer, shown 1:1: as sharp as the host's foot
+place_on "$gid" 1320 60
+place_on "$hid" 1320 330
+expect_buffer 2
+sleep 0.3
+read -r g gt h ht < <(sharpness HEADLESS-2 1280 2 "$gid" "$hid")
+echo "scale 2: text sharpness guest $g host $h; titles guest $gt host $ht"
+$PY -c "import sys; sys.exit(0 if $g >= 0.9 * $h and $h > 0 else 1)" ||
+	fail "guest text at scale 2 is blurrier than the host's ($g vs $h)"
+
+# 3. scale 1.5: buffer of scale 2 (rounded up), downscaled by the host
+# exactly as the host client's is
+place_on "$gid" 2120 60
+place_on "$hid" 2120 330
+expect_buffer 2
+sleep 0.3
+read -r g gt h ht < <(sharpness HEADLESS-3 2080 1.5 "$gid" "$hid")
+echo "scale 1.5: text sharpness guest $g host $h; titles guest $gt host $ht"
+$PY -c "import sys; sys.exit(0 if $g >= 0.9 * $h and $h > 0 else 1)" ||
+	fail "guest text at scale 1.5 is blurrier than the host's ($g vs $h)"
+
+# 4. back to scale 1
+place_on "$gid" 100 100
+expect_buffer 1
+
+kill "$HOST_FOOT" 2>/dev/null || true
+pass
