@@ -7,15 +7,13 @@
 /* Extensions longer than this are not worth keeping when a name is cut. */
 #define MAX_KEPT_EXTENSION 32
 
-/* Characters that must not appear in a name someone will read. */
+/* Characters that must not appear in a name someone will read: controls,
+ * and what the display-string rule calls invisible (bidi controls and every
+ * other format or default-ignorable character: "gpj.exe" tricks). */
 static bool unwanted(uint32_t cp)
 {
 	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
-		/* bidi marks, embeddings, overrides and isolates: "gpj.exe" tricks */
-		cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
-		(cp >= 0x2066 && cp <= 0x2069) || cp == 0x061c ||
-		/* line and paragraph separators, BOM */
-		cp == 0x2028 || cp == 0x2029 || cp == 0xfeff;
+		vtp_sanitize_is_invisible(cp);
 }
 
 /* The largest length <= max at which s (valid UTF-8) may be cut. */

@@ -104,6 +104,7 @@ enum vm_key {
 	VK_AUTOSTART,
 	VK_DISPOSABLE_OF,
 	VK_RESUME_ON_INPUT,
+	VK_IDLE_INHIBIT,
 	/* qemu only from here */
 	VK_FIRST_QEMU,
 	VK_IMAGE = VK_FIRST_QEMU,
@@ -136,6 +137,7 @@ static const char *const vm_key_names[VK_COUNT] = {
 	[VK_ACCEL] = "accel",
 	[VK_DISPOSABLE_OF] = "disposable-of",
 	[VK_RESUME_ON_INPUT] = "resume-on-input",
+	[VK_IDLE_INHIBIT] = "idle-inhibit",
 	[VK_TEMPLATE] = "template",
 	[VK_PRIVATE] = "private",
 };
@@ -909,6 +911,8 @@ static bool parse_vm_key(struct parser *p, const char *key, const char *value)
 		return parse_bool(p, key, value, &vm->autostart);
 	case VK_RESUME_ON_INPUT:
 		return parse_bool(p, key, value, &vm->resume_on_input);
+	case VK_IDLE_INHIBIT:
+		return parse_bool(p, key, value, &vm->idle_inhibit);
 	case VK_IMAGE:
 		return parse_path(p, key, value, &vm->image);
 	case VK_KERNEL:

@@ -47,6 +47,8 @@ struct config_vm {
 	bool allow_fullscreen;
 	/* a click on or the focus to a window of the paused VM resumes it (true) */
 	bool resume_on_input;
+	/* its apps' idle inhibitors keep the host session awake (false) */
+	bool idle_inhibit;
 	enum config_vm_type type;
 	char *command; /* app run under the agent when the VM starts; may be NULL */
 

@@ -232,6 +232,7 @@ static bool handle_link_message(void *data, struct vm_link *link, const struct v
 	case VTP_DAMAGE:
 	case VTP_COMMIT:
 	case VTP_SET_CURSOR:
+	case VTP_IDLE_INHIBIT:
 		return guest_vm_handle_message(slot->windows, msg);
 	case VTP_RUN_RESULT:
 		/* RUN answers go to the VM manager, LAUNCH_APP answers to the

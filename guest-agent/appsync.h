@@ -16,8 +16,10 @@ struct agent_link;
 struct agent_run;
 struct apps_watch;
 
-/* Encoded bytes of one app list at most (the host's queue holds 8 MiB). */
-#define APPSYNC_MAX_LIST_BYTES (6u << 20)
+/* Encoded bytes of one app list at most: the host's limit (which counts
+ * less than the encoded messages), so a list is never refused. The link's
+ * queue has room for a whole list (agent_link_connect). */
+#define APPSYNC_MAX_LIST_BYTES VTP_MAX_APP_LIST_BYTES
 /* Quiet time after the last directory change before APPS_CHANGED. */
 #define APPSYNC_DEBOUNCE_MS 500
 

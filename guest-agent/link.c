@@ -398,6 +398,8 @@ static bool try_connect(struct agent_link *link)
 		close(fd);
 		return false;
 	}
+	/* an app list (up to VTP_MAX_APP_LIST_BYTES) is queued at once */
+	link->out.limit = VTP_OUTQ_MAX + VTP_MAX_APP_LIST_BYTES + (1u << 20);
 	link->fd = fd;
 	link->dec.side = VTP_SIDE_GUEST;
 	link->dec.pool_size = 0;

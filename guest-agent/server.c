@@ -28,6 +28,7 @@
 #include <wlr/util/log.h>
 
 #include "appsync.h"
+#include "idle_inhibit.h"
 #include "clipboard.h"
 #include "cursor.h"
 #include "incoming.h"
@@ -227,6 +228,7 @@ static void handle_link_ready(void *data)
 	wl_list_for_each(window, &server->windows, link) {
 		agent_window_link_ready(window);
 	}
+	agent_idle_inhibit_link_ready(server->idle_inhibit);
 }
 
 static void handle_link_lost(void *data)
@@ -239,6 +241,7 @@ static void handle_link_lost(void *data)
 	agent_notify_link_lost(server->notify);
 	agent_outgoing_link_lost(server->outgoing);
 	agent_clipboard_link_lost(server->clipboard);
+	agent_idle_inhibit_link_lost(server->idle_inhibit);
 	wl_list_for_each(window, &server->windows, link) {
 		agent_window_link_lost(window);
 	}
@@ -445,6 +448,10 @@ struct agent_server *agent_server_create(const struct agent_options *options)
 	if (server->notify == NULL) {
 		goto error;
 	}
+	server->idle_inhibit = agent_idle_inhibit_create(server);
+	if (server->idle_inhibit == NULL) {
+		goto error;
+	}
 
 	server->new_xdg_surface.notify = handle_new_xdg_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
@@ -529,6 +536,7 @@ void agent_server_destroy(struct agent_server *server)
 	agent_appsync_destroy(server->appsync);
 	agent_outgoing_destroy(server->outgoing);
 	agent_notify_destroy(server->notify);
+	agent_idle_inhibit_destroy(server->idle_inhibit);
 	agent_incoming_destroy(server->incoming);
 	agent_run_destroy(server->run);
 	agent_clipboard_destroy(server->clipboard);

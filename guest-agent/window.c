@@ -13,6 +13,7 @@
 #include <wlr/util/log.h>
 #include <wlr/util/region.h>
 
+#include "idle_inhibit.h"
 #include "cursor.h"
 #include "input.h"
 #include "link.h"
@@ -553,6 +554,7 @@ static bool announce(struct agent_window *window)
 	} while (server->next_window_id == 0 ||
 		agent_server_find_window(server, server->next_window_id) != NULL);
 	window->id = server->next_window_id;
+	agent_idle_inhibit_window_announced(server->idle_inhibit);
 
 	struct vtp_window_create create = {
 		.kind = window->toplevel ? VTP_WINDOW_TOPLEVEL : VTP_WINDOW_POPUP,
@@ -883,8 +885,8 @@ static bool send_frame(
 		.stride = (uint32_t)target->stride,
 		/* the host blends ARGB8888 over a backdrop of its own */
 		.format = opaque ? VTP_FORMAT_XRGB8888 : VTP_FORMAT_ARGB8888,
-		/* version 3 names the scale; before, the field is reserved */
-		.scale = server->link->dec.version >= 3 ? window->scale : 0,
+		/* version 4 names the scale; before, the field is reserved */
+		.scale = server->link->dec.version >= 4 ? window->scale : 0,
 	};
 	agent_link_send(server->link, VTP_ATTACH, window->id, &attach, NULL, 0);
 	region_to_host(window, damage);
@@ -940,7 +942,7 @@ static uint32_t follow_scale(struct agent_window *window)
  * unless the host predates scaled buffers (then the agent scales down). */
 static uint32_t contents_scale(struct agent_window *window)
 {
-	if (agent_link_ready(window->server->link) && window->server->link->dec.version < 3) {
+	if (agent_link_ready(window->server->link) && window->server->link->dec.version < 4) {
 		return 1;
 	}
 	return follow_scale(window);

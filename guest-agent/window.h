@@ -89,7 +89,7 @@ struct agent_window {
 	int width, height;
 	/* pixels per logical pixel of the contents (1..VTP_MAX_SCALE): the
 	 * root toplevel's host_scale (or OUTPUT_INFO's); 1 to a host before
-	 * protocol version 3, which cannot show scaled buffers */
+	 * protocol version 4, which cannot show scaled buffers */
 	uint32_t scale;
 	uint32_t host_scale; /* toplevels: last WINDOW_SCALE, 0 if none */
 	struct wlr_output *entered; /* the agent output its surfaces entered */

@@ -48,6 +48,14 @@ struct type_info {
 		.tail_min = min_, \
 		.tail_max = max_, \
 		.since = 3 }
+#define T4(type, dir_, body_, window_, min_, max_) \
+	[type] = { .name = &#type[4], \
+		.dir = dir_, \
+		.body = body_, \
+		.window = window_, \
+		.tail_min = min_, \
+		.tail_max = max_, \
+		.since = 4 }
 
 /* Worst-case lengths of multi-part tails. */
 #define FILE_BEGIN_TAIL_MAX (VTP_MAX_FILE_NAME + 1 + VTP_MAX_MIME + 1 + 32)
@@ -77,7 +85,7 @@ static const struct type_info types[] = {
 	T(VTP_SET_MAXIMIZED, DIR_G2H, 4, true, 0, 0),
 	T(VTP_SET_FULLSCREEN, DIR_G2H, 4, true, 0, 0),
 	T(VTP_POPUP_DONE, DIR_H2G, 0, true, 0, 0),
-	T3(VTP_WINDOW_SCALE, DIR_H2G, 4, true, 0, 0),
+	T4(VTP_WINDOW_SCALE, DIR_H2G, 4, true, 0, 0),
 
 	T(VTP_ATTACH, DIR_G2H, 32, true, 0, 0),
 	T(VTP_DAMAGE, DIR_G2H, 0, true, sizeof(struct vtp_rect),
@@ -128,6 +136,8 @@ static const struct type_info types[] = {
 	T2(VTP_NOTIFY_CLOSE, DIR_G2H, 4, false, 0, 0),
 	T2(VTP_NOTIFY_CLOSED, DIR_H2G, 8, false, 0, 0),
 	T2(VTP_NOTIFY_ACTION, DIR_H2G, 4, false, 0, 0),
+
+	T3(VTP_IDLE_INHIBIT, DIR_G2H, 4, true, 0, 0),
 };
 
 #define N_TYPES (sizeof(types) / sizeof(types[0]))
@@ -475,9 +485,9 @@ static enum vtp_status check_image(const struct vtp_decoder *dec, uint64_t offse
 
 static enum vtp_status check_attach(const struct vtp_decoder *dec, const struct vtp_attach *a)
 {
-	if (dec->version < 3) {
+	if (dec->version < 4) {
 		if (a->scale != 0) {
-			return VTP_E_FLAGS; /* reserved before version 3 */
+			return VTP_E_FLAGS; /* reserved before version 4 */
 		}
 	} else if (a->scale < 1 || a->scale > VTP_MAX_SCALE) {
 		return VTP_E_BAD_VALUE;
@@ -739,6 +749,8 @@ static enum vtp_status check_message(const struct vtp_decoder *dec, uint16_t typ
 			return VTP_E_BAD_VALUE;
 		}
 		return VTP_OK;
+	case VTP_IDLE_INHIBIT:
+		return m->body.idle_inhibit.inhibit <= 1 ? VTP_OK : VTP_E_BAD_VALUE;
 	}
 	return VTP_E_UNKNOWN_TYPE;
 }

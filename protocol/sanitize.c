@@ -12,38 +12,11 @@ struct range {
 };
 
 /*
- * Unicode general category Cf (format) and property
- * Default_Ignorable_Code_Point (DerivedCoreProperties.txt), Unicode 15.0,
- * merged and sorted; C0, DEL and C1 are handled apart.
+ * Default_Ignorable_Code_Point and general categories Cf, Zl, Zp, generated
+ * at build time from the Unicode data Debian ships (gen-invisible.py);
+ * C0, DEL and C1 are handled apart.
  */
-static const struct range invisible[] = {
-	{ 0x00ad, 0x00ad }, /* soft hyphen */
-	{ 0x034f, 0x034f }, /* combining grapheme joiner */
-	{ 0x0600, 0x0605 }, /* Arabic number signs */
-	{ 0x061c, 0x061c }, /* Arabic letter mark */
-	{ 0x06dd, 0x06dd }, /* Arabic end of ayah */
-	{ 0x070f, 0x070f }, /* Syriac abbreviation mark */
-	{ 0x0890, 0x0891 }, /* Arabic pound and piastre marks above */
-	{ 0x08e2, 0x08e2 }, /* Arabic disputed end of ayah */
-	{ 0x115f, 0x1160 }, /* Hangul choseong and jungseong fillers */
-	{ 0x17b4, 0x17b5 }, /* Khmer inherent vowels */
-	{ 0x180b, 0x180f }, /* Mongolian free variation selectors, vowel separator */
-	{ 0x200b, 0x200f }, /* zero width space, ZWNJ, ZWJ, LRM, RLM */
-	{ 0x2028, 0x2029 }, /* line and paragraph separators (Zl, Zp) */
-	{ 0x202a, 0x202e }, /* bidi embeddings and overrides */
-	{ 0x2060, 0x206f }, /* word joiner, invisible operators, bidi isolates, deprecated */
-	{ 0x3164, 0x3164 }, /* Hangul filler */
-	{ 0xfe00, 0xfe0f }, /* variation selectors */
-	{ 0xfeff, 0xfeff }, /* zero width no-break space (BOM) */
-	{ 0xffa0, 0xffa0 }, /* halfwidth Hangul filler */
-	{ 0xfff0, 0xfffb }, /* reserved, interlinear annotation */
-	{ 0x110bd, 0x110bd }, /* Kaithi number sign */
-	{ 0x110cd, 0x110cd }, /* Kaithi number sign above */
-	{ 0x13430, 0x1343f }, /* Egyptian hieroglyph format controls */
-	{ 0x1bca0, 0x1bca3 }, /* shorthand format controls */
-	{ 0x1d173, 0x1d17a }, /* musical symbol format controls */
-	{ 0xe0000, 0xe0fff }, /* tags, variation selectors supplement, reserved */
-};
+#include "sanitize_invisible.h"
 
 bool vtp_sanitize_is_invisible(uint32_t cp)
 {

@@ -800,7 +800,7 @@ static void commit_window(struct window *w, const struct vtp_rect *damage)
 		.height = w->height,
 		.stride = w->width * 4,
 		.format = VTP_FORMAT_XRGB8888,
-		.scale = g->version >= 3 ? 1 : 0,
+		.scale = g->version >= 4 ? 1 : 0,
 	};
 	b->busy = true;
 	struct vtp_commit commit = { .serial = ++g->next_serial };
@@ -1007,7 +1007,7 @@ static bool run_command(char *line, int *status)
 			.height = parse_u32(argv[4], "height"),
 			.stride = parse_u32(argv[5], "stride"),
 			.format = argc == 7 ? parse_u32(argv[6], "format") : VTP_FORMAT_XRGB8888,
-			.scale = g->version >= 3 ? 1 : 0,
+			.scale = g->version >= 4 ? 1 : 0,
 		};
 		struct vtp_rect r = { 0, 0, 1, 1 };
 		struct vtp_commit c = { .serial = ++g->next_serial };

@@ -1,5 +1,6 @@
 #include "vitrailctl_open.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -94,6 +96,41 @@ static json_object *read_reply(int fd)
 	return reply;
 }
 
+/* A local file:// URL (as a file manager passes with %u) as its path,
+ * percent-decoded; NULL when what is no such URL (or decodes to a NUL). */
+static char *file_url_path(const char *what)
+{
+	const char *p;
+	if (strncasecmp(what, "file://", 7) != 0) {
+		return NULL;
+	}
+	p = what + 7;
+	if (strncasecmp(p, "localhost/", 10) == 0) {
+		p += 9;
+	}
+	if (*p != '/') {
+		return NULL; /* another host's file */
+	}
+	char *path = malloc(strlen(p) + 1), *o = path;
+	for (; path != NULL && *p != '\0'; p++) {
+		unsigned int c;
+		if (*p == '%' && sscanf(p + 1, "%2x", &c) == 1 && isxdigit((unsigned char)p[1]) &&
+			isxdigit((unsigned char)p[2]) && c != 0) {
+			*o++ = (char)c;
+			p += 2;
+		} else if (*p == '%') {
+			free(path);
+			return NULL;
+		} else {
+			*o++ = *p;
+		}
+	}
+	if (path != NULL) {
+		*o = '\0';
+	}
+	return path;
+}
+
 int vitrailctl_open_run(const char *socket_path, char **args, int n_args)
 {
 	const char *type = NULL, *vm = NULL, *what = NULL;
@@ -120,6 +157,10 @@ int vitrailctl_open_run(const char *socket_path, char **args, int n_args)
 		return usage("missing VM (or --auto) and FILE|URL");
 	}
 
+	char *local = file_url_path(what);
+	if (local != NULL) {
+		what = local;
+	}
 	json_object *req = json_object_new_object();
 	json_object_object_add(req, "command", json_object_new_string("open"));
 	if (is_auto) {
@@ -139,6 +180,7 @@ int vitrailctl_open_run(const char *socket_path, char **args, int n_args)
 				close(file);
 			}
 			json_object_put(req);
+			free(local);
 			return 1;
 		}
 		size = (uint64_t)st.st_size;
@@ -154,6 +196,7 @@ int vitrailctl_open_run(const char *socket_path, char **args, int n_args)
 				fprintf(stderr, "vitrailctl: %s: %s\n", what, strerror(errno));
 				close(file);
 				json_object_put(req);
+				free(local);
 				return 1;
 			}
 		}
@@ -210,5 +253,6 @@ out:
 		close(file);
 	}
 	json_object_put(req);
+	free(local);
 	return status;
 }

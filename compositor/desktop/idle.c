@@ -9,6 +9,7 @@
 
 #include "desktop/lock.h"
 #include "input/seat.h"
+#include "tree/view.h"
 #include "server.h"
 
 struct idle {
@@ -47,6 +48,13 @@ void idle_update(struct idle *idle)
 			inhibited = true;
 			break;
 		}
+	}
+	struct view *view;
+	wl_list_for_each(view, &idle->server->views, link) {
+		if (inhibited || lock_active(idle->server->lock)) {
+			break;
+		}
+		inhibited = view->idle_inhibit && view->mapped && !view->minimized;
 	}
 	if (inhibited != idle->inhibited) {
 		idle->inhibited = inhibited;

@@ -6,8 +6,10 @@
  * Every key, pointer motion, button and scroll on the seat is activity.
  * An inhibitor keeps the session from going idle only while its surface
  * is a host client's surface that shows (has a buffer) and the session is
- * not locked. Guest apps cannot inhibit: the wire protocol carries no
- * inhibitor, so a video player in a VM never keeps the host awake.
+ * not locked. A guest app's inhibitor (IDLE_INHIBIT) counts the same way
+ * while its window is mapped and not minimized, but only for a VM whose
+ * config says idle-inhibit = true (off by default: a video player in a VM
+ * does not keep the host awake unless the user allowed that VM to).
  */
 #ifndef VITRAIL_IDLE_H
 #define VITRAIL_IDLE_H

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "tree/cpu_buffer.h"
 #include "tree/frame.h"
+#include "desktop/idle.h"
 #include "desktop/output.h"
 #include "guest/window_state.h"
 #include "input/seat.h"
@@ -41,6 +42,7 @@ struct guest_vm {
 	uint64_t keymap_serial_sent; /* 0: none sent on this connection */
 	struct wl_listener link_destroy;
 	bool paused; /* guest_vm_set_paused */
+	bool idle_inhibit_logged; /* said once that its inhibitors do not count */
 	/* keys pressed in the window that has the VM's keyboard focus since it
 	 * got it: only their releases are sent (a release whose press went
 	 * elsewhere, say to a launcher that just closed, is not the VM's) */
@@ -1233,6 +1235,30 @@ static bool toplevel_only(struct guest_window *window, const struct vtp_msg *msg
 	return false;
 }
 
+/* IDLE_INHIBIT: honoured only where the VM's config allows it. */
+static bool handle_idle_inhibit(struct guest_window *window, bool inhibit)
+{
+	struct server *server = window_server(window);
+	const struct config_vm *config = window->gvm->config;
+	if (!window->has_view) {
+		vm_link_fail(window->vm, VTP_ERR_PROTOCOL, "IDLE_INHIBIT for popup %u", window->id);
+		return false;
+	}
+	bool allowed = config != NULL && config->idle_inhibit;
+	if (inhibit && !allowed && !window->gvm->idle_inhibit_logged) {
+		window->gvm->idle_inhibit_logged = true;
+		wlr_log(WLR_INFO,
+			"[vm %s] an app asks to keep the session awake: not allowed "
+			"(idle-inhibit = false)",
+			vm_link_name(window->vm));
+	}
+	if (window->view.idle_inhibit != (inhibit && allowed)) {
+		window->view.idle_inhibit = inhibit && allowed;
+		idle_update(server->idle);
+	}
+	return true;
+}
+
 bool guest_vm_handle_message(struct guest_vm *gvm, const struct vtp_msg *msg)
 {
 	struct vm_link *link = gvm->link;
@@ -1336,6 +1362,8 @@ bool guest_vm_handle_message(struct guest_vm *gvm, const struct vtp_msg *msg)
 		return handle_commit(window, &msg->body.commit);
 	case VTP_SET_CURSOR:
 		return handle_set_cursor(window, &msg->body.set_cursor);
+	case VTP_IDLE_INHIBIT:
+		return handle_idle_inhibit(window, msg->body.idle_inhibit.inhibit == 1);
 	default:
 		vm_link_fail(
 			link, VTP_ERR_PROTOCOL, "unexpected %s", vtp_type_name(msg->header.type));
@@ -1349,7 +1377,7 @@ void guest_view_update_scales(struct server *server)
 {
 	struct guest_vm *gvm;
 	wl_list_for_each(gvm, &server->guest_vms, link_in_server) {
-		if (!vm_link_connected(gvm->link) || vm_link_version(gvm->link) < 3) {
+		if (!vm_link_connected(gvm->link) || vm_link_version(gvm->link) < 4) {
 			continue;
 		}
 		struct guest_window *window;

@@ -46,7 +46,7 @@ void guest_vm_set_wake(
 bool guest_vm_handle_message(struct guest_vm *gvm, const struct vtp_msg *msg);
 /* Send OUTPUT_INFO with the current usable size. */
 void guest_vm_send_output_info(struct guest_vm *gvm);
-/* Tell each toplevel of a VM that speaks version 3 the integer scale of
+/* Tell each toplevel of a VM that speaks version 4 the integer scale of
  * the output holding most of it (WINDOW_SCALE), when it changed: run
  * before each output frame, so moves, output changes and new windows
  * are all seen. */

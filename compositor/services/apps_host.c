@@ -526,7 +526,6 @@ static void start_write(struct apps_host *host, struct app_list *list, uint64_t 
 				.generic_name = a->field[FIELD_GENERIC_NAME],
 				.comment = a->field[FIELD_COMMENT],
 				.categories = a->field[FIELD_CATEGORIES],
-				.mime_types = a->field[FIELD_MIME_TYPES],
 				.icon48 = a->icon48,
 				.icon96 = a->icon96,
 			};
@@ -570,8 +569,8 @@ static void write_list(struct apps_host *host, struct app_list *list)
 
 static bool account(struct apps_host *host, struct app_list *list, size_t bytes)
 {
-	if (bytes > APPS_HOST_MAX_LIST_BYTES - list->bytes) {
-		return violation(host, "app list larger than %u bytes", APPS_HOST_MAX_LIST_BYTES);
+	if (bytes > VTP_MAX_APP_LIST_BYTES - list->bytes) {
+		return violation(host, "app list larger than %u bytes", VTP_MAX_APP_LIST_BYTES);
 	}
 	list->bytes += bytes;
 	return true;

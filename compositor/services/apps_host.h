@@ -12,7 +12,7 @@
  * outstanding and a list answers it (its serial); no list inside a list;
  * APP_INFO indices 0, 1, ... count-1 in order; APP_ICON only for an app
  * already described, at most one per size; END after exactly count apps;
- * no desktop id twice; at most APPS_HOST_MAX_LIST_BYTES of strings and
+ * no desktop id twice; at most VTP_MAX_APP_LIST_BYTES of strings and
  * pixels per list.
  *
  * It also serves `vitrailctl menus sync` and `run-app` (LAUNCH_APP,
@@ -33,7 +33,6 @@ struct vm_link;
 struct wl_listener;
 
 #define APPS_HOST_REQUEST_INTERVAL_MS 2000 /* APPS_CHANGED answered at most this often */
-#define APPS_HOST_MAX_LIST_BYTES (16u << 20) /* strings + icons held per list */
 #define APPS_HOST_SYNC_TIMEOUT_MS 60000 /* menus-sync: list received and written */
 #define APPS_HOST_LAUNCH_TIMEOUT_MS 30000 /* run-app: RUN_RESULT after LAUNCH_APP */
 #define APPS_HOST_START_TIMEOUT_MS 180000 /* run-app: a stopped VM's agent connects */

@@ -19,7 +19,6 @@
 
 #define MARKER_KEY "X-Vitrail-VM="
 #define MAX_EXISTING (64u * 1024u) /* bytes read of an existing file */
-#define MAX_MIME_ITEMS 256u
 
 /* ---- growing strings ---- */
 
@@ -338,62 +337,6 @@ static void build_categories(struct buf *out, const char *categories, const char
 	buf_printf(out, "X-Vitrail-VM;X-Vitrail-VM-%s;", vm);
 }
 
-static bool is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* Media types an application may declare (what desktop-file-validate
- * accepts without complaint). */
-static const char *const media_types[] = {
-	"application",
-	"audio",
-	"chemical",
-	"font",
-	"image",
-	"inode",
-	"model",
-	"text",
-	"video",
-	"x-content",
-	"x-scheme-handler",
-};
-
-/* The protocol's MIME type rule, and a media type from the list above. */
-static bool valid_mime(const char *s, size_t n)
-{
-	if (!vtp_valid_mime_type(s, n)) {
-		return false;
-	}
-	size_t tn = (size_t)((const char *)memchr(s, '/', n) - s);
-	for (size_t i = 0; i < sizeof(media_types) / sizeof(*media_types); i++) {
-		if (strlen(media_types[i]) == tn && memcmp(media_types[i], s, tn) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-static void build_mime_types(struct buf *out, const char *mime_types)
-{
-	const char *p = mime_types != NULL ? mime_types : "";
-	size_t items = 0;
-
-	buf_str(out, "");
-	while (*p != '\0' && items < MAX_MIME_ITEMS) {
-		size_t n = strcspn(p, ";");
-		if (n > 0 && valid_mime(p, n) && !list_has(out, p, n)) {
-			buf_add(out, p, n);
-			buf_str(out, ";");
-			items++;
-		}
-		p += n;
-		if (*p == ';') {
-			p++;
-		}
-	}
-}
-
 /* ---- desktop entry values ---- */
 
 /* A string value: \\ \n \t \r escaped, a leading space as \s. */
@@ -709,7 +652,9 @@ bool menus_entry_file_name(const char *vm_name, const char *desktop_id, char *ou
 	n = strlen(desktop_id) - strlen(".desktop");
 	for (size_t i = 0; i < n; i++) {
 		char c = desktop_id[i];
-		base[i] = is_alnum(c) || c == '_' ? c : '_';
+		bool alnum =
+			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		base[i] = alnum || c == '_' ? c : '_';
 	}
 	base[n] = '\0';
 	len = snprintf(out, cap, "vitrail-%s-%s.desktop", vm_name, base);
@@ -866,7 +811,7 @@ static bool build_entry(struct buf *b, const char *vm, const struct menus_app *a
 	char *name = clean_display(app->name, MENUS_MAX_NAME);
 	char *generic = clean_display(app->generic_name, MENUS_MAX_NAME);
 	char *comment = clean_display(app->comment, MENUS_MAX_COMMENT);
-	struct buf cats = { 0 }, mimes = { 0 }, exec = { 0 };
+	struct buf cats = { 0 }, exec = { 0 };
 	bool ok = false;
 
 	if (name == NULL || generic == NULL || comment == NULL) {
@@ -877,7 +822,6 @@ static bool build_entry(struct buf *b, const char *vm, const struct menus_app *a
 		goto out;
 	}
 	build_categories(&cats, app->categories, vm);
-	build_mime_types(&mimes, app->mime_types);
 	put_exec_arg(&exec, vitrailctl);
 	buf_str(&exec, " run-app ");
 	put_exec_arg(&exec, vm);
@@ -913,20 +857,14 @@ static bool build_entry(struct buf *b, const char *vm, const struct menus_app *a
 		buf_str(b, cats.s);
 	}
 	buf_str(b, "\n");
-	if (mimes.s != NULL && mimes.s[0] != '\0') {
-		buf_str(b, "MimeType=");
-		buf_str(b, mimes.s);
-		buf_str(b, "\n");
-	}
 	buf_printf(b, MARKER_KEY "%s\nX-Vitrail-App=%s\nX-Vitrail-Icon=%016llx\n", vm, app->id,
 		(unsigned long long)icon_hash);
-	ok = !b->failed && !cats.failed && !mimes.failed && !exec.failed;
+	ok = !b->failed && !cats.failed && !exec.failed;
 out:
 	free(name);
 	free(generic);
 	free(comment);
 	buf_finish(&cats);
-	buf_finish(&mimes);
 	buf_finish(&exec);
 	return ok;
 }
@@ -941,8 +879,7 @@ static const char *check_app(const struct menus_app *app)
 		!valid_display(app->name, VTP_MAX_APP_FIELD) ||
 		!valid_display(app->generic_name, VTP_MAX_APP_FIELD) ||
 		!valid_display(app->comment, VTP_MAX_APP_FIELD) ||
-		!valid_display(app->categories, VTP_MAX_APP_FIELD) ||
-		!valid_display(app->mime_types, VTP_MAX_APP_FIELD)) {
+		!valid_display(app->categories, VTP_MAX_APP_FIELD)) {
 		return "a string is not a valid display string";
 	}
 	return NULL;
@@ -1146,6 +1083,29 @@ bool menus_remove_vm(const char *vm_name)
 	return remove_entries(&p, vm_name, NULL, 0);
 }
 
+/* Entries written before guests' MimeType was dropped: remove that line, so
+ * that a VM that does not run again is no handler of any type either. */
+static void drop_mime_types(const char *dir, const char *file)
+{
+	char path[PATH_MAX];
+	size_t len = 0;
+	char *data, *line;
+
+	if (!path_join(path, sizeof(path), dir, file)) {
+		return;
+	}
+	data = fs_read_file(path, MAX_EXISTING, O_NOFOLLOW, &len);
+	line = data != NULL ? strstr(data, "\nMimeType=") : NULL;
+	if (line != NULL) {
+		char *end = strchr(line + 1, '\n');
+		size_t cut = end != NULL ? (size_t)(end - line) : strlen(line);
+		memmove(line, line + cut, len - (size_t)(line - data) - cut + 1);
+		wlr_log(WLR_INFO, "menus: %s: MimeType removed", file);
+		write_file(dir, file, data, len - cut);
+	}
+	free(data);
+}
+
 bool menus_prune(const char *const *vm_names, size_t n_vm_names)
 {
 	struct paths p;
@@ -1179,7 +1139,11 @@ bool menus_prune(const char *const *vm_names, size_t n_vm_names)
 			for (size_t i = 0; i < n_gone && !known; i++) {
 				known = strcmp(gone[i], vm) == 0;
 			}
-			if (known || !is_ours(p.apps, de->d_name, vm)) {
+			if (!is_ours(p.apps, de->d_name, vm)) {
+				continue;
+			}
+			if (known) {
+				drop_mime_types(p.apps, de->d_name);
 				continue;
 			}
 			if (n_gone == sizeof(gone) / sizeof(gone[0])) {

@@ -16,8 +16,9 @@
  *     hicolor icon theme ($XDG_DATA_HOME/icons/hicolor/96x96/apps/
  *     vitrail-VM-ID.png: launchers such as fuzzel look icons up by name);
  *   Categories= the registered freedesktop categories the guest gave, plus
- *     X-Vitrail-VM and X-Vitrail-VM-VM; MimeType= the well-formed MIME types
- *     of usable media types;
+ *     X-Vitrail-VM and X-Vitrail-VM-VM; never a MimeType (a guest must not
+ *     become the host's handler of a file type or URL scheme: the user's
+ *     [open] rules decide, through the host-owned vitrail-open-in-vm.desktop);
  *   X-Vitrail-VM=VM and X-Vitrail-App=ID.desktop (the marker that makes a
  *     file ours: nothing without it is ever deleted).
  *
@@ -50,7 +51,6 @@ struct menus_app {
 	const char *generic_name; /* may be NULL or "" */
 	const char *comment; /* may be NULL or "" */
 	const char *categories; /* ';'-list, may be NULL */
-	const char *mime_types; /* ';'-list, may be NULL */
 	const uint8_t *icon48; /* 48*48*4 RGBA (straight alpha), or NULL */
 	const uint8_t *icon96; /* 96*96*4 RGBA, or NULL */
 };

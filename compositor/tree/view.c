@@ -7,6 +7,7 @@
 #include <wlr/util/log.h>
 
 #include "tree/frame.h"
+#include "desktop/idle.h"
 #include "desktop/output.h"
 #include "input/seat.h"
 #include "server.h"
@@ -78,6 +79,15 @@ error:
 	free(view->title);
 	free(view->app_id);
 	return false;
+}
+
+/* Whether the view shows changed: its idle inhibitor may start or stop
+ * counting. */
+static void idle_changed(struct view *view)
+{
+	if (view->idle_inhibit) {
+		idle_update(view->server->idle);
+	}
 }
 
 void view_finish(struct view *view)
@@ -203,6 +213,7 @@ void view_map(struct view *view, int width, int height, bool focus)
 		wl_list_insert(&server->views, &view->link);
 	}
 	view->mapped = true;
+	idle_changed(view);
 	wl_signal_emit(&view->server->events.view_map, view);
 	if (focus) {
 		view_focus(view);
@@ -248,6 +259,7 @@ void view_unmap(struct view *view)
 	bool was_focused = server->seat->focused_view == view;
 	view->mapped = false;
 	view->minimized = false;
+	idle_changed(view);
 	if (view->focused) {
 		view->focused = false;
 		view->impl->focus(view, false);
@@ -348,6 +360,7 @@ void view_focus(struct view *view)
 		view->minimized = false;
 		wlr_scene_node_set_enabled(&view->tree->node, true);
 		wl_signal_emit(&view->events.changed, view);
+		idle_changed(view);
 	}
 	view->focus_seq = ++focus_counter;
 	if (old != NULL && old != view && old->mapped && old->fullscreen &&
@@ -511,6 +524,7 @@ void view_set_minimized(struct view *view, bool minimized)
 	}
 	view->minimized = true;
 	wlr_scene_node_set_enabled(&view->tree->node, false);
+	idle_changed(view);
 	if (server->seat->focused_view == view && !focus_previous(server)) {
 		view->focused = false;
 		view->impl->focus(view, false);

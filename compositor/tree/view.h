@@ -116,6 +116,10 @@ struct view {
 	uint32_t resize_edges; /* enum view_edge while a resize keeps an edge fixed */
 	uint64_t focus_seq; /* when it last got the focus (0: never); later is larger */
 	bool minimized; /* hidden by the user (from a taskbar); still mapped */
+	/* an app keeps the session awake while this window shows (a host
+	 * client's inhibitors are counted apart; a guest's only where its VM's
+	 * idle-inhibit allows) */
+	bool idle_inhibit;
 
 	struct {
 		struct wl_signal unmap; /* view_unmap, before it is hidden */

@@ -2,7 +2,7 @@
 # Idle (swayidle over org_kde_kwin_idle) and idle inhibitors: the session
 # goes idle without input and comes back on a key; a host window with an
 # idle inhibitor keeps it awake, but not while the session is locked; a
-# guest app cannot inhibit (the agent offers no inhibitor to its clients).
+# guest app's inhibitor counts only for a VM with idle-inhibit = true.
 # Skipped (77) without swayidle.
 . "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
 : "${VT_INHIBIT:?run through meson test}" "${VT_LOCKER:?run through meson test}"
@@ -16,6 +16,9 @@ command -v wtype >/dev/null || fail "wtype is not installed"
 write_config "$T/vitrail.ini" <<INI
 [vm work]
 label = blue
+[vm video]
+label = green
+idle-inhibit = true
 INI
 start_vitrail "$T/vitrail.ini"
 
@@ -75,7 +78,30 @@ unset "GUEST_PID[inhibit]"
 wait_line "$VITRAIL_ERR" 'idle allowed' "the inhibitor to go"
 wait_count "$T/idle.log" '^idle$' 3 "the session to go idle once the inhibitor is gone"
 
-# a guest app finds no inhibitor to use
-start_agent a work "$VT_INHIBIT"
-wait_line "$T/agent-a.log" 'no idle inhibit manager' "the guest app to find no inhibitor"
+# a guest app's inhibitor does not count for a VM without idle-inhibit
+# (the default): the session goes idle all the same
+# (stdin held open: vt-inhibit holds on until its stdin ends)
+start_agent a work sh -c "sleep 600 | \"$VT_INHIBIT\""
+wait_line "$T/agent-a.log" '^inhibiting$' "the guest app's inhibitor"
+wait_line "$VITRAIL_ERR" '\[vm work\] an app asks to keep the session awake: not allowed' \
+	"vitrail to refuse work's inhibitor"
+timeout "$E2E_TIMEOUT" wtype d || fail "wtype failed"
+wait_count "$T/idle.log" '^idle$' 4 "the session to go idle despite work's inhibitor"
+stop_agent a
+
+# ...and counts for a VM with idle-inhibit = true, while its window shows
+start_agent v video sh -c "sleep 600 | \"$VT_INHIBIT\""
+wait_line "$T/agent-v.log" '^inhibiting$' "the guest app's inhibitor"
+wait_line "$VITRAIL_ERR" 'idle inhibited by a client' "vitrail to honour video's inhibitor"
+timeout "$E2E_TIMEOUT" wtype e || fail "wtype failed"
+wait_count "$T/idle.log" '^idle$' 5 "the session to go idle" &
+waiter=$!
+sleep 2.5
+if ! kill -0 $waiter 2>/dev/null; then
+	fail "the session went idle although video's app inhibits it: $(cat "$T/idle.log")"
+fi
+kill $waiter 2>/dev/null || true
+# the app goes: idle again
+stop_agent v
+wait_count "$T/idle.log" '^idle$' 5 "the session to go idle once video's app is gone"
 pass

@@ -54,7 +54,7 @@ Comment=Fills its window with one color
 Exec=$VT_CLIENT --size 200x150 --color 00ff80 --title "Painter window"
 Icon=vitrail-test-painter
 Categories=Graphics;2DGraphics;NotARealCategory;
-MimeType=image/png;text/x-bogus;not a type;
+MimeType=x-scheme-handler/https;text/html;application/x-shellscript;image/png;
 EOF
 # in a subdirectory: desktop id "sub-notes.desktop"
 cat >"$GUEST/applications/sub/notes.desktop" <<EOF
@@ -102,6 +102,17 @@ Exec=vitrailctl run-app gone old.desktop
 X-Vitrail-VM=gone
 X-Vitrail-App=old.desktop
 EOF
+# an entry of a configured VM written by an older vitrail, with the guest's
+# MimeType: the start drops that line (the VM need not run again)
+cat >"$APPS/vitrail-other-stale.desktop" <<EOF
+[Desktop Entry]
+Type=Application
+Name=[other] Stale
+Exec=vitrailctl run-app other stale.desktop
+MimeType=x-scheme-handler/http;text/plain;
+X-Vitrail-VM=other
+X-Vitrail-App=stale.desktop
+EOF
 cat >"$APPS/vitrail-user-mine.desktop" <<EOF
 [Desktop Entry]
 Type=Application
@@ -118,6 +129,9 @@ INI
 start_vitrail "$T/vitrail.ini"
 [ ! -e "$APPS/vitrail-gone-old.desktop" ] || fail "the entry of a VM that is not configured was kept"
 [ -e "$APPS/vitrail-user-mine.desktop" ] || fail "a file without vitrail's marker was deleted"
+grep -q '^MimeType=' "$APPS/vitrail-other-stale.desktop" && fail "a stale entry keeps the guest's MimeType"
+grep -q '^X-Vitrail-App=stale.desktop$' "$APPS/vitrail-other-stale.desktop" ||
+	fail "the stale entry of a configured VM was lost"
 
 # start_work_agent: a vitrail-agent of VM work that sees the fixture apps
 # (no app of its own; output in $T/agent-N.out/err)
@@ -171,7 +185,17 @@ esac
 [ "$(key "$PAINTER" Name)" = "[work] Painter" ] || fail "Painter's Name is '$(key "$PAINTER" Name)'"
 [ "$(key "$PAINTER" Categories)" = "Graphics;2DGraphics;X-Vitrail-VM;X-Vitrail-VM-work;" ] ||
 	fail "Painter's Categories are '$(key "$PAINTER" Categories)'"
-[ "$(key "$PAINTER" MimeType)" = "image/png;text/x-bogus;" ] || fail "Painter's MimeType is '$(key "$PAINTER" MimeType)'"
+# A guest never becomes the host's handler of a type or scheme (its entry
+# asked for https, text/html and shell scripts): no MimeType on the host,
+# and after update-desktop-database gio names none of vitrail's entries.
+grep -l '^MimeType=' "$APPS"/vitrail-*.desktop && fail "a VM's entry claims MIME types on the host"
+command -v update-desktop-database >/dev/null || fail "update-desktop-database is not installed"
+command -v gio >/dev/null || fail "gio is not installed"
+update-desktop-database "$APPS" || fail "update-desktop-database failed"
+for t in x-scheme-handler/https text/html application/x-shellscript image/png; do
+	XDG_DATA_DIRS=$T/empty-share gio mime "$t" >"$T/gio-mime.out" 2>&1 || true
+	grep -q 'vitrail-' "$T/gio-mime.out" && fail "gio mime $t: $(cat "$T/gio-mime.out")"
+done
 grep -q "$VT_CLIENT" "$APPS"/*.desktop && fail "a guest Exec line reached the host's entries"
 
 # icons: names in the user's hicolor theme; valid PNGs, the guest's picture

@@ -98,6 +98,8 @@ valid = {
     "notify-close": msg(113, 0, u32(9)),
     "notify-closed": msg(114, 0, u32(9, 2)),
     "notify-action": msg(115, 0, u32(9)),
+    # version 3: idle inhibitors
+    "idle-inhibit": msg(120, 1, u32(1)),
 }
 
 invalid = {
@@ -115,6 +117,7 @@ invalid = {
     "bad-notify-lengths": msg(112, 0, u32(1, 1) + i32(-1) + struct.pack("<6H", 9, 0, 0, 0, 0, 0), b"abc"),
     "bad-notify-icon": msg(112, 0, u32(1, 1) + i32(-1) + struct.pack("<6H", 0, 0, 0, 0, 65, 1), bytes(260)),
     "bad-notify-closed-reason": msg(114, 0, u32(1, 0)),
+    "bad-idle-inhibit": msg(120, 1, u32(2)),
     "bad-file-name": msg(81, 0, u32(12, 0) + struct.pack("<Q", 5), b"a/b\0text/plain\0"),
 }
 

@@ -67,6 +67,19 @@ Test(sanitize, control_characters)
 	cr_assert_str_eq(clean("\x1b[31mred.pdf"), "[31mred.pdf");
 	cr_assert_str_eq(clean("x\xc2\x85y"), "x_y"); /* C1 NEL */
 	cr_assert_str_eq(clean("x\xe2\x80\xaey"), "x_y"); /* U+202E RIGHT-TO-LEFT OVERRIDE */
+	/* invisible characters of the display-string rule, not only bidi ones */
+	cr_assert_str_eq(clean("p\xc2\xad"
+			       "aypal.pdf"),
+		"p_aypal.pdf"); /* U+00AD SOFT HYPHEN */
+	cr_assert_str_eq(clean("a\xe3\x85\xa4"
+			       "b"),
+		"a_b"); /* U+3164 HANGUL FILLER */
+	cr_assert_str_eq(clean("a\xf3\xa0\x81\x81"
+			       "b"),
+		"a_b"); /* U+E0041 TAG LATIN A */
+	cr_assert_str_eq(clean("a\xf0\x9d\x85\xb3"
+			       "b"),
+		"a_b"); /* U+1D173 */
 	cr_assert_str_eq(clean("x\xe2\x81\xa6y"), "x_y"); /* U+2066 isolate */
 	cr_assert_str_eq(clean("caf\xc3\xa9.txt"), "caf\xc3\xa9.txt");
 	char with_nul[] = { 'a', '\0', 'b', '.', 't', 'x', 't' };

@@ -350,6 +350,10 @@ static bool make_sample(uint16_t type, struct sample *s)
 		s->side = VTP_SIDE_GUEST;
 		s->m.body.notify_closed = (struct vtp_notify_closed){ 9, VTP_NOTIFY_DISMISSED };
 		return true;
+	case VTP_IDLE_INHIBIT:
+		s->m.header.object = 3;
+		s->m.body.idle_inhibit.inhibit = 1;
+		return true;
 	}
 	return false;
 }
@@ -381,7 +385,7 @@ Test(msg, every_type_has_a_name_and_a_sample)
 		cr_assert(make_sample((uint16_t)t, &s), "no sample for %s",
 			vtp_type_name((uint16_t)t));
 	}
-	cr_assert_eq(n, 63);
+	cr_assert_eq(n, 64);
 	cr_assert_str_eq(vtp_type_name(VTP_ATTACH), "ATTACH");
 	cr_assert_str_eq(vtp_type_name(VTP_RUN_RESULT), "RUN_RESULT");
 }
@@ -460,7 +464,7 @@ Test(msg, round_trip_every_type)
 		}
 		checked++;
 	}
-	cr_assert_eq(checked, 63);
+	cr_assert_eq(checked, 64);
 }
 
 Test(msg, encode_limits)
@@ -966,6 +970,12 @@ static const struct bad_case bad_cases[] = {
 		.want = VTP_E_BAD_VALUE },
 	{ "notify closed reason 5", G, VTP_NOTIFY_CLOSED, BODY(notify_closed, { 1, 5 }),
 		.want = VTP_E_BAD_VALUE },
+	{ "idle inhibit 2", H, VTP_IDLE_INHIBIT, .object = 1, BODY(idle_inhibit, { 2 }),
+		.want = VTP_E_BAD_VALUE },
+	{ "idle inhibit without a window", H, VTP_IDLE_INHIBIT, BODY(idle_inhibit, { 1 }),
+		.want = VTP_E_OBJECT },
+	{ "idle inhibit from the host", G, VTP_IDLE_INHIBIT, .object = 1, BODY(idle_inhibit, { 1 }),
+		.want = VTP_E_UNKNOWN_TYPE },
 };
 #pragma GCC diagnostic pop
 
@@ -1131,17 +1141,34 @@ Test(msg, notify_types_need_version_2)
 	}
 }
 
-/* Version 3 added WINDOW_SCALE and gave ATTACH's last field its meaning:
+/* Version 3 types are refused on a version 1 or 2 connection. */
+Test(msg, idle_inhibit_needs_version_3)
+{
+	static uint8_t buf[256];
+	struct sample s;
+	struct vtp_msg m;
+	cr_assert(make_sample(VTP_IDLE_INHIBIT, &s));
+	size_t n = encode_sample(&s, buf, sizeof(buf));
+	for (uint32_t v = 0; v <= 3; v++) {
+		struct vtp_decoder dec = { .side = s.side, .pool_size = POOL_SIZE, .version = v };
+		enum vtp_status st = vtp_msg_decode(&dec, buf, n, &m);
+		cr_assert_eq(st, v == 3 ? VTP_OK : VTP_E_UNKNOWN_TYPE, "version %u: %s", v,
+			vtp_status_str(st));
+		vtp_msg_finish(&m);
+	}
+}
+
+/* Version 4 added WINDOW_SCALE and gave ATTACH's last field its meaning:
  * before it, that field is reserved (0) and WINDOW_SCALE is unknown. */
-Test(msg, scale_needs_version_3)
+Test(msg, scale_needs_version_4)
 {
 	static uint8_t buf[256];
 	struct vtp_msg m;
 	struct vtp_window_scale ws = { .scale = 2 };
 	size_t n = vtp_msg_encode(buf, sizeof(buf), VTP_WINDOW_SCALE, 1, &ws, NULL, 0);
-	for (uint32_t v = 1; v <= 3; v++) {
+	for (uint32_t v = 1; v <= 4; v++) {
 		struct vtp_decoder dec = { .side = VTP_SIDE_GUEST, .pool_size = POOL_SIZE, .version = v };
-		cr_assert_eq(vtp_msg_decode(&dec, buf, n, &m), v == 3 ? VTP_OK : VTP_E_UNKNOWN_TYPE);
+		cr_assert_eq(vtp_msg_decode(&dec, buf, n, &m), v == 4 ? VTP_OK : VTP_E_UNKNOWN_TYPE);
 		vtp_msg_finish(&m);
 	}
 	struct vtp_attach a = { .width = 64, .height = 64, .stride = 256,
@@ -1149,11 +1176,11 @@ Test(msg, scale_needs_version_3)
 	for (uint32_t scale = 0; scale <= 2; scale++) {
 		a.scale = scale;
 		n = vtp_msg_encode(buf, sizeof(buf), VTP_ATTACH, 1, &a, NULL, 0);
-		struct vtp_decoder v2 = { .side = VTP_SIDE_HOST, .pool_size = POOL_SIZE, .version = 2 };
 		struct vtp_decoder v3 = { .side = VTP_SIDE_HOST, .pool_size = POOL_SIZE, .version = 3 };
-		cr_assert_eq(vtp_msg_decode(&v2, buf, n, &m), scale == 0 ? VTP_OK : VTP_E_FLAGS);
+		struct vtp_decoder v4 = { .side = VTP_SIDE_HOST, .pool_size = POOL_SIZE, .version = 4 };
+		cr_assert_eq(vtp_msg_decode(&v3, buf, n, &m), scale == 0 ? VTP_OK : VTP_E_FLAGS);
 		vtp_msg_finish(&m);
-		cr_assert_eq(vtp_msg_decode(&v3, buf, n, &m), scale == 0 ? VTP_E_BAD_VALUE : VTP_OK);
+		cr_assert_eq(vtp_msg_decode(&v4, buf, n, &m), scale == 0 ? VTP_E_BAD_VALUE : VTP_OK);
 		vtp_msg_finish(&m);
 	}
 }

@@ -4,6 +4,8 @@
  * limit, and passes the host's decoder.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <vitrail/protocol.h>
@@ -201,4 +203,130 @@ Test(sanitize, random_bytes_always_pass_the_host_decoder)
 			i += k;
 		}
 	}
+}
+
+/* ---- against the whole Unicode data (package unicode-data) ---- */
+
+#define N_CODE_POINTS 0x110000
+
+/* Mark in set every code point that the file's lines give for prop: in
+ * DerivedCoreProperties.txt "X..Y ; prop", in UnicodeData.txt field 2 (the
+ * general category) equal to prop. Returns how many lines matched. */
+static int mark(const char *file, const char *prop, bool unicode_data, uint8_t *set, uint8_t bit)
+{
+	char path[512], line[1024];
+	int matched = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", UNICODE_DIR, file);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s: install the package unicode-data", path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned first, last;
+		char *field = line;
+		if (line[0] == '#' || line[0] == '\n') {
+			continue;
+		}
+		if (unicode_data) {
+			/* code;name;category;... */
+			char *a = strchr(line, ';'), *b = a != NULL ? strchr(a + 1, ';') : NULL;
+			char *c = b != NULL ? strchr(b + 1, ';') : NULL;
+			if (c == NULL || (size_t)(c - b - 1) != strlen(prop) ||
+				strncmp(b + 1, prop, strlen(prop)) != 0) {
+				continue;
+			}
+			first = last = (unsigned)strtoul(line, NULL, 16);
+		} else {
+			char *semi = strchr(line, ';');
+			if (semi == NULL || strstr(semi, prop) == NULL) {
+				continue;
+			}
+			first = (unsigned)strtoul(field, &field, 16);
+			last = strncmp(field, "..", 2) == 0 ? (unsigned)strtoul(field + 2, NULL, 16)
+							    : first;
+		}
+		for (unsigned cp = first; cp <= last && cp < N_CODE_POINTS; cp++) {
+			set[cp] |= bit;
+		}
+		matched++;
+	}
+	fclose(f);
+	return matched;
+}
+
+static size_t put_utf8(uint32_t cp, char *buf)
+{
+	if (cp < 0x80) {
+		buf[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		buf[0] = (char)(0xc0 | (cp >> 6));
+		buf[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		buf[0] = (char)(0xe0 | (cp >> 12));
+		buf[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		buf[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	buf[0] = (char)(0xf0 | (cp >> 18));
+	buf[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	buf[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	buf[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* "a" CP "b" through the sanitizer */
+static const char *around(uint32_t cp)
+{
+	char in[8] = "a";
+	size_t n = 1 + put_utf8(cp, in + 1);
+	in[n++] = 'b';
+	vtp_sanitize_display_string(in, n, VTP_MAX_TITLE, out, sizeof(out));
+	return out;
+}
+
+Test(sanitize, every_invisible_code_point_of_the_unicode_data_is_dropped)
+{
+	enum { INVISIBLE = 1, VISIBLE = 2 };
+	uint8_t *set = calloc(N_CODE_POINTS, 1);
+	cr_assert_not_null(set);
+	cr_assert_gt(mark("DerivedCoreProperties.txt", "Default_Ignorable_Code_Point", false, set,
+			     INVISIBLE),
+		10);
+	cr_assert_gt(mark("UnicodeData.txt", "Cf", true, set, INVISIBLE), 100);
+	mark("UnicodeData.txt", "Zl", true, set, INVISIBLE);
+	mark("UnicodeData.txt", "Zp", true, set, INVISIBLE);
+	/* letters, digits, punctuation and symbols: what people read */
+	static const char *const visible[] = { "Lu", "Ll", "Lt", "Lo", "Nd", "Po", "Sm", "So" };
+	for (size_t i = 0; i < sizeof(visible) / sizeof(*visible); i++) {
+		cr_assert_gt(mark("UnicodeData.txt", visible[i], true, set, VISIBLE), 10);
+	}
+
+	size_t dropped = 0, kept = 0;
+	for (uint32_t cp = 0xa0; cp < N_CODE_POINTS; cp++) {
+		if (cp >= 0xd800 && cp <= 0xdfff) {
+			continue; /* surrogates are not text */
+		}
+		if (set[cp] & INVISIBLE) {
+			cr_expect_str_eq(around(cp), "ab", "U+%04X is invisible but kept", cp);
+			cr_expect(vtp_sanitize_is_invisible(cp), "U+%04X", cp);
+			dropped++;
+		} else if (set[cp] & VISIBLE) {
+			cr_expect_neq(
+				strcmp(around(cp), "ab"), 0, "U+%04X is visible but dropped", cp);
+			kept++;
+		}
+	}
+	/* the Hangul and musical fillers the attack suite found, and tags */
+	static const uint32_t found[] = { 0x00ad, 0x034f, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x180b,
+		0x3164, 0xffa0, 0xfff0, 0x1d173, 0x1d17a, 0xe0001, 0xe007f, 0xfe0f, 0xe0100 };
+	for (size_t i = 0; i < sizeof(found) / sizeof(*found); i++) {
+		cr_expect(set[found[i]] & INVISIBLE, "U+%04X not in the data", found[i]);
+		cr_expect_str_eq(around(found[i]), "ab", "U+%04X", found[i]);
+	}
+	cr_expect_gt(dropped, 4000);
+	cr_expect_gt(kept, 30000, "%zu visible code points checked", kept);
+	free(set);
 }

@@ -23,12 +23,12 @@
 #endif
 
 #define VTP_VERSION_MIN 1
-#define VTP_VERSION_MAX 3 /* 2: notifications, 3: buffer scale (README section 10) */
+#define VTP_VERSION_MAX 4 /* 2: notifications; 3: idle inhibitors; 4: buffer scale (README section 10) */
 
 /* ---- limits (every number from a guest has one) ---- */
 #define VTP_MSG_MAX (1u << 20) /* whole message, header included */
 #define VTP_MAX_DIM 8192u /* window/buffer width or height */
-#define VTP_MAX_SCALE 4u /* buffer and window scale: 1..VTP_MAX_SCALE (version 3) */
+#define VTP_MAX_SCALE 4u /* buffer and window scale: 1..VTP_MAX_SCALE (version 4) */
 #define VTP_MAX_WINDOWS 64u /* live windows per VM */
 #define VTP_MAX_BUFFERS_PER_WINDOW 4u /* attached, not yet released */
 #define VTP_MAX_TITLE 1024u /* bytes of UTF-8 */
@@ -47,6 +47,9 @@
 #define VTP_MAX_APPS 1024u
 #define VTP_MAX_APP_FIELD 1024u /* each string in APP_INFO */
 #define VTP_MAX_APP_INFO 8192u /* whole APP_INFO tail */
+/* One app list as the host holds it: each APP_INFO tail + 1, each APP_ICON
+ * tail (its pixels), summed from APP_LIST_BEGIN to APP_LIST_END. */
+#define VTP_MAX_APP_LIST_BYTES (16u << 20)
 #define VTP_MAX_DESKTOP_ID 255u
 #define VTP_MAX_ARGV_BYTES (64u * 1024u)
 #define VTP_MAX_ARGC 256u
@@ -90,7 +93,7 @@ enum vtp_type {
 	VTP_SET_MAXIMIZED = 26, /* G2H */
 	VTP_SET_FULLSCREEN = 27, /* G2H */
 	VTP_POPUP_DONE = 28, /* H2G: dismiss a popup */
-	VTP_WINDOW_SCALE = 29, /* H2G (version 3): the scale of the window's output */
+	VTP_WINDOW_SCALE = 29, /* H2G (version 4): the scale of the window's output */
 
 	/* buffers, object = window id */
 	VTP_ATTACH = 32, /* G2H */
@@ -146,6 +149,9 @@ enum vtp_type {
 	VTP_NOTIFY_CLOSE = 113, /* G2H: the app withdrew it */
 	VTP_NOTIFY_CLOSED = 114, /* H2G: it is gone, with a reason */
 	VTP_NOTIFY_ACTION = 115, /* H2G: the user activated it ("default") */
+
+	/* session (version 3) */
+	VTP_IDLE_INHIBIT = 120, /* G2H: an app of the window keeps the session awake, or not */
 };
 
 /* ---- bodies ---- */
@@ -285,11 +291,11 @@ struct vtp_attach {
 	uint32_t width, height; /* 1..VTP_MAX_DIM */
 	uint32_t stride; /* >= width*4, multiple of 4 */
 	uint32_t format; /* VTP_FORMAT_* */
-	uint32_t scale; /* version 3: 1..VTP_MAX_SCALE; before: must be 0 (means 1) */
+	uint32_t scale; /* version 4: 1..VTP_MAX_SCALE; before: must be 0 (means 1) */
 };
 _Static_assert(sizeof(struct vtp_attach) == 32, "layout");
 
-/* WINDOW_SCALE (version 3): the integer scale a toplevel should draw at. */
+/* WINDOW_SCALE (version 4): the integer scale a toplevel should draw at. */
 struct vtp_window_scale {
 	uint32_t scale; /* 1..VTP_MAX_SCALE */
 };
@@ -555,6 +561,11 @@ struct vtp_notify_closed {
 };
 _Static_assert(sizeof(struct vtp_notify_closed) == 8, "layout");
 
+struct vtp_idle_inhibit { /* IDLE_INHIBIT */
+	uint32_t inhibit; /* 1: inhibit, 0: no more */
+};
+_Static_assert(sizeof(struct vtp_idle_inhibit) == 4, "layout");
+
 /* ---- decoding ---- */
 
 enum vtp_side {
@@ -640,6 +651,7 @@ struct vtp_msg {
 		struct vtp_notify notify;
 		struct vtp_notify_id notify_id; /* NOTIFY_CLOSE, NOTIFY_ACTION */
 		struct vtp_notify_closed notify_closed;
+		struct vtp_idle_inhibit idle_inhibit;
 		uint8_t raw[48];
 	} body;
 	uint8_t *tail;
