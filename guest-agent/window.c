@@ -934,7 +934,8 @@ static struct agent_window *root_window(struct agent_window *window)
 static uint32_t follow_scale(struct agent_window *window)
 {
 	struct agent_window *root = root_window(window);
-	uint32_t scale = root->host_scale != 0 ? root->host_scale : window->server->output_info.scale;
+	uint32_t scale =
+		root->host_scale != 0 ? root->host_scale : window->server->output_info.scale;
 	return scale >= 1 && scale <= VTP_MAX_SCALE ? scale : 1;
 }
 

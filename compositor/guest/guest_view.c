@@ -649,7 +649,8 @@ static bool show_buffer(struct guest_window *window, const struct window_buffer 
 	if (translucent) {
 		float color[4];
 		server_color_from_rgb(vm_link_label(window->vm), color);
-		backdrop = wlr_scene_rect_create(&window->content_parent->node, dest_w, dest_h, color);
+		backdrop =
+			wlr_scene_rect_create(&window->content_parent->node, dest_w, dest_h, color);
 		if (backdrop == NULL) {
 			wlr_buffer_drop(&sbuf->base);
 			return false;
@@ -1051,6 +1052,11 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 		window->buffer_width = (int)b->width;
 		window->buffer_height = (int)b->height;
 		window->scale = b->scale;
+		if (window->has_view) {
+			window->view.buffer_width = window->buffer_width;
+			window->view.buffer_height = window->buffer_height;
+			window->view.buffer_scale = (int)window->scale;
+		}
 		if (window->content_parent != NULL) {
 			struct wlr_scene_buffer *before = window->scene_buffer;
 			if (!show_buffer(window, b)) {
@@ -1395,22 +1401,11 @@ void guest_view_update_scales(struct server *server)
 			if (scale != window->told_scale) {
 				window->told_scale = scale;
 				struct vtp_window_scale ws = { .scale = scale };
-				vm_link_send(window->vm, VTP_WINDOW_SCALE, window->id, &ws, NULL, 0);
+				vm_link_send(
+					window->vm, VTP_WINDOW_SCALE, window->id, &ws, NULL, 0);
 			}
 		}
 	}
-}
-
-bool guest_view_buffer_info(struct view *view, int *width, int *height, uint32_t *scale)
-{
-	struct guest_window *window = guest_view_from_view(view);
-	if (window == NULL || !window->mapped) {
-		return false;
-	}
-	*width = window->buffer_width;
-	*height = window->buffer_height;
-	*scale = window->scale;
-	return true;
 }
 
 void guest_view_output_frame(

@@ -51,8 +51,6 @@ void guest_vm_send_output_info(struct guest_vm *gvm);
  * before each output frame, so moves, output changes and new windows
  * are all seen. */
 void guest_view_update_scales(struct server *server);
-/* The current buffer's size in pixels and its scale; false if none. */
-bool guest_view_buffer_info(struct view *view, int *width, int *height, uint32_t *scale);
 /* An output presented a frame: FRAME_DONE and RELEASE for what it showed. */
 void guest_view_output_frame(
 	struct server *server, struct output *output, const struct timespec *now);

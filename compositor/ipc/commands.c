@@ -7,7 +7,6 @@
 
 #include "config.h"
 #include "desktop/output.h"
-#include "guest/guest_view.h"
 #include "guest/vm_link.h"
 #include "ipc/ctl.h"
 #include "ipc/ctl_apps.h"
@@ -49,13 +48,14 @@ static struct json_object *windows_reply(
 		json_object_object_add(w, "focused", json_object_new_boolean(view->focused));
 		json_object_object_add(w, "minimized", json_object_new_boolean(view->minimized));
 		json_object_object_add(w, "label", json_object_new_string(label));
-		int bw, bh;
-		uint32_t bscale;
-		if (guest_view_buffer_info(view, &bw, &bh, &bscale)) {
+		if (view->buffer_scale > 0) {
 			/* the guest buffer shown: pixels and their scale */
-			json_object_object_add(w, "buffer_width", json_object_new_int(bw));
-			json_object_object_add(w, "buffer_height", json_object_new_int(bh));
-			json_object_object_add(w, "buffer_scale", json_object_new_int((int)bscale));
+			json_object_object_add(
+				w, "buffer_width", json_object_new_int(view->buffer_width));
+			json_object_object_add(
+				w, "buffer_height", json_object_new_int(view->buffer_height));
+			json_object_object_add(
+				w, "buffer_scale", json_object_new_int(view->buffer_scale));
 		}
 		json_object_array_add(list, w);
 	}

@@ -243,8 +243,8 @@ void frame_update(struct frame *frame, int width, int height, const char *title,
 		return;
 	}
 	if (frame->drawn && frame->width == width && frame->shown_focused == focused &&
-		frame->drawn_scale == frame->scale &&
-		frame->shown_title != NULL && strcmp(frame->shown_title, title) == 0) {
+		frame->drawn_scale == frame->scale && frame->shown_title != NULL &&
+		strcmp(frame->shown_title, title) == 0) {
 		return;
 	}
 	char *copy = strdup(title);
@@ -295,7 +295,8 @@ void frame_set_scale(struct frame *frame, float scale)
 		 * of that output's scale without waiting for a change */
 		char *title = strdup(frame->shown_title);
 		if (title != NULL) {
-			frame_update(frame, frame->width, frame->height, title, frame->shown_focused);
+			frame_update(
+				frame, frame->width, frame->height, title, frame->shown_focused);
 			free(title);
 		}
 	}

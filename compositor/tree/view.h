@@ -105,6 +105,9 @@ struct view {
 
 	int x, y; /* content position, layout coordinates */
 	int width, height; /* content size */
+	/* guest windows: the buffer shown, in pixels, and its scale (width is
+	 * buffer_width / buffer_scale); 0 when unknown (host windows) */
+	int buffer_width, buffer_height, buffer_scale;
 	bool mapped;
 	bool focused;
 	bool maximized;

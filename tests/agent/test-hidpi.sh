@@ -58,7 +58,8 @@ expect_buffer() {
 # sharpness OUTPUT OX SCALE ID...: screenshot OUTPUT (left edge OX in
 # layout coordinates) and print, per window, the mean absolute gradient
 # of the text rows of its content (the first 40 logical rows) in output
-# pixels, then that of its title bar's text.
+# pixels, then how much of its title bar's detail is finer than 2 output
+# pixels (the share of horizontal steps inside aligned 2x2 blocks).
 sharpness() {
 	local output=$1 ox=$2 scale=$3
 	shift 3
@@ -103,8 +104,18 @@ for i in range(0, len(vals), 3):
     x, y, w = vals[i:i + 3]
     # content text: logical rows 0..40 (2 lines of foot text)
     out.append("%.3f" % grad((x - ox) * scale, y * scale, w * scale, 40 * scale))
-    # title text: the title bar is 24 px above the content (frame: 4 px border)
-    out.append("%.3f" % grad((x - ox) * scale, (y - 22) * scale, w * scale, 18 * scale))
+    # title bar (24 px above the content): the share of its horizontal
+    # steps that fall inside a 2x2 block of output pixels; a title drawn
+    # at scale 1 and magnified has none (every block is one pixel)
+    tx, ty = int((x - ox) * scale), int((y - 22) * scale)
+    inside = total = 0
+    for yy in range(ty, ty + int(18 * scale)):
+        for xx in range(tx, tx + int(w * scale) - 1):
+            d = abs(lum(xx + 1, yy) - lum(xx, yy))
+            total += d
+            if xx % 2 == 0:
+                inside += d
+    out.append("%.3f" % (inside / max(total, 1)))
 print(" ".join(out))
 PY
 }
@@ -119,9 +130,13 @@ place_on "$hid" 1320 330
 expect_buffer 2
 sleep 0.3
 read -r g gt h ht < <(sharpness HEADLESS-2 1280 2 "$gid" "$hid")
-echo "scale 2: text sharpness guest $g host $h; titles guest $gt host $ht"
+echo "scale 2: text sharpness guest $g host $h; title detail inside 2x2 blocks: guest $gt host $ht"
 $PY -c "import sys; sys.exit(0 if $g >= 0.9 * $h and $h > 0 else 1)" ||
 	fail "guest text at scale 2 is blurrier than the host's ($g vs $h)"
+# drawn at scale 2, a title has about as much detail inside the blocks
+# as across them; magnified from scale 1 it has none
+$PY -c "import sys; sys.exit(0 if $gt >= 0.2 and $ht >= 0.2 else 1)" ||
+	fail "title bars at scale 2 are not drawn at scale 2 (detail inside 2x2 blocks: guest $gt, host $ht)"
 
 # 3. scale 1.5: buffer of scale 2 (rounded up), downscaled by the host
 # exactly as the host client's is
@@ -130,7 +145,7 @@ place_on "$hid" 2120 330
 expect_buffer 2
 sleep 0.3
 read -r g gt h ht < <(sharpness HEADLESS-3 2080 1.5 "$gid" "$hid")
-echo "scale 1.5: text sharpness guest $g host $h; titles guest $gt host $ht"
+echo "scale 1.5: text sharpness guest $g host $h"
 $PY -c "import sys; sys.exit(0 if $g >= 0.9 * $h and $h > 0 else 1)" ||
 	fail "guest text at scale 1.5 is blurrier than the host's ($g vs $h)"
 

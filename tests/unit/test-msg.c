@@ -1167,20 +1167,29 @@ Test(msg, scale_needs_version_4)
 	struct vtp_window_scale ws = { .scale = 2 };
 	size_t n = vtp_msg_encode(buf, sizeof(buf), VTP_WINDOW_SCALE, 1, &ws, NULL, 0);
 	for (uint32_t v = 1; v <= 4; v++) {
-		struct vtp_decoder dec = { .side = VTP_SIDE_GUEST, .pool_size = POOL_SIZE, .version = v };
-		cr_assert_eq(vtp_msg_decode(&dec, buf, n, &m), v == 4 ? VTP_OK : VTP_E_UNKNOWN_TYPE);
+		struct vtp_decoder dec = {
+			.side = VTP_SIDE_GUEST, .pool_size = POOL_SIZE, .version = v
+		};
+		cr_assert_eq(
+			vtp_msg_decode(&dec, buf, n, &m), v == 4 ? VTP_OK : VTP_E_UNKNOWN_TYPE);
 		vtp_msg_finish(&m);
 	}
-	struct vtp_attach a = { .width = 64, .height = 64, .stride = 256,
-		.format = VTP_FORMAT_ARGB8888 };
+	struct vtp_attach a = {
+		.width = 64, .height = 64, .stride = 256, .format = VTP_FORMAT_ARGB8888
+	};
 	for (uint32_t scale = 0; scale <= 2; scale++) {
 		a.scale = scale;
 		n = vtp_msg_encode(buf, sizeof(buf), VTP_ATTACH, 1, &a, NULL, 0);
-		struct vtp_decoder v3 = { .side = VTP_SIDE_HOST, .pool_size = POOL_SIZE, .version = 3 };
-		struct vtp_decoder v4 = { .side = VTP_SIDE_HOST, .pool_size = POOL_SIZE, .version = 4 };
+		struct vtp_decoder v3 = {
+			.side = VTP_SIDE_HOST, .pool_size = POOL_SIZE, .version = 3
+		};
+		struct vtp_decoder v4 = {
+			.side = VTP_SIDE_HOST, .pool_size = POOL_SIZE, .version = 4
+		};
 		cr_assert_eq(vtp_msg_decode(&v3, buf, n, &m), scale == 0 ? VTP_OK : VTP_E_FLAGS);
 		vtp_msg_finish(&m);
-		cr_assert_eq(vtp_msg_decode(&v4, buf, n, &m), scale == 0 ? VTP_E_BAD_VALUE : VTP_OK);
+		cr_assert_eq(
+			vtp_msg_decode(&v4, buf, n, &m), scale == 0 ? VTP_E_BAD_VALUE : VTP_OK);
 		vtp_msg_finish(&m);
 	}
 }

@@ -23,7 +23,8 @@
 #endif
 
 #define VTP_VERSION_MIN 1
-#define VTP_VERSION_MAX 4 /* 2: notifications; 3: idle inhibitors; 4: buffer scale (README section 10) */
+#define VTP_VERSION_MAX \
+	4 /* 2: notifications; 3: idle inhibitors; 4: buffer scale (README section 10) */
 
 /* ---- limits (every number from a guest has one) ---- */
 #define VTP_MSG_MAX (1u << 20) /* whole message, header included */
