@@ -1,5 +1,6 @@
 #include "window.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -940,13 +941,33 @@ static uint32_t follow_scale(struct agent_window *window)
 }
 
 /* The scale of the contents sent to the host: what the apps are told,
- * unless the host predates scaled buffers (then the agent scales down). */
-static uint32_t contents_scale(struct agent_window *window)
+ * unless the host predates scaled buffers (then the agent scales down), or
+ * the window's buffers at that scale would take more than half the pool:
+ * a buffer of scale s has s² × the pixels, and the pool is sized for
+ * scale 1 by default (then the agent draws it at a lower scale, scaling
+ * the apps' buffers down, rather than not at all). */
+static uint32_t contents_scale(struct agent_window *window, const struct wlr_box *geo)
 {
-	if (agent_link_ready(window->server->link) && window->server->link->dec.version < 4) {
+	struct agent_link *link = window->server->link;
+	if (agent_link_ready(link) && link->dec.version < 4) {
 		return 1;
 	}
-	return follow_scale(window);
+	uint32_t want = follow_scale(window), scale = want;
+	uint64_t pool = agent_link_ready(link) ? link->pool_size : 0;
+	while (scale > 1 && pool > 0 &&
+		(uint64_t)AGENT_BUFFERS_PER_WINDOW * 4 * (uint64_t)geo->width * scale *
+				(uint64_t)geo->height * scale >
+			pool / 2) {
+		scale--;
+	}
+	if (scale != want && window->capped_scale != scale) {
+		wlr_log(WLR_INFO,
+			"a %dx%d window is drawn at scale %u instead of %u: its buffers "
+			"would take more than half the pool (%" PRIu64 " MiB)",
+			geo->width, geo->height, scale, want, pool >> 20);
+	}
+	window->capped_scale = scale != want ? scale : 0;
+	return scale;
 }
 
 static void flush(struct agent_window *window)
@@ -962,8 +983,10 @@ static void flush(struct agent_window *window)
 		return;
 	}
 	wlr_xdg_surface_get_geometry(window->xdg, &geo);
-	uint32_t scale = contents_scale(window);
-	struct wlr_output *output = agent_server_output(server, follow_scale(window));
+	uint32_t scale = contents_scale(window, &geo);
+	/* capped by the pool: the apps draw at the scale shown */
+	struct wlr_output *output = agent_server_output(
+		server, window->capped_scale != 0 ? scale : follow_scale(window));
 	if (output == NULL) {
 		output = server->output;
 	}

@@ -92,6 +92,7 @@ struct agent_window {
 	 * protocol version 4, which cannot show scaled buffers */
 	uint32_t scale;
 	uint32_t host_scale; /* toplevels: last WINDOW_SCALE, 0 if none */
+	uint32_t capped_scale; /* the lower scale the pool allowed (logged), or 0 */
 	struct wlr_output *entered; /* the agent output its surfaces entered */
 	struct agent_tree_entry tree[AGENT_MAX_TREE];
 	int tree_len;

@@ -13,6 +13,9 @@
 write_config "$T/vitrail.ini" <<INI
 [vm work]
 label = blue
+[vm small]
+label = green
+pool-size = 8
 INI
 # logical: HEADLESS-1 1280x720 at 0, HEADLESS-2 800x600 at 1280 (scale 2),
 # HEADLESS-3 800x600 at 2080 (scale 1.5)
@@ -43,13 +46,13 @@ place_on() {
 	ctl move "$1" "$2" "$3" || fail "vitrailctl move $*"
 	wait_for "window $1 at $2,$3" py_state "[(x['x'], x['y']) for x in w if x['id'] == $1] == [($2, $3)]"
 }
-# expect_buffer SCALE: the guest window's buffer is its size × SCALE
+# expect_buffer SCALE [VM]: the guest window's buffer is its size × SCALE
 expect_buffer() {
-	local s=$1 deadline=$((SECONDS + E2E_TIMEOUT))
-	local want="[(x['buffer_scale'], x['buffer_width'] == $s * x['width'], x['buffer_height'] == $s * x['height']) for x in w if x['vm'] == 'work'] == [($s, True, True)]"
+	local s=$1 vm=${2:-work} deadline=$((SECONDS + E2E_TIMEOUT))
+	local want="[(x['buffer_scale'], x['buffer_width'] == $s * x['width'], x['buffer_height'] == $s * x['height']) for x in w if x['vm'] == '$vm'] == [($s, True, True)]"
 	until py_state "$want" 2>/dev/null; do
 		if [ $SECONDS -ge $deadline ]; then
-			fail "guest buffer not of scale $s: $(py_state "[x for x in w if x['vm'] == 'work']" 2>&1)"
+			fail "$vm's buffer not of scale $s: $(py_state "[x for x in w if x['vm'] == '$vm']" 2>&1)"
 		fi
 		sleep 0.1
 	done
@@ -152,6 +155,17 @@ $PY -c "import sys; sys.exit(0 if $g >= 0.9 * $h and $h > 0 else 1)" ||
 # 4. back to scale 1
 place_on "$gid" 100 100
 expect_buffer 1
+
+# 5. a pool too small for scale 2 (8 MiB; 3 buffers of 1400x1000 would
+# take 16 MiB): the agent draws that window at scale 1 and says so,
+# instead of running out of pool
+start_agent small small foot -w 700x500 sh -c "$TEXT"
+wait_windows small 1
+sid=$(win small id)
+place_on "$sid" 1290 40
+wait_line "$T/agent-small.log" 'drawn at scale 1 instead of 2' "the agent's note on the pool"
+expect_buffer 1 small
+! grep -q 'the pool has no room' "$T/agent-small.log" || fail "the small pool ran out"
 
 kill "$HOST_FOOT" 2>/dev/null || true
 pass
