@@ -1602,6 +1602,40 @@ static struct wlr_box impl_target_box(struct view *view, struct input_target *ta
 	return window_content_box(target_window(target));
 }
 
+/* v rounded up, for 0 <= v < 2^32 (no libm) */
+static uint32_t ceil_up(float v)
+{
+	uint32_t i = (uint32_t)v;
+	return (float)i < v ? i + 1 : i;
+}
+
+static void set_cursor_at_scale(struct guest_window *window, struct wlr_cursor *cursor, float scale)
+{
+	uint32_t w = window->cursor_width, h = window->cursor_height;
+	if (!(scale > 1.0f) || scale > 4.0f) {
+		wlr_cursor_set_image(cursor, window->cursor_pixels, (int32_t)(w * 4), w, h,
+			window->cursor_hotspot_x, window->cursor_hotspot_y, scale);
+		return;
+	}
+	uint32_t sw = ceil_up((float)w * scale), sh = ceil_up((float)h * scale);
+	uint32_t *pixels = malloc((size_t)sw * sh * 4);
+	if (pixels == NULL) {
+		return;
+	}
+	const uint32_t *src = (const uint32_t *)window->cursor_pixels;
+	for (uint32_t y = 0; y < sh; y++) {
+		uint32_t sy = (uint32_t)((float)y / scale);
+		for (uint32_t x = 0; x < sw; x++) {
+			uint32_t sx = (uint32_t)((float)x / scale);
+			pixels[y * sw + x] = src[(sy < h ? sy : h - 1) * w + (sx < w ? sx : w - 1)];
+		}
+	}
+	wlr_cursor_set_image(cursor, (const uint8_t *)pixels, (int32_t)(sw * 4), sw, sh,
+		(int32_t)((float)window->cursor_hotspot_x * scale),
+		(int32_t)((float)window->cursor_hotspot_y * scale), scale);
+	free(pixels);
+}
+
 static bool impl_set_cursor(
 	struct view *view, struct input_target *target, struct wlr_cursor *cursor)
 {
@@ -1611,11 +1645,28 @@ static bool impl_set_cursor(
 	}
 	if (window->cursor_pixels == NULL) {
 		wlr_cursor_set_image(cursor, NULL, 0, 0, 0, 0, 0, 0);
-	} else {
-		wlr_cursor_set_image(cursor, window->cursor_pixels,
-			(int32_t)(window->cursor_width * 4), window->cursor_width,
-			window->cursor_height, window->cursor_hotspot_x, window->cursor_hotspot_y,
-			1.0f);
+		return true;
+	}
+	/* wlr_cursor_set_image reaches only the outputs of the scale it is
+	 * given: give each scale in use the image at its size (the guest's
+	 * is in logical pixels, at most VTP_MAX_CURSOR_DIM; magnified by
+	 * nearest neighbour), or the cursor on a HiDPI output would stay
+	 * what it was before the pointer entered the window */
+	struct server *server = window_server(window);
+	float done[8];
+	size_t n_done = 0;
+	struct output *output;
+	wl_list_for_each(output, &server->outputs, link) {
+		float scale = output->wlr_output->scale;
+		bool seen = false;
+		for (size_t i = 0; i < n_done; i++) {
+			seen = seen || done[i] == scale;
+		}
+		if (seen || n_done == sizeof(done) / sizeof(done[0])) {
+			continue;
+		}
+		done[n_done++] = scale;
+		set_cursor_at_scale(window, cursor, scale);
 	}
 	return true;
 }

@@ -2,7 +2,6 @@
 
 #include <cairo.h>
 #include <drm_fourcc.h>
-#include <math.h>
 #include <pango/pangocairo.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,14 +75,21 @@ static PangoLayout *text_layout(cairo_t *cr, const char *text, int max_width)
 	return layout;
 }
 
+/* v rounded up, for 0 <= v < 2^32 (no libm) */
+static uint32_t ceil_up(float v)
+{
+	uint32_t i = (uint32_t)v;
+	return (float)i < v ? i + 1 : i;
+}
+
 static struct cpu_buffer *draw_title(
 	struct frame *frame, int width, const char *title, bool focused)
 {
 	int height = VIEW_TITLE_HEIGHT;
 	/* drawn in output pixels (logical size times the output's scale),
 	 * shown at the logical size: crisp text on a HiDPI output */
-	int pixel_w = (int)ceilf((float)width * frame->scale);
-	int pixel_h = (int)ceilf((float)height * frame->scale);
+	int pixel_w = (int)ceil_up((float)width * frame->scale);
+	int pixel_h = (int)ceil_up((float)height * frame->scale);
 	struct cpu_buffer *buffer;
 	cairo_t *cr = paint_begin(pixel_w, pixel_h, &buffer);
 	if (cr == NULL) {

@@ -7,7 +7,8 @@
 # screenshot of that output (grim -o, native pixels) are as sharp as the
 # host client's. Moving the window to another output changes its scale.
 # The title bar is drawn at the output's scale too (its text is as sharp
-# on the scale-2 output as the client text is).
+# on the scale-2 output as the client text is), and the guest's cursor
+# shows on the scale-2 output.
 . "${TEST_LIB:?run through meson test}/agent.sh"
 
 write_config "$T/vitrail.ini" <<INI
@@ -140,6 +141,28 @@ $PY -c "import sys; sys.exit(0 if $g >= 0.9 * $h and $h > 0 else 1)" ||
 # as across them; magnified from scale 1 it has none
 $PY -c "import sys; sys.exit(0 if $gt >= 0.2 and $ht >= 0.2 else 1)" ||
 	fail "title bars at scale 2 are not drawn at scale 2 (detail inside 2x2 blocks: guest $gt, host $ht)"
+
+# 2b. the guest's cursor shows on the scale-2 output too (foot's text
+# cursor, an I-beam, centred on the pointer; wlr_cursor_set_image reaches
+# only outputs of the scale it is given, so a guest cursor set at scale 1
+# left the host's arrow, or nothing, there)
+"$VT_POINTER" move 1520 170 || fail "vt-pointer failed"
+sleep 0.3
+timeout "$E2E_TIMEOUT" grim -o HEADLESS-2 -t ppm "$T/cursor.ppm" || fail "grim -o HEADLESS-2"
+$PY - "$T/cursor.ppm" $(((1520 - 1280) * 2)) $((170 * 2)) <<'PY' || fail "no guest cursor (an I-beam) at the pointer on the scale-2 output"
+import sys
+d = open(sys.argv[1], "rb").read()
+magic, dims, maxval, px = d.split(b"\n", 3)
+W, H = map(int, dims.split())
+hx, hy = int(sys.argv[2]), int(sys.argv[3])
+def dark(x, y):
+    i = (y * W + x) * 3
+    return px[i] + px[i + 1] + px[i + 2] < 3 * 128
+left = sum(dark(x, y) for y in range(hy - 24, hy + 25) for x in range(hx - 24, hx - 2))
+right = sum(dark(x, y) for y in range(hy - 24, hy + 25) for x in range(hx + 3, hx + 25))
+print("dark pixels left of the pointer %d, right %d" % (left, right))
+sys.exit(0 if left > 0 and right > 0 else 1)
+PY
 
 # 3. scale 1.5: buffer of scale 2 (rounded up), downscaled by the host
 # exactly as the host client's is
