@@ -690,11 +690,17 @@ static bool paint_window(struct agent_window *window, const struct paint_image *
 		first = 1;
 	} else if (prev != NULL && prev->data != dst->data) {
 		/* The bottom surface's buffer went back to the client already:
-		 * its pixels are in the previous contents. */
+		 * its pixels are in the previous contents (at the old scale
+		 * until the app draws at the new one). */
 		if (prev->width != dst->width || prev->height != dst->height) {
 			agent_paint_clear(dst, &area);
 		}
-		agent_paint_copy(dst, prev, &area);
+		if (window->old_scale != 0 && window->old_scale != window->scale) {
+			agent_paint_copy_scaled(
+				dst, prev, (double)window->scale / window->old_scale, &area);
+		} else {
+			agent_paint_copy(dst, prev, &area);
+		}
 		first = 1;
 	} else if (prev == NULL) {
 		agent_paint_clear(dst, &area);
@@ -998,6 +1004,7 @@ static void flush(struct agent_window *window)
 		return;
 	}
 	if (scale != window->scale) {
+		window->old_scale = window->scale;
 		window->scale = scale;
 		window->full_damage = true;
 	}
@@ -1043,6 +1050,7 @@ static void flush(struct agent_window *window)
 		arm_local_frame(window);
 	} else if (connected) {
 		if (send_frame(window, have_prev ? &prev : NULL, &damage)) {
+			window->old_scale = 0; /* the contents are at the scale now */
 			free(window->snapshot); /* the pool has it now */
 			window->snapshot = NULL;
 			release_client_buffers(window);
@@ -1050,6 +1058,7 @@ static void flush(struct agent_window *window)
 	} else {
 		bool resized = old_snapshot != NULL || window->current != NULL;
 		if (paint_snapshot(window, have_prev && resized ? &prev : NULL, &damage)) {
+			window->old_scale = 0;
 			release_client_buffers(window);
 		}
 		window->current = NULL;

@@ -93,6 +93,7 @@ struct agent_window {
 	uint32_t scale;
 	uint32_t host_scale; /* toplevels: last WINDOW_SCALE, 0 if none */
 	uint32_t capped_scale; /* the lower scale the pool allowed (logged), or 0 */
+	uint32_t old_scale; /* of the previous contents while they are redrawn at scale, else 0 */
 	struct wlr_output *entered; /* the agent output its surfaces entered */
 	struct agent_tree_entry tree[AGENT_MAX_TREE];
 	int tree_len;

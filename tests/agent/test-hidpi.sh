@@ -17,6 +17,8 @@ label = blue
 [vm small]
 label = green
 pool-size = 8
+[vm plain]
+label = green
 INI
 # logical: HEADLESS-1 1280x720 at 0, HEADLESS-2 800x600 at 1280 (scale 2),
 # HEADLESS-3 800x600 at 2080 (scale 1.5)
@@ -189,6 +191,32 @@ place_on "$sid" 1290 40
 wait_line "$T/agent-small.log" 'drawn at scale 1 instead of 2' "the agent's note on the pool"
 expect_buffer 1 small
 ! grep -q 'the pool has no room' "$T/agent-small.log" || fail "the small pool ran out"
+
+# 6. an app that does not redraw when its scale changes (vt-client draws
+# once): moved from scale 1 to the 1.5 output (scale 2), its window is
+# still all there, the old pixels magnified, not a quarter of it
+start_agent plain plain "$VT_CLIENT" --title plain --size 200x100 --color 00ff80
+wait_windows plain 1
+pid_=$(win plain id)
+place_on "$pid_" 100 400
+expect_buffer 1 plain
+place_on "$pid_" 2400 60
+expect_buffer 2 plain
+sleep 0.3
+timeout "$E2E_TIMEOUT" grim -o HEADLESS-3 -t ppm "$T/plain.ppm" || fail "grim -o HEADLESS-3"
+$PY - "$T/plain.ppm" <<'PY' || fail "the window of an app that did not redraw lost part of its contents at scale 2"
+import sys
+d = open(sys.argv[1], "rb").read()
+magic, dims, maxval, px = d.split(b"\n", 3)
+W, H = map(int, dims.split())
+# content 200x100 at (2400 - 2080, 60) logical, 1.5 output pixels each,
+# 3 px in from the edges (the scaled edges blend)
+x0, y0, x1, y1 = int(320 * 1.5) + 3, int(60 * 1.5) + 3, int(520 * 1.5) - 3, int(160 * 1.5) - 3
+bad = [(x, y) for y in range(y0, y1) for x in range(x0, x1)
+       if px[(y * W + x) * 3:(y * W + x) * 3 + 3] != bytes([0x00, 0xff, 0x80])]
+print("%d pixels of the content not 00ff80" % len(bad))
+sys.exit(0 if not bad else 1)
+PY
 
 kill "$HOST_FOOT" 2>/dev/null || true
 pass
