@@ -508,15 +508,19 @@ static enum vtp_status check_attach(const struct vtp_decoder *dec, const struct 
 static enum vtp_status check_set_cursor(
 	const struct vtp_decoder *dec, const struct vtp_set_cursor *c)
 {
-	if (c->reserved != 0) {
-		return VTP_E_FLAGS;
+	if (dec->version < 4 && c->scale != 0) {
+		return VTP_E_FLAGS; /* reserved before version 4 */
 	}
 	if (c->width == 0 && c->height == 0) {
 		/* hide: nothing else may be set */
-		if (c->offset != 0 || c->stride != 0 || c->hotspot_x != 0 || c->hotspot_y != 0) {
+		if (c->offset != 0 || c->stride != 0 || c->hotspot_x != 0 || c->hotspot_y != 0 ||
+			c->scale != 0) {
 			return VTP_E_BAD_VALUE;
 		}
 		return VTP_OK;
+	}
+	if (dec->version >= 4 && (c->scale < 1 || c->scale > VTP_MAX_SCALE)) {
+		return VTP_E_BAD_VALUE;
 	}
 	if (c->width < 1 || c->width > VTP_MAX_CURSOR_DIM || c->height < 1 ||
 		c->height > VTP_MAX_CURSOR_DIM) {

@@ -120,6 +120,7 @@ struct guest_window {
 	bool cursor_set;
 	uint8_t *cursor_pixels; /* NULL: hidden */
 	uint32_t cursor_width, cursor_height;
+	uint32_t cursor_scale; /* of cursor_pixels, 1..VTP_MAX_SCALE */
 	int32_t cursor_hotspot_x, cursor_hotspot_y;
 };
 
@@ -1161,6 +1162,7 @@ static void apply_cursor(struct guest_window *window, const struct vtp_set_curso
 		window->cursor_height = c->height;
 		window->cursor_hotspot_x = c->hotspot_x;
 		window->cursor_hotspot_y = c->hotspot_y;
+		window->cursor_scale = c->scale != 0 ? c->scale : 1;
 	}
 	seat_input_target_cursor_changed(window_server(window)->seat, window_target(window));
 }
@@ -1609,30 +1611,35 @@ static uint32_t ceil_up(float v)
 	return (float)i < v ? i + 1 : i;
 }
 
+/* Show the window's cursor on the outputs of this scale: the guest's image
+ * (of its own scale) resized by nearest neighbour if the scales differ. */
 static void set_cursor_at_scale(struct guest_window *window, struct wlr_cursor *cursor, float scale)
 {
 	uint32_t w = window->cursor_width, h = window->cursor_height;
-	if (!(scale > 1.0f) || scale > 4.0f) {
+	float factor = scale / (float)window->cursor_scale;
+	if (factor == 1.0f || !(scale >= 0.5f && scale <= 4.0f)) {
 		wlr_cursor_set_image(cursor, window->cursor_pixels, (int32_t)(w * 4), w, h,
 			window->cursor_hotspot_x, window->cursor_hotspot_y, scale);
 		return;
 	}
-	uint32_t sw = ceil_up((float)w * scale), sh = ceil_up((float)h * scale);
+	uint32_t sw = ceil_up((float)w * factor), sh = ceil_up((float)h * factor);
+	sw = sw > 0 ? sw : 1;
+	sh = sh > 0 ? sh : 1;
 	uint32_t *pixels = malloc((size_t)sw * sh * 4);
 	if (pixels == NULL) {
 		return;
 	}
 	const uint32_t *src = (const uint32_t *)window->cursor_pixels;
 	for (uint32_t y = 0; y < sh; y++) {
-		uint32_t sy = (uint32_t)((float)y / scale);
+		uint32_t sy = (uint32_t)((float)y / factor);
 		for (uint32_t x = 0; x < sw; x++) {
-			uint32_t sx = (uint32_t)((float)x / scale);
+			uint32_t sx = (uint32_t)((float)x / factor);
 			pixels[y * sw + x] = src[(sy < h ? sy : h - 1) * w + (sx < w ? sx : w - 1)];
 		}
 	}
 	wlr_cursor_set_image(cursor, (const uint8_t *)pixels, (int32_t)(sw * 4), sw, sh,
-		(int32_t)((float)window->cursor_hotspot_x * scale),
-		(int32_t)((float)window->cursor_hotspot_y * scale), scale);
+		(int32_t)((float)window->cursor_hotspot_x * factor),
+		(int32_t)((float)window->cursor_hotspot_y * factor), scale);
 	free(pixels);
 }
 
@@ -1648,10 +1655,9 @@ static bool impl_set_cursor(
 		return true;
 	}
 	/* wlr_cursor_set_image reaches only the outputs of the scale it is
-	 * given: give each scale in use the image at its size (the guest's
-	 * is in logical pixels, at most VTP_MAX_CURSOR_DIM; magnified by
-	 * nearest neighbour), or the cursor on a HiDPI output would stay
-	 * what it was before the pointer entered the window */
+	 * given: give each scale in use the image at its size, or the cursor
+	 * on an output of another scale would stay what it was before the
+	 * pointer entered the window */
 	struct server *server = window_server(window);
 	float done[8];
 	size_t n_done = 0;

@@ -147,11 +147,11 @@ $PY -c "import sys; sys.exit(0 if $gt >= 0.2 and $ht >= 0.2 else 1)" ||
 # 2b. the guest's cursor shows on the scale-2 output too (foot's text
 # cursor, an I-beam, centred on the pointer; wlr_cursor_set_image reaches
 # only outputs of the scale it is given, so a guest cursor set at scale 1
-# left the host's arrow, or nothing, there)
+# left the host's arrow, or nothing, there), drawn at scale 2
 "$VT_POINTER" move 1520 170 || fail "vt-pointer failed"
 sleep 0.3
 timeout "$E2E_TIMEOUT" grim -o HEADLESS-2 -t ppm "$T/cursor.ppm" || fail "grim -o HEADLESS-2"
-$PY - "$T/cursor.ppm" $(((1520 - 1280) * 2)) $((170 * 2)) <<'PY' || fail "no guest cursor (an I-beam) at the pointer on the scale-2 output"
+$PY - "$T/cursor.ppm" $(((1520 - 1280) * 2)) $((170 * 2)) <<'PY' || fail "no guest cursor (an I-beam) drawn at scale 2 at the pointer on the scale-2 output"
 import sys
 d = open(sys.argv[1], "rb").read()
 magic, dims, maxval, px = d.split(b"\n", 3)
@@ -162,8 +162,20 @@ def dark(x, y):
     return px[i] + px[i + 1] + px[i + 2] < 3 * 128
 left = sum(dark(x, y) for y in range(hy - 24, hy + 25) for x in range(hx - 24, hx - 2))
 right = sum(dark(x, y) for y in range(hy - 24, hy + 25) for x in range(hx + 3, hx + 25))
-print("dark pixels left of the pointer %d, right %d" % (left, right))
-sys.exit(0 if left > 0 and right > 0 else 1)
+# drawn at scale 2 (SET_CURSOR scale), not magnified from scale 1: steps
+# inside the 2x2 blocks of output pixels too
+def lum(x, y):
+    i = (y * W + x) * 3
+    return px[i] + px[i + 1] + px[i + 2]
+inside = total = 0
+for y in range(hy - 24, hy + 25):
+    for x in range(hx - 24, hx + 24):
+        d = abs(lum(x + 1, y) - lum(x, y))
+        total += d
+        inside += d if x % 2 == 0 else 0
+print("dark pixels left of the pointer %d, right %d; detail inside 2x2 blocks %.3f"
+      % (left, right, inside / max(total, 1)))
+sys.exit(0 if left > 0 and right > 0 and inside >= 0.05 * total else 1)
 PY
 
 # 3. scale 1.5: buffer of scale 2 (rounded up), downscaled by the host

@@ -59,7 +59,7 @@ valid = {
     "commit": msg(34, 1, u32(1)),
     "frame-done": msg(35, 1, struct.pack("<Q", 123456789) + u32(16666666, 1)),
     "release": msg(36, 1, u32(1)),
-    "set-cursor": msg(37, 1, struct.pack("<Q", 0) + u32(24, 24, 96) + i32(3, 3) + u32(0)),
+    "set-cursor": msg(37, 1, struct.pack("<Q", 0) + u32(24, 24, 96) + i32(3, 3) + u32(1)),
     "set-cursor-hide": msg(37, 1, bytes(32)),
     "pointer-enter": msg(48, 1, u32(1) + i32(2560, 2560)),
     "pointer-leave": msg(49, 1, u32(2)),

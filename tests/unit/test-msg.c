@@ -168,7 +168,8 @@ static bool make_sample(uint16_t type, struct sample *s)
 			.height = 24,
 			.stride = 256,
 			.hotspot_x = 23,
-			.hotspot_y = 0 };
+			.hotspot_y = 0,
+			.scale = 2 };
 		return true;
 	case VTP_POINTER_ENTER:
 		s->side = VTP_SIDE_GUEST;
@@ -528,7 +529,8 @@ struct bad_case {
 			.scale = 1, \
 			__VA_ARGS__ })
 #define OK_CURSOR(...) \
-	BODY(set_cursor, { .offset = 0, .width = 16, .height = 16, .stride = 64, __VA_ARGS__ })
+	BODY(set_cursor, \
+		{ .offset = 0, .width = 16, .height = 16, .stride = 64, .scale = 1, __VA_ARGS__ })
 #define TOPLEVEL(...) BODY(window_create, { .kind = 1, .width = 10, .height = 10, __VA_ARGS__ })
 #define POPUP(...) \
 	BODY(window_create, { .kind = 2, .parent = 1, .width = 10, .height = 10, __VA_ARGS__ })
@@ -774,8 +776,12 @@ static const struct bad_case bad_cases[] = {
 		.want = VTP_E_OUT_OF_POOL },
 	{ "cursor stride short", H, VTP_SET_CURSOR, .object = 1, OK_CURSOR(.stride = 60),
 		.want = VTP_E_STRIDE },
-	{ "cursor reserved", H, VTP_SET_CURSOR, .object = 1, OK_CURSOR(.reserved = 2),
-		.want = VTP_E_FLAGS },
+	{ "cursor scale 0", H, VTP_SET_CURSOR, .object = 1, OK_CURSOR(.scale = 0),
+		.want = VTP_E_BAD_VALUE },
+	{ "cursor scale 5", H, VTP_SET_CURSOR, .object = 1, OK_CURSOR(.scale = 5),
+		.want = VTP_E_BAD_VALUE },
+	{ "cursor hide with a scale", H, VTP_SET_CURSOR, .object = 1,
+		BODY(set_cursor, { .scale = 1 }), .want = VTP_E_BAD_VALUE },
 
 	/* input */
 	{ "button state 2", G, VTP_POINTER_BUTTON, .object = 1,

@@ -29,7 +29,7 @@
 /* ---- limits (every number from a guest has one) ---- */
 #define VTP_MSG_MAX (1u << 20) /* whole message, header included */
 #define VTP_MAX_DIM 8192u /* window/buffer width or height */
-#define VTP_MAX_SCALE 4u /* buffer and window scale: 1..VTP_MAX_SCALE (version 4) */
+#define VTP_MAX_SCALE 4u /* buffer, cursor and window scale: 1..VTP_MAX_SCALE (version 4) */
 #define VTP_MAX_WINDOWS 64u /* live windows per VM */
 #define VTP_MAX_BUFFERS_PER_WINDOW 4u /* attached, not yet released */
 #define VTP_MAX_TITLE 1024u /* bytes of UTF-8 */
@@ -331,8 +331,8 @@ struct vtp_set_cursor {
 	uint64_t offset; /* pool offset of ARGB8888 pixels */
 	uint32_t width, height; /* 0x0: hide; else 1..VTP_MAX_CURSOR_DIM */
 	uint32_t stride;
-	int32_t hotspot_x, hotspot_y; /* inside the image */
-	uint32_t reserved;
+	int32_t hotspot_x, hotspot_y; /* inside the image, in its pixels */
+	uint32_t scale; /* version 4: shown 1..VTP_MAX_SCALE, hidden 0; before: 0 */
 };
 _Static_assert(sizeof(struct vtp_set_cursor) == 32, "layout");
 
