@@ -8,6 +8,7 @@
 #include <string.h>
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/loop.h>
 
 #include "config.h"
 #include "services/open_policy.h"
@@ -137,12 +138,8 @@ int main(int argc, char *argv[])
 	struct wl_event_source *sigint =
 		wl_event_loop_add_signal(server.loop, SIGINT, handle_signal, server.display);
 	if (!server_start(&server)) {
-		if (sigterm != NULL) {
-			wl_event_source_remove(sigterm);
-		}
-		if (sigint != NULL) {
-			wl_event_source_remove(sigint);
-		}
+		loop_source_remove(&sigterm);
+		loop_source_remove(&sigint);
 		goto out;
 	}
 	if (startup != NULL) {
@@ -151,12 +148,8 @@ int main(int argc, char *argv[])
 	wl_display_run(server.display);
 	status = 0;
 	wlr_log(WLR_INFO, "exiting");
-	if (sigterm != NULL) {
-		wl_event_source_remove(sigterm);
-	}
-	if (sigint != NULL) {
-		wl_event_source_remove(sigint);
-	}
+	loop_source_remove(&sigterm);
+	loop_source_remove(&sigint);
 out:
 	server_finish(&server);
 	config_destroy(config);

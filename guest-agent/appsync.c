@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/loop.h>
 
 #include "apps.h"
 #include "launch.h"
@@ -128,12 +129,8 @@ void agent_appsync_destroy(struct agent_appsync *appsync)
 	if (appsync == NULL) {
 		return;
 	}
-	if (appsync->watch_source != NULL) {
-		wl_event_source_remove(appsync->watch_source);
-	}
-	if (appsync->debounce_timer != NULL) {
-		wl_event_source_remove(appsync->debounce_timer);
-	}
+	loop_source_remove(&appsync->watch_source);
+	loop_source_remove(&appsync->debounce_timer);
 	agent_apps_watch_destroy(appsync->watch);
 	free(appsync);
 }

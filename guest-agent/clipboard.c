@@ -16,6 +16,7 @@
 #include <wlr/util/log.h>
 
 #include <vitrail/common/clip_text.h>
+#include <vitrail/common/loop.h>
 #include "link.h"
 #include "server.h"
 
@@ -50,10 +51,7 @@ struct agent_clipboard {
 
 static void stop_reading(struct agent_clipboard *clipboard)
 {
-	if (clipboard->read_source != NULL) {
-		wl_event_source_remove(clipboard->read_source);
-		clipboard->read_source = NULL;
-	}
+	loop_source_remove(&clipboard->read_source);
 	if (clipboard->fd >= 0) {
 		close(clipboard->fd);
 		clipboard->fd = -1;

@@ -9,6 +9,7 @@
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 #include <vitrail/protocol.h>
+#include <vitrail/common/loop.h>
 
 #include "link.h"
 #include "server.h"
@@ -182,9 +183,7 @@ void agent_idle_inhibit_destroy(struct agent_idle_inhibit *ii)
 		free(in);
 	}
 	wl_list_remove(&ii->new_inhibitor.link);
-	if (ii->sync_idle != NULL) {
-		wl_event_source_remove(ii->sync_idle);
-	}
+	loop_source_remove(&ii->sync_idle);
 	free(ii);
 }
 

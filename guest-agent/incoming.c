@@ -14,6 +14,7 @@
 
 #include <vitrail/common/filename.h>
 #include <vitrail/common/fs.h>
+#include <vitrail/common/loop.h>
 #include "link.h"
 #include "run.h"
 #include "server.h"
@@ -67,9 +68,7 @@ static void opener_destroy(struct opener *o)
 	if (o->pid > 0) {
 		agent_run_unwatch(o->in->server->run, o->pid);
 	}
-	if (o->timer != NULL) {
-		wl_event_source_remove(o->timer);
-	}
+	loop_source_remove(&o->timer);
 	wl_list_remove(&o->link);
 	free(o);
 }

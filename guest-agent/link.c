@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/loop.h>
 
 #define BACKOFF_MIN_MS 100u
 #define BACKOFF_MAX_MS 5000u
@@ -132,12 +133,8 @@ void agent_link_destroy(struct agent_link *link)
 	}
 	link->handler = NULL; /* nobody to tell any more */
 	drop(link);
-	if (link->retry_timer != NULL) {
-		wl_event_source_remove(link->retry_timer);
-	}
-	if (link->welcome_timer != NULL) {
-		wl_event_source_remove(link->welcome_timer);
-	}
+	loop_source_remove(&link->retry_timer);
+	loop_source_remove(&link->welcome_timer);
 	free(link->target);
 	free(link->pci_device);
 	free(link);
@@ -251,18 +248,9 @@ static void drop(struct agent_link *link)
 	if (was_ready && link->handler != NULL && link->handler->lost != NULL) {
 		link->handler->lost(link->data);
 	}
-	if (link->drop_idle != NULL) {
-		wl_event_source_remove(link->drop_idle);
-		link->drop_idle = NULL;
-	}
-	if (link->flush_idle != NULL) {
-		wl_event_source_remove(link->flush_idle);
-		link->flush_idle = NULL;
-	}
-	if (link->fd_source != NULL) {
-		wl_event_source_remove(link->fd_source);
-		link->fd_source = NULL;
-	}
+	loop_source_remove(&link->drop_idle);
+	loop_source_remove(&link->flush_idle);
+	loop_source_remove(&link->fd_source);
 	if (link->welcome_timer != NULL) {
 		wl_event_source_timer_update(link->welcome_timer, 0);
 	}

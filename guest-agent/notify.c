@@ -9,6 +9,7 @@
 #include <vitrail/protocol.h>
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/loop.h>
 
 #include "link.h"
 
@@ -52,14 +53,8 @@ static void update_bus_events(struct agent_notify *an)
 
 static void close_bus(struct agent_notify *an)
 {
-	if (an->bus_source != NULL) {
-		wl_event_source_remove(an->bus_source);
-		an->bus_source = NULL;
-	}
-	if (an->bus_timer != NULL) {
-		wl_event_source_remove(an->bus_timer);
-		an->bus_timer = NULL;
-	}
+	loop_source_remove(&an->bus_source);
+	loop_source_remove(&an->bus_timer);
 	an->vtable_slot = sd_bus_slot_unref(an->vtable_slot);
 	an->bus = sd_bus_flush_close_unref(an->bus);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/loop.h>
 
 #include "link.h"
 #include "server.h"
@@ -54,12 +55,8 @@ static void client_destroy(struct outgoing_client *c)
 	if (c == NULL) {
 		return;
 	}
-	if (c->source != NULL) {
-		wl_event_source_remove(c->source);
-	}
-	if (c->timer != NULL) {
-		wl_event_source_remove(c->timer);
-	}
+	loop_source_remove(&c->source);
+	loop_source_remove(&c->timer);
 	close(c->fd);
 	vtp_stream_finish(&c->in);
 	wl_list_remove(&c->link);
@@ -485,9 +482,7 @@ void agent_outgoing_destroy(struct outgoing *out)
 		out->server->link->drained = NULL;
 		out->server->link->drained_data = NULL;
 	}
-	if (out->listen_source != NULL) {
-		wl_event_source_remove(out->listen_source);
-	}
+	loop_source_remove(&out->listen_source);
 	if (out->listen_fd >= 0) {
 		close(out->listen_fd);
 		unlink(out->path);

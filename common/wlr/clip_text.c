@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/loop.h>
 
 /* The MIME types a text selection is read as, best first. */
 static const char *const text_mime_types[] = {
@@ -90,12 +91,8 @@ void clip_text_unref(struct clip_text *text)
 
 static void writer_destroy(struct writer *writer)
 {
-	if (writer->source != NULL) {
-		wl_event_source_remove(writer->source);
-	}
-	if (writer->timer != NULL) {
-		wl_event_source_remove(writer->timer);
-	}
+	loop_source_remove(&writer->source);
+	loop_source_remove(&writer->timer);
 	close(writer->fd);
 	clip_text_unref(writer->text);
 	wl_list_remove(&writer->link);

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/loop.h>
 
 struct vm_link {
 	struct wl_event_loop *loop;
@@ -84,11 +85,6 @@ struct vm_link_events *vm_link_events(struct vm_link *link)
 const struct config_vm *vm_link_config(const struct vm_link *link)
 {
 	return link->config;
-}
-
-void *vm_link_data(const struct vm_link *link)
-{
-	return link->data;
 }
 
 const char *vm_link_socket_path(const struct vm_link *link)
@@ -308,44 +304,20 @@ static void disconnect(struct vm_link *link, const char *reason)
 	}
 	wlr_log(WLR_INFO, "[vm %s] disconnected: %s", link->name, why);
 
-	if (link->source != NULL) {
-		wl_event_source_remove(link->source);
-		link->source = NULL;
-	}
-	if (link->hello_timer != NULL) {
-		wl_event_source_remove(link->hello_timer);
-		link->hello_timer = NULL;
-	}
-	if (link->stall_timer != NULL) {
-		wl_event_source_remove(link->stall_timer);
-		link->stall_timer = NULL;
-	}
+	loop_source_remove(&link->source);
+	loop_source_remove(&link->hello_timer);
+	loop_source_remove(&link->stall_timer);
 	link->stall_armed = false;
-	if (link->ping_timer != NULL) {
-		wl_event_source_remove(link->ping_timer);
-		link->ping_timer = NULL;
-	}
+	loop_source_remove(&link->ping_timer);
 	link->ping_outstanding = false;
 	link->unresponsive = false; /* its windows go with the connection */
-	if (link->fail_idle != NULL) {
-		wl_event_source_remove(link->fail_idle);
-		link->fail_idle = NULL;
-	}
-	if (link->flush_idle != NULL) {
-		wl_event_source_remove(link->flush_idle);
-		link->flush_idle = NULL;
-	}
-	if (link->resume_idle != NULL) {
-		wl_event_source_remove(link->resume_idle);
-		link->resume_idle = NULL;
-	}
+	loop_source_remove(&link->fail_idle);
+	loop_source_remove(&link->flush_idle);
+	loop_source_remove(&link->resume_idle);
 	link->read_paused = false;
 	link->drain_wanted = false;
 	link->throttled = false;
-	if (link->kick_source != NULL) {
-		wl_event_source_remove(link->kick_source);
-		link->kick_source = NULL;
-	}
+	loop_source_remove(&link->kick_source);
 	if (link->kick_fd >= 0) {
 		close(link->kick_fd);
 		link->kick_fd = -1;
@@ -400,10 +372,7 @@ static bool handle_hello(struct vm_link *link, const struct vtp_msg *msg)
 	link->welcomed = true;
 	link->decoder.pool_size = link->pool_size;
 	link->decoder.version = version;
-	if (link->hello_timer != NULL) {
-		wl_event_source_remove(link->hello_timer);
-		link->hello_timer = NULL;
-	}
+	loop_source_remove(&link->hello_timer);
 	wl_event_source_timer_update(link->ping_timer, VM_LINK_PING_INTERVAL_MS);
 	char software[VTP_MAX_NAME + 1];
 	sanitize(msg->tail != NULL ? (const char *)msg->tail : "", software, sizeof(software));
@@ -908,9 +877,7 @@ void vm_link_destroy(struct vm_link *link)
 	}
 	/* the owners drop their per-VM state (no agent any more) */
 	wl_signal_emit(&link->events.destroy, link);
-	if (link->listen_source != NULL) {
-		wl_event_source_remove(link->listen_source);
-	}
+	loop_source_remove(&link->listen_source);
 	if (link->listen_fd >= 0) {
 		close(link->listen_fd);
 		if (link->socket_path != NULL) {

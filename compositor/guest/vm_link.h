@@ -90,8 +90,6 @@ bool vm_link_responding(const struct vm_link *link);
 bool vm_link_has_connection(const struct vm_link *link);
 uint32_t vm_link_label(const struct vm_link *link);
 const struct config_vm *vm_link_config(const struct vm_link *link);
-/* The owner's pointer (vm_link_create's data). */
-void *vm_link_data(const struct vm_link *link);
 /* The listening socket, NULL for QEMU VMs. */
 const char *vm_link_socket_path(const struct vm_link *link);
 

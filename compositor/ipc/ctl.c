@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/loop.h>
 
 #include "ipc/commands.h"
 #include "server.h"
@@ -57,12 +58,8 @@ static void client_destroy(struct ctl_client *client)
 		client->deferred = false;
 		client->cancel(client->op);
 	}
-	if (client->source != NULL) {
-		wl_event_source_remove(client->source);
-	}
-	if (client->timer != NULL) {
-		wl_event_source_remove(client->timer);
-	}
+	loop_source_remove(&client->source);
+	loop_source_remove(&client->timer);
 	if (client->fd >= 0) {
 		close(client->fd);
 	}
@@ -377,9 +374,7 @@ void ctl_destroy(struct ctl *ctl)
 		client->exit_after = false;
 		client_destroy(client);
 	}
-	if (ctl->source != NULL) {
-		wl_event_source_remove(ctl->source);
-	}
+	loop_source_remove(&ctl->source);
 	if (ctl->fd >= 0) {
 		close(ctl->fd);
 	}

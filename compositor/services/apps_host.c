@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <vitrail/common/text.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/loop.h>
 
 #include "config.h"
 #include "services/menus.h"
@@ -226,9 +227,7 @@ static void sync_op_free(struct apps_sync *op)
 	for (size_t i = 0; i < op->n_waits; i++) {
 		wl_list_remove(&op->waits[i].link);
 	}
-	if (op->timer != NULL) {
-		wl_event_source_remove(op->timer);
-	}
+	loop_source_remove(&op->timer);
 	free(op->results);
 	free(op);
 }
@@ -298,9 +297,7 @@ static int handle_sync_timeout(void *data)
 static void launch_free(struct apps_launch *op)
 {
 	wl_list_remove(&op->link);
-	if (op->timer != NULL) {
-		wl_event_source_remove(op->timer);
-	}
+	loop_source_remove(&op->timer);
 	free(op);
 }
 
@@ -866,9 +863,7 @@ void apps_host_destroy(struct apps_host *host)
 	wl_list_for_each_safe(op, ltmp, &host->launches, link) {
 		launch_fail(op, "VM %s was removed", host_name(host));
 	}
-	if (host->write_source != NULL) {
-		wl_event_source_remove(host->write_source);
-	}
+	loop_source_remove(&host->write_source);
 	if (host->write_fd >= 0) {
 		close(host->write_fd);
 	}

@@ -17,6 +17,7 @@
 #include <wlr/util/log.h>
 
 #include <vitrail/common/clip_text.h>
+#include <vitrail/common/loop.h>
 #include "config.h"
 #include "services/notify.h"
 #include "input/seat.h"
@@ -227,12 +228,8 @@ static void host_read_destroy(struct host_read *hr)
 	if (hr == NULL) {
 		return;
 	}
-	if (hr->source != NULL) {
-		wl_event_source_remove(hr->source);
-	}
-	if (hr->timer != NULL) {
-		wl_event_source_remove(hr->timer);
-	}
+	loop_source_remove(&hr->source);
+	loop_source_remove(&hr->timer);
 	if (hr->fd >= 0) {
 		close(hr->fd);
 	}
@@ -351,9 +348,7 @@ static void request_destroy(struct vm_request *request)
 	if (request == NULL) {
 		return;
 	}
-	if (request->timer != NULL) {
-		wl_event_source_remove(request->timer);
-	}
+	loop_source_remove(&request->timer);
 	wl_list_remove(&request->disconnect.link);
 	wl_list_remove(&request->link);
 	free(request->buf);

@@ -5,8 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,64 +19,6 @@
 
 #define MARKER_KEY "X-Vitrail-VM="
 #define MAX_EXISTING (64u * 1024u) /* bytes read of an existing file */
-
-/* ---- growing strings ---- */
-
-struct buf {
-	char *s;
-	size_t len, cap;
-	bool failed;
-};
-
-static void buf_add(struct buf *b, const void *data, size_t n)
-{
-	if (b->failed) {
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1) {
-			cap *= 2;
-		}
-		char *s = realloc(b->s, cap);
-		if (s == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, data, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_printf(struct buf *b, const char *fmt, ...)
-{
-	char tmp[PATH_MAX + 256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		b->failed = true;
-		return;
-	}
-	buf_add(b, tmp, (size_t)n);
-}
-
-static void buf_finish(struct buf *b)
-{
-	free(b->s);
-	*b = (struct buf){ 0 };
-}
 
 /* ---- validation ---- */
 
@@ -293,9 +235,9 @@ static bool registered_category(const char *s, size_t n)
 }
 
 /* Does the ';'-list in b (items followed by ';') hold item? */
-static bool list_has(const struct buf *b, const char *item, size_t n)
+static bool list_has(const GString *b, const char *item, size_t n)
 {
-	const char *p = b->s;
+	const char *p = b->str;
 	while (p != NULL && *p != '\0') {
 		const char *end = strchr(p, ';');
 		if (end == NULL) {
@@ -310,17 +252,17 @@ static bool list_has(const struct buf *b, const char *item, size_t n)
 }
 
 /* Categories: the registered ones the guest gave, then ours. */
-static void build_categories(struct buf *out, const char *categories, const char *vm)
+static void build_categories(GString *out, const char *categories, const char *vm)
 {
 	const char *p = categories != NULL ? categories : "";
 	bool media = false;
 
-	buf_str(out, "");
+	g_string_append(out, "");
 	while (*p != '\0') {
 		size_t n = strcspn(p, ";");
 		if (n > 0 && registered_category(p, n) && !list_has(out, p, n)) {
-			buf_add(out, p, n);
-			buf_str(out, ";");
+			g_string_append_len(out, p, n);
+			g_string_append(out, ";");
 			media = media ||
 				(n == 5 &&
 					(memcmp(p, "Audio", 5) == 0 || memcmp(p, "Video", 5) == 0));
@@ -332,60 +274,60 @@ static void build_categories(struct buf *out, const char *categories, const char
 	}
 	/* Audio and Video require AudioVideo. */
 	if (media && !list_has(out, "AudioVideo", 10)) {
-		buf_str(out, "AudioVideo;");
+		g_string_append(out, "AudioVideo;");
 	}
-	buf_printf(out, "X-Vitrail-VM;X-Vitrail-VM-%s;", vm);
+	g_string_append_printf(out, "X-Vitrail-VM;X-Vitrail-VM-%s;", vm);
 }
 
 /* ---- desktop entry values ---- */
 
 /* A string value: \\ \n \t \r escaped, a leading space as \s. */
-static void put_string(struct buf *b, const char *s)
+static void put_string(GString *b, const char *s)
 {
 	for (size_t i = 0; s[i] != '\0'; i++) {
 		switch (s[i]) {
 		case '\\':
-			buf_str(b, "\\\\");
+			g_string_append(b, "\\\\");
 			break;
 		case '\n':
-			buf_str(b, "\\n");
+			g_string_append(b, "\\n");
 			break;
 		case '\t':
-			buf_str(b, "\\t");
+			g_string_append(b, "\\t");
 			break;
 		case '\r':
-			buf_str(b, "\\r");
+			g_string_append(b, "\\r");
 			break;
 		case ' ':
-			buf_str(b, i == 0 ? "\\s" : " ");
+			g_string_append(b, i == 0 ? "\\s" : " ");
 			break;
 		default:
-			buf_add(b, &s[i], 1);
+			g_string_append_len(b, &s[i], 1);
 		}
 	}
 }
 
 /* One Exec argument, quoted as the desktop entry spec says (before the
  * string escaping, which put_string does). '%' is doubled. */
-static void put_exec_arg(struct buf *b, const char *arg)
+static void put_exec_arg(GString *b, const char *arg)
 {
 	static const char reserved[] = " \t\n\"'\\><~|&;$*?#()`";
 	bool quote = arg[0] == '\0' || strpbrk(arg, reserved) != NULL;
 
 	if (quote) {
-		buf_str(b, "\"");
+		g_string_append(b, "\"");
 	}
 	for (const char *p = arg; *p != '\0'; p++) {
 		if (quote && strchr("\"`$\\", *p) != NULL) {
-			buf_str(b, "\\");
+			g_string_append(b, "\\");
 		}
-		buf_add(b, p, 1);
+		g_string_append_len(b, p, 1);
 		if (*p == '%') {
-			buf_str(b, "%");
+			g_string_append(b, "%");
 		}
 	}
 	if (quote) {
-		buf_str(b, "\"");
+		g_string_append(b, "\"");
 	}
 }
 
@@ -528,9 +470,9 @@ static void remove_file(const char *dir, const char *name)
 
 static cairo_status_t png_append(void *closure, const unsigned char *data, unsigned int length)
 {
-	struct buf *b = closure;
-	buf_add(b, data, length);
-	return b->failed ? CAIRO_STATUS_NO_MEMORY : CAIRO_STATUS_SUCCESS;
+	GString *b = closure;
+	g_string_append_len(b, (const char *)data, length);
+	return CAIRO_STATUS_SUCCESS;
 }
 
 static void set_rgb(cairo_t *cr, uint32_t rgb)
@@ -581,7 +523,7 @@ static cairo_surface_t *surface_from_rgba(const uint8_t *rgba, int size)
  * corner (rows and columns 64..95), outlined in white or black. Without a
  * guest picture, a plain dark tile. PNG bytes in out.
  */
-static bool draw_icon(struct buf *out, uint32_t label_rgb, const uint8_t *rgba, int src_size)
+static bool draw_icon(GString *out, uint32_t label_rgb, const uint8_t *rgba, int src_size)
 {
 	const int size = MENUS_ICON_SIZE, border = 4, badge = 32;
 	cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, size, size);
@@ -629,8 +571,7 @@ static bool draw_icon(struct buf *out, uint32_t label_rgb, const uint8_t *rgba, 
 	cairo_rectangle(cr, size - badge, size - badge, badge, badge);
 	cairo_fill(cr);
 	cairo_surface_flush(surface);
-	ok = cairo_surface_write_to_png_stream(surface, png_append, out) == CAIRO_STATUS_SUCCESS &&
-		!out->failed;
+	ok = cairo_surface_write_to_png_stream(surface, png_append, out) == CAIRO_STATUS_SUCCESS;
 out:
 	cairo_destroy(cr);
 	cairo_surface_destroy(surface);
@@ -752,40 +693,41 @@ static bool remove_entries(const struct paths *p, const char *vm, char *const *k
 
 static bool write_vm_menu(const struct paths *p, const char *vm, uint32_t label_rgb)
 {
-	struct buf b = { 0 }, png = { 0 };
+	GString *b = g_string_new(NULL), *png = g_string_new(NULL);
 	char name[NAME_MAX + 1];
 	bool ok;
 
 	/* The VM's own icon: a tile in its color. */
 	snprintf(name, sizeof(name), "vitrail-%s.png", vm);
-	ok = draw_icon(&png, label_rgb, NULL, 0) && write_file(p->icons, name, png.s, png.len);
-	buf_finish(&png);
+	ok = draw_icon(png, label_rgb, NULL, 0) && write_file(p->icons, name, png->str, png->len);
+	g_string_free(png, TRUE);
 
-	buf_str(&b, "[Desktop Entry]\nType=Directory\nName=");
-	put_string(&b, "VM ");
-	put_string(&b, vm);
-	buf_str(&b, "\nComment=");
-	put_string(&b, "Applications of the virtual machine ");
-	put_string(&b, vm);
+	g_string_append(b, "[Desktop Entry]\nType=Directory\nName=");
+	put_string(b, "VM ");
+	put_string(b, vm);
+	g_string_append(b, "\nComment=");
+	put_string(b, "Applications of the virtual machine ");
+	put_string(b, vm);
 	/* a name in the hicolor theme: every launcher looks icons up by name */
-	buf_printf(&b, "\nIcon=vitrail-%s", vm);
-	buf_printf(&b, "\n" MARKER_KEY "%s\n", vm);
+	g_string_append_printf(b, "\nIcon=vitrail-%s", vm);
+	g_string_append_printf(b, "\n" MARKER_KEY "%s\n", vm);
 	snprintf(name, sizeof(name), "vitrail-%s.directory", vm);
-	ok = ok && !b.failed && write_file(p->dirs, name, b.s, b.len);
-	buf_finish(&b);
+	ok = ok && write_file(p->dirs, name, b->str, b->len);
+	g_string_truncate(b, 0);
 
-	buf_str(&b,
+	g_string_append(b,
 		"<!DOCTYPE Menu PUBLIC \"-//freedesktop//DTD Menu 1.0//EN\"\n"
 		" \"http://www.freedesktop.org/standards/menu-spec/1.0/menu.dtd\">\n");
-	buf_printf(&b, "<!-- Written by vitrail: the applications of VM %s. -->\n", vm);
-	buf_str(&b, "<Menu>\n\t<Name>Applications</Name>\n\t<Menu>\n");
-	buf_printf(&b, "\t\t<Name>vitrail-%s</Name>\n", vm);
-	buf_printf(&b, "\t\t<Directory>vitrail-%s.directory</Directory>\n", vm);
-	buf_printf(&b, "\t\t<Include>\n\t\t\t<Category>X-Vitrail-VM-%s</Category>\n", vm);
-	buf_str(&b, "\t\t</Include>\n\t</Menu>\n</Menu>\n");
+	g_string_append_printf(b, "<!-- Written by vitrail: the applications of VM %s. -->\n", vm);
+	g_string_append(b, "<Menu>\n\t<Name>Applications</Name>\n\t<Menu>\n");
+	g_string_append_printf(b, "\t\t<Name>vitrail-%s</Name>\n", vm);
+	g_string_append_printf(b, "\t\t<Directory>vitrail-%s.directory</Directory>\n", vm);
+	g_string_append_printf(
+		b, "\t\t<Include>\n\t\t\t<Category>X-Vitrail-VM-%s</Category>\n", vm);
+	g_string_append(b, "\t\t</Include>\n\t</Menu>\n</Menu>\n");
 	snprintf(name, sizeof(name), "vitrail-%s.menu", vm);
-	ok = ok && !b.failed && write_file(p->menus, name, b.s, b.len);
-	buf_finish(&b);
+	ok = ok && write_file(p->menus, name, b->str, b->len);
+	g_string_free(b, TRUE);
 	return ok;
 }
 
@@ -805,13 +747,13 @@ static void remove_vm_menu(const struct paths *p, const char *vm)
 
 /* ---- one app ---- */
 
-static bool build_entry(struct buf *b, const char *vm, const struct menus_app *app,
+static bool build_entry(GString *b, const char *vm, const struct menus_app *app,
 	const char *icon_name, uint64_t icon_hash, const char *vitrailctl)
 {
 	char *name = clean_display(app->name, MENUS_MAX_NAME);
 	char *generic = clean_display(app->generic_name, MENUS_MAX_NAME);
 	char *comment = clean_display(app->comment, MENUS_MAX_COMMENT);
-	struct buf cats = { 0 }, exec = { 0 };
+	GString *cats = g_string_new(NULL), *exec = g_string_new(NULL);
 	bool ok = false;
 
 	if (name == NULL || generic == NULL || comment == NULL) {
@@ -821,51 +763,47 @@ static bool build_entry(struct buf *b, const char *vm, const struct menus_app *a
 		wlr_log(WLR_INFO, "[%s] menus: app %s: empty name, skipped", vm, app->id);
 		goto out;
 	}
-	build_categories(&cats, app->categories, vm);
-	put_exec_arg(&exec, vitrailctl);
-	buf_str(&exec, " run-app ");
-	put_exec_arg(&exec, vm);
-	buf_str(&exec, " ");
-	put_exec_arg(&exec, app->id);
+	build_categories(cats, app->categories, vm);
+	put_exec_arg(exec, vitrailctl);
+	g_string_append(exec, " run-app ");
+	put_exec_arg(exec, vm);
+	g_string_append(exec, " ");
+	put_exec_arg(exec, app->id);
 
-	buf_str(b, "[Desktop Entry]\n");
-	buf_printf(b, "# Written by vitrail for an application of VM %s.\n", vm);
-	buf_str(b, "Type=Application\nVersion=1.4\nName=");
-	buf_printf(b, "[%s] ", vm);
+	g_string_append(b, "[Desktop Entry]\n");
+	g_string_append_printf(b, "# Written by vitrail for an application of VM %s.\n", vm);
+	g_string_append(b, "Type=Application\nVersion=1.4\nName=");
+	g_string_append_printf(b, "[%s] ", vm);
 	put_string(b, name);
-	buf_str(b, "\n");
+	g_string_append(b, "\n");
 	if (generic[0] != '\0' && strcmp(generic, name) != 0) {
-		buf_printf(b, "GenericName=[%s] ", vm);
+		g_string_append_printf(b, "GenericName=[%s] ", vm);
 		put_string(b, generic);
-		buf_str(b, "\n");
+		g_string_append(b, "\n");
 	}
 	if (comment[0] != '\0' && strcmp(comment, name) != 0 && strcmp(comment, generic) != 0) {
-		buf_str(b, "Comment=");
+		g_string_append(b, "Comment=");
 		put_string(b, comment);
-		buf_str(b, "\n");
+		g_string_append(b, "\n");
 	}
-	buf_str(b, "TryExec=");
+	g_string_append(b, "TryExec=");
 	put_string(b, vitrailctl);
-	buf_str(b, "\nExec=");
-	if (exec.s != NULL) {
-		put_string(b, exec.s);
-	}
-	buf_str(b, "\nIcon=");
+	g_string_append(b, "\nExec=");
+	put_string(b, exec->str);
+	g_string_append(b, "\nIcon=");
 	put_string(b, icon_name);
-	buf_str(b, "\nTerminal=false\nStartupNotify=false\nCategories=");
-	if (cats.s != NULL) {
-		buf_str(b, cats.s);
-	}
-	buf_str(b, "\n");
-	buf_printf(b, MARKER_KEY "%s\nX-Vitrail-App=%s\nX-Vitrail-Icon=%016llx\n", vm, app->id,
-		(unsigned long long)icon_hash);
-	ok = !b->failed && !cats.failed && !exec.failed;
+	g_string_append(b, "\nTerminal=false\nStartupNotify=false\nCategories=");
+	g_string_append(b, cats->str);
+	g_string_append(b, "\n");
+	g_string_append_printf(b, MARKER_KEY "%s\nX-Vitrail-App=%s\nX-Vitrail-Icon=%016llx\n", vm,
+		app->id, (unsigned long long)icon_hash);
+	ok = true;
 out:
 	free(name);
 	free(generic);
 	free(comment);
-	buf_finish(&cats);
-	buf_finish(&exec);
+	g_string_free(cats, TRUE);
+	g_string_free(exec, TRUE);
 	return ok;
 }
 
@@ -907,7 +845,7 @@ static bool write_app(const struct paths *p, const char *vm, uint32_t label_rgb,
 	const struct menus_app *app, const char *file, const char *vitrailctl)
 {
 	char icon[NAME_MAX + 1], icon_name[NAME_MAX + 1];
-	struct buf png = { 0 }, entry = { 0 };
+	GString *png = g_string_new(NULL), *entry = g_string_new(NULL);
 	const uint8_t *rgba = app->icon96 != NULL ? app->icon96 : app->icon48;
 	int src_size = app->icon96 != NULL ? 96 : 48;
 	bool ok;
@@ -916,23 +854,25 @@ static bool write_app(const struct paths *p, const char *vm, uint32_t label_rgb,
 	/* Icon= names it in the hicolor theme (the file name without .png) */
 	snprintf(icon_name, sizeof(icon_name), "%.*s", (int)(strlen(icon) - strlen(".png")), icon);
 	ok = build_entry(
-		&entry, vm, app, icon_name, icon_hash(label_rgb, rgba, src_size), vitrailctl);
+		entry, vm, app, icon_name, icon_hash(label_rgb, rgba, src_size), vitrailctl);
 	if (!ok) {
-		buf_finish(&entry);
+		g_string_free(png, TRUE);
+		g_string_free(entry, TRUE);
 		return false;
 	}
 	/* The entry names a hash of what the icon was drawn from: when the
 	 * entry is unchanged and the icon is there, there is nothing to do. */
-	if (file_equals(p->apps, file, entry.s, entry.len) && file_exists(p->icons, icon)) {
-		buf_finish(&entry);
+	if (file_equals(p->apps, file, entry->str, entry->len) && file_exists(p->icons, icon)) {
+		g_string_free(png, TRUE);
+		g_string_free(entry, TRUE);
 		return true;
 	}
 	/* The icon first, so that the entry never names a missing file. */
-	ok = draw_icon(&png, label_rgb, rgba, src_size) &&
-		write_file(p->icons, icon, png.s, png.len) &&
-		write_file(p->apps, file, entry.s, entry.len);
-	buf_finish(&png);
-	buf_finish(&entry);
+	ok = draw_icon(png, label_rgb, rgba, src_size) &&
+		write_file(p->icons, icon, png->str, png->len) &&
+		write_file(p->apps, file, entry->str, entry->len);
+	g_string_free(png, TRUE);
+	g_string_free(entry, TRUE);
 	return ok;
 }
 

@@ -15,6 +15,7 @@
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/loop.h>
 
 #include "desktop/output.h"
 #include "server.h"
@@ -125,9 +126,7 @@ static void notice_destroy(struct notice *notice)
 	if (notice == NULL) {
 		return;
 	}
-	if (notice->timer != NULL) {
-		wl_event_source_remove(notice->timer);
-	}
+	loop_source_remove(&notice->timer);
 	if (notice->node != NULL) {
 		wlr_scene_node_destroy(&notice->node->node);
 	}
@@ -290,14 +289,8 @@ static int handle_daemon_signal(sd_bus_message *m, void *data, sd_bus_error *ret
 
 static void close_bus(struct notify *notify)
 {
-	if (notify->bus_source != NULL) {
-		wl_event_source_remove(notify->bus_source);
-		notify->bus_source = NULL;
-	}
-	if (notify->bus_timer != NULL) {
-		wl_event_source_remove(notify->bus_timer);
-		notify->bus_timer = NULL;
-	}
+	loop_source_remove(&notify->bus_source);
+	loop_source_remove(&notify->bus_timer);
 	/* pending calls are dropped with it (their slots free their data) */
 	notify->bus = sd_bus_close_unref(notify->bus);
 	notify->daemon_present = false;
@@ -453,11 +446,6 @@ void notify_show_on_screen(
 int notify_notice_timeout_ms(const struct notify *notify)
 {
 	return notify->timeout_ms;
-}
-
-bool notify_daemon_present(const struct notify *notify)
-{
-	return notify != NULL && notify->bus != NULL && notify->daemon_present;
 }
 
 struct notify *notify_create(struct server *server)

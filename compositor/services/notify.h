@@ -61,7 +61,4 @@ void notify_show_on_screen(
 /* How long an on-screen notice stays, ms. */
 int notify_notice_timeout_ms(const struct notify *notify);
 
-/* Whether a notification daemon owns its name on the session bus now. */
-bool notify_daemon_present(const struct notify *notify);
-
 #endif

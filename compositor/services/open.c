@@ -15,6 +15,7 @@
 #include <vitrail/common/text.h>
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
+#include <vitrail/common/loop.h>
 
 #include "config.h"
 #include "input/seat.h"
@@ -263,9 +264,7 @@ static void ctl_source_end(struct transfer *t, const struct open_host_outcome *o
 		return;
 	}
 	t->ctl = NULL;
-	if (ctl->source != NULL) {
-		wl_event_source_remove(ctl->source);
-	}
+	loop_source_remove(&ctl->source);
 	if (ctl->done != NULL) {
 		ctl->done(ctl->data, outcome);
 	}
@@ -285,9 +284,7 @@ static void transfer_destroy(struct transfer *t)
 	if (t->asking) {
 		open_chooser_forget(router->chooser, t);
 	}
-	if (t->timer != NULL) {
-		wl_event_source_remove(t->timer);
-	}
+	loop_source_remove(&t->timer);
 	vm_manager_cancel(t->start_wait);
 	ctl_source_end(t, NULL);
 	free(t->url);
@@ -336,10 +333,7 @@ static void release_disposable(struct open_router *router, struct vm_link *link)
 		return;
 	}
 	w->reserved = false;
-	if (w->dispose_timer != NULL) {
-		wl_event_source_remove(w->dispose_timer);
-		w->dispose_timer = NULL;
-	}
+	loop_source_remove(&w->dispose_timer);
 	wlr_log(WLR_INFO, "[vm %s] disposable VM done: stopping it", vm_link_name(link));
 	stop_vm(router, link);
 }
@@ -1301,9 +1295,7 @@ void open_destroy(struct open_router *router)
 		wl_list_remove(&w->welcome.link);
 		wl_list_remove(&w->disconnect.link);
 		wl_list_remove(&w->drain.link);
-		if (w->dispose_timer != NULL) {
-			wl_event_source_remove(w->dispose_timer);
-		}
+		loop_source_remove(&w->dispose_timer);
 	}
 	wl_list_remove(&router->view_map.link);
 	if (router->server->seat != NULL && router->server->seat->grab == &router->grab) {

@@ -8,6 +8,7 @@
 #include <vitrail/protocol.h>
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/loop.h>
 
 #include "guest/vm_link.h"
 #include "server.h"
@@ -71,9 +72,7 @@ static void note_destroy(struct note *note, bool report, uint32_t reason)
 	if (note->call != NULL) {
 		sd_bus_slot_unref(note->call);
 	}
-	if (note->timer != NULL) {
-		wl_event_source_remove(note->timer);
-	}
+	loop_source_remove(&note->timer);
 	wl_list_remove(&note->link);
 	note->vm->n_notes--;
 	free(note);
