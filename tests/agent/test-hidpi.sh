@@ -141,9 +141,17 @@ settle() {
 	cat "$T/settle.out"
 }
 
-# 1. scale 1: buffer of the window's size
+# 1. scale 1: buffer of the window's size, as sharp as the host's foot
 place_on "$gid" 100 100
+place_on "$hid" 100 330
 expect_buffer 1
+check_scale_1() {
+	local g gt h ht
+	read -r g gt h ht < <(sharpness HEADLESS-1 0 1 "$gid" "$hid")
+	echo "scale 1: text sharpness guest $g host $h"
+	$PY -c "import sys; sys.exit(0 if $g >= 0.9 * $h and $h > 0 else 1)"
+}
+settle "guest text at scale 1 blurrier than the host's" check_scale_1
 
 # 2. scale 2: a 2x buffer, shown 1:1: as sharp as the host's foot
 place_on "$gid" 1320 60
