@@ -314,6 +314,17 @@ static bool create_vm_slot(struct server *server, const struct config_vm *vm)
 	return slot->windows != NULL && slot->apps != NULL;
 }
 
+/* The user asked for a window of a VM: its next one may take the focus. */
+static void handle_user_launch(struct wl_listener *listener, void *data)
+{
+	struct server *server = wl_container_of(listener, server, user_launch);
+	for (size_t i = 0; i < server->n_vm_links; i++) {
+		if (server->vm_slots[i].link == data) {
+			guest_vm_expect_window(server->vm_slots[i].windows);
+		}
+	}
+}
+
 /* The VM manager paused or resumed a VM: its windows show it. */
 static void handle_vm_paused(struct wl_listener *listener, void *data)
 {
@@ -459,6 +470,9 @@ bool server_init(struct server *server, struct config *config, const char *headl
 	wl_list_init(&server->apps_hosts);
 	wl_signal_init(&server->events.view_map);
 	wl_signal_init(&server->events.new_vm_link);
+	wl_signal_init(&server->events.user_launch);
+	server->user_launch.notify = handle_user_launch;
+	wl_signal_add(&server->events.user_launch, &server->user_launch);
 	server->guest_new_vm_link.notify = guest_view_handle_new_link;
 	wl_signal_add(&server->events.new_vm_link, &server->guest_new_vm_link);
 	server->apps_new_vm_link.notify = apps_host_handle_new_link;
@@ -711,6 +725,7 @@ void server_finish(struct server *server)
 	server->vm_slots = NULL;
 	wl_list_remove(&server->guest_new_vm_link.link);
 	wl_list_remove(&server->apps_new_vm_link.link);
+	wl_list_remove(&server->user_launch.link);
 	server->n_vm_links = 0;
 	if (server->display != NULL) {
 		wl_display_destroy_clients(server->display);

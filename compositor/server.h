@@ -101,7 +101,6 @@ struct server {
 
 	struct wl_list views; /* struct view.link; stacking order, top first */
 	uint32_t next_view_id;
-	int cascade_index;
 
 	struct vm_link **vm_links; /* one per configured VM, in config order */
 	size_t n_vm_links;
@@ -123,10 +122,14 @@ struct server {
 		/* data: struct vm_link, just made; features attach their per-VM
 		 * state and free it on the link's destroy event */
 		struct wl_signal new_vm_link;
+		/* data: struct vm_link whose next new window the user asked for
+		 * (run-app, vitrailctl run, an open-in-VM delivery) */
+		struct wl_signal user_launch;
 	} events;
 	struct wl_listener guest_new_vm_link; /* guest_view_handle_new_link */
 	struct wl_listener apps_new_vm_link; /* apps_host_handle_new_link */
 	struct wl_listener vm_paused; /* vm_manager events.paused */
+	struct wl_listener user_launch; /* events.user_launch */
 
 	struct wl_listener new_output;
 	struct wl_listener layout_change;

@@ -5,6 +5,7 @@
 #include <pixman.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <wayland-server-core.h>
 #include <wlr/render/wlr_texture.h>
 #include <wlr/types/wlr_cursor.h>
@@ -43,6 +44,8 @@ struct guest_vm {
 	struct wl_listener link_destroy;
 	bool paused; /* guest_vm_set_paused */
 	bool idle_inhibit_logged; /* said once that its inhibitors do not count */
+	uint32_t expected; /* new windows the user asked for (guest_vm_expect_window) */
+	int64_t expected_until_ms; /* ... until then (CLOCK_MONOTONIC) */
 	/* keys pressed in the window that has the VM's keyboard focus since it
 	 * got it: only their releases are sent (a release whose press went
 	 * elsewhere, say to a launcher that just closed, is not the VM's) */
@@ -220,6 +223,21 @@ static void show_paused(struct guest_window *window, bool paused)
 		wlr_scene_node_set_enabled(&window->paused_dim->node, paused);
 	}
 	view_update_frame(view);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void guest_vm_expect_window(struct guest_vm *gvm)
+{
+	if (gvm->expected < GUEST_MAX_EXPECTED) {
+		gvm->expected++;
+	}
+	gvm->expected_until_ms = now_ms() + GUEST_EXPECT_WINDOW_MS;
 }
 
 void guest_vm_set_paused(struct guest_vm *gvm, bool paused)
@@ -1027,7 +1045,14 @@ static void handle_damage(struct guest_window *window, const struct vtp_msg *msg
 
 static bool may_take_focus(struct guest_window *window)
 {
-	/* a new window gets the focus only if its VM already has it (or
+	/* a window the user asked for takes the focus (one per request) */
+	struct guest_vm *gvm = window->gvm;
+	if (gvm->expected > 0 && now_ms() < gvm->expected_until_ms) {
+		gvm->expected--;
+		return true;
+	}
+	gvm->expected = 0;
+	/* else a new window gets the focus only if its VM already has it (or
 	 * nothing has): no VM can steal focus from another by opening one */
 	struct view *focused = window_server(window)->seat->focused_view;
 	return focused == NULL || !focused->mapped || focused->vm == window->vm;

@@ -39,6 +39,13 @@ void guest_vm_set_responding(struct guest_vm *gvm, bool responding);
  * click reaches it. A click on one of its windows, or the keyboard focus
  * coming to one, calls wake (set by the owner) and goes no further. */
 void guest_vm_set_paused(struct guest_vm *gvm, bool paused);
+/* The user asked for a window of this VM (run-app, vitrailctl run, an
+ * open-in-VM delivery): its next new toplevel within
+ * GUEST_EXPECT_WINDOW_MS is raised and focused, even if another VM has the
+ * focus (one window per request, at most GUEST_MAX_EXPECTED pending). */
+void guest_vm_expect_window(struct guest_vm *gvm);
+#define GUEST_EXPECT_WINDOW_MS 30000
+#define GUEST_MAX_EXPECTED 4
 void guest_vm_set_wake(
 	struct guest_vm *gvm, void (*wake)(void *data, struct guest_vm *gvm), void *data);
 /* A window message from the VM (WINDOW_CREATE .. SET_CURSOR). false: the

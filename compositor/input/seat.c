@@ -1,6 +1,7 @@
 #include "input/seat.h"
 
 #include <linux/input-event-codes.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wlr/backend.h>
@@ -919,6 +920,14 @@ static void press(struct seat *seat, struct wlr_event_pointer_button *event)
 	struct seat_target pressed = { hit.view, hit.target };
 	wl_signal_emit(&seat->events.press, hit.kind == HIT_TARGET ? &pressed : NULL);
 
+	if (hit.view != NULL && view_just_mapped(hit.view)) {
+		/* shown under the pointer just now: the click was meant for what
+		 * was there before, not for it */
+		wlr_log(WLR_INFO, "a click on a window shown %" PRId64 " ms ago is ignored",
+			view_now_ms() - hit.view->mapped_at_ms);
+		seat->mode = SEAT_MODE_SWALLOW;
+		return;
+	}
 	if (hit.view != NULL && hit.view->mapped) {
 		if (logo_held(seat) && (event->button == BTN_LEFT || event->button == BTN_RIGHT)) {
 			view_focus(hit.view);

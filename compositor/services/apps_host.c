@@ -355,6 +355,7 @@ static void send_launch(struct apps_launch *op)
 	struct vtp_launch launch = { .request_id = op->request_id };
 	/* on failure the VM is being disconnected: the launch fails then */
 	vm_link_send(host->link, VTP_LAUNCH_APP, 0, &launch, op->id, (uint32_t)strlen(op->id));
+	wl_signal_emit(&host->server->events.user_launch, host->link);
 	wl_event_source_timer_update(op->timer, APPS_HOST_LAUNCH_TIMEOUT_MS);
 	wlr_log(WLR_INFO, "[vm %s] launching %s", host_name(host), op->id);
 }

@@ -512,6 +512,8 @@ static void deliver(struct transfer *t)
 		wl_event_source_timer_update(t->timer, 0);
 	}
 	t->begun = true;
+	/* what the target opens is a window the user asked for */
+	wl_signal_emit(&t->router->server->events.user_launch, target);
 	if (t->is_url) {
 		size_t ulen = strlen(t->url), slen = strlen(t->source_name);
 		char *tail = malloc(ulen + 1 + slen);

@@ -257,6 +257,7 @@ static int handle_waiter_timeout(void *data)
 static bool send_run(struct managed_vm *vm, struct vm_op *waiter)
 {
 	struct vtp_launch run = { .request_id = waiter->request_id };
+	wl_signal_emit(&vm->manager->server->events.user_launch, vm->link);
 	if (!vm_link_send(vm->link, VTP_RUN, 0, &run, waiter->argv, waiter->argv_len)) {
 		return false;
 	}

@@ -34,6 +34,7 @@ struct frame {
 	bool close_shown; /* the close button fitted next to the [vm] label */
 	bool unresponsive; /* frame_set_unresponsive */
 	bool paused; /* frame_set_paused */
+	bool attention; /* frame_set_attention */
 	float scale; /* of the output it is on (frame_set_scale); the title is drawn at it */
 };
 
@@ -124,10 +125,12 @@ static struct cpu_buffer *draw_title(
 			close_w = 0; /* the label wins over the close button */
 		}
 	}
-	if (frame->unresponsive || frame->paused) {
+	if (frame->unresponsive || frame->paused || frame->attention) {
 		/* the host's mark, like the label: before anything the guest names */
-		PangoLayout *layout =
-			text_layout(cr, frame->paused ? "(paused)" : "(not responding)", 0);
+		PangoLayout *layout = text_layout(cr,
+			frame->paused ? "(paused)"
+				      : (frame->unresponsive ? "(not responding)" : "(new)"),
+			0);
 		int lw, lh;
 		pango_layout_get_pixel_size(layout, &lw, &lh);
 		cairo_move_to(cr, x, (height - lh) / 2.0);
@@ -165,6 +168,11 @@ static struct cpu_buffer *draw_title(
 		cairo_stroke(cr);
 	}
 
+	if (frame->attention) {
+		paint_set_rgb(cr, FRAME_ATTENTION_RGB);
+		cairo_rectangle(cr, 0, height - 3, width, 3);
+		cairo_fill(cr);
+	}
 	paint_end(cr);
 	return buffer;
 }
@@ -320,6 +328,14 @@ void frame_set_paused(struct frame *frame, bool paused)
 {
 	if (frame->paused != paused) {
 		frame->paused = paused;
+		frame->drawn = false;
+	}
+}
+
+void frame_set_attention(struct frame *frame, bool attention)
+{
+	if (frame->attention != attention) {
+		frame->attention = attention;
 		frame->drawn = false;
 	}
 }

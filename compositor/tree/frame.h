@@ -24,6 +24,7 @@ enum frame_part {
 
 /* The title bar of a window whose VM does not answer PING. */
 #define FRAME_UNRESPONSIVE_RGB 0x5a5a5a
+#define FRAME_ATTENTION_RGB 0xf57900 /* the "(new)" line under a title */
 
 /* Width of the close button at the right end of the title bar. */
 #define FRAME_CLOSE_WIDTH 24
@@ -58,6 +59,9 @@ void frame_set_unresponsive(struct frame *frame, bool unresponsive);
 /* Mark the window's VM as paused: the title bar dims to grey and shows
  * "(paused)" after the [vm] label (wins over "not responding"). */
 void frame_set_paused(struct frame *frame, bool paused);
+/* A window that appeared without the keyboard: "(new)" in its title bar
+ * and an orange line under it until the user comes to it. */
+void frame_set_attention(struct frame *frame, bool attention);
 
 /* True if x (title-bar local) lies on the close button. */
 bool frame_title_hit_close(const struct frame *frame, double x);

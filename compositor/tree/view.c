@@ -2,7 +2,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <vitrail/protocol.h>
+#include <wlr/types/wlr_cursor.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
 
@@ -165,26 +167,105 @@ static struct output *first_output(struct server *server)
 	return output;
 }
 
-/* Cascade from (32, 60) on the first output by (+32, +32), back to the
- * start when the window would leave the output. */
+int64_t view_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool view_just_mapped(const struct view *view)
+{
+	return view->mapped && view_now_ms() - view->mapped_at_ms < VIEW_CLICK_GUARD_MS;
+}
+
+/* The usable area a new window goes to: of the output with the pointer,
+ * else of the focused window's, else of the first output. */
+static struct wlr_box placement_area(struct server *server)
+{
+	struct wlr_cursor *cursor = server->seat->cursor;
+	struct wlr_box at = { (int)cursor->x, (int)cursor->y, 1, 1 };
+	struct output *output = server_output_for(server, &at);
+	struct view *focused = server->seat->focused_view;
+	if (output == NULL && focused != NULL && focused->mapped) {
+		struct wlr_box box = view_frame_box(focused);
+		output = server_output_for(server, &box);
+	}
+	if (output == NULL) {
+		output = first_output(server);
+	}
+	return output != NULL ? output->usable_area : (struct wlr_box){ 0, 0, 0, 0 };
+}
+
+/* How much of box the shown windows other than view cover (summed). */
+static long covered(struct server *server, const struct view *view, const struct wlr_box *box)
+{
+	long sum = 0;
+	struct view *other;
+	wl_list_for_each(other, &server->views, link) {
+		if (other == view || !other->mapped || other->minimized) {
+			continue;
+		}
+		struct wlr_box o = view_frame_box(other), i;
+		if (wlr_box_intersection(&i, &o, box)) {
+			sum += (long)i.width * i.height;
+		}
+	}
+	return sum;
+}
+
+/*
+ * Where a new window goes: its frame inside the usable area of
+ * placement_area, at the first spot (rows from the top left, in steps of
+ * VIEW_CASCADE_STEP from the content position (32, 60)) that no shown
+ * window covers, else where the least is covered. A window larger than the
+ * area goes to its top left: the title bar on screen first.
+ */
 static void place(struct view *view)
 {
 	struct server *server = view->server;
-	struct output *output = first_output(server);
-	struct wlr_box box = output != NULL ? output->box : (struct wlr_box){ 0, 0, 0, 0 };
-	int k = server->cascade_index;
-	int x = box.x + VIEW_CASCADE_X + VIEW_CASCADE_STEP * k;
-	int y = box.y + VIEW_CASCADE_Y + VIEW_CASCADE_STEP * k;
-	if (k > 0 &&
-		(x + view->width + VIEW_BORDER > box.x + box.width ||
-			y + view->height + VIEW_BORDER > box.y + box.height)) {
-		k = 0;
-		x = box.x + VIEW_CASCADE_X;
-		y = box.y + VIEW_CASCADE_Y;
+	struct wlr_box area = placement_area(server);
+	int fw = view->width + 2 * VIEW_BORDER;
+	int fh = view->height + VIEW_FRAME_TOP + VIEW_BORDER;
+	int x0 = area.x + VIEW_CASCADE_X - VIEW_BORDER,
+	    y0 = area.y + VIEW_CASCADE_Y - VIEW_FRAME_TOP;
+	if (x0 + fw > area.x + area.width) {
+		x0 = area.x;
 	}
-	server->cascade_index = k + 1;
-	view->x = x;
-	view->y = y;
+	if (y0 + fh > area.y + area.height) {
+		y0 = area.y;
+	}
+	struct wlr_box best = { x0, y0, fw, fh };
+	long best_covered = -1;
+	for (int y = y0; y == y0 || y + fh <= area.y + area.height; y += VIEW_CASCADE_STEP) {
+		for (int x = x0; x == x0 || x + fw <= area.x + area.width; x += VIEW_CASCADE_STEP) {
+			struct wlr_box box = { x, y, fw, fh };
+			long c = covered(server, view, &box);
+			if (best_covered < 0 || c < best_covered) {
+				best = box;
+				best_covered = c;
+			}
+			if (c == 0) {
+				goto found;
+			}
+		}
+	}
+found:
+	view->x = best.x + VIEW_BORDER;
+	view->y = best.y + VIEW_FRAME_TOP;
+}
+
+/* A new window larger than the usable area it went to: ask for what fits
+ * (the client may refuse, down to its minimum size). */
+static void fit_to_area(struct view *view)
+{
+	struct wlr_box area = placement_area(view->server);
+	int max_w = area.width - 2 * VIEW_BORDER,
+	    max_h = area.height - VIEW_FRAME_TOP - VIEW_BORDER;
+	if (max_w > 0 && max_h > 0 && (view->width > max_w || view->height > max_h)) {
+		view_request_size(view, view->width < max_w ? view->width : max_w,
+			view->height < max_h ? view->height : max_h);
+	}
 }
 
 void view_map(struct view *view, int width, int height, bool focus)
@@ -213,11 +294,17 @@ void view_map(struct view *view, int width, int height, bool focus)
 		wl_list_insert(&server->views, &view->link);
 	}
 	view->mapped = true;
+	view->mapped_at_ms = view_now_ms();
 	idle_changed(view);
 	wl_signal_emit(&view->server->events.view_map, view);
 	if (focus) {
 		view_focus(view);
+	} else if (view->frame != NULL) {
+		/* shown without the keyboard: marked until the user comes to it */
+		frame_set_attention(view->frame, true);
+		view_update_frame(view);
 	}
+	fit_to_area(view);
 	seat_refresh_pointer(server->seat);
 }
 
@@ -363,6 +450,9 @@ void view_focus(struct view *view)
 		idle_changed(view);
 	}
 	view->focus_seq = ++focus_counter;
+	if (view->frame != NULL) {
+		frame_set_attention(view->frame, false);
+	}
 	if (old != NULL && old != view && old->mapped && old->fullscreen &&
 		old->kind == VIEW_GUEST) {
 		/* a guest covers the screen only while it is the one in use */

@@ -28,6 +28,9 @@ struct wlr_cursor;
 #define VIEW_CASCADE_X 32
 #define VIEW_CASCADE_Y 60
 #define VIEW_CASCADE_STEP 32
+/* Clicks on a window shown less than this long ago are not delivered: a
+ * window cannot be timed to appear under a click meant for another. */
+#define VIEW_CLICK_GUARD_MS 500
 
 enum view_kind {
 	VIEW_HOST,
@@ -123,6 +126,7 @@ struct view {
 	 * client's inhibitors are counted apart; a guest's only where its VM's
 	 * idle-inhibit allows) */
 	bool idle_inhibit;
+	int64_t mapped_at_ms; /* view_now_ms() when it was mapped */
 
 	struct {
 		struct wl_signal unmap; /* view_unmap, before it is hidden */
@@ -132,6 +136,10 @@ struct view {
 };
 
 /* Set up a view (not mapped, not in the list) with its tree and frame. */
+/* CLOCK_MONOTONIC in ms. */
+int64_t view_now_ms(void);
+/* Mapped less than VIEW_CLICK_GUARD_MS ago. */
+bool view_just_mapped(const struct view *view);
 bool view_init(struct view *view, struct server *server, enum view_kind kind,
 	const struct view_impl *impl, void *data, struct vm_link *vm, uint32_t label_rgb);
 /* Undo view_init; unmaps first. */

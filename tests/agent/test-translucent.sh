@@ -27,6 +27,9 @@ wait_windows work 1
 id=$(win work id)
 ctl focus "$id" || fail "vitrailctl focus $id"
 
+# over the window below (new windows go where nothing covers them)
+ctl move "$id" "$(($(win personal x) + 100))" "$(($(win personal y) + 100))" ||
+	fail "vitrailctl move $id"
 x=$(win work x) y=$(win work y)
 [ "$(win work width)x$(win work height)" = 300x200 ] ||
 	fail "the window is $(win work width)x$(win work height), its geometry 300x200"
