@@ -28,6 +28,7 @@
 #include <wlr/types/wlr_viewporter.h>
 #include <wlr/types/wlr_virtual_keyboard_v1.h>
 #include <wlr/types/wlr_virtual_pointer_v1.h>
+#include <wlr/types/wlr_xdg_activation_v1.h>
 #include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
@@ -480,7 +481,8 @@ bool server_init(struct server *server, struct config *config, const char *headl
 	struct wl_listener *listeners[] = { &server->new_output, &server->layout_change,
 		&server->new_xdg_surface, &server->new_toplevel_decoration,
 		&server->new_layer_surface, &server->new_virtual_keyboard,
-		&server->new_virtual_pointer, &server->new_input, &server->vm_paused };
+		&server->new_virtual_pointer, &server->new_input, &server->vm_paused,
+		&server->xdg_activate };
 	for (size_t i = 0; i < sizeof(listeners) / sizeof(listeners[0]); i++) {
 		wl_list_init(&listeners[i]->link);
 	}
@@ -588,6 +590,13 @@ bool server_init(struct server *server, struct config *config, const char *headl
 	server->xdg_shell = wlr_xdg_shell_create(server->display);
 	server->new_xdg_surface.notify = xdg_handle_new_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
+	struct wlr_xdg_activation_v1 *activation = wlr_xdg_activation_v1_create(server->display);
+	if (activation == NULL) {
+		wlr_log(WLR_ERROR, "cannot create the xdg-activation global");
+		return false;
+	}
+	server->xdg_activate.notify = xdg_handle_activate;
+	wl_signal_add(&activation->events.request_activate, &server->xdg_activate);
 	server->xdg_decoration_manager = wlr_xdg_decoration_manager_v1_create(server->display);
 	server->new_toplevel_decoration.notify = xdg_handle_new_decoration;
 	wl_signal_add(&server->xdg_decoration_manager->events.new_toplevel_decoration,
@@ -736,6 +745,7 @@ void server_finish(struct server *server)
 		wlr_backend_destroy(server->backend);
 	}
 	wl_list_remove(&server->new_xdg_surface.link);
+	wl_list_remove(&server->xdg_activate.link);
 	wl_list_remove(&server->new_toplevel_decoration.link);
 	wl_list_remove(&server->new_layer_surface.link);
 	wl_list_remove(&server->new_virtual_keyboard.link);

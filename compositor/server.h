@@ -134,6 +134,7 @@ struct server {
 	struct wl_listener new_output;
 	struct wl_listener layout_change;
 	struct wl_listener new_xdg_surface;
+	struct wl_listener xdg_activate; /* xdg_activation request_activate */
 	struct wl_listener new_toplevel_decoration;
 	struct wl_listener new_layer_surface;
 	struct wl_listener new_virtual_keyboard;

@@ -265,21 +265,74 @@ void output_sort_list(struct server *server)
 
 /* The logical width the headless output i will have: --headless size and
  * scale, unless its [output] section says otherwise; 0 if disabled. */
-static int headless_logical_width(struct server *server, int i)
+static void headless_logical_size(struct server *server, int i, int *width, int *height)
 {
 	char name[32];
 	snprintf(name, sizeof(name), "HEADLESS-%d", i + 1);
 	const struct config_output *oc = config_find_output(server->config, name);
 	if (oc != NULL && oc->key_lines[CONFIG_OUTPUT_ENABLED] != 0 && !oc->enabled) {
-		return 0;
+		*width = *height = 0;
+		return;
 	}
 	int w = oc != NULL && oc->width > 0 ? oc->width : server->headless_widths[i];
 	int h = oc != NULL && oc->width > 0 ? oc->height : server->headless_heights[i];
 	if (oc != NULL && oc->transform >= 0 && (oc->transform & 1)) {
-		w = h; /* 90 or 270 degrees */
+		int t = w; /* 90 or 270 degrees */
+		w = h;
+		h = t;
 	}
 	float scale = oc != NULL && oc->scale > 0 ? oc->scale : server->headless_scales[i];
-	return (int)(w / scale);
+	*width = (int)(w / scale);
+	*height = (int)(h / scale);
+}
+
+/*
+ * Where headless output index goes when its [output] section gives no
+ * position: left to right in the --headless order, each at the smallest
+ * x >= 0 (y 0) where it meets no output placed by the config and none
+ * placed before it.
+ */
+#define HEADLESS_LAYOUT_MAX 32 /* outputs considered (--headless takes at most 16) */
+
+static int headless_auto_x(struct server *server, int index)
+{
+	struct wlr_box placed[HEADLESS_LAYOUT_MAX];
+	size_t n = 0;
+	for (int i = 0; i < (int)server->n_headless && n < HEADLESS_LAYOUT_MAX; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "HEADLESS-%d", i + 1);
+		const struct config_output *oc = config_find_output(server->config, name);
+		if (oc != NULL && oc->key_lines[CONFIG_OUTPUT_POSITION] != 0) {
+			placed[n] = (struct wlr_box){ oc->x, oc->y, 0, 0 };
+			headless_logical_size(server, i, &placed[n].width, &placed[n].height);
+			n++;
+		}
+	}
+	for (int i = 0; i <= index && n < HEADLESS_LAYOUT_MAX; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "HEADLESS-%d", i + 1);
+		const struct config_output *oc = config_find_output(server->config, name);
+		if (oc != NULL && oc->key_lines[CONFIG_OUTPUT_POSITION] != 0) {
+			continue;
+		}
+		struct wlr_box box = { 0, 0, 0, 0 };
+		headless_logical_size(server, i, &box.width, &box.height);
+		for (bool moved = true; moved;) {
+			moved = false;
+			for (size_t k = 0; k < n; k++) {
+				struct wlr_box hit;
+				if (box.width > 0 && wlr_box_intersection(&hit, &box, &placed[k])) {
+					box.x = placed[k].x + placed[k].width;
+					moved = true;
+				}
+			}
+		}
+		if (i == index) {
+			return box.x;
+		}
+		placed[n++] = box;
+	}
+	return 0;
 }
 
 /* The mode [output] asks for, else the preferred one. */
@@ -374,12 +427,10 @@ struct output *output_create(struct server *server, struct wlr_output *wlr_outpu
 		wlr_output_layout_add(server->output_layout, wlr_output, oc->x, oc->y);
 	} else if (index >= 0) {
 		/* --headless outputs go left to right in the order given, whatever
-		 * order the backend announces them in (logical widths) */
-		int x = 0;
-		for (int i = 0; i < index; i++) {
-			x += headless_logical_width(server, i);
-		}
-		wlr_output_layout_add(server->output_layout, wlr_output, x, 0);
+		 * order the backend announces them in, around those the config
+		 * places */
+		wlr_output_layout_add(
+			server->output_layout, wlr_output, headless_auto_x(server, index), 0);
 	} else {
 		wlr_output_layout_add_auto(server->output_layout, wlr_output);
 	}

@@ -9,6 +9,7 @@
 #include <wlr/types/wlr_output.h>
 #include <wlr/util/log.h>
 
+#include "desktop/lock.h"
 #include "desktop/output.h"
 #include "guest/vm_link.h"
 #include "server.h"
@@ -126,9 +127,23 @@ static void handle_view_changed(struct wl_listener *listener, void *data)
 	update(entry);
 }
 
+/* While the session is locked a bar (a host client that keeps running)
+ * changes nothing. */
+static bool locked(struct entry *entry)
+{
+	if (lock_active(entry->taskbar->server->lock)) {
+		wlr_log(WLR_INFO, "taskbar: request ignored while the session is locked");
+		return true;
+	}
+	return false;
+}
+
 static void handle_request_activate(struct wl_listener *listener, void *data)
 {
 	struct entry *entry = wl_container_of(listener, entry, request_activate);
+	if (locked(entry)) {
+		return;
+	}
 	wlr_log(WLR_INFO, "taskbar: activate window %u", entry->view->id);
 	view_focus(entry->view);
 }
@@ -136,12 +151,18 @@ static void handle_request_activate(struct wl_listener *listener, void *data)
 static void handle_request_close(struct wl_listener *listener, void *data)
 {
 	struct entry *entry = wl_container_of(listener, entry, request_close);
+	if (locked(entry)) {
+		return;
+	}
 	view_close(entry->view);
 }
 
 static void handle_request_minimize(struct wl_listener *listener, void *data)
 {
 	struct entry *entry = wl_container_of(listener, entry, request_minimize);
+	if (locked(entry)) {
+		return;
+	}
 	struct wlr_foreign_toplevel_handle_v1_minimized_event *event = data;
 	view_set_minimized(entry->view, event->minimized);
 }
@@ -149,6 +170,9 @@ static void handle_request_minimize(struct wl_listener *listener, void *data)
 static void handle_request_maximize(struct wl_listener *listener, void *data)
 {
 	struct entry *entry = wl_container_of(listener, entry, request_maximize);
+	if (locked(entry)) {
+		return;
+	}
 	struct wlr_foreign_toplevel_handle_v1_maximized_event *event = data;
 	view_set_maximized(entry->view, event->maximized);
 }
@@ -156,8 +180,16 @@ static void handle_request_maximize(struct wl_listener *listener, void *data)
 static void handle_request_fullscreen(struct wl_listener *listener, void *data)
 {
 	struct entry *entry = wl_container_of(listener, entry, request_fullscreen);
+	if (locked(entry)) {
+		return;
+	}
 	struct wlr_foreign_toplevel_handle_v1_fullscreen_event *event = data;
-	/* a guest's fullscreen keeps a border in its label colour (view.c) */
+	/* the user's choice, so the window in use: only the focused window
+	 * may cover the screen (a guest's keeps a border in its label colour,
+	 * view.c) */
+	if (event->fullscreen) {
+		view_focus(entry->view);
+	}
 	view_set_fullscreen(entry->view, event->fullscreen);
 }
 

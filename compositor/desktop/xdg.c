@@ -4,6 +4,7 @@
 #include <wlr/types/wlr_scene.h>
 #include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_xdg_decoration_v1.h>
+#include <wlr/types/wlr_xdg_activation_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 
@@ -378,4 +379,25 @@ void xdg_handle_new_decoration(struct wl_listener *listener, void *data)
 	wl_signal_add(&wlr_decoration->events.destroy, &deco->destroy);
 	wlr_xdg_toplevel_decoration_v1_set_mode(
 		wlr_decoration, WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE);
+}
+
+/* xdg-activation-v1: a host client hands the focus to one of its windows
+ * (or another host client's) with a token made for an input event on the
+ * seat; tokens without a seat (nobody's input) are refused. Guest windows
+ * are not host surfaces: their activation is the user's (vitrail's own
+ * rules for asked-for windows). */
+void xdg_handle_activate(struct wl_listener *listener, void *data)
+{
+	struct server *server = wl_container_of(listener, server, xdg_activate);
+	struct wlr_xdg_activation_v1_request_activate_event *event = data;
+	struct view *view = xdg_view_from_surface(event->surface);
+	if (view == NULL || !view->mapped) {
+		return;
+	}
+	if (event->token->seat == NULL) {
+		wlr_log(WLR_INFO, "xdg-activation of \"%s\" refused: its token names no input",
+			view->title);
+		return;
+	}
+	view_focus(view);
 }

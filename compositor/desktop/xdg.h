@@ -28,6 +28,10 @@ void xdg_handle_new_decoration(struct wl_listener *listener, void *data);
 void xdg_popup_create(struct server *server, struct wlr_xdg_popup *wlr_popup,
 	struct wlr_scene_tree *parent_tree, const struct wlr_box *root_box);
 
+/* server.xdg_activation's request_activate: focus the host window if the
+ * token was made for an input event on the seat. */
+void xdg_handle_activate(struct wl_listener *listener, void *data);
+
 /* The host view whose surface tree holds surface, or NULL. */
 struct view *xdg_view_from_surface(struct wlr_surface *surface);
 struct wlr_surface *xdg_view_surface(struct view *view);

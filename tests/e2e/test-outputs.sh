@@ -45,6 +45,19 @@ ctl outputs >"$T/o.txt"
 grep -q '^HEADLESS-2 .*800x600+768+0 .*1.5 ' "$T/o.txt" || fail "outputs table: $(cat "$T/o.txt")"
 stop_vitrail
 
+# 2b. an output without a position never lands on one the config placed:
+# HEADLESS-2 at 0,0 takes HEADLESS-1's usual place, HEADLESS-1 goes right
+write_config "$T/c.ini" <<INI
+[output HEADLESS-2]
+position = 0,0
+INI
+VITRAIL_SIZE=1280x720,1280x720
+start_vitrail "$T/c.ini"
+outputs
+json_check "$T/o.json" 'sorted((o["name"], o["x"], o["y"]) for o in d) == [("HEADLESS-1", 1280, 0), ("HEADLESS-2", 0, 0)]' \
+	"an unplaced output next to (not over) a placed one"
+stop_vitrail
+
 # 3. a bad --headless scale is refused
 rc=0
 "$VITRAIL" --headless 640x480@9 --config "$T/b.ini" >"$T/out" 2>"$T/err" || rc=$?

@@ -79,6 +79,15 @@ pixels "$T/back.ppm" rect "$bx" "$by" "$bw" "$bh" f0d0e0
 list
 has "[personal] Photos${tab}vitrail-personal${tab}activated${tab}outputs=1"
 
+# fullscreen from the bar for a window not in use: it becomes the one in
+# use (the keyboard follows; typing never goes to a window hidden under it)
+"$VT_TOPLEVELS" fullscreen "[work] Inbox" || fail "fullscreen failed"
+guest_wait_count a '^keyboard-enter 5$' 3
+ctl windows --json >"$T/w.json"
+json_check "$T/w.json" "[w['focused'] for w in d if w['id'] == $id_a] == [True]" \
+	"the window made fullscreen from the bar must get the keyboard"
+"$VT_TOPLEVELS" unfullscreen "[work] Inbox" || fail "unfullscreen failed"
+
 # close: CLOSE to the owning guest only
 "$VT_TOPLEVELS" close "[work] Inbox" || fail "close failed"
 guest_wait a '^close 5$'
