@@ -167,7 +167,7 @@ static void keyboard_enter(struct agent_input *input, struct agent_window *windo
 {
 	struct wlr_keyboard *kb = keyboard(input);
 	input->keyboard_window = window;
-	wlr_seat_keyboard_notify_enter(input->server->seat, window->xdg->surface, kb->keycodes,
+	wlr_seat_keyboard_notify_enter(input->server->seat, agent_window_root(window), kb->keycodes,
 		kb->num_keycodes, &kb->modifiers);
 }
 
