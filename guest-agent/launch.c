@@ -319,15 +319,11 @@ fail:
 	return NULL;
 }
 
-/* Terminal emulators that take "[-e] COMMAND ARGS...", in order of
- * preference; x-terminal-emulator is Debian's alternative. */
+/* The Wayland terminals of the guest that run "COMMAND ARGS..." given
+ * after their options (X11 ones such as x-terminal-emulator are not used:
+ * a Terminal=true app must not depend on Xwayland). */
 static const char *const terminals[][3] = {
-	{ "x-terminal-emulator", "-e", NULL },
-	{ "foot", "-e", NULL },
-	{ "xterm", "-e", NULL },
-	{ "alacritty", "-e", NULL },
-	{ "konsole", "-e", NULL },
-	{ "kitty", NULL, NULL },
+	{ "foot", "--", NULL },
 };
 
 const char *const *launch_terminal(void)
@@ -353,7 +349,7 @@ char **agent_launch_argv_for_entry(
 	}
 	term = launch_terminal();
 	if (term == NULL) {
-		set_error(error, "Terminal=true and no terminal emulator is installed");
+		set_error(error, "Terminal=true and no Wayland terminal (foot) is installed");
 		agent_launch_argv_free(argv);
 		errno = ENOENT;
 		return NULL;

@@ -405,6 +405,7 @@ struct agent_server *agent_server_create(const struct agent_options *options)
 	if (server->notify == NULL) {
 		goto error;
 	}
+	server->appsync->notify = server->notify;
 	server->idle_inhibit = agent_idle_inhibit_create(server);
 	if (server->idle_inhibit == NULL) {
 		goto error;
