@@ -962,21 +962,45 @@ static bool paint_snapshot(
 	return true;
 }
 
+/* The host's limit on a popup: it fits, framed (4 px each side), in the
+ * output's usable area (protocol README, WINDOW_CREATE). Checked only for
+ * X11 override-redirect windows, whose size no positioner bounds. */
+static bool x11_popup_too_large(struct agent_window *window, int width, int height)
+{
+	const struct vtp_output_info *o = &window->server->output_info;
+	return window->xsurface != NULL && !window->toplevel && !window->dismissed &&
+		(width > (int)o->width - 8 || height > (int)o->height - 8);
+}
+
 static void flush(struct agent_window *window)
 {
 	struct agent_server *server = window->server;
 	struct agent_surface *as;
 	struct wlr_box geo;
 
-	if (!window->mapped) {
-		wl_list_for_each(as, &window->surfaces, link) {
-			pixman_region32_clear(&as->damage);
-		}
-		return;
-	}
 	get_geometry(window, &geo);
 	int width = geo.width > (int)VTP_MAX_DIM ? (int)VTP_MAX_DIM : geo.width;
 	int height = geo.height > (int)VTP_MAX_DIM ? (int)VTP_MAX_DIM : geo.height;
+	if (window->mapped && x11_popup_too_large(window, width, height)) {
+		/* the host refuses a popup larger than its output (and drops
+		 * the VM): an X11 app's override-redirect window that big is
+		 * not shown, until it maps again */
+		wlr_log(WLR_ERROR,
+			"an X11 override-redirect window of %dx%d does not fit "
+			"the host's output: not shown",
+			width, height);
+		unannounce(window);
+		window->dismissed = true;
+	}
+	if (!window->mapped || (window->xsurface != NULL && window->dismissed)) {
+		wl_list_for_each(as, &window->surfaces, link) {
+			pixman_region32_clear(&as->damage);
+		}
+		if (window->mapped) {
+			arm_local_frame(window); /* the app keeps getting frames */
+		}
+		return;
+	}
 	if (width <= 0 || height <= 0) {
 		arm_local_frame(window);
 		return;
