@@ -2,7 +2,8 @@
 # An X11 override-redirect window (what X11 menus and tooltips are; here
 # tests/agent/vt-x11.c's, mapped once its toplevel has the focus) is shown
 # as a popup of its X11 toplevel: framed in the VM's color, at its place
-# relative to the toplevel, above it.
+# relative to the toplevel, above it. One wider than the output (which the
+# host would drop the VM for) is not shown, and the VM stays connected.
 . "${TEST_LIB:?run through meson test}/x11.sh"
 . "$TEST_LIB/agent.sh"
 : "${VT_X11:?run through meson test}"
@@ -11,6 +12,8 @@ require_tools Xwayland
 write_config "$T/vitrail.ini" <<INI
 [vm work]
 label = blue
+[vm big]
+label = green
 INI
 start_vitrail "$T/vitrail.ini"
 
@@ -33,4 +36,13 @@ wait_pixels "the X11 toplevel and its override-redirect popup" "
 	rect $((px - 4)) $((py + 50)) 108 4 $BLUE;
 	rect $((px - 4)) $py 4 50 $BLUE;
 	rect $((px + 100)) $py 4 50 $BLUE"
+
+start_agent big big "$VT_X11" --big
+wait_windows big 1
+ctl focus "$(win big id)" || fail "cannot focus the second X11 window"
+wait_for "the big override-redirect window to map" grep -q '^popup-mapped$' "$T/agent-big.log"
+wait_for "the agent to refuse it" grep -q 'override-redirect window of 2000x50 does not fit' "$T/agent-big.log"
+sleep 0.3
+vm_connected big || fail "the VM was dropped for a big X11 popup"
+windows_are big 1 || fail "big has $(windows_of big) windows"
 pass

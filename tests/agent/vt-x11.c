@@ -3,7 +3,8 @@
  * filled with 204060, titled "x11 popup test", class "VtX11"; once it has
  * the keyboard focus, an override-redirect window (what X11 menus and
  * tooltips are) of 100x50 filled with ff8000 at (150, 100) of the
- * toplevel. Prints "toplevel-focused" and "popup-mapped" on stdout.
+ * toplevel (with --big: 2000x50, wider than the test outputs). Prints
+ * "toplevel-focused" and "popup-mapped" on stdout.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,9 @@ static void fill(
 	xcb_flush(c);
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
+	uint16_t popup_width = argc > 1 && strcmp(argv[1], "--big") == 0 ? 2000 : 100;
 	xcb_connection_t *c = xcb_connect(NULL, NULL);
 	if (xcb_connection_has_error(c)) {
 		fprintf(stderr, "vt-x11: cannot open the display\n");
@@ -55,7 +57,7 @@ int main(void)
 			if (ex->window == top) {
 				fill(c, top, 0x204060, 300, 200);
 			} else if (ex->window == popup) {
-				fill(c, popup, 0xff8000, 100, 50);
+				fill(c, popup, 0xff8000, popup_width, 50);
 			}
 		} else if (type == XCB_FOCUS_IN && popup == 0) {
 			printf("toplevel-focused\n");
@@ -67,7 +69,7 @@ int main(void)
 			popup = xcb_generate_id(c);
 			uint32_t values[] = { 0xff8000, 1, XCB_EVENT_MASK_EXPOSURE };
 			xcb_create_window(c, XCB_COPY_FROM_PARENT, popup, screen->root, t->dst_x,
-				t->dst_y, 100, 50, 0, XCB_WINDOW_CLASS_INPUT_OUTPUT,
+				t->dst_y, popup_width, 50, 0, XCB_WINDOW_CLASS_INPUT_OUTPUT,
 				screen->root_visual,
 				XCB_CW_BACK_PIXEL | XCB_CW_OVERRIDE_REDIRECT | XCB_CW_EVENT_MASK,
 				values);
