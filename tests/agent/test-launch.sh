@@ -1,11 +1,12 @@
 #!/bin/bash
 # Menu launches in a VM (vitrailctl run-app, what the menu entries run): a
 # Terminal=true app runs in foot, the guest's Wayland terminal (not the X11
-# x-terminal-emulator); a launch whose app exits at once with a failure
+# x-terminal-emulator), or in weston-terminal where foot is not installed
+# (the agent runs the command for it, out of its environment); a launch whose app exits at once with a failure
 # reaches the user as a notification ("Cannot start ID", mako on the
 # host's session bus), not only as a line in the agent's log.
 . "${TEST_LIB:?run through meson test}/agent.sh"
-require_tools foot dbus-daemon mako makoctl
+require_tools foot weston-terminal dbus-daemon mako makoctl
 
 PIDS=()
 end_all() {
@@ -42,6 +43,8 @@ DESKTOP
 write_config "$T/vitrail.ini" <<INI
 [vm work]
 label = blue
+[vm wt]
+label = green
 INI
 start_vitrail "$T/vitrail.ini"
 mkdir -p "$T/mako"
@@ -60,6 +63,27 @@ ctl run-app work tui.desktop || fail "run-app tui.desktop"
 wait_windows work 1
 [ "$(win work app_id)" = foot ] || fail "the terminal app runs in '$(win work app_id)'"
 wait_for "the app's shell in foot" grep -qx foot "$T/term.txt"
+
+# a guest with weston-terminal and no foot (nor x-terminal-emulator, xterm)
+mkdir -p "$T/bin"
+for tool in sh env cat weston-terminal; do
+	ln -s "$(command -v "$tool")" "$T/bin/$tool"
+done
+cat >"$GUEST/applications/tui2.desktop" <<DESKTOP
+[Desktop Entry]
+Type=Application
+Name=Tui2
+Terminal=true
+Exec=sh -c "echo \\\\"\\\$TERM:\\\${VITRAIL_AGENT_TERMINAL_RUN:-unset}\\\\" >'$T/term2.txt'; exec cat"
+DESKTOP
+printf '#!/bin/sh\nPATH=%s exec %s "$@"\n' "$T/bin" "$VITRAIL_AGENT" >"$T/agent-wt"
+chmod +x "$T/agent-wt"
+VITRAIL_AGENT=$T/agent-wt XDG_DATA_HOME=$GUEST XDG_DATA_DIRS=$T/guest-sys \
+	DBUS_SESSION_BUS_ADDRESS= start_agent wt wt "$(command -v sleep)" infinity
+wait_connected wt
+ctl run-app wt tui2.desktop || fail "run-app tui2.desktop"
+wait_windows wt 1
+wait_for "the app's shell in weston-terminal" grep -qx 'xterm:unset' "$T/term2.txt"
 
 mako_has() {
 	timeout "$E2E_TIMEOUT" makoctl list >"$T/mako-list.json" 2>/dev/null &&

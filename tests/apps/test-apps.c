@@ -822,7 +822,20 @@ Test(launch, terminal_apps)
 	agent_apps_list_destroy(l);
 	cr_expect_null(agent_launch_argv_for_id("tui.desktop", NULL, NULL));
 
-	/* With foot, the guest's Wayland terminal: wrapped in it. */
+	/* With weston-terminal only: it runs the agent (--shell=, no
+	 * arguments), which runs the command from the environment. */
+	put("bin/weston-terminal", "#!/bin/sh\n");
+	chmod(at("bin/weston-terminal"), 0755);
+	char **wargv = agent_launch_argv_for_id("tui.desktop", NULL, NULL);
+	cr_assert_not_null(wargv);
+	cr_expect_str_eq(wargv[0], "env");
+	cr_expect_str_eq(wargv[1], LAUNCH_TERMINAL_RUN_ENV "=prog-Tui");
+	cr_expect_str_eq(wargv[2], "weston-terminal");
+	cr_expect(strncmp(wargv[3], "--shell=/", 9) == 0);
+	cr_expect_null(wargv[4]);
+	agent_launch_argv_free(wargv);
+
+	/* With foot, the preferred Wayland terminal: wrapped in it. */
 	put("bin/foot", "#!/bin/sh\n");
 	chmod(at("bin/foot"), 0755);
 	char **argv = agent_launch_argv_for_id("tui.desktop", NULL, NULL);
