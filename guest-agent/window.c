@@ -33,6 +33,14 @@ struct wlr_surface *agent_window_root(struct agent_window *window)
 	return window->xsurface != NULL ? window->xsurface->surface : window->xdg->surface;
 }
 
+struct wlr_surface *agent_window_keyboard_surface(struct agent_window *window)
+{
+	if (window->xsurface != NULL && !window->toplevel && window->parent != NULL) {
+		return agent_window_root(window->parent);
+	}
+	return agent_window_root(window);
+}
+
 /* The window geometry in root surface coordinates: an X11 window is all
  * of its surface. */
 static void get_geometry(struct agent_window *window, struct wlr_box *geo)
@@ -587,6 +595,8 @@ static bool announce(struct agent_window *window)
 		/* X11 override-redirect: its position relative to the parent,
 		 * the part outside the parent carried by the offset */
 		struct wlr_xwayland_surface *xp = window->parent->xsurface;
+		window->x11_x = window->xsurface->x;
+		window->x11_y = window->xsurface->y;
 		int32_t rx = clamp_coord(window->xsurface->x - (xp != NULL ? xp->x : 0));
 		int32_t ry = clamp_coord(window->xsurface->y - (xp != NULL ? xp->y : 0));
 		struct wlr_box point = { rx, ry, 1, 1 };
@@ -1514,8 +1524,9 @@ struct agent_window *agent_window_create_x11(struct agent_server *server,
 
 void agent_window_x11_moved(struct agent_window *window)
 {
-	if (window->toplevel || window->id == 0) {
-		return;
+	if (window->toplevel || window->id == 0 ||
+		(window->xsurface->x == window->x11_x && window->xsurface->y == window->x11_y)) {
+		return; /* a new size is just a new buffer */
 	}
 	unannounce(window);
 	window->full_damage = true;

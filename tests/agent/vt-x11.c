@@ -4,11 +4,16 @@
  * the keyboard focus, an override-redirect window (what X11 menus and
  * tooltips are) of 100x50 filled with ff8000 at (150, 100) of the
  * toplevel (with --big: 2000x50, wider than the test outputs). Prints
- * "toplevel-focused" and "popup-mapped" on stdout.
+ * "toplevel-focused" and "popup-mapped" on stdout. With --move-when
+ * FILE: once FILE exists, the override-redirect window moves to (20, 20)
+ * of the toplevel ("popup-moved").
  */
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xcb/xcb.h>
 
 static void fill(
@@ -23,9 +28,31 @@ static void fill(
 	xcb_flush(c);
 }
 
+static void move_popup(xcb_connection_t *c, xcb_window_t root, xcb_window_t top, xcb_window_t popup)
+{
+	xcb_translate_coordinates_reply_t *t = xcb_translate_coordinates_reply(
+		c, xcb_translate_coordinates(c, top, root, 20, 20), NULL);
+	if (t == NULL) {
+		exit(1);
+	}
+	uint32_t xy[] = { (uint32_t)t->dst_x, (uint32_t)t->dst_y };
+	free(t);
+	xcb_configure_window(c, popup, XCB_CONFIG_WINDOW_X | XCB_CONFIG_WINDOW_Y, xy);
+	xcb_flush(c);
+	printf("popup-moved\n");
+}
+
 int main(int argc, char *argv[])
 {
-	uint16_t popup_width = argc > 1 && strcmp(argv[1], "--big") == 0 ? 2000 : 100;
+	uint16_t popup_width = 100;
+	const char *move_when = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--big") == 0) {
+			popup_width = 2000;
+		} else if (strcmp(argv[i], "--move-when") == 0 && i + 1 < argc) {
+			move_when = argv[++i];
+		}
+	}
 	xcb_connection_t *c = xcb_connect(NULL, NULL);
 	if (xcb_connection_has_error(c)) {
 		fprintf(stderr, "vt-x11: cannot open the display\n");
@@ -49,8 +76,23 @@ int main(int argc, char *argv[])
 	xcb_flush(c);
 
 	xcb_window_t popup = 0;
+	bool moved = false;
 	xcb_generic_event_t *e;
-	while ((e = xcb_wait_for_event(c)) != NULL) {
+	for (;;) {
+		e = xcb_poll_for_event(c);
+		if (e == NULL) {
+			if (xcb_connection_has_error(c)) {
+				break;
+			}
+			if (popup != 0 && !moved && move_when != NULL &&
+				access(move_when, F_OK) == 0) {
+				moved = true;
+				move_popup(c, screen->root, top, popup);
+			}
+			struct pollfd pfd = { xcb_get_file_descriptor(c), POLLIN, 0 };
+			poll(&pfd, 1, 100);
+			continue;
+		}
 		uint8_t type = e->response_type & 0x7f;
 		if (type == XCB_EXPOSE) {
 			xcb_expose_event_t *ex = (xcb_expose_event_t *)e;
@@ -67,7 +109,7 @@ int main(int argc, char *argv[])
 				return 1;
 			}
 			popup = xcb_generate_id(c);
-			uint32_t values[] = { 0xff8000, 1, XCB_EVENT_MASK_EXPOSURE };
+			uint32_t values[] = { 0xff8000, 1, XCB_EVENT_MASK_EXPOSURE | 0 };
 			xcb_create_window(c, XCB_COPY_FROM_PARENT, popup, screen->root, t->dst_x,
 				t->dst_y, popup_width, 50, 0, XCB_WINDOW_CLASS_INPUT_OUTPUT,
 				screen->root_visual,
