@@ -275,6 +275,9 @@ static void handle_new_surface(struct wl_listener *listener, void *data)
 
 struct agent_xwayland *agent_xwayland_create(struct agent_server *server)
 {
+	/* X11 apps the agent starts use its Xwayland or none: never an X
+	 * server the agent was started next to (a local VM's host session) */
+	unsetenv("DISPLAY");
 	char *path = g_find_program_in_path("Xwayland");
 	if (path == NULL) {
 		wlr_log(WLR_INFO,

@@ -12,7 +12,8 @@ struct agent_server;
 struct agent_xwayland;
 
 /* NULL when Xwayland is not installed or cannot be set up (logged): X11
- * apps then find no DISPLAY. Sets DISPLAY in the agent's environment. */
+ * apps then find no DISPLAY (an inherited one is removed). Sets DISPLAY in
+ * the agent's environment. */
 struct agent_xwayland *agent_xwayland_create(struct agent_server *server);
 void agent_xwayland_destroy(struct agent_xwayland *xw);
 
