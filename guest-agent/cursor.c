@@ -49,7 +49,15 @@ static void send_cursor(struct agent_cursor *cursor)
 	}
 	struct wlr_surface *surface = cursor->surface;
 	if (!cursor->hidden && surface != NULL && agent_paint_surface_readable(surface)) {
-		int w = surface->current.width, h = surface->current.height;
+		/* at the window's scale (version 4), as large as the limit allows */
+		int scale = link->dec.version >= 4 ? (int)window->scale : 1;
+		int lw = surface->current.width, lh = surface->current.height;
+		while (scale > 1 &&
+			(lw * scale > (int)VTP_MAX_CURSOR_DIM ||
+				lh * scale > (int)VTP_MAX_CURSOR_DIM)) {
+			scale--;
+		}
+		int w = lw * scale, h = lh * scale;
 		if (w > (int)VTP_MAX_CURSOR_DIM) {
 			w = VTP_MAX_CURSOR_DIM;
 		}
@@ -68,16 +76,17 @@ static void send_cursor(struct agent_cursor *cursor)
 			pixman_region32_t all;
 			pixman_region32_init_rect(&all, 0, 0, (unsigned)w, (unsigned)h);
 			agent_paint_clear(&img, &all);
-			agent_paint_surface(&img, surface, 0, 0, surface->current.width,
-				surface->current.height, &all, false, NULL);
+			agent_paint_surface(
+				&img, surface, 0, 0, lw * scale, lh * scale, &all, false, NULL);
 			pixman_region32_fini(&all);
 			sc = (struct vtp_set_cursor){
 				.offset = offset,
 				.width = (uint32_t)w,
 				.height = (uint32_t)h,
 				.stride = SLOT_STRIDE,
-				.hotspot_x = clamp(cursor->hotspot_x, 0, w - 1),
-				.hotspot_y = clamp(cursor->hotspot_y, 0, h - 1),
+				.hotspot_x = clamp(cursor->hotspot_x * scale, 0, w - 1),
+				.hotspot_y = clamp(cursor->hotspot_y * scale, 0, h - 1),
+				.scale = link->dec.version >= 4 ? (uint32_t)scale : 0,
 			};
 		}
 	} else if (!cursor->hidden) {

@@ -199,6 +199,32 @@ void agent_paint_copy(const struct paint_image *dst, const struct paint_image *s
 	}
 }
 
+void agent_paint_copy_scaled(const struct paint_image *dst, const struct paint_image *src,
+	double factor, const pixman_region32_t *region)
+{
+	if (!pixman_region32_not_empty((pixman_region32_t *)region) || !(factor > 0)) {
+		return;
+	}
+	pixman_image_t *d = wrap(dst);
+	pixman_image_t *s = wrap(src);
+	if (d != NULL && s != NULL) {
+		pixman_transform_t t;
+		pixman_transform_init_scale(&t, pixman_double_to_fixed(1.0 / factor),
+			pixman_double_to_fixed(1.0 / factor));
+		pixman_image_set_transform(s, &t);
+		pixman_image_set_filter(s, PIXMAN_FILTER_BILINEAR, NULL, 0);
+		pixman_image_set_clip_region32(d, (pixman_region32_t *)region);
+		pixman_image_composite32(
+			PIXMAN_OP_SRC, s, NULL, d, 0, 0, 0, 0, 0, 0, dst->width, dst->height);
+	}
+	if (s != NULL) {
+		pixman_image_unref(s);
+	}
+	if (d != NULL) {
+		pixman_image_unref(d);
+	}
+}
+
 void agent_paint_clear(const struct paint_image *dst, const pixman_region32_t *region)
 {
 	int n = 0;

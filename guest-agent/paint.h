@@ -21,6 +21,10 @@ struct paint_image {
  * the part outside src is left alone. */
 void agent_paint_copy(const struct paint_image *dst, const struct paint_image *src,
 	const pixman_region32_t *region);
+/* As agent_paint_copy, with src magnified by factor (dst pixels per src
+ * pixel; bilinear): the old contents of a window whose scale changed. */
+void agent_paint_copy_scaled(const struct paint_image *dst, const struct paint_image *src,
+	double factor, const pixman_region32_t *region);
 /* Make region transparent. */
 void agent_paint_clear(const struct paint_image *dst, const pixman_region32_t *region);
 /*

@@ -123,22 +123,37 @@ static int handle_terminate(int signal, void *data)
 
 /* ---- the output ---- */
 
-static void apply_output_info(struct agent_server *server, const struct vtp_output_info *info)
+/* Advertise the host's size (scaled) without a modeset: the headless
+ * frame timer keeps the slow pace set at start. */
+static void advertise_mode(struct agent_server *server, struct wlr_output *output, uint32_t scale)
 {
-	struct wlr_output *output = server->output;
+	const struct vtp_output_info *info = &server->output_info;
 	int32_t refresh = info->refresh_mhz > 0 && info->refresh_mhz <= 1000000
 		? (int32_t)info->refresh_mhz
 		: DEFAULT_REFRESH_MHZ;
+	wlr_output_update_custom_mode(
+		output, (int32_t)(info->width * scale), (int32_t)(info->height * scale), refresh);
+}
 
+static void apply_output_info(struct agent_server *server, const struct vtp_output_info *info)
+{
 	server->output_info = *info;
-	/* Advertise the host's size without a modeset: the headless frame
-	 * timer keeps the slow pace set at start. */
-	wlr_output_update_custom_mode(output, (int32_t)(info->width * info->scale),
-		(int32_t)(info->height * info->scale), refresh);
-	if (output->scale != (float)info->scale) {
-		wlr_output_set_scale(output, (float)info->scale);
-		if (!wlr_output_commit(output)) {
-			wlr_log(WLR_ERROR, "cannot set the output scale to %u", info->scale);
+	for (uint32_t i = 0; i < VTP_MAX_SCALE; i++) {
+		if (server->outputs[i] != NULL) {
+			advertise_mode(server, server->outputs[i], i + 1);
+		}
+	}
+	struct wlr_output *output = agent_server_output(server, info->scale);
+	if (output == NULL) {
+		wlr_log(WLR_ERROR, "cannot make an output of scale %u", info->scale);
+		return;
+	}
+	if (output != server->output) {
+		server->output = output;
+		/* windows without a scale of their own follow it */
+		struct agent_window *window;
+		wl_list_for_each(window, &server->windows, link) {
+			agent_window_scale_changed(window);
 		}
 	}
 }
@@ -167,18 +182,42 @@ static bool init_shm(struct agent_server *server)
 	return true;
 }
 
+struct wlr_output *agent_server_output(struct agent_server *server, uint32_t scale)
+{
+	if (scale < 1 || scale > VTP_MAX_SCALE) {
+		return NULL;
+	}
+	if (server->outputs[scale - 1] != NULL) {
+		return server->outputs[scale - 1];
+	}
+	struct wlr_output *output =
+		wlr_headless_add_output(server->backend, DEFAULT_WIDTH, DEFAULT_HEIGHT);
+	if (output == NULL) {
+		return NULL;
+	}
+	wlr_output_init_render(output, server->allocator, server->renderer);
+	wlr_output_layout_add_auto(server->layout, output);
+	if (server->started) {
+		/* as agent_server_start does for the first one: nothing is
+		 * rendered, the frame timer may be slow */
+		wlr_output_set_custom_mode(output, DEFAULT_WIDTH, DEFAULT_HEIGHT, 1);
+	}
+	wlr_output_set_scale(output, (float)scale);
+	if (!wlr_output_commit(output)) {
+		wlr_log(WLR_ERROR, "cannot set up the output of scale %u", scale);
+	}
+	advertise_mode(server, output, scale);
+	wlr_output_create_global(output);
+	server->outputs[scale - 1] = output;
+	return output;
+}
+
 static bool create_output(struct agent_server *server)
 {
-	server->output = wlr_headless_add_output(server->backend, DEFAULT_WIDTH, DEFAULT_HEIGHT);
-	if (server->output == NULL) {
-		return false;
-	}
-	wlr_output_init_render(server->output, server->allocator, server->renderer);
-	wlr_output_layout_add_auto(server->layout, server->output);
-	wlr_output_create_global(server->output);
 	server->output_info =
 		(struct vtp_output_info){ DEFAULT_WIDTH, DEFAULT_HEIGHT, 1, DEFAULT_REFRESH_MHZ };
-	return true;
+	server->output = agent_server_output(server, 1);
+	return server->output != NULL;
 }
 
 /* ---- host messages ---- */
@@ -231,6 +270,11 @@ static void handle_link_message(void *data, const struct vtp_msg *msg)
 	case VTP_CONFIGURE:
 		if (window != NULL) {
 			agent_window_configure(window, &msg->body.configure);
+		}
+		break;
+	case VTP_WINDOW_SCALE:
+		if (window != NULL) {
+			agent_window_set_scale(window, msg->body.window_scale.scale);
 		}
 		break;
 	case VTP_CLOSE:
@@ -459,12 +503,18 @@ bool agent_server_start(struct agent_server *server, const struct agent_options 
 	/* Nothing is ever rendered: a refresh of 1 mHz makes the headless
 	 * backend's frame timer fire every ~17 minutes instead of 60 times a
 	 * second. Clients are told the real rate. */
-	wlr_output_set_custom_mode(server->output, DEFAULT_WIDTH, DEFAULT_HEIGHT, 1);
-	if (!wlr_output_commit(server->output)) {
-		wlr_log(WLR_INFO, "cannot slow down the headless output timer");
+	for (uint32_t i = 0; i < VTP_MAX_SCALE; i++) {
+		struct wlr_output *output = server->outputs[i];
+		if (output == NULL) {
+			continue;
+		}
+		wlr_output_set_custom_mode(output, DEFAULT_WIDTH, DEFAULT_HEIGHT, 1);
+		if (!wlr_output_commit(output)) {
+			wlr_log(WLR_INFO, "cannot slow down the headless output timer");
+		}
+		advertise_mode(server, output, i + 1);
 	}
-	wlr_output_update_custom_mode(server->output, (int32_t)server->output_info.width,
-		(int32_t)server->output_info.height, DEFAULT_REFRESH_MHZ);
+	server->started = true;
 	setenv("WAYLAND_DISPLAY", server->socket, true);
 	wlr_log(WLR_INFO, "guest apps connect to WAYLAND_DISPLAY=%s", server->socket);
 	agent_link_start(server->link);

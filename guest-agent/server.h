@@ -28,8 +28,14 @@ struct agent_server {
 	struct wlr_renderer *renderer;
 	struct wlr_allocator *allocator;
 	struct wlr_compositor *compositor;
+	/* One headless output per integer scale a window needs (index scale -
+	 * 1), made on demand: a window enters the one of its host output's
+	 * scale, so its apps draw at that scale. `output` is the one of the
+	 * scale in OUTPUT_INFO, for windows the host has not told a scale. */
+	struct wlr_output *outputs[VTP_MAX_SCALE];
 	struct wlr_output *output;
 	struct wlr_output_layout *layout;
+	bool started; /* agent_server_start ran: new outputs get the slow timer */
 	struct wlr_seat *seat;
 	struct wlr_xdg_shell *xdg_shell;
 	struct wlr_xdg_decoration_manager_v1 *decoration;
@@ -64,6 +70,10 @@ struct agent_server *agent_server_create(const struct agent_options *options);
 void agent_server_destroy(struct agent_server *server);
 /* Start the backend and the link and run the command; false on failure. */
 bool agent_server_start(struct agent_server *server, const struct agent_options *options);
+
+/* The output of this scale (1..VTP_MAX_SCALE), made if needed; NULL if it
+ * cannot be made. */
+struct wlr_output *agent_server_output(struct agent_server *server, uint32_t scale);
 
 /* The announced window with this host id, or NULL. */
 struct agent_window *agent_server_find_window(struct agent_server *server, uint32_t id);

@@ -1,5 +1,6 @@
 #include "window.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,7 @@
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/xwayland.h>
 #include <wlr/util/log.h>
+#include <wlr/util/region.h>
 
 #include "idle_inhibit.h"
 #include "cursor.h"
@@ -95,8 +97,8 @@ static void handle_surface_commit(struct wl_listener *listener, void *data)
 	wlr_surface_get_effective_damage(as->surface, &damage);
 	pixman_region32_union(&as->damage, &as->damage, &damage);
 	pixman_region32_fini(&damage);
-	if (as->window->mapped) {
-		wlr_surface_send_enter(as->surface, as->window->server->output);
+	if (as->window->mapped && as->window->entered != NULL) {
+		wlr_surface_send_enter(as->surface, as->window->entered);
 	}
 	schedule_flush(as->window);
 }
@@ -228,6 +230,7 @@ struct tree_walk {
 	struct agent_tree_entry *entries;
 	int len;
 	bool truncated;
+	uint32_t scale;
 };
 
 static void collect_iter(struct wlr_surface *surface, int sx, int sy, void *data)
@@ -237,18 +240,25 @@ static void collect_iter(struct wlr_surface *surface, int sx, int sy, void *data
 		walk->truncated = true;
 		return;
 	}
+	/* in pixels of the contents: logical times the window's scale */
+	int scale = (int)walk->scale;
 	walk->entries[walk->len++] = (struct agent_tree_entry){
 		.surface = surface,
-		.x = sx - walk->window->geometry.x,
-		.y = sy - walk->window->geometry.y,
-		.width = surface->current.width,
-		.height = surface->current.height,
+		.x = (sx - walk->window->geometry.x) * scale,
+		.y = (sy - walk->window->geometry.y) * scale,
+		.width = surface->current.width * scale,
+		.height = surface->current.height * scale,
 	};
 }
 
 static void send_enter_iter(struct wlr_surface *surface, int sx, int sy, void *data)
 {
 	wlr_surface_send_enter(surface, data);
+}
+
+static void send_leave_iter(struct wlr_surface *surface, int sx, int sy, void *data)
+{
+	wlr_surface_send_leave(surface, data);
 }
 
 /* ---- buffers ---- */
@@ -588,8 +598,8 @@ static bool announce(struct agent_window *window)
 
 	struct vtp_window_create create = {
 		.kind = window->toplevel ? VTP_WINDOW_TOPLEVEL : VTP_WINDOW_POPUP,
-		.width = (uint32_t)window->width,
-		.height = (uint32_t)window->height,
+		.width = (uint32_t)window->width / window->scale,
+		.height = (uint32_t)window->height / window->scale,
 	};
 	if (!window->toplevel && window->xsurface != NULL) {
 		/* X11 override-redirect: its position relative to the parent,
@@ -610,8 +620,9 @@ static bool announce(struct agent_window *window)
 	} else if (!window->toplevel) {
 		struct wlr_xdg_positioner *p = &window->xdg->popup->positioner;
 		create.parent = window->parent->id;
-		clamp_anchor(
-			&create, &p->anchor_rect, window->parent->width, window->parent->height);
+		uint32_t ps = window->parent->scale;
+		clamp_anchor(&create, &p->anchor_rect, window->parent->width / (int)ps,
+			window->parent->height / (int)ps);
 		create.anchor = p->anchor <= XDG_POSITIONER_ANCHOR_BOTTOM_RIGHT ? p->anchor : 0;
 		create.gravity = p->gravity <= XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT ? p->gravity : 0;
 		create.offset_x = clamp_coord(p->offset.x);
@@ -745,11 +756,17 @@ static bool paint_window(struct agent_window *window, const struct paint_image *
 		first = 1;
 	} else if (prev != NULL && prev->data != dst->data) {
 		/* The bottom surface's buffer went back to the client already:
-		 * its pixels are in the previous contents. */
+		 * its pixels are in the previous contents (at the old scale
+		 * until the app draws at the new one). */
 		if (prev->width != dst->width || prev->height != dst->height) {
 			agent_paint_clear(dst, &area);
 		}
-		agent_paint_copy(dst, prev, &area);
+		if (window->old_scale != 0 && window->old_scale != window->scale) {
+			agent_paint_copy_scaled(
+				dst, prev, (double)window->scale / window->old_scale, &area);
+		} else {
+			agent_paint_copy(dst, prev, &area);
+		}
 		first = 1;
 	} else if (prev == NULL) {
 		agent_paint_clear(dst, &area);
@@ -859,7 +876,7 @@ static bool update_tree(struct agent_window *window, const struct wlr_box *geo)
 	bool moved = geo->x != window->geometry.x || geo->y != window->geometry.y;
 
 	window->geometry = *geo;
-	struct tree_walk walk = { .window = window, .entries = tree };
+	struct tree_walk walk = { .window = window, .entries = tree, .scale = window->scale };
 	wlr_surface_for_each_surface(agent_window_root(window), collect_iter, &walk);
 	if (walk.truncated && !window->tree_truncated_logged) {
 		wlr_log(WLR_ERROR, "a window has more than %d surfaces; drawing the first ones",
@@ -886,6 +903,8 @@ static void collect_damage(struct agent_window *window, pixman_region32_t *damag
 		struct agent_tree_entry *e = &window->tree[i];
 		as = find_surface(window, e->surface);
 		if (as != NULL && pixman_region32_not_empty(&as->damage)) {
+			/* surface-local logical units to pixels of the contents */
+			wlr_region_scale(&as->damage, &as->damage, (float)window->scale);
 			pixman_region32_translate(&as->damage, e->x, e->y);
 			pixman_region32_union(damage, damage, &as->damage);
 		}
@@ -939,6 +958,8 @@ static bool send_frame(
 		.stride = (uint32_t)target->stride,
 		/* the host blends ARGB8888 over a backdrop of its own */
 		.format = opaque ? VTP_FORMAT_XRGB8888 : VTP_FORMAT_ARGB8888,
+		/* version 4 names the scale; before, the field is reserved */
+		.scale = server->link->dec.version >= 4 ? window->scale : 0,
 	};
 	agent_link_send(server->link, VTP_ATTACH, window->id, &attach, NULL, 0);
 	region_to_host(window, damage);
@@ -982,6 +1003,55 @@ static bool x11_popup_too_large(struct agent_window *window, int width, int heig
 		(width > (int)o->width - 8 || height > (int)o->height - 8);
 }
 
+/* The toplevel a popup belongs to (a toplevel: itself). */
+static struct agent_window *root_window(struct agent_window *window)
+{
+	while (!window->toplevel && window->parent != NULL) {
+		window = window->parent;
+	}
+	return window;
+}
+
+/* The scale its apps are told: the host's for its toplevel, else the one
+ * of OUTPUT_INFO. */
+static uint32_t follow_scale(struct agent_window *window)
+{
+	struct agent_window *root = root_window(window);
+	uint32_t scale =
+		root->host_scale != 0 ? root->host_scale : window->server->output_info.scale;
+	return scale >= 1 && scale <= VTP_MAX_SCALE ? scale : 1;
+}
+
+/* The scale of the contents sent to the host: what the apps are told,
+ * unless the host predates scaled buffers (then the agent scales down), or
+ * the window's buffers at that scale would take more than half the pool:
+ * a buffer of scale s has s² × the pixels, and the pool is sized for
+ * scale 1 by default (then the agent draws it at a lower scale, scaling
+ * the apps' buffers down, rather than not at all). */
+static uint32_t contents_scale(struct agent_window *window, const struct wlr_box *geo)
+{
+	struct agent_link *link = window->server->link;
+	if (agent_link_ready(link) && link->dec.version < 4) {
+		return 1;
+	}
+	uint32_t want = follow_scale(window), scale = want;
+	uint64_t pool = agent_link_ready(link) ? link->pool_size : 0;
+	while (scale > 1 && pool > 0 &&
+		(uint64_t)AGENT_BUFFERS_PER_WINDOW * 4 * (uint64_t)geo->width * scale *
+				(uint64_t)geo->height * scale >
+			pool / 2) {
+		scale--;
+	}
+	if (scale != want && window->capped_scale != scale) {
+		wlr_log(WLR_INFO,
+			"a %dx%d window is drawn at scale %u instead of %u: its buffers "
+			"would take more than half the pool (%" PRIu64 " MiB)",
+			geo->width, geo->height, scale, want, pool >> 20);
+	}
+	window->capped_scale = scale != want ? scale : 0;
+	return scale;
+}
+
 static void flush(struct agent_window *window)
 {
 	struct agent_server *server = window->server;
@@ -989,16 +1059,24 @@ static void flush(struct agent_window *window)
 	struct wlr_box geo;
 
 	get_geometry(window, &geo);
-	int width = geo.width > (int)VTP_MAX_DIM ? (int)VTP_MAX_DIM : geo.width;
-	int height = geo.height > (int)VTP_MAX_DIM ? (int)VTP_MAX_DIM : geo.height;
-	if (window->mapped && x11_popup_too_large(window, width, height)) {
+	uint32_t scale = contents_scale(window, &geo);
+	/* capped by the pool: the apps draw at the scale shown */
+	struct wlr_output *output = agent_server_output(
+		server, window->capped_scale != 0 ? scale : follow_scale(window));
+	if (output == NULL) {
+		output = server->output;
+	}
+	int max = (int)(VTP_MAX_DIM / scale);
+	int width = (geo.width > max ? max : geo.width) * (int)scale;
+	int height = (geo.height > max ? max : geo.height) * (int)scale;
+	if (window->mapped && x11_popup_too_large(window, geo.width, geo.height)) {
 		/* the host refuses a popup larger than its output (and drops
 		 * the VM): an X11 app's override-redirect window that big is
 		 * not shown, until it maps again */
 		wlr_log(WLR_ERROR,
 			"an X11 override-redirect window of %dx%d does not fit "
 			"the host's output: not shown",
-			width, height);
+			geo.width, geo.height);
 		unannounce(window);
 		window->dismissed = true;
 	}
@@ -1015,10 +1093,22 @@ static void flush(struct agent_window *window)
 		arm_local_frame(window);
 		return;
 	}
+	if (scale != window->scale) {
+		window->old_scale = window->scale;
+		window->scale = scale;
+		window->full_damage = true;
+	}
 	if (update_tree(window, &geo)) {
 		window->full_damage = true;
 	}
-	wlr_surface_for_each_surface(agent_window_root(window), send_enter_iter, server->output);
+	if (window->entered != NULL && window->entered != output) {
+		/* moved to a host output of another scale: its apps learn it
+		 * by leaving one output of the agent and entering another */
+		wlr_surface_for_each_surface(
+			agent_window_root(window), send_leave_iter, window->entered);
+	}
+	window->entered = output;
+	wlr_surface_for_each_surface(agent_window_root(window), send_enter_iter, output);
 
 	/* The previous contents stay readable through a resize. */
 	struct paint_image prev = { 0 };
@@ -1050,6 +1140,7 @@ static void flush(struct agent_window *window)
 		arm_local_frame(window);
 	} else if (connected) {
 		if (send_frame(window, have_prev ? &prev : NULL, &damage)) {
+			window->old_scale = 0; /* the contents are at the scale now */
 			free(window->snapshot); /* the pool has it now */
 			window->snapshot = NULL;
 			release_client_buffers(window);
@@ -1057,6 +1148,7 @@ static void flush(struct agent_window *window)
 	} else {
 		bool resized = old_snapshot != NULL || window->current != NULL;
 		if (paint_snapshot(window, have_prev && resized ? &prev : NULL, &damage)) {
+			window->old_scale = 0;
 			release_client_buffers(window);
 		}
 		window->current = NULL;
@@ -1171,6 +1263,27 @@ void agent_window_configure(struct agent_window *window, const struct vtp_config
 		.xdg_serial = serial,
 		.host_serial = c->serial,
 	};
+}
+
+void agent_window_scale_changed(struct agent_window *window)
+{
+	if (window->mapped) {
+		schedule_flush(window);
+	}
+}
+
+void agent_window_set_scale(struct agent_window *window, uint32_t scale)
+{
+	if (!window->toplevel || window->host_scale == scale) {
+		return;
+	}
+	window->host_scale = scale;
+	struct agent_window *w;
+	wl_list_for_each(w, &window->server->windows, link) {
+		if (root_window(w) == window) {
+			agent_window_scale_changed(w);
+		}
+	}
 }
 
 void agent_window_close(struct agent_window *window)
@@ -1363,6 +1476,7 @@ struct agent_window *agent_window_create(struct agent_server *server, struct wlr
 	if (window == NULL) {
 		return NULL;
 	}
+	window->scale = 1;
 	window->server = server;
 	window->xdg = xdg;
 	window->toplevel = xdg->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL;
@@ -1494,6 +1608,7 @@ struct agent_window *agent_window_create_x11(struct agent_server *server,
 	if (window == NULL) {
 		return NULL;
 	}
+	window->scale = 1;
 	window->server = server;
 	window->xsurface = xsurface;
 	window->toplevel = parent == NULL;

@@ -93,7 +93,16 @@ struct agent_window {
 	uint32_t id; /* host window id while announced, else 0 */
 	bool mapped;
 	struct wlr_box geometry; /* window geometry in root surface coordinates */
-	int width, height; /* size of the contents */
+	/* size of the contents in pixels: the window geometry times scale */
+	int width, height;
+	/* pixels per logical pixel of the contents (1..VTP_MAX_SCALE): the
+	 * root toplevel's host_scale (or OUTPUT_INFO's); 1 to a host before
+	 * protocol version 4, which cannot show scaled buffers */
+	uint32_t scale;
+	uint32_t host_scale; /* toplevels: last WINDOW_SCALE, 0 if none */
+	uint32_t capped_scale; /* the lower scale the pool allowed (logged), or 0 */
+	uint32_t old_scale; /* of the previous contents while they are redrawn at scale, else 0 */
+	struct wlr_output *entered; /* the agent output its surfaces entered */
 	struct agent_tree_entry tree[AGENT_MAX_TREE];
 	int tree_len;
 	bool tree_truncated_logged;
@@ -170,6 +179,10 @@ void agent_window_link_lost(struct agent_window *window);
 /* Host messages addressed to this window. */
 void agent_window_configure(struct agent_window *window, const struct vtp_configure *configure);
 void agent_window_close(struct agent_window *window);
+/* WINDOW_SCALE: the host output under the toplevel has this scale. */
+void agent_window_set_scale(struct agent_window *window, uint32_t scale);
+/* The scale the window follows may have changed: redraw at it. */
+void agent_window_scale_changed(struct agent_window *window);
 void agent_window_frame_done(struct agent_window *window, const struct vtp_frame_done *done);
 /* RELEASE: true if the buffer was this window's. */
 bool agent_window_release(struct agent_window *window, uint32_t buffer_id);

@@ -39,10 +39,19 @@ def main():
             first, _, last = field.partition('..')
             points.update(range(int(first, 16), int(last or first, 16) + 1))
     with open(unicode_data, encoding='utf-8') as f:
+        first = None  # the start of a "<..., First>" / "<..., Last>" range
         for line in f:
             fields = line.split(';')
-            if len(fields) > 2 and fields[2] in ('Cf', 'Zl', 'Zp'):
-                points.add(int(fields[0], 16))
+            if len(fields) < 3:
+                continue
+            cp = int(fields[0], 16)
+            if fields[1].endswith(', First>'):
+                first = cp
+                continue
+            start = first if fields[1].endswith(', Last>') and first is not None else cp
+            first = None
+            if fields[2] in ('Cf', 'Zl', 'Zp'):
+                points.update(range(start, cp + 1))
     points = {cp for cp in points if cp >= 0xa0}
     if len(points) < 100:
         sys.exit('gen-invisible.py: too few invisible code points: wrong input files?')

@@ -48,6 +48,14 @@ struct type_info {
 		.tail_min = min_, \
 		.tail_max = max_, \
 		.since = 3 }
+#define T4(type, dir_, body_, window_, min_, max_) \
+	[type] = { .name = &#type[4], \
+		.dir = dir_, \
+		.body = body_, \
+		.window = window_, \
+		.tail_min = min_, \
+		.tail_max = max_, \
+		.since = 4 }
 
 /* Worst-case lengths of multi-part tails. */
 #define FILE_BEGIN_TAIL_MAX (VTP_MAX_FILE_NAME + 1 + VTP_MAX_MIME + 1 + 32)
@@ -77,6 +85,7 @@ static const struct type_info types[] = {
 	T(VTP_SET_MAXIMIZED, DIR_G2H, 4, true, 0, 0),
 	T(VTP_SET_FULLSCREEN, DIR_G2H, 4, true, 0, 0),
 	T(VTP_POPUP_DONE, DIR_H2G, 0, true, 0, 0),
+	T4(VTP_WINDOW_SCALE, DIR_H2G, 4, true, 0, 0),
 
 	T(VTP_ATTACH, DIR_G2H, 32, true, 0, 0),
 	T(VTP_DAMAGE, DIR_G2H, 0, true, sizeof(struct vtp_rect),
@@ -476,13 +485,21 @@ static enum vtp_status check_image(const struct vtp_decoder *dec, uint64_t offse
 
 static enum vtp_status check_attach(const struct vtp_decoder *dec, const struct vtp_attach *a)
 {
-	if (a->reserved != 0) {
-		return VTP_E_FLAGS;
+	if (dec->version < 4) {
+		if (a->scale != 0) {
+			return VTP_E_FLAGS; /* reserved before version 4 */
+		}
+	} else if (a->scale < 1 || a->scale > VTP_MAX_SCALE) {
+		return VTP_E_BAD_VALUE;
 	}
 	if (a->format != VTP_FORMAT_ARGB8888 && a->format != VTP_FORMAT_XRGB8888) {
 		return VTP_E_BAD_VALUE;
 	}
 	if (a->width < 1 || a->width > VTP_MAX_DIM || a->height < 1 || a->height > VTP_MAX_DIM) {
+		return VTP_E_DIMENSIONS;
+	}
+	/* a scaled buffer covers whole logical pixels */
+	if (a->scale > 1 && (a->width % a->scale != 0 || a->height % a->scale != 0)) {
 		return VTP_E_DIMENSIONS;
 	}
 	return check_image(dec, a->offset, a->width, a->height, a->stride);
@@ -491,15 +508,19 @@ static enum vtp_status check_attach(const struct vtp_decoder *dec, const struct 
 static enum vtp_status check_set_cursor(
 	const struct vtp_decoder *dec, const struct vtp_set_cursor *c)
 {
-	if (c->reserved != 0) {
-		return VTP_E_FLAGS;
+	if (dec->version < 4 && c->scale != 0) {
+		return VTP_E_FLAGS; /* reserved before version 4 */
 	}
 	if (c->width == 0 && c->height == 0) {
 		/* hide: nothing else may be set */
-		if (c->offset != 0 || c->stride != 0 || c->hotspot_x != 0 || c->hotspot_y != 0) {
+		if (c->offset != 0 || c->stride != 0 || c->hotspot_x != 0 || c->hotspot_y != 0 ||
+			c->scale != 0) {
 			return VTP_E_BAD_VALUE;
 		}
 		return VTP_OK;
+	}
+	if (dec->version >= 4 && (c->scale < 1 || c->scale > VTP_MAX_SCALE)) {
+		return VTP_E_BAD_VALUE;
 	}
 	if (c->width < 1 || c->width > VTP_MAX_CURSOR_DIM || c->height < 1 ||
 		c->height > VTP_MAX_CURSOR_DIM) {
@@ -636,6 +657,11 @@ static enum vtp_status check_message(const struct vtp_decoder *dec, uint16_t typ
 		return m->body.set_flag.enable <= 1 ? VTP_OK : VTP_E_BAD_VALUE;
 	case VTP_ATTACH:
 		return check_attach(dec, &m->body.attach);
+	case VTP_WINDOW_SCALE:
+		if (m->body.window_scale.scale < 1 || m->body.window_scale.scale > VTP_MAX_SCALE) {
+			return VTP_E_BAD_VALUE;
+		}
+		return VTP_OK;
 	case VTP_DAMAGE:
 		return check_rects(t, n);
 	case VTP_SET_CURSOR:

@@ -66,6 +66,7 @@ static const char usage_text[] =
 	"events on stdout:\n"
 	"  welcome NAME POOLSIZE, output-info W H SCALE MHZ, keymap BYTES,\n"
 	"  repeat-info RATE DELAY, configure ID W H STATES, close ID, popup-done ID,\n"
+	"  window-scale ID SCALE,\n"
 	"  frame-done ID SERIAL, release ID BUFFER, pointer-enter ID X Y,\n"
 	"  pointer-leave ID, pointer-motion ID X Y, button ID BTN STATE,\n"
 	"  axis ID AXIS VALUE, keyboard-enter ID, keyboard-leave ID,\n"
@@ -98,6 +99,7 @@ struct window {
 struct guest {
 	int fd;
 	bool connected, welcomed;
+	uint32_t version; /* from WELCOME */
 	struct vtp_stream in;
 	struct vtp_outq out;
 	struct vtp_decoder dec;
@@ -259,6 +261,8 @@ static void handle_welcome(struct vtp_msg *m)
 	}
 	g->alloc_ready = true;
 	g->welcomed = true;
+	g->version = w->version;
+	g->dec.version = w->version; /* messages of later versions decode */
 	emit("welcome %s %" PRIu64, m->tail ? (const char *)m->tail : "", w->pool_size);
 }
 
@@ -321,6 +325,9 @@ static void handle_msg(struct vtp_msg *m)
 		break;
 	case VTP_POPUP_DONE:
 		emit("popup-done %u", id);
+		break;
+	case VTP_WINDOW_SCALE:
+		emit("window-scale %u %u", id, m->body.window_scale.scale);
 		break;
 	case VTP_FRAME_DONE:
 		if (w != NULL) {
@@ -793,6 +800,7 @@ static void commit_window(struct window *w, const struct vtp_rect *damage)
 		.height = w->height,
 		.stride = w->width * 4,
 		.format = VTP_FORMAT_XRGB8888,
+		.scale = g->version >= 4 ? 1 : 0,
 	};
 	b->busy = true;
 	struct vtp_commit commit = { .serial = ++g->next_serial };
@@ -999,6 +1007,7 @@ static bool run_command(char *line, int *status)
 			.height = parse_u32(argv[4], "height"),
 			.stride = parse_u32(argv[5], "stride"),
 			.format = argc == 7 ? parse_u32(argv[6], "format") : VTP_FORMAT_XRGB8888,
+			.scale = g->version >= 4 ? 1 : 0,
 		};
 		struct vtp_rect r = { 0, 0, 1, 1 };
 		struct vtp_commit c = { .serial = ++g->next_serial };

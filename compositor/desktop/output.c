@@ -174,6 +174,10 @@ static void handle_frame(struct wl_listener *listener, void *data)
 	if (scene_output == NULL) {
 		return;
 	}
+	/* titles and guest buffers follow the scale of the output under
+	 * each window (moves, output changes) */
+	view_update_scales(server);
+	guest_view_update_scales(server);
 	if (!render(output, scene_output)) {
 		wlr_log(WLR_DEBUG, "output %s: commit failed", output->wlr_output->name);
 	}

@@ -1,6 +1,8 @@
 #include "desktop/taskbar.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <vitrail/common/text.h>
 #include <wayland-server-core.h>
 #include <wlr/types/wlr_foreign_toplevel_management_v1.h>
@@ -43,9 +45,19 @@ static void update(struct entry *entry)
 	if (view->vm != NULL) {
 		const char *vm = vm_link_name(view->vm);
 		char *title = text_printf("[%s] %s", vm, view->title);
+		/* the app id as the app's menu entry is named (vitrail-VM-ID, ID
+		 * with every byte outside [A-Za-z0-9_] as '_'): the last '-' ends
+		 * the VM name, so no guest can name another VM's entry */
 		char *app_id = view->app_id[0] != '\0'
 			? text_printf("vitrail-%s-%s", vm, view->app_id)
 			: text_printf("vitrail-%s", vm);
+		if (app_id != NULL && view->app_id[0] != '\0') {
+			for (char *c = app_id + strlen(app_id) - strlen(view->app_id); *c; c++) {
+				bool keep = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+					(*c >= '0' && *c <= '9') || *c == '_';
+				*c = keep ? *c : '_';
+			}
+		}
 		if (title != NULL) {
 			wlr_foreign_toplevel_handle_v1_set_title(handle, title);
 		}

@@ -97,7 +97,10 @@ struct guest_window {
 	struct wlr_scene_rect *backdrop;
 	struct wlr_texture *texture; /* the node's, for updates in place (GLES2) */
 	bool mapped;
-	int width, height; /* of the current buffer */
+	int width, height; /* of the current buffer, in logical px (its size / scale) */
+	int buffer_width, buffer_height; /* of the current buffer, in pixels */
+	uint32_t scale; /* of the current buffer, 1..VTP_MAX_SCALE */
+	uint32_t told_scale; /* toplevels: last WINDOW_SCALE sent, 0 none */
 
 	struct window_state state; /* buffers: pending, current, retired */
 	pixman_region32_t pending_damage; /* buffer coordinates */
@@ -117,6 +120,7 @@ struct guest_window {
 	bool cursor_set;
 	uint8_t *cursor_pixels; /* NULL: hidden */
 	uint32_t cursor_width, cursor_height;
+	uint32_t cursor_scale; /* of cursor_pixels, 1..VTP_MAX_SCALE */
 	int32_t cursor_hotspot_x, cursor_hotspot_y;
 };
 
@@ -568,14 +572,18 @@ static void damage_rects(struct guest_window *window, pixman_region32_t *damage)
 	int nrects;
 	pixman_box32_t *rects = pixman_region32_rectangles(damage, &nrects);
 	struct wlr_scene_output *scene_output;
+	/* buffer pixels to logical ones, rounded outwards */
+	int bs = window->scale > 1 ? (int)window->scale : 1;
 	wl_list_for_each(scene_output, &server->scene->outputs, link) {
 		float scale = scene_output->output->scale;
 		for (int i = 0; i < nrects; i++) {
+			int x1 = rects[i].x1 / bs, y1 = rects[i].y1 / bs;
+			int x2 = (rects[i].x2 + bs - 1) / bs, y2 = (rects[i].y2 + bs - 1) / bs;
 			struct wlr_box r = {
-				.x = box.x + rects[i].x1 - scene_output->x,
-				.y = box.y + rects[i].y1 - scene_output->y,
-				.width = rects[i].x2 - rects[i].x1,
-				.height = rects[i].y2 - rects[i].y1,
+				.x = box.x + x1 - scene_output->x,
+				.y = box.y + y1 - scene_output->y,
+				.width = x2 - x1,
+				.height = y2 - y1,
 			};
 			if (scale != 1.0f) {
 				r.x = (int)(r.x * scale);
@@ -613,11 +621,19 @@ static bool show_buffer(struct guest_window *window, const struct window_buffer 
 	if (data == NULL) {
 		return false;
 	}
+	/* a buffer of scale s covers size / s logical px: on an output of
+	 * scale s, one buffer pixel is one output pixel */
+	int dest_w = (int)(buffer->width / buffer->scale);
+	int dest_h = (int)(buffer->height / buffer->scale);
 	struct cpu_buffer *sbuf = window->sbuf;
 	if (sbuf != NULL && sbuf->base.width == (int)buffer->width &&
 		sbuf->base.height == (int)buffer->height && sbuf->stride == buffer->stride &&
 		window->sbuf_vtp_format == buffer->format) {
 		cpu_buffer_set_data(sbuf, data);
+		wlr_scene_buffer_set_dest_size(window->scene_buffer, dest_w, dest_h);
+		if (window->backdrop != NULL) {
+			wlr_scene_rect_set_size(window->backdrop, dest_w, dest_h);
+		}
 		return true;
 	}
 
@@ -634,8 +650,8 @@ static bool show_buffer(struct guest_window *window, const struct window_buffer 
 	if (translucent) {
 		float color[4];
 		server_color_from_rgb(vm_link_label(window->vm), color);
-		backdrop = wlr_scene_rect_create(&window->content_parent->node, (int)buffer->width,
-			(int)buffer->height, color);
+		backdrop =
+			wlr_scene_rect_create(&window->content_parent->node, dest_w, dest_h, color);
 		if (backdrop == NULL) {
 			wlr_buffer_drop(&sbuf->base);
 			return false;
@@ -653,6 +669,7 @@ static bool show_buffer(struct guest_window *window, const struct window_buffer 
 		return false;
 	}
 	node->node.data = &window->desc;
+	wlr_scene_buffer_set_dest_size(node, dest_w, dest_h);
 	destroy_content(window);
 	window->backdrop = backdrop;
 	window->sbuf = sbuf;
@@ -876,6 +893,21 @@ static void ensure_keymap(struct guest_vm *gvm)
 	vm_link_send(gvm->link, VTP_KEYMAP, 0, &keymap, text, (uint32_t)len);
 }
 
+/* The integer scale apps draw at for an output: its scale rounded up
+ * (an output of 1.5 gets buffers of scale 2, drawn at 0.75). */
+static uint32_t output_int_scale(const struct output *output)
+{
+	float scale = output->wlr_output->scale;
+	if (!(scale > 1.0f)) {
+		return 1;
+	}
+	if (scale >= (float)VTP_MAX_SCALE) {
+		return VTP_MAX_SCALE;
+	}
+	uint32_t s = (uint32_t)scale;
+	return (float)s < scale ? s + 1 : s;
+}
+
 void guest_vm_send_output_info(struct guest_vm *gvm)
 {
 	struct server *server = gvm->server;
@@ -889,8 +921,7 @@ void guest_vm_send_output_info(struct guest_vm *gvm)
 	if (width < 1 || height < 1) {
 		return;
 	}
-	float scale = output->wlr_output->scale;
-	uint32_t iscale = scale <= 1.0f ? 1 : scale >= 4.0f ? 4 : (uint32_t)(scale + 0.5f);
+	uint32_t iscale = output_int_scale(output);
 	struct vtp_output_info info = {
 		.width = width > (int)VTP_MAX_DIM ? VTP_MAX_DIM : (uint32_t)width,
 		.height = height > (int)VTP_MAX_DIM ? VTP_MAX_DIM : (uint32_t)height,
@@ -1010,13 +1041,23 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 	const struct window_buffer *next = window_state_pending(&window->state);
 	if (next != NULL) {
 		if (window->kind == VTP_WINDOW_POPUP &&
-			!check_popup_size(window, window_root(window), next->width, next->height)) {
+			!check_popup_size(window, window_root(window), next->width / next->scale,
+				next->height / next->scale)) {
 			return false;
 		}
 		const struct window_buffer *b = window_state_commit(&window->state);
-		resized = (int)b->width != window->width || (int)b->height != window->height;
-		window->width = (int)b->width;
-		window->height = (int)b->height;
+		int lw = (int)(b->width / b->scale), lh = (int)(b->height / b->scale);
+		resized = lw != window->width || lh != window->height;
+		window->width = lw;
+		window->height = lh;
+		window->buffer_width = (int)b->width;
+		window->buffer_height = (int)b->height;
+		window->scale = b->scale;
+		if (window->has_view) {
+			window->view.buffer_width = window->buffer_width;
+			window->view.buffer_height = window->buffer_height;
+			window->view.buffer_scale = (int)window->scale;
+		}
 		if (window->content_parent != NULL) {
 			struct wlr_scene_buffer *before = window->scene_buffer;
 			if (!show_buffer(window, b)) {
@@ -1035,8 +1076,8 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 	/* damage never reaches past the buffer shown */
 	bool has_current = window_state_current(&window->state) != NULL;
 	pixman_region32_intersect_rect(&window->pending_damage, &window->pending_damage, 0, 0,
-		has_current ? (unsigned)window->width : 0,
-		has_current ? (unsigned)window->height : 0);
+		has_current ? (unsigned)window->buffer_width : 0,
+		has_current ? (unsigned)window->buffer_height : 0);
 	if (window->content_parent != NULL && has_current) {
 		update_texture(window, &window->pending_damage);
 	}
@@ -1121,6 +1162,7 @@ static void apply_cursor(struct guest_window *window, const struct vtp_set_curso
 		window->cursor_height = c->height;
 		window->cursor_hotspot_x = c->hotspot_x;
 		window->cursor_hotspot_y = c->hotspot_y;
+		window->cursor_scale = c->scale != 0 ? c->scale : 1;
 	}
 	seat_input_target_cursor_changed(window_server(window)->seat, window_target(window));
 }
@@ -1339,6 +1381,35 @@ bool guest_vm_handle_message(struct guest_vm *gvm, const struct vtp_msg *msg)
 
 /* ---- frames ---- */
 
+void guest_view_update_scales(struct server *server)
+{
+	struct guest_vm *gvm;
+	wl_list_for_each(gvm, &server->guest_vms, link_in_server) {
+		if (!vm_link_connected(gvm->link) || vm_link_version(gvm->link) < 4) {
+			continue;
+		}
+		struct guest_window *window;
+		wl_list_for_each(window, &gvm->windows, link) {
+			if (window->kind != VTP_WINDOW_TOPLEVEL || !window_visible(window)) {
+				continue;
+			}
+			/* the output with the largest part of the window */
+			struct wlr_box box = window_content_box(window);
+			struct output *output = server_output_for(server, &box);
+			if (output == NULL) {
+				continue;
+			}
+			uint32_t scale = output_int_scale(output);
+			if (scale != window->told_scale) {
+				window->told_scale = scale;
+				struct vtp_window_scale ws = { .scale = scale };
+				vm_link_send(
+					window->vm, VTP_WINDOW_SCALE, window->id, &ws, NULL, 0);
+			}
+		}
+	}
+}
+
 void guest_view_output_frame(
 	struct server *server, struct output *output, const struct timespec *now)
 {
@@ -1533,6 +1604,45 @@ static struct wlr_box impl_target_box(struct view *view, struct input_target *ta
 	return window_content_box(target_window(target));
 }
 
+/* v rounded up, for 0 <= v < 2^32 (no libm) */
+static uint32_t ceil_up(float v)
+{
+	uint32_t i = (uint32_t)v;
+	return (float)i < v ? i + 1 : i;
+}
+
+/* Show the window's cursor on the outputs of this scale: the guest's image
+ * (of its own scale) resized by nearest neighbour if the scales differ. */
+static void set_cursor_at_scale(struct guest_window *window, struct wlr_cursor *cursor, float scale)
+{
+	uint32_t w = window->cursor_width, h = window->cursor_height;
+	float factor = scale / (float)window->cursor_scale;
+	if (factor == 1.0f || !(scale >= 0.5f && scale <= 4.0f)) {
+		wlr_cursor_set_image(cursor, window->cursor_pixels, (int32_t)(w * 4), w, h,
+			window->cursor_hotspot_x, window->cursor_hotspot_y, scale);
+		return;
+	}
+	uint32_t sw = ceil_up((float)w * factor), sh = ceil_up((float)h * factor);
+	sw = sw > 0 ? sw : 1;
+	sh = sh > 0 ? sh : 1;
+	uint32_t *pixels = malloc((size_t)sw * sh * 4);
+	if (pixels == NULL) {
+		return;
+	}
+	const uint32_t *src = (const uint32_t *)window->cursor_pixels;
+	for (uint32_t y = 0; y < sh; y++) {
+		uint32_t sy = (uint32_t)((float)y / factor);
+		for (uint32_t x = 0; x < sw; x++) {
+			uint32_t sx = (uint32_t)((float)x / factor);
+			pixels[y * sw + x] = src[(sy < h ? sy : h - 1) * w + (sx < w ? sx : w - 1)];
+		}
+	}
+	wlr_cursor_set_image(cursor, (const uint8_t *)pixels, (int32_t)(sw * 4), sw, sh,
+		(int32_t)((float)window->cursor_hotspot_x * factor),
+		(int32_t)((float)window->cursor_hotspot_y * factor), scale);
+	free(pixels);
+}
+
 static bool impl_set_cursor(
 	struct view *view, struct input_target *target, struct wlr_cursor *cursor)
 {
@@ -1542,11 +1652,27 @@ static bool impl_set_cursor(
 	}
 	if (window->cursor_pixels == NULL) {
 		wlr_cursor_set_image(cursor, NULL, 0, 0, 0, 0, 0, 0);
-	} else {
-		wlr_cursor_set_image(cursor, window->cursor_pixels,
-			(int32_t)(window->cursor_width * 4), window->cursor_width,
-			window->cursor_height, window->cursor_hotspot_x, window->cursor_hotspot_y,
-			1.0f);
+		return true;
+	}
+	/* wlr_cursor_set_image reaches only the outputs of the scale it is
+	 * given: give each scale in use the image at its size, or the cursor
+	 * on an output of another scale would stay what it was before the
+	 * pointer entered the window */
+	struct server *server = window_server(window);
+	float done[8];
+	size_t n_done = 0;
+	struct output *output;
+	wl_list_for_each(output, &server->outputs, link) {
+		float scale = output->wlr_output->scale;
+		bool seen = false;
+		for (size_t i = 0; i < n_done; i++) {
+			seen = seen || done[i] == scale;
+		}
+		if (seen || n_done == sizeof(done) / sizeof(done[0])) {
+			continue;
+		}
+		done[n_done++] = scale;
+		set_cursor_at_scale(window, cursor, scale);
 	}
 	return true;
 }

@@ -46,6 +46,11 @@ void guest_vm_set_wake(
 bool guest_vm_handle_message(struct guest_vm *gvm, const struct vtp_msg *msg);
 /* Send OUTPUT_INFO with the current usable size. */
 void guest_vm_send_output_info(struct guest_vm *gvm);
+/* Tell each toplevel of a VM that speaks version 4 the integer scale of
+ * the output holding most of it (WINDOW_SCALE), when it changed: run
+ * before each output frame, so moves, output changes and new windows
+ * are all seen. */
+void guest_view_update_scales(struct server *server);
 /* An output presented a frame: FRAME_DONE and RELEASE for what it showed. */
 void guest_view_output_frame(
 	struct server *server, struct output *output, const struct timespec *now);

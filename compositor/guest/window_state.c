@@ -73,6 +73,7 @@ void window_state_finish(struct window_state *state, struct window_budget *budge
 bool window_state_attach(struct window_state *state, struct window_budget *budget,
 	const struct vtp_attach *attach, struct window_state_error *error)
 {
+	uint32_t scale = attach->scale != 0 ? attach->scale : 1;
 	for (int i = 0; i < N_SLOTS; i++) {
 		struct window_buffer *b = &state->buffers[i];
 		if (b->state == WINDOW_BUFFER_FREE || b->id != attach->buffer_id) {
@@ -80,7 +81,7 @@ bool window_state_attach(struct window_state *state, struct window_budget *budge
 		}
 		if (b->offset != attach->offset || b->width != attach->width ||
 			b->height != attach->height || b->stride != attach->stride ||
-			b->format != attach->format) {
+			b->format != attach->format || b->scale != scale) {
 			return fail(error, VTP_ERR_PROTOCOL,
 				"window %u: buffer %u attached again with other geometry before "
 				"its release",
@@ -124,6 +125,7 @@ bool window_state_attach(struct window_state *state, struct window_budget *budge
 		.height = attach->height,
 		.stride = attach->stride,
 		.format = attach->format,
+		.scale = scale,
 	};
 	budget->pixels += pixels;
 	state->pending = slot;

@@ -33,6 +33,7 @@ struct window_buffer {
 	uint32_t id;
 	uint64_t offset;
 	uint32_t width, height, stride, format;
+	uint32_t scale; /* 1..VTP_MAX_SCALE (ATTACH's 0 before version 4 is 1) */
 };
 
 /* What one VM holds over all its windows. Owned by the VM, zeroed when

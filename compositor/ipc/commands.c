@@ -48,6 +48,15 @@ static struct json_object *windows_reply(
 		json_object_object_add(w, "focused", json_object_new_boolean(view->focused));
 		json_object_object_add(w, "minimized", json_object_new_boolean(view->minimized));
 		json_object_object_add(w, "label", json_object_new_string(label));
+		if (view->buffer_scale > 0) {
+			/* the guest buffer shown: pixels and their scale */
+			json_object_object_add(
+				w, "buffer_width", json_object_new_int(view->buffer_width));
+			json_object_object_add(
+				w, "buffer_height", json_object_new_int(view->buffer_height));
+			json_object_object_add(
+				w, "buffer_scale", json_object_new_int(view->buffer_scale));
+		}
 		json_object_array_add(list, w);
 	}
 	json_object_object_add(reply, "windows", list);

@@ -1046,6 +1046,64 @@ static void drop_mime_types(const char *dir, const char *file)
 	free(data);
 }
 
+/* mimeinfo.cache (update-desktop-database's index of MimeType lines) may
+ * still name entries written before guests' MimeType was dropped, and
+ * xdg-mime and GLib would take such a VM's app as the handler: drop every
+ * vitrail-*.desktop from it (the user's own mimeapps.list is left alone). */
+static void clean_mime_cache(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t len = 0;
+	char *data;
+
+	if (!path_join(path, sizeof(path), dir, "mimeinfo.cache") ||
+		(data = fs_read_file(path, 16u << 20, O_NOFOLLOW, &len)) == NULL) {
+		return;
+	}
+	GString *out = g_string_new(NULL);
+	bool changed = false;
+	for (char *line = data, *next; line < data + len; line = next) {
+		char *nl = memchr(line, '\n', (size_t)(data + len - line));
+		next = nl != NULL ? nl + 1 : data + len;
+		char *eq = memchr(line, '=', (size_t)(next - line));
+		if (line[0] == '[' || eq == NULL) {
+			g_string_append_len(out, line, next - line);
+			continue;
+		}
+		GString *kept = g_string_new(NULL);
+		for (char *item = eq + 1, *end; item < next && *item != '\n'; item = end + 1) {
+			end = item;
+			while (end < next && *end != ';' && *end != '\n') {
+				end++;
+			}
+			size_t n = (size_t)(end - item);
+			if (n > 0 &&
+				!(n > 16 && strncmp(item, "vitrail-", 8) == 0 &&
+					strncmp(end - 8, ".desktop", 8) == 0)) {
+				g_string_append_len(kept, item, (gssize)n);
+				g_string_append_c(kept, ';');
+			} else if (n > 0) {
+				changed = true;
+			}
+			if (end >= next || *end == '\n') {
+				break;
+			}
+		}
+		if (kept->len > 0) {
+			g_string_append_len(out, line, eq + 1 - line);
+			g_string_append_len(out, kept->str, (gssize)kept->len);
+			g_string_append_c(out, '\n');
+		}
+		g_string_free(kept, TRUE);
+	}
+	if (changed) {
+		wlr_log(WLR_INFO, "menus: %s: VM entries removed", path);
+		write_file(dir, "mimeinfo.cache", out->str, out->len);
+	}
+	g_string_free(out, TRUE);
+	free(data);
+}
+
 bool menus_prune(const char *const *vm_names, size_t n_vm_names)
 {
 	struct paths p;
@@ -1056,6 +1114,7 @@ bool menus_prune(const char *const *vm_names, size_t n_vm_names)
 	if (!paths_init(&p)) {
 		return false;
 	}
+	clean_mime_cache(p.apps);
 	/* Collect up to 16 unknown VMs per pass over the directory; a bounded
 	 * number of passes, in case some file cannot be deleted. */
 	for (int pass = 0; more && pass < 64; pass++) {

@@ -18,7 +18,7 @@
  *   Categories= the registered freedesktop categories the guest gave, plus
  *     X-Vitrail-VM and X-Vitrail-VM-VM; never a MimeType (a guest must not
  *     become the host's handler of a file type or URL scheme: the user's
- *     [open] rules decide, through the host-owned vitrail-open-in-vm.desktop);
+ *     [open] rules decide, through the host-owned org.vitrail.OpenInVM.desktop);
  *   X-Vitrail-VM=VM and X-Vitrail-App=ID.desktop (the marker that makes a
  *     file ours: nothing without it is ever deleted).
  *

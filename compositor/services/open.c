@@ -927,7 +927,9 @@ static void handle_deliver_result(
 		}
 	}
 	char detail[VTP_MAX_ERROR_TEXT + 1];
-	snprintf(detail, sizeof(detail), "%s", msg->tail != NULL ? (const char *)msg->tail : "");
+	/* the guest's words, as any guest text the user may see */
+	vtp_sanitize_display_string(
+		(const char *)msg->tail, msg->tail_len, VTP_MAX_ERROR_TEXT, detail, sizeof(detail));
 	if (found == NULL) {
 		wlr_log(WLR_DEBUG, "[vm %s] DELIVER_RESULT for delivery %u, which is over",
 			vm_link_name(link), id);

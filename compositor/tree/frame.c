@@ -30,9 +30,11 @@ struct frame {
 	char *shown_title;
 	bool shown_focused;
 	bool drawn;
+	float drawn_scale;
 	bool close_shown; /* the close button fitted next to the [vm] label */
 	bool unresponsive; /* frame_set_unresponsive */
 	bool paused; /* frame_set_paused */
+	float scale; /* of the output it is on (frame_set_scale); the title is drawn at it */
 };
 
 uint32_t frame_title_rgb(uint32_t label_rgb, bool focused)
@@ -73,15 +75,27 @@ static PangoLayout *text_layout(cairo_t *cr, const char *text, int max_width)
 	return layout;
 }
 
+/* v rounded up, for 0 <= v < 2^32 (no libm) */
+static uint32_t ceil_up(float v)
+{
+	uint32_t i = (uint32_t)v;
+	return (float)i < v ? i + 1 : i;
+}
+
 static struct cpu_buffer *draw_title(
 	struct frame *frame, int width, const char *title, bool focused)
 {
 	int height = VIEW_TITLE_HEIGHT;
+	/* drawn in output pixels (logical size times the output's scale),
+	 * shown at the logical size: crisp text on a HiDPI output */
+	int pixel_w = (int)ceil_up((float)width * frame->scale);
+	int pixel_h = (int)ceil_up((float)height * frame->scale);
 	struct cpu_buffer *buffer;
-	cairo_t *cr = paint_begin(width, height, &buffer);
+	cairo_t *cr = paint_begin(pixel_w, pixel_h, &buffer);
 	if (cr == NULL) {
 		return NULL;
 	}
+	cairo_scale(cr, (double)pixel_w / width, (double)pixel_h / height);
 
 	uint32_t bg = frame_title_rgb(frame->label_rgb, focused);
 	if (frame->unresponsive || frame->paused) {
@@ -163,6 +177,7 @@ struct frame *frame_create(struct server *server, struct wlr_scene_tree *parent,
 		return NULL;
 	}
 	frame->server = server;
+	frame->scale = 1.0f;
 	frame->label_rgb = label_rgb;
 	frame->has_title = has_title;
 	if (prefix != NULL) {
@@ -234,7 +249,8 @@ void frame_update(struct frame *frame, int width, int height, const char *title,
 		return;
 	}
 	if (frame->drawn && frame->width == width && frame->shown_focused == focused &&
-		frame->shown_title != NULL && strcmp(frame->shown_title, title) == 0) {
+		frame->drawn_scale == frame->scale && frame->shown_title != NULL &&
+		strcmp(frame->shown_title, title) == 0) {
 		return;
 	}
 	char *copy = strdup(title);
@@ -256,6 +272,7 @@ void frame_update(struct frame *frame, int width, int height, const char *title,
 		return;
 	}
 	node->node.data = &frame->desc[FRAME_PART_TITLE];
+	wlr_scene_buffer_set_dest_size(node, width, VIEW_TITLE_HEIGHT);
 	wlr_scene_node_set_position(&node->node, 0, -VIEW_TITLE_HEIGHT);
 	if (frame->title != NULL) {
 		wlr_scene_node_destroy(&frame->title->node);
@@ -267,6 +284,28 @@ void frame_update(struct frame *frame, int width, int height, const char *title,
 	frame->height = height;
 	frame->shown_focused = focused;
 	frame->drawn = true;
+	frame->drawn_scale = frame->scale;
+}
+
+void frame_set_scale(struct frame *frame, float scale)
+{
+	if (!(scale >= 0.5f && scale <= 4.0f)) {
+		scale = 1.0f;
+	}
+	if (frame->scale == scale) {
+		return;
+	}
+	frame->scale = scale;
+	if (frame->drawn && frame->shown_title != NULL) {
+		/* redrawn now: a window moved to another output gets the title
+		 * of that output's scale without waiting for a change */
+		char *title = strdup(frame->shown_title);
+		if (title != NULL) {
+			frame_update(
+				frame, frame->width, frame->height, title, frame->shown_focused);
+			free(title);
+		}
+	}
 }
 
 void frame_set_unresponsive(struct frame *frame, bool unresponsive)

@@ -43,6 +43,9 @@ void frame_destroy(struct frame *frame);
 /* Lay out for a content size and redraw the title bar when needed. */
 void frame_update(struct frame *frame, int width, int height, const char *title, bool focused);
 void frame_set_visible(struct frame *frame, bool visible);
+/* The scale of the output the frame is on: the title is drawn at it
+ * (0.5..4; anything else counts as 1). Redraws the title if it changed. */
+void frame_set_scale(struct frame *frame, float scale);
 
 /* Show or hide the title bar (a fullscreen guest keeps the border only);
  * takes effect at the next frame_update. */

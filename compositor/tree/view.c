@@ -141,6 +141,21 @@ void view_update_frame(struct view *view)
 	}
 }
 
+void view_update_scales(struct server *server)
+{
+	struct view *view;
+	wl_list_for_each(view, &server->views, link) {
+		if (!view->mapped || view->frame == NULL) {
+			continue;
+		}
+		struct wlr_box box = { view->x, view->y, view->width, view->height };
+		struct output *output = server_output_for(server, &box);
+		if (output != NULL) {
+			frame_set_scale(view->frame, output->wlr_output->scale);
+		}
+	}
+}
+
 static struct output *first_output(struct server *server)
 {
 	if (wl_list_empty(&server->outputs)) {

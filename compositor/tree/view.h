@@ -105,6 +105,9 @@ struct view {
 
 	int x, y; /* content position, layout coordinates */
 	int width, height; /* content size */
+	/* guest windows: the buffer shown, in pixels, and its scale (width is
+	 * buffer_width / buffer_scale); 0 when unknown (host windows) */
+	int buffer_width, buffer_height, buffer_scale;
 	bool mapped;
 	bool focused;
 	bool maximized;
@@ -171,5 +174,8 @@ struct view *view_from_id(struct server *server, uint32_t id);
 
 /* Redraw the frame (focus, title or size changed). */
 void view_update_frame(struct view *view);
+/* Draw each mapped view's title at the scale of the output holding most
+ * of it (run before each output frame). */
+void view_update_scales(struct server *server);
 
 #endif

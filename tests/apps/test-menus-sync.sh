@@ -113,6 +113,10 @@ MimeType=x-scheme-handler/http;text/plain;
 X-Vitrail-VM=other
 X-Vitrail-App=stale.desktop
 EOF
+# update-desktop-database's cache from those days still names it (and
+# xdg-mime would take it as the handler): the start drops vitrail entries
+printf '[MIME Cache]\nx-scheme-handler/http=vitrail-other-stale.desktop;firefox-esr.desktop;\ntext/plain=vitrail-other-stale.desktop;\n' \
+	>"$APPS/mimeinfo.cache"
 cat >"$APPS/vitrail-user-mine.desktop" <<EOF
 [Desktop Entry]
 Type=Application
@@ -132,6 +136,8 @@ start_vitrail "$T/vitrail.ini"
 grep -q '^MimeType=' "$APPS/vitrail-other-stale.desktop" && fail "a stale entry keeps the guest's MimeType"
 grep -q '^X-Vitrail-App=stale.desktop$' "$APPS/vitrail-other-stale.desktop" ||
 	fail "the stale entry of a configured VM was lost"
+[ "$(cat "$APPS/mimeinfo.cache")" = "$(printf '[MIME Cache]\nx-scheme-handler/http=firefox-esr.desktop;')" ] ||
+	fail "mimeinfo.cache still names VM entries: $(cat "$APPS/mimeinfo.cache")"
 
 # start_work_agent: a vitrail-agent of VM work that sees the fixture apps
 # (no app of its own; output in $T/agent-N.out/err)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Taskbars (wlr-foreign-toplevel-management): vt-toplevels, a test bar,
-# lists guest windows as "[vm] title" with app id vitrail-VM-APPID and a
+# lists guest windows as "[vm] title" with app id vitrail-VM-APPID (APPID
+# with every byte outside [A-Za-z0-9_] as "_", as the menu entry is named) and a
 # host window as it is, each on the output; activating one focuses it (also
 # across VMs), minimizing hides it and gives the focus back, activating a
 # minimized window shows it again, close asks its guest.
@@ -43,7 +44,7 @@ has() { grep -qxF -- "$1" "$T/list.txt" || fail "taskbar: no line '$1' in: $(cat
 tab=$'\t'
 list
 [ "$(wc -l <"$T/list.txt")" = 2 ] || fail "taskbar lists $(wc -l <"$T/list.txt") windows, want 2: $(cat "$T/list.txt")"
-has "[work] Inbox${tab}vitrail-work-org.example.Mail${tab}activated${tab}outputs=1"
+has "[work] Inbox${tab}vitrail-work-org_example_Mail${tab}activated${tab}outputs=1"
 has "[personal] Photos${tab}vitrail-personal${tab}-${tab}outputs=1"
 
 # activate across VMs: personal gets the focus
@@ -53,7 +54,7 @@ ctl windows --json >"$T/w.json"
 json_check "$T/w.json" "[w['focused'] for w in d if w['id'] == $id_b] == [True]" "activate did not focus"
 list
 has "[personal] Photos${tab}vitrail-personal${tab}activated${tab}outputs=1"
-has "[work] Inbox${tab}vitrail-work-org.example.Mail${tab}-${tab}outputs=1"
+has "[work] Inbox${tab}vitrail-work-org_example_Mail${tab}-${tab}outputs=1"
 
 # minimize: hidden, the focus goes back to work, listed as minimized
 read -r bx by bw bh < <(json_get "$T/w.json" "' '.join(str(w[k]) for w in d if w['id'] == $id_b for k in ('x', 'y', 'width', 'height'))")

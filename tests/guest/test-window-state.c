@@ -285,8 +285,8 @@ Test(window_state, reattach_other_geometry_refused)
 	const char *text =
 		"window 7: buffer 1 attached again with other geometry before its release";
 
-	struct vtp_attach bad[5];
-	for (size_t i = 0; i < 5; i++) {
+	struct vtp_attach bad[6];
+	for (size_t i = 0; i < 6; i++) {
 		bad[i] = good;
 	}
 	bad[0].offset += VTP_BUFFER_ALIGN;
@@ -294,7 +294,8 @@ Test(window_state, reattach_other_geometry_refused)
 	bad[2].height = 51;
 	bad[3].stride += 4;
 	bad[4].format = VTP_FORMAT_ARGB8888;
-	for (size_t i = 0; i < 5; i++) {
+	bad[5].scale = 2; /* good's 0 counts as 1 */
+	for (size_t i = 0; i < 6; i++) {
 		attach_refused(&s, &budget, &bad[i], VTP_ERR_PROTOCOL, text);
 		/* nothing changed */
 		cr_assert_eq(state_of(&s, 1), WINDOW_BUFFER_CURRENT);
@@ -315,6 +316,25 @@ Test(window_state, reattach_other_geometry_refused)
 	attach_ok(&s, &budget, &bad[1]);
 	cr_assert_eq(find(&s, 1)->width, 99);
 	cr_assert_eq(budget.pixels, 100 + 99 * 50);
+}
+
+/* A buffer's scale is kept (0, before version 4, as 1); the budget counts
+ * its pixels, so a scale-2 buffer costs 4 times its window's area. */
+Test(window_state, scale_kept_and_counted_in_pixels)
+{
+	struct window_budget budget = { 0 };
+	struct window_state s;
+	window_state_init(&s, 3);
+	struct vtp_attach a = attach_of(1, 200, 100);
+	attach_ok(&s, &budget, &a);
+	commit_ok(&s, 1);
+	cr_assert_eq(find(&s, 1)->scale, 1);
+	a = attach_of(2, 400, 200);
+	a.scale = 2;
+	attach_ok(&s, &budget, &a);
+	commit_ok(&s, 2);
+	cr_assert_eq(find(&s, 2)->scale, 2);
+	cr_assert_eq(budget.pixels, 200 * 100 + 400 * 200);
 }
 
 Test(window_state, same_id_in_two_windows)

@@ -94,6 +94,11 @@ static bool make_sample(uint16_t type, struct sample *s)
 		s->side = VTP_SIDE_GUEST;
 		s->m.header.object = 7;
 		return true;
+	case VTP_WINDOW_SCALE:
+		s->side = VTP_SIDE_GUEST;
+		s->m.header.object = 7;
+		s->m.body.window_scale.scale = 2;
+		return true;
 	case VTP_SET_TITLE:
 		s->m.header.object = 1;
 		s->tail = "Terminal \xf0\x9f\x98\x80 ~/src";
@@ -134,7 +139,8 @@ static bool make_sample(uint16_t type, struct sample *s)
 			.width = 640,
 			.height = 480,
 			.stride = 2560,
-			.format = VTP_FORMAT_XRGB8888 };
+			.format = VTP_FORMAT_XRGB8888,
+			.scale = 1 };
 		return true;
 	case VTP_DAMAGE:
 		s->m.header.object = 1;
@@ -162,7 +168,8 @@ static bool make_sample(uint16_t type, struct sample *s)
 			.height = 24,
 			.stride = 256,
 			.hotspot_x = 23,
-			.hotspot_y = 0 };
+			.hotspot_y = 0,
+			.scale = 2 };
 		return true;
 	case VTP_POINTER_ENTER:
 		s->side = VTP_SIDE_GUEST;
@@ -379,7 +386,7 @@ Test(msg, every_type_has_a_name_and_a_sample)
 		cr_assert(make_sample((uint16_t)t, &s), "no sample for %s",
 			vtp_type_name((uint16_t)t));
 	}
-	cr_assert_eq(n, 63);
+	cr_assert_eq(n, 64);
 	cr_assert_str_eq(vtp_type_name(VTP_ATTACH), "ATTACH");
 	cr_assert_str_eq(vtp_type_name(VTP_RUN_RESULT), "RUN_RESULT");
 }
@@ -458,7 +465,7 @@ Test(msg, round_trip_every_type)
 		}
 		checked++;
 	}
-	cr_assert_eq(checked, 63);
+	cr_assert_eq(checked, 64);
 }
 
 Test(msg, encode_limits)
@@ -519,9 +526,11 @@ struct bad_case {
 			.height = 64, \
 			.stride = 256, \
 			.format = VTP_FORMAT_ARGB8888, \
+			.scale = 1, \
 			__VA_ARGS__ })
 #define OK_CURSOR(...) \
-	BODY(set_cursor, { .offset = 0, .width = 16, .height = 16, .stride = 64, __VA_ARGS__ })
+	BODY(set_cursor, \
+		{ .offset = 0, .width = 16, .height = 16, .stride = 64, .scale = 1, __VA_ARGS__ })
 #define TOPLEVEL(...) BODY(window_create, { .kind = 1, .width = 10, .height = 10, __VA_ARGS__ })
 #define POPUP(...) \
 	BODY(window_create, { .kind = 2, .parent = 1, .width = 10, .height = 10, __VA_ARGS__ })
@@ -725,8 +734,21 @@ static const struct bad_case bad_cases[] = {
 		.want = VTP_E_OUT_OF_POOL },
 	{ "attach bad format", H, VTP_ATTACH, .object = 1, OK_ATTACH(.format = 0x36314752),
 		.want = VTP_E_BAD_VALUE },
-	{ "attach reserved", H, VTP_ATTACH, .object = 1, OK_ATTACH(.reserved = 1),
-		.want = VTP_E_FLAGS },
+	{ "attach scale 0", H, VTP_ATTACH, .object = 1, OK_ATTACH(.scale = 0),
+		.want = VTP_E_BAD_VALUE },
+	{ "attach scale 5", H, VTP_ATTACH, .object = 1, OK_ATTACH(.scale = VTP_MAX_SCALE + 1),
+		.want = VTP_E_BAD_VALUE },
+	{ "attach scale 4", H, VTP_ATTACH, .object = 1, OK_ATTACH(.scale = VTP_MAX_SCALE) },
+	{ "attach scale 3, width not a multiple", H, VTP_ATTACH, .object = 1,
+		OK_ATTACH(.scale = 3, .width = 64, .height = 63), .want = VTP_E_DIMENSIONS },
+	{ "attach scale 2, height not a multiple", H, VTP_ATTACH, .object = 1,
+		OK_ATTACH(.scale = 2, .height = 63), .want = VTP_E_DIMENSIONS },
+	{ "window scale 0", G, VTP_WINDOW_SCALE, .object = 1, BODY(window_scale, { .scale = 0 }),
+		.want = VTP_E_BAD_VALUE },
+	{ "window scale 5", G, VTP_WINDOW_SCALE, .object = 1, BODY(window_scale, { .scale = 5 }),
+		.want = VTP_E_BAD_VALUE },
+	{ "window scale without object", G, VTP_WINDOW_SCALE, BODY(window_scale, { .scale = 2 }),
+		.want = VTP_E_OBJECT },
 	{ "damage tail not multiple of 16", H, VTP_DAMAGE, .object = 1, .fill = 1, .tail_len = 17,
 		.want = VTP_E_BAD_SIZE },
 	{ "damage 0 rects", H, VTP_DAMAGE, .object = 1, .want = VTP_E_BAD_SIZE },
@@ -754,8 +776,12 @@ static const struct bad_case bad_cases[] = {
 		.want = VTP_E_OUT_OF_POOL },
 	{ "cursor stride short", H, VTP_SET_CURSOR, .object = 1, OK_CURSOR(.stride = 60),
 		.want = VTP_E_STRIDE },
-	{ "cursor reserved", H, VTP_SET_CURSOR, .object = 1, OK_CURSOR(.reserved = 2),
-		.want = VTP_E_FLAGS },
+	{ "cursor scale 0", H, VTP_SET_CURSOR, .object = 1, OK_CURSOR(.scale = 0),
+		.want = VTP_E_BAD_VALUE },
+	{ "cursor scale 5", H, VTP_SET_CURSOR, .object = 1, OK_CURSOR(.scale = 5),
+		.want = VTP_E_BAD_VALUE },
+	{ "cursor hide with a scale", H, VTP_SET_CURSOR, .object = 1,
+		BODY(set_cursor, { .scale = 1 }), .want = VTP_E_BAD_VALUE },
 
 	/* input */
 	{ "button state 2", G, VTP_POINTER_BUTTON, .object = 1,
@@ -1055,7 +1081,8 @@ Test(msg, limits_accepted_at_the_boundary)
 		.width = 64,
 		.height = 64,
 		.stride = 256,
-		.format = VTP_FORMAT_ARGB8888 };
+		.format = VTP_FORMAT_ARGB8888,
+		.scale = 1 };
 	n = vtp_msg_encode(buf, sizeof(buf), VTP_ATTACH, 1, &a, NULL, 0);
 	cr_assert_eq(vtp_msg_decode(&host_dec, buf, n, &m), VTP_OK);
 	vtp_msg_finish(&m);
@@ -1133,6 +1160,42 @@ Test(msg, idle_inhibit_needs_version_3)
 		enum vtp_status st = vtp_msg_decode(&dec, buf, n, &m);
 		cr_assert_eq(st, v == 3 ? VTP_OK : VTP_E_UNKNOWN_TYPE, "version %u: %s", v,
 			vtp_status_str(st));
+		vtp_msg_finish(&m);
+	}
+}
+
+/* Version 4 added WINDOW_SCALE and gave ATTACH's last field its meaning:
+ * before it, that field is reserved (0) and WINDOW_SCALE is unknown. */
+Test(msg, scale_needs_version_4)
+{
+	static uint8_t buf[256];
+	struct vtp_msg m;
+	struct vtp_window_scale ws = { .scale = 2 };
+	size_t n = vtp_msg_encode(buf, sizeof(buf), VTP_WINDOW_SCALE, 1, &ws, NULL, 0);
+	for (uint32_t v = 1; v <= 4; v++) {
+		struct vtp_decoder dec = {
+			.side = VTP_SIDE_GUEST, .pool_size = POOL_SIZE, .version = v
+		};
+		cr_assert_eq(
+			vtp_msg_decode(&dec, buf, n, &m), v == 4 ? VTP_OK : VTP_E_UNKNOWN_TYPE);
+		vtp_msg_finish(&m);
+	}
+	struct vtp_attach a = {
+		.width = 64, .height = 64, .stride = 256, .format = VTP_FORMAT_ARGB8888
+	};
+	for (uint32_t scale = 0; scale <= 2; scale++) {
+		a.scale = scale;
+		n = vtp_msg_encode(buf, sizeof(buf), VTP_ATTACH, 1, &a, NULL, 0);
+		struct vtp_decoder v3 = {
+			.side = VTP_SIDE_HOST, .pool_size = POOL_SIZE, .version = 3
+		};
+		struct vtp_decoder v4 = {
+			.side = VTP_SIDE_HOST, .pool_size = POOL_SIZE, .version = 4
+		};
+		cr_assert_eq(vtp_msg_decode(&v3, buf, n, &m), scale == 0 ? VTP_OK : VTP_E_FLAGS);
+		vtp_msg_finish(&m);
+		cr_assert_eq(
+			vtp_msg_decode(&v4, buf, n, &m), scale == 0 ? VTP_E_BAD_VALUE : VTP_OK);
 		vtp_msg_finish(&m);
 	}
 }

@@ -234,7 +234,17 @@ static int mark(const char *file, const char *prop, bool unicode_data, uint8_t *
 				strncmp(b + 1, prop, strlen(prop)) != 0) {
 				continue;
 			}
-			first = last = (unsigned)strtoul(line, NULL, 16);
+			/* "<..., First>" then "<..., Last>": a range */
+			static unsigned range_first;
+			static bool in_range;
+			last = (unsigned)strtoul(line, NULL, 16);
+			first = in_range ? range_first : last;
+			in_range = false;
+			if (strstr(line, ", First>;") != NULL) {
+				range_first = last;
+				in_range = true;
+				continue;
+			}
 		} else {
 			char *semi = strchr(line, ';');
 			if (semi == NULL || strstr(semi, prop) == NULL) {

@@ -23,11 +23,13 @@
 #endif
 
 #define VTP_VERSION_MIN 1
-#define VTP_VERSION_MAX 3 /* 2: notifications; 3: idle inhibitors (README section 10) */
+#define VTP_VERSION_MAX \
+	4 /* 2: notifications; 3: idle inhibitors; 4: buffer scale (README section 10) */
 
 /* ---- limits (every number from a guest has one) ---- */
 #define VTP_MSG_MAX (1u << 20) /* whole message, header included */
 #define VTP_MAX_DIM 8192u /* window/buffer width or height */
+#define VTP_MAX_SCALE 4u /* buffer, cursor and window scale: 1..VTP_MAX_SCALE (version 4) */
 #define VTP_MAX_WINDOWS 64u /* live windows per VM */
 #define VTP_MAX_BUFFERS_PER_WINDOW 4u /* attached, not yet released */
 #define VTP_MAX_TITLE 1024u /* bytes of UTF-8 */
@@ -92,6 +94,7 @@ enum vtp_type {
 	VTP_SET_MAXIMIZED = 26, /* G2H */
 	VTP_SET_FULLSCREEN = 27, /* G2H */
 	VTP_POPUP_DONE = 28, /* H2G: dismiss a popup */
+	VTP_WINDOW_SCALE = 29, /* H2G (version 4): the scale of the window's output */
 
 	/* buffers, object = window id */
 	VTP_ATTACH = 32, /* G2H */
@@ -289,9 +292,15 @@ struct vtp_attach {
 	uint32_t width, height; /* 1..VTP_MAX_DIM */
 	uint32_t stride; /* >= width*4, multiple of 4 */
 	uint32_t format; /* VTP_FORMAT_* */
-	uint32_t reserved; /* must be 0 */
+	uint32_t scale; /* version 4: 1..VTP_MAX_SCALE; before: must be 0 (means 1) */
 };
 _Static_assert(sizeof(struct vtp_attach) == 32, "layout");
+
+/* WINDOW_SCALE (version 4): the integer scale a toplevel should draw at. */
+struct vtp_window_scale {
+	uint32_t scale; /* 1..VTP_MAX_SCALE */
+};
+_Static_assert(sizeof(struct vtp_window_scale) == 4, "layout");
 
 struct vtp_rect {
 	int32_t x, y;
@@ -322,8 +331,8 @@ struct vtp_set_cursor {
 	uint64_t offset; /* pool offset of ARGB8888 pixels */
 	uint32_t width, height; /* 0x0: hide; else 1..VTP_MAX_CURSOR_DIM */
 	uint32_t stride;
-	int32_t hotspot_x, hotspot_y; /* inside the image */
-	uint32_t reserved;
+	int32_t hotspot_x, hotspot_y; /* inside the image, in its pixels */
+	uint32_t scale; /* version 4: shown 1..VTP_MAX_SCALE, hidden 0; before: 0 */
 };
 _Static_assert(sizeof(struct vtp_set_cursor) == 32, "layout");
 
@@ -611,6 +620,7 @@ struct vtp_msg {
 		struct vtp_resize_request resize_request;
 		struct vtp_set_flag set_flag;
 		struct vtp_attach attach;
+		struct vtp_window_scale window_scale;
 		struct vtp_commit commit;
 		struct vtp_frame_done frame_done;
 		struct vtp_release release;
