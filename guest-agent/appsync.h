@@ -13,6 +13,7 @@
 #include <vitrail/protocol.h>
 
 struct agent_link;
+struct agent_notify;
 struct agent_run;
 struct apps_watch;
 
@@ -29,7 +30,13 @@ struct agent_appsync {
 	struct apps_watch *watch; /* NULL if inotify is not available */
 	struct wl_event_source *watch_source;
 	struct wl_event_source *debounce_timer;
+	struct agent_notify *notify; /* launch failures go there (set by the server) */
+	struct wl_list launches; /* appsync_launch.link: apps started, until they exit */
 };
+
+/* An app that exits with a failure within this time of its launch is a
+ * failed launch: the user gets a notification. */
+#define APPSYNC_QUICK_EXIT_MS 3000
 
 struct agent_appsync *agent_appsync_create(
 	struct wl_event_loop *loop, struct agent_link *link, struct agent_run *run);

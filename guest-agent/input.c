@@ -167,8 +167,8 @@ static void keyboard_enter(struct agent_input *input, struct agent_window *windo
 {
 	struct wlr_keyboard *kb = keyboard(input);
 	input->keyboard_window = window;
-	wlr_seat_keyboard_notify_enter(input->server->seat, window->xdg->surface, kb->keycodes,
-		kb->num_keycodes, &kb->modifiers);
+	wlr_seat_keyboard_notify_enter(input->server->seat, agent_window_keyboard_surface(window),
+		kb->keycodes, kb->num_keycodes, &kb->modifiers);
 }
 
 /* Focus left the window: every key still held is released to it first, so

@@ -1,10 +1,12 @@
 #include "launch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apps.h"
 
@@ -319,15 +321,15 @@ fail:
 	return NULL;
 }
 
-/* Terminal emulators that take "[-e] COMMAND ARGS...", in order of
- * preference; x-terminal-emulator is Debian's alternative. */
+/* The Wayland terminals of the guest, in order of preference (X11 ones
+ * such as x-terminal-emulator are not used: a Terminal=true app must not
+ * depend on Xwayland). foot runs "COMMAND ARGS..." after "--";
+ * weston-terminal runs only a program without arguments (--shell=PATH),
+ * so it runs the agent itself, which execs the command it finds in
+ * LAUNCH_TERMINAL_RUN_ENV (agent_launch_terminal_run). */
 static const char *const terminals[][3] = {
-	{ "x-terminal-emulator", "-e", NULL },
-	{ "foot", "-e", NULL },
-	{ "xterm", "-e", NULL },
-	{ "alacritty", "-e", NULL },
-	{ "konsole", "-e", NULL },
-	{ "kitty", NULL, NULL },
+	{ "foot", "--", NULL },
+	{ "weston-terminal", NULL, NULL },
 };
 
 const char *const *launch_terminal(void)
@@ -338,6 +340,40 @@ const char *const *launch_terminal(void)
 		}
 	}
 	return NULL;
+}
+
+/* env LAUNCH_TERMINAL_RUN_ENV=ARGV weston-terminal --shell=AGENT */
+static bool push_weston_terminal(struct args *out, char **argv, char **error)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		set_error(error, "cannot find the agent's own path for weston-terminal");
+		errno = ENOENT;
+		return false;
+	}
+	self[n] = '\0';
+	struct str var = { 0 }, shell = { 0 };
+	bool ok = str_add(&var, LAUNCH_TERMINAL_RUN_ENV "=", strlen(LAUNCH_TERMINAL_RUN_ENV) + 1);
+	for (size_t i = 0; ok && argv[i] != NULL; i++) {
+		if (strchr(argv[i], LAUNCH_TERMINAL_RUN_SEP) != NULL) {
+			set_error(error, "an argument holds the control character 0x1f");
+			free(var.s);
+			errno = EINVAL;
+			return false;
+		}
+		ok = (i == 0 || str_addc(&var, LAUNCH_TERMINAL_RUN_SEP)) &&
+			str_add(&var, argv[i], strlen(argv[i]));
+	}
+	ok = ok && str_add(&shell, "--shell=", 8) && str_add(&shell, self, strlen(self));
+	ok = ok && args_push(out, "env") && args_push(out, var.s) &&
+		args_push(out, "weston-terminal") && args_push(out, shell.s);
+	free(var.s);
+	free(shell.s);
+	if (!ok) {
+		set_error(error, errno == ENOMEM ? "out of memory" : "command line too long");
+	}
+	return ok;
 }
 
 char **agent_launch_argv_for_entry(
@@ -353,10 +389,23 @@ char **agent_launch_argv_for_entry(
 	}
 	term = launch_terminal();
 	if (term == NULL) {
-		set_error(error, "Terminal=true and no terminal emulator is installed");
+		set_error(error,
+			"Terminal=true and no Wayland terminal (foot or "
+			"weston-terminal) is installed");
 		agent_launch_argv_free(argv);
 		errno = ENOENT;
 		return NULL;
+	}
+	if (strcmp(term[0], "weston-terminal") == 0) {
+		if (!push_weston_terminal(&out, argv, error)) {
+			int saved = errno;
+			agent_launch_argv_free(argv);
+			agent_launch_argv_free(out.v);
+			errno = saved;
+			return NULL;
+		}
+		agent_launch_argv_free(argv);
+		return out.v;
 	}
 	for (size_t i = 0; term[i] != NULL; i++) {
 		if (!args_push(&out, term[i])) {
@@ -401,4 +450,33 @@ char **agent_launch_argv_for_id(const char *desktop_id, const char *const *files
 	agent_apps_entry_destroy(entry);
 	errno = saved;
 	return argv;
+}
+
+int agent_launch_terminal_run(const char *encoded)
+{
+	char *copy = strdup(encoded);
+	if (copy == NULL) {
+		return 127;
+	}
+	unsetenv(LAUNCH_TERMINAL_RUN_ENV); /* not for the app */
+	char *argv[LAUNCH_MAX_ARGS + 1];
+	size_t argc = 0;
+	for (char *p = copy; argc < LAUNCH_MAX_ARGS;) {
+		argv[argc++] = p;
+		p = strchr(p, LAUNCH_TERMINAL_RUN_SEP);
+		if (p == NULL) {
+			break;
+		}
+		*p++ = '\0';
+	}
+	argv[argc] = NULL;
+	if (argv[0][0] != '\0') {
+		execvp(argv[0], argv);
+	}
+	/* shown in the terminal, which closes when this returns */
+	fprintf(stderr, "vitrail-agent: cannot run %s: %s\nPress Enter to close.\n", argv[0],
+		strerror(argv[0][0] != '\0' ? errno : EINVAL));
+	getchar();
+	free(copy);
+	return 127;
 }

@@ -41,10 +41,22 @@ char **agent_launch_argv_for_entry(
  * its argv. errno ENOENT when no such app is listed. */
 char **agent_launch_argv_for_id(const char *desktop_id, const char *const *files, char **error);
 
-/* The terminal emulator used for Terminal=true entries: argv prefix
- * ("x-terminal-emulator", "-e", NULL) of the first one found in $PATH, or
- * NULL. Static storage. */
+/* The Wayland terminal used for Terminal=true entries: argv prefix
+ * ("foot", "--", NULL), or ("weston-terminal", NULL) when only that one is
+ * in $PATH, or NULL. Static storage. */
 const char *const *launch_terminal(void);
+
+/*
+ * weston-terminal runs a program without arguments: a Terminal=true app
+ * runs there as `env VITRAIL_AGENT_TERMINAL_RUN=ARGV weston-terminal
+ * --shell=AGENT`, ARGV the command's arguments joined by 0x1f, and the
+ * agent started so (main.c) execs it (agent_launch_terminal_run), or
+ * prints why not in the terminal and waits for Enter.
+ */
+#define LAUNCH_TERMINAL_RUN_ENV "VITRAIL_AGENT_TERMINAL_RUN"
+#define LAUNCH_TERMINAL_RUN_SEP '\x1f'
+/* Returns only on failure: the exit status. */
+int agent_launch_terminal_run(const char *encoded);
 
 void agent_launch_argv_free(char **argv);
 

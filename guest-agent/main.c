@@ -11,6 +11,7 @@
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
 
+#include "launch.h"
 #include "server.h"
 
 static const char usage[] =
@@ -47,6 +48,12 @@ int main(int argc, char *argv[])
 	struct agent_options options = { 0 };
 	enum wlr_log_importance level = WLR_INFO;
 	int c;
+
+	/* started by weston-terminal for a Terminal=true app (launch.h) */
+	const char *terminal_run = getenv(LAUNCH_TERMINAL_RUN_ENV);
+	if (terminal_run != NULL) {
+		return agent_launch_terminal_run(terminal_run);
+	}
 
 	while ((c = getopt_long(argc, argv, "+c:p:s:vhV", long_options, NULL)) != -1) {
 		switch (c) {

@@ -269,6 +269,21 @@ static void send_notify(struct agent_notify *an, uint32_t id, uint8_t urgency, i
 	agent_link_send(an->link, VTP_NOTIFY, 0, &nf, tail, (uint32_t)n);
 }
 
+bool agent_notify_agent(struct agent_notify *an, const char *summary, const char *body)
+{
+	if (an == NULL || !host_takes_notifications(an)) {
+		return false;
+	}
+	/* an id no app has: the host's replies about it are ignored */
+	uint32_t id;
+	do {
+		id = ++an->next_id;
+	} while (id == 0 || is_live(an, id));
+	struct icon none = { 0 };
+	send_notify(an, id, VTP_URGENCY_NORMAL, -1, "vitrail-agent", summary, body, &none);
+	return true;
+}
+
 static int method_notify(sd_bus_message *m, void *data, sd_bus_error *error)
 {
 	struct agent_notify *an = data;

@@ -11,6 +11,7 @@
 
 struct agent_link;
 struct agent_notify;
+#include <stdbool.h>
 struct vtp_msg;
 struct wl_event_loop;
 
@@ -20,6 +21,10 @@ struct wl_event_loop;
 /* NULL only on allocation failure. */
 struct agent_notify *agent_notify_create(struct wl_event_loop *loop, struct agent_link *link);
 void agent_notify_destroy(struct agent_notify *an);
+/* A notice from the agent itself (a launch that failed) to the host's
+ * notifications, as app "vitrail-agent"; false if the host does not take
+ * notifications (no link, or protocol version < 2). */
+bool agent_notify_agent(struct agent_notify *an, const char *summary, const char *body);
 /* NOTIFY_CLOSED and NOTIFY_ACTION from the host. */
 void agent_notify_handle_message(struct agent_notify *an, const struct vtp_msg *msg);
 /* The host connection is gone: every notification is closed (reason 4). */

@@ -39,6 +39,7 @@
 #include "paint.h"
 #include "run.h"
 #include "window.h"
+#include "xwayland.h"
 
 #define DEFAULT_WIDTH 1920
 #define DEFAULT_HEIGHT 1080
@@ -448,10 +449,14 @@ struct agent_server *agent_server_create(const struct agent_options *options)
 	if (server->notify == NULL) {
 		goto error;
 	}
+	server->appsync->notify = server->notify;
 	server->idle_inhibit = agent_idle_inhibit_create(server);
 	if (server->idle_inhibit == NULL) {
 		goto error;
 	}
+
+	/* optional: without it X11 apps find no DISPLAY (logged) */
+	server->xwayland = agent_xwayland_create(server);
 
 	server->new_xdg_surface.notify = handle_new_xdg_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
@@ -533,6 +538,7 @@ void agent_server_destroy(struct agent_server *server)
 		wl_display_destroy_clients(server->display);
 	}
 	/* windows are gone with their clients */
+	agent_xwayland_destroy(server->xwayland);
 	agent_appsync_destroy(server->appsync);
 	agent_outgoing_destroy(server->outgoing);
 	agent_notify_destroy(server->notify);

@@ -11,6 +11,7 @@
 #include <wlr/types/wlr_presentation_time.h>
 #include <wlr/types/wlr_surface.h>
 #include <wlr/types/wlr_xdg_shell.h>
+#include <wlr/xwayland.h>
 #include <wlr/util/log.h>
 #include <wlr/util/region.h>
 
@@ -28,6 +29,31 @@ static void schedule_flush(struct agent_window *window);
 static void unannounce(struct agent_window *window);
 
 /* ---- surface tree tracking ---- */
+
+struct wlr_surface *agent_window_root(struct agent_window *window)
+{
+	return window->xsurface != NULL ? window->xsurface->surface : window->xdg->surface;
+}
+
+struct wlr_surface *agent_window_keyboard_surface(struct agent_window *window)
+{
+	if (window->xsurface != NULL && !window->toplevel && window->parent != NULL) {
+		return agent_window_root(window->parent);
+	}
+	return agent_window_root(window);
+}
+
+/* The window geometry in root surface coordinates: an X11 window is all
+ * of its surface. */
+static void get_geometry(struct agent_window *window, struct wlr_box *geo)
+{
+	if (window->xsurface != NULL) {
+		struct wlr_surface *root = window->xsurface->surface;
+		*geo = (struct wlr_box){ 0, 0, root->current.width, root->current.height };
+		return;
+	}
+	wlr_xdg_surface_get_geometry(window->xdg, geo);
+}
 
 static void surface_destroy(struct agent_surface *as);
 static struct agent_surface *surface_create(
@@ -341,7 +367,7 @@ static void send_frame_done(struct agent_window *window)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	wlr_surface_for_each_surface(window->xdg->surface, frame_done_iter, &now);
+	wlr_surface_for_each_surface(agent_window_root(window), frame_done_iter, &now);
 }
 
 static void discard_feedbacks(struct agent_window *window)
@@ -418,7 +444,7 @@ void agent_window_frame_done(struct agent_window *window, const struct vtp_frame
 		wl_list_remove(&f->link);
 		free(f);
 	}
-	wlr_surface_for_each_surface(window->xdg->surface, frame_done_iter, &now);
+	wlr_surface_for_each_surface(agent_window_root(window), frame_done_iter, &now);
 }
 
 /* ---- announcing to the host ---- */
@@ -429,7 +455,8 @@ static void send_title(struct agent_window *window)
 	if (!window->toplevel || window->id == 0) {
 		return;
 	}
-	const char *untrusted_title = window->xdg->toplevel->title;
+	const char *untrusted_title =
+		window->xsurface != NULL ? window->xsurface->title : window->xdg->toplevel->title;
 	size_t n = vtp_sanitize_display_string(untrusted_title,
 		untrusted_title != NULL ? strlen(untrusted_title) : 0, VTP_MAX_TITLE, text,
 		sizeof(text));
@@ -442,7 +469,9 @@ static void send_app_id(struct agent_window *window)
 	if (!window->toplevel || window->id == 0) {
 		return;
 	}
-	const char *untrusted_app_id = window->xdg->toplevel->app_id;
+	/* an X11 window's app id is the class part of its WM_CLASS */
+	const char *untrusted_app_id =
+		window->xsurface != NULL ? window->xsurface->class : window->xdg->toplevel->app_id;
 	size_t n = vtp_sanitize_display_string(untrusted_app_id,
 		untrusted_app_id != NULL ? strlen(untrusted_app_id) : 0, VTP_MAX_APP_ID, text,
 		sizeof(text));
@@ -459,13 +488,23 @@ static void send_hints(struct agent_window *window, bool force)
 	if (!window->toplevel || window->id == 0) {
 		return;
 	}
-	struct wlr_xdg_toplevel_state *s = &window->xdg->toplevel->current;
-	struct vtp_size_hints h = {
-		.min_width = clamp_dim(s->min_width),
-		.min_height = clamp_dim(s->min_height),
-		.max_width = clamp_dim(s->max_width),
-		.max_height = clamp_dim(s->max_height),
-	};
+	struct vtp_size_hints h = { 0 };
+	if (window->xsurface != NULL) {
+		/* WM_NORMAL_HINTS; wlroots gives -1 where the app set none */
+		struct wlr_xwayland_surface_size_hints *x = window->xsurface->size_hints;
+		if (x != NULL) {
+			h.min_width = clamp_dim(x->min_width > 0 ? (uint32_t)x->min_width : 0);
+			h.min_height = clamp_dim(x->min_height > 0 ? (uint32_t)x->min_height : 0);
+			h.max_width = clamp_dim(x->max_width > 0 ? (uint32_t)x->max_width : 0);
+			h.max_height = clamp_dim(x->max_height > 0 ? (uint32_t)x->max_height : 0);
+		}
+	} else {
+		struct wlr_xdg_toplevel_state *s = &window->xdg->toplevel->current;
+		h.min_width = clamp_dim(s->min_width);
+		h.min_height = clamp_dim(s->min_height);
+		h.max_width = clamp_dim(s->max_width);
+		h.max_height = clamp_dim(s->max_height);
+	}
 	if (h.max_width != 0 && h.max_width < h.min_width) {
 		h.max_width = h.min_width;
 	}
@@ -538,8 +577,8 @@ static bool announce(struct agent_window *window)
 	if (window->id != 0) {
 		return true;
 	}
-	if (!agent_link_ready(server->link) || !window->mapped || window->width <= 0 ||
-		window->height <= 0) {
+	if (!agent_link_ready(server->link) || !window->mapped || window->dismissed ||
+		window->width <= 0 || window->height <= 0) {
 		return false;
 	}
 	if (!window->toplevel && (window->parent == NULL || !announce(window->parent))) {
@@ -562,7 +601,23 @@ static bool announce(struct agent_window *window)
 		.width = (uint32_t)window->width / window->scale,
 		.height = (uint32_t)window->height / window->scale,
 	};
-	if (!window->toplevel) {
+	if (!window->toplevel && window->xsurface != NULL) {
+		/* X11 override-redirect: its position relative to the parent,
+		 * the part outside the parent carried by the offset */
+		struct wlr_xwayland_surface *xp = window->parent->xsurface;
+		window->x11_x = window->xsurface->x;
+		window->x11_y = window->xsurface->y;
+		int32_t rx = clamp_coord(window->xsurface->x - (xp != NULL ? xp->x : 0));
+		int32_t ry = clamp_coord(window->xsurface->y - (xp != NULL ? xp->y : 0));
+		struct wlr_box point = { rx, ry, 1, 1 };
+		create.parent = window->parent->id;
+		clamp_anchor(&create, &point, window->parent->width, window->parent->height);
+		create.anchor_width = create.anchor_height = 1;
+		create.anchor = XDG_POSITIONER_ANCHOR_TOP_LEFT;
+		create.gravity = XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT;
+		create.offset_x = clamp_coord(rx - create.anchor_x);
+		create.offset_y = clamp_coord(ry - create.anchor_y);
+	} else if (!window->toplevel) {
 		struct wlr_xdg_positioner *p = &window->xdg->popup->positioner;
 		create.parent = window->parent->id;
 		uint32_t ps = window->parent->scale;
@@ -577,10 +632,21 @@ static bool announce(struct agent_window *window)
 	wlr_log(WLR_DEBUG, "window %u: %s %dx%d announced", window->id,
 		window->toplevel ? "toplevel" : "popup", window->width, window->height);
 	if (window->toplevel) {
-		struct wlr_xdg_toplevel *t = window->xdg->toplevel;
 		send_title(window);
 		send_app_id(window);
 		send_hints(window, true);
+	}
+	if (window->toplevel && window->xsurface != NULL) {
+		struct wlr_xwayland_surface *x = window->xsurface;
+		if (x->fullscreen) {
+			struct vtp_set_flag f = { .enable = 1 };
+			agent_link_send(server->link, VTP_SET_FULLSCREEN, window->id, &f, NULL, 0);
+		} else if (x->maximized_horz && x->maximized_vert) {
+			struct vtp_set_flag f = { .enable = 1 };
+			agent_link_send(server->link, VTP_SET_MAXIMIZED, window->id, &f, NULL, 0);
+		}
+	} else if (window->toplevel) {
+		struct wlr_xdg_toplevel *t = window->xdg->toplevel;
 		if (t->requested.maximized) {
 			struct vtp_set_flag f = { .enable = 1 };
 			agent_link_send(server->link, VTP_SET_MAXIMIZED, window->id, &f, NULL, 0);
@@ -811,7 +877,7 @@ static bool update_tree(struct agent_window *window, const struct wlr_box *geo)
 
 	window->geometry = *geo;
 	struct tree_walk walk = { .window = window, .entries = tree, .scale = window->scale };
-	wlr_surface_for_each_surface(window->xdg->surface, collect_iter, &walk);
+	wlr_surface_for_each_surface(agent_window_root(window), collect_iter, &walk);
 	if (walk.truncated && !window->tree_truncated_logged) {
 		wlr_log(WLR_ERROR, "a window has more than %d surfaces; drawing the first ones",
 			AGENT_MAX_TREE);
@@ -927,6 +993,16 @@ static bool paint_snapshot(
 	return true;
 }
 
+/* The host's limit on a popup: it fits, framed (4 px each side), in the
+ * output's usable area (protocol README, WINDOW_CREATE). Checked only for
+ * X11 override-redirect windows, whose size no positioner bounds. */
+static bool x11_popup_too_large(struct agent_window *window, int width, int height)
+{
+	const struct vtp_output_info *o = &window->server->output_info;
+	return window->xsurface != NULL && !window->toplevel && !window->dismissed &&
+		(width > (int)o->width - 8 || height > (int)o->height - 8);
+}
+
 /* The toplevel a popup belongs to (a toplevel: itself). */
 static struct agent_window *root_window(struct agent_window *window)
 {
@@ -982,13 +1058,7 @@ static void flush(struct agent_window *window)
 	struct agent_surface *as;
 	struct wlr_box geo;
 
-	if (!window->mapped) {
-		wl_list_for_each(as, &window->surfaces, link) {
-			pixman_region32_clear(&as->damage);
-		}
-		return;
-	}
-	wlr_xdg_surface_get_geometry(window->xdg, &geo);
+	get_geometry(window, &geo);
 	uint32_t scale = contents_scale(window, &geo);
 	/* capped by the pool: the apps draw at the scale shown */
 	struct wlr_output *output = agent_server_output(
@@ -999,6 +1069,26 @@ static void flush(struct agent_window *window)
 	int max = (int)(VTP_MAX_DIM / scale);
 	int width = (geo.width > max ? max : geo.width) * (int)scale;
 	int height = (geo.height > max ? max : geo.height) * (int)scale;
+	if (window->mapped && x11_popup_too_large(window, geo.width, geo.height)) {
+		/* the host refuses a popup larger than its output (and drops
+		 * the VM): an X11 app's override-redirect window that big is
+		 * not shown, until it maps again */
+		wlr_log(WLR_ERROR,
+			"an X11 override-redirect window of %dx%d does not fit "
+			"the host's output: not shown",
+			geo.width, geo.height);
+		unannounce(window);
+		window->dismissed = true;
+	}
+	if (!window->mapped || (window->xsurface != NULL && window->dismissed)) {
+		wl_list_for_each(as, &window->surfaces, link) {
+			pixman_region32_clear(&as->damage);
+		}
+		if (window->mapped) {
+			arm_local_frame(window); /* the app keeps getting frames */
+		}
+		return;
+	}
 	if (width <= 0 || height <= 0) {
 		arm_local_frame(window);
 		return;
@@ -1015,10 +1105,10 @@ static void flush(struct agent_window *window)
 		/* moved to a host output of another scale: its apps learn it
 		 * by leaving one output of the agent and entering another */
 		wlr_surface_for_each_surface(
-			window->xdg->surface, send_leave_iter, window->entered);
+			agent_window_root(window), send_leave_iter, window->entered);
 	}
 	window->entered = output;
-	wlr_surface_for_each_surface(window->xdg->surface, send_enter_iter, output);
+	wlr_surface_for_each_surface(agent_window_root(window), send_enter_iter, output);
 
 	/* The previous contents stay readable through a resize. */
 	struct paint_image prev = { 0 };
@@ -1129,6 +1219,28 @@ void agent_window_configure(struct agent_window *window, const struct vtp_config
 	if (!window->toplevel) {
 		return;
 	}
+	if (window->xsurface != NULL) {
+		/* X11 has no configure serial: applied now, acked now. Every
+		 * X11 toplevel sits at 0,0 of the X screen (the host places it);
+		 * pointer coordinates are relative to the window. */
+		struct wlr_xwayland_surface *x = window->xsurface;
+		uint16_t w = c->width > 0 ? (uint16_t)c->width : x->width;
+		uint16_t h = c->height > 0 ? (uint16_t)c->height : x->height;
+		bool activated = c->states & VTP_STATE_ACTIVATED;
+		wlr_xwayland_surface_configure(x, 0, 0, w, h);
+		wlr_xwayland_surface_set_maximized(x, c->states & VTP_STATE_MAXIMIZED);
+		wlr_xwayland_surface_set_fullscreen(x, c->states & VTP_STATE_FULLSCREEN);
+		wlr_xwayland_surface_activate(x, activated);
+		if (activated) {
+			wlr_xwayland_surface_restack(x, NULL, XCB_STACK_MODE_ABOVE);
+		}
+		if (window->id != 0) {
+			struct vtp_ack_configure ack = { .serial = c->serial };
+			agent_link_send(
+				window->server->link, VTP_ACK_CONFIGURE, window->id, &ack, NULL, 0);
+		}
+		return;
+	}
 	struct wlr_xdg_surface *xdg = window->xdg;
 	wlr_xdg_toplevel_set_size(xdg, c->width, c->height);
 	wlr_xdg_toplevel_set_activated(xdg, c->states & VTP_STATE_ACTIVATED);
@@ -1176,7 +1288,14 @@ void agent_window_set_scale(struct agent_window *window, uint32_t scale)
 
 void agent_window_close(struct agent_window *window)
 {
-	if (window->toplevel) {
+	if (window->xsurface != NULL && window->toplevel) {
+		wlr_xwayland_surface_close(window->xsurface);
+	} else if (window->xsurface != NULL) {
+		/* an override-redirect window is the app's to unmap: hidden
+		 * until it maps again */
+		unannounce(window);
+		window->dismissed = true;
+	} else if (window->toplevel) {
 		wlr_xdg_toplevel_send_close(window->xdg);
 	} else {
 		wlr_xdg_popup_destroy(window->xdg);
@@ -1332,7 +1451,19 @@ struct agent_window *agent_window_from_surface(
 		return NULL;
 	}
 	struct wlr_surface *root = wlr_surface_get_root_surface(surface);
-	if (root == NULL || !wlr_surface_is_xdg_surface(root)) {
+	if (root == NULL) {
+		return NULL;
+	}
+	if (wlr_surface_is_xwayland_surface(root)) {
+		struct agent_window *w;
+		wl_list_for_each(w, &server->windows, link) {
+			if (w->xsurface != NULL && w->xsurface->surface == root) {
+				return w;
+			}
+		}
+		return NULL;
+	}
+	if (!wlr_surface_is_xdg_surface(root)) {
 		return NULL;
 	}
 	struct wlr_xdg_surface *xdg = wlr_xdg_surface_from_wlr_surface(root);
@@ -1428,11 +1559,13 @@ void agent_window_destroy(struct agent_window *window)
 	agent_input_window_gone(server->input, window);
 	agent_cursor_window_gone(server->cursor, window);
 
-	wl_list_remove(&window->destroy.link);
-	wl_list_remove(&window->map.link);
-	wl_list_remove(&window->unmap.link);
-	wl_list_remove(&window->ack_configure.link);
-	if (window->toplevel) {
+	if (window->xdg != NULL) {
+		wl_list_remove(&window->destroy.link);
+		wl_list_remove(&window->map.link);
+		wl_list_remove(&window->unmap.link);
+		wl_list_remove(&window->ack_configure.link);
+	}
+	if (window->xdg != NULL && window->toplevel) {
 		wl_list_remove(&window->request_move.link);
 		wl_list_remove(&window->request_resize.link);
 		wl_list_remove(&window->request_maximize.link);
@@ -1454,9 +1587,72 @@ void agent_window_destroy(struct agent_window *window)
 		wl_event_source_remove(window->flush_idle);
 	}
 	wl_event_source_remove(window->frame_timer);
-	window->xdg->data = NULL;
+	if (window->xdg != NULL) {
+		window->xdg->data = NULL;
+	}
+	if (window->owner_ref != NULL) {
+		*window->owner_ref = NULL;
+	}
 	wl_list_remove(&window->link);
 	free(window);
+}
+
+struct agent_window *agent_window_create_x11(struct agent_server *server,
+	struct wlr_xwayland_surface *xsurface, struct agent_window *parent,
+	struct agent_window **owner_ref)
+{
+	if (xsurface->surface == NULL) {
+		return NULL;
+	}
+	struct agent_window *window = calloc(1, sizeof(*window));
+	if (window == NULL) {
+		return NULL;
+	}
+	window->scale = 1;
+	window->server = server;
+	window->xsurface = xsurface;
+	window->toplevel = parent == NULL;
+	window->parent = parent;
+	wl_list_init(&window->surfaces);
+	wl_list_init(&window->buffers);
+	wl_list_init(&window->feedbacks);
+	pixman_region32_init(&window->pending);
+	pixman_region32_init(&window->translucent);
+	window->frame_timer = wl_event_loop_add_timer(server->loop, handle_frame_timer, window);
+	if (window->frame_timer == NULL ||
+		surface_create(window, xsurface->surface, NULL) == NULL) {
+		if (window->frame_timer != NULL) {
+			wl_event_source_remove(window->frame_timer);
+		}
+		pixman_region32_fini(&window->pending);
+		pixman_region32_fini(&window->translucent);
+		free(window);
+		return NULL;
+	}
+	window->owner_ref = owner_ref;
+	wl_list_insert(server->windows.prev, &window->link);
+	window->mapped = true;
+	window->full_damage = true;
+	schedule_flush(window);
+	return window;
+}
+
+void agent_window_x11_moved(struct agent_window *window)
+{
+	if (window->toplevel || window->id == 0 ||
+		(window->xsurface->x == window->x11_x && window->xsurface->y == window->x11_y)) {
+		return; /* a new size is just a new buffer */
+	}
+	unannounce(window);
+	window->full_damage = true;
+	schedule_flush(window);
+}
+
+void agent_window_x11_changed(struct agent_window *window)
+{
+	send_title(window);
+	send_app_id(window);
+	send_hints(window, false);
 }
 
 /* ---- input helpers ---- */
@@ -1467,8 +1663,8 @@ struct wlr_surface *agent_window_surface_at(
 	if (!window->mapped) {
 		return NULL;
 	}
-	return wlr_surface_surface_at(
-		window->xdg->surface, wx + window->geometry.x, wy + window->geometry.y, sx, sy);
+	return wlr_surface_surface_at(agent_window_root(window), wx + window->geometry.x,
+		wy + window->geometry.y, sx, sy);
 }
 
 struct position_search {
@@ -1491,7 +1687,7 @@ bool agent_window_surface_position(
 	struct agent_window *window, struct wlr_surface *surface, int *x, int *y)
 {
 	struct position_search s = { .surface = surface };
-	wlr_surface_for_each_surface(window->xdg->surface, position_iter, &s);
+	wlr_surface_for_each_surface(agent_window_root(window), position_iter, &s);
 	if (!s.found) {
 		return false;
 	}

@@ -24,6 +24,7 @@ struct agent_server;
 struct wlr_surface;
 struct wlr_subsurface;
 struct wlr_xdg_surface;
+struct wlr_xwayland_surface;
 
 #define AGENT_BUFFERS_PER_WINDOW 3
 #define AGENT_MAX_TREE 32
@@ -77,7 +78,14 @@ struct agent_configure {
 
 struct agent_window {
 	struct agent_server *server;
-	struct wlr_xdg_surface *xdg;
+	struct wlr_xdg_surface *xdg; /* NULL for an X11 window */
+	/* An X11 window (xwayland.c), mapped for the window's whole life: a
+	 * toplevel, or an override-redirect window (menu, tooltip) forwarded
+	 * as a popup of an X11 toplevel. */
+	struct wlr_xwayland_surface *xsurface;
+	struct agent_window **owner_ref; /* X11: set to NULL when destroyed */
+	bool dismissed; /* X11 popup: the host sent POPUP_DONE, not shown again */
+	int16_t x11_x, x11_y; /* X11 popup: its X position when announced */
 	struct wl_list link; /* agent_server.windows */
 	bool toplevel;
 	struct agent_window *parent; /* popups: the window of the parent surface */
@@ -142,6 +150,26 @@ struct agent_window {
 /* For a new xdg toplevel or popup; NULL on failure. */
 struct agent_window *agent_window_create(struct agent_server *server, struct wlr_xdg_surface *xdg);
 void agent_window_destroy(struct agent_window *window);
+/*
+ * For a mapped X11 window: a toplevel when parent is NULL, else a popup
+ * of the X11 toplevel parent placed at the X11 window's position relative
+ * to it. *owner_ref is set to NULL when the window goes. NULL on failure.
+ */
+struct agent_window *agent_window_create_x11(struct agent_server *server,
+	struct wlr_xwayland_surface *xsurface, struct agent_window *parent,
+	struct agent_window **owner_ref);
+/* An X11 window's geometry changed: a popup that moved is announced
+ * again at its new place (a popup cannot move on the host). */
+void agent_window_x11_moved(struct agent_window *window);
+/* X11 size hints or title or class changed. */
+void agent_window_x11_changed(struct agent_window *window);
+/* The root surface: the xdg surface's or the X11 window's. */
+struct wlr_surface *agent_window_root(struct agent_window *window);
+/* The surface that gets the keyboard when the host gives it to this
+ * window: its root, except for an X11 popup, whose X11 toplevel's (an
+ * override-redirect window never has the X focus; the X server sends keys
+ * to the focused window or to a menu's keyboard grab). */
+struct wlr_surface *agent_window_keyboard_surface(struct agent_window *window);
 
 /* The host connection came up: announce and send contents. */
 void agent_window_link_ready(struct agent_window *window);

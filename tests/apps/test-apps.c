@@ -808,15 +808,40 @@ Test(launch, terminal_apps)
 	agent_apps_list_destroy(l);
 	cr_expect_null(agent_launch_argv_for_id("tui.desktop", NULL, NULL));
 
-	/* With one: wrapped in it. */
+	/* An X11 terminal (x-terminal-emulator, xterm) is not used: the app
+	 * is still not listed. */
 	put("bin/xterm", "#!/bin/sh\n");
 	chmod(at("bin/xterm"), 0755);
+	put("bin/x-terminal-emulator", "#!/bin/sh\n");
+	chmod(at("bin/x-terminal-emulator"), 0755);
 	fmt(path, sizeof(path), "%s/bin", root);
 	setenv("PATH", path, 1);
+	l = agent_apps_scan();
+	cr_assert_not_null(l);
+	cr_expect_null(find(l, "tui.desktop"));
+	agent_apps_list_destroy(l);
+	cr_expect_null(agent_launch_argv_for_id("tui.desktop", NULL, NULL));
+
+	/* With weston-terminal only: it runs the agent (--shell=, no
+	 * arguments), which runs the command from the environment. */
+	put("bin/weston-terminal", "#!/bin/sh\n");
+	chmod(at("bin/weston-terminal"), 0755);
+	char **wargv = agent_launch_argv_for_id("tui.desktop", NULL, NULL);
+	cr_assert_not_null(wargv);
+	cr_expect_str_eq(wargv[0], "env");
+	cr_expect_str_eq(wargv[1], LAUNCH_TERMINAL_RUN_ENV "=prog-Tui");
+	cr_expect_str_eq(wargv[2], "weston-terminal");
+	cr_expect(strncmp(wargv[3], "--shell=/", 9) == 0);
+	cr_expect_null(wargv[4]);
+	agent_launch_argv_free(wargv);
+
+	/* With foot, the preferred Wayland terminal: wrapped in it. */
+	put("bin/foot", "#!/bin/sh\n");
+	chmod(at("bin/foot"), 0755);
 	char **argv = agent_launch_argv_for_id("tui.desktop", NULL, NULL);
 	cr_assert_not_null(argv);
-	cr_expect_str_eq(argv[0], "xterm");
-	cr_expect_str_eq(argv[1], "-e");
+	cr_expect_str_eq(argv[0], "foot");
+	cr_expect_str_eq(argv[1], "--");
 	cr_expect_str_eq(argv[2], "prog-Tui");
 	cr_expect_null(argv[3]);
 	agent_launch_argv_free(argv);
