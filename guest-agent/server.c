@@ -26,6 +26,7 @@
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/loop.h>
 
 #include "appsync.h"
 #include "idle_inhibit.h"
@@ -555,12 +556,8 @@ void agent_server_destroy(struct agent_server *server)
 		wl_list_remove(&server->request_set_selection.link);
 		wl_list_remove(&server->request_set_primary_selection.link);
 	}
-	if (server->sigterm != NULL) {
-		wl_event_source_remove(server->sigterm);
-	}
-	if (server->sigint != NULL) {
-		wl_event_source_remove(server->sigint);
-	}
+	loop_source_remove(&server->sigterm);
+	loop_source_remove(&server->sigint);
 	if (server->backend != NULL) {
 		wlr_backend_destroy(server->backend);
 	}

@@ -14,6 +14,7 @@
 #include <wlr/xwayland.h>
 #include <wlr/util/log.h>
 #include <wlr/util/region.h>
+#include <vitrail/common/loop.h>
 
 #include "idle_inhibit.h"
 #include "cursor.h"
@@ -1583,9 +1584,7 @@ void agent_window_destroy(struct agent_window *window)
 	free(window->snapshot);
 	pixman_region32_fini(&window->pending);
 	pixman_region32_fini(&window->translucent);
-	if (window->flush_idle != NULL) {
-		wl_event_source_remove(window->flush_idle);
-	}
+	loop_source_remove(&window->flush_idle);
 	wl_event_source_remove(window->frame_timer);
 	if (window->xdg != NULL) {
 		window->xdg->data = NULL;
@@ -1621,9 +1620,7 @@ struct agent_window *agent_window_create_x11(struct agent_server *server,
 	window->frame_timer = wl_event_loop_add_timer(server->loop, handle_frame_timer, window);
 	if (window->frame_timer == NULL ||
 		surface_create(window, xsurface->surface, NULL) == NULL) {
-		if (window->frame_timer != NULL) {
-			wl_event_source_remove(window->frame_timer);
-		}
+		loop_source_remove(&window->frame_timer);
 		pixman_region32_fini(&window->pending);
 		pixman_region32_fini(&window->translucent);
 		free(window);

@@ -14,6 +14,7 @@
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/loop.h>
 
 #include "config.h"
 #include "tree/cpu_buffer.h"
@@ -752,9 +753,7 @@ static void window_destroy(struct guest_window *window)
 	window->gvm->n_windows--;
 	window_state_finish(&window->state, &window->gvm->budget);
 	pixman_region32_fini(&window->pending_damage);
-	if (window->apply_idle != NULL) {
-		wl_event_source_remove(window->apply_idle);
-	}
+	loop_source_remove(&window->apply_idle);
 	free(window->pending_title);
 	free(window->pending_app_id);
 	free(window->cursor_pixels);

@@ -29,6 +29,7 @@
 #include "server.h"
 #include "guest/vm_link.h"
 #include <vitrail/vmm.h>
+#include <vitrail/common/loop.h>
 
 /* A guest only notices a host that went away if it stays away a while
  * (virtio-serial has a "host connected" flag, no events): see vmm.h. */
@@ -193,9 +194,7 @@ static enum vm_state shown_state(const struct managed_vm *vm)
 static void waiter_free(struct vm_op *waiter)
 {
 	wl_list_remove(&waiter->link);
-	if (waiter->timer != NULL) {
-		wl_event_source_remove(waiter->timer);
-	}
+	loop_source_remove(&waiter->timer);
 	free(waiter->argv);
 	free(waiter);
 }
@@ -262,10 +261,7 @@ static bool send_run(struct managed_vm *vm, struct vm_op *waiter)
 		return false;
 	}
 	waiter->sent = true;
-	if (waiter->timer != NULL) {
-		wl_event_source_remove(waiter->timer);
-		waiter->timer = NULL;
-	}
+	loop_source_remove(&waiter->timer);
 	return true;
 }
 
@@ -441,18 +437,12 @@ static void remove_temp_home(struct managed_vm *vm);
 
 static void agent_forget(struct managed_vm *vm)
 {
-	if (vm->agent_source != NULL) {
-		wl_event_source_remove(vm->agent_source);
-		vm->agent_source = NULL;
-	}
+	loop_source_remove(&vm->agent_source);
 	if (vm->agent_pidfd >= 0) {
 		close(vm->agent_pidfd);
 		vm->agent_pidfd = -1;
 	}
-	if (vm->kill_timer != NULL) {
-		wl_event_source_remove(vm->kill_timer);
-		vm->kill_timer = NULL;
-	}
+	loop_source_remove(&vm->kill_timer);
 	vm->agent_pid = 0;
 }
 
@@ -886,10 +876,7 @@ static void vmm_sync(struct managed_vm *vm)
 {
 	int fd = vmm_vm_fd(vm->vmm);
 	if (fd != vm->vmm_fd || vm->vmm_resync) {
-		if (vm->vmm_source != NULL) {
-			wl_event_source_remove(vm->vmm_source);
-			vm->vmm_source = NULL;
-		}
+		loop_source_remove(&vm->vmm_source);
 		vm->vmm_fd = -1;
 		vm->vmm_resync = false;
 		if (fd >= 0) {
@@ -1510,22 +1497,14 @@ static void vm_finish(struct managed_vm *vm)
 		vmm_vm_pause(vm->vmm, false);
 	}
 	agent_forget(vm);
-	if (vm->group_timer != NULL) {
-		wl_event_source_remove(vm->group_timer);
-	}
+	loop_source_remove(&vm->group_timer);
 	if (vm->orphan_group > 0) {
 		kill(-vm->orphan_group, SIGKILL);
 	}
 	remove_temp_home(vm);
-	if (vm->vmm_source != NULL) {
-		wl_event_source_remove(vm->vmm_source);
-	}
-	if (vm->vmm_timer != NULL) {
-		wl_event_source_remove(vm->vmm_timer);
-	}
-	if (vm->connect_timer != NULL) {
-		wl_event_source_remove(vm->connect_timer);
-	}
+	loop_source_remove(&vm->vmm_source);
+	loop_source_remove(&vm->vmm_timer);
+	loop_source_remove(&vm->connect_timer);
 	/* QEMU keeps running: the next vitrail re-attaches */
 	vmm_vm_destroy(vm->vmm);
 	free(vm->log_path);
@@ -1628,9 +1607,7 @@ void vm_manager_destroy(struct vm_manager *manager)
 	if (manager == NULL) {
 		return;
 	}
-	if (manager->log_timer != NULL) {
-		wl_event_source_remove(manager->log_timer);
-	}
+	loop_source_remove(&manager->log_timer);
 	for (size_t i = 0; i < manager->n_vms; i++) {
 		vm_finish(&manager->vms[i]);
 	}

@@ -264,6 +264,10 @@ ctl run-app other foot.desktop || fail "run-app other foot.desktop failed"
 vm_connected other || fail "VM other is not connected after run-app"
 wait_windows other 1
 ctl windows --json >"$T/windows.json"
+# launched from the menu (run-app) while work's Painter has the keyboard:
+# the app the user asked for comes up with the keyboard
+json_check "$T/windows.json" '[w["vm"] for w in d if w["focused"]] == ["other"]' \
+	"the app started with run-app must have the keyboard"
 x=$(json_get "$T/windows.json" "[w['x'] for w in d if w['vm'] == 'other'][0]")
 y=$(json_get "$T/windows.json" "[w['y'] for w in d if w['vm'] == 'other'][0]")
 w=$(json_get "$T/windows.json" "[w['width'] for w in d if w['vm'] == 'other'][0]")
