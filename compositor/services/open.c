@@ -379,6 +379,8 @@ static void watch_disposable(struct open_router *router, struct vm_link *link)
 	wl_event_source_timer_update(w->dispose_timer, DISPOSABLE_CHECK_MS);
 }
 
+#define HOST_NOTICE_RGB 0x2e3436 /* the host windows' frame color */
+
 /*
  * The outcome: tell the source (host text only), cancel the target's part
  * if it is unfinished, and forget the transfer. detail (the target's own
@@ -393,8 +395,14 @@ __attribute__((format(printf, 4, 5))) static void finish(
 	vsnprintf(text, sizeof(text), fmt, args);
 	va_end(args);
 
-	wlr_log(code == VTP_RESULT_OK ? WLR_INFO : WLR_INFO, "[vm %s] open request %u (%s): %s",
+	wlr_log(WLR_INFO, "[%s%s] open request %u (%s): %s", t->source_link != NULL ? "vm " : "",
 		t->source_name, t->source_request, t->is_url ? "URL" : "file", text);
+	if (t->source_link == NULL && code != VTP_RESULT_OK && code != VTP_RESULT_CANCELLED) {
+		/* the host's own request (a file manager, "Open in a VM"): its
+		 * caller may have no terminal, so the user sees why on screen */
+		notify_show(t->router->server->notify, NOTIFY_REFUSED, HOST_NOTICE_RGB,
+			"Not opened in a VM: %s", text);
+	}
 	if (t->source_link != NULL && vm_link_connected(t->source_link)) {
 		struct vtp_result r = { .request_id = t->source_request, .code = code };
 		vm_link_send(t->source_link, VTP_OPEN_RESULT, 0, &r, text, (uint32_t)strlen(text));

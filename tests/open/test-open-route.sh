@@ -110,6 +110,11 @@ status=0
 ctl open --auto "$T/files/note.txt" 2>"$T/ctl.err" || status=$?
 [ $status = 3 ] || fail "vitrailctl open --auto note.txt: status $status, want 3"
 grep -q "denies it ($T/vitrail.ini:16)" "$T/ctl.err" || fail "vitrailctl: $(cat "$T/ctl.err")"
+# ...and on screen too (a file manager running "Open in a VM" has no
+# terminal): a refused notice with the host's gray stripe, top right
+screenshot "$T/notice.ppm"
+pixels "$T/notice.ppm" rect $((1280 - 16 - 380)) 16 8 40 2e3436
+pixels "$T/notice.ppm" rect $((1280 - 16 - 8)) 16 8 40 5a1e1e
 status=0
 ctl open nosuchvm "$T/files/note.txt" 2>"$T/ctl.err" || status=$?
 [ $status = 1 ] && grep -q "no VM named 'nosuchvm'" "$T/ctl.err" || fail "vitrailctl open nosuchvm"
