@@ -35,6 +35,7 @@ struct frame {
 	bool unresponsive; /* frame_set_unresponsive */
 	bool paused; /* frame_set_paused */
 	bool attention; /* frame_set_attention */
+	int visible_width; /* frame_set_visible_width; 0: all of it */
 	float scale; /* of the output it is on (frame_set_scale); the title is drawn at it */
 };
 
@@ -83,6 +84,13 @@ static uint32_t ceil_up(float v)
 	return (float)i < v ? i + 1 : i;
 }
 
+/* Where the title bar's visible part ends (frame_set_visible_width). */
+static int frame_title_right(const struct frame *frame, int width)
+{
+	return frame->visible_width > 0 && frame->visible_width < width ? frame->visible_width
+									: width;
+}
+
 static struct cpu_buffer *draw_title(
 	struct frame *frame, int width, const char *title, bool focused)
 {
@@ -109,7 +117,10 @@ static struct cpu_buffer *draw_title(
 	/* "[vm]" first, in its own layout: nothing the guest names can push
 	 * it out, reorder it or ellipsize it; the title gets what is left */
 	int x = 6;
-	int close_w = width >= FRAME_CLOSE_WIDTH ? FRAME_CLOSE_WIDTH : 0;
+	/* the title bar as far as the output shows it: the close button stays
+	 * on screen when a window is wider than its output */
+	int right = frame_title_right(frame, width);
+	int close_w = right >= FRAME_CLOSE_WIDTH ? FRAME_CLOSE_WIDTH : 0;
 	paint_set_rgb(cr, fg);
 	if (frame->prefix != NULL) {
 		char label[VTP_MAX_NAME + 4];
@@ -121,7 +132,7 @@ static struct cpu_buffer *draw_title(
 		pango_cairo_show_layout(cr, layout);
 		g_object_unref(layout);
 		x += lw + 6;
-		if (x - 6 > width - close_w) {
+		if (x - 6 > right - close_w) {
 			close_w = 0; /* the label wins over the close button */
 		}
 	}
@@ -138,7 +149,7 @@ static struct cpu_buffer *draw_title(
 		g_object_unref(layout);
 		x += lw + 6;
 	}
-	int text_w = width - close_w - 2 - x;
+	int text_w = right - close_w - 2 - x;
 	if (text_w > 0 && title[0] != '\0') {
 		PangoLayout *layout = text_layout(cr, title, text_w);
 		int tw, th;
@@ -156,7 +167,7 @@ static struct cpu_buffer *draw_title(
 
 	if (close_w > 0) {
 		/* an "x" of two strokes in the middle of the button */
-		double cx = width - close_w / 2.0;
+		double cx = right - close_w / 2.0;
 		double cy = height / 2.0;
 		double r = 5.0;
 		paint_set_rgb(cr, fg);
@@ -332,6 +343,14 @@ void frame_set_paused(struct frame *frame, bool paused)
 	}
 }
 
+void frame_set_visible_width(struct frame *frame, int visible_width)
+{
+	if (frame->visible_width != visible_width) {
+		frame->visible_width = visible_width;
+		frame->drawn = false;
+	}
+}
+
 void frame_set_attention(struct frame *frame, bool attention)
 {
 	if (frame->attention != attention) {
@@ -347,6 +366,7 @@ void frame_set_title_shown(struct frame *frame, bool shown)
 
 bool frame_title_hit_close(const struct frame *frame, double x)
 {
-	return frame->has_title && frame->close_shown && frame->width >= FRAME_CLOSE_WIDTH &&
-		x >= frame->width - FRAME_CLOSE_WIDTH;
+	int right = frame_title_right(frame, frame->width);
+	return frame->has_title && frame->close_shown && right >= FRAME_CLOSE_WIDTH &&
+		x >= right - FRAME_CLOSE_WIDTH && x < right;
 }

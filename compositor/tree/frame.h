@@ -62,6 +62,9 @@ void frame_set_paused(struct frame *frame, bool paused);
 /* A window that appeared without the keyboard: "(new)" in its title bar
  * and an orange line under it until the user comes to it. */
 void frame_set_attention(struct frame *frame, bool attention);
+/* How much of the title bar (from its left end) its output shows, 0 for
+ * all: the close button is drawn at that end. */
+void frame_set_visible_width(struct frame *frame, int visible_width);
 
 /* True if x (title-bar local) lies on the close button. */
 bool frame_title_hit_close(const struct frame *frame, double x);

@@ -138,9 +138,18 @@ struct wlr_box view_frame_box(const struct view *view)
 
 void view_update_frame(struct view *view)
 {
-	if (view->frame != NULL) {
-		frame_update(view->frame, view->width, view->height, view->title, view->focused);
+	if (view->frame == NULL) {
+		return;
 	}
+	/* a window wider than its output keeps its close button on screen */
+	struct wlr_box title = { view->x, view->y - 1, 1, 1 }, out;
+	int visible = 0;
+	if (server_output_box_for(view->server, &title, &out) &&
+		view->x + view->width > out.x + out.width) {
+		visible = out.x + out.width - view->x;
+	}
+	frame_set_visible_width(view->frame, visible > 0 ? visible : 0);
+	frame_update(view->frame, view->width, view->height, view->title, view->focused);
 }
 
 void view_update_scales(struct server *server)
