@@ -32,6 +32,9 @@ struct frame {
 	bool drawn;
 	float drawn_scale;
 	bool close_shown; /* the close button fitted next to the [vm] label */
+	int close_end; /* where the close button ends: width, or frame_set_close_end's */
+	int close_limit; /* frame_set_close_end */
+	int shown_limit; /* close_limit when drawn */
 	bool unresponsive; /* frame_set_unresponsive */
 	bool paused; /* frame_set_paused */
 	bool attention; /* frame_set_attention */
@@ -109,7 +112,12 @@ static struct cpu_buffer *draw_title(
 	/* "[vm]" first, in its own layout: nothing the guest names can push
 	 * it out, reorder it or ellipsize it; the title gets what is left */
 	int x = 6;
-	int close_w = width >= FRAME_CLOSE_WIDTH ? FRAME_CLOSE_WIDTH : 0;
+	/* a title bar wider than its output has the close button where the
+	 * output ends (frame_set_close_end) */
+	int right = frame->close_limit >= FRAME_CLOSE_WIDTH && frame->close_limit < width
+		? frame->close_limit
+		: width;
+	int close_w = right >= FRAME_CLOSE_WIDTH ? FRAME_CLOSE_WIDTH : 0;
 	paint_set_rgb(cr, fg);
 	if (frame->prefix != NULL) {
 		char label[VTP_MAX_NAME + 4];
@@ -121,7 +129,7 @@ static struct cpu_buffer *draw_title(
 		pango_cairo_show_layout(cr, layout);
 		g_object_unref(layout);
 		x += lw + 6;
-		if (x - 6 > width - close_w) {
+		if (x - 6 > right - close_w) {
 			close_w = 0; /* the label wins over the close button */
 		}
 	}
@@ -138,7 +146,7 @@ static struct cpu_buffer *draw_title(
 		g_object_unref(layout);
 		x += lw + 6;
 	}
-	int text_w = width - close_w - 2 - x;
+	int text_w = right - close_w - 2 - x;
 	if (text_w > 0 && title[0] != '\0') {
 		PangoLayout *layout = text_layout(cr, title, text_w);
 		int tw, th;
@@ -153,10 +161,11 @@ static struct cpu_buffer *draw_title(
 		g_object_unref(layout);
 	}
 	frame->close_shown = close_w > 0;
+	frame->close_end = right;
 
 	if (close_w > 0) {
 		/* an "x" of two strokes in the middle of the button */
-		double cx = width - close_w / 2.0;
+		double cx = right - close_w / 2.0;
 		double cy = height / 2.0;
 		double r = 5.0;
 		paint_set_rgb(cr, fg);
@@ -257,8 +266,8 @@ void frame_update(struct frame *frame, int width, int height, const char *title,
 		return;
 	}
 	if (frame->drawn && frame->width == width && frame->shown_focused == focused &&
-		frame->drawn_scale == frame->scale && frame->shown_title != NULL &&
-		strcmp(frame->shown_title, title) == 0) {
+		frame->drawn_scale == frame->scale && frame->shown_limit == frame->close_limit &&
+		frame->shown_title != NULL && strcmp(frame->shown_title, title) == 0) {
 		return;
 	}
 	char *copy = strdup(title);
@@ -293,6 +302,12 @@ void frame_update(struct frame *frame, int width, int height, const char *title,
 	frame->shown_focused = focused;
 	frame->drawn = true;
 	frame->drawn_scale = frame->scale;
+	frame->shown_limit = frame->close_limit;
+}
+
+void frame_set_close_end(struct frame *frame, int x)
+{
+	frame->close_limit = x > 0 ? x : 0;
 }
 
 void frame_set_scale(struct frame *frame, float scale)
@@ -347,6 +362,6 @@ void frame_set_title_shown(struct frame *frame, bool shown)
 
 bool frame_title_hit_close(const struct frame *frame, double x)
 {
-	return frame->has_title && frame->close_shown && frame->width >= FRAME_CLOSE_WIDTH &&
-		x >= frame->width - FRAME_CLOSE_WIDTH;
+	return frame->has_title && frame->close_shown && frame->close_end >= FRAME_CLOSE_WIDTH &&
+		x >= frame->close_end - FRAME_CLOSE_WIDTH && x < frame->close_end;
 }

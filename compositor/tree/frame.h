@@ -63,6 +63,10 @@ void frame_set_paused(struct frame *frame, bool paused);
  * and an orange line under it until the user comes to it. */
 void frame_set_attention(struct frame *frame, bool attention);
 
+/* The title bar's x where its output ends (0: none): when it is inside the
+ * title bar, the close button is drawn just left of it, on screen (takes
+ * effect at the next frame_update). */
+void frame_set_close_end(struct frame *frame, int x);
 /* True if x (title-bar local) lies on the close button. */
 bool frame_title_hit_close(const struct frame *frame, double x);
 

@@ -139,6 +139,15 @@ struct wlr_box view_frame_box(const struct view *view)
 void view_update_frame(struct view *view)
 {
 	if (view->frame != NULL) {
+		/* a window wider than its output: the close button where the
+		 * output ends, so it stays on screen */
+		struct wlr_box frame = view_frame_box(view), out;
+		int end = 0;
+		if (server_output_box_for(view->server, &frame, &out) && frame.width > out.width &&
+			view->x < out.x + out.width) {
+			end = out.x + out.width - view->x;
+		}
+		frame_set_close_end(view->frame, end);
 		frame_update(view->frame, view->width, view->height, view->title, view->focused);
 	}
 }
@@ -386,6 +395,7 @@ void view_move(struct view *view, int x, int y)
 	view->y = y;
 	keep_title_on_output(view);
 	wlr_scene_node_set_position(&view->tree->node, view->x, view->y);
+	view_update_frame(view);
 }
 
 /* A malloc'd display-safe copy (the protocol's sanitizer), or NULL. */

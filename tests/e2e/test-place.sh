@@ -124,6 +124,14 @@ guest w "fill 5 808080"
 guest w "wait-frame 5"
 guest_sync w
 guest_wait w '^configure 5 1272 688 '
+# ... and when it keeps its size (a minimum larger than the output), its
+# [vm] label and its close button stay on screen: the x where the output ends.
+ctl windows --json >"$T/windows.json"
+read -r x y < <(json_get "$T/windows.json" "' '.join(str(v[k]) for v in d if v['vm'] == 'work' and v['width'] == 1400 for k in ('x', 'y'))")
+[ "$x" -ge 0 ] && [ "$y" -ge 28 ] || fail "the oversized window's title bar is off screen ($x,$y)"
+sleep 0.6
+"$VT_POINTER" move 1268 $((y - 12)) click left || fail "vt-pointer failed"
+guest_wait w '^close 5$'
 stop_vitrail
 
 # Two outputs: a new window opens on the one with the pointer.
