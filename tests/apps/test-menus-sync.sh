@@ -6,7 +6,8 @@
 # and whose icon is a valid PNG with the VM's color around the guest's
 # picture; hidden apps are left out; an app added or deleted in the guest
 # appears or disappears by itself (inotify -> APPS_CHANGED -> a new list);
-# `vitrailctl run-app` opens the app in that VM, framed in its color; a
+# `vitrailctl run-app` opens the app in that VM, framed in its color and
+# focused even when another VM had the keyboard; a
 # stopped VM keeps its entries and a VM removed from the configuration
 # loses them at the next start.
 #
@@ -269,6 +270,9 @@ y=$(json_get "$T/windows.json" "[w['y'] for w in d if w['vm'] == 'other'][0]")
 w=$(json_get "$T/windows.json" "[w['width'] for w in d if w['vm'] == 'other'][0]")
 h=$(json_get "$T/windows.json" "[w['height'] for w in d if w['vm'] == 'other'][0]")
 json_check "$T/windows.json" '[w["label"] for w in d if w["vm"] == "other"] == ["#73d216"]' "foot in VM other"
+# asked for with run-app: it has the keyboard though work's Painter had it
+json_check "$T/windows.json" '[w["vm"] for w in d if w["focused"]] == ["other"]' \
+	"foot, started with run-app while VM work had the keyboard, must get it"
 deadline=$((SECONDS + E2E_TIMEOUT))
 # a new guest window does not raise itself: Painter's frame may cover it
 ignore=(--ignore "$((px - 4))" "$((py - 28))" 208 182)
