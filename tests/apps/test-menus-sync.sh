@@ -6,7 +6,8 @@
 # and whose icon is a valid PNG with the VM's color around the guest's
 # picture; hidden apps are left out; an app added or deleted in the guest
 # appears or disappears by itself (inotify -> APPS_CHANGED -> a new list);
-# `vitrailctl run-app` opens the app in that VM, framed in its color; a
+# `vitrailctl run-app` opens the app in that VM, framed in its color and
+# focused even when another VM had the keyboard; a
 # stopped VM keeps its entries and a VM removed from the configuration
 # loses them at the next start.
 #

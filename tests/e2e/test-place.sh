@@ -5,9 +5,9 @@
 # another VM has the focus; other new windows of another VM get no
 # keyboard but a host-drawn "(new)" mark (an orange line under the title)
 # until the user comes to them; a click on a window shown less than 0.5 s
-# ago is not delivered.
+# ago is not delivered; a panel's exclusive zone is not part of the output.
 . "${TEST_LIB:?run through meson test}/harness.sh" || exit 2
-: "${VT_POINTER:?run through meson test}"
+: "${VT_POINTER:?run through meson test}" "${VT_BAR:?run through meson test}"
 
 ORANGE=f57900
 write_config "$T/vitrail.ini" <<INI
@@ -124,11 +124,41 @@ guest w "fill 5 808080"
 guest w "wait-frame 5"
 guest_sync w
 guest_wait w '^configure 5 1272 688 '
-# it keeps its size (as an app with a larger minimum does): its close
-# button is still on screen, at the output's right edge
+# ... and when it keeps its size (a minimum larger than the output), its
+# [vm] label and its close button stay on screen: the x where the output ends.
+ctl windows --json >"$T/windows.json"
+read -r x y < <(json_get "$T/windows.json" "' '.join(str(v[k]) for v in d if v['vm'] == 'work' and v['width'] == 1400 for k in ('x', 'y'))")
+[ "$x" -ge 0 ] && [ "$y" -ge 28 ] || fail "the oversized window's title bar is off screen ($x,$y)"
 sleep 0.6
-"$VT_POINTER" move 1270 16 click left || fail "vt-pointer failed"
+"$VT_POINTER" move 1268 $((y - 12)) click left || fail "vt-pointer failed"
 guest_wait w '^close 5$'
+stop_vitrail
+
+# A panel with a 40 px exclusive zone at the top: new windows open below it
+# and are asked to fit what it leaves (720 - 40 - 28 - 4 = 648 high).
+start_vitrail "$T/vitrail.ini"
+mkfifo "$T/bar.in"
+"$VT_BAR" 40 <"$T/bar.in" >"$T/bar.out" 2>"$T/bar.err" &
+BG_PIDS+=($!)
+exec {bar_fd}>"$T/bar.in"
+wait_line "$T/bar.out" '^mapped$' "the panel"
+start_guest b work
+guest b "window 1 300x200"
+guest b "fill 1 0000ff"
+guest b "wait-frame 1"
+guest_sync b
+wait_windows work 1
+json_check "$T/windows.json" '[w["y"] - 28 >= 40 for w in d] == [True]' \
+	"a new window must open below the panel's exclusive zone"
+guest b "window 2 1400x800"
+guest b "fill 2 808080"
+guest b "wait-frame 2"
+guest_sync b
+guest_wait b '^configure 2 1272 648 '
+wait_windows work 2
+json_check "$T/windows.json" 'all(w["y"] - 28 >= 40 for w in d)' \
+	"an oversized window's title bar must stay below the panel"
+exec {bar_fd}>&-
 stop_vitrail
 
 # Two outputs: a new window opens on the one with the pointer.
