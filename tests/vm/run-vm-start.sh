@@ -1,0 +1,79 @@
+#!/bin/bash
+# vm-start benchmark (prints figures, asserts nothing): a QEMU VM booted
+# from the quick test guest image (busybox initramfs, weston-simple-shm):
+# cold boot to its first window, vitrailctl pause / resume round trips
+# (QMP stop / cont), and the host RSS of its QEMU running idle and paused.
+#   meson test -C build --benchmark vm-start -v
+# Restore from a saved state, preloaded disposables and suspend are not
+# built (issue 13 §2, §4): their rows say so.
+: "${TEST_LIB:?run through meson test}"
+command -v qemu-system-x86_64 >/dev/null || {
+	echo "qemu-system-x86_64 is not installed: skipped"
+	exit 77
+}
+export E2E_TIMEOUT=${VM_TIMEOUT:-150}
+. "$TEST_LIB/harness.sh" || exit 2
+: "${GUEST_IMAGE:?}" "${IMAGE_OUT:?}" "${AGENT:?}"
+export VITRAIL_AGENT=$AGENT XDG_DATA_HOME=$T/data
+vm_cleanup() {
+	local f pid
+	for f in "$XDG_RUNTIME_DIR"/vitrail/vms/*.pid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f" 2>/dev/null) || continue
+		if [ -n "$pid" ] && grep -qF "$XDG_RUNTIME_DIR" "/proc/$pid/cmdline" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
+}
+trap 'rc=$?; vm_cleanup; (exit $rc); cleanup' EXIT
+
+image=$("$GUEST_IMAGE" --out "$IMAGE_OUT" --agent "$AGENT" | tail -n 1)
+[ -f "$image/vmlinuz" ] || fail "no guest image in '$image'"
+write_config "$T/vitrail.ini" <<INI
+[vm work]
+label = blue
+type = qemu
+kernel = $image/vmlinuz
+initrd = $image/initrd.img
+append = console=ttyS0 quiet panic=-1 vitrail.cmd=weston-simple-shm
+memory = 256
+pool-size = 16
+INI
+start_vitrail "$T/vitrail.ini"
+ms() { echo $(($(date +%s%N) / 1000000)); }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+t0=$(ms)
+ctl start work >/dev/null || fail "vitrailctl start work failed"
+until [ "$(windows_of work)" = 1 ]; do
+	[ $(($(ms) - t0)) -lt $((E2E_TIMEOUT * 1000)) ] || fail "no window within ${E2E_TIMEOUT}s"
+	sleep 0.05
+done
+cold=$(($(ms) - t0))
+pid=$(cat "$XDG_RUNTIME_DIR/vitrail/vms/work.pid")
+accel=$(tr '\0' ' ' <"/proc/$pid/cmdline" | grep -Eo 'accel[ =](kvm|tcg)' | head -n 1 | tr -d ' =' | sed 's/accel//')
+sleep 5
+rss_run=$(rss_kib "$pid")
+
+: >"$T/pause" && : >"$T/resume"
+for i in $(seq 10); do
+	a=$(ms); ctl pause work >/dev/null || fail "pause failed"; b=$(ms)
+	echo $((b - a)) >>"$T/pause"
+	[ "$i" = 5 ] && { sleep 2; rss_paused=$(rss_kib "$pid"); }
+	a=$(ms); ctl resume work >/dev/null || fail "resume failed"; b=$(ms)
+	echo $((b - a)) >>"$T/resume"
+	sleep 0.2
+done
+
+echo "vm-start benchmark (quick initramfs guest, $accel, 256 MiB, pool 16 MiB)"
+printf '%-44s %s\n' "cold boot -> first window" "${cold} ms"
+printf '%-44s %s\n' "restore from a booted state -> first window" "not built (issue 13 §4)"
+printf '%-44s %s\n' "preloaded disposable -> first window" "not built (issue 13 §4)"
+printf '%-44s %s\n' "vitrailctl pause (QMP stop), median of 10" "$(median <"$T/pause") ms"
+printf '%-44s %s\n' "vitrailctl resume (QMP cont), median of 10" "$(median <"$T/resume") ms"
+printf '%-44s %s\n' "suspend / resume from disk" "not built (issue 13 §2)"
+printf '%-44s %s\n' "host RSS of QEMU, running idle" "$((rss_run / 1024)) MiB"
+printf '%-44s %s\n' "host RSS of QEMU, paused" "$((rss_paused / 1024)) MiB"
+printf '%-44s %s\n' "host RSS of a suspended VM" "not built (issue 13 §2)"
+pass
