@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -972,6 +973,7 @@ static bool finish_vm(struct parser *p, size_t index)
 	vm->kernel_line = lines->key[VK_KERNEL];
 	vm->initrd_line = lines->key[VK_INITRD];
 	vm->private_line = lines->key[VK_PRIVATE];
+	vm->command_line = lines->key[VK_COMMAND];
 	if (lines->key[VK_LABEL] == 0) {
 		return fail_at(p, vm->line, "[vm %s]: missing key 'label'", vm->name);
 	}
@@ -1467,11 +1469,63 @@ static char *check_file(const struct config *config, int line, const char *key, 
 	return error != NULL ? error : strdup("out of memory");
 }
 
+/*
+ * A local VM's command runs as "/bin/sh -c COMMAND". When its first word
+ * is a plain program name (no shell syntax, no builtin or keyword, no
+ * VAR=value), that program must exist: in PATH, or at an absolute path.
+ */
+static char *check_command(const struct config *config, const struct config_vm *vm)
+{
+	static const char *const shell_words[] = { "exec", "cd", "export", "set", "eval", ".", ":",
+		"true", "false", "test", "[", "if", "for", "while", "until", "case", "{", "!",
+		"command", "trap", "ulimit", "umask", "unset", "read", "echo", "printf" };
+	const char *s = vm->command + strspn(vm->command, " \t");
+	size_t n = strcspn(s, " \t");
+	if (n == 0 || n >= PATH_MAX / 2 || strcspn(s, "$`'\"\\;|&<>()=*?[~#") < n) {
+		return NULL;
+	}
+	char word[PATH_MAX / 2];
+	memcpy(word, s, n);
+	word[n] = '\0';
+	for (size_t i = 0; i < sizeof(shell_words) / sizeof(shell_words[0]); i++) {
+		if (strcmp(word, shell_words[i]) == 0) {
+			return NULL;
+		}
+	}
+	if (strchr(word, '/') != NULL) {
+		if (word[0] != '/' || access(word, X_OK) == 0) {
+			return NULL;
+		}
+	} else {
+		const char *path = getenv("PATH");
+		char *copy = strdup(path != NULL && path[0] != '\0' ? path : "/usr/bin:/bin");
+		bool found = false;
+		for (char *save = NULL, *dir = copy != NULL ? strtok_r(copy, ":", &save) : NULL;
+			dir != NULL && !found; dir = strtok_r(NULL, ":", &save)) {
+			char full[PATH_MAX];
+			found = snprintf(full, sizeof(full), "%s/%s", dir, word) <
+					(int)sizeof(full) &&
+				access(full, X_OK) == 0;
+		}
+		free(copy);
+		if (found || copy == NULL) {
+			return NULL;
+		}
+	}
+	const char *file = config->path != NULL ? config->path : "(built-in)";
+	char *error = text_printf("%s:%d: command: '%s' is not a program in PATH (%s)", file,
+		vm->command_line, word, "/bin/sh -c runs it");
+	return error != NULL ? error : strdup("out of memory");
+}
+
 bool config_vm_check_files(const struct config *config, const struct config_vm *vm, char **error)
 {
 	*error = NULL;
 	if (vm->type != CONFIG_VM_QEMU) {
-		return true;
+		if (vm->command != NULL && vm->command_line > 0) {
+			*error = check_command(config, vm);
+		}
+		return *error == NULL;
 	}
 	const struct {
 		const char *key, *path;

@@ -71,7 +71,7 @@ struct config_vm {
 	 * virtio disk with serial "vitrail-private"; NULL: none. */
 	char *private_image;
 	/* where image, kernel, initrd and private were set (0: not set) */
-	int image_line, kernel_line, initrd_line, private_line;
+	int image_line, kernel_line, initrd_line, private_line, command_line;
 	uint32_t memory_mib; /* default 512 */
 	uint32_t cpus; /* default 1 */
 	bool network_user; /* network = user; default none */

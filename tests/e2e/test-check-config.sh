@@ -36,6 +36,15 @@ rc=0
 "$VITRAIL" --check-config --config "$bad2" >"$T/o" 2>"$T/e" || rc=$?
 [ $rc -ne 0 ] && grep -qF "$bad2:4: kernel: $T/no-vmlinuz: No such file or directory" "$T/e" ||
 	fail "missing kernel: rc $rc, $(cat "$T/e")"
+# a local VM's command whose program does not exist (sh -c would say 127)
+printf '[vm work]\nlabel = blue\ncommand = no-such-program-vitrail --x\n' >"$bad2"
+rc=0
+"$VITRAIL" --check-config --config "$bad2" >"$T/o" 2>"$T/e" || rc=$?
+[ $rc -ne 0 ] && grep -qF "$bad2:3: command: 'no-such-program-vitrail' is not a program in PATH" "$T/e" ||
+	fail "missing command: rc $rc, $(cat "$T/e")"
+# shell syntax is left to the shell
+printf '[vm work]\nlabel = blue\ncommand = exec sh -c "no-such-program-vitrail"\n' >"$T/good2.ini"
+"$VITRAIL" --check-config --config "$T/good2.ini" >"$T/o" 2>"$T/e" || fail "a shell command: $(cat "$T/e")"
 printf '[vm work]\nlabel = blue\ntype = qemu\nimage = %s\n' "$T" >"$bad2"
 rc=0
 "$VITRAIL" --check-config --config "$bad2" >"$T/o" 2>"$T/e" || rc=$?
