@@ -48,6 +48,14 @@ struct type_info {
 		.tail_min = min_, \
 		.tail_max = max_, \
 		.since = 3 }
+#define T5(type, dir_, body_, window_, min_, max_) \
+	[type] = { .name = &#type[4], \
+		.dir = dir_, \
+		.body = body_, \
+		.window = window_, \
+		.tail_min = min_, \
+		.tail_max = max_, \
+		.since = 5 }
 #define T4(type, dir_, body_, window_, min_, max_) \
 	[type] = { .name = &#type[4], \
 		.dir = dir_, \
@@ -138,6 +146,10 @@ static const struct type_info types[] = {
 	T2(VTP_NOTIFY_ACTION, DIR_H2G, 4, false, 0, 0),
 
 	T3(VTP_IDLE_INHIBIT, DIR_G2H, 4, true, 0, 0),
+
+	T5(VTP_NET_CONFIG, DIR_H2G, 4, false, 1, VTP_MAX_NET_CONFIG),
+	T5(VTP_NET_STATUS, DIR_G2H, 12, false, 0,
+		VTP_MAX_NET_LINKS * sizeof(struct vtp_net_counter)),
 };
 
 #define N_TYPES (sizeof(types) / sizeof(types[0]))
@@ -305,6 +317,29 @@ static enum vtp_status check_file_begin(const uint8_t *t, size_t n, bool deliver
 		return check_vm_name(t + off[2], len[2]);
 	}
 	return len[2] == 0 ? VTP_OK : VTP_E_BAD_VALUE;
+}
+
+static enum vtp_status check_net_status(const struct vtp_net_status *st, const uint8_t *t, size_t n)
+{
+	if (st->state > VTP_NET_FAILED || st->count > VTP_MAX_NET_LINKS) {
+		return VTP_E_BAD_VALUE;
+	}
+	if (n != st->count * sizeof(struct vtp_net_counter)) {
+		return VTP_E_BAD_SIZE;
+	}
+	uint8_t seen[32] = { 0 }; /* links 1..254, each at most once */
+	for (uint32_t i = 0; i < st->count; i++) {
+		struct vtp_net_counter c;
+		memcpy(&c, t + i * sizeof(c), sizeof(c));
+		if (c.reserved != 0) {
+			return VTP_E_FLAGS;
+		}
+		if (c.link < 1 || c.link > 254 || (seen[c.link / 8] & (1u << (c.link % 8)))) {
+			return VTP_E_BAD_VALUE;
+		}
+		seen[c.link / 8] |= (uint8_t)(1u << (c.link % 8));
+	}
+	return VTP_OK;
 }
 
 static enum vtp_status check_deliver_url(const uint8_t *t, size_t n)
@@ -755,6 +790,10 @@ static enum vtp_status check_message(const struct vtp_decoder *dec, uint16_t typ
 		return VTP_OK;
 	case VTP_IDLE_INHIBIT:
 		return m->body.idle_inhibit.inhibit <= 1 ? VTP_OK : VTP_E_BAD_VALUE;
+	case VTP_NET_CONFIG:
+		return vtp_net_config_check(t, n);
+	case VTP_NET_STATUS:
+		return check_net_status(&m->body.net_status, t, n);
 	}
 	return VTP_E_UNKNOWN_TYPE;
 }

@@ -37,6 +37,14 @@ static const uint8_t notify_tail[] = "Build done"
 				     "make"
 				     "RGBARGBARGBARGBARGBARGBA";
 
+static const char net_config_tail[] = "role firewall\n"
+				      "uplink 52:54:00:8b:00:00\n"
+				      "link 1 52:54:00:8b:01:01 deny web\n"
+				      "rule 1 10.0.2.2:8000/tcp\n"
+				      "rule 1 debian.org\n"
+				      "link 2 52:54:00:8b:02:01 allow bank\n";
+static const struct vtp_net_counter net_counter = { .link = 1, .packets = 5, .bytes = 300 };
+
 /* A valid message of each type; false for types it does not know. */
 static bool make_sample(uint16_t type, struct sample *s)
 {
@@ -355,6 +363,17 @@ static bool make_sample(uint16_t type, struct sample *s)
 		s->m.header.object = 3;
 		s->m.body.idle_inhibit.inhibit = 1;
 		return true;
+	case VTP_NET_CONFIG:
+		s->side = VTP_SIDE_GUEST;
+		s->m.body.net_config.generation = 3;
+		s->tail = net_config_tail;
+		s->tail_len = (uint32_t)strlen(net_config_tail);
+		return true;
+	case VTP_NET_STATUS:
+		s->m.body.net_status = (struct vtp_net_status){ 3, VTP_NET_APPLIED, 1 };
+		s->tail = (const char *)&net_counter;
+		s->tail_len = sizeof(net_counter);
+		return true;
 	}
 	return false;
 }
@@ -386,7 +405,7 @@ Test(msg, every_type_has_a_name_and_a_sample)
 		cr_assert(make_sample((uint16_t)t, &s), "no sample for %s",
 			vtp_type_name((uint16_t)t));
 	}
-	cr_assert_eq(n, 64);
+	cr_assert_eq(n, 66);
 	cr_assert_str_eq(vtp_type_name(VTP_ATTACH), "ATTACH");
 	cr_assert_str_eq(vtp_type_name(VTP_RUN_RESULT), "RUN_RESULT");
 }
@@ -465,7 +484,7 @@ Test(msg, round_trip_every_type)
 		}
 		checked++;
 	}
-	cr_assert_eq(checked, 64);
+	cr_assert_eq(checked, 66);
 }
 
 Test(msg, encode_limits)
@@ -981,6 +1000,42 @@ static const struct bad_case bad_cases[] = {
 	{ "idle inhibit without a window", H, VTP_IDLE_INHIBIT, BODY(idle_inhibit, { 1 }),
 		.want = VTP_E_OBJECT },
 	{ "idle inhibit from the host", G, VTP_IDLE_INHIBIT, .object = 1, BODY(idle_inhibit, { 1 }),
+		.want = VTP_E_UNKNOWN_TYPE },
+	{ "net config from a guest", H, VTP_NET_CONFIG, BODY(net_config, { 1 }),
+		TAIL("role net\nuplink 52:54:00:8b:00:00\n"), .want = VTP_E_UNKNOWN_TYPE },
+	{ "net config without its end of line", G, VTP_NET_CONFIG, BODY(net_config, { 1 }),
+		TAIL("role net\nuplink 52:54:00:8b:00:00"), .want = VTP_E_BAD_VALUE },
+	{ "net config: a rule for another link", G, VTP_NET_CONFIG, BODY(net_config, { 1 }),
+		TAIL("role firewall\nuplink 52:54:00:8b:00:00\nlink 1 52:54:00:8b:01:01 deny a\n"
+		     "rule 2 1.2.3.4\n"),
+		.want = VTP_E_BAD_VALUE },
+	{ "net config: a shell word", G, VTP_NET_CONFIG, BODY(net_config, { 1 }),
+		TAIL("role firewall\nuplink 52:54:00:8b:00:00\nlink 1 52:54:00:8b:01:01 deny a\n"
+		     "rule 1 $(reboot)\n"),
+		.want = VTP_E_BAD_VALUE },
+	{ "net config: a tab", G, VTP_NET_CONFIG, BODY(net_config, { 1 }),
+		TAIL("role\tnet\nuplink 52:54:00:8b:00:00\n"), .want = VTP_E_CONTROL_CHAR },
+	{ "net config: a link twice", G, VTP_NET_CONFIG, BODY(net_config, { 1 }),
+		TAIL("role net\nuplink 52:54:00:8b:00:00\nlink 1 52:54:00:8b:01:01 deny a\n"
+		     "link 1 52:54:00:8b:01:01 deny b\n"),
+		.want = VTP_E_BAD_VALUE },
+	{ "net status: state 2", H, VTP_NET_STATUS, BODY(net_status, { 1, 2, 0 }),
+		.want = VTP_E_BAD_VALUE },
+	{ "net status: count and tail disagree", H, VTP_NET_STATUS, BODY(net_status, { 1, 0, 2 }),
+		TAIL("012345678901234567890123"), .want = VTP_E_BAD_SIZE },
+	{ "net status: link 0", H, VTP_NET_STATUS, BODY(net_status, { 1, 0, 1 }),
+		TAIL("\0\0\0\0\0\0\0\0"
+		     "12345678"
+		     "12345678"),
+		.want = VTP_E_BAD_VALUE },
+	{ "net status: reserved set", H, VTP_NET_STATUS, BODY(net_status, { 1, 0, 1 }),
+		TAIL("\1\0\0\0\1\0\0\0"
+		     "12345678"
+		     "12345678"),
+		.want = VTP_E_FLAGS },
+	{ "net status: 17 links", H, VTP_NET_STATUS, BODY(net_status, { 1, 0, 17 }),
+		.want = VTP_E_BAD_VALUE },
+	{ "net status from the host", G, VTP_NET_STATUS, BODY(net_status, { 1, 0, 0 }),
 		.want = VTP_E_UNKNOWN_TYPE },
 };
 #pragma GCC diagnostic pop

@@ -24,7 +24,8 @@
 
 #define VTP_VERSION_MIN 1
 #define VTP_VERSION_MAX \
-	4 /* 2: notifications; 3: idle inhibitors; 4: buffer scale (README section 10) */
+	5 /* 2: notifications; 3: idle inhibitors; 4: buffer scale; 5: service VMs \
+	     (README section 10) */
 
 /* ---- limits (every number from a guest has one) ---- */
 #define VTP_MSG_MAX (1u << 20) /* whole message, header included */
@@ -36,6 +37,11 @@
 #define VTP_MAX_APP_ID 256u
 #define VTP_MAX_NAME 64u /* software name in HELLO, VM name */
 #define VTP_MAX_ERROR_TEXT 512u
+/* service VMs (version 5, README section 5.10) */
+#define VTP_MAX_NET_LINKS 16u /* client links of one service VM */
+#define VTP_MAX_FW_RULES 64u /* firewall rules of one link */
+#define VTP_MAX_FW_HOST 253u /* host name in a rule */
+#define VTP_MAX_NET_CONFIG (300u * 1024u) /* NET_CONFIG tail */
 #define VTP_MAX_DAMAGE_RECTS 64u /* per DAMAGE message */
 #define VTP_MAX_CURSOR_DIM 64u
 #define VTP_MAX_KEYMAP (512u * 1024u)
@@ -153,6 +159,10 @@ enum vtp_type {
 
 	/* session (version 3) */
 	VTP_IDLE_INHIBIT = 120, /* G2H: an app of the window keeps the session awake, or not */
+
+	/* service VMs (version 5) */
+	VTP_NET_CONFIG = 128, /* H2G: the links and firewall rules a service VM applies */
+	VTP_NET_STATUS = 129, /* G2H: what the service VM applied, drop counters */
 };
 
 /* ---- bodies ---- */
@@ -567,6 +577,34 @@ struct vtp_idle_inhibit { /* IDLE_INHIBIT */
 };
 _Static_assert(sizeof(struct vtp_idle_inhibit) == 4, "layout");
 
+/* NET_CONFIG (version 5): tail = the configuration as text (section 5.10),
+ * checked by vtp_net_config_check. */
+struct vtp_net_config {
+	uint32_t generation; /* the host's counter; NET_STATUS echoes it */
+};
+_Static_assert(sizeof(struct vtp_net_config) == 4, "layout");
+
+enum vtp_net_state {
+	VTP_NET_APPLIED = 0,
+	VTP_NET_FAILED = 1, /* the service VM could not apply it */
+};
+
+struct vtp_net_status { /* NET_STATUS */
+	uint32_t generation; /* of the NET_CONFIG this is about */
+	uint32_t state; /* enum vtp_net_state */
+	uint32_t count; /* records in the tail, <= VTP_MAX_NET_LINKS */
+	/* tail: count * struct vtp_net_counter */
+};
+_Static_assert(sizeof(struct vtp_net_status) == 12, "layout");
+
+struct vtp_net_counter {
+	uint32_t link; /* 1..254, a link of the NET_CONFIG */
+	uint32_t reserved; /* 0 */
+	uint64_t packets; /* dropped by the link's rules */
+	uint64_t bytes;
+};
+_Static_assert(sizeof(struct vtp_net_counter) == 24, "layout");
+
 /* ---- decoding ---- */
 
 enum vtp_side {
@@ -653,6 +691,8 @@ struct vtp_msg {
 		struct vtp_notify_id notify_id; /* NOTIFY_CLOSE, NOTIFY_ACTION */
 		struct vtp_notify_closed notify_closed;
 		struct vtp_idle_inhibit idle_inhibit;
+		struct vtp_net_config net_config;
+		struct vtp_net_status net_status;
 		uint8_t raw[48];
 	} body;
 	uint8_t *tail;
@@ -722,6 +762,35 @@ bool vtp_valid_mime_type(const char *s, size_t n);
 /* A file name a guest sends (OPEN_FILE_BEGIN, DELIVER_FILE_BEGIN):
  * 1..VTP_MAX_FILE_NAME bytes, a display string, no '/', not "." or "..". */
 bool vtp_valid_file_name(const char *name, size_t n);
+
+/* ---- service VMs (net.c; README section 5.10) ---- */
+
+enum vtp_fw_proto {
+	VTP_FW_ANY = 0,
+	VTP_FW_TCP = 6,
+	VTP_FW_UDP = 17,
+};
+
+/* One firewall rule, "HOST[:PORT][/PROTO]". */
+struct vtp_fw_rule {
+	char host[VTP_MAX_FW_HOST + 1]; /* as written: an address, ADDR/PREFIX or a name */
+	bool is_name; /* a host name (resolved in the service VM), else IPv4 */
+	uint8_t addr[4]; /* IPv4, when !is_name */
+	uint8_t prefix; /* 0..32; 32 for a single address */
+	uint16_t port; /* 1..65535; 0: every port */
+	uint8_t proto; /* enum vtp_fw_proto */
+};
+/*
+ * Parse s[0..n): HOST is a dotted IPv4 address (no leading zeros), an
+ * address with "/PREFIX" (0..32, host bits zero), or a host name (1..253
+ * bytes, labels of 1..63 [a-z0-9-] not starting or ending with '-', the
+ * last one not all digits); PORT 1..65535 without leading zeros; PROTO
+ * "tcp" or "udp". A PORT without PROTO means tcp and udp. false if it is
+ * not one.
+ */
+bool vtp_fw_rule_parse(const char *s, size_t n, struct vtp_fw_rule *out);
+/* The text of a NET_CONFIG (section 5.10), every line and limit. */
+enum vtp_status vtp_net_config_check(const uint8_t *t, size_t n);
 
 /* ---- showing untrusted text (sanitize.c; README section 9) ---- */
 
