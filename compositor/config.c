@@ -118,6 +118,9 @@ enum vm_key {
 	VK_ACCEL,
 	VK_TEMPLATE,
 	VK_PRIVATE,
+	VK_SERVICE,
+	VK_FIREWALL,
+	VK_FIREWALL_DEFAULT,
 	VK_COUNT,
 };
 
@@ -141,6 +144,9 @@ static const char *const vm_key_names[VK_COUNT] = {
 	[VK_IDLE_INHIBIT] = "idle-inhibit",
 	[VK_TEMPLATE] = "template",
 	[VK_PRIVATE] = "private",
+	[VK_SERVICE] = "service",
+	[VK_FIREWALL] = "firewall",
+	[VK_FIREWALL_DEFAULT] = "firewall-default",
 };
 
 enum section {
@@ -267,6 +273,8 @@ static char *trim(char *s)
 	}
 	return s;
 }
+
+static bool parse_fw_rules(struct parser *p, const char *value, struct config_vm *vm);
 
 /*
  * Cut an inline comment: a '#' or ';' that follows a space or tab. At the
@@ -931,10 +939,29 @@ static bool parse_vm_key(struct parser *p, const char *key, const char *value)
 			vm->network_user = false;
 		} else if (strcmp(value, "user") == 0) {
 			vm->network_user = true;
+		} else if (strncmp(value, "via:", 4) == 0 && vtp_valid_vm_name(value + 4)) {
+			return parse_string(p, key, value + 4, &vm->network_via);
 		} else {
-			return fail(p, "network: expected none or user, got '%s'", value);
+			return fail(p, "network: expected none, user or via:VM, got '%s'", value);
 		}
 		return true;
+	case VK_SERVICE:
+		if (strcmp(value, "net") == 0) {
+			vm->service = CONFIG_SERVICE_NET;
+		} else if (strcmp(value, "firewall") == 0) {
+			vm->service = CONFIG_SERVICE_FIREWALL;
+		} else {
+			return fail(p, "service: expected net or firewall, got '%s'", value);
+		}
+		return true;
+	case VK_FIREWALL:
+		return parse_fw_rules(p, value, vm);
+	case VK_FIREWALL_DEFAULT:
+		if (strcmp(value, "allow") == 0 || strcmp(value, "deny") == 0) {
+			vm->fw_default_deny = value[0] == 'd';
+			return true;
+		}
+		return fail(p, "firewall-default: expected allow or deny, got '%s'", value);
 	case VK_ACCEL:
 		if (strcmp(value, "auto") == 0) {
 			vm->accel = CONFIG_ACCEL_AUTO;
@@ -962,6 +989,47 @@ static bool parse_vm_key(struct parser *p, const char *key, const char *value)
 		break;
 	}
 	return false;
+}
+
+/* firewall = allow SPEC, allow SPEC, ... (or "none"): at most
+ * VTP_MAX_FW_RULES, each checked by the protocol's one rule. */
+static bool parse_fw_rules(struct parser *p, const char *value, struct config_vm *vm)
+{
+	if (strcmp(value, "none") == 0) {
+		return true;
+	}
+	char *copy = strdup(value);
+	vm->fw_rules = calloc(VTP_MAX_FW_RULES, sizeof(*vm->fw_rules));
+	if (copy == NULL || vm->fw_rules == NULL) {
+		free(copy);
+		return fail(p, "out of memory");
+	}
+	bool ok = true;
+	char *save = NULL;
+	for (char *item = strtok_r(copy, ",", &save); ok && item != NULL;
+		item = strtok_r(NULL, ",", &save)) {
+		item = trim(item);
+		if (strncmp(item, "allow ", 6) != 0) {
+			ok = fail(p, "firewall: expected 'allow HOST[:PORT][/PROTO]', got '%s'",
+				item);
+			break;
+		}
+		const char *spec = trim(item + 6);
+		if (!vtp_fw_rule_parse(spec, strlen(spec), NULL)) {
+			ok = fail(p,
+				"firewall: '%s' is not HOST[:PORT][/PROTO] (HOST an IPv4 address, "
+				"ADDRESS/PREFIX or a lower-case host name; PROTO tcp or udp)",
+				spec);
+		} else if (vm->n_fw_rules == VTP_MAX_FW_RULES) {
+			ok = fail(p, "firewall: more than %u rules", VTP_MAX_FW_RULES);
+		} else if ((vm->fw_rules[vm->n_fw_rules] = strdup(spec)) == NULL) {
+			ok = fail(p, "out of memory");
+		} else {
+			vm->n_fw_rules++;
+		}
+	}
+	free(copy);
+	return ok;
 }
 
 /* Checks of one [vm] section that need all its keys. */
@@ -1062,6 +1130,70 @@ static bool check_templates(struct parser *p)
 				"template: '%s' is not a template (a qemu VM with its own 'image')",
 				t->name);
 		}
+	}
+	return true;
+}
+
+/* network = via:S: S a service VM; no cycles; link numbers given out in
+ * the order of the sections, at most VTP_MAX_NET_LINKS per service VM. */
+static bool check_network(struct parser *p)
+{
+	struct config *c = p->config;
+	uint32_t next_link = 1;
+	for (size_t i = 0; i < c->n_vms; i++) {
+		struct config_vm *vm = &c->vms[i];
+		const int *keys = p->vm_lines[i].key;
+		if (vm->service != CONFIG_SERVICE_NONE && !vm->network_user &&
+			vm->network_via == NULL) {
+			return fail_at(p, keys[VK_SERVICE],
+				"service VM '%s' needs an uplink: network = user or via:VM",
+				vm->name);
+		}
+		if (vm->network_via == NULL) {
+			int line =
+				keys[VK_FIREWALL] ? keys[VK_FIREWALL] : keys[VK_FIREWALL_DEFAULT];
+			if (line != 0) {
+				return fail_at(p, line,
+					"firewall rules apply in the service VM that '%s' goes "
+					"through: "
+					"set network = via:VM",
+					vm->name);
+			}
+			continue;
+		}
+		int line = keys[VK_NETWORK];
+		const struct config_vm *s = config_find_vm(c, vm->network_via);
+		if (s == NULL) {
+			return fail_at(p, line, "network: no VM named '%s'", vm->network_via);
+		}
+		if (s->type != CONFIG_VM_QEMU || s->service == CONFIG_SERVICE_NONE) {
+			return fail_at(p, line,
+				"network: '%s' is not a service VM (service = net or firewall)",
+				s->name);
+		}
+		/* follow the chain: it must end at an uplink within n steps */
+		const struct config_vm *hop = vm;
+		for (size_t steps = 0; hop != NULL && hop->network_via != NULL; steps++) {
+			if (steps == c->n_vms || strcmp(hop->network_via, vm->name) == 0) {
+				return fail_at(p, line,
+					"network: via:%s makes a cycle through '%s'",
+					vm->network_via, vm->name);
+			}
+			hop = config_find_vm(c, hop->network_via);
+		}
+		size_t clients = 0;
+		for (size_t j = 0; j < i; j++) {
+			const char *via = c->vms[j].network_via;
+			clients += via != NULL && strcmp(via, s->name) == 0;
+		}
+		if (clients == VTP_MAX_NET_LINKS) {
+			return fail_at(p, line, "network: service VM '%s' has more than %u clients",
+				s->name, VTP_MAX_NET_LINKS);
+		}
+		if (next_link > 254) {
+			return fail_at(p, line, "network: more than 254 VMs routed through VMs");
+		}
+		vm->net_link = next_link++;
 	}
 	return true;
 }
@@ -1401,7 +1533,8 @@ static bool parse_text(struct parser *p, char *text, size_t len)
 	if (!finish_section(p)) {
 		return false;
 	}
-	return check_templates(p) && check_disposables(p) && check_clipboard_rules(p);
+	return check_templates(p) && check_disposables(p) && check_network(p) &&
+		check_clipboard_rules(p);
 }
 
 /* The [input] xkb-* settings must compile, or the session would have no
@@ -1725,6 +1858,11 @@ void config_destroy(struct config *config)
 		free(vm->disposable_of);
 		free(vm->template_of);
 		free(vm->private_image);
+		free(vm->network_via);
+		for (size_t r = 0; r < vm->n_fw_rules; r++) {
+			free(vm->fw_rules[r]);
+		}
+		free(vm->fw_rules);
 	}
 	free(config->vms);
 	for (size_t i = 0; i < config->n_bindings; i++) {

@@ -41,6 +41,12 @@ enum config_accel {
 	CONFIG_ACCEL_TCG,
 };
 
+enum config_service {
+	CONFIG_SERVICE_NONE,
+	CONFIG_SERVICE_NET, /* owns the uplink; routes and NATs for its clients */
+	CONFIG_SERVICE_FIREWALL, /* the same, and applies its clients' firewall rules */
+};
+
 struct config_vm {
 	char name[CONFIG_VM_NAME_MAX + 1];
 	uint32_t label_rgb; /* 0xRRGGBB */
@@ -75,6 +81,18 @@ struct config_vm {
 	uint32_t memory_mib; /* default 512 */
 	uint32_t cpus; /* default 1 */
 	bool network_user; /* network = user; default none */
+	/* network = via:VM: the service VM this VM's one NIC leads to; NULL:
+	 * not routed through a VM */
+	char *network_via;
+	/* via: this VM's link number (1..254, unique in the config): its
+	 * subnet and MAC addresses in the service VM */
+	uint32_t net_link;
+	enum config_service service; /* service = net | firewall; default none */
+	/* firewall = allow SPEC, ...: the rules of a via VM, in order, each
+	 * a valid vtp_fw_rule_parse() text; firewall-default = allow | deny */
+	char **fw_rules;
+	size_t n_fw_rules;
+	bool fw_default_deny;
 	enum config_accel accel; /* default auto */
 
 	/* both types */

@@ -30,6 +30,7 @@
 
 #include "appsync.h"
 #include "idle_inhibit.h"
+#include "net.h"
 #include "clipboard.h"
 #include "cursor.h"
 #include "incoming.h"
@@ -244,6 +245,7 @@ static void handle_link_lost(void *data)
 	agent_outgoing_link_lost(server->outgoing);
 	agent_clipboard_link_lost(server->clipboard);
 	agent_idle_inhibit_link_lost(server->idle_inhibit);
+	agent_net_link_lost(server->net);
 	wl_list_for_each(window, &server->windows, link) {
 		agent_window_link_lost(window);
 	}
@@ -338,6 +340,9 @@ static void handle_link_message(void *data, const struct vtp_msg *msg)
 	case VTP_NOTIFY_CLOSED:
 	case VTP_NOTIFY_ACTION:
 		agent_notify_handle_message(server->notify, msg);
+		break;
+	case VTP_NET_CONFIG:
+		agent_net_handle_config(server->net, msg);
 		break;
 	default:
 		reply_unsupported(server, msg);
@@ -451,6 +456,10 @@ struct agent_server *agent_server_create(const struct agent_options *options)
 		goto error;
 	}
 	server->appsync->notify = server->notify;
+	server->net = agent_net_create(server);
+	if (server->net == NULL) {
+		goto error;
+	}
 	server->idle_inhibit = agent_idle_inhibit_create(server);
 	if (server->idle_inhibit == NULL) {
 		goto error;
@@ -544,6 +553,7 @@ void agent_server_destroy(struct agent_server *server)
 	agent_outgoing_destroy(server->outgoing);
 	agent_notify_destroy(server->notify);
 	agent_idle_inhibit_destroy(server->idle_inhibit);
+	agent_net_destroy(server->net);
 	agent_incoming_destroy(server->incoming);
 	agent_run_destroy(server->run);
 	agent_clipboard_destroy(server->clipboard);

@@ -51,6 +51,7 @@ struct agent_server {
 	struct outgoing *outgoing; /* vitrail-open requests; NULL if not served */
 	struct agent_notify *notify; /* org.freedesktop.Notifications (notify.h) */
 	struct agent_idle_inhibit *idle_inhibit; /* apps' idle inhibitors (idle_inhibit.h) */
+	struct agent_net *net; /* service VMs: links and firewall rules (net.h) */
 	struct agent_xwayland *xwayland; /* X11 apps; NULL if not installed (xwayland.h) */
 
 	struct wl_list windows; /* agent_window.link, oldest first */

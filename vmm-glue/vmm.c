@@ -52,6 +52,8 @@ struct vmm_vm {
 	uint32_t memory_mib, cpus, start_timeout_ms, stop_timeout_ms, kvm_progress_ms;
 	uint64_t pool_size;
 	bool network_user, no_reboot;
+	struct vmm_nic nics[VMM_MAX_NICS];
+	size_t n_nics;
 	enum vmm_accel accel;
 	bool kvm_failed; /* auto: KVM died or hung for this VM; TCG from now on */
 	bool kvm_watch; /* this run is on KVM by auto and has shown no progress yet */
@@ -229,6 +231,25 @@ static bool check_spec(const struct vmm_vm_spec *spec, char **error)
 	if (spec->port_name != NULL && !valid_port_name(spec->port_name)) {
 		return set_error(error, "%s: bad virtio port name", name);
 	}
+	if (spec->n_nics > VMM_MAX_NICS || (spec->n_nics > 0 && spec->nics == NULL)) {
+		return set_error(error, "%s: more than %u network links", name, VMM_MAX_NICS);
+	}
+	for (size_t i = 0; i < spec->n_nics; i++) {
+		const struct vmm_nic *nic = &spec->nics[i];
+		struct sockaddr_un a;
+		if (nic->id == NULL || strlen(nic->id) < 1 || strlen(nic->id) > 15 ||
+			strspn(nic->id, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+				strlen(nic->id)) {
+			return set_error(error, "%s: bad NIC id", name);
+		}
+		if (nic->local == NULL || nic->remote == NULL || nic->local[0] != '/' ||
+			nic->remote[0] != '/' || strlen(nic->local) >= sizeof(a.sun_path) ||
+			strlen(nic->remote) >= sizeof(a.sun_path)) {
+			return set_error(error,
+				"%s: NIC %s: socket paths must be absolute and short", name,
+				nic->id);
+		}
+	}
 	/* Longest socket name: NAME.virtio.sock */
 	struct sockaddr_un addr;
 	if (strlen(spec->run_dir) + 1 + strlen(name) + strlen(".virtio.sock") >=
@@ -265,6 +286,13 @@ struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm
 	vm->stop_timeout_ms =
 		spec->stop_timeout_ms ? spec->stop_timeout_ms : DEFAULT_STOP_TIMEOUT_MS;
 	vm->network_user = spec->network_user;
+	vm->n_nics = spec->n_nics;
+	for (size_t i = 0; i < spec->n_nics; i++) {
+		vm->nics[i] = spec->nics[i];
+		vm->nics[i].id = NULL; /* copied below */
+		vm->nics[i].local = NULL;
+		vm->nics[i].remote = NULL;
+	}
 	vm->no_reboot = spec->no_reboot;
 	vm->accel = spec->accel;
 
@@ -284,6 +312,11 @@ struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm
 		(vm->console_log_path = format("%s/%s.console.log", r, n)) != NULL &&
 		(vm->qemu_log_path = format("%s/%s.qemu.log", r, n)) != NULL &&
 		(vm->overlay_path = format("%s/%s.overlay.qcow2", r, n)) != NULL;
+	for (size_t i = 0; ok && i < spec->n_nics; i++) {
+		ok = dup_opt((char **)&vm->nics[i].id, spec->nics[i].id) &&
+			dup_opt((char **)&vm->nics[i].local, spec->nics[i].local) &&
+			dup_opt((char **)&vm->nics[i].remote, spec->nics[i].remote);
+	}
 	if (!ok) {
 		set_error(error, "out of memory");
 		vmm_vm_destroy(vm);
@@ -307,6 +340,11 @@ void vmm_vm_destroy(struct vmm_vm *vm)
 		vm->qemu_log_path, vm->overlay_path, vm->reason, vm->accel_note };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(strings[i]);
+	}
+	for (size_t i = 0; i < vm->n_nics; i++) {
+		free((char *)vm->nics[i].id);
+		free((char *)vm->nics[i].local);
+		free((char *)vm->nics[i].remote);
 	}
 	free(vm);
 }
@@ -493,7 +531,25 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 		strv_add(&sv, "-netdev");
 		strv_add(&sv, "user,id=vtnet");
 		strv_add(&sv, "-device");
-		strv_add(&sv, "virtio-net-pci,netdev=vtnet");
+		strv_add(&sv, "virtio-net-pci,netdev=vtnet,mac=" VMM_USER_MAC);
+	}
+	for (size_t i = 0; i < vm->n_nics; i++) {
+		const struct vmm_nic *nic = &vm->nics[i];
+		char *e_local = escape_commas(nic->local), *e_remote = escape_commas(nic->remote);
+		strv_add(&sv, "-netdev");
+		strv_addf(&sv,
+			"dgram,id=nd%s,local.type=unix,local.path=%s,remote.type=unix,remote.path=%"
+			"s",
+			nic->id, e_local ? e_local : "", e_remote ? e_remote : "");
+		strv_add(&sv, "-device");
+		strv_addf(&sv, "virtio-net-pci,netdev=nd%s,id=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x",
+			nic->id, nic->id, nic->mac[0], nic->mac[1], nic->mac[2], nic->mac[3],
+			nic->mac[4], nic->mac[5]);
+		if (e_local == NULL || e_remote == NULL) {
+			sv.failed = true;
+		}
+		free(e_local);
+		free(e_remote);
 	}
 
 	if (vm->kernel != NULL) {
@@ -1044,6 +1100,10 @@ static bool launch(struct vmm_vm *vm, char **error)
 	if (argv == NULL) {
 		goto error;
 	}
+	/* a dgram NIC binds its socket: one left by an earlier run is stale */
+	for (size_t i = 0; i < vm->n_nics; i++) {
+		unlink(vm->nics[i].local);
+	}
 	/* QEMU appends to the console log (so the host can cap it by
 	 * truncating): each boot starts a fresh one. */
 	int console_fd = open(
@@ -1170,6 +1230,20 @@ static void qmp_lost(struct vmm_vm *vm)
 	if (vm->stage != STAGE_KILL) {
 		vm->deadline = now + EXIT_WAIT_MS;
 	}
+}
+
+bool vmm_vm_set_link(struct vmm_vm *vm, const char *nic_id, bool up, char **error)
+{
+	if (error != NULL) {
+		*error = NULL;
+	}
+	if (vm->state != VMM_RUNNING || vm->qmp == NULL) {
+		return set_error(error, "%s: QEMU is not running", vm->name);
+	}
+	if (!vmm_qmp_set_link(vm->qmp, nic_id, up, NULL)) {
+		return set_error(error, "%s: QMP: %s", vm->name, vm->qmp->error);
+	}
+	return true;
 }
 
 bool vmm_vm_balloon(struct vmm_vm *vm, uint32_t mib, uint32_t *applied_mib, char **error)

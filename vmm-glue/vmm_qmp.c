@@ -218,25 +218,48 @@ bool vmm_qmp_execute_int(
 	return execute(qmp, command, arg, value, id);
 }
 
+static bool execute_args(struct vmm_qmp *qmp, const char *command, json_object *args, int64_t *id);
+
 static bool execute(
 	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id)
 {
+	json_object *args = NULL;
+	if (arg != NULL) {
+		args = json_object_new_object();
+		if (args == NULL) {
+			return fail(qmp, "out of memory");
+		}
+		json_object_object_add(args, arg, json_object_new_int64(value));
+	}
+	return execute_args(qmp, command, args, id);
+}
+
+bool vmm_qmp_set_link(struct vmm_qmp *qmp, const char *name, bool up, int64_t *id)
+{
+	json_object *args = json_object_new_object();
+	if (args == NULL) {
+		return fail(qmp, "out of memory");
+	}
+	json_object_object_add(args, "name", json_object_new_string(name));
+	json_object_object_add(args, "up", json_object_new_boolean(up));
+	return execute_args(qmp, "set_link", args, id);
+}
+
+/* args (may be NULL) is owned by the call. */
+static bool execute_args(struct vmm_qmp *qmp, const char *command, json_object *args, int64_t *id)
+{
 	if (qmp->state == VMM_QMP_BROKEN) {
+		json_object_put(args);
 		return false;
 	}
 	json_object *obj = json_object_new_object();
 	if (obj == NULL) {
+		json_object_put(args);
 		return fail(qmp, "out of memory");
 	}
 	int64_t n = qmp->next_id++;
 	json_object_object_add(obj, "execute", json_object_new_string(command));
-	if (arg != NULL) {
-		json_object *args = json_object_new_object();
-		if (args == NULL) {
-			json_object_put(obj);
-			return fail(qmp, "out of memory");
-		}
-		json_object_object_add(args, arg, json_object_new_int64(value));
+	if (args != NULL) {
 		json_object_object_add(obj, "arguments", args);
 	}
 	json_object_object_add(obj, "id", json_object_new_int64(n));

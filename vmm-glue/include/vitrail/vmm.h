@@ -61,6 +61,8 @@ enum vmm_state {
 	VMM_CRASHED, /* QEMU went away without being asked to */
 };
 
+/* the MAC of the user-mode network's NIC */
+#define VMM_USER_MAC "52:54:00:8b:00:00"
 #define VMM_DEFAULT_PORT_NAME "org.vitrail.0"
 /* The guest finds the private volume as /dev/disk/by-id/virtio-vitrail-private. */
 #define VMM_PRIVATE_SERIAL "vitrail-private"
@@ -68,6 +70,16 @@ enum vmm_state {
 #define VMM_POOL_FD 3
 /* QEMU's -sandbox option */
 #define VMM_SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+
+/* A NIC whose other end is another VM: -netdev dgram between two unix
+ * datagram sockets (connectionless, so either end may restart). */
+#define VMM_MAX_NICS 17 /* one uplink + VTP_MAX_NET_LINKS clients */
+struct vmm_nic {
+	const char *id; /* device id for set_link: [a-z0-9], 1..15 */
+	const char *local; /* absolute path this QEMU binds (removed first) */
+	const char *remote; /* absolute path of the other end */
+	uint8_t mac[6];
+};
 
 struct vmm_vm_spec {
 	const char *name; /* [a-z0-9-], 1..32 */
@@ -90,7 +102,9 @@ struct vmm_vm_spec {
 	uint32_t memory_mib; /* 0: 512 */
 	uint32_t cpus; /* 0: 1 */
 	uint64_t pool_size; /* bytes, a power of two, 1 MiB..4 GiB; 0: 64 MiB */
-	bool network_user; /* -netdev user + virtio-net; else no network */
+	bool network_user; /* -netdev user + virtio-net (MAC VMM_USER_MAC) */
+	const struct vmm_nic *nics; /* after the user NIC, in this order */
+	size_t n_nics; /* <= VMM_MAX_NICS */
 	bool no_reboot; /* a guest reboot exits QEMU (seen as a crash) */
 	enum vmm_accel accel;
 	/* Optional overrides (NULL: defaults). */
@@ -151,6 +165,9 @@ const char *vmm_vm_reason(const struct vmm_vm *vm);
 /* When accel=auto did not get KVM: "KVM unusable here: WHY; using TCG";
  * "" otherwise. */
 const char *vmm_vm_accel_note(const struct vmm_vm *vm);
+/* A NIC (struct vmm_nic.id) of the running VM up or down: the guest sees
+ * its carrier come and go (QMP set_link). */
+bool vmm_vm_set_link(struct vmm_vm *vm, const char *nic_id, bool up, char **error);
 /* Ask the guest's virtio balloon for a memory target of mib MiB (QMP
  * "balloon"): the guest gives back the rest; a target above the memory it
  * booted with is that memory (no hot-plug). false and *error unless QEMU

@@ -98,6 +98,8 @@ bool vmm_qmp_execute(struct vmm_qmp *qmp, const char *command, int64_t *id);
 /* The same with "arguments": {arg: value}. */
 bool vmm_qmp_execute_int(
 	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id);
+/* set_link {"name": name, "up": up}: a NIC's link up or down. */
+bool vmm_qmp_set_link(struct vmm_qmp *qmp, const char *name, bool up, int64_t *id);
 /* Block up to timeout_ms for input and dispatch it (for tools and tests). */
 bool vmm_qmp_wait(struct vmm_qmp *qmp, int timeout_ms);
 
