@@ -51,6 +51,7 @@
 #include "services/vm_notify.h"
 #include "services/open.h"
 #include "services/vm_manager.h"
+#include "services/netvm.h"
 #include <vitrail/common/fs.h>
 
 #define HEADLESS_MAX_DIM 16384
@@ -257,6 +258,13 @@ static bool handle_link_message(void *data, struct vm_link *link, const struct v
 	case VTP_NOTIFY:
 	case VTP_NOTIFY_CLOSE:
 		return vm_notify_handle_message(server->vm_notify, link, msg);
+	case VTP_NET_STATUS:
+		if (server->netvm == NULL) {
+			vm_link_fail(
+				link, VTP_ERR_PROTOCOL, "NET_STATUS for no network config sent");
+			return false;
+		}
+		return netvm_handle_status(server->netvm, link, msg);
 	default:
 		/* valid messages of no feature of this host */
 		wlr_log(WLR_DEBUG, "[vm %s] ignoring %s", vm_link_name(link),
@@ -677,6 +685,10 @@ bool server_start(struct server *server)
 	}
 	server->vm_paused.notify = handle_vm_paused;
 	wl_signal_add(&vm_manager_events(server->vm_manager)->paused, &server->vm_paused);
+	server->netvm = netvm_create(server);
+	if (server->netvm == NULL) {
+		return false;
+	}
 
 	const char *ctl_path = getenv("VITRAIL_SOCK");
 	char *default_path = NULL;
@@ -714,6 +726,8 @@ void server_finish(struct server *server)
 	server->lock = NULL;
 	open_destroy(server->open);
 	server->open = NULL;
+	netvm_destroy(server->netvm);
+	server->netvm = NULL;
 	/* QEMU VMs keep running, local agents stop */
 	wl_list_remove(&server->vm_paused.link);
 	wl_list_init(&server->vm_paused.link);

@@ -116,6 +116,7 @@ struct server {
 	struct vm_notify *vm_notify; /* notifications from VMs (vm_notify.h) */
 	struct clipboard *clipboard; /* the inter-VM clipboard (clipboard.h) */
 	struct open_router *open; /* open files and URLs in another VM (open.h) */
+	struct netvm *netvm; /* service VMs: links and firewall rules (netvm.h) */
 
 	struct {
 		struct wl_signal view_map; /* data: struct view, just mapped */

@@ -65,13 +65,17 @@ static const char usage_text[] =
 	"  open --auto FILE|URL  the same, in the VM the [open] rules choose; options:\n"
 	"                     --type MIME; exit status 3 when denied or cancelled\n"
 	"  create NAME --template T --label COLOR [--memory MiB] [--cpus N]\n"
-	"         [--network user|none] [--private-size GiB]\n"
+	"         [--network user|none|via:VM] [--service net|firewall]\n"
+	"         [--private-size GiB]\n"
 	"                     make an AppVM: a [vm NAME] section in the config file and\n"
 	"                     a private volume in $XDG_DATA_HOME/vitrail/vms/NAME/\n"
 	"  remove NAME        delete a stopped AppVM: its section and its files\n"
 	"  clone NAME NEW     copy a stopped AppVM (section and private volume)\n"
 	"  set NAME KEY VALUE set a key of [vm NAME] (checked; applies at its next start;\n"
-	"                     memory of a running VM also at once, by its balloon)\n"
+	"                     memory of a running VM also at once, by its balloon;\n"
+	"                     firewall and firewall-default at once, in its service VM)\n"
+	"  firewall VM [--json]  the firewall rules in force for VM (network = via:S),\n"
+	"                     the state of its service VM and its dropped packets\n"
 	"  exit               quit vitrail\n"
 	"  version            print the versions of vitrailctl and vitrail\n"
 	"\n"
@@ -494,6 +498,96 @@ static int balloon_live(const char *socket_option, const char *vm, const char *v
 	return status;
 }
 
+/* set VM firewall|firewall-default ...: the running vitrail reads the
+ * VM's rules again and sends them to its service VM. */
+static int firewall_reload(const char *socket_option, const char *vm)
+{
+	char *path = socket_path(socket_option);
+	json_object *req = make_request("firewall-reload");
+	int status = EXIT_FAIL;
+	if (path != NULL && req != NULL) {
+		json_object_object_add(req, "vm", json_object_new_string(vm));
+		json_object *reply = request(path, req);
+		if (reply != NULL) {
+			printf("VM %s: firewall rules sent to its service VM\n", vm);
+			status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+		}
+		json_object_put(reply);
+	}
+	json_object_put(req);
+	free(path);
+	return status;
+}
+
+/* vitrailctl firewall VM [--json] */
+static int firewall_command(const char *socket_option, char **args, int n_args)
+{
+	bool json = false;
+	const char *vm = NULL;
+	for (int a = 0; a < n_args; a++) {
+		if (strcmp(args[a], "--json") == 0) {
+			json = true;
+		} else if (args[a][0] == '-' || vm != NULL) {
+			return usage_error("unexpected argument '%s'", args[a]);
+		} else {
+			vm = args[a];
+		}
+	}
+	if (vm == NULL) {
+		return usage_error("%s", "usage: vitrailctl firewall VM [--json]");
+	}
+	char *path = socket_path(socket_option);
+	json_object *req = make_request("firewall");
+	json_object *reply = NULL, *fw = NULL;
+	int status = EXIT_FAIL;
+	if (path == NULL || req == NULL) {
+		goto out;
+	}
+	json_object_object_add(req, "vm", json_object_new_string(vm));
+	reply = request(path, req);
+	if (reply == NULL) {
+		goto out;
+	}
+	if (!json_object_object_get_ex(reply, "firewall", &fw) ||
+		!json_object_is_type(fw, json_type_object)) {
+		fprintf(stderr, "vitrailctl: bad reply from vitrail: no 'firewall' object\n");
+		goto out;
+	}
+	if (json) {
+		print_json(fw);
+	} else {
+		printf("%s: network via %s, link %" PRId64 " (%s, gateway %s), link %s\n", vm,
+			get_string(fw, "via", "?"), get_int(fw, "link"),
+			get_string(fw, "address", "?"), get_string(fw, "gateway", "?"),
+			get_bool(fw, "link_up") ? "up" : "down");
+		printf("service VM: %s\n", get_string(fw, "state", "?"));
+		json_object *rules = NULL;
+		json_object_object_get_ex(fw, "rules", &rules);
+		size_t n = json_object_is_type(rules, json_type_array)
+			? json_object_array_length(rules)
+			: 0;
+		for (size_t i = 0; i < n; i++) {
+			printf("  allow %s\n",
+				json_object_get_string(json_object_array_get_idx(rules, i)));
+		}
+		printf("  %s everything else\n",
+			strcmp(get_string(fw, "default", "allow"), "deny") == 0 ? "deny" : "allow");
+		json_object *dropped = NULL;
+		if (json_object_object_get_ex(fw, "dropped_packets", &dropped) && dropped != NULL) {
+			printf("dropped: %" PRId64 " packets, %" PRId64 " bytes\n",
+				get_int(fw, "dropped_packets"), get_int(fw, "dropped_bytes"));
+		} else {
+			printf("dropped: not known yet\n");
+		}
+	}
+	status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+out:
+	json_object_put(reply);
+	json_object_put(req);
+	free(path);
+	return status;
+}
+
 /* vitrailctl clipboard [--json] | clipboard clear */
 static int clipboard_command(const char *socket_option, char **args, int n_args)
 {
@@ -846,10 +940,23 @@ int main(int argc, char *argv[])
 			vitrailctl_vm_running(args[0])) {
 			status = balloon_live(socket_option, args[0], args[2]);
 		}
+		if (status == 0 && strcmp(command, "set") == 0 &&
+			(strcmp(args[1], "firewall") == 0 ||
+				strcmp(args[1], "firewall-default") == 0)) {
+			char *path = socket_path(socket_option);
+			bool up = path != NULL && access(path, F_OK) == 0;
+			free(path);
+			if (up) {
+				status = firewall_reload(socket_option, args[0]);
+			}
+		}
 		return status;
 	}
 	if (strcmp(command, "clipboard") == 0) {
 		return clipboard_command(socket_option, args, n_args);
+	}
+	if (strcmp(command, "firewall") == 0) {
+		return firewall_command(socket_option, args, n_args);
 	}
 	if (strcmp(command, "open") == 0) {
 		char *path = socket_path(socket_option);

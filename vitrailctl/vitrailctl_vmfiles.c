@@ -268,7 +268,7 @@ static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 static int create(const char *cfg, char **args, int n)
 {
 	const char *name = NULL, *template = NULL, *label = NULL, *memory = NULL, *cpus = NULL,
-		   *network = "none";
+		   *network = "none", *service = NULL;
 	unsigned gib = DEFAULT_PRIVATE_GIB;
 	for (int a = 0; a < n; a++) {
 		const char *opt = args[a];
@@ -290,6 +290,8 @@ static int create(const char *cfg, char **args, int n)
 			cpus = args[++a];
 		} else if (strcmp(opt, "--network") == 0) {
 			network = args[++a];
+		} else if (strcmp(opt, "--service") == 0) {
+			service = args[++a];
 		} else if (strcmp(opt, "--private-size") == 0) {
 			if (!parse_uint(args[++a], 1, MAX_PRIVATE_GIB, &gib)) {
 				return usage_fail("create: --private-size: GiB, 1..1024");
@@ -300,8 +302,8 @@ static int create(const char *cfg, char **args, int n)
 	}
 	if (name == NULL || template == NULL || label == NULL) {
 		return usage_fail("usage: vitrailctl create NAME --template T --label COLOR "
-				  "[--memory MiB] [--cpus N] [--network user|none] "
-				  "[--private-size GiB]");
+				  "[--memory MiB] [--cpus N] [--network user|none|via:VM] "
+				  "[--service net|firewall] [--private-size GiB]");
 	}
 	if (!vtp_valid_vm_name(name)) {
 		return fail("invalid VM name '%s' (a-z, 0-9 and '-', 1..32)%s", name, "");
@@ -315,7 +317,7 @@ static int create(const char *cfg, char **args, int n)
 	if (text == NULL || private_path == NULL) {
 		goto out;
 	}
-	const char *keys[8], *values[8];
+	const char *keys[9], *values[9];
 	size_t k = 0;
 	keys[k] = "label", values[k++] = label;
 	keys[k] = "type", values[k++] = "qemu";
@@ -327,6 +329,9 @@ static int create(const char *cfg, char **args, int n)
 	}
 	if (cpus != NULL) {
 		keys[k] = "cpus", values[k++] = cpus;
+	}
+	if (service != NULL) {
+		keys[k] = "service", values[k++] = service;
 	}
 	new_text = config_edit_add_vm(text, name, keys, values, k, &error);
 	if (new_text == NULL) {
@@ -458,7 +463,8 @@ static int clone_vm(const char *cfg, char **args, int n)
 	}
 	static const char *const keys[] = { "label", "type", "template", "private", "network",
 		"memory", "cpus", "accel", "pool-size", "allow-fullscreen", "command", "autostart",
-		"kernel", "initrd", "append", "resume-on-input", "idle-inhibit" };
+		"kernel", "initrd", "append", "resume-on-input", "idle-inhibit", "service",
+		"firewall", "firewall-default" };
 	enum { N_KEYS = sizeof(keys) / sizeof(keys[0]) };
 	char *path = config_path(cfg);
 	char *dir = vm_dir(name), *new_dir = vm_dir(new_name);

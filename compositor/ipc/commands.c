@@ -11,6 +11,7 @@
 #include "ipc/ctl.h"
 #include "ipc/ctl_apps.h"
 #include "ipc/ctl_open.h"
+#include "ipc/ctl_net.h"
 #include "ipc/ctl_vms.h"
 #include "server.h"
 #include "services/clipboard.h"
@@ -311,6 +312,8 @@ static const struct ctl_command commands[] = {
 	{ "run", ctl_vms_run },
 	{ "logs", ctl_vms_logs },
 	{ "balloon", ctl_vms_balloon },
+	{ "firewall", ctl_net_firewall },
+	{ "firewall-reload", ctl_net_firewall_reload },
 	{ "menus-sync", ctl_apps_menus_sync },
 	{ "run-app", ctl_apps_run_app },
 	{ "clipboard", clipboard_reply },

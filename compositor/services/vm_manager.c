@@ -28,6 +28,7 @@
 #include "config.h"
 #include "server.h"
 #include "guest/vm_link.h"
+#include "services/netvm.h"
 #include <vitrail/vmm.h>
 #include <vitrail/common/loop.h>
 
@@ -352,6 +353,7 @@ static void set_state(struct managed_vm *vm, enum vm_state state, const char *re
 	if (state == VM_STOPPED || state == VM_CRASHED) {
 		waiters_stopped(vm);
 	}
+	wl_signal_emit(&vm->manager->events.state, vm->link);
 }
 
 enum vm_state vm_manager_state(struct vm_manager *manager, struct vm_link *link)
@@ -967,6 +969,7 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 		/* a guest we booted is not up yet; one we re-attached to may
 		 * not have seen its last host go: give it time */
 		schedule_connect(vm, vm->booting ? 0 : RECONNECT_DELAY_MS);
+		wl_signal_emit(&vm->manager->events.state, vm->link);
 		break;
 	case VMM_STOPPING:
 		set_state(vm, VM_STOPPING, "");
@@ -1082,6 +1085,9 @@ static bool setup_qemu(struct managed_vm *vm)
 			append = t->append;
 		}
 	}
+	/* dgram NICs to and from service VMs (netvm.h) */
+	struct netvm_nics nics;
+	netvm_nics(manager->server->config, manager->run_dir, c, &nics);
 	enum vmm_accel accel = c->accel == CONFIG_ACCEL_KVM ? VMM_ACCEL_KVM
 		: c->accel == CONFIG_ACCEL_TCG              ? VMM_ACCEL_TCG
 							    : VMM_ACCEL_AUTO;
@@ -1098,6 +1104,8 @@ static bool setup_qemu(struct managed_vm *vm)
 		.cpus = c->cpus,
 		.pool_size = (uint64_t)c->pool_size_mib << 20,
 		.network_user = c->network_user,
+		.nics = nics.nic,
+		.n_nics = nics.n,
 		.accel = accel,
 	};
 	char *error = NULL;
@@ -1117,10 +1125,35 @@ static bool setup_qemu(struct managed_vm *vm)
 
 /* ---- start / stop ---- */
 
+static bool is_down(const struct managed_vm *vm);
+static bool vm_start(struct managed_vm *vm, char **error);
+
+/* network = via:S: S (and what S goes through) starts first; config.c
+ * ruled out cycles. */
+static bool start_service_vm(struct managed_vm *vm, char **error)
+{
+	const char *via = vm->config->network_via;
+	struct managed_vm *s = via != NULL ? find_vm_by_name(vm->manager, via) : NULL;
+	if (s == NULL || !is_down(s)) {
+		return true;
+	}
+	wlr_log(WLR_INFO, "[vm %s] starting %s first (its network goes through it)",
+		vm->config->name, via);
+	if (!vm_start(s, error)) {
+		char *why = *error;
+		*error = text_printf("cannot start %s, the service VM of %s: %s", via,
+			vm->config->name, why != NULL ? why : "?");
+		free(why);
+		return false;
+	}
+	return true;
+}
+
 static bool vm_start(struct managed_vm *vm, char **error)
 {
 	*error = NULL;
-	bool ok = config_vm_check_files(vm->manager->server->config, vm->config, error) &&
+	bool ok = start_service_vm(vm, error) &&
+		config_vm_check_files(vm->manager->server->config, vm->config, error) &&
 		(vm->config->type == CONFIG_VM_QEMU ? start_qemu(vm, error)
 						    : start_local(vm, error));
 	if (!ok) {
@@ -1278,6 +1311,24 @@ void vm_manager_wake(struct vm_manager *manager, struct vm_link *link)
 		wlr_log(WLR_ERROR, "%s", error);
 	}
 	free(error);
+}
+
+bool vm_manager_qemu_running(struct vm_manager *manager, struct vm_link *link)
+{
+	struct managed_vm *vm = find_vm(manager, link);
+	return vm != NULL && vm->config->type == CONFIG_VM_QEMU && vm->vmm != NULL &&
+		vmm_vm_state(vm->vmm) == VMM_RUNNING;
+}
+
+bool vm_manager_set_nic_link(
+	struct vm_manager *manager, struct vm_link *link, const char *nic_id, bool up, char **error)
+{
+	struct managed_vm *vm = find_vm(manager, link);
+	if (vm == NULL || vm->vmm == NULL) {
+		*error = strdup("not a qemu VM");
+		return false;
+	}
+	return vmm_vm_set_link(vm->vmm, nic_id, up, error);
 }
 
 bool vm_manager_balloon(struct vm_manager *manager, struct vm_link *link, uint32_t mib,
@@ -1537,6 +1588,7 @@ struct vm_manager *vm_manager_create(struct server *server)
 	}
 	manager->server = server;
 	wl_signal_init(&manager->events.paused);
+	wl_signal_init(&manager->events.state);
 	manager->run_dir = text_printf("%s/vms", server->runtime_dir);
 	manager->agent_path = find_agent();
 	if (manager->run_dir == NULL || manager->agent_path == NULL) {

@@ -53,6 +53,9 @@ struct vm_manager *vm_manager_create(struct server *server);
 struct vm_manager_events {
 	/* data: struct vm_link whose VM was paused or resumed (vm_manager_paused) */
 	struct wl_signal paused;
+	/* data: struct vm_link whose VM changed state, or whose QEMU came up
+	 * (vm_manager_qemu_running) */
+	struct wl_signal state;
 };
 struct vm_manager_events *vm_manager_events(struct vm_manager *manager);
 /* Local agents get SIGTERM; QEMU VMs keep running. */
@@ -99,6 +102,11 @@ bool vm_manager_start(struct vm_manager *manager, struct vm_link *link, char **e
 bool vm_manager_set_paused(
 	struct vm_manager *manager, struct vm_link *link, bool paused, char **error);
 bool vm_manager_paused(struct vm_manager *manager, struct vm_link *link);
+/* Is the VM's QEMU running (QMP answers)? false for local VMs. */
+bool vm_manager_qemu_running(struct vm_manager *manager, struct vm_link *link);
+/* A NIC of the running QEMU (struct vmm_nic.id) up or down. */
+bool vm_manager_set_nic_link(struct vm_manager *manager, struct vm_link *link, const char *nic_id,
+	bool up, char **error);
 /* Resume the VM if it is paused (something needs it now). */
 void vm_manager_wake(struct vm_manager *manager, struct vm_link *link);
 /* Ask the VM to stop (local: SIGTERM; qemu: shutdown). true when it is
