@@ -315,7 +315,19 @@ static const struct {
 	{ "number-empty", 5, "memory: expected an integer in 64..1048576, got nothing" },
 	{ "bad-bool", 3, "allow-fullscreen: expected true or false, got 'maybe'" },
 	{ "bad-type", 3, "type: expected local or qemu, got 'kvm'" },
-	{ "bad-network", 5, "network: expected none or user, got 'bridge'" },
+	{ "bad-network", 5, "network: expected none, user or via:VM, got 'bridge'" },
+	{ "net-via-unknown", 6, "network: no VM named 'nosuch'" },
+	{ "net-via-not-service", 13, "network: 'fw' is not a service VM" },
+	{ "net-cycle", 7, "network: via:b makes a cycle through 'a'" },
+	{ "net-service-no-uplink", 6, "service VM 'fw' needs an uplink" },
+	{ "net-bad-service", 6, "service: expected net or firewall, got 'router'" },
+	{ "net-firewall-no-via", 7,
+		"firewall rules apply in the service VM that 'web' goes through" },
+	{ "net-bad-rule", 15, "firewall: '10.0.0.1/8' is not HOST[:PORT][/PROTO]" },
+	{ "net-rule-no-allow", 15,
+		"firewall: expected 'allow HOST[:PORT][/PROTO]', got 'deny 1.2.3.4'" },
+	{ "net-bad-default", 15, "firewall-default: expected allow or deny, got 'reject'" },
+	{ "net-via-local", 11, "'network' is only valid for type = qemu" },
 	{ "bad-accel", 5, "accel: expected auto, kvm or tcg, got 'hvf'" },
 	{ "key-outside-section", 2, "key 'repeat-rate' outside of a section" },
 	{ "no-equals", 2, "expected 'key = value'" },
@@ -575,6 +587,37 @@ Test(config, disposables)
 	cr_expect_str_eq(vm->disposable_of, "tmpl");
 	cr_expect_str_eq(vm->command, "weston-terminal");
 	cr_expect_null(config_find_vm(c, "tmpl")->disposable_of);
+	config_destroy(c);
+}
+
+Test(config, service_vms)
+{
+	char *path = path_in(CONFIG_TEST_DIR, "valid/service.ini");
+	struct config *c = load_ok(path);
+	free(path);
+	const struct config_vm *net = config_find_vm(c, "net");
+	const struct config_vm *fw = config_find_vm(c, "fw");
+	const struct config_vm *web = config_find_vm(c, "web");
+	const struct config_vm *bank = config_find_vm(c, "bank");
+	cr_assert(net && fw && web && bank);
+	cr_expect_eq(net->service, CONFIG_SERVICE_NET);
+	cr_expect(net->network_user);
+	cr_expect_null(net->network_via);
+	cr_expect_eq(net->net_link, 0);
+	cr_expect_eq(fw->service, CONFIG_SERVICE_FIREWALL);
+	cr_expect_str_eq(fw->network_via, "net");
+	cr_expect_eq(fw->net_link, 1);
+	cr_expect_str_eq(web->network_via, "fw");
+	cr_expect_eq(web->net_link, 2);
+	cr_expect_eq(bank->net_link, 3);
+	cr_expect_eq(web->service, CONFIG_SERVICE_NONE);
+	cr_assert_eq(web->n_fw_rules, 3);
+	cr_expect_str_eq(web->fw_rules[0], "10.0.2.2:8000/tcp");
+	cr_expect_str_eq(web->fw_rules[1], "debian.org:443");
+	cr_expect_str_eq(web->fw_rules[2], "192.168.0.0/16");
+	cr_expect(web->fw_default_deny);
+	cr_expect_eq(bank->n_fw_rules, 0);
+	cr_expect_not(bank->fw_default_deny);
 	config_destroy(c);
 }
 

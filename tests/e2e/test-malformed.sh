@@ -102,6 +102,14 @@ cmds=()
 for i in $(seq 2 65); do cmds+=("window $i 8x8"); done
 bad_round "too many windows" "64|too many|limit" -- "${cmds[@]}"
 # message before HELLO
+# service VMs (protocol 5.10): a guest cannot push a network config to the
+# host, nor report on one it was not sent; a status that breaks its own
+# layout is malformed like any other
+net_text=$(printf 'role firewall\nuplink 52:54:00:8b:00:00\nlink 1 52:54:00:8b:01:01 allow a\n' | od -An -tx1 | tr -d ' \n')
+bad_round "network config pushed by a guest" "unknown message type" -- "msg 128 0 01000000$net_text"
+bad_round "network status for no config" "no network config" -- "msg 129 0 010000000000000000000000"
+bad_round "network status: count without records" "size" -- "msg 129 0 010000000000000001000000"
+bad_round "network status: state 7" "invalid value" -- "msg 129 0 010000000700000000000000"
 bad_round "window before hello" --no-hello "hello" -- "msg 16 1 01000000 $(printf '%072d' 0) 0a000000 0a000000"
 bad_round "title before hello" --no-hello "hello" -- "title 1 hi"
 

@@ -171,8 +171,52 @@ Test(argv, network)
 	spec.network_user = true;
 	char **argv = build(&spec, NULL);
 	cr_assert_eq(count_pair(argv, "-netdev", "user,id=vtnet"), 1);
-	cr_assert_eq(count_pair(argv, "-device", "virtio-net-pci,netdev=vtnet"), 1);
+	cr_assert_eq(
+		count_pair(argv, "-device", "virtio-net-pci,netdev=vtnet,mac=52:54:00:8b:00:00"),
+		1);
 	vmm_strv_free(argv);
+}
+
+/* links to and from service VMs: -netdev dgram between unix sockets */
+Test(argv, dgram_nics)
+{
+	struct vmm_vm_spec spec = kernel_spec();
+	const struct vmm_nic nics[] = {
+		{ "vtup", "/run/v/net-3.c", "/run/v/net-3.s", { 0x52, 0x54, 0, 0x8b, 3, 2 } },
+		{ "vtl4", "/run/v,x/net-4.s", "/run/v/net-4.c", { 0x52, 0x54, 0, 0x8b, 4, 1 } },
+	};
+	spec.nics = nics;
+	spec.n_nics = 2;
+	char **argv = build(&spec, NULL);
+	cr_assert_eq(count_pair(argv, "-netdev",
+			     "dgram,id=ndvtup,local.type=unix,local.path=/run/v/net-3.c,"
+			     "remote.type=unix,remote.path=/run/v/net-3.s"),
+		1);
+	cr_assert_eq(count_pair(argv, "-device",
+			     "virtio-net-pci,netdev=ndvtup,id=vtup,mac=52:54:00:8b:03:02"),
+		1);
+	cr_assert_eq(count_pair(argv, "-netdev",
+			     "dgram,id=ndvtl4,local.type=unix,local.path=/run/v,,x/net-4.s,"
+			     "remote.type=unix,remote.path=/run/v/net-4.c"),
+		1, "commas in paths are doubled");
+	cr_assert_eq(count_pair(argv, "-netdev", "user,id=vtnet"), 0);
+	vmm_strv_free(argv);
+
+	/* ids are [a-z0-9], paths absolute */
+	const struct vmm_nic bad_id[] = { { "up,x", "/a", "/b", { 0 } } };
+	spec.nics = bad_id;
+	spec.n_nics = 1;
+	char *error = NULL;
+	struct vmm_vm *vm = vmm_vm_create(&spec, NULL, NULL, &error);
+	cr_assert_null(vm);
+	cr_assert(strstr(error, "bad NIC id") != NULL, "%s", error);
+	free(error);
+	const struct vmm_nic relative[] = { { "up", "a", "/b", { 0 } } };
+	spec.nics = relative;
+	vm = vmm_vm_create(&spec, NULL, NULL, &error);
+	cr_assert_null(vm);
+	cr_assert(strstr(error, "absolute") != NULL, "%s", error);
+	free(error);
 }
 
 Test(argv, disk_images)
