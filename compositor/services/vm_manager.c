@@ -1085,9 +1085,16 @@ static bool setup_qemu(struct managed_vm *vm)
 			append = t->append;
 		}
 	}
-	/* dgram NICs to and from service VMs (netvm.h) */
+	/* dgram NICs to and from service VMs (netvm.h); a service VM's kernel
+	 * learns its role (the template's session then starts no app) */
 	struct netvm_nics nics;
 	netvm_nics(manager->server->config, manager->run_dir, c, &nics);
+	char *service_append = NULL;
+	if (c->service != CONFIG_SERVICE_NONE && kernel != NULL) {
+		service_append = text_printf("%s%svitrail.service=%s", append ? append : "",
+			append ? " " : "", c->service == CONFIG_SERVICE_NET ? "net" : "firewall");
+		append = service_append;
+	}
 	enum vmm_accel accel = c->accel == CONFIG_ACCEL_KVM ? VMM_ACCEL_KVM
 		: c->accel == CONFIG_ACCEL_TCG              ? VMM_ACCEL_TCG
 							    : VMM_ACCEL_AUTO;
@@ -1110,6 +1117,7 @@ static bool setup_qemu(struct managed_vm *vm)
 	};
 	char *error = NULL;
 	vm->vmm = vmm_vm_create(&spec, &vmm_handler, vm, &error);
+	free(service_append);
 	if (vm->vmm == NULL) {
 		snprintf(vm->reason, sizeof(vm->reason), "%s",
 			error != NULL ? error : "out of memory");

@@ -10,8 +10,9 @@
 #  2. bank reaches fw's DNS listener (its network is up) but not the page:
 #     its drop counter (vitrailctl firewall bank --json) rises;
 #  3. web cannot reach a listener in bank (no client-to-client traffic);
-#  4. `vitrailctl set bank firewall 'allow ...'` lets bank through at once,
-#     without a restart;
+#  4. web resolves a name through fw's DNS; `vitrailctl set bank firewall
+#     'allow NAME:PORT/tcp'` (NAME in fw's /etc/hosts) lets bank through at
+#     once, without a restart;
 #  5. kill -9 of fw's QEMU: web's link goes down and it cannot fetch; web
 #     keeps running; `vitrailctl start fw` brings its network back.
 # Figures on stderr: fw boot to rules applied, QEMU RSS of fw.
@@ -133,6 +134,8 @@ wait_state fw running
 log "fw: agent connected $((SECONDS - t0)) s after start"
 within 200 bash -c "$VITRAILCTL firewall web --json | grep -q '\"state\": *\"applied\"'" ||
 	fail "fw never applied the rules: $(ctl firewall web)"
+ctl windows --json >"$T/win.json" || fail "vitrailctl windows failed"
+json_check "$T/win.json" "not [w for w in d if w['vm'] == 'fw']" "the service VM shows a window"
 log "fw: rules applied $((SECONDS - t0)) s after start; QEMU RSS $(($(awk '/VmRSS/ { print $2 }' "/proc/$(vm_field fw pid)/status") / 1024)) MiB"
 within 200 fetch web || fail "web never got the page through fw: $(ctl firewall web)"
 log "web: page fetched through fw $((SECONDS - t0)) s after start"
@@ -155,13 +158,16 @@ ctl run bank -- sh -c 'nohup nc -lk 9000 >/dev/null 2>&1 &' || fail "cannot star
 within 30 connects bank 127.0.0.1 9000 || fail "bank's listener is not up"
 ! connects web 10.139.2.2 9000 || fail "web reached a listener in bank"
 
-# ---- 4. a rule changed live
-ctl --config "$T/vitrail.ini" set bank firewall "allow 10.0.2.2:$port/tcp" >/dev/null ||
+# ---- 4. a rule changed live, naming a host that fw resolves; the clients
+# resolve names through fw too
+ctl run fw -- sudo sh -c "echo '10.0.2.2 pages.test' >>/etc/hosts" || fail "cannot edit fw's /etc/hosts"
+within 60 ctl run web -- getent hosts pages.test || fail "web cannot resolve a name through fw"
+ctl --config "$T/vitrail.ini" set bank firewall "allow pages.test:$port/tcp" >/dev/null ||
 	fail "vitrailctl set bank firewall failed"
-grep -qx "firewall = allow 10.0.2.2:$port/tcp" "$T/vitrail.ini" || fail "the config file was not changed"
+grep -qx "firewall = allow pages.test:$port/tcp" "$T/vitrail.ini" || fail "the config file was not changed"
 within 60 fetch bank || fail "bank still cannot get the page after the rule change: $(ctl firewall bank)"
 firewall_json bank
-json_check "$T/fw-bank.json" "d['rules'] == ['10.0.2.2:$port/tcp'] and d['state'] == 'applied'" "bank's new rule"
+json_check "$T/fw-bank.json" "d['rules'] == ['pages.test:$port/tcp'] and d['state'] == 'applied'" "bank's new rule"
 rc=0
 ctl --config "$T/vitrail.ini" set bank firewall "allow 10.0.0.1/8" 2>"$T/set.err" || rc=$?
 [ $rc -ne 0 ] || fail "a bad rule was accepted"
