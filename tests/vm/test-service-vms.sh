@@ -187,4 +187,6 @@ t1=$SECONDS
 ctl start fw >/dev/null || fail "vitrailctl start fw failed"
 within 200 fetch web || fail "web's network did not come back with fw: $(ctl firewall web)"
 log "fw restarted: web fetches again $((SECONDS - t1)) s later"
+ctl windows --json >"$T/win.json" || fail "vitrailctl windows failed"
+json_check "$T/win.json" "not [w for w in d if w['vm'] == 'fw'] and [w for w in d if w['vm'] == 'web']" "windows at the end: fw none, web its terminal"
 pass
