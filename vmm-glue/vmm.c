@@ -52,6 +52,7 @@ struct vmm_vm {
 	uint32_t memory_mib, cpus, start_timeout_ms, stop_timeout_ms, kvm_progress_ms;
 	uint64_t pool_size;
 	bool network_user, no_reboot;
+	uint32_t tcg_tb_mib;
 	struct vmm_nic nics[VMM_MAX_NICS];
 	size_t n_nics;
 	enum vmm_accel accel;
@@ -220,6 +221,9 @@ static bool check_spec(const struct vmm_vm_spec *spec, char **error)
 	if (spec->memory_mib != 0 && (spec->memory_mib < 64 || spec->memory_mib > MAX_MEMORY_MIB)) {
 		return set_error(error, "%s: memory must be 64..%u MiB", name, MAX_MEMORY_MIB);
 	}
+	if (spec->tcg_tb_mib > 4096) {
+		return set_error(error, "%s: TCG translation cache above 4096 MiB", name);
+	}
 	if (spec->cpus > MAX_CPUS) {
 		return set_error(error, "%s: cpus must be 1..%u", name, MAX_CPUS);
 	}
@@ -286,6 +290,7 @@ struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm
 	vm->stop_timeout_ms =
 		spec->stop_timeout_ms ? spec->stop_timeout_ms : DEFAULT_STOP_TIMEOUT_MS;
 	vm->network_user = spec->network_user;
+	vm->tcg_tb_mib = spec->tcg_tb_mib;
 	vm->n_nics = spec->n_nics;
 	for (size_t i = 0; i < spec->n_nics; i++) {
 		vm->nics[i] = spec->nics[i];
@@ -474,7 +479,11 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 	strv_add(&sv, "-machine");
 	strv_add(&sv, VMM_KVM_MACHINE);
 	strv_add(&sv, "-accel");
-	strv_add(&sv, kvm ? "kvm" : "tcg");
+	if (kvm || vm->tcg_tb_mib == 0) {
+		strv_add(&sv, kvm ? "kvm" : "tcg");
+	} else {
+		strv_addf(&sv, "tcg,tb-size=%u", vm->tcg_tb_mib);
+	}
 	if (kvm) {
 		strv_add(&sv, "-cpu");
 		strv_add(&sv, VMM_KVM_CPU); /* what vmm_kvm_usable() proved */

@@ -52,6 +52,8 @@
 /* RUN request ids keep the top bit clear: LAUNCH_APP's have it set
  * (apps_host.c), and both answer with RUN_RESULT. */
 #define RUN_ID_MASK 0x7fffffffu
+/* QEMU's TCG code cache of a service VM, MiB (vmm.h tcg_tb_mib) */
+#define SERVICE_TCG_TB_MIB 128
 
 enum waiter_kind {
 	WAIT_STOPPED, /* stop: until the VM is stopped or crashed */
@@ -1114,6 +1116,9 @@ static bool setup_qemu(struct managed_vm *vm)
 		.nics = nics.nic,
 		.n_nics = nics.n,
 		.accel = accel,
+		/* a service VM runs little code: a small TCG cache keeps its
+		 * QEMU's memory near its guest's */
+		.tcg_tb_mib = c->service != CONFIG_SERVICE_NONE ? SERVICE_TCG_TB_MIB : 0,
 	};
 	char *error = NULL;
 	vm->vmm = vmm_vm_create(&spec, &vmm_handler, vm, &error);

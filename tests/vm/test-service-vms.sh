@@ -1,12 +1,14 @@
 #!/bin/bash
-# Service VMs with real Debian 12 template guests (suite 'vm'):
-#   fw   service = firewall, network = user (its uplink)
+# Service VMs with real Debian 12 template guests (suite 'vm'), the
+# README's chain:
+#   net  service = net, network = user (the uplink)
+#   fw   service = firewall, network = via:net
 #   web  network = via:fw, firewall = allow HOST:PORT/tcp of a test HTTP
 #        server on the host's loopback (10.0.2.2 from QEMU's user network),
 #        firewall-default = deny
 #   bank network = via:fw, firewall-default = deny
-#  1. starting web starts fw first; web and bank get 10.139.K.2 from fw's
-#     DHCP server; web fetches the page;
+#  1. starting web starts fw and net first; web and bank get 10.139.K.2
+#     from fw's DHCP server; web fetches the page (web -> fw -> net -> host);
 #  2. bank reaches fw's DNS listener (its network is up) but not the page:
 #     its drop counter (vitrailctl firewall bank --json) rises;
 #  3. web cannot reach a listener in bank (no client-to-client traffic);
@@ -74,13 +76,21 @@ kernel = $tdir/vmlinuz
 initrd = $tdir/initrd.img
 append = root=/dev/vda rw console=ttyS0
 
+[vm net]
+label = red
+type = qemu
+template = debian-12
+service = net
+network = user
+memory = ${NET_MEMORY:-256}
+
 [vm fw]
 label = orange
 type = qemu
 template = debian-12
 service = firewall
-network = user
-memory = 320
+network = via:net
+memory = ${FW_MEMORY:-256}
 
 [vm web]
 label = blue
@@ -127,24 +137,32 @@ firewall_json() {
 # ---- 1. web starts fw first; web gets the page
 t0=$SECONDS
 ctl start web >/dev/null || fail "vitrailctl start web failed"
-s=$(vm_field fw state)
-[ "$s" = starting ] || [ "$s" = running ] || fail "fw is $s after web started"
+for v in fw net; do
+	s=$(vm_field $v state)
+	[ "$s" = starting ] || [ "$s" = running ] || fail "$v is $s after web started"
+done
 ctl start bank >/dev/null || fail "vitrailctl start bank failed"
 wait_state fw running
 log "fw: agent connected $((SECONDS - t0)) s after start"
 within 200 bash -c "$VITRAILCTL firewall web --json | grep -q '\"state\": *\"applied\"'" ||
 	fail "fw never applied the rules: $(ctl firewall web)"
 ctl windows --json >"$T/win.json" || fail "vitrailctl windows failed"
-json_check "$T/win.json" "not [w for w in d if w['vm'] == 'fw']" "the service VM shows a window"
-log "fw: rules applied $((SECONDS - t0)) s after start; QEMU RSS $(($(awk '/VmRSS/ { print $2 }' "/proc/$(vm_field fw pid)/status") / 1024)) MiB"
+json_check "$T/win.json" "not [w for w in d if w['vm'] in ('fw', 'net')]" "a service VM shows a window"
+for v in net fw; do
+	ctl run $v -- sh -c "grep -E 'MemTotal|MemAvailable' /proc/meminfo | tr -s ' \n' ' ' | sed 's/^/vitrail-mem: /' | sudo tee /dev/ttyS0" >/dev/null ||
+		fail "cannot read $v's memory"
+	within 10 bash -c "$VITRAILCTL logs $v | grep -q vitrail-mem:" || fail "no memory line from $v"
+	log "$v (memory = $(sed -n "/^\[vm $v\]/,/^\[/s/^memory = //p" "$T/vitrail.ini") MiB): in the guest $(ctl logs $v | grep -o 'vitrail-mem:.*' | tail -n 1 | cut -c14-); QEMU RSS $(($(awk '/VmRSS/ { print $2 }' "/proc/$(vm_field $v pid)/status") / 1024)) MiB"
+done
+log "fw: rules applied $((SECONDS - t0)) s after start"
 within 200 fetch web || fail "web never got the page through fw: $(ctl firewall web)"
 log "web: page fetched through fw $((SECONDS - t0)) s after start"
 firewall_json web
-json_check "$T/fw-web.json" "d['via'] == 'fw' and d['link'] == 1 and d['address'] == '10.139.1.2' and d['link_up'] and d['rules'] == ['10.0.2.2:$port/tcp'] and d['default'] == 'deny'" "web's firewall state"
+json_check "$T/fw-web.json" "d['via'] == 'fw' and d['link'] == 2 and d['address'] == '10.139.2.2' and d['link_up'] and d['rules'] == ['10.0.2.2:$port/tcp'] and d['default'] == 'deny'" "web's firewall state"
 grep -q "GET /page.html" "$T/http.log" || fail "the server saw no request"
 
 # ---- 2. bank: network up, the page denied, the drop counter rises
-within 120 connects bank 10.139.2.1 53 || fail "bank never reached fw's DNS listener"
+within 120 connects bank 10.139.3.1 53 || fail "bank never reached fw's DNS listener"
 firewall_json bank
 before=$(json_get "$T/fw-bank.json" "d['dropped_packets'] or 0")
 ! fetch bank || fail "bank got the page although its default is deny"
@@ -156,7 +174,7 @@ grep -q "deny everything else" "$T/fw-bank.txt" || fail "firewall text: $(cat "$
 # ---- 3. no client-to-client traffic
 ctl run bank -- sh -c 'nohup nc -lk 9000 >/dev/null 2>&1 &' || fail "cannot start a listener in bank"
 within 30 connects bank 127.0.0.1 9000 || fail "bank's listener is not up"
-! connects web 10.139.2.2 9000 || fail "web reached a listener in bank"
+! connects web 10.139.3.2 9000 || fail "web reached a listener in bank"
 
 # ---- 4. a rule changed live, naming a host that fw resolves; the clients
 # resolve names through fw too
@@ -188,5 +206,5 @@ ctl start fw >/dev/null || fail "vitrailctl start fw failed"
 within 200 fetch web || fail "web's network did not come back with fw: $(ctl firewall web)"
 log "fw restarted: web fetches again $((SECONDS - t1)) s later"
 ctl windows --json >"$T/win.json" || fail "vitrailctl windows failed"
-json_check "$T/win.json" "not [w for w in d if w['vm'] == 'fw'] and [w for w in d if w['vm'] == 'web']" "windows at the end: fw none, web its terminal"
+json_check "$T/win.json" "not [w for w in d if w['vm'] in ('fw', 'net')] and [w for w in d if w['vm'] == 'web']" "windows at the end: fw and net none, web its terminal"
 pass

@@ -157,6 +157,10 @@ Test(argv, accel)
 	cr_assert_eq(count_pair(argv, "-accel", "tcg"), 1);
 	cr_assert_eq(count_arg(argv, "-cpu"), 0);
 	vmm_strv_free(argv);
+	spec.tcg_tb_mib = 128; /* a service VM's small code cache */
+	argv = build(&spec, NULL);
+	cr_assert_eq(count_pair(argv, "-accel", "tcg,tb-size=128"), 1);
+	vmm_strv_free(argv);
 
 	spec.accel = VMM_ACCEL_KVM;
 	argv = build(&spec, NULL);

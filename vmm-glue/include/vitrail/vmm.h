@@ -107,6 +107,9 @@ struct vmm_vm_spec {
 	size_t n_nics; /* <= VMM_MAX_NICS */
 	bool no_reboot; /* a guest reboot exits QEMU (seen as a crash) */
 	enum vmm_accel accel;
+	/* under TCG: QEMU's translated-code cache in MiB (0: QEMU's default,
+	 * 1 GiB, which a booting guest fills and keeps resident) */
+	uint32_t tcg_tb_mib;
 	/* Optional overrides (NULL: defaults). */
 	const char *qemu; /* qemu-system-x86_64 */
 	const char *qemu_img; /* qemu-img */
