@@ -304,7 +304,7 @@ bool netvm_reload_rules(struct netvm *netvm, const char *name, char **error)
 	*error = NULL;
 	int i = entry_index(netvm, name);
 	if (i < 0) {
-		*error = strdup("no such VM");
+		*error = text_printf("no VM named '%s'", name);
 		return false;
 	}
 	struct net_entry *e = &netvm->entries[i];
@@ -365,7 +365,7 @@ bool netvm_get_info(struct netvm *netvm, const char *name, struct netvm_info *in
 	*error = NULL;
 	int i = entry_index(netvm, name);
 	if (i < 0) {
-		*error = strdup("no such VM");
+		*error = text_printf("no VM named '%s'", name);
 		return false;
 	}
 	const struct net_entry *e = &netvm->entries[i];
