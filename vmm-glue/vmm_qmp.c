@@ -204,22 +204,54 @@ static bool fail(struct vmm_qmp *qmp, const char *why)
 	return false;
 }
 
-static bool execute(
-	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id);
+static bool execute(struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value,
+	const char *svalue, int fd, int64_t *id);
 
 bool vmm_qmp_execute(struct vmm_qmp *qmp, const char *command, int64_t *id)
 {
-	return execute(qmp, command, NULL, 0, id);
+	return execute(qmp, command, NULL, 0, NULL, -1, id);
 }
 
 bool vmm_qmp_execute_int(
 	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id)
 {
-	return execute(qmp, command, arg, value, id);
+	return execute(qmp, command, arg, value, NULL, -1, id);
 }
 
-static bool execute(
-	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id)
+bool vmm_qmp_execute_str(struct vmm_qmp *qmp, const char *command, const char *arg,
+	const char *value, int fd, int64_t *id)
+{
+	return execute(qmp, command, arg, 0, value, fd, id);
+}
+
+/* Send the command line, with fd (if >= 0) as SCM_RIGHTS on its bytes. */
+static ssize_t send_line(int sock, const char *buf, size_t len, int fd)
+{
+	if (fd < 0) {
+		return send(sock, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	memset(&control, 0, sizeof(control));
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static bool execute(struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value,
+	const char *svalue, int fd, int64_t *id)
 {
 	if (qmp->state == VMM_QMP_BROKEN) {
 		return false;
@@ -236,7 +268,9 @@ static bool execute(
 			json_object_put(obj);
 			return fail(qmp, "out of memory");
 		}
-		json_object_object_add(args, arg, json_object_new_int64(value));
+		json_object_object_add(args, arg,
+			svalue != NULL ? json_object_new_string(svalue)
+				       : json_object_new_int64(value));
 		json_object_object_add(obj, "arguments", args);
 	}
 	json_object_object_add(obj, "id", json_object_new_int64(n));
@@ -249,7 +283,7 @@ static bool execute(
 	}
 	/* Commands are tiny and QEMU reads them promptly: a short write or a
 	 * full socket buffer means something is wrong. */
-	ssize_t written = send(qmp->fd, buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	ssize_t written = send_line(qmp->fd, buf, (size_t)len, fd);
 	if (written != len) {
 		char why[128];
 		snprintf(why, sizeof(why), "write: %s",
