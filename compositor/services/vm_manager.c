@@ -56,6 +56,15 @@ enum waiter_kind {
 	WAIT_STOPPED, /* stop: until the VM is stopped or crashed */
 	WAIT_CONNECTED, /* start --wait: until the agent connects */
 	WAIT_RUN, /* run: until the agent connects, then until RUN_RESULT */
+	WAIT_SUSPENDED, /* suspend: until saved and QEMU gone, or the save failed */
+};
+
+/* Suspend to disk (vm_manager_suspend), for qemu VMs. */
+enum suspend_stage {
+	SUSPEND_NONE,
+	SUSPEND_SAVING, /* the guest is stopped and being saved */
+	SUSPEND_SAVED, /* QEMU gone; the state waits in state_path */
+	SUSPEND_RESTORING, /* QEMU loads it; until the agent connects again */
 };
 
 struct managed_vm;
@@ -111,6 +120,12 @@ struct managed_vm {
 	bool paused;
 	int64_t paused_since; /* CLOCK_REALTIME seconds */
 	int64_t resumed_at; /* CLOCK_REALTIME seconds of the last resume, 0: never */
+
+	/* suspend to disk: DATA/vitrail/vms/NAME/suspend.state (qemu), or NULL */
+	char *state_path;
+	enum suspend_stage suspend;
+	int64_t suspended_since; /* CLOCK_REALTIME seconds */
+	struct wl_event_source *idle_timer; /* suspend-after */
 };
 
 struct vm_manager {
@@ -139,6 +154,8 @@ struct vm_manager_events *vm_manager_events(struct vm_manager *manager)
 #define VM_LOG_CHECK_MS 5000
 
 static const struct vmm_vm_handler vmm_handler;
+static void suspend_vmm_state(struct managed_vm *vm, enum vmm_state state);
+static void arm_idle(struct managed_vm *vm);
 
 /* ---- helpers ---- */
 
@@ -283,7 +300,8 @@ static void waiters_stopped(struct managed_vm *vm)
 {
 	struct vm_op *waiter, *tmp;
 	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link) {
-		if (waiter->kind == WAIT_STOPPED) {
+		if (waiter->kind == WAIT_STOPPED ||
+			(waiter->kind == WAIT_SUSPENDED && vm->suspend == SUSPEND_SAVED)) {
 			waiter_state(waiter);
 		} else {
 			waiter_fail(waiter, "VM %s %s%s%s", vm->config->name,
@@ -317,7 +335,7 @@ static struct vm_op *waiter_create(
 	waiter->done = done;
 	waiter->data = data;
 	waiter->kind = kind;
-	if (kind != WAIT_STOPPED) {
+	if (kind != WAIT_STOPPED && kind != WAIT_SUSPENDED) {
 		waiter->timer = wl_event_loop_add_timer(
 			vm->manager->server->loop, handle_waiter_timeout, waiter);
 		if (waiter->timer == NULL) {
@@ -369,6 +387,12 @@ static void handle_welcome(struct wl_listener *listener, void *data)
 	if (vm->vmm != NULL) {
 		vmm_vm_note_progress(vm->vmm); /* the guest runs: KVM (if used) works */
 	}
+	if (vm->suspend == SUSPEND_RESTORING) {
+		vm->suspend = SUSPEND_NONE;
+		wlr_log(WLR_INFO, "[vm %s] restored: its agent is back", vm->config->name);
+		wl_signal_emit(&vm->manager->events.paused, vm->link);
+	}
+	arm_idle(vm);
 	if (vm->state == VM_STARTING) {
 		set_state(vm, VM_RUNNING, "");
 	}
@@ -426,6 +450,7 @@ void vm_manager_handle_run_result(
 				.run_status = untrusted_status,
 			};
 			waiter_done(waiter, &result);
+			arm_idle(vm); /* idle from the end of the run */
 			return;
 		}
 	}
@@ -936,6 +961,7 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 	struct managed_vm *vm = data;
 	vm->vmm_resync = true;
 	enum vmm_state state = vmm_vm_state(vmm);
+	suspend_vmm_state(vm, state);
 	switch (state) {
 	case VMM_STARTING:
 		/* also QEMU restarted under TCG because KVM failed it: the old
@@ -984,8 +1010,11 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 	}
 }
 
+static void handle_vmm_saved(void *data, struct vmm_vm *vmm, const char *error);
+
 static const struct vmm_vm_handler vmm_handler = {
 	.state_changed = handle_vmm_state,
+	.saved = handle_vmm_saved,
 };
 
 /* The template whose image a qemu VM boots an overlay of (AppVM or
@@ -1035,6 +1064,8 @@ static bool check_template_exclusion(struct managed_vm *vm, char **error)
 	return true;
 }
 
+static bool restore_qemu(struct managed_vm *vm, char **error);
+
 static bool start_qemu(struct managed_vm *vm, char **error)
 {
 	enum vmm_state state = vmm_vm_state(vm->vmm);
@@ -1044,6 +1075,9 @@ static bool start_qemu(struct managed_vm *vm, char **error)
 	}
 	if (!check_template_exclusion(vm, error)) {
 		return false;
+	}
+	if (vm->suspend == SUSPEND_SAVED) {
+		return restore_qemu(vm, error);
 	}
 	vm->booting = true;
 	if (!vmm_vm_start(vm->vmm, error)) {
@@ -1176,8 +1210,13 @@ static bool pause_vm(struct managed_vm *vm, bool paused, char **error)
 	return true;
 }
 
+static bool suspend_stop(struct managed_vm *vm);
+
 static void vm_stop(struct managed_vm *vm)
 {
+	if (suspend_stop(vm)) {
+		return;
+	}
 	if (vm->paused) {
 		/* a paused VM cannot take a shutdown request */
 		char *error = NULL;
@@ -1200,6 +1239,245 @@ static void vm_stop(struct managed_vm *vm)
 static bool is_down(const struct managed_vm *vm)
 {
 	return vm->state == VM_STOPPED || vm->state == VM_CRASHED;
+}
+
+/* ---- suspend to disk (qemu VMs) ---- */
+
+static int handle_idle_timer(void *data);
+
+/* DATA/vitrail/vms/NAME/suspend.state: the VM's directory, as vitrailctl
+ * create makes it; NULL without HOME. */
+static char *state_path_for(const struct managed_vm *vm)
+{
+	const char *data = getenv("XDG_DATA_HOME");
+	if (data != NULL && data[0] == '/') {
+		return text_printf("%s/vitrail/vms/%s/suspend.state", data, vm->config->name);
+	}
+	const char *home = getenv("HOME");
+	if (home == NULL || home[0] != '/') {
+		return NULL;
+	}
+	return text_printf(
+		"%s/.local/share/vitrail/vms/%s/suspend.state", home, vm->config->name);
+}
+
+static bool suspend_setup(struct managed_vm *vm)
+{
+	vm->state_path = state_path_for(vm);
+	if (vm->config->suspend_after_s > 0) {
+		vm->idle_timer = wl_event_loop_add_timer(
+			vm->manager->server->loop, handle_idle_timer, vm);
+		if (vm->idle_timer == NULL) {
+			snprintf(vm->reason, sizeof(vm->reason), "out of memory");
+			return false;
+		}
+	}
+	return true;
+}
+
+static void suspend_changed(struct managed_vm *vm, enum suspend_stage stage)
+{
+	vm->suspend = stage;
+	wl_signal_emit(&vm->manager->events.paused, vm->link);
+}
+
+/* No QEMU runs for it: a saved state makes the VM suspended. */
+static bool suspend_found(struct managed_vm *vm)
+{
+	if (vm->state_path == NULL || access(vm->state_path, F_OK) != 0) {
+		return false;
+	}
+	vm->suspended_since = realtime_s();
+	struct stat st;
+	if (stat(vm->state_path, &st) == 0) {
+		vm->suspended_since = (int64_t)st.st_mtime;
+	}
+	set_state(vm, VM_STOPPED, "suspended");
+	suspend_changed(vm, SUSPEND_SAVED);
+	wlr_log(WLR_INFO, "[vm %s] suspended in %s: restored when needed", vm->config->name,
+		vm->state_path);
+	return true;
+}
+
+/* vmm-glue: the save completed (QEMU quits next) or failed. */
+static void handle_vmm_saved(void *data, struct vmm_vm *vmm, const char *error)
+{
+	struct managed_vm *vm = data;
+	if (vm->suspend != SUSPEND_SAVING) {
+		return;
+	}
+	if (error != NULL) {
+		wlr_log(WLR_ERROR, "[vm %s] cannot suspend: %s; it runs on", vm->config->name,
+			error);
+		vm_link_set_frozen(vm->link, false);
+		suspend_changed(vm, SUSPEND_NONE);
+		struct vm_op *waiter, *tmp;
+		wl_list_for_each_safe(waiter, tmp, &vm->waiters, link) {
+			if (waiter->kind == WAIT_SUSPENDED) {
+				waiter_fail(waiter, "cannot suspend VM %s: %s", vm->config->name,
+					error);
+			}
+		}
+		arm_idle(vm);
+		return;
+	}
+	vm->suspended_since = realtime_s();
+	wlr_log(WLR_INFO, "[vm %s] saved to %s; QEMU quits", vm->config->name, vm->state_path);
+	vm->suspend = SUSPEND_SAVED;
+	/* its windows stay (guest_vm_set_suspended): the link was told */
+	vm_link_disconnect(vm->link, "suspended to disk");
+}
+
+/* What a QEMU state change means for a suspend or a restore. */
+static void suspend_vmm_state(struct managed_vm *vm, enum vmm_state state)
+{
+	if (vm->state_path == NULL) {
+		return;
+	}
+	if (state == VMM_RUNNING) {
+		/* restored, or adopted: what was saved is stale now */
+		vmm_suspend_discard(vm->state_path);
+		return;
+	}
+	if ((state != VMM_STOPPED && state != VMM_CRASHED) || vm->suspend != SUSPEND_RESTORING) {
+		return;
+	}
+	if (state == VMM_CRASHED) {
+		/* never again the same failure: kept for a look, and the next
+		 * start boots the VM afresh */
+		char *failed = text_printf("%s.failed", vm->state_path);
+		if (failed != NULL && rename(vm->state_path, failed) == 0) {
+			wlr_log(WLR_ERROR, "[vm %s] restore failed: its saved state is now %s; "
+					   "the next start boots it",
+				vm->config->name, failed);
+		}
+		free(failed);
+		vmm_suspend_discard(vm->state_path);
+		suspend_changed(vm, SUSPEND_NONE);
+	} else {
+		/* stopped while loading: the state is still there */
+		suspend_changed(vm, SUSPEND_SAVED);
+	}
+}
+
+static bool restore_qemu(struct managed_vm *vm, char **error)
+{
+	vm->booting = false; /* the guest is up: its agent reconnects at once */
+	if (!vmm_vm_restore(vm->vmm, vm->state_path, error)) {
+		vmm_sync(vm);
+		return false;
+	}
+	wlr_log(WLR_INFO, "[vm %s] restoring from %s (QEMU pid %d)", vm->config->name,
+		vm->state_path, (int)vmm_vm_pid(vm->vmm));
+	suspend_changed(vm, SUSPEND_RESTORING);
+	vmm_sync(vm);
+	return true;
+}
+
+/* stop of a VM being suspended or suspended: true when that was all. A
+ * suspended VM's saved state is discarded: its next start boots it. */
+static bool suspend_stop(struct managed_vm *vm)
+{
+	if (vm->suspend == SUSPEND_SAVING) {
+		wlr_log(WLR_INFO, "[vm %s] stop: it is being suspended", vm->config->name);
+		return true;
+	}
+	if (vm->suspend == SUSPEND_SAVED) {
+		vmm_suspend_discard(vm->state_path);
+		set_state(vm, VM_STOPPED, "stopped; its suspended state was discarded");
+		suspend_changed(vm, SUSPEND_NONE);
+		return true;
+	}
+	if (vm->suspend == SUSPEND_RESTORING) {
+		vmm_suspend_discard(vm->state_path);
+		suspend_changed(vm, SUSPEND_NONE);
+	}
+	return false;
+}
+
+/* Begin a suspend. false and *error when it cannot. */
+static bool suspend_vm(struct managed_vm *vm, char **error)
+{
+	const char *name = vm->config->name;
+	if (vm->config->type != CONFIG_VM_QEMU) {
+		*error = text_printf("VM %s: only qemu VMs can be suspended", name);
+		return false;
+	}
+	if (vm->suspend == SUSPEND_SAVING || vm->suspend == SUSPEND_SAVED) {
+		return true;
+	}
+	if (vm->state != VM_RUNNING || vm->suspend != SUSPEND_NONE) {
+		*error = text_printf(
+			"VM %s is not running (%s)", name, vm_manager_state_name(shown_state(vm)));
+		return false;
+	}
+	if (vm->state_path == NULL) {
+		*error = text_printf("VM %s: no directory for its state (HOME is not set)", name);
+		return false;
+	}
+	char *dir = strdup(vm->state_path);
+	char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+	if (slash != NULL) {
+		*slash = '\0';
+	}
+	if (dir == NULL || !fs_private_dir(dir)) {
+		*error = text_printf("VM %s: cannot create %s: %s", name, dir != NULL ? dir : "?",
+			strerror(errno));
+		free(dir);
+		return false;
+	}
+	free(dir);
+	if (!vmm_vm_suspend(vm->vmm, vm->state_path, error)) {
+		vmm_sync(vm);
+		return false;
+	}
+	/* QMP stop came first: a user pause is part of the suspend now */
+	vm->paused = false;
+	vm_link_set_frozen(vm->link, true);
+	if (vm->idle_timer != NULL) {
+		wl_event_source_timer_update(vm->idle_timer, 0);
+	}
+	wlr_log(WLR_INFO, "[vm %s] suspending to %s", name, vm->state_path);
+	suspend_changed(vm, SUSPEND_SAVING);
+	vmm_sync(vm);
+	return true;
+}
+
+/* Runs in flight: a `vitrailctl run` the agent has not answered. */
+static bool runs_in_flight(const struct managed_vm *vm)
+{
+	const struct vm_op *waiter;
+	wl_list_for_each(waiter, &vm->waiters, link) {
+		if (waiter->kind == WAIT_RUN) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int handle_idle_timer(void *data)
+{
+	struct managed_vm *vm = data;
+	if (vm->suspend != SUSPEND_NONE || vm->state != VM_RUNNING || runs_in_flight(vm)) {
+		return 0; /* the end of the run arms it again */
+	}
+	char *error = NULL;
+	wlr_log(WLR_INFO, "[vm %s] no input for %u s: suspending (suspend-after)",
+		vm->config->name, vm->config->suspend_after_s);
+	if (!suspend_vm(vm, &error)) {
+		wlr_log(WLR_ERROR, "[vm %s] suspend-after: %s", vm->config->name,
+			error != NULL ? error : "?");
+	}
+	free(error);
+	return 0;
+}
+
+/* suspend-after counts from now. */
+static void arm_idle(struct managed_vm *vm)
+{
+	if (vm->idle_timer != NULL && vm->config->suspend_after_s > 0) {
+		wl_event_source_timer_update(vm->idle_timer, (int)vm->config->suspend_after_s * 1000);
+	}
 }
 
 /* ---- commands ---- */
@@ -1270,12 +1548,13 @@ bool vm_manager_paused(struct vm_manager *manager, struct vm_link *link)
 void vm_manager_wake(struct vm_manager *manager, struct vm_link *link)
 {
 	struct managed_vm *vm = manager != NULL ? find_vm(manager, link) : NULL;
-	if (vm == NULL || !vm->paused) {
+	if (vm == NULL || (!vm->paused && vm->suspend != SUSPEND_SAVED)) {
 		return;
 	}
 	char *error = NULL;
-	if (!pause_vm(vm, false, &error)) {
-		wlr_log(WLR_ERROR, "%s", error);
+	if (vm->suspend == SUSPEND_SAVED ? !start_if_down(vm, &error)
+					 : !pause_vm(vm, false, &error)) {
+		wlr_log(WLR_ERROR, "%s", error != NULL ? error : "cannot resume");
 	}
 	free(error);
 }
@@ -1297,6 +1576,35 @@ bool vm_manager_balloon(struct vm_manager *manager, struct vm_link *link, uint32
 		return false;
 	}
 	return vmm_vm_balloon(vm->vmm, mib, applied_mib, error);
+}
+
+struct vm_op *vm_manager_suspend(struct vm_manager *manager, struct vm_link *link,
+	vm_op_done_fn done, void *data, char **error)
+{
+	*error = NULL;
+	struct managed_vm *vm = command_vm(manager, link, error);
+	if (vm == NULL || !suspend_vm(vm, error)) {
+		return NULL;
+	}
+	struct vm_op *op = waiter_create(vm, WAIT_SUSPENDED, done, data);
+	if (op == NULL) {
+		*error = strdup("out of memory");
+	}
+	return op;
+}
+
+bool vm_manager_suspended(struct vm_manager *manager, struct vm_link *link)
+{
+	struct managed_vm *vm = manager != NULL ? find_vm(manager, link) : NULL;
+	return vm != NULL && vm->suspend != SUSPEND_NONE;
+}
+
+void vm_manager_note_input(struct vm_manager *manager, struct vm_link *link)
+{
+	struct managed_vm *vm = manager != NULL ? find_vm(manager, link) : NULL;
+	if (vm != NULL && vm->suspend == SUSPEND_NONE && vm->state == VM_RUNNING) {
+		arm_idle(vm);
+	}
 }
 
 bool vm_manager_stop(struct vm_manager *manager, struct vm_link *link)
@@ -1428,6 +1736,12 @@ bool vm_manager_get_info(struct vm_manager *manager, struct vm_link *link, struc
 		.paused = vm->paused,
 		.paused_since = vm->paused ? vm->paused_since : 0,
 		.resumed_at = vm->resumed_at,
+		.suspend = vm->suspend == SUSPEND_SAVING ? "suspending"
+			: vm->suspend == SUSPEND_SAVED      ? "suspended"
+			: vm->suspend == SUSPEND_RESTORING  ? "restoring"
+							    : NULL,
+		.suspended_since = vm->suspend == SUSPEND_SAVED ? vm->suspended_since : 0,
+		.state_file = vm->suspend == SUSPEND_SAVED ? vm->state_path : NULL,
 	};
 	return true;
 }
@@ -1505,9 +1819,12 @@ static void vm_finish(struct managed_vm *vm)
 	loop_source_remove(&vm->vmm_source);
 	loop_source_remove(&vm->vmm_timer);
 	loop_source_remove(&vm->connect_timer);
-	/* QEMU keeps running: the next vitrail re-attaches */
+	loop_source_remove(&vm->idle_timer);
+	/* QEMU keeps running: the next vitrail re-attaches (and runs on a
+	 * guest it finds stopped by a save in flight); a saved state stays */
 	vmm_vm_destroy(vm->vmm);
 	free(vm->log_path);
+	free(vm->state_path);
 }
 
 static int handle_log_timer(void *data)
@@ -1564,7 +1881,7 @@ struct vm_manager *vm_manager_create(struct server *server)
 			if (vm->config->disposable_of != NULL) {
 				remove_stale_temp_homes(vm);
 			}
-		} else if (!setup_qemu(vm)) {
+		} else if (!setup_qemu(vm) || !suspend_setup(vm)) {
 			/* the others still work; this one reports why */
 			char why[sizeof(vm->reason) + 32];
 			snprintf(why, sizeof(why), "cannot set up the VM: %s", vm->reason);
@@ -1586,6 +1903,9 @@ struct vm_manager *vm_manager_create(struct server *server)
 				(int)vmm_vm_pid(vm->vmm));
 			vmm_sync(vm);
 			continue;
+		}
+		if (suspend_found(vm)) {
+			continue; /* restored on demand, even with autostart */
 		}
 		if (vm->config->autostart &&
 			(vm->vmm != NULL || vm->config->type == CONFIG_VM_LOCAL)) {
