@@ -505,7 +505,9 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 	strv_addf(&sv, "memory-backend-file,id=vtpool,size=%llu,mem-path=/proc/self/fd/%d,share=on",
 		(unsigned long long)vm->pool_size, VMM_POOL_FD);
 	strv_add(&sv, "-device");
-	strv_add(&sv, "ivshmem-plain,id=vtpooldev,memdev=vtpool");
+	/* master=on: the pool is saved with the guest (vmm_vm_suspend);
+	 * QEMU refuses to migrate a peer-mode ivshmem */
+	strv_add(&sv, "ivshmem-plain,id=vtpooldev,memdev=vtpool,master=on");
 
 	/* the control channel: a virtio-serial port on a unix socket */
 	strv_add(&sv, "-chardev");
