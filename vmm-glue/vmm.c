@@ -723,11 +723,11 @@ static pid_t spawn_detached(char **argv, int log_fd, int pool_fd, int restore_fd
 			int log = fcntl(log_fd, F_DUPFD_CLOEXEC, 10);
 			int note_fd = fcntl(pipefd[1], F_DUPFD_CLOEXEC, 10);
 			int pool = fcntl(pool_fd, F_DUPFD_CLOEXEC, 10);
-			int restore =
-				restore_fd >= 0 ? fcntl(restore_fd, F_DUPFD_CLOEXEC, 10) : -1;
+			int restore = restore_fd >= 0 ? fcntl(restore_fd, F_DUPFD_CLOEXEC, 10) : -1;
 			int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 			if (log < 0 || note_fd < 0 || pool < 0 || null_fd < 0 ||
-				(restore_fd >= 0 && (restore < 0 || dup2(restore, RESTORE_FD) < 0)) ||
+				(restore_fd >= 0 &&
+					(restore < 0 || dup2(restore, RESTORE_FD) < 0)) ||
 				dup2(null_fd, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
 				dup2(pool, VMM_POOL_FD) < 0 || dup2(note_fd, 4) < 0 ||
 				chdir(dir) < 0) {
@@ -1254,8 +1254,7 @@ static void send_or_lose(struct vmm_vm *vm, const char *command, int64_t *id)
 
 bool vmm_vm_pause(struct vmm_vm *vm, bool paused)
 {
-	if (vm->state != VMM_RUNNING || vm->qmp == NULL || !vmm_qmp_ready(vm->qmp) ||
-		vm->saving) {
+	if (vm->state != VMM_RUNNING || vm->qmp == NULL || !vmm_qmp_ready(vm->qmp) || vm->saving) {
 		return false;
 	}
 	vmm_qmp_execute(vm->qmp, paused ? "stop" : "cont", NULL);

@@ -1070,8 +1070,8 @@ void guest_vm_connected(struct guest_vm *gvm)
 		/* restored: new toplevels take the places of the kept ones
 		 * (replace_kept); what is not replaced soon goes */
 		if (gvm->kept_timer == NULL) {
-			gvm->kept_timer = wl_event_loop_add_timer(
-				gvm->server->loop, handle_kept_timer, gvm);
+			gvm->kept_timer =
+				wl_event_loop_add_timer(gvm->server->loop, handle_kept_timer, gvm);
 		}
 		if (gvm->kept_timer == NULL) {
 			destroy_kept(gvm);

@@ -40,9 +40,8 @@ struct json_object *ctl_vms_list(
 				v, "type", json_object_new_string(info.qemu ? "qemu" : "local"));
 			json_object_object_add(v, "state",
 				json_object_new_string(info.suspend != NULL ? info.suspend
-						: info.paused
-						? "paused"
-						: vm_manager_state_name(info.state)));
+						: info.paused               ? "paused"
+							      : vm_manager_state_name(info.state)));
 			json_object_object_add(v, "suspended_since",
 				info.suspended_since > 0
 					? json_object_new_int64(info.suspended_since)
@@ -215,8 +214,8 @@ struct json_object *ctl_vms_suspend(
 		return reply;
 	}
 	char *error = NULL;
-	struct vm_op *op = vm_manager_suspend(
-		server->vm_manager, link, handle_state_done, client, &error);
+	struct vm_op *op =
+		vm_manager_suspend(server->vm_manager, link, handle_state_done, client, &error);
 	if (op == NULL) {
 		return error_from(error, "cannot suspend");
 	}

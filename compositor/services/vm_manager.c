@@ -34,6 +34,9 @@
 /* A guest only notices a host that went away if it stays away a while
  * (virtio-serial has a "host connected" flag, no events): see vmm.h. */
 #define RECONNECT_DELAY_MS 1500
+/* A restored guest was told at once that its host went (the connection
+ * saved with it is gone): its agent has dropped that session by then. */
+#define RESTORE_CONNECT_DELAY_MS 500
 /* A guest that is up says HELLO at once on a new connection. */
 #define HELLO_TIMEOUT_MS 5000
 /* The first connection to a VM we boot waits for the boot. */
@@ -992,7 +995,10 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 		}
 		/* a guest we booted is not up yet; one we re-attached to may
 		 * not have seen its last host go: give it time */
-		schedule_connect(vm, vm->booting ? 0 : RECONNECT_DELAY_MS);
+		schedule_connect(vm,
+			vm->booting                                ? 0
+				: vm->suspend == SUSPEND_RESTORING ? RESTORE_CONNECT_DELAY_MS
+								   : RECONNECT_DELAY_MS);
 		break;
 	case VMM_STOPPING:
 		set_state(vm, VM_STOPPING, "");
@@ -1257,16 +1263,15 @@ static char *state_path_for(const struct managed_vm *vm)
 	if (home == NULL || home[0] != '/') {
 		return NULL;
 	}
-	return text_printf(
-		"%s/.local/share/vitrail/vms/%s/suspend.state", home, vm->config->name);
+	return text_printf("%s/.local/share/vitrail/vms/%s/suspend.state", home, vm->config->name);
 }
 
 static bool suspend_setup(struct managed_vm *vm)
 {
 	vm->state_path = state_path_for(vm);
 	if (vm->config->suspend_after_s > 0) {
-		vm->idle_timer = wl_event_loop_add_timer(
-			vm->manager->server->loop, handle_idle_timer, vm);
+		vm->idle_timer =
+			wl_event_loop_add_timer(vm->manager->server->loop, handle_idle_timer, vm);
 		if (vm->idle_timer == NULL) {
 			snprintf(vm->reason, sizeof(vm->reason), "out of memory");
 			return false;
@@ -1347,8 +1352,9 @@ static void suspend_vmm_state(struct managed_vm *vm, enum vmm_state state)
 		 * start boots the VM afresh */
 		char *failed = text_printf("%s.failed", vm->state_path);
 		if (failed != NULL && rename(vm->state_path, failed) == 0) {
-			wlr_log(WLR_ERROR, "[vm %s] restore failed: its saved state is now %s; "
-					   "the next start boots it",
+			wlr_log(WLR_ERROR,
+				"[vm %s] restore failed: its saved state is now %s; "
+				"the next start boots it",
 				vm->config->name, failed);
 		}
 		free(failed);
@@ -1462,8 +1468,8 @@ static int handle_idle_timer(void *data)
 		return 0; /* the end of the run arms it again */
 	}
 	char *error = NULL;
-	wlr_log(WLR_INFO, "[vm %s] no input for %u s: suspending (suspend-after)",
-		vm->config->name, vm->config->suspend_after_s);
+	wlr_log(WLR_INFO, "[vm %s] no input for %u s: suspending (suspend-after)", vm->config->name,
+		vm->config->suspend_after_s);
 	if (!suspend_vm(vm, &error)) {
 		wlr_log(WLR_ERROR, "[vm %s] suspend-after: %s", vm->config->name,
 			error != NULL ? error : "?");
@@ -1476,7 +1482,8 @@ static int handle_idle_timer(void *data)
 static void arm_idle(struct managed_vm *vm)
 {
 	if (vm->idle_timer != NULL && vm->config->suspend_after_s > 0) {
-		wl_event_source_timer_update(vm->idle_timer, (int)vm->config->suspend_after_s * 1000);
+		wl_event_source_timer_update(
+			vm->idle_timer, (int)vm->config->suspend_after_s * 1000);
 	}
 }
 
@@ -1736,10 +1743,10 @@ bool vm_manager_get_info(struct vm_manager *manager, struct vm_link *link, struc
 		.paused = vm->paused,
 		.paused_since = vm->paused ? vm->paused_since : 0,
 		.resumed_at = vm->resumed_at,
-		.suspend = vm->suspend == SUSPEND_SAVING ? "suspending"
-			: vm->suspend == SUSPEND_SAVED      ? "suspended"
-			: vm->suspend == SUSPEND_RESTORING  ? "restoring"
-							    : NULL,
+		.suspend = vm->suspend == SUSPEND_SAVING   ? "suspending"
+			: vm->suspend == SUSPEND_SAVED     ? "suspended"
+			: vm->suspend == SUSPEND_RESTORING ? "restoring"
+							   : NULL,
 		.suspended_since = vm->suspend == SUSPEND_SAVED ? vm->suspended_since : 0,
 		.state_file = vm->suspend == SUSPEND_SAVED ? vm->state_path : NULL,
 	};

@@ -141,7 +141,8 @@ static struct cpu_buffer *draw_title(
 		/* the host's mark, like the label: before anything the guest names */
 		PangoLayout *layout = text_layout(cr,
 			frame->suspended ? "(suspended)"
-				: frame->paused ? "(paused)"
+				: frame->paused
+				? "(paused)"
 				: (frame->unresponsive ? "(not responding)" : "(new)"),
 			0);
 		int lw, lh;
