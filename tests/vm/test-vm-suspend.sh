@@ -9,7 +9,9 @@
 #     was: a cold boot would have neither), the window is live again;
 #  3. vitrailctl run on a suspended VM restores it and runs the command;
 #  4. vitrail killed with SIGKILL during a suspend: the VM can still be
-#     started (adopted and run on, or restored), its processes intact.
+#     started (adopted and run on, or restored), its processes intact;
+#  5. suspend-after = 3s (vitrail restarted with it): the VM suspends by
+#     itself without input; vitrailctl resume restores it.
 # Needs: GUEST_IMAGE (tools/guest-image), IMAGE_OUT, AGENT, VT_POINTER,
 # plus what tests/lib/harness.sh needs. Exit 77 without qemu-system-x86_64.
 : "${TEST_LIB:?run through meson test}"
@@ -133,4 +135,18 @@ ctl start --wait work >/dev/null || fail "start after vitrail was killed during 
 wait_state work running
 ctl run work -- sh -c 'kill -0 $(cat /tmp/sleeper)' || fail "the VM lost its processes"
 wait_windows work 1
+
+# ---- 5. suspend-after
+stop_vitrail
+sed -i 's/^pool-size = 16$/pool-size = 16\nsuspend-after = 3s/' "$T/vitrail.ini"
+"$VITRAIL" --check-config --config "$T/vitrail.ini" >/dev/null || fail "suspend-after refused"
+start_vitrail "$T/vitrail.ini"
+wait_state work running
+wait_connected work
+t0=$SECONDS
+wait_state work suspended
+[ $((SECONDS - t0)) -ge 2 ] || fail "suspended after $((SECONDS - t0)) s, before its 3 s"
+ctl resume work >/dev/null || fail "resume of a suspended VM"
+wait_state work running
+ctl run work -- sh -c 'kill -0 $(cat /tmp/sleeper)' || fail "lost its processes"
 pass
