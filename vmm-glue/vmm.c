@@ -1577,10 +1577,13 @@ static void handle_qmp_message(void *data, const struct vmm_qmp_msg *msg)
 				break;
 			}
 			if (vm->state == VMM_STARTING && msg->status[0] != '\0' && !msg->running) {
-				/* adopted stopped (a vitrail killed while it paused
+				/* restored: saved stopped, QEMU leaves it paused;
+				 * adopted stopped (a vitrail killed while it paused
 				 * or saved the VM): a vitrail that knows nothing of
-				 * that runs it */
-				vmm_qmp_execute(vm->qmp, "migrate_cancel", NULL);
+				 * that runs it, its save (if any) abandoned */
+				if (!vm->restoring) {
+					vmm_qmp_execute(vm->qmp, "migrate_cancel", NULL);
+				}
 				vmm_qmp_execute(vm->qmp, "cont", NULL);
 			}
 			if (vm->state == VMM_STARTING) {
