@@ -1033,11 +1033,15 @@ static const char *template_name(const struct config_vm *c)
 	return c->template_of != NULL ? c->template_of : c->disposable_of;
 }
 
-/* Is this VM's QEMU up (starting, running or stopping)? */
+/* Is this VM's QEMU up (starting, running or stopping)? A suspended VM
+ * counts: its saved state goes with the disks as they are. */
 static bool qemu_up(const struct managed_vm *vm)
 {
 	if (vm->config->type != CONFIG_VM_QEMU || vm->vmm == NULL) {
 		return false;
+	}
+	if (vm->suspend != SUSPEND_NONE) {
+		return true;
 	}
 	enum vmm_state state = vmm_vm_state(vm->vmm);
 	return state != VMM_STOPPED && state != VMM_CRASHED;
@@ -1054,16 +1058,17 @@ static bool check_template_exclusion(struct managed_vm *vm, char **error)
 		if (other == vm || !qemu_up(other)) {
 			continue;
 		}
+		const char *how = other->suspend == SUSPEND_SAVED ? "suspended" : "running";
 		if (tname != NULL && strcmp(other->config->name, tname) == 0) {
-			*error = text_printf("VM %s: its template %s is running; stop %s first",
-				vm->config->name, tname, tname);
+			*error = text_printf("VM %s: its template %s is %s; stop %s first",
+				vm->config->name, tname, how, tname);
 			return false;
 		}
 		const char *otname = template_name(other->config);
 		if (otname != NULL && strcmp(otname, vm->config->name) == 0) {
-			*error = text_printf("VM %s is the template of %s, which is running; "
+			*error = text_printf("VM %s is the template of %s, which is %s; "
 					     "stop %s first",
-				vm->config->name, other->config->name, other->config->name);
+				vm->config->name, other->config->name, how, other->config->name);
 			return false;
 		}
 	}
