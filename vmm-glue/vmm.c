@@ -103,6 +103,8 @@ struct vmm_vm {
 	bool restoring;
 	int restore_fd; /* handed to QEMU as RESTORE_FD, -1: none */
 	bool status_poll; /* query-status again at next_poll (incoming) */
+	bool run_kvm; /* this run's QEMU is on KVM (saved as STATE.accel) */
+	bool restore_tcg; /* the state being restored was saved under TCG */
 
 	/* the last SHUTDOWN event */
 	bool shutdown_seen, shutdown_guest;
@@ -438,6 +440,9 @@ static const char *image_format(const char *path)
 /* accel=kvm is checked by vmm_vm_start; auto asks the probe (cached). */
 static bool uses_kvm(const struct vmm_vm *vm)
 {
+	if (vm->restore_tcg) {
+		return false; /* a state is restored where it was saved */
+	}
 	return vm->accel == VMM_ACCEL_KVM ||
 		(vm->accel == VMM_ACCEL_AUTO && !vm->kvm_failed && vmm_kvm_usable(vm->qemu, NULL));
 }
@@ -1024,6 +1029,7 @@ static void finish(struct vmm_vm *vm)
 	enum vmm_state state;
 	bool restore_failed = vm->restoring;
 	vm->restoring = false;
+	vm->restore_tcg = false;
 	vm->status_poll = false;
 	if (vm->suspended_exit) {
 		state = VMM_STOPPED;
@@ -1195,7 +1201,8 @@ static bool launch(struct vmm_vm *vm, char **error)
 	int64_t now = now_ms();
 	vm->deadline = now + (vm->restoring ? RESTORE_TIMEOUT_MS : vm->start_timeout_ms);
 	vm->next_poll = now;
-	vm->kvm_watch = vm->accel == VMM_ACCEL_AUTO && uses_kvm(vm);
+	vm->run_kvm = uses_kvm(vm);
+	vm->kvm_watch = vm->accel == VMM_ACCEL_AUTO && vm->run_kvm;
 	vm->progress_deadline = now + vm->kvm_progress_ms;
 	set_state(vm, VMM_STARTING); /* a restart under TCG may come from RUNNING */
 	return true;
@@ -1283,9 +1290,33 @@ bool vmm_vm_restore(struct vmm_vm *vm, const char *state_path, char **error)
 	}
 	free(vm->save_path);
 	vm->save_path = path;
+	/* CPU state saved under KVM loads only under KVM, and TCG's only
+	 * under TCG */
+	char accel[8] = "";
+	char *accel_path = format("%s.accel", state_path);
+	int afd = accel_path != NULL ? open(accel_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	free(accel_path);
+	if (afd >= 0) {
+		ssize_t n = read(afd, accel, sizeof(accel) - 1);
+		accel[n > 0 ? n : 0] = '\0';
+		close(afd);
+	}
+	bool saved_kvm = strncmp(accel, "kvm", 3) == 0;
+	if (saved_kvm && (vm->accel == VMM_ACCEL_TCG || !vmm_kvm_usable(vm->qemu, NULL))) {
+		close(fd);
+		return set_error(error, "%s: its state was saved under KVM, which is unusable here",
+			vm->name);
+	}
+	if (!saved_kvm && vm->accel == VMM_ACCEL_KVM) {
+		close(fd);
+		return set_error(
+			error, "%s: its state was saved under TCG, but accel = kvm", vm->name);
+	}
+	vm->restore_tcg = !saved_kvm;
 	vm->restore_fd = fd;
 	vm->restoring = true;
 	if (!vmm_vm_start(vm, error)) {
+		vm->restore_tcg = false;
 		if (vm->restore_fd >= 0) {
 			close(vm->restore_fd);
 			vm->restore_fd = -1;
@@ -1308,7 +1339,7 @@ bool vmm_vm_saving(const struct vmm_vm *vm)
 
 void vmm_suspend_discard(const char *state_path)
 {
-	const char *suffixes[] = { "", ".tmp", ".overlay" };
+	const char *suffixes[] = { "", ".tmp", ".overlay", ".accel" };
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
 		char *path = format("%s%s", state_path, suffixes[i]);
 		if (path != NULL) {
@@ -1426,6 +1457,21 @@ static void save_complete(struct vmm_vm *vm)
 				strerror(errno));
 		}
 		free(saved);
+	}
+	if (why[0] == '\0') {
+		char *accel = format("%s.accel", vm->save_path);
+		int afd = accel != NULL
+			? open(accel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)
+			: -1;
+		const char *word = vm->run_kvm ? "kvm\n" : "tcg\n";
+		if (afd < 0 || write(afd, word, 4) != 4 || fsync(afd) != 0) {
+			snprintf(why, sizeof(why), "cannot write %s: %s", accel ? accel : "?",
+				strerror(errno));
+		}
+		if (afd >= 0) {
+			close(afd);
+		}
+		free(accel);
 	}
 	if (why[0] == '\0' && rename(vm->save_tmp, vm->save_path) != 0) {
 		snprintf(why, sizeof(why), "rename %s: %s", vm->save_tmp, strerror(errno));
