@@ -1336,6 +1336,7 @@ static void handle_vmm_saved(void *data, struct vmm_vm *vmm, const char *error)
 	vm->suspend = SUSPEND_SAVED;
 	/* its windows stay (guest_vm_set_suspended): the link was told */
 	vm_link_disconnect(vm->link, "suspended to disk");
+	vm_link_set_frozen(vm->link, false); /* the restored agent is judged anew */
 }
 
 /* What a QEMU state change means for a suspend or a restore. */
