@@ -204,54 +204,22 @@ static bool fail(struct vmm_qmp *qmp, const char *why)
 	return false;
 }
 
-static bool execute(struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value,
-	const char *svalue, int fd, int64_t *id);
+static bool execute(
+	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id);
 
 bool vmm_qmp_execute(struct vmm_qmp *qmp, const char *command, int64_t *id)
 {
-	return execute(qmp, command, NULL, 0, NULL, -1, id);
+	return execute(qmp, command, NULL, 0, id);
 }
 
 bool vmm_qmp_execute_int(
 	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id)
 {
-	return execute(qmp, command, arg, value, NULL, -1, id);
+	return execute(qmp, command, arg, value, id);
 }
 
-bool vmm_qmp_execute_str(struct vmm_qmp *qmp, const char *command, const char *arg,
-	const char *value, int fd, int64_t *id)
-{
-	return execute(qmp, command, arg, 0, value, fd, id);
-}
-
-/* Send the command line, with fd (if >= 0) as SCM_RIGHTS on its bytes. */
-static ssize_t send_line(int sock, const char *buf, size_t len, int fd)
-{
-	if (fd < 0) {
-		return send(sock, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	}
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	memset(&control, 0, sizeof(control));
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-}
-
-static bool execute(struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value,
-	const char *svalue, int fd, int64_t *id)
+static bool execute(
+	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id)
 {
 	if (qmp->state == VMM_QMP_BROKEN) {
 		return false;
@@ -268,9 +236,7 @@ static bool execute(struct vmm_qmp *qmp, const char *command, const char *arg, i
 			json_object_put(obj);
 			return fail(qmp, "out of memory");
 		}
-		json_object_object_add(args, arg,
-			svalue != NULL ? json_object_new_string(svalue)
-				       : json_object_new_int64(value));
+		json_object_object_add(args, arg, json_object_new_int64(value));
 		json_object_object_add(obj, "arguments", args);
 	}
 	json_object_object_add(obj, "id", json_object_new_int64(n));
@@ -283,7 +249,7 @@ static bool execute(struct vmm_qmp *qmp, const char *command, const char *arg, i
 	}
 	/* Commands are tiny and QEMU reads them promptly: a short write or a
 	 * full socket buffer means something is wrong. */
-	ssize_t written = send_line(qmp->fd, buf, (size_t)len, fd);
+	ssize_t written = send(qmp->fd, buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (written != len) {
 		char why[128];
 		snprintf(why, sizeof(why), "write: %s",
@@ -381,4 +347,60 @@ bool vmm_qmp_wait(struct vmm_qmp *qmp, int timeout_ms)
 		return vmm_qmp_dispatch(qmp);
 	}
 	return qmp->state != VMM_QMP_BROKEN;
+}
+
+bool vmm_qmp_execute_str(struct vmm_qmp *qmp, const char *command, const char *arg,
+	const char *value, int fd, int64_t *id)
+{
+	if (qmp->state == VMM_QMP_BROKEN) {
+		return false;
+	}
+	json_object *obj = json_object_new_object();
+	json_object *args = json_object_new_object();
+	if (obj == NULL || args == NULL) {
+		json_object_put(obj);
+		json_object_put(args);
+		return fail(qmp, "out of memory");
+	}
+	int64_t n = qmp->next_id++;
+	json_object_object_add(obj, "execute", json_object_new_string(command));
+	json_object_object_add(args, arg, json_object_new_string(value));
+	json_object_object_add(obj, "arguments", args);
+	json_object_object_add(obj, "id", json_object_new_int64(n));
+	const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+	char buf[512];
+	int len = snprintf(buf, sizeof(buf), "%s\r\n", text != NULL ? text : "");
+	json_object_put(obj);
+	if (text == NULL || len < 0 || (size_t)len >= sizeof(buf)) {
+		return fail(qmp, "command too long");
+	}
+	/* fd, if any, rides on the command's bytes (SCM_RIGHTS), as getfd
+	 * wants it */
+	struct iovec iov = { .iov_base = buf, .iov_len = (size_t)len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	memset(&control, 0, sizeof(control));
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	}
+	ssize_t written = sendmsg(qmp->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (written != len) {
+		char why[128];
+		snprintf(why, sizeof(why), "write: %s",
+			written < 0 ? strerror(errno) : "short write");
+		return fail(qmp, why);
+	}
+	if (id != NULL) {
+		*id = n;
+	}
+	return true;
 }

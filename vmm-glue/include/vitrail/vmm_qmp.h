@@ -99,10 +99,11 @@ bool vmm_qmp_execute(struct vmm_qmp *qmp, const char *command, int64_t *id);
 bool vmm_qmp_execute_int(
 	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id);
 /* Block up to timeout_ms for input and dispatch it (for tools and tests). */
-/* A command with one string argument; fd >= 0 goes along as SCM_RIGHTS
- * (for getfd). */
+bool vmm_qmp_wait(struct vmm_qmp *qmp, int timeout_ms);
+
+/* A command with one string argument, {arg: "value"}; fd >= 0 goes along
+ * as SCM_RIGHTS on its bytes (for getfd). */
 bool vmm_qmp_execute_str(struct vmm_qmp *qmp, const char *command, const char *arg,
 	const char *value, int fd, int64_t *id);
-bool vmm_qmp_wait(struct vmm_qmp *qmp, int timeout_ms);
 
 #endif
