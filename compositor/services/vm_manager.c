@@ -129,6 +129,9 @@ struct managed_vm {
 	enum suspend_stage suspend;
 	int64_t suspended_since; /* CLOCK_REALTIME seconds */
 	struct wl_event_source *idle_timer; /* suspend-after */
+	/* something needs the VM between its save and QEMU's exit: restore
+	 * it then (its waiters wait for that) */
+	bool restore_pending;
 };
 
 struct vm_manager {
@@ -158,6 +161,7 @@ struct vm_manager_events *vm_manager_events(struct vm_manager *manager)
 
 static const struct vmm_vm_handler vmm_handler;
 static void suspend_vmm_state(struct managed_vm *vm, enum vmm_state state);
+static void suspend_restore_pending(struct managed_vm *vm, enum vmm_state state);
 static void arm_idle(struct managed_vm *vm);
 
 /* ---- helpers ---- */
@@ -306,6 +310,8 @@ static void waiters_stopped(struct managed_vm *vm)
 		if (waiter->kind == WAIT_STOPPED ||
 			(waiter->kind == WAIT_SUSPENDED && vm->suspend == SUSPEND_SAVED)) {
 			waiter_state(waiter);
+		} else if (vm->restore_pending) {
+			continue; /* for the restore that comes next */
 		} else {
 			waiter_fail(waiter, "VM %s %s%s%s", vm->config->name,
 				vm_manager_state_name(vm->state), vm->reason[0] != '\0' ? ": " : "",
@@ -1014,6 +1020,7 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 		set_state(vm, state == VMM_STOPPED ? VM_STOPPED : VM_CRASHED, vmm_vm_reason(vmm));
 		break;
 	}
+	suspend_restore_pending(vm, state);
 }
 
 static void handle_vmm_saved(void *data, struct vmm_vm *vmm, const char *error);
@@ -1372,6 +1379,20 @@ static void suspend_vmm_state(struct managed_vm *vm, enum vmm_state state)
 	}
 }
 
+/* After QEMU's state change: a restore asked for while it quit. */
+static void suspend_restore_pending(struct managed_vm *vm, enum vmm_state state)
+{
+	if (!vm->restore_pending || (state != VMM_STOPPED && state != VMM_CRASHED)) {
+		return;
+	}
+	vm->restore_pending = false;
+	char *error = NULL;
+	if (state != VMM_STOPPED || vm->suspend != SUSPEND_SAVED || !vm_start(vm, &error)) {
+		waiters_stopped(vm); /* those that waited for it */
+	}
+	free(error);
+}
+
 static bool restore_qemu(struct managed_vm *vm, char **error)
 {
 	vm->booting = false; /* the guest is up: its agent reconnects at once */
@@ -1521,6 +1542,10 @@ static struct managed_vm *command_vm(struct vm_manager *manager, struct vm_link 
 /* Start a VM that is down and not served by an outside agent. */
 static bool start_if_down(struct managed_vm *vm, char **error)
 {
+	if (vm->state == VM_STOPPING && vm->suspend == SUSPEND_SAVED) {
+		vm->restore_pending = true; /* saved, QEMU quitting: then restored */
+		return true;
+	}
 	if (vm->state == VM_STOPPING) {
 		*error = text_printf("VM %s is stopping", vm->config->name);
 		return false;
@@ -1696,7 +1721,7 @@ struct vm_op *vm_manager_run(struct vm_manager *manager, struct vm_link *link,
 	if (tail == NULL) {
 		return NULL;
 	}
-	if (vm->state == VM_STOPPING) {
+	if (vm->state == VM_STOPPING && !vm->restore_pending) {
 		free(tail);
 		*error = text_printf("VM %s is stopping", vm->config->name);
 		return NULL;
@@ -1749,7 +1774,9 @@ bool vm_manager_get_info(struct vm_manager *manager, struct vm_link *link, struc
 		.paused = vm->paused,
 		.paused_since = vm->paused ? vm->paused_since : 0,
 		.resumed_at = vm->resumed_at,
-		.suspend = vm->suspend == SUSPEND_SAVING   ? "suspending"
+		.suspend = vm->suspend == SUSPEND_SAVING ||
+				(vm->suspend == SUSPEND_SAVED && !is_down(vm))
+			? "suspending"
 			: vm->suspend == SUSPEND_SAVED     ? "suspended"
 			: vm->suspend == SUSPEND_RESTORING ? "restoring"
 							   : NULL,

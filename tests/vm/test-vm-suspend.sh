@@ -11,7 +11,9 @@
 #  4. vitrail killed with SIGKILL during a suspend: the VM can still be
 #     started (adopted and run on, or restored), its processes intact;
 #  5. suspend-after = 3s (vitrail restarted with it): the VM suspends by
-#     itself without input; vitrailctl resume restores it.
+#     itself without input; vitrailctl resume restores it;
+#  6. a state that cannot be loaded: the VM is crashed, the state kept as
+#     suspend.state.failed, and the next start boots it afresh.
 # Needs: GUEST_IMAGE (tools/guest-image), IMAGE_OUT, AGENT, VT_POINTER,
 # plus what tests/lib/harness.sh needs. Exit 77 without qemu-system-x86_64.
 : "${TEST_LIB:?run through meson test}"
@@ -111,7 +113,8 @@ ctl run work -- sh -c 'kill -0 $(cat /tmp/sleeper) && grep -q sleep /proc/$(cat 
 ctl run work -- sh -c 'a=$(cat /tmp/before); sleep 0.5; b=$(cat /tmp/count); [ "$b" -gt "$a" ] && [ "$b" -lt $((a + 400)) ]' ||
 	fail "the counter did not count on from where it was"
 screenshot "$T/back.ppm"
-read -r x y w h < <(json_get "$T/windows.json" "' '.join(str(v[k]) for v in d if v['vm'] == 'work' for k in ('x', 'y', 'width', 'height'))")
+read -r x2 y2 w h < <(json_get "$T/windows.json" "' '.join(str(v[k]) for v in d if v['vm'] == 'work' for k in ('x', 'y', 'width', 'height'))")
+[ "$x2 $y2" = "$x $y" ] || fail "the restored window moved from $x,$y to $x2,$y2"
 $PY "$TEST_LIB/pixels.py" "$T/back.ppm" rect "$((x + 2))" "$((y - 23))" "$((w - 40))" 2 5a5a5a 2>/dev/null &&
 	fail "the restored window is still marked"
 
@@ -149,4 +152,23 @@ wait_state work suspended
 ctl resume work >/dev/null || fail "resume of a suspended VM"
 wait_state work running
 ctl run work -- sh -c 'kill -0 $(cat /tmp/sleeper)' || fail "lost its processes"
+
+# ---- 6. a state that cannot be loaded
+wait_state work suspended
+printf 'not a QEMU state' >"$STATE"
+rc=0
+ctl start --wait work >/dev/null 2>&1 || rc=$?
+wait_state work crashed
+case "$(vm_field work reason)" in
+*"restoring the saved state failed"*) ;;
+*) fail "reason: $(vm_field work reason)" ;;
+esac
+[ -e "$STATE.failed" ] || fail "no $STATE.failed"
+[ -e "$STATE" ] && fail "the bad state is still there to load"
+wait_windows work 0
+ctl start --wait work >/dev/null || fail "no cold boot after a failed restore"
+wait_state work running
+rc=0
+ctl run work -- test -e /tmp/sleeper || rc=$?
+[ $rc = 1 ] || fail "not a cold boot: /tmp/sleeper (rc $rc)"
 pass
