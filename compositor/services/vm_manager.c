@@ -162,6 +162,7 @@ struct vm_manager_events *vm_manager_events(struct vm_manager *manager)
 static const struct vmm_vm_handler vmm_handler;
 static void suspend_vmm_state(struct managed_vm *vm, enum vmm_state state);
 static void suspend_restore_pending(struct managed_vm *vm, enum vmm_state state);
+static void suspend_changed(struct managed_vm *vm, enum suspend_stage stage);
 static void arm_idle(struct managed_vm *vm);
 
 /* ---- helpers ---- */
@@ -1094,8 +1095,14 @@ static bool start_qemu(struct managed_vm *vm, char **error)
 	if (!check_template_exclusion(vm, error)) {
 		return false;
 	}
-	if (vm->suspend == SUSPEND_SAVED) {
+	if (vm->suspend == SUSPEND_SAVED && access(vm->state_path, F_OK) == 0) {
 		return restore_qemu(vm, error);
+	}
+	if (vm->suspend == SUSPEND_SAVED) {
+		/* its state is gone (removed by hand): a cold boot */
+		wlr_log(WLR_ERROR, "[vm %s] its saved state %s is gone: booting it",
+			vm->config->name, vm->state_path);
+		suspend_changed(vm, SUSPEND_NONE);
 	}
 	vm->booting = true;
 	if (!vmm_vm_start(vm->vmm, error)) {
@@ -1374,8 +1381,10 @@ static void suspend_vmm_state(struct managed_vm *vm, enum vmm_state state)
 		vmm_suspend_discard(vm->state_path);
 		suspend_changed(vm, SUSPEND_NONE);
 	} else {
-		/* stopped while loading: the state is still there */
-		suspend_changed(vm, SUSPEND_SAVED);
+		/* stopped while loading: the state is still there, unless the
+		 * loaded guest ran already (then it is gone: a cold boot next) */
+		suspend_changed(
+			vm, access(vm->state_path, F_OK) == 0 ? SUSPEND_SAVED : SUSPEND_NONE);
 	}
 }
 
