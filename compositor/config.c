@@ -121,6 +121,7 @@ enum vm_key {
 	VK_SERVICE,
 	VK_FIREWALL,
 	VK_FIREWALL_DEFAULT,
+	VK_SUSPEND_AFTER,
 	VK_COUNT,
 };
 
@@ -147,6 +148,7 @@ static const char *const vm_key_names[VK_COUNT] = {
 	[VK_SERVICE] = "service",
 	[VK_FIREWALL] = "firewall",
 	[VK_FIREWALL_DEFAULT] = "firewall-default",
+	[VK_SUSPEND_AFTER] = "suspend-after",
 };
 
 enum section {
@@ -319,6 +321,40 @@ static bool parse_u32(struct parser *p, const char *key, const char *value, uint
 		return fail(p, "%s: %s is out of range %u..%u", key, value, min, max);
 	}
 	*out = (uint32_t)v;
+	return true;
+}
+
+/* "off", or N followed by s, m or h (no unit: seconds), 1 s .. 7 days. */
+static bool parse_duration(struct parser *p, const char *key, const char *value, uint32_t *out_s)
+{
+	if (strcmp(value, "off") == 0) {
+		*out_s = 0;
+		return true;
+	}
+	uint64_t v = 0;
+	const char *c = value;
+	for (; *c >= '0' && *c <= '9' && v <= UINT32_MAX; c++) {
+		v = v * 10 + (uint64_t)(*c - '0');
+	}
+	uint64_t unit = 0;
+	if (c == value) {
+		unit = 0;
+	} else if (strcmp(c, "") == 0 || strcmp(c, "s") == 0) {
+		unit = 1;
+	} else if (strcmp(c, "m") == 0) {
+		unit = 60;
+	} else if (strcmp(c, "h") == 0) {
+		unit = 3600;
+	}
+	if (unit == 0) {
+		return fail(p, "%s: expected off or a duration like 90s, 15m or 2h, got '%s'", key,
+			value);
+	}
+	v *= unit;
+	if (v < 1 || v > CONFIG_SUSPEND_AFTER_MAX_S) {
+		return fail(p, "%s: %s is out of range 1s..7d", key, value);
+	}
+	*out_s = (uint32_t)v;
 	return true;
 }
 
@@ -985,6 +1021,8 @@ static bool parse_vm_key(struct parser *p, const char *key, const char *value)
 		return parse_string(p, key, value, &vm->template_of);
 	case VK_PRIVATE:
 		return parse_path(p, key, value, &vm->private_image);
+	case VK_SUSPEND_AFTER:
+		return parse_duration(p, key, value, &vm->suspend_after_s);
 	case VK_COUNT:
 		break;
 	}

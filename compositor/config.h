@@ -6,6 +6,8 @@
 #ifndef VITRAIL_CONFIG_H
 #define VITRAIL_CONFIG_H
 
+#define CONFIG_SUSPEND_AFTER_MAX_S (7u * 24u * 3600u)
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +55,9 @@ struct config_vm {
 	bool allow_fullscreen;
 	/* a click on or the focus to a window of the paused VM resumes it (true) */
 	bool resume_on_input;
+	/* qemu: suspend to disk after this long without input to its windows
+	 * and without `vitrailctl run` in flight; 0: never (the default) */
+	uint32_t suspend_after_s;
 	/* its apps' idle inhibitors keep the host session awake (false) */
 	bool idle_inhibit;
 	enum config_vm_type type;

@@ -191,13 +191,15 @@ struct vm_slot {
 	struct apps_host *apps;
 };
 
-/* A click on (or the focus coming to) a window of a paused VM resumes it,
- * unless its [vm] section says resume-on-input = false. */
-static void handle_guest_wake(void *data, struct guest_vm *gvm)
+/* A click on (or the focus coming to) a window of a paused or suspended
+ * VM resumes it, unless its [vm] section says resume-on-input = false.
+ * Any input to its windows restarts its suspend-after time. */
+static void handle_guest_wake(void *data, struct guest_vm *gvm, bool resume)
 {
 	struct vm_slot *slot = data;
+	vm_manager_note_input(slot->server->vm_manager, slot->link);
 	const struct config_vm *config = vm_link_config(slot->link);
-	if (config != NULL && !config->resume_on_input) {
+	if (!resume || (config != NULL && !config->resume_on_input)) {
 		return;
 	}
 	vm_manager_wake(slot->server->vm_manager, slot->link);
@@ -343,6 +345,8 @@ static void handle_vm_paused(struct wl_listener *listener, void *data)
 		if (server->vm_slots[i].link == link) {
 			guest_vm_set_paused(server->vm_slots[i].windows,
 				vm_manager_paused(server->vm_manager, link));
+			guest_vm_set_suspended(server->vm_slots[i].windows,
+				vm_manager_suspended(server->vm_manager, link));
 		}
 	}
 }

@@ -58,7 +58,10 @@ static const char usage_text[] =
 	"  start [--wait] VM  start VM (--wait: until its agent is connected)\n"
 	"  stop [--no-wait] VM stop VM; waits until it is stopped\n"
 	"  pause VM           pause VM: its windows stay, dimmed; input does not reach it\n"
-	"  resume VM          resume a paused VM (a click on its window does too)\n"
+	"  resume VM          resume a paused VM, restore a suspended one (a click on\n"
+	"                     its window does too)\n"
+	"  suspend VM         save a qemu VM's whole state to disk and end its QEMU;\n"
+	"                     its windows stay; anything that needs it restores it\n"
 	"  run VM -- CMD ARGS run CMD in VM (started if needed); exits with its status\n"
 	"  logs VM            the last lines of VM's console (or agent) log\n"
 	"  open VM FILE|URL   open a host file or a URL in VM (the file's bytes are copied)\n"
@@ -969,7 +972,8 @@ int main(int argc, char *argv[])
 	}
 	if (strcmp(command, "start") == 0 || strcmp(command, "stop") == 0 ||
 		strcmp(command, "run") == 0 || strcmp(command, "logs") == 0 ||
-		strcmp(command, "pause") == 0 || strcmp(command, "resume") == 0) {
+		strcmp(command, "pause") == 0 || strcmp(command, "resume") == 0 ||
+		strcmp(command, "suspend") == 0) {
 		return vm_command(socket_option, command, args, n_args);
 	}
 

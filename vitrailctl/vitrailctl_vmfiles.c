@@ -464,7 +464,7 @@ static int clone_vm(const char *cfg, char **args, int n)
 	static const char *const keys[] = { "label", "type", "template", "private", "network",
 		"memory", "cpus", "accel", "pool-size", "allow-fullscreen", "command", "autostart",
 		"kernel", "initrd", "append", "resume-on-input", "idle-inhibit", "service",
-		"firewall", "firewall-default" };
+		"firewall", "firewall-default", "suspend-after" };
 	enum { N_KEYS = sizeof(keys) / sizeof(keys[0]) };
 	char *path = config_path(cfg);
 	char *dir = vm_dir(name), *new_dir = vm_dir(new_name);

@@ -36,6 +36,18 @@
  * output, or vmm_vm_note_progress()) this soon, or it is restarted under
  * TCG; one that dies before then is restarted at once. */
 #define KVM_PROGRESS_MS 20000
+/* suspend: the whole save (stop, migrate to the file, fsync) within this */
+#define SAVE_TIMEOUT_MS 300000
+/* restore: QEMU launched -> the loaded guest runs */
+#define RESTORE_TIMEOUT_MS 300000
+/* QEMU's descriptor of the state file it restores from */
+#define RESTORE_FD 5
+/* the fd name of the state file in QEMU's monitor (getfd) */
+#define SAVE_FD_NAME "vitrail-save"
+/* bytes/s: the guest is stopped, nothing to be gentle with */
+#define SAVE_MAX_BANDWIDTH (16ll << 30)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 enum stop_stage {
 	STAGE_NONE,
@@ -82,6 +94,20 @@ struct vmm_vm {
 	bool qemu_gone; /* QMP closed: waiting for the process to disappear */
 	int64_t deadline; /* ms, CLOCK_MONOTONIC; 0: none */
 	int64_t next_poll; /* ms; 0: none */
+
+	/* vmm_vm_suspend: the guest's state going into save_tmp */
+	bool saving;
+	bool suspended_exit; /* saved: QEMU quits, the VM is suspended */
+	int save_fd; /* our descriptor of save_tmp, -1: none */
+	char *save_path, *save_tmp;
+	int64_t save_migrate_id, save_query_id; /* -1: none in flight */
+	int64_t save_deadline;
+	/* vmm_vm_restore: QEMU loads a saved state (-incoming) */
+	bool restoring;
+	int restore_fd; /* handed to QEMU as RESTORE_FD, -1: none */
+	bool status_poll; /* query-status again at next_poll (incoming) */
+	bool run_kvm; /* this run's QEMU is on KVM (saved as STATE.accel) */
+	bool restore_tcg; /* the state being restored was saved under TCG */
 
 	/* the last SHUTDOWN event */
 	bool shutdown_seen, shutdown_guest;
@@ -279,6 +305,9 @@ struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm
 	}
 	vm->pool_fd = -1;
 	vm->status_id = -1;
+	vm->save_fd = -1;
+	vm->restore_fd = -1;
+	vm->save_migrate_id = vm->save_query_id = -1;
 	vm->handler = handler;
 	vm->data = data;
 	vm->memory_mib = spec->memory_mib ? spec->memory_mib : DEFAULT_MEMORY_MIB;
@@ -339,6 +368,15 @@ void vmm_vm_destroy(struct vmm_vm *vm)
 	if (vm->pool_fd >= 0) {
 		close(vm->pool_fd);
 	}
+	/* a save in flight is left to QEMU: a later attach cancels it */
+	if (vm->save_fd >= 0) {
+		close(vm->save_fd);
+	}
+	if (vm->restore_fd >= 0) {
+		close(vm->restore_fd);
+	}
+	free(vm->save_path);
+	free(vm->save_tmp);
 	char *strings[] = { vm->name, vm->run_dir, vm->image, vm->kernel, vm->initrd, vm->append,
 		vm->disposable_of, vm->private_image, vm->qemu, vm->qemu_img, vm->port_name,
 		vm->control_path, vm->qmp_path, vm->pid_path, vm->console_log_path,
@@ -445,6 +483,9 @@ static const char *image_format(const char *path)
 /* accel=kvm is checked by vmm_vm_start; auto asks the probe (cached). */
 static bool uses_kvm(const struct vmm_vm *vm)
 {
+	if (vm->restore_tcg) {
+		return false; /* a state is restored where it was saved */
+	}
 	return vm->accel == VMM_ACCEL_KVM ||
 		(vm->accel == VMM_ACCEL_AUTO && !vm->kvm_failed && vmm_kvm_usable(vm->qemu, NULL));
 }
@@ -516,7 +557,9 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 	strv_addf(&sv, "memory-backend-file,id=vtpool,size=%llu,mem-path=/proc/self/fd/%d,share=on",
 		(unsigned long long)vm->pool_size, VMM_POOL_FD);
 	strv_add(&sv, "-device");
-	strv_add(&sv, "ivshmem-plain,id=vtpooldev,memdev=vtpool");
+	/* master=on: the pool is saved with the guest (vmm_vm_suspend);
+	 * QEMU refuses to migrate a peer-mode ivshmem */
+	strv_add(&sv, "ivshmem-plain,id=vtpooldev,memdev=vtpool,master=on");
 
 	/* the control channel: a virtio-serial port on a unix socket */
 	strv_add(&sv, "-chardev");
@@ -528,6 +571,11 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 
 	strv_add(&sv, "-qmp");
 	strv_addf(&sv, "unix:%s,server=on,wait=off", e_qmp);
+	if (vm->restore_fd >= 0) {
+		/* a suspended VM: its saved state, then it runs */
+		strv_add(&sv, "-incoming");
+		strv_addf(&sv, "fd:%d", RESTORE_FD);
+	}
 	strv_add(&sv, "-pidfile");
 	strv_add(&sv, vm->pid_path);
 
@@ -717,11 +765,11 @@ struct launch_note {
 
 /*
  * Run argv as a grandchild in its own session (so it outlives us), in dir,
- * with stdin /dev/null, stdout/stderr on log_fd, pool_fd as VMM_POOL_FD, no
- * other descriptor and only PATH in its environment. Returns its pid, or
+ * with stdin /dev/null, stdout/stderr on log_fd, pool_fd as VMM_POOL_FD,
+ * restore_fd (if >= 0) as RESTORE_FD, no other descriptor and only PATH in its environment. Returns its pid, or
  * -1 and errno.
  */
-static pid_t spawn_detached(char **argv, int log_fd, int pool_fd, const char *dir)
+static pid_t spawn_detached(char **argv, int log_fd, int pool_fd, int restore_fd, const char *dir)
 {
 	int pipefd[2];
 	if (pipe(pipefd) < 0) {
@@ -745,8 +793,11 @@ static pid_t spawn_detached(char **argv, int log_fd, int pool_fd, const char *di
 			int log = fcntl(log_fd, F_DUPFD_CLOEXEC, 10);
 			int note_fd = fcntl(pipefd[1], F_DUPFD_CLOEXEC, 10);
 			int pool = fcntl(pool_fd, F_DUPFD_CLOEXEC, 10);
+			int restore = restore_fd >= 0 ? fcntl(restore_fd, F_DUPFD_CLOEXEC, 10) : -1;
 			int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 			if (log < 0 || note_fd < 0 || pool < 0 || null_fd < 0 ||
+				(restore_fd >= 0 &&
+					(restore < 0 || dup2(restore, RESTORE_FD) < 0)) ||
 				dup2(null_fd, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
 				dup2(pool, VMM_POOL_FD) < 0 || dup2(note_fd, 4) < 0 ||
 				chdir(dir) < 0) {
@@ -756,7 +807,8 @@ static pid_t spawn_detached(char **argv, int log_fd, int pool_fd, const char *di
 			}
 			_Static_assert(VMM_POOL_FD == 3, "fd 4 is the note pipe");
 			fcntl(4, F_SETFD, FD_CLOEXEC);
-			close_fds_from(5);
+			_Static_assert(RESTORE_FD == 5, "fds 3, 4, 5: pool, note, state");
+			close_fds_from(restore_fd >= 0 ? RESTORE_FD + 1 : RESTORE_FD);
 			sigset_t none;
 			sigemptyset(&none);
 			sigprocmask(SIG_SETMASK, &none, NULL);
@@ -942,6 +994,57 @@ static bool create_pool(struct vmm_vm *vm, char **error)
 	return true;
 }
 
+/* cp FROM TO (TO replaced, 0600, fsync'd); false and errno. */
+static bool copy_file(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0) {
+		return false;
+	}
+	unlink(to);
+	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0) {
+		int saved = errno;
+		close(in);
+		errno = saved;
+		return false;
+	}
+	bool ok = true;
+	for (;;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
+			char buf[65536];
+			ssize_t r;
+			while ((r = read(in, buf, sizeof(buf))) > 0) {
+				if (write(out, buf, (size_t)r) != r) {
+					ok = false;
+					break;
+				}
+			}
+			ok = ok && r == 0;
+			break;
+		}
+		if (n <= 0) {
+			ok = n == 0;
+			break;
+		}
+	}
+	int saved = errno;
+	ok = ok && fsync(out) == 0;
+	close(in);
+	if (close(out) != 0) {
+		ok = false;
+	}
+	if (!ok) {
+		unlink(to);
+		errno = saved;
+	}
+	return ok;
+}
+
 static bool create_overlay(struct vmm_vm *vm, int log_fd, char **error)
 {
 	char template[PATH_MAX];
@@ -967,6 +1070,7 @@ static void handle_qmp_message(void *data, const struct vmm_qmp_msg *msg);
 
 static bool launch(struct vmm_vm *vm, char **error);
 static void reset_run_state(struct vmm_vm *vm);
+static void save_end(struct vmm_vm *vm, const char *error);
 
 /* QEMU is gone: clean up and settle on STOPPED or CRASHED, or, when
  * accel=auto chose a KVM that failed this VM, start it again under TCG. */
@@ -988,9 +1092,22 @@ static void finish(struct vmm_vm *vm)
 	vm->adopted = false;
 	vm->status_id = -1;
 	enum vmm_state state;
-	if (vm->stop_requested) {
+	bool restore_failed = vm->restoring;
+	vm->restoring = false;
+	vm->restore_tcg = false;
+	vm->status_poll = false;
+	if (vm->suspended_exit) {
+		state = VMM_STOPPED;
+		set_reason(vm, "suspended");
+	} else if (vm->stop_requested) {
 		state = VMM_STOPPED;
 		set_reason(vm, "stopped");
+	} else if (restore_failed) {
+		state = VMM_CRASHED;
+		char *last = last_log_line(vm->qemu_log_path);
+		set_reason(vm, "restoring the saved state failed: %s; QEMU log: %s",
+			last != NULL ? last : "QEMU exited", vm->qemu_log_path);
+		free(last);
 	} else if (vm->shutdown_seen && vm->shutdown_guest &&
 		strcmp(vm->shutdown_reason, "guest-shutdown") == 0) {
 		state = VMM_STOPPED;
@@ -1014,8 +1131,12 @@ static void finish(struct vmm_vm *vm)
 		}
 	}
 	vm->stop_requested = false;
+	vm->suspended_exit = false;
 	vm->stage = STAGE_NONE;
-	if (fall_back) {
+	if (vm->saving) {
+		save_end(vm, "QEMU exited while saving");
+	}
+	if (fall_back && !restore_failed) {
 		char *log = head_of_file(vm->qemu_log_path);
 		const char *said = log != NULL ? vmm_qemu_message(log) : NULL;
 		const char *why = vm->reason != NULL && strncmp(vm->reason, "no guest", 8) == 0
@@ -1053,6 +1174,8 @@ static void reset_run_state(struct vmm_vm *vm)
 	vm->shutdown_guest = false;
 	vm->shutdown_reason[0] = '\0';
 	vm->status_id = -1;
+	vm->suspended_exit = false;
+	vm->status_poll = false;
 }
 
 bool vmm_vm_start(struct vmm_vm *vm, char **error)
@@ -1102,7 +1225,19 @@ static bool launch(struct vmm_vm *vm, char **error)
 	if (!create_pool(vm, error)) {
 		goto error;
 	}
-	if (vm->disposable_of != NULL && !create_overlay(vm, log_fd, error)) {
+	if (vm->disposable_of != NULL && vm->restore_fd >= 0) {
+		/* the disk as it was when the state was saved */
+		char *saved = format("%s.overlay", vm->save_path);
+		bool copied = saved != NULL && copy_file(saved, vm->overlay_path);
+		if (!copied) {
+			set_error(error, "%s: cannot restore the disposable overlay from %s: %s",
+				vm->name, saved != NULL ? saved : "?", strerror(errno));
+		}
+		free(saved);
+		if (!copied) {
+			goto error;
+		}
+	} else if (vm->disposable_of != NULL && !create_overlay(vm, log_fd, error)) {
 		goto error;
 	}
 	argv = vmm_vm_qemu_argv(vm, error);
@@ -1120,24 +1255,34 @@ static bool launch(struct vmm_vm *vm, char **error)
 	if (console_fd >= 0) {
 		close(console_fd);
 	}
-	pid_t pid = spawn_detached(argv, log_fd, vm->pool_fd, vm->run_dir);
+	pid_t pid = spawn_detached(argv, log_fd, vm->pool_fd, vm->restore_fd, vm->run_dir);
 	if (pid < 0) {
 		set_error(error, "%s: cannot run %s: %s", vm->name, argv[0], strerror(errno));
 		goto error;
 	}
 	vmm_strv_free(argv);
 	close(log_fd);
+	if (vm->restore_fd >= 0) {
+		close(vm->restore_fd); /* QEMU has it */
+		vm->restore_fd = -1;
+	}
 	vm->pid = pid;
 	int64_t now = now_ms();
-	vm->deadline = now + vm->start_timeout_ms;
+	vm->deadline = now + (vm->restoring ? RESTORE_TIMEOUT_MS : vm->start_timeout_ms);
 	vm->next_poll = now;
-	vm->kvm_watch = vm->accel == VMM_ACCEL_AUTO && uses_kvm(vm);
+	vm->run_kvm = uses_kvm(vm);
+	vm->kvm_watch = vm->accel == VMM_ACCEL_AUTO && vm->run_kvm;
 	vm->progress_deadline = now + vm->kvm_progress_ms;
 	set_state(vm, VMM_STARTING); /* a restart under TCG may come from RUNNING */
 	return true;
 error:
 	vmm_strv_free(argv);
 	close(log_fd);
+	if (vm->restore_fd >= 0) {
+		close(vm->restore_fd);
+		vm->restore_fd = -1;
+	}
+	vm->restoring = false;
 	if (vm->pool_fd >= 0) {
 		close(vm->pool_fd);
 		vm->pool_fd = -1;
@@ -1185,10 +1330,276 @@ static void send_or_lose(struct vmm_vm *vm, const char *command, int64_t *id)
 
 bool vmm_vm_pause(struct vmm_vm *vm, bool paused)
 {
-	if (vm->state != VMM_RUNNING || vm->qmp == NULL || !vmm_qmp_ready(vm->qmp)) {
+	if (vm->state != VMM_RUNNING || vm->qmp == NULL || !vmm_qmp_ready(vm->qmp) || vm->saving) {
 		return false;
 	}
 	vmm_qmp_execute(vm->qmp, paused ? "stop" : "cont", NULL);
+	return true;
+}
+
+/* ---- suspend and restore ---- */
+
+bool vmm_vm_restore(struct vmm_vm *vm, const char *state_path, char **error)
+{
+	if (error != NULL) {
+		*error = NULL;
+	}
+	if (vm->state != VMM_STOPPED && vm->state != VMM_CRASHED) {
+		return set_error(error, "%s is %s", vm->name, vmm_state_name(vm->state));
+	}
+	int fd = open(state_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		return set_error(error, "%s: cannot open the saved state %s: %s", vm->name,
+			state_path, strerror(errno));
+	}
+	char *path = strdup(state_path);
+	if (path == NULL) {
+		close(fd);
+		return set_error(error, "out of memory");
+	}
+	free(vm->save_path);
+	vm->save_path = path;
+	/* CPU state saved under KVM loads only under KVM, and TCG's only
+	 * under TCG */
+	char accel[8] = "";
+	char *accel_path = format("%s.accel", state_path);
+	int afd = accel_path != NULL ? open(accel_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	free(accel_path);
+	if (afd >= 0) {
+		ssize_t n = read(afd, accel, sizeof(accel) - 1);
+		accel[n > 0 ? n : 0] = '\0';
+		close(afd);
+	}
+	bool saved_kvm = strncmp(accel, "kvm", 3) == 0;
+	if (saved_kvm && (vm->accel == VMM_ACCEL_TCG || !vmm_kvm_usable(vm->qemu, NULL))) {
+		close(fd);
+		return set_error(error, "%s: its state was saved under KVM, which is unusable here",
+			vm->name);
+	}
+	if (!saved_kvm && vm->accel == VMM_ACCEL_KVM) {
+		close(fd);
+		return set_error(
+			error, "%s: its state was saved under TCG, but accel = kvm", vm->name);
+	}
+	vm->restore_tcg = !saved_kvm;
+	vm->restore_fd = fd;
+	vm->restoring = true;
+	if (!vmm_vm_start(vm, error)) {
+		vm->restore_tcg = false;
+		if (vm->restore_fd >= 0) {
+			close(vm->restore_fd);
+			vm->restore_fd = -1;
+		}
+		vm->restoring = false;
+		return false;
+	}
+	return true;
+}
+
+bool vmm_vm_restoring(const struct vmm_vm *vm)
+{
+	return vm->restoring;
+}
+
+bool vmm_vm_saving(const struct vmm_vm *vm)
+{
+	return vm->saving;
+}
+
+void vmm_suspend_discard(const char *state_path)
+{
+	const char *suffixes[] = { "", ".tmp", ".overlay", ".accel" };
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char *path = format("%s%s", state_path, suffixes[i]);
+		if (path != NULL) {
+			unlink(path);
+		}
+		free(path);
+	}
+}
+
+bool vmm_vm_suspend(struct vmm_vm *vm, const char *state_path, char **error)
+{
+	if (error != NULL) {
+		*error = NULL;
+	}
+	if (vm->state != VMM_RUNNING || vm->qmp == NULL || !vmm_qmp_ready(vm->qmp)) {
+		return set_error(error, "%s: QEMU is not running", vm->name);
+	}
+	if (vm->saving) {
+		return set_error(error, "%s: it is being saved already", vm->name);
+	}
+	char *path = strdup(state_path);
+	char *tmp = format("%s.tmp", state_path);
+	if (path == NULL || tmp == NULL) {
+		free(path);
+		free(tmp);
+		return set_error(error, "out of memory");
+	}
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		set_error(error, "%s: cannot create %s: %s", vm->name, tmp, strerror(errno));
+		free(path);
+		free(tmp);
+		return false;
+	}
+	free(vm->save_path);
+	free(vm->save_tmp);
+	vm->save_path = path;
+	vm->save_tmp = tmp;
+	vm->save_fd = fd;
+	/* the guest stops; its RAM (the pool with it) and devices go into
+	 * the file through a descriptor QEMU gets over QMP (its sandbox
+	 * forbids exec:) */
+	bool sent = vmm_qmp_execute(vm->qmp, "stop", NULL) &&
+		vmm_qmp_execute_int(vm->qmp, "migrate-set-parameters", "max-bandwidth",
+			SAVE_MAX_BANDWIDTH, NULL) &&
+		vmm_qmp_execute_str(vm->qmp, "getfd", "fdname", SAVE_FD_NAME, fd, NULL) &&
+		vmm_qmp_execute_str(
+			vm->qmp, "migrate", "uri", "fd:" SAVE_FD_NAME, -1, &vm->save_migrate_id);
+	vm->saving = true;
+	if (!sent) {
+		set_error(error, "%s: QMP: %s", vm->name, vm->qmp->error);
+		save_end(vm, NULL);
+		return false;
+	}
+	int64_t now = now_ms();
+	vm->save_deadline = now + SAVE_TIMEOUT_MS;
+	vm->next_poll = now + POLL_MS;
+	return true;
+}
+
+/* A save did not complete: the file goes, the guest runs on. error NULL:
+ * the caller reports it. */
+static void save_end(struct vmm_vm *vm, const char *error)
+{
+	if (!vm->saving) {
+		return;
+	}
+	vm->saving = false;
+	vm->save_migrate_id = vm->save_query_id = -1;
+	if (vm->save_fd >= 0) {
+		close(vm->save_fd);
+		vm->save_fd = -1;
+	}
+	if (vm->save_tmp != NULL) {
+		unlink(vm->save_tmp);
+	}
+	if (vm->qmp != NULL && vmm_qmp_ready(vm->qmp)) {
+		vmm_qmp_execute(vm->qmp, "migrate_cancel", NULL);
+		vmm_qmp_execute(vm->qmp, "cont", NULL);
+	}
+	if (error != NULL && vm->handler != NULL && vm->handler->saved != NULL) {
+		vm->handler->saved(vm->data, vm, error);
+	}
+}
+
+/* fsync the directory holding path (a rename in it). */
+static void sync_parent(const char *path)
+{
+	char *dir = strdup(path);
+	char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+	if (slash != NULL) {
+		*slash = '\0';
+		int fd = open(dir[0] != '\0' ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			fsync(fd);
+			close(fd);
+		}
+	}
+	free(dir);
+}
+
+/* QEMU reports the migration completed: make the file the saved state
+ * (with the disposable overlay beside it), then QEMU quits. */
+static void save_complete(struct vmm_vm *vm)
+{
+	char why[512] = "";
+	if (fsync(vm->save_fd) != 0) {
+		snprintf(why, sizeof(why), "%s: %s", vm->save_tmp, strerror(errno));
+	}
+	if (why[0] == '\0' && vm->disposable_of != NULL) {
+		char *saved = format("%s.overlay", vm->save_path);
+		if (saved == NULL || !copy_file(vm->overlay_path, saved)) {
+			snprintf(why, sizeof(why), "cannot keep the disposable overlay: %s",
+				strerror(errno));
+		}
+		free(saved);
+	}
+	if (why[0] == '\0') {
+		char *accel = format("%s.accel", vm->save_path);
+		int afd = accel != NULL
+			? open(accel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)
+			: -1;
+		const char *word = vm->run_kvm ? "kvm\n" : "tcg\n";
+		if (afd < 0 || write(afd, word, 4) != 4 || fsync(afd) != 0) {
+			snprintf(why, sizeof(why), "cannot write %s: %s", accel ? accel : "?",
+				strerror(errno));
+		}
+		if (afd >= 0) {
+			close(afd);
+		}
+		free(accel);
+	}
+	if (why[0] == '\0' && rename(vm->save_tmp, vm->save_path) != 0) {
+		snprintf(why, sizeof(why), "rename %s: %s", vm->save_tmp, strerror(errno));
+	}
+	if (why[0] != '\0') {
+		save_end(vm, why);
+		return;
+	}
+	sync_parent(vm->save_path);
+	close(vm->save_fd);
+	vm->save_fd = -1;
+	vm->saving = false;
+	vm->save_migrate_id = vm->save_query_id = -1;
+	if (vm->handler != NULL && vm->handler->saved != NULL) {
+		vm->handler->saved(vm->data, vm, NULL);
+	}
+	vm->suspended_exit = true;
+	vm->stop_requested = true;
+	vm->stage = STAGE_QUIT;
+	vm->deadline = now_ms() + QUIT_TIMEOUT_MS;
+	send_or_lose(vm, "quit", NULL);
+	set_state(vm, VMM_STOPPING);
+}
+
+/* An answer about the save; true if it was one. */
+static bool save_message(struct vmm_vm *vm, const struct vmm_qmp_msg *msg)
+{
+	if (!vm->saving || !msg->has_id) {
+		return false;
+	}
+	if (msg->id == vm->save_migrate_id) {
+		vm->save_migrate_id = -1;
+		if (msg->kind == VMM_QMP_ERROR) {
+			char why[300];
+			snprintf(why, sizeof(why), "migrate: %s", msg->error);
+			save_end(vm, why);
+		}
+		return true;
+	}
+	if (msg->id != vm->save_query_id) {
+		return false;
+	}
+	vm->save_query_id = -1;
+	if (msg->kind == VMM_QMP_ERROR) {
+		char why[300];
+		snprintf(why, sizeof(why), "query-migrate: %s", msg->error);
+		save_end(vm, why);
+	} else if (strcmp(msg->status, "completed") == 0) {
+		save_complete(vm);
+	} else if (strcmp(msg->status, "failed") == 0 || strcmp(msg->status, "cancelled") == 0) {
+		char *last = last_log_line(vm->qemu_log_path);
+		char why[512];
+		snprintf(why, sizeof(why), "the migration to the file %s%s%s", msg->status,
+			last != NULL ? ": " : "", last != NULL ? last : "");
+		free(last);
+		save_end(vm, why);
+	} else {
+		vm->next_poll = now_ms() + POLL_MS;
+	}
 	return true;
 }
 
@@ -1279,13 +1690,33 @@ bool vmm_vm_balloon(struct vmm_vm *vm, uint32_t mib, uint32_t *applied_mib, char
 static void handle_qmp_message(void *data, const struct vmm_qmp_msg *msg)
 {
 	struct vmm_vm *vm = data;
+	if (save_message(vm, msg)) {
+		return;
+	}
 	switch (msg->kind) {
 	case VMM_QMP_RETURN:
 		if (msg->has_id && msg->id == vm->qmp->capabilities_id) {
 			vmm_qmp_execute(vm->qmp, "query-status", &vm->status_id);
 		} else if (msg->has_id && msg->id == vm->status_id) {
 			vm->status_id = -1;
+			if (vm->state == VMM_STARTING && strcmp(msg->status, "inmigrate") == 0) {
+				/* loading a saved state: running once it is loaded */
+				vm->status_poll = true;
+				vm->next_poll = now_ms() + POLL_MS;
+				break;
+			}
+			if (vm->state == VMM_STARTING && msg->status[0] != '\0' && !msg->running) {
+				/* restored: saved stopped, QEMU leaves it paused;
+				 * adopted stopped (a vitrail killed while it paused
+				 * or saved the VM): a vitrail that knows nothing of
+				 * that runs it, its save (if any) abandoned */
+				if (!vm->restoring) {
+					vmm_qmp_execute(vm->qmp, "migrate_cancel", NULL);
+				}
+				vmm_qmp_execute(vm->qmp, "cont", NULL);
+			}
 			if (vm->state == VMM_STARTING) {
+				vm->restoring = false;
 				vm->deadline = 0;
 				vm->next_poll = 0;
 				vm->adopted = false;
@@ -1413,6 +1844,21 @@ void vmm_vm_tick(struct vmm_vm *vm)
 		}
 	}
 
+	if (vm->saving && now >= vm->save_deadline) {
+		save_end(vm, "saving took longer than " STR(SAVE_TIMEOUT_MS) " ms");
+	} else if (vm->saving && vm->save_query_id < 0 && vm->next_poll != 0 &&
+		now >= vm->next_poll) {
+		vm->next_poll = 0;
+		if (!vmm_qmp_execute(vm->qmp, "query-migrate", &vm->save_query_id)) {
+			save_end(vm, "QMP connection lost");
+		}
+	}
+	if (vm->state == VMM_STARTING && vm->status_poll && vm->qmp != NULL &&
+		vmm_qmp_ready(vm->qmp) && now >= vm->next_poll) {
+		vm->status_poll = false;
+		vm->next_poll = 0;
+		vmm_qmp_execute(vm->qmp, "query-status", &vm->status_id);
+	}
 	if (vm->state == VMM_STARTING) {
 		if (vm->qmp == NULL && (vm->next_poll == 0 || now >= vm->next_poll)) {
 			try_connect_qmp(vm, now);

@@ -371,3 +371,59 @@ bool vmm_qmp_wait(struct vmm_qmp *qmp, int timeout_ms)
 	}
 	return qmp->state != VMM_QMP_BROKEN;
 }
+
+bool vmm_qmp_execute_str(struct vmm_qmp *qmp, const char *command, const char *arg,
+	const char *value, int fd, int64_t *id)
+{
+	if (qmp->state == VMM_QMP_BROKEN) {
+		return false;
+	}
+	json_object *obj = json_object_new_object();
+	json_object *args = json_object_new_object();
+	if (obj == NULL || args == NULL) {
+		json_object_put(obj);
+		json_object_put(args);
+		return fail(qmp, "out of memory");
+	}
+	int64_t n = qmp->next_id++;
+	json_object_object_add(obj, "execute", json_object_new_string(command));
+	json_object_object_add(args, arg, json_object_new_string(value));
+	json_object_object_add(obj, "arguments", args);
+	json_object_object_add(obj, "id", json_object_new_int64(n));
+	const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+	char buf[512];
+	int len = snprintf(buf, sizeof(buf), "%s\r\n", text != NULL ? text : "");
+	json_object_put(obj);
+	if (text == NULL || len < 0 || (size_t)len >= sizeof(buf)) {
+		return fail(qmp, "command too long");
+	}
+	/* fd, if any, rides on the command's bytes (SCM_RIGHTS), as getfd
+	 * wants it */
+	struct iovec iov = { .iov_base = buf, .iov_len = (size_t)len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	memset(&control, 0, sizeof(control));
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	}
+	ssize_t written = sendmsg(qmp->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (written != len) {
+		char why[128];
+		snprintf(why, sizeof(why), "write: %s",
+			written < 0 ? strerror(errno) : "short write");
+		return fail(qmp, why);
+	}
+	if (id != NULL) {
+		*id = n;
+	}
+	return true;
+}

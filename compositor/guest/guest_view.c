@@ -44,6 +44,11 @@ struct guest_vm {
 	uint64_t keymap_serial_sent; /* 0: none sent on this connection */
 	struct wl_listener link_destroy;
 	bool paused; /* guest_vm_set_paused */
+	/* guest_vm_set_suspended: the host suspends (or restores) the VM;
+	 * a disconnect then keeps its toplevels (struct guest_window.kept) */
+	bool suspended;
+	size_t n_kept;
+	struct wl_event_source *kept_timer; /* drops what is kept after a restore */
 	bool idle_inhibit_logged; /* said once that its inhibitors do not count */
 	uint32_t expected; /* new windows the user asked for (guest_vm_expect_window) */
 	int64_t expected_until_ms; /* ... until then (CLOCK_MONOTONIC) */
@@ -53,7 +58,7 @@ struct guest_vm {
 	uint32_t held[GUEST_MAX_HELD_KEYS];
 	size_t n_held;
 	struct guest_window *keyboard_window; /* that window, or NULL */
-	void (*wake)(void *data, struct guest_vm *gvm);
+	void (*wake)(void *data, struct guest_vm *gvm, bool resume);
 	void *wake_data;
 };
 
@@ -72,6 +77,10 @@ struct guest_window {
 	uint32_t last_configure_serial;
 	bool want_maximized, want_fullscreen; /* asked before mapping */
 	struct wlr_scene_rect *paused_dim; /* over the content while the VM is paused */
+	/* kept across a suspend: the last frame in host memory, no agent
+	 * window behind it any more (find_window never returns it) */
+	bool kept;
+	void *kept_pixels;
 
 	/* popups */
 	struct guest_window *parent;
@@ -194,7 +203,7 @@ static struct guest_window *find_window(struct guest_vm *gvm, uint32_t id)
 {
 	struct guest_window *window;
 	wl_list_for_each(window, &gvm->windows, link) {
-		if (window->id == id) {
+		if (window->id == id && !window->kept) {
 			return window;
 		}
 	}
@@ -208,7 +217,10 @@ static struct guest_window *find_window(struct guest_vm *gvm, uint32_t id)
 static void show_paused(struct guest_window *window, bool paused)
 {
 	struct view *view = &window->view;
+	bool suspended = window->kept || window->gvm->suspended;
+	paused = paused || suspended;
 	frame_set_paused(view->frame, paused);
+	frame_set_suspended(view->frame, suspended);
 	if (paused && window->paused_dim == NULL) {
 		float black[4] = { 0, 0, 0, PAUSED_DIM_ALPHA };
 		window->paused_dim = wlr_scene_rect_create(&view->tree->node, 1, 1, black);
@@ -225,6 +237,8 @@ static void show_paused(struct guest_window *window, bool paused)
 	}
 	view_update_frame(view);
 }
+
+static void window_destroy(struct guest_window *window);
 
 static int64_t now_ms(void)
 {
@@ -267,19 +281,115 @@ void guest_vm_set_paused(struct guest_vm *gvm, bool paused)
 	}
 }
 
-void guest_vm_set_wake(
-	struct guest_vm *gvm, void (*wake)(void *data, struct guest_vm *gvm), void *data)
+void guest_vm_set_wake(struct guest_vm *gvm,
+	void (*wake)(void *data, struct guest_vm *gvm, bool resume), void *data)
 {
 	gvm->wake = wake;
 	gvm->wake_data = data;
 }
 
 /* Input meets a paused VM: a click or the keyboard focus resumes it
- * (through the owner, which may refuse); nothing else reaches it. */
-static void wake(struct guest_vm *gvm)
+ * (through the owner, which may refuse); nothing else reaches it. The
+ * owner hears of input to a VM that runs too (its idle time). */
+static void wake(struct guest_vm *gvm, bool resume)
 {
-	if (gvm->paused && gvm->wake != NULL) {
-		gvm->wake(gvm->wake_data, gvm);
+	if (gvm->wake != NULL) {
+		gvm->wake(gvm->wake_data, gvm, resume);
+	}
+}
+
+/* No input reaches the window: its VM is paused or suspended, or it is a
+ * copy kept across a suspend. */
+static bool window_frozen(const struct guest_window *window)
+{
+	return window->gvm->paused || window->gvm->suspended || window->kept;
+}
+
+/* Keep a toplevel across a suspend: its last frame copied to host memory
+ * (the pool goes with QEMU), its popups gone. */
+static void keep_window(struct guest_window *window)
+{
+	while (!wl_list_empty(&window->children)) {
+		struct guest_window *child =
+			wl_container_of(window->children.next, child, child_link);
+		window_destroy(child);
+	}
+	if (window->sbuf != NULL) {
+		size_t size = window->sbuf->stride * (size_t)window->sbuf->base.height;
+		window->kept_pixels = malloc(size);
+		if (window->kept_pixels == NULL) {
+			window_destroy(window);
+			return;
+		}
+		memcpy(window->kept_pixels, window->sbuf->data, size);
+		cpu_buffer_set_data(window->sbuf, window->kept_pixels);
+	}
+	wl_list_remove(&window->frame_link);
+	wl_list_init(&window->frame_link);
+	window->frame_requested = false;
+	window->kept = true;
+	window->gvm->n_kept++;
+	show_paused(window, true);
+}
+
+static void destroy_kept(struct guest_vm *gvm)
+{
+	struct guest_window *window, *tmp;
+	wl_list_for_each_safe(window, tmp, &gvm->windows, link) {
+		if (window->kept) {
+			window_destroy(window);
+		}
+	}
+	loop_source_remove(&gvm->kept_timer);
+}
+
+static int handle_kept_timer(void *data)
+{
+	struct guest_vm *gvm = data;
+	destroy_kept(gvm);
+	return 0;
+}
+
+void guest_vm_set_suspended(struct guest_vm *gvm, bool suspended)
+{
+	if (gvm->suspended == suspended) {
+		return;
+	}
+	gvm->suspended = suspended;
+	if (!suspended && !vm_link_connected(gvm->link)) {
+		destroy_kept(gvm); /* stopped, or the restore failed */
+	}
+	struct guest_window *window;
+	wl_list_for_each(window, &gvm->windows, link) {
+		if (window->has_view) {
+			show_paused(window, gvm->paused);
+		}
+	}
+}
+
+/* A new toplevel of a VM restored from a suspend: it takes the place of
+ * the kept window of the same app id (else the oldest kept one), which
+ * goes. */
+static void replace_kept(struct guest_window *window)
+{
+	struct guest_vm *gvm = window->gvm;
+	const char *app_id =
+		window->pending_app_id != NULL ? window->pending_app_id : window->view.app_id;
+	struct guest_window *match = NULL, *w;
+	wl_list_for_each(w, &gvm->windows, link) {
+		if (!w->kept || !w->has_view) {
+			continue;
+		}
+		if (match == NULL || strcmp(w->view.app_id, app_id) == 0) {
+			match = w;
+			if (strcmp(w->view.app_id, app_id) == 0) {
+				break;
+			}
+		}
+	}
+	if (match != NULL) {
+		view_move(&window->view, match->view.x, match->view.y);
+		window_destroy(match);
 	}
 }
 
@@ -741,6 +851,10 @@ static void window_destroy(struct guest_window *window)
 	} else {
 		destroy_content(window);
 	}
+	if (window->kept) {
+		window->gvm->n_kept--;
+	}
+	free(window->kept_pixels); /* after the scene let go of the copy */
 	if (window->has_view) {
 		view_finish(&window->view);
 	}
@@ -952,6 +1066,19 @@ void guest_vm_send_output_info(struct guest_vm *gvm)
 void guest_vm_connected(struct guest_vm *gvm)
 {
 	gvm->keymap_serial_sent = 0;
+	if (gvm->n_kept > 0) {
+		/* restored: new toplevels take the places of the kept ones
+		 * (replace_kept); what is not replaced soon goes */
+		if (gvm->kept_timer == NULL) {
+			gvm->kept_timer =
+				wl_event_loop_add_timer(gvm->server->loop, handle_kept_timer, gvm);
+		}
+		if (gvm->kept_timer == NULL) {
+			destroy_kept(gvm);
+		} else {
+			wl_event_source_timer_update(gvm->kept_timer, GUEST_KEPT_GRACE_MS);
+		}
+	}
 	guest_vm_send_output_info(gvm);
 	const struct config *config = gvm->server->config;
 	struct vtp_repeat_info repeat = {
@@ -964,13 +1091,34 @@ void guest_vm_connected(struct guest_vm *gvm)
 
 void guest_vm_disconnected(struct guest_vm *gvm)
 {
-	destroy_all(gvm);
+	/* one at a time, from the start: a window takes its popups along */
+	for (;;) {
+		struct guest_window *window, *next = NULL;
+		wl_list_for_each(window, &gvm->windows, link) {
+			if (!window->kept) {
+				next = window;
+				break;
+			}
+		}
+		if (next == NULL) {
+			break;
+		}
+		/* only a suspend the host started keeps windows: the guest
+		 * cannot set this */
+		if (gvm->suspended && next->kind == VTP_WINDOW_TOPLEVEL && next->mapped &&
+			next->has_view) {
+			keep_window(next);
+		} else {
+			window_destroy(next);
+		}
+	}
 	gvm->keymap_serial_sent = 0;
 }
 
 static void handle_link_destroy(struct wl_listener *listener, void *data)
 {
 	struct guest_vm *gvm = wl_container_of(listener, gvm, link_destroy);
+	loop_source_remove(&gvm->kept_timer);
 	destroy_all(gvm);
 	wl_list_remove(&gvm->link_destroy.link);
 	wl_list_remove(&gvm->link_in_server);
@@ -1110,6 +1258,9 @@ static bool handle_commit(struct guest_window *window, const struct vtp_commit *
 		struct view *view = &window->view;
 		if (first) {
 			view_map(view, window->width, window->height, may_take_focus(window));
+			if (window->gvm->n_kept > 0 && vm_link_connected(window->vm)) {
+				replace_kept(window);
+			}
 			if (window->want_fullscreen) {
 				/* fullscreen only for a VM that may, and only focused */
 				if (window->gvm->config->allow_fullscreen && view->focused) {
@@ -1414,7 +1565,8 @@ void guest_view_update_scales(struct server *server)
 		}
 		struct guest_window *window;
 		wl_list_for_each(window, &gvm->windows, link) {
-			if (window->kind != VTP_WINDOW_TOPLEVEL || !window_visible(window)) {
+			if (window->kind != VTP_WINDOW_TOPLEVEL || !window_visible(window) ||
+				window->kept) {
 				continue;
 			}
 			/* the output with the largest part of the window */
@@ -1503,7 +1655,8 @@ static void impl_pointer_motion(
 	struct view *view, struct input_target *target, uint32_t time_msec, double sx, double sy)
 {
 	struct guest_window *window = target_window(target);
-	if (window->gvm->paused) {
+	wake(window->gvm, false);
+	if (window_frozen(window)) {
 		return;
 	}
 	struct vtp_pointer_motion motion = {
@@ -1518,11 +1671,9 @@ static void impl_pointer_button(struct view *view, struct input_target *target, 
 	uint32_t button, bool pressed)
 {
 	struct guest_window *window = target_window(target);
-	if (window->gvm->paused) {
-		if (pressed) {
-			wake(window->gvm); /* this click resumes it, and goes no further */
-		}
-		return;
+	wake(window->gvm, window_frozen(window) && pressed);
+	if (window_frozen(window)) {
+		return; /* a click resumes it, and goes no further */
 	}
 	struct vtp_pointer_button event = {
 		.serial = vm_link_next_serial(window->vm),
@@ -1537,7 +1688,8 @@ static void impl_pointer_axis(struct view *view, struct input_target *target, ui
 	uint32_t orientation, double delta, int32_t discrete, uint32_t source)
 {
 	struct guest_window *window = target_window(target);
-	if (window->gvm->paused) {
+	wake(window->gvm, false);
+	if (window_frozen(window)) {
 		return;
 	}
 	struct vtp_pointer_axis axis = {
@@ -1568,7 +1720,7 @@ static void impl_keyboard_modifiers(struct view *view, struct input_target *targ
 static void impl_keyboard_enter(struct view *view, struct input_target *target)
 {
 	struct guest_window *window = target_window(target);
-	wake(window->gvm); /* focusing a paused VM's window resumes it */
+	wake(window->gvm, true); /* focusing a paused VM's window resumes it */
 	ensure_keymap(window->gvm);
 	struct vtp_keyboard_enter enter = { .serial = vm_link_next_serial(window->vm) };
 	window->gvm->n_held = 0;
@@ -1607,7 +1759,8 @@ static void impl_keyboard_key(struct view *view, struct input_target *target, ui
 	uint32_t key, bool pressed)
 {
 	struct guest_window *window = target_window(target);
-	if (window->gvm->paused) {
+	wake(window->gvm, false);
+	if (window_frozen(window)) {
 		return; /* typed while paused: never delivered, not even later */
 	}
 	if (!track_key(window->gvm, key, pressed)) {

@@ -46,8 +46,21 @@ void guest_vm_set_paused(struct guest_vm *gvm, bool paused);
 void guest_vm_expect_window(struct guest_vm *gvm);
 #define GUEST_EXPECT_WINDOW_MS 30000
 #define GUEST_MAX_EXPECTED 4
-void guest_vm_set_wake(
-	struct guest_vm *gvm, void (*wake)(void *data, struct guest_vm *gvm), void *data);
+/* wake is called for input to a window of the VM: resume true for a
+ * click on, or the focus coming to, a window of a paused or suspended VM
+ * (a request to resume it), false for any other input (idle time). */
+void guest_vm_set_wake(struct guest_vm *gvm,
+	void (*wake)(void *data, struct guest_vm *gvm, bool resume), void *data);
+/* The host suspends the VM to disk (true), or it is running again or
+ * stopped for good (false). While true, its windows show "(suspended)"
+ * like paused ones, and the disconnect that ends a suspend keeps its
+ * mapped toplevels (last frame copied to host memory, popups gone);
+ * a click or focus on one resumes the VM as for a pause. When the agent
+ * connects again, each new toplevel takes the place of the kept one of
+ * the same app id (else the oldest); the others go GUEST_KEPT_GRACE_MS
+ * later, or at once when this is set false while disconnected. */
+void guest_vm_set_suspended(struct guest_vm *gvm, bool suspended);
+#define GUEST_KEPT_GRACE_MS 5000
 /* A window message from the VM (WINDOW_CREATE .. SET_CURSOR). false: the
  * message broke a rule; the link has been told to fail. */
 bool guest_vm_handle_message(struct guest_vm *gvm, const struct vtp_msg *msg);

@@ -308,6 +308,7 @@ static const struct ctl_command commands[] = {
 	{ "start", ctl_vms_start },
 	{ "stop", ctl_vms_stop },
 	{ "pause", ctl_vms_pause },
+	{ "suspend", ctl_vms_suspend },
 	{ "resume", ctl_vms_resume },
 	{ "run", ctl_vms_run },
 	{ "logs", ctl_vms_logs },

@@ -39,9 +39,17 @@ struct json_object *ctl_vms_list(
 			json_object_object_add(
 				v, "type", json_object_new_string(info.qemu ? "qemu" : "local"));
 			json_object_object_add(v, "state",
-				json_object_new_string(info.paused
-						? "paused"
-						: vm_manager_state_name(info.state)));
+				json_object_new_string(info.suspend != NULL ? info.suspend
+						: info.paused               ? "paused"
+							      : vm_manager_state_name(info.state)));
+			json_object_object_add(v, "suspended_since",
+				info.suspended_since > 0
+					? json_object_new_int64(info.suspended_since)
+					: NULL);
+			if (info.state_file != NULL) {
+				json_object_object_add(
+					v, "state_file", json_object_new_string(info.state_file));
+			}
 			json_object_object_add(v, "paused_since",
 				info.paused ? json_object_new_int64(info.paused_since) : NULL);
 			json_object_object_add(v, "resumed_at",
@@ -166,6 +174,13 @@ static struct json_object *set_paused(
 		return reply;
 	}
 	char *error = NULL;
+	if (!paused && vm_manager_suspended(server->vm_manager, link)) {
+		/* resume of a suspended VM: restore it */
+		if (!vm_manager_start(server->vm_manager, link, &error)) {
+			return error_from(error, "cannot restore");
+		}
+		return current_state_reply(server, link);
+	}
 	if (!vm_manager_set_paused(server->vm_manager, link, paused, &error)) {
 		return error_from(error, "out of memory");
 	}
@@ -186,6 +201,26 @@ struct json_object *ctl_vms_resume(
 	struct ctl_client *client, struct server *server, struct json_object *request)
 {
 	return set_paused(server, request, false);
+}
+
+/* {"command":"suspend","vm":NAME} -> {"ok":true,"state":"stopped",
+ * "reason":"suspended"} once QEMU is gone, or the error */
+struct json_object *ctl_vms_suspend(
+	struct ctl_client *client, struct server *server, struct json_object *request)
+{
+	struct json_object *reply = NULL;
+	struct vm_link *link = vm_arg(server, request, &reply);
+	if (link == NULL) {
+		return reply;
+	}
+	char *error = NULL;
+	struct vm_op *op =
+		vm_manager_suspend(server->vm_manager, link, handle_state_done, client, &error);
+	if (op == NULL) {
+		return error_from(error, "cannot suspend");
+	}
+	ctl_client_defer(client, 0, cancel_op, op);
+	return NULL;
 }
 
 /* {"command":"stop","vm":NAME[,"wait":false]} */

@@ -13,6 +13,8 @@ struct json_object *ctl_vms_start(
 struct json_object *ctl_vms_stop(
 	struct ctl_client *client, struct server *server, struct json_object *request);
 /* pause / resume VM: a paused VM keeps its windows, dimmed (vm_manager.h) */
+struct json_object *ctl_vms_suspend(
+	struct ctl_client *client, struct server *server, struct json_object *request);
 struct json_object *ctl_vms_pause(
 	struct ctl_client *client, struct server *server, struct json_object *request);
 struct json_object *ctl_vms_resume(

@@ -20,6 +20,7 @@
 #include <vitrail/common/loop.h>
 #include "config.h"
 #include "services/notify.h"
+#include "services/vm_manager.h"
 #include "input/seat.h"
 #include "server.h"
 #include "tree/view.h"
@@ -54,7 +55,13 @@ struct paste {
 	uint32_t serial;
 	struct wl_listener disconnect; /* vm.events.disconnect */
 	struct wl_listener drain; /* vm.events.drain: the agent reads again */
+	/* into a suspended VM: sent once it is restored (vm.events.welcome) */
+	struct wl_listener welcome;
+	struct wl_event_source *restore_timer;
 };
+
+/* A paste into a suspended VM waits this long for its restore. */
+#define PASTE_RESTORE_TIMEOUT_MS 60000
 
 /* Reading the host selection through a pipe. */
 struct host_read {
@@ -500,6 +507,8 @@ static void paste_destroy(struct paste *paste)
 	}
 	wl_list_remove(&paste->disconnect.link);
 	wl_list_remove(&paste->drain.link);
+	wl_list_remove(&paste->welcome.link);
+	loop_source_remove(&paste->restore_timer);
 	clip_text_unref(paste->data);
 	wl_list_remove(&paste->link);
 	free(paste);
@@ -550,11 +559,40 @@ static void handle_paste_disconnect(struct wl_listener *listener, void *data)
 	paste_destroy(paste);
 }
 
+/* The suspended VM is back: the paste goes in now. */
+static void handle_paste_welcome(struct wl_listener *listener, void *data)
+{
+	struct paste *paste = wl_container_of(listener, paste, welcome);
+	wl_list_remove(&paste->welcome.link);
+	wl_list_init(&paste->welcome.link);
+	loop_source_remove(&paste->restore_timer);
+	paste->serial = vm_link_next_serial(paste->vm);
+	paste_pump(paste);
+}
+
+static int handle_paste_restore_timer(void *data)
+{
+	struct paste *paste = data;
+	tell(paste->clipboard, NOTIFY_REFUSED, vm_link_label(paste->vm),
+		"paste into [%s] failed: it was not restored within %d s", vm_link_name(paste->vm),
+		PASTE_RESTORE_TIMEOUT_MS / 1000);
+	paste_destroy(paste);
+	return 0;
+}
+
 static bool paste_into_vm(struct clipboard *clipboard, struct vm_link *link)
 {
 	const char *name = vm_link_name(link);
 	uint32_t rgb = vm_link_label(link);
-	if (!vm_link_connected(link)) {
+	/* a suspended VM is restored first (vitrailctl suspend) */
+	struct vm_manager *manager = clipboard->server->vm_manager;
+	bool restoring = false;
+	if (!vm_link_connected(link) && manager != NULL && vm_manager_suspended(manager, link)) {
+		char *error = NULL;
+		restoring = vm_manager_start(manager, link, &error);
+		free(error);
+	}
+	if (!vm_link_connected(link) && !restoring) {
 		tell(clipboard, NOTIFY_REFUSED, rgb,
 			"paste into [%s] failed: its agent is not connected", name);
 		return false;
@@ -582,6 +620,19 @@ static bool paste_into_vm(struct clipboard *clipboard, struct vm_link *link)
 	wl_signal_add(&vm_link_events(link)->disconnect, &paste->disconnect);
 	paste->drain.notify = handle_paste_drain;
 	wl_signal_add(&vm_link_events(link)->drain, &paste->drain);
+	wl_list_init(&paste->welcome.link);
+	if (restoring) {
+		paste->welcome.notify = handle_paste_welcome;
+		wl_signal_add(&vm_link_events(link)->welcome, &paste->welcome);
+		paste->restore_timer = wl_event_loop_add_timer(
+			clipboard->server->loop, handle_paste_restore_timer, paste);
+		if (paste->restore_timer == NULL) {
+			paste_destroy(paste);
+			return false;
+		}
+		wl_event_source_timer_update(paste->restore_timer, PASTE_RESTORE_TIMEOUT_MS);
+		return true;
+	}
 	paste_pump(paste);
 	return true;
 }

@@ -35,6 +35,9 @@
 /* A guest only notices a host that went away if it stays away a while
  * (virtio-serial has a "host connected" flag, no events): see vmm.h. */
 #define RECONNECT_DELAY_MS 1500
+/* A restored guest was told at once that its host went (the connection
+ * saved with it is gone): its agent has dropped that session by then. */
+#define RESTORE_CONNECT_DELAY_MS 500
 /* A guest that is up says HELLO at once on a new connection. */
 #define HELLO_TIMEOUT_MS 5000
 /* The first connection to a VM we boot waits for the boot. */
@@ -59,6 +62,15 @@ enum waiter_kind {
 	WAIT_STOPPED, /* stop: until the VM is stopped or crashed */
 	WAIT_CONNECTED, /* start --wait: until the agent connects */
 	WAIT_RUN, /* run: until the agent connects, then until RUN_RESULT */
+	WAIT_SUSPENDED, /* suspend: until saved and QEMU gone, or the save failed */
+};
+
+/* Suspend to disk (vm_manager_suspend), for qemu VMs. */
+enum suspend_stage {
+	SUSPEND_NONE,
+	SUSPEND_SAVING, /* the guest is stopped and being saved */
+	SUSPEND_SAVED, /* QEMU gone; the state waits in state_path */
+	SUSPEND_RESTORING, /* QEMU loads it; until the agent connects again */
 };
 
 struct managed_vm;
@@ -114,6 +126,15 @@ struct managed_vm {
 	bool paused;
 	int64_t paused_since; /* CLOCK_REALTIME seconds */
 	int64_t resumed_at; /* CLOCK_REALTIME seconds of the last resume, 0: never */
+
+	/* suspend to disk: DATA/vitrail/vms/NAME/suspend.state (qemu), or NULL */
+	char *state_path;
+	enum suspend_stage suspend;
+	int64_t suspended_since; /* CLOCK_REALTIME seconds */
+	struct wl_event_source *idle_timer; /* suspend-after */
+	/* something needs the VM between its save and QEMU's exit: restore
+	 * it then (its waiters wait for that) */
+	bool restore_pending;
 };
 
 struct vm_manager {
@@ -142,6 +163,10 @@ struct vm_manager_events *vm_manager_events(struct vm_manager *manager)
 #define VM_LOG_CHECK_MS 5000
 
 static const struct vmm_vm_handler vmm_handler;
+static void suspend_vmm_state(struct managed_vm *vm, enum vmm_state state);
+static void suspend_restore_pending(struct managed_vm *vm, enum vmm_state state);
+static void suspend_changed(struct managed_vm *vm, enum suspend_stage stage);
+static void arm_idle(struct managed_vm *vm);
 
 /* ---- helpers ---- */
 
@@ -286,8 +311,11 @@ static void waiters_stopped(struct managed_vm *vm)
 {
 	struct vm_op *waiter, *tmp;
 	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link) {
-		if (waiter->kind == WAIT_STOPPED) {
+		if (waiter->kind == WAIT_STOPPED ||
+			(waiter->kind == WAIT_SUSPENDED && vm->suspend == SUSPEND_SAVED)) {
 			waiter_state(waiter);
+		} else if (vm->restore_pending) {
+			continue; /* for the restore that comes next */
 		} else {
 			waiter_fail(waiter, "VM %s %s%s%s", vm->config->name,
 				vm_manager_state_name(vm->state), vm->reason[0] != '\0' ? ": " : "",
@@ -320,7 +348,7 @@ static struct vm_op *waiter_create(
 	waiter->done = done;
 	waiter->data = data;
 	waiter->kind = kind;
-	if (kind != WAIT_STOPPED) {
+	if (kind != WAIT_STOPPED && kind != WAIT_SUSPENDED) {
 		waiter->timer = wl_event_loop_add_timer(
 			vm->manager->server->loop, handle_waiter_timeout, waiter);
 		if (waiter->timer == NULL) {
@@ -373,6 +401,12 @@ static void handle_welcome(struct wl_listener *listener, void *data)
 	if (vm->vmm != NULL) {
 		vmm_vm_note_progress(vm->vmm); /* the guest runs: KVM (if used) works */
 	}
+	if (vm->suspend == SUSPEND_RESTORING) {
+		vm->suspend = SUSPEND_NONE;
+		wlr_log(WLR_INFO, "[vm %s] restored: its agent is back", vm->config->name);
+		wl_signal_emit(&vm->manager->events.paused, vm->link);
+	}
+	arm_idle(vm);
 	if (vm->state == VM_STARTING) {
 		set_state(vm, VM_RUNNING, "");
 	}
@@ -430,6 +464,7 @@ void vm_manager_handle_run_result(
 				.run_status = untrusted_status,
 			};
 			waiter_done(waiter, &result);
+			arm_idle(vm); /* idle from the end of the run */
 			return;
 		}
 	}
@@ -940,6 +975,7 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 	struct managed_vm *vm = data;
 	vm->vmm_resync = true;
 	enum vmm_state state = vmm_vm_state(vmm);
+	suspend_vmm_state(vm, state);
 	switch (state) {
 	case VMM_STARTING:
 		/* also QEMU restarted under TCG because KVM failed it: the old
@@ -970,7 +1006,10 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 		}
 		/* a guest we booted is not up yet; one we re-attached to may
 		 * not have seen its last host go: give it time */
-		schedule_connect(vm, vm->booting ? 0 : RECONNECT_DELAY_MS);
+		schedule_connect(vm,
+			vm->booting                                ? 0
+				: vm->suspend == SUSPEND_RESTORING ? RESTORE_CONNECT_DELAY_MS
+								   : RECONNECT_DELAY_MS);
 		wl_signal_emit(&vm->manager->events.state, vm->link);
 		break;
 	case VMM_STOPPING:
@@ -987,10 +1026,14 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 		set_state(vm, state == VMM_STOPPED ? VM_STOPPED : VM_CRASHED, vmm_vm_reason(vmm));
 		break;
 	}
+	suspend_restore_pending(vm, state);
 }
+
+static void handle_vmm_saved(void *data, struct vmm_vm *vmm, const char *error);
 
 static const struct vmm_vm_handler vmm_handler = {
 	.state_changed = handle_vmm_state,
+	.saved = handle_vmm_saved,
 };
 
 /* The template whose image a qemu VM boots an overlay of (AppVM or
@@ -1003,11 +1046,15 @@ static const char *template_name(const struct config_vm *c)
 	return c->template_of != NULL ? c->template_of : c->disposable_of;
 }
 
-/* Is this VM's QEMU up (starting, running or stopping)? */
+/* Is this VM's QEMU up (starting, running or stopping)? A suspended VM
+ * counts: its saved state goes with the disks as they are. */
 static bool qemu_up(const struct managed_vm *vm)
 {
 	if (vm->config->type != CONFIG_VM_QEMU || vm->vmm == NULL) {
 		return false;
+	}
+	if (vm->suspend != SUSPEND_NONE) {
+		return true;
 	}
 	enum vmm_state state = vmm_vm_state(vm->vmm);
 	return state != VMM_STOPPED && state != VMM_CRASHED;
@@ -1024,21 +1071,24 @@ static bool check_template_exclusion(struct managed_vm *vm, char **error)
 		if (other == vm || !qemu_up(other)) {
 			continue;
 		}
+		const char *how = other->suspend == SUSPEND_SAVED ? "suspended" : "running";
 		if (tname != NULL && strcmp(other->config->name, tname) == 0) {
-			*error = text_printf("VM %s: its template %s is running; stop %s first",
-				vm->config->name, tname, tname);
+			*error = text_printf("VM %s: its template %s is %s; stop %s first",
+				vm->config->name, tname, how, tname);
 			return false;
 		}
 		const char *otname = template_name(other->config);
 		if (otname != NULL && strcmp(otname, vm->config->name) == 0) {
-			*error = text_printf("VM %s is the template of %s, which is running; "
+			*error = text_printf("VM %s is the template of %s, which is %s; "
 					     "stop %s first",
-				vm->config->name, other->config->name, other->config->name);
+				vm->config->name, other->config->name, how, other->config->name);
 			return false;
 		}
 	}
 	return true;
 }
+
+static bool restore_qemu(struct managed_vm *vm, char **error);
 
 static bool start_qemu(struct managed_vm *vm, char **error)
 {
@@ -1049,6 +1099,15 @@ static bool start_qemu(struct managed_vm *vm, char **error)
 	}
 	if (!check_template_exclusion(vm, error)) {
 		return false;
+	}
+	if (vm->suspend == SUSPEND_SAVED && access(vm->state_path, F_OK) == 0) {
+		return restore_qemu(vm, error);
+	}
+	if (vm->suspend == SUSPEND_SAVED) {
+		/* its state is gone (removed by hand): a cold boot */
+		wlr_log(WLR_ERROR, "[vm %s] its saved state %s is gone: booting it",
+			vm->config->name, vm->state_path);
+		suspend_changed(vm, SUSPEND_NONE);
 	}
 	vm->booting = true;
 	if (!vmm_vm_start(vm->vmm, error)) {
@@ -1222,8 +1281,13 @@ static bool pause_vm(struct managed_vm *vm, bool paused, char **error)
 	return true;
 }
 
+static bool suspend_stop(struct managed_vm *vm);
+
 static void vm_stop(struct managed_vm *vm)
 {
+	if (suspend_stop(vm)) {
+		return;
+	}
 	if (vm->paused) {
 		/* a paused VM cannot take a shutdown request */
 		char *error = NULL;
@@ -1246,6 +1310,263 @@ static void vm_stop(struct managed_vm *vm)
 static bool is_down(const struct managed_vm *vm)
 {
 	return vm->state == VM_STOPPED || vm->state == VM_CRASHED;
+}
+
+/* ---- suspend to disk (qemu VMs) ---- */
+
+static int handle_idle_timer(void *data);
+
+/* DATA/vitrail/vms/NAME/suspend.state: the VM's directory, as vitrailctl
+ * create makes it; NULL without HOME. */
+static char *state_path_for(const struct managed_vm *vm)
+{
+	const char *data = getenv("XDG_DATA_HOME");
+	if (data != NULL && data[0] == '/') {
+		return text_printf("%s/vitrail/vms/%s/suspend.state", data, vm->config->name);
+	}
+	const char *home = getenv("HOME");
+	if (home == NULL || home[0] != '/') {
+		return NULL;
+	}
+	return text_printf("%s/.local/share/vitrail/vms/%s/suspend.state", home, vm->config->name);
+}
+
+static bool suspend_setup(struct managed_vm *vm)
+{
+	vm->state_path = state_path_for(vm);
+	if (vm->config->suspend_after_s > 0) {
+		vm->idle_timer =
+			wl_event_loop_add_timer(vm->manager->server->loop, handle_idle_timer, vm);
+		if (vm->idle_timer == NULL) {
+			snprintf(vm->reason, sizeof(vm->reason), "out of memory");
+			return false;
+		}
+	}
+	return true;
+}
+
+static void suspend_changed(struct managed_vm *vm, enum suspend_stage stage)
+{
+	vm->suspend = stage;
+	wl_signal_emit(&vm->manager->events.paused, vm->link);
+}
+
+/* No QEMU runs for it: a saved state makes the VM suspended. */
+static bool suspend_found(struct managed_vm *vm)
+{
+	if (vm->state_path == NULL || access(vm->state_path, F_OK) != 0) {
+		return false;
+	}
+	vm->suspended_since = realtime_s();
+	struct stat st;
+	if (stat(vm->state_path, &st) == 0) {
+		vm->suspended_since = (int64_t)st.st_mtime;
+	}
+	set_state(vm, VM_STOPPED, "suspended");
+	suspend_changed(vm, SUSPEND_SAVED);
+	wlr_log(WLR_INFO, "[vm %s] suspended in %s: restored when needed", vm->config->name,
+		vm->state_path);
+	return true;
+}
+
+/* vmm-glue: the save completed (QEMU quits next) or failed. */
+static void handle_vmm_saved(void *data, struct vmm_vm *vmm, const char *error)
+{
+	struct managed_vm *vm = data;
+	if (vm->suspend != SUSPEND_SAVING) {
+		return;
+	}
+	if (error != NULL) {
+		wlr_log(WLR_ERROR, "[vm %s] cannot suspend: %s; it runs on", vm->config->name,
+			error);
+		vm_link_set_frozen(vm->link, false);
+		suspend_changed(vm, SUSPEND_NONE);
+		struct vm_op *waiter, *tmp;
+		wl_list_for_each_safe(waiter, tmp, &vm->waiters, link) {
+			if (waiter->kind == WAIT_SUSPENDED) {
+				waiter_fail(waiter, "cannot suspend VM %s: %s", vm->config->name,
+					error);
+			}
+		}
+		arm_idle(vm);
+		return;
+	}
+	vm->suspended_since = realtime_s();
+	wlr_log(WLR_INFO, "[vm %s] saved to %s; QEMU quits", vm->config->name, vm->state_path);
+	vm->suspend = SUSPEND_SAVED;
+	/* its windows stay (guest_vm_set_suspended): the link was told */
+	vm_link_disconnect(vm->link, "suspended to disk");
+	vm_link_set_frozen(vm->link, false); /* the restored agent is judged anew */
+}
+
+/* What a QEMU state change means for a suspend or a restore. */
+static void suspend_vmm_state(struct managed_vm *vm, enum vmm_state state)
+{
+	if (vm->state_path == NULL) {
+		return;
+	}
+	if (state == VMM_RUNNING) {
+		/* restored, or adopted: what was saved is stale now */
+		vmm_suspend_discard(vm->state_path);
+		return;
+	}
+	if ((state != VMM_STOPPED && state != VMM_CRASHED) || vm->suspend != SUSPEND_RESTORING) {
+		return;
+	}
+	if (state == VMM_CRASHED) {
+		/* never again the same failure: kept for a look, and the next
+		 * start boots the VM afresh */
+		char *failed = text_printf("%s.failed", vm->state_path);
+		if (failed != NULL && rename(vm->state_path, failed) == 0) {
+			wlr_log(WLR_ERROR,
+				"[vm %s] restore failed: its saved state is now %s; "
+				"the next start boots it",
+				vm->config->name, failed);
+		}
+		free(failed);
+		vmm_suspend_discard(vm->state_path);
+		suspend_changed(vm, SUSPEND_NONE);
+	} else {
+		/* stopped while loading: the state is still there, unless the
+		 * loaded guest ran already (then it is gone: a cold boot next) */
+		suspend_changed(
+			vm, access(vm->state_path, F_OK) == 0 ? SUSPEND_SAVED : SUSPEND_NONE);
+	}
+}
+
+/* After QEMU's state change: a restore asked for while it quit. */
+static void suspend_restore_pending(struct managed_vm *vm, enum vmm_state state)
+{
+	if (!vm->restore_pending || (state != VMM_STOPPED && state != VMM_CRASHED)) {
+		return;
+	}
+	vm->restore_pending = false;
+	char *error = NULL;
+	if (state != VMM_STOPPED || vm->suspend != SUSPEND_SAVED || !vm_start(vm, &error)) {
+		waiters_stopped(vm); /* those that waited for it */
+	}
+	free(error);
+}
+
+static bool restore_qemu(struct managed_vm *vm, char **error)
+{
+	vm->booting = false; /* the guest is up: its agent reconnects at once */
+	if (!vmm_vm_restore(vm->vmm, vm->state_path, error)) {
+		vmm_sync(vm);
+		return false;
+	}
+	wlr_log(WLR_INFO, "[vm %s] restoring from %s (QEMU pid %d)", vm->config->name,
+		vm->state_path, (int)vmm_vm_pid(vm->vmm));
+	suspend_changed(vm, SUSPEND_RESTORING);
+	vmm_sync(vm);
+	return true;
+}
+
+/* stop of a VM being suspended or suspended: true when that was all. A
+ * suspended VM's saved state is discarded: its next start boots it. */
+static bool suspend_stop(struct managed_vm *vm)
+{
+	if (vm->suspend == SUSPEND_SAVING) {
+		wlr_log(WLR_INFO, "[vm %s] stop: it is being suspended", vm->config->name);
+		return true;
+	}
+	if (vm->suspend == SUSPEND_SAVED) {
+		vmm_suspend_discard(vm->state_path);
+		set_state(vm, VM_STOPPED, "stopped; its suspended state was discarded");
+		suspend_changed(vm, SUSPEND_NONE);
+		return true;
+	}
+	if (vm->suspend == SUSPEND_RESTORING) {
+		vmm_suspend_discard(vm->state_path);
+		suspend_changed(vm, SUSPEND_NONE);
+	}
+	return false;
+}
+
+/* Begin a suspend. false and *error when it cannot. */
+static bool suspend_vm(struct managed_vm *vm, char **error)
+{
+	const char *name = vm->config->name;
+	if (vm->config->type != CONFIG_VM_QEMU) {
+		*error = text_printf("VM %s: only qemu VMs can be suspended", name);
+		return false;
+	}
+	if (vm->suspend == SUSPEND_SAVING || vm->suspend == SUSPEND_SAVED) {
+		return true;
+	}
+	if (vm->state != VM_RUNNING || vm->suspend != SUSPEND_NONE) {
+		*error = text_printf(
+			"VM %s is not running (%s)", name, vm_manager_state_name(shown_state(vm)));
+		return false;
+	}
+	if (vm->state_path == NULL) {
+		*error = text_printf("VM %s: no directory for its state (HOME is not set)", name);
+		return false;
+	}
+	char *dir = strdup(vm->state_path);
+	char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+	if (slash != NULL) {
+		*slash = '\0';
+	}
+	if (dir == NULL || !fs_private_dir(dir)) {
+		*error = text_printf("VM %s: cannot create %s: %s", name, dir != NULL ? dir : "?",
+			strerror(errno));
+		free(dir);
+		return false;
+	}
+	free(dir);
+	if (!vmm_vm_suspend(vm->vmm, vm->state_path, error)) {
+		vmm_sync(vm);
+		return false;
+	}
+	/* QMP stop came first: a user pause is part of the suspend now */
+	vm->paused = false;
+	vm_link_set_frozen(vm->link, true);
+	if (vm->idle_timer != NULL) {
+		wl_event_source_timer_update(vm->idle_timer, 0);
+	}
+	wlr_log(WLR_INFO, "[vm %s] suspending to %s", name, vm->state_path);
+	suspend_changed(vm, SUSPEND_SAVING);
+	vmm_sync(vm);
+	return true;
+}
+
+/* Runs in flight: a `vitrailctl run` the agent has not answered. */
+static bool runs_in_flight(const struct managed_vm *vm)
+{
+	const struct vm_op *waiter;
+	wl_list_for_each(waiter, &vm->waiters, link) {
+		if (waiter->kind == WAIT_RUN) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int handle_idle_timer(void *data)
+{
+	struct managed_vm *vm = data;
+	if (vm->suspend != SUSPEND_NONE || vm->state != VM_RUNNING || runs_in_flight(vm)) {
+		return 0; /* the end of the run arms it again */
+	}
+	char *error = NULL;
+	wlr_log(WLR_INFO, "[vm %s] no input for %u s: suspending (suspend-after)", vm->config->name,
+		vm->config->suspend_after_s);
+	if (!suspend_vm(vm, &error)) {
+		wlr_log(WLR_ERROR, "[vm %s] suspend-after: %s", vm->config->name,
+			error != NULL ? error : "?");
+	}
+	free(error);
+	return 0;
+}
+
+/* suspend-after counts from now. */
+static void arm_idle(struct managed_vm *vm)
+{
+	if (vm->idle_timer != NULL && vm->config->suspend_after_s > 0) {
+		wl_event_source_timer_update(
+			vm->idle_timer, (int)vm->config->suspend_after_s * 1000);
+	}
 }
 
 /* ---- commands ---- */
@@ -1276,6 +1597,10 @@ static struct managed_vm *command_vm(struct vm_manager *manager, struct vm_link 
 /* Start a VM that is down and not served by an outside agent. */
 static bool start_if_down(struct managed_vm *vm, char **error)
 {
+	if (vm->state == VM_STOPPING && vm->suspend == SUSPEND_SAVED) {
+		vm->restore_pending = true; /* saved, QEMU quitting: then restored */
+		return true;
+	}
 	if (vm->state == VM_STOPPING) {
 		*error = text_printf("VM %s is stopping", vm->config->name);
 		return false;
@@ -1316,12 +1641,13 @@ bool vm_manager_paused(struct vm_manager *manager, struct vm_link *link)
 void vm_manager_wake(struct vm_manager *manager, struct vm_link *link)
 {
 	struct managed_vm *vm = manager != NULL ? find_vm(manager, link) : NULL;
-	if (vm == NULL || !vm->paused) {
+	if (vm == NULL || (!vm->paused && vm->suspend != SUSPEND_SAVED)) {
 		return;
 	}
 	char *error = NULL;
-	if (!pause_vm(vm, false, &error)) {
-		wlr_log(WLR_ERROR, "%s", error);
+	if (vm->suspend == SUSPEND_SAVED ? !start_if_down(vm, &error)
+					 : !pause_vm(vm, false, &error)) {
+		wlr_log(WLR_ERROR, "%s", error != NULL ? error : "cannot resume");
 	}
 	free(error);
 }
@@ -1361,6 +1687,35 @@ bool vm_manager_balloon(struct vm_manager *manager, struct vm_link *link, uint32
 		return false;
 	}
 	return vmm_vm_balloon(vm->vmm, mib, applied_mib, error);
+}
+
+struct vm_op *vm_manager_suspend(struct vm_manager *manager, struct vm_link *link,
+	vm_op_done_fn done, void *data, char **error)
+{
+	*error = NULL;
+	struct managed_vm *vm = command_vm(manager, link, error);
+	if (vm == NULL || !suspend_vm(vm, error)) {
+		return NULL;
+	}
+	struct vm_op *op = waiter_create(vm, WAIT_SUSPENDED, done, data);
+	if (op == NULL) {
+		*error = strdup("out of memory");
+	}
+	return op;
+}
+
+bool vm_manager_suspended(struct vm_manager *manager, struct vm_link *link)
+{
+	struct managed_vm *vm = manager != NULL ? find_vm(manager, link) : NULL;
+	return vm != NULL && vm->suspend != SUSPEND_NONE;
+}
+
+void vm_manager_note_input(struct vm_manager *manager, struct vm_link *link)
+{
+	struct managed_vm *vm = manager != NULL ? find_vm(manager, link) : NULL;
+	if (vm != NULL && vm->suspend == SUSPEND_NONE && vm->state == VM_RUNNING) {
+		arm_idle(vm);
+	}
 }
 
 bool vm_manager_stop(struct vm_manager *manager, struct vm_link *link)
@@ -1439,7 +1794,7 @@ struct vm_op *vm_manager_run(struct vm_manager *manager, struct vm_link *link,
 	if (tail == NULL) {
 		return NULL;
 	}
-	if (vm->state == VM_STOPPING) {
+	if (vm->state == VM_STOPPING && !vm->restore_pending) {
 		free(tail);
 		*error = text_printf("VM %s is stopping", vm->config->name);
 		return NULL;
@@ -1492,6 +1847,14 @@ bool vm_manager_get_info(struct vm_manager *manager, struct vm_link *link, struc
 		.paused = vm->paused,
 		.paused_since = vm->paused ? vm->paused_since : 0,
 		.resumed_at = vm->resumed_at,
+		.suspend = vm->suspend == SUSPEND_SAVING ||
+				(vm->suspend == SUSPEND_SAVED && !is_down(vm))
+			? "suspending"
+			: vm->suspend == SUSPEND_SAVED     ? "suspended"
+			: vm->suspend == SUSPEND_RESTORING ? "restoring"
+							   : NULL,
+		.suspended_since = vm->suspend == SUSPEND_SAVED ? vm->suspended_since : 0,
+		.state_file = vm->suspend == SUSPEND_SAVED ? vm->state_path : NULL,
 	};
 	return true;
 }
@@ -1569,9 +1932,12 @@ static void vm_finish(struct managed_vm *vm)
 	loop_source_remove(&vm->vmm_source);
 	loop_source_remove(&vm->vmm_timer);
 	loop_source_remove(&vm->connect_timer);
-	/* QEMU keeps running: the next vitrail re-attaches */
+	loop_source_remove(&vm->idle_timer);
+	/* QEMU keeps running: the next vitrail re-attaches (and runs on a
+	 * guest it finds stopped by a save in flight); a saved state stays */
 	vmm_vm_destroy(vm->vmm);
 	free(vm->log_path);
+	free(vm->state_path);
 }
 
 static int handle_log_timer(void *data)
@@ -1629,7 +1995,7 @@ struct vm_manager *vm_manager_create(struct server *server)
 			if (vm->config->disposable_of != NULL) {
 				remove_stale_temp_homes(vm);
 			}
-		} else if (!setup_qemu(vm)) {
+		} else if (!setup_qemu(vm) || !suspend_setup(vm)) {
 			/* the others still work; this one reports why */
 			char why[sizeof(vm->reason) + 32];
 			snprintf(why, sizeof(why), "cannot set up the VM: %s", vm->reason);
@@ -1651,6 +2017,9 @@ struct vm_manager *vm_manager_create(struct server *server)
 				(int)vmm_vm_pid(vm->vmm));
 			vmm_sync(vm);
 			continue;
+		}
+		if (suspend_found(vm)) {
+			continue; /* restored on demand, even with autostart */
 		}
 		if (vm->config->autostart &&
 			(vm->vmm != NULL || vm->config->type == CONFIG_VM_LOCAL)) {

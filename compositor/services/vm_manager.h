@@ -81,6 +81,10 @@ struct vm_info {
 	bool paused; /* running, paused by the user */
 	int64_t paused_since; /* when paused: since (Unix time, s); else 0 */
 	int64_t resumed_at; /* the last resume (Unix time, s), 0: never */
+	/* qemu: "suspending", "suspended", "restoring", or NULL */
+	const char *suspend;
+	int64_t suspended_since; /* when suspended: since (Unix time, s); else 0 */
+	const char *state_file; /* when suspended: the saved state; else NULL */
 };
 
 /* false when link is no VM of the manager. */
@@ -143,5 +147,22 @@ struct vm_op *vm_manager_run(struct vm_manager *manager, struct vm_link *link,
 	const char *const *argv, size_t argc, vm_op_done_fn done, void *data, char **error);
 /* Forget op without calling its done (the one waiting went away). */
 void vm_manager_cancel(struct vm_op *op);
+
+/*
+ * Suspend a running qemu VM to disk (vmm_vm_suspend): its state goes to
+ * DATA/vitrail/vms/NAME/suspend.state, QEMU ends. Its windows stay, kept
+ * by the view layer (events.paused, vm_manager_suspended). done comes once
+ * QEMU is gone (state stopped, reason "suspended") or with the error when
+ * the save failed (the VM runs on). Starting it (start, run, run-app, an
+ * open-in-VM delivery, a click or focus on one of its windows) restores
+ * it; stopping it discards the saved state. A restore that fails renames
+ * the state to suspend.state.failed: the next start boots the VM.
+ */
+struct vm_op *vm_manager_suspend(struct vm_manager *manager, struct vm_link *link,
+	vm_op_done_fn done, void *data, char **error);
+/* Being suspended, suspended, or being restored (until its agent is back). */
+bool vm_manager_suspended(struct vm_manager *manager, struct vm_link *link);
+/* Input went to one of the VM's windows: suspend-after counts from now. */
+void vm_manager_note_input(struct vm_manager *manager, struct vm_link *link);
 
 #endif

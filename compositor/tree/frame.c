@@ -34,6 +34,7 @@ struct frame {
 	bool close_shown; /* the close button fitted next to the [vm] label */
 	bool unresponsive; /* frame_set_unresponsive */
 	bool paused; /* frame_set_paused */
+	bool suspended; /* frame_set_suspended (wins over paused) */
 	bool attention; /* frame_set_attention */
 	int visible_width; /* frame_set_visible_width; 0: all of it */
 	float scale; /* of the output it is on (frame_set_scale); the title is drawn at it */
@@ -107,7 +108,7 @@ static struct cpu_buffer *draw_title(
 	cairo_scale(cr, (double)pixel_w / width, (double)pixel_h / height);
 
 	uint32_t bg = frame_title_rgb(frame->label_rgb, focused);
-	if (frame->unresponsive || frame->paused) {
+	if (frame->unresponsive || frame->paused || frame->suspended) {
 		bg = FRAME_UNRESPONSIVE_RGB;
 	}
 	uint32_t fg = text_is_dark(bg) ? 0x000000 : 0xffffff;
@@ -136,11 +137,13 @@ static struct cpu_buffer *draw_title(
 			close_w = 0; /* the label wins over the close button */
 		}
 	}
-	if (frame->unresponsive || frame->paused || frame->attention) {
+	if (frame->unresponsive || frame->paused || frame->suspended || frame->attention) {
 		/* the host's mark, like the label: before anything the guest names */
 		PangoLayout *layout = text_layout(cr,
-			frame->paused ? "(paused)"
-				      : (frame->unresponsive ? "(not responding)" : "(new)"),
+			frame->suspended ? "(suspended)"
+				: frame->paused
+				? "(paused)"
+				: (frame->unresponsive ? "(not responding)" : "(new)"),
 			0);
 		int lw, lh;
 		pango_layout_get_pixel_size(layout, &lw, &lh);
@@ -339,6 +342,14 @@ void frame_set_paused(struct frame *frame, bool paused)
 {
 	if (frame->paused != paused) {
 		frame->paused = paused;
+		frame->drawn = false;
+	}
+}
+
+void frame_set_suspended(struct frame *frame, bool suspended)
+{
+	if (frame->suspended != suspended) {
+		frame->suspended = suspended;
 		frame->drawn = false;
 	}
 }

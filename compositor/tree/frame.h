@@ -59,6 +59,8 @@ void frame_set_unresponsive(struct frame *frame, bool unresponsive);
 /* Mark the window's VM as paused: the title bar dims to grey and shows
  * "(paused)" after the [vm] label (wins over "not responding"). */
 void frame_set_paused(struct frame *frame, bool paused);
+/* The same for a VM suspended to disk: "(suspended)", wins over paused. */
+void frame_set_suspended(struct frame *frame, bool suspended);
 /* A window that appeared without the keyboard: "(new)" in its title bar
  * and an orange line under it until the user comes to it. */
 void frame_set_attention(struct frame *frame, bool attention);

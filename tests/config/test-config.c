@@ -148,6 +148,7 @@ Test(config, full_file_values)
 	cr_expect_null(vm->image);
 	cr_expect_eq(vm->memory_mib, 512);
 	cr_expect_eq(vm->cpus, 1);
+	cr_expect_eq(vm->suspend_after_s, 0);
 	cr_expect_eq(vm->line, 24);
 
 	vm = &c->vms[1];
@@ -163,6 +164,7 @@ Test(config, full_file_values)
 	cr_expect(vm->network_user);
 	cr_expect(vm->autostart);
 	cr_expect_eq(vm->accel, CONFIG_ACCEL_TCG);
+	cr_expect_eq(vm->suspend_after_s, 900);
 	cr_expect_eq(vm->line, 31);
 
 	vm = &c->vms[2];
@@ -360,6 +362,11 @@ static const struct {
 	{ "appvm-with-image", 9, "an AppVM boots from its template's image; remove 'image'" },
 	{ "disposable-with-private", 9, "a disposable VM has no private volume; remove 'private'" },
 	{ "appvm-local-private", 4, "'private' is only valid for type = qemu" },
+	{ "suspend-after-unit", 5,
+		"suspend-after: expected off or a duration like 90s, 15m or 2h, got '10d'" },
+	{ "suspend-after-range", 5, "suspend-after: 169h is out of range 1s..7d" },
+	{ "suspend-after-zero", 5, "suspend-after: 0s is out of range 1s..7d" },
+	{ "suspend-after-local", 3, "'suspend-after' is only valid for type = qemu" },
 	{ "binding-bad-key", 3, "unknown key name 'NoSuchKeyAtAll'" },
 	{ "binding-bad-modifier", 2, "unknown modifier 'Hyper'" },
 	{ "binding-double-modifier", 2, "modifier 'shift' given twice" },

@@ -16,6 +16,13 @@ current directory. FAKE_QEMU_MODE changes its behaviour:
   swap-pool         a compromised QEMU: once checked, its pool fd is
                     replaced by a plain file it can truncate
                     (./swapped-pool, made last)
+  migrate-fails     a save (migrate) ends "failed"
+Saving (vmm_vm_suspend): stop, cont, migrate-set-parameters, migrate_cancel
+are accepted; getfd takes the descriptor sent with it; migrate writes
+"FAKE-STATE <run state>" to it and query-migrate says "completed". With
+-incoming fd:5 it reads fd 5 first ("load failed" unless it starts with
+FAKE-STATE), query-status says "inmigrate" once, then "paused" (the state
+was saved stopped) until cont. ./fake-qemu.log gets one line per command.
 FAKE_QEMU_KVM says how KVM behaves (the probe is the run with an
 isa-debug-exit device; it must carry the 64 KiB firmware in -bios):
   none (default)    no KVM: the probe and -accel kvm fail at once
@@ -153,6 +160,19 @@ def main():
         os.close(fd)
         os.rename('swapped-pool.tmp', 'swapped-pool')
 
+    running = True
+    incoming = option('-incoming')
+    if incoming is not None:
+        data = os.read(5, 4096)
+        if not data.startswith(b'FAKE-STATE'):
+            sys.stderr.write('qemu-system-x86_64: load of migration failed\n')
+            return 1
+        os.close(5)
+        running = False
+    inmigrate = [incoming is not None]
+    save_fd = [None]
+    log = open('fake-qemu.log', 'a')
+
     with open(pidfile, 'w') as f:
         f.write('%d\n' % os.getpid())
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -176,7 +196,9 @@ def main():
                      b'"major": 7}, "package": "fake"}, "capabilities": []}}\r\n')
         buf = b''
         while True:
-            data = conn.recv(4096)
+            data, fds, _, _ = socket.recv_fds(conn, 4096, 4)
+            if fds:
+                save_fd[0] = fds[0]
             if not data:
                 conn.close()
                 break
@@ -188,10 +210,35 @@ def main():
                 if 'id' in cmd:
                     reply['id'] = cmd['id']
                 what = cmd.get('execute')
+                log.write('%s %s\n' % (what, json.dumps(cmd.get('arguments', {}))))
+                log.flush()
                 if what == 'query-status':
-                    reply['return'] = {'status': 'running', 'singlestep': False,
-                                       'running': True}
-                elif what not in ('qmp_capabilities', 'system_powerdown', 'quit'):
+                    status = 'running' if running else 'paused'
+                    if inmigrate[0]:
+                        status = 'inmigrate'
+                        inmigrate[0] = False
+                    reply['return'] = {'status': status, 'singlestep': False,
+                                       'running': running}
+                elif what in ('stop', 'cont'):
+                    running = what == 'cont'
+                elif what == 'getfd':
+                    if save_fd[0] is None:
+                        reply = {'error': {'class': 'GenericError',
+                                           'desc': 'No file descriptor supplied via SCM_RIGHTS'},
+                                 'id': cmd.get('id')}
+                elif what == 'migrate':
+                    if save_fd[0] is None:
+                        reply = {'error': {'class': 'GenericError',
+                                           'desc': "File descriptor named 'x' not found"},
+                                 'id': cmd.get('id')}
+                    else:
+                        os.write(save_fd[0], b'FAKE-STATE %s\n' % (b'running' if running else b'paused'))
+                        os.close(save_fd[0])
+                        save_fd[0] = None
+                elif what == 'query-migrate':
+                    reply['return'] = {'status': 'failed' if mode == 'migrate-fails' else 'completed'}
+                elif what not in ('qmp_capabilities', 'system_powerdown', 'quit',
+                                  'migrate-set-parameters', 'migrate_cancel'):
                     reply = {'error': {'class': 'CommandNotFound',
                                        'desc': 'no %s here' % what}, 'id': cmd.get('id')}
                 conn.sendall((json.dumps(reply) + '\r\n').encode())

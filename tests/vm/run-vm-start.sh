@@ -4,8 +4,11 @@
 # cold boot to its first window, vitrailctl pause / resume round trips
 # (QMP stop / cont), and the host RSS of its QEMU running idle and paused.
 #   meson test -C build --benchmark vm-start -v
-# Restore from a saved state, preloaded disposables and suspend are not
-# built (issue 13 §2, §4): their rows say so.
+# Then suspend to disk and restore, three times: vitrailctl suspend
+# (until QEMU is gone), restore (vitrailctl start --wait: until the agent
+# is connected again), the host RSS of the suspended VM (no QEMU process:
+# 0) and the size of its state file. Restore from a booted state and
+# preloaded disposables are not built (issue 13 §4): their rows say so.
 : "${TEST_LIB:?run through meson test}"
 command -v qemu-system-x86_64 >/dev/null || {
 	echo "qemu-system-x86_64 is not installed: skipped"
@@ -66,14 +69,34 @@ for i in $(seq 10); do
 	sleep 0.2
 done
 
+: >"$T/suspend" && : >"$T/restore"
+state=$XDG_DATA_HOME/vitrail/vms/work/suspend.state
+for i in $(seq 3); do
+	sleep 1
+	a=$(ms); ctl suspend work >/dev/null || fail "suspend failed"; b=$(ms)
+	echo $((b - a)) >>"$T/suspend"
+	state_kib=$(($(stat -c %s "$state") / 1024))
+	for _ in $(seq 50); do
+		[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo gone)" != gone ] &&
+			[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || break
+		sleep 0.1
+	done
+	rss_susp=$(rss_kib "$pid")
+	rss_susp=${rss_susp:-0}
+	a=$(ms); ctl start --wait work >/dev/null || fail "restore failed"; b=$(ms)
+	echo $((b - a)) >>"$T/restore"
+	pid=$(cat "$XDG_RUNTIME_DIR/vitrail/vms/work.pid")
+done
+
 echo "vm-start benchmark (quick initramfs guest, $accel, 256 MiB, pool 16 MiB)"
 printf '%-44s %s\n' "cold boot -> first window" "${cold} ms"
 printf '%-44s %s\n' "restore from a booted state -> first window" "not built (issue 13 §4)"
 printf '%-44s %s\n' "preloaded disposable -> first window" "not built (issue 13 §4)"
 printf '%-44s %s\n' "vitrailctl pause (QMP stop), median of 10" "$(median <"$T/pause") ms"
 printf '%-44s %s\n' "vitrailctl resume (QMP cont), median of 10" "$(median <"$T/resume") ms"
-printf '%-44s %s\n' "suspend / resume from disk" "not built (issue 13 §2)"
+printf '%-44s %s\n' "vitrailctl suspend (until QEMU gone), median of 3" "$(median <"$T/suspend") ms"
+printf '%-44s %s\n' "restore (until the agent is back), median of 3" "$(median <"$T/restore") ms"
 printf '%-44s %s\n' "host RSS of QEMU, running idle" "$((rss_run / 1024)) MiB"
 printf '%-44s %s\n' "host RSS of QEMU, paused" "$((rss_paused / 1024)) MiB"
-printf '%-44s %s\n' "host RSS of a suspended VM" "not built (issue 13 §2)"
+printf '%-44s %s\n' "host RSS of a suspended VM" "$((rss_susp / 1024)) MiB (state file $((state_kib / 1024)) MiB on disk)"
 pass

@@ -564,3 +564,174 @@ Test(accel, progress_keeps_kvm)
 	run_until(vm, VMM_STOPPED);
 	vmm_vm_destroy(vm);
 }
+
+/* ---- suspend to a file and restore (vmm_vm_suspend, vmm_vm_restore) ---- */
+
+struct saves {
+	int count;
+	char error[256]; /* of the last one, "" when it worked */
+};
+
+static void handle_saved(void *data, struct vmm_vm *vm, const char *error)
+{
+	struct saves *s = data;
+	s->count++;
+	snprintf(s->error, sizeof(s->error), "%s", error != NULL ? error : "");
+}
+
+static const struct vmm_vm_handler save_handler = { .saved = handle_saved };
+
+/* Drive the VM until the save ended (or 30 s pass). */
+static void run_until_saved(struct vmm_vm *vm, struct saves *saves)
+{
+	for (int i = 0; i < 3000 && saves->count == 0; i++) {
+		struct pollfd pfd = { .fd = vmm_vm_fd(vm), .events = POLLIN };
+		if (poll(&pfd, pfd.fd >= 0 ? 1 : 0, 10) > 0) {
+			vmm_vm_dispatch(vm);
+		} else {
+			vmm_vm_tick(vm);
+		}
+	}
+	cr_assert_eq(saves->count, 1, "the save did not end");
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		return NULL;
+	}
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+Test(life, suspend_and_restore)
+{
+	struct saves saves = { 0 };
+	char *error = NULL;
+	struct vmm_vm *vm = vmm_vm_create(&fx.spec, &save_handler, &saves, &error);
+	cr_assert_not_null(vm);
+	start(vm);
+	run_until(vm, VMM_RUNNING);
+	pid_t pid = vmm_vm_pid(vm);
+	cr_assert_gt(pid, 0);
+	char state[160], path[200];
+	snprintf(state, sizeof(state), "%s/saved.state", fx.run_dir);
+	cr_assert(vmm_vm_suspend(vm, state, &error), "%s", error ? error : "?");
+	cr_assert(vmm_vm_saving(vm));
+	/* the file is a temporary one until QEMU says completed */
+	snprintf(path, sizeof(path), "%s.tmp", state);
+	cr_assert(exists(path));
+	cr_assert_not(exists(state));
+	run_until_saved(vm, &saves);
+	cr_assert_str_eq(saves.error, "");
+	run_until(vm, VMM_STOPPED);
+	cr_assert_str_eq(vmm_vm_reason(vm), "suspended");
+	cr_assert_eq(vmm_vm_pid(vm), 0);
+	(void)pid;
+	cr_assert_not(exists(path), "the temporary file is left");
+	/* stopped first: the guest was saved with its CPUs stopped */
+	cr_assert_str_eq(slurp(state), "FAKE-STATE paused\n");
+	snprintf(path, sizeof(path), "%s.accel", state);
+	cr_assert_str_eq(slurp(path), "tcg\n");
+
+	/* restore: -incoming fd:5, STARTING through "inmigrate", then cont */
+	cr_assert(vmm_vm_restore(vm, state, &error), "%s", error ? error : "?");
+	cr_assert(vmm_vm_restoring(vm));
+	run_until(vm, VMM_RUNNING);
+	cr_assert_not(vmm_vm_restoring(vm));
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)vmm_vm_pid(vm));
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	char cmdline[8192];
+	size_t n = fread(cmdline, 1, sizeof(cmdline) - 1, f);
+	fclose(f);
+	bool incoming = false;
+	for (size_t i = 0; i + 1 < n; i += strlen(cmdline + i) + 1) {
+		if (strcmp(cmdline + i, "-incoming") == 0 &&
+			strcmp(cmdline + i + strlen(cmdline + i) + 1, "fd:5") == 0) {
+			incoming = true;
+		}
+	}
+	cr_assert(incoming, "no -incoming fd:5");
+	/* after "quit", the restored QEMU's commands: cont among them */
+	snprintf(path, sizeof(path), "%s/fake-qemu.log", fx.run_dir);
+	char *log = NULL;
+	for (int i = 0; i < 200; i++) {
+		log = slurp(path);
+		const char *quit = log != NULL ? strstr(log, "\nquit ") : NULL;
+		if (quit != NULL && strstr(quit, "\ncont ") != NULL) {
+			break;
+		}
+		usleep(10000);
+	}
+	cr_assert_not_null(log);
+	cr_assert_not_null(strstr(strstr(log, "\nquit "), "\ncont "),
+		"the restored guest was not continued: %s", log);
+	vmm_suspend_discard(state);
+	cr_assert_not(exists(state));
+	vmm_vm_stop(vm);
+	run_until(vm, VMM_STOPPED);
+	vmm_vm_destroy(vm);
+}
+
+Test(life, failed_save_runs_on)
+{
+	fake_setting("FAKE_QEMU_MODE", "migrate-fails");
+	struct saves saves = { 0 };
+	char *error = NULL;
+	struct vmm_vm *vm = vmm_vm_create(&fx.spec, &save_handler, &saves, &error);
+	cr_assert_not_null(vm);
+	start(vm);
+	run_until(vm, VMM_RUNNING);
+	char state[160], path[200];
+	snprintf(state, sizeof(state), "%s/saved.state", fx.run_dir);
+	cr_assert(vmm_vm_suspend(vm, state, &error), "%s", error ? error : "?");
+	run_until_saved(vm, &saves);
+	cr_assert(strstr(saves.error, "failed") != NULL, "error: %s", saves.error);
+	cr_assert_eq(vmm_vm_state(vm), VMM_RUNNING);
+	cr_assert_not(vmm_vm_saving(vm));
+	snprintf(path, sizeof(path), "%s.tmp", state);
+	cr_assert_not(exists(path), "the temporary file is left");
+	cr_assert_not(exists(state));
+	/* the guest runs on */
+	snprintf(path, sizeof(path), "%s/fake-qemu.log", fx.run_dir);
+	char *log = NULL;
+	for (int i = 0; i < 200; i++) {
+		log = slurp(path);
+		const char *migrate = log != NULL ? strstr(log, "\nmigrate {") : NULL;
+		if (migrate != NULL && strstr(migrate, "\ncont ") != NULL) {
+			break;
+		}
+		usleep(10000);
+	}
+	cr_assert_not_null(log);
+	const char *migrate = strstr(log, "\nmigrate {");
+	cr_assert_not_null(migrate, "%s", log);
+	cr_assert_not_null(strstr(migrate, "\ncont "), "not continued: %s", log);
+	vmm_vm_stop(vm);
+	run_until(vm, VMM_STOPPED);
+	vmm_vm_destroy(vm);
+}
+
+Test(life, bad_state_fails_the_restore)
+{
+	struct changes changes = { 0 };
+	struct vmm_vm *vm = create(&changes);
+	char state[160];
+	snprintf(state, sizeof(state), "%s/saved.state", fx.run_dir);
+	FILE *f = fopen(state, "w");
+	cr_assert_not_null(f);
+	fputs("garbage", f);
+	fclose(f);
+	char *error = NULL;
+	cr_assert(vmm_vm_restore(vm, state, &error), "%s", error ? error : "?");
+	run_until(vm, VMM_CRASHED);
+	cr_assert(strstr(vmm_vm_reason(vm), "restoring the saved state failed") != NULL,
+		"reason: %s", vmm_vm_reason(vm));
+	cr_assert(exists(state), "a failed restore removed the state");
+	vmm_vm_destroy(vm);
+}

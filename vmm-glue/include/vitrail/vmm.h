@@ -126,6 +126,11 @@ struct vmm_vm;
 struct vmm_vm_handler {
 	/* vmm_vm_state() changed; vmm_vm_reason() tells why for CRASHED. */
 	void (*state_changed)(void *data, struct vmm_vm *vm);
+	/* vmm_vm_suspend: error NULL when the state file is complete (QEMU
+	 * quits next: STOPPING, then STOPPED with reason "suspended"); else
+	 * why the save failed (the temporary file is gone, the guest runs
+	 * on). May be NULL. */
+	void (*saved)(void *data, struct vmm_vm *vm, const char *error);
 };
 
 /* Validate and copy the spec (no files touched). NULL and *error (malloc'd
@@ -152,6 +157,32 @@ void vmm_vm_stop(struct vmm_vm *vm);
 /* Stop or continue the guest's CPUs (QMP stop / cont); its memory and
  * devices stay. False when QEMU is not running or QMP is not ready. */
 bool vmm_vm_pause(struct vmm_vm *vm, bool paused);
+/*
+ * Suspend to a file: QMP stop, then migrate the guest's whole state (RAM,
+ * the pool, devices) to STATE.tmp through a descriptor passed with getfd
+ * (QEMU's sandbox forbids exec:), poll query-migrate until "completed",
+ * fsync, copy a disposable overlay to STATE.overlay, write STATE.accel
+ * ("kvm" or "tcg": the accelerator it ran under), rename STATE.tmp to
+ * STATE, then QMP quit. The end comes through handler->saved. false and
+ * *error when nothing was begun.
+ */
+bool vmm_vm_suspend(struct vmm_vm *vm, const char *state_path, char **error);
+/* A suspend is under way (the guest is stopped). */
+bool vmm_vm_saving(const struct vmm_vm *vm);
+/*
+ * Start QEMU from a state STATE written by vmm_vm_suspend: the same argv
+ * plus -incoming fd:5 (STATE open on fd 5), a disposable's overlay copied
+ * back from STATE.overlay, under the accelerator of STATE.accel (false
+ * and *error when that is KVM and KVM is unusable, or TCG with accel =
+ * kvm). STARTING until the loaded guest runs
+ * (query-status leaves "inmigrate"), then RUNNING. A load that fails
+ * ends QEMU: CRASHED, reason "restoring the saved state failed: ...".
+ * The files are left: vmm_suspend_discard removes them.
+ */
+bool vmm_vm_restore(struct vmm_vm *vm, const char *state_path, char **error);
+bool vmm_vm_restoring(const struct vmm_vm *vm);
+/* Remove STATE, STATE.tmp, STATE.overlay and STATE.accel. */
+void vmm_suspend_discard(const char *state_path);
 /* SIGKILL at once (state STOPPING until it is gone). */
 void vmm_vm_kill(struct vmm_vm *vm);
 

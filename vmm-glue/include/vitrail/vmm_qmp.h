@@ -103,4 +103,9 @@ bool vmm_qmp_set_link(struct vmm_qmp *qmp, const char *name, bool up, int64_t *i
 /* Block up to timeout_ms for input and dispatch it (for tools and tests). */
 bool vmm_qmp_wait(struct vmm_qmp *qmp, int timeout_ms);
 
+/* A command with one string argument, {arg: "value"}; fd >= 0 goes along
+ * as SCM_RIGHTS on its bytes (for getfd). */
+bool vmm_qmp_execute_str(struct vmm_qmp *qmp, const char *command, const char *arg,
+	const char *value, int fd, int64_t *id);
+
 #endif
