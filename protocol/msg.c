@@ -25,45 +25,17 @@ struct type_info {
 	uint8_t since; /* protocol version that added it; 0 means 1 */
 };
 
-#define T(type, dir_, body_, window_, min_, max_) \
-	[type] = { .name = &#type[4], \
-		.dir = dir_, \
-		.body = body_, \
-		.window = window_, \
-		.tail_min = min_, \
-		.tail_max = max_ }
-#define T2(type, dir_, body_, window_, min_, max_) \
-	[type] = { .name = &#type[4], \
-		.dir = dir_, \
-		.body = body_, \
-		.window = window_, \
-		.tail_min = min_, \
-		.tail_max = max_, \
-		.since = 2 }
-#define T3(type, dir_, body_, window_, min_, max_) \
+/* TV: a type added in protocol version `since` (0 or 1: version 1); T:
+ * a version 1 type. */
+#define TV(since_, type, dir_, body_, window_, min_, max_) \
 	[type] = { .name = &#type[4], \
 		.dir = dir_, \
 		.body = body_, \
 		.window = window_, \
 		.tail_min = min_, \
 		.tail_max = max_, \
-		.since = 3 }
-#define T5(type, dir_, body_, window_, min_, max_) \
-	[type] = { .name = &#type[4], \
-		.dir = dir_, \
-		.body = body_, \
-		.window = window_, \
-		.tail_min = min_, \
-		.tail_max = max_, \
-		.since = 5 }
-#define T4(type, dir_, body_, window_, min_, max_) \
-	[type] = { .name = &#type[4], \
-		.dir = dir_, \
-		.body = body_, \
-		.window = window_, \
-		.tail_min = min_, \
-		.tail_max = max_, \
-		.since = 4 }
+		.since = since_ }
+#define T(...) TV(0, __VA_ARGS__)
 
 /* Worst-case lengths of multi-part tails. */
 #define FILE_BEGIN_TAIL_MAX (VTP_MAX_FILE_NAME + 1 + VTP_MAX_MIME + 1 + 32)
@@ -93,7 +65,7 @@ static const struct type_info types[] = {
 	T(VTP_SET_MAXIMIZED, DIR_G2H, 4, true, 0, 0),
 	T(VTP_SET_FULLSCREEN, DIR_G2H, 4, true, 0, 0),
 	T(VTP_POPUP_DONE, DIR_H2G, 0, true, 0, 0),
-	T4(VTP_WINDOW_SCALE, DIR_H2G, 4, true, 0, 0),
+	TV(4, VTP_WINDOW_SCALE, DIR_H2G, 4, true, 0, 0),
 
 	T(VTP_ATTACH, DIR_G2H, 32, true, 0, 0),
 	T(VTP_DAMAGE, DIR_G2H, 0, true, sizeof(struct vtp_rect),
@@ -140,15 +112,15 @@ static const struct type_info types[] = {
 	T(VTP_RUN, DIR_H2G, 4, false, 2, VTP_MAX_ARGV_BYTES),
 	T(VTP_RUN_RESULT, DIR_G2H, 12, false, 0, 0),
 
-	T2(VTP_NOTIFY, DIR_G2H, 24, false, 0, NOTIFY_TAIL_MAX),
-	T2(VTP_NOTIFY_CLOSE, DIR_G2H, 4, false, 0, 0),
-	T2(VTP_NOTIFY_CLOSED, DIR_H2G, 8, false, 0, 0),
-	T2(VTP_NOTIFY_ACTION, DIR_H2G, 4, false, 0, 0),
+	TV(2, VTP_NOTIFY, DIR_G2H, 24, false, 0, NOTIFY_TAIL_MAX),
+	TV(2, VTP_NOTIFY_CLOSE, DIR_G2H, 4, false, 0, 0),
+	TV(2, VTP_NOTIFY_CLOSED, DIR_H2G, 8, false, 0, 0),
+	TV(2, VTP_NOTIFY_ACTION, DIR_H2G, 4, false, 0, 0),
 
-	T3(VTP_IDLE_INHIBIT, DIR_G2H, 4, true, 0, 0),
+	TV(3, VTP_IDLE_INHIBIT, DIR_G2H, 4, true, 0, 0),
 
-	T5(VTP_NET_CONFIG, DIR_H2G, 4, false, 1, VTP_MAX_NET_CONFIG),
-	T5(VTP_NET_STATUS, DIR_G2H, 12, false, 0,
+	TV(5, VTP_NET_CONFIG, DIR_H2G, 4, false, 1, VTP_MAX_NET_CONFIG),
+	TV(5, VTP_NET_STATUS, DIR_G2H, 12, false, 0,
 		VTP_MAX_NET_LINKS * sizeof(struct vtp_net_counter)),
 };
 

@@ -474,52 +474,98 @@ static json_object *make_request(const char *command)
 	return req;
 }
 
+/* {"command": command, "vm": vm} */
+static json_object *make_vm_request(const char *command, const char *vm)
+{
+	json_object *req = make_request(command);
+	if (req != NULL) {
+		json_object_object_add(req, "vm", json_object_new_string(vm));
+	}
+	return req;
+}
+
+/* Send req (taken; NULL: out of memory) to vitrail: the reply if it says
+ * ok, else NULL after printing why. */
+static json_object *ask(const char *socket_option, json_object *req)
+{
+	char *path = socket_path(socket_option);
+	json_object *reply = path != NULL && req != NULL ? request(path, req) : NULL;
+	json_object_put(req);
+	free(path);
+	return reply;
+}
+
+/* The exit status once the output is written: 0, or EXIT_FAIL when stdout
+ * did not take it. */
+static int flushed(void)
+{
+	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+}
+
+/* The object member key of a reply; NULL after saying it is missing. */
+static json_object *reply_object(json_object *reply, const char *key)
+{
+	json_object *obj = NULL;
+	if (!json_object_object_get_ex(reply, key, &obj) ||
+		!json_object_is_type(obj, json_type_object)) {
+		fprintf(stderr, "vitrailctl: bad reply from vitrail: no '%s' object\n", key);
+		return NULL;
+	}
+	return obj;
+}
+
 /* set VM memory N on a running VM: its balloon target, now (the config
  * file, already written, gives the memory of its next start). */
 static int balloon_live(const char *socket_option, const char *vm, const char *value)
 {
-	char *path = socket_path(socket_option);
-	json_object *req = make_request("balloon");
-	if (path == NULL || req == NULL) {
-		free(path);
-		json_object_put(req);
+	json_object *req = make_vm_request("balloon", vm);
+	if (req != NULL) {
+		json_object_object_add(req, "mib", json_object_new_int64(strtoll(value, NULL, 10)));
+	}
+	json_object *reply = ask(socket_option, req);
+	if (reply == NULL) {
 		return EXIT_FAIL;
 	}
-	json_object_object_add(req, "vm", json_object_new_string(vm));
-	json_object_object_add(req, "mib", json_object_new_int64(strtoll(value, NULL, 10)));
-	json_object *reply = request(path, req);
-	int status = EXIT_FAIL;
-	if (reply != NULL) {
-		printf("VM %s runs: balloon target %" PRId64 " MiB now (the memory it booted with "
-		       "is the most)\n",
-			vm, get_int(reply, "mib"));
-		status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
-	}
+	printf("VM %s runs: balloon target %" PRId64 " MiB now (the memory it booted with "
+	       "is the most)\n",
+		vm, get_int(reply, "mib"));
 	json_object_put(reply);
-	json_object_put(req);
-	free(path);
-	return status;
+	return flushed();
 }
 
 /* set VM firewall|firewall-default ...: the running vitrail reads the
  * VM's rules again and sends them to its service VM. */
 static int firewall_reload(const char *socket_option, const char *vm)
 {
-	char *path = socket_path(socket_option);
-	json_object *req = make_request("firewall-reload");
-	int status = EXIT_FAIL;
-	if (path != NULL && req != NULL) {
-		json_object_object_add(req, "vm", json_object_new_string(vm));
-		json_object *reply = request(path, req);
-		if (reply != NULL) {
-			printf("VM %s: firewall rules sent to its service VM\n", vm);
-			status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
-		}
-		json_object_put(reply);
+	json_object *reply = ask(socket_option, make_vm_request("firewall-reload", vm));
+	if (reply == NULL) {
+		return EXIT_FAIL;
 	}
-	json_object_put(req);
-	free(path);
-	return status;
+	json_object_put(reply);
+	printf("VM %s: firewall rules sent to its service VM\n", vm);
+	return flushed();
+}
+
+static void print_firewall(const char *vm, json_object *fw)
+{
+	printf("%s: network via %s, link %" PRId64 " (%s, gateway %s), link %s\n", vm,
+		get_string(fw, "via", "?"), get_int(fw, "link"), get_string(fw, "address", "?"),
+		get_string(fw, "gateway", "?"), get_bool(fw, "link_up") ? "up" : "down");
+	printf("service VM: %s\n", get_string(fw, "state", "?"));
+	json_object *rules = get_array(fw, "rules");
+	size_t n = rules != NULL ? json_object_array_length(rules) : 0;
+	for (size_t i = 0; i < n; i++) {
+		printf("  allow %s\n", json_object_get_string(json_object_array_get_idx(rules, i)));
+	}
+	printf("  %s everything else\n",
+		strcmp(get_string(fw, "default", "allow"), "deny") == 0 ? "deny" : "allow");
+	json_object *dropped = NULL;
+	if (json_object_object_get_ex(fw, "dropped_packets", &dropped) && dropped != NULL) {
+		printf("dropped: %" PRId64 " packets, %" PRId64 " bytes\n",
+			get_int(fw, "dropped_packets"), get_int(fw, "dropped_bytes"));
+	} else {
+		printf("dropped: not known yet\n");
+	}
 }
 
 /* vitrailctl firewall VM [--json] */
@@ -539,56 +585,29 @@ static int firewall_command(const char *socket_option, char **args, int n_args)
 	if (vm == NULL) {
 		return usage_error("%s", "usage: vitrailctl firewall VM [--json]");
 	}
-	char *path = socket_path(socket_option);
-	json_object *req = make_request("firewall");
-	json_object *reply = NULL, *fw = NULL;
-	int status = EXIT_FAIL;
-	if (path == NULL || req == NULL) {
-		goto out;
-	}
-	json_object_object_add(req, "vm", json_object_new_string(vm));
-	reply = request(path, req);
-	if (reply == NULL) {
-		goto out;
-	}
-	if (!json_object_object_get_ex(reply, "firewall", &fw) ||
-		!json_object_is_type(fw, json_type_object)) {
-		fprintf(stderr, "vitrailctl: bad reply from vitrail: no 'firewall' object\n");
-		goto out;
-	}
-	if (json) {
+	json_object *reply = ask(socket_option, make_vm_request("firewall", vm));
+	json_object *fw = reply != NULL ? reply_object(reply, "firewall") : NULL;
+	if (fw != NULL && json) {
 		print_json(fw);
-	} else {
-		printf("%s: network via %s, link %" PRId64 " (%s, gateway %s), link %s\n", vm,
-			get_string(fw, "via", "?"), get_int(fw, "link"),
-			get_string(fw, "address", "?"), get_string(fw, "gateway", "?"),
-			get_bool(fw, "link_up") ? "up" : "down");
-		printf("service VM: %s\n", get_string(fw, "state", "?"));
-		json_object *rules = NULL;
-		json_object_object_get_ex(fw, "rules", &rules);
-		size_t n = json_object_is_type(rules, json_type_array)
-			? json_object_array_length(rules)
-			: 0;
-		for (size_t i = 0; i < n; i++) {
-			printf("  allow %s\n",
-				json_object_get_string(json_object_array_get_idx(rules, i)));
-		}
-		printf("  %s everything else\n",
-			strcmp(get_string(fw, "default", "allow"), "deny") == 0 ? "deny" : "allow");
-		json_object *dropped = NULL;
-		if (json_object_object_get_ex(fw, "dropped_packets", &dropped) && dropped != NULL) {
-			printf("dropped: %" PRId64 " packets, %" PRId64 " bytes\n",
-				get_int(fw, "dropped_packets"), get_int(fw, "dropped_bytes"));
-		} else {
-			printf("dropped: not known yet\n");
-		}
+	} else if (fw != NULL) {
+		print_firewall(vm, fw);
 	}
-	status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
-out:
 	json_object_put(reply);
-	json_object_put(req);
-	free(path);
-	return status;
+	return fw != NULL ? flushed() : EXIT_FAIL;
+}
+
+static void print_clipboard(json_object *state, bool json)
+{
+	if (json) {
+		print_json(state);
+	} else if (get_bool(state, "empty")) {
+		puts("the clipboard is empty");
+	} else {
+		printf("source: ");
+		print_safe(get_string(state, "source", "?"), 0);
+		printf("\nsize:   %" PRId64 " bytes\nage:    %" PRId64 " s\n",
+			get_int(state, "bytes"), get_int(state, "age"));
+	}
 }
 
 /* vitrailctl clipboard [--json] | clipboard clear */
@@ -604,97 +623,55 @@ static int clipboard_command(const char *socket_option, char **args, int n_args)
 			return usage_error("unexpected argument '%s'", args[a]);
 		}
 	}
-	char *path = socket_path(socket_option);
-	if (path == NULL) {
-		return EXIT_FAIL;
+	json_object *reply =
+		ask(socket_option, make_request(clear ? "clipboard-clear" : "clipboard"));
+	json_object *state = reply != NULL && !clear ? reply_object(reply, "clipboard") : NULL;
+	if (state != NULL) {
+		print_clipboard(state, json);
 	}
-	int status = EXIT_FAIL;
-	json_object *req = make_request(clear ? "clipboard-clear" : "clipboard");
-	json_object *reply = req != NULL ? request(path, req) : NULL;
-	if (reply == NULL) {
-		goto out;
-	}
-	if (!clear) {
-		json_object *state;
-		if (!json_object_object_get_ex(reply, "clipboard", &state) ||
-			!json_object_is_type(state, json_type_object)) {
-			fprintf(stderr,
-				"vitrailctl: bad reply from vitrail: no 'clipboard' object\n");
-			goto out;
-		}
-		if (json) {
-			print_json(state);
-		} else if (get_bool(state, "empty")) {
-			puts("the clipboard is empty");
-		} else {
-			printf("source: ");
-			print_safe(get_string(state, "source", "?"), 0);
-			printf("\nsize:   %" PRId64 " bytes\nage:    %" PRId64 " s\n",
-				get_int(state, "bytes"), get_int(state, "age"));
-		}
-	}
-	status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
-out:
+	bool ok = reply != NULL && (clear || state != NULL);
 	json_object_put(reply);
-	json_object_put(req);
-	free(path);
-	return status;
+	return ok ? flushed() : EXIT_FAIL;
 }
 
 /* vitrailctl menus sync [VM] | run-app VM ID: both wait for the VM's answer */
 static int apps_command(const char *socket_option, const char *command, char **args, int n_args)
 {
 	json_object *req;
-	if (strcmp(command, "menus") == 0) {
+	bool menus = strcmp(command, "menus") == 0;
+	if (menus) {
 		if (n_args < 1 || strcmp(args[0], "sync") != 0) {
 			return usage_error("%s", "usage: vitrailctl menus sync [VM]");
 		}
 		if (n_args > 2) {
 			return usage_error("unexpected argument '%s'", args[2]);
 		}
-		req = make_request("menus-sync");
-		if (req != NULL && n_args == 2) {
-			json_object_object_add(req, "vm", json_object_new_string(args[1]));
-		}
+		req = n_args == 2 ? make_vm_request("menus-sync", args[1])
+				  : make_request("menus-sync");
 	} else {
 		if (n_args != 2) {
 			return usage_error("%s", "usage: vitrailctl run-app VM ID");
 		}
-		req = make_request("run-app");
+		req = make_vm_request("run-app", args[0]);
 		if (req != NULL) {
-			json_object_object_add(req, "vm", json_object_new_string(args[0]));
 			json_object_object_add(req, "id", json_object_new_string(args[1]));
 		}
 	}
-	char *path = socket_path(socket_option);
-	if (req == NULL || path == NULL) {
-		json_object_put(req);
-		free(path);
+	timeout_seconds = SLOW_TIMEOUT_SECONDS;
+	json_object *reply = ask(socket_option, req);
+	if (reply == NULL) {
 		return EXIT_FAIL;
 	}
-	timeout_seconds = SLOW_TIMEOUT_SECONDS;
-	int status = EXIT_FAIL;
-	json_object *reply = request(path, req);
-	if (reply == NULL) {
-		goto out;
+	json_object *vms = menus ? get_array(reply, "vms") : NULL;
+	size_t n = vms != NULL ? json_object_array_length(vms) : 0;
+	for (size_t k = 0; k < n; k++) {
+		json_object *vm = json_object_array_get_idx(vms, k);
+		print_safe(get_string(vm, "name", "?"), 0);
+		printf(": %" PRId64 " app%s\n", get_int(vm, "apps"),
+			get_int(vm, "apps") == 1 ? "" : "s");
 	}
-	json_object *vms;
-	if (strcmp(command, "menus") == 0 && json_object_object_get_ex(reply, "vms", &vms) &&
-		json_object_is_type(vms, json_type_array)) {
-		size_t n = json_object_array_length(vms);
-		for (size_t k = 0; k < n; k++) {
-			json_object *vm = json_object_array_get_idx(vms, k);
-			print_safe(get_string(vm, "name", "?"), 0);
-			printf(": %" PRId64 " app%s\n", get_int(vm, "apps"),
-				get_int(vm, "apps") == 1 ? "" : "s");
-		}
-	}
-	status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
-out:
 	json_object_put(reply);
-	json_object_put(req);
-	free(path);
-	return status;
+	return flushed();
 }
 
 /* ---- VM life cycle: start, stop, run, logs ---- */
