@@ -1549,6 +1549,15 @@ static int handle_idle_timer(void *data)
 	if (vm->suspend != SUSPEND_NONE || vm->state != VM_RUNNING || runs_in_flight(vm)) {
 		return 0; /* the end of the run arms it again */
 	}
+	/* a service VM is in use while a VM whose network goes through it runs */
+	for (size_t i = 0; i < vm->manager->n_vms; i++) {
+		const struct managed_vm *client = &vm->manager->vms[i];
+		const char *via = client->config->network_via;
+		if (via != NULL && strcmp(via, vm->config->name) == 0 && qemu_up(client)) {
+			arm_idle(vm);
+			return 0;
+		}
+	}
 	char *error = NULL;
 	wlr_log(WLR_INFO, "[vm %s] no input for %u s: suspending (suspend-after)", vm->config->name,
 		vm->config->suspend_after_s);
