@@ -72,6 +72,8 @@ bool vmm_qmp_parse(const char *line, size_t len, struct vmm_qmp_msg *msg)
 			(status = member_string(value, "status")) != NULL) {
 			copy_string(msg->status, sizeof(msg->status), status);
 			msg->running = member_bool(value, "running");
+		} else if (json_object_is_type(value, json_type_string)) {
+			copy_string(msg->text, sizeof(msg->text), json_object_get_string(value));
 		}
 		ok = true;
 	} else if (json_object_object_get_ex(root, "error", &value)) {
@@ -205,27 +207,37 @@ static bool fail(struct vmm_qmp *qmp, const char *why)
 }
 
 static bool execute(
-	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id);
+	struct vmm_qmp *qmp, const char *command, const char *arg, json_object *value, int64_t *id);
 
 bool vmm_qmp_execute(struct vmm_qmp *qmp, const char *command, int64_t *id)
 {
-	return execute(qmp, command, NULL, 0, id);
+	return execute(qmp, command, NULL, NULL, id);
 }
 
 bool vmm_qmp_execute_int(
 	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id)
 {
-	return execute(qmp, command, arg, value, id);
+	return execute(qmp, command, arg, json_object_new_int64(value), id);
 }
 
+bool vmm_qmp_execute_string(
+	struct vmm_qmp *qmp, const char *command, const char *arg, const char *value, int64_t *id)
+{
+	return execute(qmp, command, arg, json_object_new_string(value), id);
+}
+
+/* value (taken) is the one argument arg, when arg is not NULL. */
 static bool execute(
-	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id)
+	struct vmm_qmp *qmp, const char *command, const char *arg, json_object *value, int64_t *id)
 {
 	if (qmp->state == VMM_QMP_BROKEN) {
+		json_object_put(value);
 		return false;
 	}
 	json_object *obj = json_object_new_object();
-	if (obj == NULL) {
+	if (obj == NULL || (arg != NULL && value == NULL)) {
+		json_object_put(obj);
+		json_object_put(value);
 		return fail(qmp, "out of memory");
 	}
 	int64_t n = qmp->next_id++;
@@ -234,9 +246,10 @@ static bool execute(
 		json_object *args = json_object_new_object();
 		if (args == NULL) {
 			json_object_put(obj);
+			json_object_put(value);
 			return fail(qmp, "out of memory");
 		}
-		json_object_object_add(args, arg, json_object_new_int64(value));
+		json_object_object_add(args, arg, value);
 		json_object_object_add(obj, "arguments", args);
 	}
 	json_object_object_add(obj, "id", json_object_new_int64(n));

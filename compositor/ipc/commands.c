@@ -11,6 +11,7 @@
 #include "ipc/ctl.h"
 #include "ipc/ctl_apps.h"
 #include "ipc/ctl_open.h"
+#include "ipc/ctl_snapshots.h"
 #include "ipc/ctl_vms.h"
 #include "server.h"
 #include "services/clipboard.h"
@@ -311,6 +312,10 @@ static const struct ctl_command commands[] = {
 	{ "run", ctl_vms_run },
 	{ "logs", ctl_vms_logs },
 	{ "balloon", ctl_vms_balloon },
+	{ "snapshot", ctl_snapshots_take },
+	{ "snapshots", ctl_snapshots_list },
+	{ "revert", ctl_snapshots_revert },
+	{ "snapshot-delete", ctl_snapshots_delete },
 	{ "menus-sync", ctl_apps_menus_sync },
 	{ "run-app", ctl_apps_run_app },
 	{ "clipboard", clipboard_reply },

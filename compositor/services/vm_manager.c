@@ -29,6 +29,7 @@
 #include "server.h"
 #include "guest/vm_link.h"
 #include <vitrail/vmm.h>
+#include <vitrail/vmm_snapshot.h>
 #include <vitrail/common/loop.h>
 
 /* A guest only notices a host that went away if it stays away a while
@@ -56,6 +57,7 @@ enum waiter_kind {
 	WAIT_STOPPED, /* stop: until the VM is stopped or crashed */
 	WAIT_CONNECTED, /* start --wait: until the agent connects */
 	WAIT_RUN, /* run: until the agent connects, then until RUN_RESULT */
+	WAIT_SNAPSHOT, /* a snapshot command on a running VM (not in waiters) */
 };
 
 struct managed_vm;
@@ -111,6 +113,11 @@ struct managed_vm {
 	bool paused;
 	int64_t paused_since; /* CLOCK_REALTIME seconds */
 	int64_t resumed_at; /* CLOCK_REALTIME seconds of the last resume, 0: never */
+
+	/* the snapshot command waiting for QEMU's monitor (or NULL), and
+	 * whether a revert's reconnection is due when it answers */
+	struct vm_op *snap_op;
+	bool snap_revert;
 };
 
 struct vm_manager {
@@ -193,6 +200,9 @@ static enum vm_state shown_state(const struct managed_vm *vm)
 
 static void waiter_free(struct vm_op *waiter)
 {
+	if (waiter->vm->snap_op == waiter) {
+		waiter->vm->snap_op = NULL;
+	}
 	wl_list_remove(&waiter->link);
 	loop_source_remove(&waiter->timer);
 	free(waiter->argv);
@@ -1484,6 +1494,9 @@ static void vm_finish(struct managed_vm *vm)
 	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link) {
 		waiter_fail(waiter, "vitrail is exiting");
 	}
+	if (vm->snap_op != NULL) {
+		waiter_fail(vm->snap_op, "vitrail is exiting");
+	}
 	wl_list_remove(&vm->welcome.link);
 	wl_list_remove(&vm->disconnect.link);
 	if (vm->agent_pid > 0) {
@@ -1615,4 +1628,198 @@ void vm_manager_destroy(struct vm_manager *manager)
 	free(manager->run_dir);
 	free(manager->agent_path);
 	free(manager);
+}
+
+/* ---- snapshots (vmm_snapshot.h) ---- */
+
+static const char *const snapshot_verbs[] = {
+	[VMM_SNAPSHOT_TAKE] = "snapshot",
+	[VMM_SNAPSHOT_REVERT] = "revert",
+	[VMM_SNAPSHOT_DELETE] = "snapshot-delete",
+};
+
+/* A qemu VM whose snapshots may be asked for; NULL and *error if not. */
+static struct managed_vm *snapshot_vm(
+	struct vm_manager *manager, struct vm_link *link, char **error)
+{
+	*error = NULL;
+	struct managed_vm *vm = command_vm(manager, link, error);
+	if (vm == NULL) {
+		return NULL;
+	}
+	if (vm->config->type != CONFIG_VM_QEMU || vm->vmm == NULL) {
+		*error = text_printf("VM %s is a local VM (type = local): it has no disks to "
+				     "snapshot",
+			vm->config->name);
+		return NULL;
+	}
+	return vm;
+}
+
+bool vm_manager_snapshots(struct vm_manager *manager, struct vm_link *link,
+	struct vmm_snapshot_volumes *volumes, struct vmm_snapshot **list, size_t *n, bool *running,
+	char **error)
+{
+	struct managed_vm *vm = snapshot_vm(manager, link, error);
+	if (vm == NULL) {
+		return false;
+	}
+	*running = vmm_vm_state(vm->vmm) == VMM_RUNNING;
+	return vmm_snapshot_list(vm->vmm, *running, volumes, list, n, error);
+}
+
+static int handle_snapshot_timeout(void *data)
+{
+	struct vm_op *op = data;
+	waiter_fail(op,
+		"VM %s: QEMU did not answer within %d s (it may still be working: "
+		"see vitrailctl snapshots)",
+		op->vm->config->name, VM_MANAGER_SNAPSHOT_TIMEOUT_S);
+	return 0;
+}
+
+/* QEMU's monitor answered savevm, loadvm or delvm (or QEMU went away). */
+static void handle_snapshot_hmp(void *data, bool ok, const char *output)
+{
+	struct managed_vm *vm = data;
+	char why[512];
+	bool done = vmm_snapshot_outcome(ok, output, why, sizeof(why));
+	vm_link_set_frozen(vm->link, vm->paused);
+	bool revert = vm->snap_revert;
+	vm->snap_revert = false;
+	if (revert && vmm_vm_state(vm->vmm) == VMM_RUNNING) {
+		/* the guest must see the host go before it comes back:
+		 * its agent then starts a new session and maps its windows again */
+		schedule_connect(vm, RECONNECT_DELAY_MS);
+	}
+	wlr_log(done ? WLR_INFO : WLR_ERROR, "[vm %s] %s: %s", vm->config->name,
+		revert ? "revert" : "snapshot command", done ? "done" : why);
+	struct vm_op *op = vm->snap_op;
+	if (op == NULL) {
+		return; /* the client went away */
+	}
+	if (done) {
+		struct vm_op_result result = { .state = shown_state(vm), .reason = vm->reason };
+		waiter_done(op, &result);
+	} else if (revert && vmm_vm_state(vm->vmm) == VMM_RUNNING) {
+		waiter_fail(op,
+			"VM %s: %s; QEMU may have left it stopped in an undefined state: "
+			"stop it (vitrailctl stop %s)",
+			vm->config->name, why, vm->config->name);
+	} else {
+		waiter_fail(op, "VM %s: %s", vm->config->name, why);
+	}
+}
+
+/* A running VM: the monitor command, answered later through *op. */
+static bool snapshot_live(struct managed_vm *vm, enum vmm_snapshot_op action, const char *name,
+	vm_op_done_fn done, void *data, struct vm_op **op, char **error)
+{
+	struct vm_op *waiter = calloc(1, sizeof(*waiter));
+	if (waiter == NULL) {
+		*error = strdup("out of memory");
+		return false;
+	}
+	wl_list_init(&waiter->link);
+	waiter->vm = vm;
+	waiter->done = done;
+	waiter->data = data;
+	waiter->kind = WAIT_SNAPSHOT;
+	waiter->timer =
+		wl_event_loop_add_timer(vm->manager->server->loop, handle_snapshot_timeout, waiter);
+	if (waiter->timer == NULL) {
+		free(waiter);
+		*error = strdup("out of memory");
+		return false;
+	}
+	if (action == VMM_SNAPSHOT_REVERT && vm->paused && !pause_vm(vm, false, error)) {
+		waiter_free(waiter);
+		return false;
+	}
+	if (!vmm_snapshot_live(vm->vmm, action, name, handle_snapshot_hmp, vm, error)) {
+		waiter_free(waiter);
+		return false;
+	}
+	wl_event_source_timer_update(waiter->timer, VM_MANAGER_SNAPSHOT_TIMEOUT_S * 1000);
+	vm->snap_op = waiter;
+	/* the guest stands still while QEMU saves or loads: no liveness rule */
+	vm_link_set_frozen(vm->link, true);
+	if (action == VMM_SNAPSHOT_REVERT) {
+		/* the agent's session jumps back in time: the host drops this one
+		 * (the windows go) and connects again once QEMU has loaded the
+		 * snapshot (handle_snapshot_hmp) */
+		vm->snap_revert = true;
+		vm_link_disconnect(vm->link, "reverting to a snapshot");
+		wl_event_source_timer_update(vm->connect_timer, 0);
+	}
+	vmm_sync(vm);
+	wlr_log(WLR_INFO, "[vm %s] %s %s: asked QEMU", vm->config->name, snapshot_verbs[action],
+		name);
+	*op = waiter;
+	return true;
+}
+
+/* A VM that another running VM boots an overlay of cannot have its disk
+ * changed under it. */
+static bool snapshot_check_template(struct managed_vm *vm, char **error)
+{
+	struct vm_manager *manager = vm->manager;
+	for (size_t i = 0; i < manager->n_vms; i++) {
+		struct managed_vm *other = &manager->vms[i];
+		const char *tname = template_name(other->config);
+		if (other != vm && qemu_up(other) && tname != NULL &&
+			strcmp(tname, vm->config->name) == 0) {
+			*error = text_printf("VM %s is the template of %s, which is running; "
+					     "stop %s first",
+				vm->config->name, other->config->name, other->config->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool vm_manager_snapshot(struct vm_manager *manager, struct vm_link *link,
+	enum vmm_snapshot_op action, const char *name, vm_op_done_fn done, void *data,
+	struct vm_op **op, char **error)
+{
+	*op = NULL;
+	struct managed_vm *vm = snapshot_vm(manager, link, error);
+	if (vm == NULL) {
+		return false;
+	}
+	if (!vmm_snapshot_name_valid(name)) {
+		*error = text_printf("bad snapshot name '%s': 1 to %d characters of A-Z a-z 0-9 "
+				     ". _ -, the first a letter",
+			name, VMM_SNAPSHOT_NAME_MAX);
+		return false;
+	}
+	if (vm->snap_op != NULL || vmm_vm_hmp_busy(vm->vmm)) {
+		*error = text_printf(
+			"VM %s: another snapshot command is in progress", vm->config->name);
+		return false;
+	}
+	enum vmm_state state = vmm_vm_state(vm->vmm);
+	if (state == VMM_RUNNING) {
+		return snapshot_live(vm, action, name, done, data, op, error);
+	}
+	if (state != VMM_STOPPED && state != VMM_CRASHED) {
+		*error = text_printf("VM %s is %s: wait until it runs or is stopped",
+			vm->config->name, vmm_state_name(state));
+		return false;
+	}
+	if (!snapshot_check_template(vm, error)) {
+		return false;
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bool ok = vmm_snapshot_offline(vm->vmm, action, name, error);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	wlr_log(ok ? WLR_INFO : WLR_ERROR, "[vm %s] %s %s (stopped, qemu-img, %ld ms): %s",
+		vm->config->name, snapshot_verbs[action], name,
+		(long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+		ok ? "done" : (*error != NULL ? *error : "failed"));
+	if (!ok && *error == NULL) {
+		*error = strdup("out of memory");
+	}
+	return ok;
 }

@@ -101,7 +101,9 @@ Test(argv, kernel_boot)
 			     "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
 			     "resourcecontrol=deny"),
 		1);
-	cr_assert_eq(count_pair(argv, "-device", "ivshmem-plain,id=vtpooldev,memdev=vtpool"), 1);
+	cr_assert_eq(
+		count_pair(argv, "-device", "ivshmem-plain,id=vtpooldev,memdev=vtpool,master=on"),
+		1);
 	cr_assert_eq(count_pair(argv, "-chardev",
 			     "socket,id=vtctl,path=/run/t/work.virtio.sock,server=on,wait=off"),
 		1);
