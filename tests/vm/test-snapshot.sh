@@ -12,7 +12,13 @@
 #     s0 (no RAM) cannot be reverted while it runs;
 #  4. snapshot-delete s1 (running) removes it from the volume;
 #  5. stopped again: revert s0 brings the disk back to its zeros (read on
-#     the host), snapshot-delete s0 empties the list.
+#     the host), snapshot-delete s0 empties the list;
+#  6. a template (its own qcow2 image) snapshotted before an "upgrade"
+#     (bytes written to its disk) and reverted after it: the disk is as
+#     before; while its AppVM runs, the template's snapshots are refused;
+#  7. the AppVM's snapshot while it runs covers its overlay and private
+#     volume with RAM; after its stop only the private volume's part
+#     remains (no RAM).
 # Figures on stderr: snapshot and revert times while running.
 # Exit 77 (skip) without qemu-system-x86_64.
 : "${TEST_LIB:?run through meson test}"
@@ -38,7 +44,9 @@ trap 'rc=$?; vm_cleanup; (exit $rc); cleanup' EXIT
 
 image=$("$GUEST_IMAGE" --out "$IMAGE_OUT" --agent "$AGENT" | tail -n 1)
 [ -f "$image/vmlinuz" ] || fail "no guest image in '$image'"
-qemu-img create -q -f qcow2 "$T/work.qcow2" 16M || fail "qemu-img create failed"
+for f in work tmpl app; do
+	qemu-img create -q -f qcow2 "$T/$f.qcow2" 16M || fail "qemu-img create failed"
+done
 head -c 1048576 /dev/zero >"$T/raw.img"
 APPEND="console=ttyS0 quiet panic=-1 vitrail.cmd=weston-simple-shm"
 write_config "$T/vitrail.ini" <<INI
@@ -65,6 +73,24 @@ type = qemu
 kernel = $image/vmlinuz
 initrd = $image/initrd.img
 
+[vm tmpl]
+label = purple
+type = qemu
+image = $T/tmpl.qcow2
+kernel = $image/vmlinuz
+initrd = $image/initrd.img
+append = $APPEND
+memory = 256
+pool-size = 16
+
+[vm app]
+label = yellow
+type = qemu
+template = tmpl
+private = $T/app.qcow2
+memory = 256
+pool-size = 16
+
 [vm loc]
 label = gray
 type = local
@@ -90,10 +116,11 @@ names() {
 on_volume() {
 	qemu-img snapshot -U -l "$T/work.qcow2" | awk 'NR > 2 { print $2 }' | grep -qx "$1"
 }
-# disk_head: the first 6 bytes of work's disk, read on the host (zeros dropped)
+# disk_head [FILE]: the first 8 bytes of work's disk (or FILE), read on the
+# host (zeros dropped)
 disk_head() {
-	qemu-img convert -U -O raw "$T/work.qcow2" "$T/disk.raw" || fail "qemu-img convert failed"
-	head -c 6 "$T/disk.raw" | tr -d '\0'
+	qemu-img convert -U -O raw "${1:-$T/work.qcow2}" "$T/disk.raw" || fail "qemu-img convert failed"
+	head -c 8 "$T/disk.raw" | tr -d '\0'
 }
 
 # ---- 1. refusals
@@ -142,12 +169,20 @@ ctl revert work s1 >"$T/out" || fail "revert of the running VM failed: $(cat "$T
 t_revert=$(($(ms) - t0))
 grep -q "work: reverted to s1" "$T/out" || fail "revert said: $(cat "$T/out")"
 t0=$(ms)
+[ "$(windows_of work)" = 0 ] || fail "the window of the session before the revert is still there"
 wait_windows work 1
 t_window=$(($(ms) - t0))
 ctl run work -- grep -qx before /tmp/f || fail "the guest's file is not as before the snapshot"
 ctl run work -- sh -c '[ "$(head -c 6 /dev/vda)" = before ]' ||
 	fail "the guest's disk is not as before the snapshot"
 log "running VM (256 MiB, TCG): snapshot ${t_snap} ms, revert ${t_revert} ms, window back ${t_window} ms later"
+
+# a paused VM stays paused through a snapshot
+ctl pause work >/dev/null || fail "pause failed"
+ctl snapshot work p1 >/dev/null || fail "snapshot of the paused VM failed"
+[ "$(vm_field work state)" = paused ] || fail "work is $(vm_field work state) after a snapshot while paused"
+ctl resume work >/dev/null || fail "resume failed"
+ctl snapshot-delete work p1 >/dev/null || fail "snapshot-delete p1 failed"
 
 # ---- 4. delete while running
 ctl snapshot-delete work s1 >"$T/out" || fail "snapshot-delete s1 failed: $(cat "$T/out")"
@@ -162,4 +197,31 @@ ctl revert work s0 >"$T/out" || fail "revert of the stopped VM failed: $(cat "$T
 ctl snapshot-delete work s0 >/dev/null || fail "snapshot-delete s0 failed"
 [ "$(names work)" = "" ] || fail "snapshots lists '$(names work)' after deleting s0"
 on_volume s0 && fail "s0 is still on the volume"
+
+# ---- 6. a template before and after an upgrade
+ctl snapshot tmpl pre-upgrade >/dev/null || fail "snapshot of the stopped template failed"
+ctl snapshots tmpl --json >"$T/snaps.json" || fail "snapshots tmpl failed"
+json_check "$T/snaps.json" '[v["role"] for v in d["volumes"]] == ["root"] and d["snapshots"][0]["volumes"] == ["root"]'
+ctl start tmpl >/dev/null || fail "vitrailctl start tmpl failed"
+wait_windows tmpl 1
+ctl run tmpl -- sh -c 'printf upgraded | dd of=/dev/vda conv=fsync 2>/dev/null' ||
+	fail "the upgrade of the template failed"
+ctl stop tmpl >/dev/null || fail "vitrailctl stop tmpl failed"
+h=$(disk_head "$T/tmpl.qcow2")
+[ "$h" = upgraded ] || fail "the template's disk holds '$h' after its upgrade"
+ctl revert tmpl pre-upgrade >/dev/null || fail "revert of the template failed"
+h=$(disk_head "$T/tmpl.qcow2")
+[ "$h" = "" ] || fail "the template's disk holds '$h' after the revert"
+
+# ---- 7. an AppVM: overlay, private volume and RAM while it runs
+ctl start app >/dev/null || fail "vitrailctl start app failed"
+wait_windows app 1
+refused snapshot tmpl during-app -- "template of app, which is running"
+ctl snapshot app a1 >/dev/null || fail "snapshot of the running AppVM failed"
+ctl snapshots app --json >"$T/snaps.json" || fail "snapshots app failed"
+json_check "$T/snaps.json" '[v["role"] for v in d["volumes"]] == ["overlay", "private"] and d["snapshots"][0]["volumes"] == ["overlay", "private"] and d["snapshots"][0]["ram"]'
+ctl stop app >/dev/null || fail "vitrailctl stop app failed"
+ctl snapshots app --json >"$T/snaps.json" || fail "snapshots app (stopped) failed"
+json_check "$T/snaps.json" '[v["role"] for v in d["volumes"]] == ["private"] and [(s["name"], s["volumes"], s["ram"]) for s in d["snapshots"]] == [("a1", ["private"], False)]'
+ctl revert app a1 >/dev/null || fail "revert of the stopped AppVM's private volume failed"
 pass
