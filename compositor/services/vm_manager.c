@@ -1732,13 +1732,18 @@ static bool snapshot_live(struct managed_vm *vm, enum vmm_snapshot_op action, co
 		*error = strdup("out of memory");
 		return false;
 	}
-	if (action == VMM_SNAPSHOT_REVERT && vm->paused && !pause_vm(vm, false, error)) {
-		waiter_free(waiter);
-		return false;
-	}
 	if (!vmm_snapshot_live(vm->vmm, action, name, handle_snapshot_hmp, vm, error)) {
 		waiter_free(waiter);
 		return false;
+	}
+	if (action == VMM_SNAPSHOT_REVERT && vm->paused) {
+		/* loadvm keeps a stopped guest stopped: QEMU continues it after
+		 * the load (QMP commands are answered in order) */
+		char *why = NULL;
+		if (!pause_vm(vm, false, &why)) {
+			wlr_log(WLR_ERROR, "%s", why != NULL ? why : "cannot resume");
+		}
+		free(why);
 	}
 	wl_event_source_timer_update(waiter->timer, VM_MANAGER_SNAPSHOT_TIMEOUT_S * 1000);
 	vm->snap_op = waiter;

@@ -9,7 +9,8 @@
 #  3. running: a file in the guest's RAM (/tmp/f) and bytes on its disk say
 #     "before"; snapshot s1 (disks and RAM); both changed to "after";
 #     revert s1: the window goes and comes back, both say "before" again;
-#     s0 (no RAM) cannot be reverted while it runs;
+#     s0 (no RAM) cannot be reverted while it runs; a paused VM stays
+#     paused through a snapshot and is resumed by a revert;
 #  4. snapshot-delete s1 (running) removes it from the volume;
 #  5. stopped again: revert s0 brings the disk back to its zeros (read on
 #     the host), snapshot-delete s0 empties the list;
@@ -181,7 +182,11 @@ log "running VM (256 MiB, TCG): snapshot ${t_snap} ms, revert ${t_revert} ms, wi
 ctl pause work >/dev/null || fail "pause failed"
 ctl snapshot work p1 >/dev/null || fail "snapshot of the paused VM failed"
 [ "$(vm_field work state)" = paused ] || fail "work is $(vm_field work state) after a snapshot while paused"
-ctl resume work >/dev/null || fail "resume failed"
+# ... and a revert resumes it
+ctl revert work p1 >/dev/null || fail "revert of the paused VM failed"
+wait_windows work 1
+[ "$(vm_field work state)" = running ] || fail "work is $(vm_field work state) after a revert while paused"
+ctl run work -- true || fail "the guest does not run after a revert while paused"
 ctl snapshot-delete work p1 >/dev/null || fail "snapshot-delete p1 failed"
 
 # ---- 4. delete while running
