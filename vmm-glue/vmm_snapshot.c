@@ -288,21 +288,41 @@ static const char *first_line(char *text)
 	return text[0] != '\0' ? text : "no message";
 }
 
-/* qemu-img snapshot FLAG NAME -- PATH, bounded by VMM_QEMU_IMG_TIMEOUT_MS. */
-static bool qemu_img(
-	const struct vmm_vm *vm, const char *flag, const char *name, const char *path, char **error)
+struct vmm_snapshot_job {
+	struct vmm_vm *vm;
+	enum vmm_snapshot_op op;
+	char name[VMM_SNAPSHOT_NAME_MAX + 1];
+	struct vmm_snapshot_volumes volumes;
+	uint32_t on; /* the volumes holding name when the job began */
+	size_t next; /* the volume the next run is for */
+	size_t current; /* the volume of the run going on */
+	bool undoing; /* a take failed on volume undo_end: deleting it from
+			 volumes [0, undo_end) */
+	size_t undo_end;
+	char *error; /* the first failure */
+	pid_t pid; /* the qemu-img running, 0: none */
+	int fd; /* its output (non-blocking), -1: none */
+	const char *flag;
+	const char *path;
+	int64_t deadline;
+	char out[OUTPUT_MAX + 1];
+	size_t out_len;
+};
+
+/* Start qemu-img snapshot FLAG NAME -- PATH; false and *why. */
+static bool job_spawn(struct vmm_snapshot_job *job, const char *flag, const char *path, char **why)
 {
 	int pipe_fds[2];
-	if (pipe2(pipe_fds, O_CLOEXEC) < 0) {
-		return set_error(error, "pipe: %s", strerror(errno));
+	if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+		return set_error(why, "pipe: %s", strerror(errno));
 	}
-	const char *argv[] = { vmm_vm_qemu_img(vm), "snapshot", "-q", flag, name, "--", path,
-		NULL };
+	const char *argv[] = { vmm_vm_qemu_img(job->vm), "snapshot", "-q", flag, job->name, "--",
+		path, NULL };
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(pipe_fds[0]);
 		close(pipe_fds[1]);
-		return set_error(error, "fork: %s", strerror(errno));
+		return set_error(why, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
 		int null_fd = open("/dev/null", O_RDONLY);
@@ -317,60 +337,87 @@ static bool qemu_img(
 		_exit(127);
 	}
 	close(pipe_fds[1]);
-	char out[OUTPUT_MAX + 1];
-	size_t len = 0;
-	int64_t deadline = now_ms() + VMM_QEMU_IMG_TIMEOUT_MS;
-	bool timed_out = false;
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0) {
-			timed_out = true;
-			break;
-		}
-		struct pollfd pfd = { .fd = pipe_fds[0], .events = POLLIN };
-		int r = poll(&pfd, 1, (int)left);
-		if (r < 0 && errno == EINTR) {
-			continue;
-		}
-		if (r <= 0) {
-			timed_out = r == 0;
-			break;
-		}
-		char buf[512];
-		ssize_t got = read(pipe_fds[0], buf, sizeof(buf));
-		if (got < 0 && errno == EINTR) {
-			continue;
-		}
-		if (got <= 0) {
-			break; /* EOF: it exited */
-		}
-		size_t take = (size_t)got < OUTPUT_MAX - len ? (size_t)got : OUTPUT_MAX - len;
-		memcpy(out + len, buf, take);
-		len += take;
+	job->pid = pid;
+	job->fd = pipe_fds[0];
+	job->flag = flag;
+	job->path = path;
+	job->out_len = 0;
+	job->deadline = now_ms() + VMM_QEMU_IMG_TIMEOUT_MS;
+	return true;
+}
+
+/* The running qemu-img is gone or killed: reap it. true if it worked. */
+static bool job_reap(struct vmm_snapshot_job *job, bool killed, char **why)
+{
+	if (job->fd >= 0) {
+		close(job->fd);
+		job->fd = -1;
 	}
-	close(pipe_fds[0]);
-	out[len] = '\0';
-	if (timed_out) {
-		kill(pid, SIGKILL);
+	if (killed) {
+		kill(job->pid, SIGKILL);
 	}
 	int status = 0;
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			return set_error(error, "waitpid: %s", strerror(errno));
-		}
+	pid_t r;
+	while ((r = waitpid(job->pid, &status, 0)) < 0 && errno == EINTR) {
 	}
-	if (timed_out) {
-		return set_error(error, "qemu-img snapshot %s on %s took longer than %d s: killed",
-			flag, path, VMM_QEMU_IMG_TIMEOUT_MS / 1000);
+	job->pid = 0;
+	job->out[job->out_len] = '\0';
+	if (r < 0) {
+		return set_error(why, "waitpid: %s", strerror(errno));
+	}
+	if (killed) {
+		return set_error(why, "qemu-img snapshot %s on %s took longer than %d s: killed",
+			job->flag, job->path, VMM_QEMU_IMG_TIMEOUT_MS / 1000);
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		return set_error(error, "qemu-img snapshot %s on %s failed: %s", flag, path,
-			first_line(out));
+		return set_error(why, "qemu-img snapshot %s on %s failed: %s", job->flag, job->path,
+			first_line(job->out));
 	}
 	return true;
 }
 
-bool vmm_snapshot_offline(
+/* Record how the last run ended (ok, or why: taken), then start the next
+ * one; none is running afterwards when the job is over. */
+static void job_advance(struct vmm_snapshot_job *job, bool ok, char *why)
+{
+	for (;;) {
+		if (!ok && !job->undoing) {
+			free(job->error);
+			job->error = why;
+			why = NULL;
+			if (job->op == VMM_SNAPSHOT_TAKE) {
+				/* undo it where it was done: all or nothing */
+				job->undoing = true;
+				job->undo_end = job->current;
+				job->next = 0;
+			} else {
+				job->next = job->volumes.n; /* stop here */
+			}
+		}
+		free(why); /* an undo that failed: the first error counts */
+		why = NULL;
+		size_t end = job->undoing ? job->undo_end : job->volumes.n;
+		if (job->next >= end) {
+			return;
+		}
+		size_t i = job->next++;
+		if (!job->undoing && job->op == VMM_SNAPSHOT_DELETE && (job->on & (1u << i)) == 0) {
+			ok = true;
+			continue; /* not on this volume */
+		}
+		const char *flag = job->undoing          ? "-d"
+			: job->op == VMM_SNAPSHOT_TAKE   ? "-c"
+			: job->op == VMM_SNAPSHOT_REVERT ? "-a"
+							 : "-d";
+		job->current = i;
+		ok = job_spawn(job, flag, job->volumes.path[i], &why);
+		if (ok) {
+			return;
+		}
+	}
+}
+
+struct vmm_snapshot_job *vmm_snapshot_offline_start(
 	struct vmm_vm *vm, enum vmm_snapshot_op op, const char *name, char **error)
 {
 	const char *vm_name = vmm_vm_name(vm);
@@ -378,66 +425,147 @@ bool vmm_snapshot_offline(
 		*error = NULL;
 	}
 	if (!vmm_snapshot_name_valid(name)) {
-		return set_error(error, "bad snapshot name");
+		set_error(error, "bad snapshot name");
+		return NULL;
 	}
 	enum vmm_state state = vmm_vm_state(vm);
 	if (state != VMM_STOPPED && state != VMM_CRASHED) {
-		return set_error(error, "VM %s is %s", vm_name, vmm_state_name(state));
+		set_error(error, "VM %s is %s", vm_name, vmm_state_name(state));
+		return NULL;
 	}
-	struct vmm_snapshot_volumes volumes;
+	struct vmm_snapshot_job *job = calloc(1, sizeof(*job));
+	if (job == NULL) {
+		set_error(error, "out of memory");
+		return NULL;
+	}
+	job->vm = vm;
+	job->op = op;
+	job->fd = -1;
+	snprintf(job->name, sizeof(job->name), "%s", name);
 	struct vmm_snapshot *list = NULL;
 	size_t n = 0;
-	if (!vmm_snapshot_list(vm, false, &volumes, &list, &n, error)) {
-		return false;
+	if (!vmm_snapshot_list(vm, false, &job->volumes, &list, &n, error)) {
+		free(job);
+		return NULL;
 	}
 	const struct vmm_snapshot *s = find(list, n, name);
-	uint32_t on = s != NULL ? s->volumes : 0;
-	uint32_t all = (1u << volumes.n) - 1;
+	job->on = s != NULL ? s->volumes : 0;
 	free(list);
 	bool ok = true;
-	switch (op) {
-	case VMM_SNAPSHOT_TAKE:
-		if (on != 0) {
-			return set_error(error, "VM %s already has a snapshot %s", vm_name, name);
-		}
-		for (size_t i = 0; i < volumes.n && ok; i++) {
-			if (!qemu_img(vm, "-c", name, volumes.path[i], error)) {
-				/* undo it where it was done: all or nothing */
-				for (size_t j = 0; j < i; j++) {
-					qemu_img(vm, "-d", name, volumes.path[j], NULL);
-				}
-				ok = false;
-			}
-		}
-		return ok;
-	case VMM_SNAPSHOT_REVERT:
-		if (on == 0) {
-			return set_error(error, "VM %s has no snapshot %s", vm_name, name);
-		}
-		for (size_t i = 0; i < volumes.n; i++) {
-			if ((on & (1u << i)) == 0) {
-				return set_error(error,
-					"snapshot %s of VM %s is not on its %s volume %s: "
-					"reverting would mix two points in time",
-					name, vm_name, volumes.role[i], volumes.path[i]);
-			}
-		}
-		for (size_t i = 0; i < volumes.n && ok; i++) {
-			ok = qemu_img(vm, "-a", name, volumes.path[i], error);
-		}
-		return ok;
-	case VMM_SNAPSHOT_DELETE:
-		if (on == 0) {
-			return set_error(error, "VM %s has no snapshot %s", vm_name, name);
-		}
-		for (size_t i = 0; i < volumes.n && ok; i++) {
-			if ((on & all & (1u << i)) != 0) {
-				ok = qemu_img(vm, "-d", name, volumes.path[i], error);
-			}
-		}
-		return ok;
+	if (op == VMM_SNAPSHOT_TAKE && job->on != 0) {
+		ok = set_error(error, "VM %s already has a snapshot %s", vm_name, name);
+	} else if (op != VMM_SNAPSHOT_TAKE && job->on == 0) {
+		ok = set_error(error, "VM %s has no snapshot %s", vm_name, name);
 	}
-	return set_error(error, "bad snapshot operation");
+	for (size_t i = 0; ok && op == VMM_SNAPSHOT_REVERT && i < job->volumes.n; i++) {
+		if ((job->on & (1u << i)) == 0) {
+			ok = set_error(error,
+				"snapshot %s of VM %s is not on its %s volume %s: "
+				"reverting would mix two points in time",
+				name, vm_name, job->volumes.role[i], job->volumes.path[i]);
+		}
+	}
+	if (ok) {
+		job_advance(job, true, NULL); /* a failure to start: step says it */
+	}
+	if (!ok) {
+		vmm_snapshot_job_destroy(job);
+		return NULL;
+	}
+	return job;
+}
+
+int vmm_snapshot_job_fd(const struct vmm_snapshot_job *job)
+{
+	return job->fd;
+}
+
+int vmm_snapshot_job_timeout_ms(const struct vmm_snapshot_job *job)
+{
+	if (job->pid == 0) {
+		return 0;
+	}
+	int64_t left = job->deadline - now_ms();
+	return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+bool vmm_snapshot_job_step(struct vmm_snapshot_job *job, char **error)
+{
+	while (job->pid != 0) {
+		bool eof = false;
+		for (;;) {
+			char buf[512];
+			ssize_t got = read(job->fd, buf, sizeof(buf));
+			if (got < 0 && errno == EINTR) {
+				continue;
+			}
+			if (got < 0 && errno == EAGAIN) {
+				break;
+			}
+			if (got <= 0) {
+				eof = true;
+				break;
+			}
+			size_t room = OUTPUT_MAX - job->out_len;
+			size_t take = (size_t)got < room ? (size_t)got : room;
+			memcpy(job->out + job->out_len, buf, take);
+			job->out_len += take;
+		}
+		bool late = now_ms() >= job->deadline;
+		if (!eof && !late) {
+			return false; /* qemu-img still runs */
+		}
+		char *why = NULL;
+		bool ok = job_reap(job, !eof, &why);
+		job_advance(job, ok, why);
+	}
+	if (error != NULL) {
+		*error = job->error;
+		job->error = NULL;
+	}
+	return true;
+}
+
+void vmm_snapshot_job_destroy(struct vmm_snapshot_job *job)
+{
+	if (job == NULL) {
+		return;
+	}
+	if (job->pid != 0) {
+		job_reap(job, true, NULL);
+	}
+	if (job->fd >= 0) {
+		close(job->fd);
+	}
+	free(job->error);
+	free(job);
+}
+
+bool vmm_snapshot_job_wait(struct vmm_snapshot_job *job, char **error)
+{
+	char *why = NULL;
+	while (!vmm_snapshot_job_step(job, &why)) {
+		struct pollfd pfd = { .fd = vmm_snapshot_job_fd(job), .events = POLLIN };
+		poll(&pfd, 1, vmm_snapshot_job_timeout_ms(job));
+	}
+	if (error != NULL) {
+		*error = why;
+	} else {
+		free(why);
+	}
+	return why == NULL;
+}
+
+bool vmm_snapshot_offline(
+	struct vmm_vm *vm, enum vmm_snapshot_op op, const char *name, char **error)
+{
+	struct vmm_snapshot_job *job = vmm_snapshot_offline_start(vm, op, name, error);
+	if (job == NULL) {
+		return false;
+	}
+	bool ok = vmm_snapshot_job_wait(job, error);
+	vmm_snapshot_job_destroy(job);
+	return ok;
 }
 
 /* ---- the monitor, on a running VM ---- */

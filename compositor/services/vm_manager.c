@@ -118,6 +118,9 @@ struct managed_vm {
 	 * whether a revert's reconnection is due when it answers */
 	struct vm_op *snap_op;
 	bool snap_revert;
+	/* a stopped VM's qemu-img runs, watched on the loop (or NULL) */
+	struct vmm_snapshot_job *snap_job;
+	struct wl_event_source *snap_source, *snap_timer;
 };
 
 struct vm_manager {
@@ -1045,6 +1048,8 @@ static bool check_template_exclusion(struct managed_vm *vm, char **error)
 	return true;
 }
 
+static bool snapshot_check_start(struct managed_vm *vm, char **error);
+
 static bool start_qemu(struct managed_vm *vm, char **error)
 {
 	enum vmm_state state = vmm_vm_state(vm->vmm);
@@ -1052,7 +1057,7 @@ static bool start_qemu(struct managed_vm *vm, char **error)
 		*error = text_printf("VM %s is %s", vm->config->name, vmm_state_name(state));
 		return false;
 	}
-	if (!check_template_exclusion(vm, error)) {
+	if (!check_template_exclusion(vm, error) || !snapshot_check_start(vm, error)) {
 		return false;
 	}
 	vm->booting = true;
@@ -1494,6 +1499,16 @@ static void vm_finish(struct managed_vm *vm)
 	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link) {
 		waiter_fail(waiter, "vitrail is exiting");
 	}
+	if (vm->snap_job != NULL) {
+		/* qemu-img is changing the volumes: let it finish them */
+		char *why = NULL;
+		vmm_snapshot_job_wait(vm->snap_job, &why);
+		free(why);
+		vmm_snapshot_job_destroy(vm->snap_job);
+		vm->snap_job = NULL;
+		loop_source_remove(&vm->snap_source);
+		loop_source_remove(&vm->snap_timer);
+	}
 	if (vm->snap_op != NULL) {
 		waiter_fail(vm->snap_op, "vitrail is exiting");
 	}
@@ -1764,6 +1779,105 @@ static bool snapshot_live(struct managed_vm *vm, enum vmm_snapshot_op action, co
 	return true;
 }
 
+/* A VM whose volumes qemu-img is changing, or whose template's, cannot
+ * start. */
+static bool snapshot_check_start(struct managed_vm *vm, char **error)
+{
+	const char *tname = template_name(vm->config);
+	struct managed_vm *t = tname != NULL ? find_vm_by_name(vm->manager, tname) : NULL;
+	if (vm->snap_job != NULL || (t != NULL && t->snap_job != NULL)) {
+		*error = text_printf("VM %s: a snapshot command on %s is in progress",
+			vm->config->name, vm->snap_job != NULL ? vm->config->name : tname);
+		return false;
+	}
+	return true;
+}
+
+static int handle_snapshot_job(int fd, uint32_t mask, void *data);
+
+/* The qemu-img job went on (its output, or its deadline): watch it again,
+ * or answer once it is over. */
+static void snapshot_job_sync(struct managed_vm *vm)
+{
+	loop_source_remove(&vm->snap_source); /* each run has its own pipe */
+	char *error = NULL;
+	if (!vmm_snapshot_job_step(vm->snap_job, &error)) {
+		int fd = vmm_snapshot_job_fd(vm->snap_job);
+		int ms = vmm_snapshot_job_timeout_ms(vm->snap_job);
+		vm->snap_source = fd >= 0 ? wl_event_loop_add_fd(vm->manager->server->loop, fd,
+						    WL_EVENT_READABLE, handle_snapshot_job, vm)
+					  : NULL;
+		if (vm->snap_source == NULL && ms > 100) {
+			ms = 100; /* no fd source: poll */
+		}
+		wl_event_source_timer_update(vm->snap_timer, ms > 0 ? ms : 1);
+		return;
+	}
+	vmm_snapshot_job_destroy(vm->snap_job);
+	vm->snap_job = NULL;
+	loop_source_remove(&vm->snap_timer);
+	wlr_log(error == NULL ? WLR_INFO : WLR_ERROR, "[vm %s] snapshot command (qemu-img): %s",
+		vm->config->name, error == NULL ? "done" : error);
+	struct vm_op *op = vm->snap_op;
+	if (op == NULL) {
+		/* the client went away */
+	} else if (error == NULL) {
+		struct vm_op_result result = { .state = shown_state(vm), .reason = vm->reason };
+		waiter_done(op, &result);
+	} else {
+		waiter_fail(op, "VM %s: %s", vm->config->name, error);
+	}
+	free(error);
+}
+
+static int handle_snapshot_job(int fd, uint32_t mask, void *data)
+{
+	snapshot_job_sync(data);
+	return 0;
+}
+
+static int handle_snapshot_job_timer(void *data)
+{
+	snapshot_job_sync(data);
+	return 0;
+}
+
+/* A stopped VM: qemu-img on its volumes, watched on the loop; answered
+ * through *op, or at once (*op NULL) when it is over already. */
+static bool snapshot_offline(struct managed_vm *vm, enum vmm_snapshot_op action, const char *name,
+	vm_op_done_fn done, void *data, struct vm_op **op, char **error)
+{
+	struct wl_event_loop *loop = vm->manager->server->loop;
+	struct vm_op *waiter = calloc(1, sizeof(*waiter));
+	vm->snap_timer = wl_event_loop_add_timer(loop, handle_snapshot_job_timer, vm);
+	if (waiter == NULL || vm->snap_timer == NULL) {
+		free(waiter);
+		loop_source_remove(&vm->snap_timer);
+		*error = strdup("out of memory");
+		return false;
+	}
+	vm->snap_job = vmm_snapshot_offline_start(vm->vmm, action, name, error);
+	if (vm->snap_job == NULL) {
+		free(waiter);
+		loop_source_remove(&vm->snap_timer);
+		return false;
+	}
+	wl_list_init(&waiter->link);
+	waiter->vm = vm;
+	waiter->done = done;
+	waiter->data = data;
+	waiter->kind = WAIT_SNAPSHOT;
+	vm->snap_op = waiter;
+	wlr_log(WLR_INFO, "[vm %s] %s %s: qemu-img on its volumes", vm->config->name,
+		snapshot_verbs[action], name);
+	snapshot_job_sync(vm);
+	if (vm->snap_op == NULL) {
+		return true; /* answered already: done was called */
+	}
+	*op = waiter;
+	return true;
+}
+
 /* A VM that another running VM boots an overlay of cannot have its disk
  * changed under it. */
 static bool snapshot_check_template(struct managed_vm *vm, char **error)
@@ -1798,7 +1912,7 @@ bool vm_manager_snapshot(struct vm_manager *manager, struct vm_link *link,
 			name, VMM_SNAPSHOT_NAME_MAX);
 		return false;
 	}
-	if (vm->snap_op != NULL || vmm_vm_hmp_busy(vm->vmm)) {
+	if (vm->snap_op != NULL || vm->snap_job != NULL || vmm_vm_hmp_busy(vm->vmm)) {
 		*error = text_printf(
 			"VM %s: another snapshot command is in progress", vm->config->name);
 		return false;
@@ -1815,16 +1929,5 @@ bool vm_manager_snapshot(struct vm_manager *manager, struct vm_link *link,
 	if (!snapshot_check_template(vm, error)) {
 		return false;
 	}
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	bool ok = vmm_snapshot_offline(vm->vmm, action, name, error);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	wlr_log(ok ? WLR_INFO : WLR_ERROR, "[vm %s] %s %s (stopped, qemu-img, %ld ms): %s",
-		vm->config->name, snapshot_verbs[action], name,
-		(long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
-		ok ? "done" : (*error != NULL ? *error : "failed"));
-	if (!ok && *error == NULL) {
-		*error = strdup("out of memory");
-	}
-	return ok;
+	return snapshot_offline(vm, action, name, done, data, op, error);
 }

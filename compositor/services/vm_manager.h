@@ -150,10 +150,11 @@ bool vm_manager_snapshots(struct vm_manager *manager, struct vm_link *link,
 /* Seconds a running VM's savevm, loadvm or delvm may take. */
 #define VM_MANAGER_SNAPSHOT_TIMEOUT_S 600
 /*
- * Take, revert or delete the snapshot name. A stopped VM: done now with
- * qemu-img (vitrail waits for it), true and *op NULL. A running one: asked
- * of QEMU's monitor, true and *op: done is called once, later (state: the
- * VM's then). Reverting a running VM resumes it if paused, drops its agent
+ * Take, revert or delete the snapshot name. A stopped VM: qemu-img on its
+ * volumes, watched on the loop (the VM, and VMs booting overlays of it,
+ * cannot start meanwhile; vitrail exiting waits for it). A running one:
+ * asked of QEMU's monitor. true and *op: done is called once, later
+ * (state: the VM's then); true and *op NULL: it is done already. Reverting a running VM resumes it if paused, drops its agent
  * connection (its windows go) and connects again once QEMU has loaded the
  * snapshot: the agent maps the windows it had then. false and *error.
  */

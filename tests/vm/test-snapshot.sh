@@ -5,7 +5,9 @@
 #  1. refusals: bad names, a local VM, a raw private volume, a VM without
 #     a disk, an unknown VM;
 #  2. stopped: `vitrailctl snapshot` (qemu-img) puts s0 on the volume
-#     (qemu-img snapshot -l agrees); a second s0 is refused;
+#     (qemu-img snapshot -l agrees); a second s0 is refused; while a slow
+#     qemu-img runs vitrail answers at once, and the VM cannot start nor
+#     take a second snapshot;
 #  3. running: a file in the guest's RAM (/tmp/f) and bytes on its disk say
 #     "before"; snapshot s1 (disks and RAM); both changed to "after";
 #     revert s1: the window goes and comes back, both say "before" again;
@@ -97,7 +99,16 @@ label = gray
 type = local
 command = weston-simple-shm
 INI
-start_vitrail "$T/vitrail.ini"
+# vitrail's qemu-img: the real one, 3 s late for `snapshot` while $T/slow exists
+mkdir -p "$T/bin"
+real_qemu_img=$(command -v qemu-img)
+cat >"$T/bin/qemu-img" <<SH
+#!/bin/sh
+[ "\$1" = snapshot ] && [ -e "$T/slow" ] && sleep 3
+exec "$real_qemu_img" "\$@"
+SH
+chmod +x "$T/bin/qemu-img"
+PATH=$T/bin:$PATH start_vitrail "$T/vitrail.ini"
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # refused COMMAND... -- PATTERN: the command fails (status 1) saying PATTERN
@@ -148,6 +159,21 @@ json_check "$T/snaps.json" 'd["running"] == False and d["volumes"] == [{"role": 
 json_check "$T/snaps.json" 'd["snapshots"][0]["ram"] == False and d["snapshots"][0]["volumes"] == ["private"] and d["snapshots"][0]["date"] > 1700000000'
 refused snapshot work s0 -- "already has a snapshot s0"
 ctl snapshots work | grep -q "^s0 " || fail "the snapshots table has no s0: $(ctl snapshots work)"
+# a slow qemu-img blocks nothing; the VM cannot start meanwhile
+touch "$T/slow"
+ctl snapshot work slow >"$T/slow.out" 2>&1 &
+bg=$!
+sleep 0.5
+t0=$(ms)
+ctl vms >/dev/null || fail "vitrailctl vms failed during a snapshot"
+t_vms=$(($(ms) - t0))
+[ $t_vms -lt 1500 ] || fail "vitrail took $t_vms ms to answer during a qemu-img run"
+refused start work -- "a snapshot command on work is in progress"
+refused snapshot work other -- "another snapshot command is in progress"
+wait $bg || fail "the slow snapshot failed: $(cat "$T/slow.out")"
+rm "$T/slow"
+on_volume slow || fail "qemu-img does not list the slow snapshot"
+ctl snapshot-delete work slow >/dev/null || fail "snapshot-delete slow failed"
 
 # ---- 3. running: disks and RAM
 ctl start work >/dev/null || fail "vitrailctl start work failed"

@@ -15,8 +15,8 @@
  * device state (into the first volume) while the guest's CPUs stand
  * still, then lets it go on as it was (running or paused).
  * A stopped VM: `qemu-img snapshot -c|-a|-d` on each volume, one after the
- * other, synchronously: each run is bounded by VMM_QEMU_IMG_TIMEOUT_MS
- * (then killed).
+ * other, as a job the caller watches on its event loop (nothing blocks);
+ * each run is bounded by VMM_QEMU_IMG_TIMEOUT_MS (then killed).
  * Listing reads the snapshot tables of the volumes' qcow2 headers (no
  * QEMU, no qemu-img), for a running VM too.
  */
@@ -73,9 +73,29 @@ enum vmm_snapshot_op {
 /*
  * A stopped VM: take (on every volume; none may hold the name; undone on
  * the ones done when one fails), revert (every volume must hold it) or
- * delete (from every volume holding it; at least one). Blocks for the
- * qemu-img runs. false and *error (malloc'd) on failure.
+ * delete (from every volume holding it; at least one), one qemu-img run
+ * per volume, one after the other, each killed after
+ * VMM_QEMU_IMG_TIMEOUT_MS.
+ *
+ * vmm_snapshot_offline_start checks, starts the first run and returns the
+ * job (NULL and *error, malloc'd, when refused). The caller polls
+ * vmm_snapshot_job_fd() (the running qemu-img's output; -1 when none) for
+ * input and calls vmm_snapshot_job_step() then, and when
+ * vmm_snapshot_job_timeout_ms() expires (both change after each step):
+ * it returns true once the job is over, *error NULL if it worked, else
+ * why (malloc'd). Destroying a job kills the qemu-img it runs. The job
+ * must not outlive vm.
  */
+struct vmm_snapshot_job;
+struct vmm_snapshot_job *vmm_snapshot_offline_start(
+	struct vmm_vm *vm, enum vmm_snapshot_op op, const char *name, char **error);
+int vmm_snapshot_job_fd(const struct vmm_snapshot_job *job);
+int vmm_snapshot_job_timeout_ms(const struct vmm_snapshot_job *job);
+bool vmm_snapshot_job_step(struct vmm_snapshot_job *job, char **error);
+void vmm_snapshot_job_destroy(struct vmm_snapshot_job *job);
+/* Block until the job is over (vitrail exiting); what step said. */
+bool vmm_snapshot_job_wait(struct vmm_snapshot_job *job, char **error);
+/* start and wait (tools and tests). */
 bool vmm_snapshot_offline(
 	struct vmm_vm *vm, enum vmm_snapshot_op op, const char *name, char **error);
 
