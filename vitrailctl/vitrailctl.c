@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <vitrail/common/fs.h>
 
@@ -37,6 +38,8 @@ enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
 /* menus sync and run-app wait for a VM: longer than vitrail's own limits */
 #define SLOW_TIMEOUT_SECONDS 200
 static int timeout_seconds = TIMEOUT_SECONDS;
+/* snapshot, revert, snapshot-delete: longer than vitrail's own bound (600 s) */
+#define SNAPSHOT_TIMEOUT_SECONDS 630
 
 static const char usage_text[] =
 	"usage: vitrailctl [--socket PATH] [--config FILE] COMMAND\n"
@@ -64,6 +67,10 @@ static const char usage_text[] =
 	"                     its windows stay; anything that needs it restores it\n"
 	"  run VM -- CMD ARGS run CMD in VM (started if needed); exits with its status\n"
 	"  logs VM            the last lines of VM's console (or agent) log\n"
+	"  snapshot VM NAME   snapshot a qemu VM's qcow2 volumes (and its RAM if it runs)\n"
+	"  snapshots VM [--json]  list VM's snapshots\n"
+	"  revert VM NAME     bring VM back to snapshot NAME\n"
+	"  snapshot-delete VM NAME  delete snapshot NAME of VM\n"
 	"  open VM FILE|URL   open a host file or a URL in VM (the file's bytes are copied)\n"
 	"  open --auto FILE|URL  the same, in the VM the [open] rules choose; options:\n"
 	"                     --type MIME; exit status 3 when denied or cancelled\n"
@@ -880,6 +887,92 @@ static int vm_command(const char *socket_option, const char *command, char **arg
 	return status;
 }
 
+/* snapshot VM NAME, revert VM NAME, snapshot-delete VM NAME, snapshots VM [--json] */
+static int snapshot_command(const char *socket_option, const char *command, char **args, int n_args)
+{
+	bool list = strcmp(command, "snapshots") == 0;
+	bool json = false;
+	if (list && n_args == 2 && strcmp(args[1], "--json") == 0) {
+		json = true;
+		n_args = 1;
+	}
+	if (n_args != (list ? 1 : 2) || args[0][0] == '-' || (!list && args[1][0] == '-')) {
+		return usage_error(
+			list ? "usage: vitrailctl %s VM [--json]" : "usage: vitrailctl %s VM NAME",
+			command);
+	}
+	json_object *req = make_request(command);
+	char *path = socket_path(socket_option);
+	if (req == NULL || path == NULL) {
+		json_object_put(req);
+		free(path);
+		return EXIT_FAIL;
+	}
+	json_object_object_add(req, "vm", json_object_new_string(args[0]));
+	if (!list) {
+		json_object_object_add(req, "name", json_object_new_string(args[1]));
+		/* a running VM's RAM is written or read: vitrail bounds it */
+		timeout_seconds = SNAPSHOT_TIMEOUT_SECONDS;
+	}
+	int status = EXIT_FAIL;
+	json_object *reply = request(path, req);
+	if (reply == NULL) {
+		goto out;
+	}
+	if (list && json) {
+		json_object_object_del(reply, "ok");
+		print_json(reply);
+	} else if (list) {
+		json_object *snaps = get_array(reply, "snapshots");
+		if (snaps == NULL) {
+			goto out;
+		}
+		printf("%-32s %-19s %10s  %s\n", "NAME", "DATE", "RAM", "VOLUMES");
+		for (size_t i = 0; i < json_object_array_length(snaps); i++) {
+			json_object *sn = json_object_array_get_idx(snaps, i);
+			time_t date = (time_t)get_int(sn, "date");
+			struct tm tm;
+			char when[32] = "?";
+			if (localtime_r(&date, &tm) != NULL) {
+				strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+			}
+			char ram[32] = "-";
+			if (get_bool(sn, "ram")) {
+				snprintf(ram, sizeof(ram), "%" PRId64 " MiB",
+					(get_int(sn, "vm_state_bytes") + (1 << 20) - 1) >> 20);
+			}
+			print_safe(get_string(sn, "name", "?"), 32);
+			printf(" %-19s %10s  ", when, ram);
+			json_object *vols;
+			if (json_object_object_get_ex(sn, "volumes", &vols) &&
+				json_object_is_type(vols, json_type_array)) {
+				for (size_t v = 0; v < json_object_array_length(vols); v++) {
+					printf("%s", v > 0 ? "," : "");
+					print_safe(json_object_get_string(
+							   json_object_array_get_idx(vols, v)),
+						0);
+				}
+			}
+			putchar('\n');
+		}
+	} else {
+		print_safe_to(stdout, args[0]);
+		printf(": %s ", strcmp(command, "revert") == 0 ? "reverted to" : "snapshot");
+		print_safe_to(stdout, args[1]);
+		printf("%s (%s)\n",
+			strcmp(command, "snapshot") == 0         ? " taken"
+				: strcmp(command, "revert") == 0 ? ""
+								 : " deleted",
+			get_string(reply, "state", "?"));
+	}
+	status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+out:
+	json_object_put(reply);
+	json_object_put(req);
+	free(path);
+	return status;
+}
+
 int main(int argc, char *argv[])
 {
 	const char *socket_option = NULL, *config_option = NULL;
@@ -943,6 +1036,10 @@ int main(int argc, char *argv[])
 		int status = path != NULL ? vitrailctl_open_run(path, args, n_args) : EXIT_FAIL;
 		free(path);
 		return status;
+	}
+	if (strcmp(command, "snapshot") == 0 || strcmp(command, "snapshots") == 0 ||
+		strcmp(command, "revert") == 0 || strcmp(command, "snapshot-delete") == 0) {
+		return snapshot_command(socket_option, command, args, n_args);
 	}
 	if (strcmp(command, "menus") == 0 || strcmp(command, "run-app") == 0) {
 		return apps_command(socket_option, command, args, n_args);

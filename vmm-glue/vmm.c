@@ -87,6 +87,10 @@ struct vmm_vm {
 	uint64_t actual_pool_size;
 	struct vmm_qmp *qmp;
 	int64_t status_id; /* the query-status in flight, -1: none */
+	/* the human-monitor-command in flight (vmm_vm_hmp), -1: none */
+	int64_t hmp_id;
+	vmm_hmp_done_fn hmp_done;
+	void *hmp_data;
 
 	bool stop_requested;
 	bool adopted; /* attached, QMP not confirmed yet */
@@ -113,6 +117,8 @@ struct vmm_vm {
 	bool shutdown_seen, shutdown_guest;
 	char shutdown_reason[64];
 };
+
+static void hmp_finish(struct vmm_vm *vm, bool ok, const char *output);
 
 static int64_t now_ms(void)
 {
@@ -308,6 +314,7 @@ struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm
 	vm->save_fd = -1;
 	vm->restore_fd = -1;
 	vm->save_migrate_id = vm->save_query_id = -1;
+	vm->hmp_id = -1;
 	vm->handler = handler;
 	vm->data = data;
 	vm->memory_mib = spec->memory_mib ? spec->memory_mib : DEFAULT_MEMORY_MIB;
@@ -552,7 +559,8 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 	strv_add(&sv, "chardev:vtcon");
 
 	/* the shared pool: the host's sealed memfd, inherited as fd
-	 * VMM_POOL_FD, as ivshmem BAR2 */
+	 * VMM_POOL_FD, as ivshmem BAR2; master=on: the one peer, so QEMU
+	 * saves the pool with the RAM (savevm) instead of refusing to */
 	strv_add(&sv, "-object");
 	strv_addf(&sv, "memory-backend-file,id=vtpool,size=%llu,mem-path=/proc/self/fd/%d,share=on",
 		(unsigned long long)vm->pool_size, VMM_POOL_FD);
@@ -1078,6 +1086,7 @@ static void finish(struct vmm_vm *vm)
 {
 	bool fall_back = vm->kvm_watch && !vm->stop_requested;
 	vm->kvm_watch = false;
+	hmp_finish(vm, false, "QEMU is gone");
 	vmm_qmp_destroy(vm->qmp);
 	vm->qmp = NULL;
 	if (vm->pool_fd >= 0) {
@@ -1642,6 +1651,7 @@ void vmm_vm_kill(struct vmm_vm *vm)
 
 static void qmp_lost(struct vmm_vm *vm)
 {
+	hmp_finish(vm, false, "QEMU closed its QMP connection");
 	vmm_qmp_destroy(vm->qmp);
 	vm->qmp = NULL;
 	vm->qemu_gone = true;
@@ -1695,7 +1705,9 @@ static void handle_qmp_message(void *data, const struct vmm_qmp_msg *msg)
 	}
 	switch (msg->kind) {
 	case VMM_QMP_RETURN:
-		if (msg->has_id && msg->id == vm->qmp->capabilities_id) {
+		if (msg->has_id && msg->id == vm->hmp_id) {
+			hmp_finish(vm, true, msg->text);
+		} else if (msg->has_id && msg->id == vm->qmp->capabilities_id) {
 			vmm_qmp_execute(vm->qmp, "query-status", &vm->status_id);
 		} else if (msg->has_id && msg->id == vm->status_id) {
 			vm->status_id = -1;
@@ -1725,7 +1737,9 @@ static void handle_qmp_message(void *data, const struct vmm_qmp_msg *msg)
 		}
 		break;
 	case VMM_QMP_ERROR:
-		if (msg->has_id && msg->id == vm->status_id && vm->state == VMM_STARTING) {
+		if (msg->has_id && msg->id == vm->hmp_id) {
+			hmp_finish(vm, false, msg->error);
+		} else if (msg->has_id && msg->id == vm->status_id && vm->state == VMM_STARTING) {
 			vm->status_id = -1;
 			vm->deadline = 0;
 			vm->adopted = false;
@@ -1992,4 +2006,72 @@ const char *vmm_vm_console_log_path(const struct vmm_vm *vm)
 const char *vmm_vm_qemu_log_path(const struct vmm_vm *vm)
 {
 	return vm->qemu_log_path;
+}
+
+/* ---- monitor commands (snapshots) ---- */
+
+/* Answer the command in flight, once. */
+static void hmp_finish(struct vmm_vm *vm, bool ok, const char *output)
+{
+	vmm_hmp_done_fn done = vm->hmp_done;
+	void *data = vm->hmp_data;
+	vm->hmp_id = -1;
+	vm->hmp_done = NULL;
+	vm->hmp_data = NULL;
+	if (done != NULL) {
+		done(data, ok, output);
+	}
+}
+
+bool vmm_vm_hmp(
+	struct vmm_vm *vm, const char *command_line, vmm_hmp_done_fn done, void *data, char **error)
+{
+	if (error != NULL) {
+		*error = NULL;
+	}
+	if (vm->state != VMM_RUNNING || vm->qmp == NULL || !vmm_qmp_ready(vm->qmp)) {
+		return set_error(error, "%s: QEMU's control socket is not ready", vm->name);
+	}
+	if (vm->hmp_done != NULL) {
+		return set_error(error, "%s: another monitor command is in progress", vm->name);
+	}
+	if (!vmm_qmp_execute_string(
+		    vm->qmp, "human-monitor-command", "command-line", command_line, &vm->hmp_id)) {
+		vm->hmp_id = -1;
+		return set_error(error, "%s: QMP: %s", vm->name, vm->qmp->error);
+	}
+	vm->hmp_done = done;
+	vm->hmp_data = data;
+	return true;
+}
+
+bool vmm_vm_hmp_busy(const struct vmm_vm *vm)
+{
+	return vm->hmp_done != NULL;
+}
+
+void vmm_vm_hmp_forget(struct vmm_vm *vm)
+{
+	vm->hmp_done = NULL;
+	vm->hmp_data = NULL;
+}
+
+const char *vmm_vm_image(const struct vmm_vm *vm)
+{
+	return vm->image;
+}
+
+const char *vmm_vm_private_image(const struct vmm_vm *vm)
+{
+	return vm->private_image;
+}
+
+const char *vmm_vm_overlay_path(const struct vmm_vm *vm)
+{
+	return vm->disposable_of != NULL ? vm->overlay_path : NULL;
+}
+
+const char *vmm_vm_qemu_img(const struct vmm_vm *vm)
+{
+	return vm->qemu_img;
 }

@@ -72,6 +72,8 @@ bool vmm_qmp_parse(const char *line, size_t len, struct vmm_qmp_msg *msg)
 			(status = member_string(value, "status")) != NULL) {
 			copy_string(msg->status, sizeof(msg->status), status);
 			msg->running = member_bool(value, "running");
+		} else if (json_object_is_type(value, json_type_string)) {
+			copy_string(msg->text, sizeof(msg->text), json_object_get_string(value));
 		}
 		ok = true;
 	} else if (json_object_object_get_ex(root, "error", &value)) {
@@ -205,31 +207,40 @@ static bool fail(struct vmm_qmp *qmp, const char *why)
 }
 
 static bool execute(
-	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id);
+	struct vmm_qmp *qmp, const char *command, const char *arg, json_object *value, int64_t *id);
 
 bool vmm_qmp_execute(struct vmm_qmp *qmp, const char *command, int64_t *id)
 {
-	return execute(qmp, command, NULL, 0, id);
+	return execute(qmp, command, NULL, NULL, id);
 }
 
 bool vmm_qmp_execute_int(
 	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id)
 {
-	return execute(qmp, command, arg, value, id);
+	return execute(qmp, command, arg, json_object_new_int64(value), id);
 }
 
 static bool execute_args(struct vmm_qmp *qmp, const char *command, json_object *args, int64_t *id);
 
+bool vmm_qmp_execute_string(
+	struct vmm_qmp *qmp, const char *command, const char *arg, const char *value, int64_t *id)
+{
+	return execute(qmp, command, arg, json_object_new_string(value), id);
+}
+
+/* value (taken) is the one argument arg, when arg is not NULL. */
 static bool execute(
-	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id)
+	struct vmm_qmp *qmp, const char *command, const char *arg, json_object *value, int64_t *id)
 {
 	json_object *args = NULL;
 	if (arg != NULL) {
 		args = json_object_new_object();
-		if (args == NULL) {
+		if (args == NULL || value == NULL) {
+			json_object_put(args);
+			json_object_put(value);
 			return fail(qmp, "out of memory");
 		}
-		json_object_object_add(args, arg, json_object_new_int64(value));
+		json_object_object_add(args, arg, value);
 	}
 	return execute_args(qmp, command, args, id);
 }

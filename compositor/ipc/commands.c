@@ -12,6 +12,7 @@
 #include "ipc/ctl_apps.h"
 #include "ipc/ctl_open.h"
 #include "ipc/ctl_net.h"
+#include "ipc/ctl_snapshots.h"
 #include "ipc/ctl_vms.h"
 #include "server.h"
 #include "services/clipboard.h"
@@ -315,6 +316,10 @@ static const struct ctl_command commands[] = {
 	{ "balloon", ctl_vms_balloon },
 	{ "firewall", ctl_net_firewall },
 	{ "firewall-reload", ctl_net_firewall_reload },
+	{ "snapshot", ctl_snapshots_take },
+	{ "snapshots", ctl_snapshots_list },
+	{ "revert", ctl_snapshots_revert },
+	{ "snapshot-delete", ctl_snapshots_delete },
 	{ "menus-sync", ctl_apps_menus_sync },
 	{ "run-app", ctl_apps_run_app },
 	{ "clipboard", clipboard_reply },

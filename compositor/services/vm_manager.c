@@ -30,6 +30,7 @@
 #include "guest/vm_link.h"
 #include "services/netvm.h"
 #include <vitrail/vmm.h>
+#include <vitrail/vmm_snapshot.h>
 #include <vitrail/common/loop.h>
 
 /* A guest only notices a host that went away if it stays away a while
@@ -63,6 +64,7 @@ enum waiter_kind {
 	WAIT_CONNECTED, /* start --wait: until the agent connects */
 	WAIT_RUN, /* run: until the agent connects, then until RUN_RESULT */
 	WAIT_SUSPENDED, /* suspend: until saved and QEMU gone, or the save failed */
+	WAIT_SNAPSHOT, /* a snapshot command on a running VM (not in waiters) */
 };
 
 /* Suspend to disk (vm_manager_suspend), for qemu VMs. */
@@ -135,6 +137,13 @@ struct managed_vm {
 	/* something needs the VM between its save and QEMU's exit: restore
 	 * it then (its waiters wait for that) */
 	bool restore_pending;
+	/* the snapshot command waiting for QEMU's monitor (or NULL), and
+	 * whether a revert's reconnection is due when it answers */
+	struct vm_op *snap_op;
+	bool snap_revert;
+	/* a stopped VM's qemu-img runs, watched on the loop (or NULL) */
+	struct vmm_snapshot_job *snap_job;
+	struct wl_event_source *snap_source, *snap_timer;
 };
 
 struct vm_manager {
@@ -221,6 +230,9 @@ static enum vm_state shown_state(const struct managed_vm *vm)
 
 static void waiter_free(struct vm_op *waiter)
 {
+	if (waiter->vm->snap_op == waiter) {
+		waiter->vm->snap_op = NULL;
+	}
 	wl_list_remove(&waiter->link);
 	loop_source_remove(&waiter->timer);
 	free(waiter->argv);
@@ -1089,6 +1101,7 @@ static bool check_template_exclusion(struct managed_vm *vm, char **error)
 }
 
 static bool restore_qemu(struct managed_vm *vm, char **error);
+static bool snapshot_check_start(struct managed_vm *vm, char **error);
 
 static bool start_qemu(struct managed_vm *vm, char **error)
 {
@@ -1097,7 +1110,7 @@ static bool start_qemu(struct managed_vm *vm, char **error)
 		*error = text_printf("VM %s is %s", vm->config->name, vmm_state_name(state));
 		return false;
 	}
-	if (!check_template_exclusion(vm, error)) {
+	if (!check_template_exclusion(vm, error) || !snapshot_check_start(vm, error)) {
 		return false;
 	}
 	if (vm->suspend == SUSPEND_SAVED && access(vm->state_path, F_OK) == 0) {
@@ -1920,6 +1933,19 @@ static void vm_finish(struct managed_vm *vm)
 	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link) {
 		waiter_fail(waiter, "vitrail is exiting");
 	}
+	if (vm->snap_job != NULL) {
+		/* qemu-img is changing the volumes: let it finish them */
+		char *why = NULL;
+		vmm_snapshot_job_wait(vm->snap_job, &why);
+		free(why);
+		vmm_snapshot_job_destroy(vm->snap_job);
+		vm->snap_job = NULL;
+		loop_source_remove(&vm->snap_source);
+		loop_source_remove(&vm->snap_timer);
+	}
+	if (vm->snap_op != NULL) {
+		waiter_fail(vm->snap_op, "vitrail is exiting");
+	}
 	wl_list_remove(&vm->welcome.link);
 	wl_list_remove(&vm->disconnect.link);
 	if (vm->agent_pid > 0) {
@@ -2058,4 +2084,300 @@ void vm_manager_destroy(struct vm_manager *manager)
 	free(manager->run_dir);
 	free(manager->agent_path);
 	free(manager);
+}
+
+/* ---- snapshots (vmm_snapshot.h) ---- */
+
+static const char *const snapshot_verbs[] = {
+	[VMM_SNAPSHOT_TAKE] = "snapshot",
+	[VMM_SNAPSHOT_REVERT] = "revert",
+	[VMM_SNAPSHOT_DELETE] = "snapshot-delete",
+};
+
+/* A qemu VM whose snapshots may be asked for; NULL and *error if not. */
+static struct managed_vm *snapshot_vm(
+	struct vm_manager *manager, struct vm_link *link, char **error)
+{
+	*error = NULL;
+	struct managed_vm *vm = command_vm(manager, link, error);
+	if (vm == NULL) {
+		return NULL;
+	}
+	if (vm->config->type != CONFIG_VM_QEMU || vm->vmm == NULL) {
+		*error = text_printf("VM %s is a local VM (type = local): it has no disks to "
+				     "snapshot",
+			vm->config->name);
+		return NULL;
+	}
+	return vm;
+}
+
+bool vm_manager_snapshots(struct vm_manager *manager, struct vm_link *link,
+	struct vmm_snapshot_volumes *volumes, struct vmm_snapshot **list, size_t *n, bool *running,
+	char **error)
+{
+	struct managed_vm *vm = snapshot_vm(manager, link, error);
+	if (vm == NULL) {
+		return false;
+	}
+	*running = vmm_vm_state(vm->vmm) == VMM_RUNNING;
+	return vmm_snapshot_list(vm->vmm, *running, volumes, list, n, error);
+}
+
+static int handle_snapshot_timeout(void *data)
+{
+	struct vm_op *op = data;
+	waiter_fail(op,
+		"VM %s: QEMU did not answer within %d s (it may still be working: "
+		"see vitrailctl snapshots)",
+		op->vm->config->name, VM_MANAGER_SNAPSHOT_TIMEOUT_S);
+	return 0;
+}
+
+/* QEMU's monitor answered savevm, loadvm or delvm (or QEMU went away). */
+static void handle_snapshot_hmp(void *data, bool ok, const char *output)
+{
+	struct managed_vm *vm = data;
+	char why[512];
+	bool done = vmm_snapshot_outcome(ok, output, why, sizeof(why));
+	vm_link_set_frozen(vm->link, vm->paused);
+	bool revert = vm->snap_revert;
+	vm->snap_revert = false;
+	if (revert && vmm_vm_state(vm->vmm) == VMM_RUNNING) {
+		/* the guest must see the host go before it comes back:
+		 * its agent then starts a new session and maps its windows again */
+		schedule_connect(vm, RECONNECT_DELAY_MS);
+	}
+	wlr_log(done ? WLR_INFO : WLR_ERROR, "[vm %s] %s: %s", vm->config->name,
+		revert ? "revert" : "snapshot command", done ? "done" : why);
+	struct vm_op *op = vm->snap_op;
+	if (op == NULL) {
+		return; /* the client went away */
+	}
+	if (done) {
+		struct vm_op_result result = { .state = shown_state(vm), .reason = vm->reason };
+		waiter_done(op, &result);
+	} else if (revert && vmm_vm_state(vm->vmm) == VMM_RUNNING) {
+		waiter_fail(op,
+			"VM %s: %s; QEMU may have left it stopped in an undefined state: "
+			"stop it (vitrailctl stop %s)",
+			vm->config->name, why, vm->config->name);
+	} else {
+		waiter_fail(op, "VM %s: %s", vm->config->name, why);
+	}
+}
+
+/* A running VM: the monitor command, answered later through *op. */
+static bool snapshot_live(struct managed_vm *vm, enum vmm_snapshot_op action, const char *name,
+	vm_op_done_fn done, void *data, struct vm_op **op, char **error)
+{
+	struct vm_op *waiter = calloc(1, sizeof(*waiter));
+	if (waiter == NULL) {
+		*error = strdup("out of memory");
+		return false;
+	}
+	wl_list_init(&waiter->link);
+	waiter->vm = vm;
+	waiter->done = done;
+	waiter->data = data;
+	waiter->kind = WAIT_SNAPSHOT;
+	waiter->timer =
+		wl_event_loop_add_timer(vm->manager->server->loop, handle_snapshot_timeout, waiter);
+	if (waiter->timer == NULL) {
+		free(waiter);
+		*error = strdup("out of memory");
+		return false;
+	}
+	if (!vmm_snapshot_live(vm->vmm, action, name, handle_snapshot_hmp, vm, error)) {
+		waiter_free(waiter);
+		return false;
+	}
+	if (action == VMM_SNAPSHOT_REVERT && vm->paused) {
+		/* loadvm keeps a stopped guest stopped: QEMU continues it after
+		 * the load (QMP commands are answered in order) */
+		char *why = NULL;
+		if (!pause_vm(vm, false, &why)) {
+			wlr_log(WLR_ERROR, "%s", why != NULL ? why : "cannot resume");
+		}
+		free(why);
+	}
+	wl_event_source_timer_update(waiter->timer, VM_MANAGER_SNAPSHOT_TIMEOUT_S * 1000);
+	vm->snap_op = waiter;
+	/* the guest stands still while QEMU saves or loads: no liveness rule */
+	vm_link_set_frozen(vm->link, true);
+	if (action == VMM_SNAPSHOT_REVERT) {
+		/* the agent's session jumps back in time: the host drops this one
+		 * (the windows go) and connects again once QEMU has loaded the
+		 * snapshot (handle_snapshot_hmp) */
+		vm->snap_revert = true;
+		vm_link_disconnect(vm->link, "reverting to a snapshot");
+		wl_event_source_timer_update(vm->connect_timer, 0);
+	}
+	vmm_sync(vm);
+	wlr_log(WLR_INFO, "[vm %s] %s %s: asked QEMU", vm->config->name, snapshot_verbs[action],
+		name);
+	*op = waiter;
+	return true;
+}
+
+/* A VM whose volumes qemu-img is changing, or whose template's, cannot
+ * start. */
+static bool snapshot_check_start(struct managed_vm *vm, char **error)
+{
+	const char *tname = template_name(vm->config);
+	struct managed_vm *t = tname != NULL ? find_vm_by_name(vm->manager, tname) : NULL;
+	if (vm->snap_job != NULL || (t != NULL && t->snap_job != NULL)) {
+		*error = text_printf("VM %s: a snapshot command on %s is in progress",
+			vm->config->name, vm->snap_job != NULL ? vm->config->name : tname);
+		return false;
+	}
+	return true;
+}
+
+static int handle_snapshot_job(int fd, uint32_t mask, void *data);
+
+/* The qemu-img job went on (its output, or its deadline): watch it again,
+ * or answer once it is over. */
+static void snapshot_job_sync(struct managed_vm *vm)
+{
+	loop_source_remove(&vm->snap_source); /* each run has its own pipe */
+	char *error = NULL;
+	if (!vmm_snapshot_job_step(vm->snap_job, &error)) {
+		int fd = vmm_snapshot_job_fd(vm->snap_job);
+		int ms = vmm_snapshot_job_timeout_ms(vm->snap_job);
+		vm->snap_source = fd >= 0 ? wl_event_loop_add_fd(vm->manager->server->loop, fd,
+						    WL_EVENT_READABLE, handle_snapshot_job, vm)
+					  : NULL;
+		if (vm->snap_source == NULL && ms > 100) {
+			ms = 100; /* no fd source: poll */
+		}
+		wl_event_source_timer_update(vm->snap_timer, ms > 0 ? ms : 1);
+		return;
+	}
+	vmm_snapshot_job_destroy(vm->snap_job);
+	vm->snap_job = NULL;
+	loop_source_remove(&vm->snap_timer);
+	wlr_log(error == NULL ? WLR_INFO : WLR_ERROR, "[vm %s] snapshot command (qemu-img): %s",
+		vm->config->name, error == NULL ? "done" : error);
+	struct vm_op *op = vm->snap_op;
+	if (op == NULL) {
+		/* the client went away */
+	} else if (error == NULL) {
+		struct vm_op_result result = { .state = shown_state(vm), .reason = vm->reason };
+		waiter_done(op, &result);
+	} else {
+		waiter_fail(op, "VM %s: %s", vm->config->name, error);
+	}
+	free(error);
+}
+
+static int handle_snapshot_job(int fd, uint32_t mask, void *data)
+{
+	snapshot_job_sync(data);
+	return 0;
+}
+
+static int handle_snapshot_job_timer(void *data)
+{
+	snapshot_job_sync(data);
+	return 0;
+}
+
+/* A stopped VM: qemu-img on its volumes, watched on the loop; answered
+ * through *op, or at once (*op NULL) when it is over already. */
+static bool snapshot_offline(struct managed_vm *vm, enum vmm_snapshot_op action, const char *name,
+	vm_op_done_fn done, void *data, struct vm_op **op, char **error)
+{
+	struct wl_event_loop *loop = vm->manager->server->loop;
+	struct vm_op *waiter = calloc(1, sizeof(*waiter));
+	vm->snap_timer = wl_event_loop_add_timer(loop, handle_snapshot_job_timer, vm);
+	if (waiter == NULL || vm->snap_timer == NULL) {
+		free(waiter);
+		loop_source_remove(&vm->snap_timer);
+		*error = strdup("out of memory");
+		return false;
+	}
+	vm->snap_job = vmm_snapshot_offline_start(vm->vmm, action, name, error);
+	if (vm->snap_job == NULL) {
+		free(waiter);
+		loop_source_remove(&vm->snap_timer);
+		return false;
+	}
+	wl_list_init(&waiter->link);
+	waiter->vm = vm;
+	waiter->done = done;
+	waiter->data = data;
+	waiter->kind = WAIT_SNAPSHOT;
+	vm->snap_op = waiter;
+	wlr_log(WLR_INFO, "[vm %s] %s %s: qemu-img on its volumes", vm->config->name,
+		snapshot_verbs[action], name);
+	snapshot_job_sync(vm);
+	if (vm->snap_op == NULL) {
+		return true; /* answered already: done was called */
+	}
+	*op = waiter;
+	return true;
+}
+
+/* A VM that another running VM boots an overlay of cannot have its disk
+ * changed under it. */
+static bool snapshot_check_template(struct managed_vm *vm, char **error)
+{
+	struct vm_manager *manager = vm->manager;
+	for (size_t i = 0; i < manager->n_vms; i++) {
+		struct managed_vm *other = &manager->vms[i];
+		const char *tname = template_name(other->config);
+		if (other != vm && qemu_up(other) && tname != NULL &&
+			strcmp(tname, vm->config->name) == 0) {
+			*error = text_printf("VM %s is the template of %s, which is running; "
+					     "stop %s first",
+				vm->config->name, other->config->name, other->config->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool vm_manager_snapshot(struct vm_manager *manager, struct vm_link *link,
+	enum vmm_snapshot_op action, const char *name, vm_op_done_fn done, void *data,
+	struct vm_op **op, char **error)
+{
+	*op = NULL;
+	struct managed_vm *vm = snapshot_vm(manager, link, error);
+	if (vm == NULL) {
+		return false;
+	}
+	if (!vmm_snapshot_name_valid(name)) {
+		*error = text_printf("bad snapshot name '%s': 1 to %d characters of A-Z a-z 0-9 "
+				     ". _ -, the first a letter",
+			name, VMM_SNAPSHOT_NAME_MAX);
+		return false;
+	}
+	if (vm->snap_op != NULL || vm->snap_job != NULL || vmm_vm_hmp_busy(vm->vmm)) {
+		*error = text_printf(
+			"VM %s: another snapshot command is in progress", vm->config->name);
+		return false;
+	}
+	/* a saved RAM state belongs with the disks as they are: neither may
+	 * change under the other */
+	if (vm->suspend != SUSPEND_NONE) {
+		*error =
+			text_printf("VM %s is suspended (or being suspended or restored): start it "
+				    "first, then use its snapshots",
+				vm->config->name);
+		return false;
+	}
+	enum vmm_state state = vmm_vm_state(vm->vmm);
+	if (state == VMM_RUNNING) {
+		return snapshot_live(vm, action, name, done, data, op, error);
+	}
+	if (state != VMM_STOPPED && state != VMM_CRASHED) {
+		*error = text_printf("VM %s is %s: wait until it runs or is stopped",
+			vm->config->name, vmm_state_name(state));
+		return false;
+	}
+	if (!snapshot_check_template(vm, error)) {
+		return false;
+	}
+	return snapshot_offline(vm, action, name, done, data, op, error);
 }

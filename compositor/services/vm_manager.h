@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <vitrail/vmm_snapshot.h>
 #include <wayland-server-core.h>
 
 struct server;
@@ -164,5 +165,30 @@ struct vm_op *vm_manager_suspend(struct vm_manager *manager, struct vm_link *lin
 bool vm_manager_suspended(struct vm_manager *manager, struct vm_link *link);
 /* Input went to one of the VM's windows: suspend-after counts from now. */
 void vm_manager_note_input(struct vm_manager *manager, struct vm_link *link);
+
+/*
+ * Snapshots of a qemu VM (<vitrail/vmm_snapshot.h>: the volumes, the
+ * name rule). A local VM has none (error).
+ *
+ * List: *list (malloc'd, caller frees, *n entries) and *volumes, those of
+ * the VM now (*running: QEMU runs, so an AppVM's overlay is one of them).
+ */
+bool vm_manager_snapshots(struct vm_manager *manager, struct vm_link *link,
+	struct vmm_snapshot_volumes *volumes, struct vmm_snapshot **list, size_t *n, bool *running,
+	char **error);
+ /* Seconds a running VM's savevm, loadvm or delvm may take. */
+#define VM_MANAGER_SNAPSHOT_TIMEOUT_S 600
+/*
+ * Take, revert or delete the snapshot name. A stopped VM: qemu-img on its
+ * volumes, watched on the loop (the VM, and VMs booting overlays of it,
+ * cannot start meanwhile; vitrail exiting waits for it). A running one:
+ * asked of QEMU's monitor. true and *op: done is called once, later
+ * (state: the VM's then); true and *op NULL: it is done already. Reverting a running VM resumes it if paused, drops its agent
+ * connection (its windows go) and connects again once QEMU has loaded the
+ * snapshot: the agent maps the windows it had then. false and *error.
+ */
+bool vm_manager_snapshot(struct vm_manager *manager, struct vm_link *link,
+	enum vmm_snapshot_op action, const char *name, vm_op_done_fn done, void *data,
+	struct vm_op **op, char **error);
 
 #endif

@@ -2,7 +2,9 @@
 # vm-start benchmark (prints figures, asserts nothing): a QEMU VM booted
 # from the quick test guest image (busybox initramfs, weston-simple-shm):
 # cold boot to its first window, vitrailctl pause / resume round trips
-# (QMP stop / cont), and the host RSS of its QEMU running idle and paused.
+# (QMP stop / cont), the host RSS of its QEMU running idle and paused, and
+# vitrailctl snapshot / revert of the running VM (savevm / loadvm of its RAM
+# and its qcow2 private volume; revert until the agent's window is back).
 #   meson test -C build --benchmark vm-start -v
 # Then suspend to disk and restore, three times: vitrailctl suspend
 # (until QEMU is gone), restore (vitrailctl start --wait: until the agent
@@ -32,6 +34,7 @@ trap 'rc=$?; vm_cleanup; (exit $rc); cleanup' EXIT
 
 image=$("$GUEST_IMAGE" --out "$IMAGE_OUT" --agent "$AGENT" | tail -n 1)
 [ -f "$image/vmlinuz" ] || fail "no guest image in '$image'"
+qemu-img create -q -f qcow2 "$T/private.qcow2" 64M || fail "qemu-img create failed"
 write_config "$T/vitrail.ini" <<INI
 [vm work]
 label = blue
@@ -41,6 +44,7 @@ initrd = $image/initrd.img
 append = console=ttyS0 quiet panic=-1 vitrail.cmd=weston-simple-shm
 memory = 256
 pool-size = 16
+private = $T/private.qcow2
 INI
 start_vitrail "$T/vitrail.ini"
 ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -87,6 +91,19 @@ for i in $(seq 3); do
 	echo $((b - a)) >>"$T/restore"
 	pid=$(cat "$XDG_RUNTIME_DIR/vitrail/vms/work.pid")
 done
+: >"$T/snap" && : >"$T/revert" && : >"$T/back"
+for i in $(seq 5); do
+	a=$(ms); ctl snapshot work "b$i" >/dev/null || fail "snapshot failed"; b=$(ms)
+	echo $((b - a)) >>"$T/snap"
+	a=$(ms); ctl revert work "b$i" >/dev/null || fail "revert failed"; b=$(ms)
+	echo $((b - a)) >>"$T/revert"
+	until [ "$(windows_of work)" = 1 ]; do
+		[ $(($(ms) - b)) -lt $((E2E_TIMEOUT * 1000)) ] || fail "no window after revert"
+		sleep 0.05
+	done
+	echo $(($(ms) - a)) >>"$T/back"
+done
+snap_size=$(ctl snapshots work --json | $PY -c 'import json, sys; print(json.load(sys.stdin)["snapshots"][0]["vm_state_bytes"] >> 20)')
 
 echo "vm-start benchmark (quick initramfs guest, $accel, 256 MiB, pool 16 MiB)"
 printf '%-44s %s\n' "cold boot -> first window" "${cold} ms"
@@ -96,6 +113,9 @@ printf '%-44s %s\n' "vitrailctl pause (QMP stop), median of 10" "$(median <"$T/p
 printf '%-44s %s\n' "vitrailctl resume (QMP cont), median of 10" "$(median <"$T/resume") ms"
 printf '%-44s %s\n' "vitrailctl suspend (until QEMU gone), median of 3" "$(median <"$T/suspend") ms"
 printf '%-44s %s\n' "restore (until the agent is back), median of 3" "$(median <"$T/restore") ms"
+printf '%-44s %s\n' "vitrailctl snapshot (savevm), median of 5" "$(median <"$T/snap") ms (RAM state ${snap_size} MiB)"
+printf '%-44s %s\n' "vitrailctl revert (loadvm), median of 5" "$(median <"$T/revert") ms"
+printf '%-44s %s\n' "revert -> window back, median of 5" "$(median <"$T/back") ms (1.5 s reconnect delay)"
 printf '%-44s %s\n' "host RSS of QEMU, running idle" "$((rss_run / 1024)) MiB"
 printf '%-44s %s\n' "host RSS of QEMU, paused" "$((rss_paused / 1024)) MiB"
 printf '%-44s %s\n' "host RSS of a suspended VM" "$((rss_susp / 1024)) MiB (state file $((state_kib / 1024)) MiB on disk)"

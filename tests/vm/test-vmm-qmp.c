@@ -50,6 +50,11 @@ Test(parse, returns)
 	cr_assert_not(msg.running);
 	cr_assert_not(msg.has_id);
 
+	/* a string (human-monitor-command's output) */
+	cr_assert(parse("{\"return\": \"Error: no \\\"x\\\"\\r\\n\", \"id\": 4}", &msg));
+	cr_assert_eq(msg.kind, VMM_QMP_RETURN);
+	cr_assert_str_eq(msg.text, "Error: no \"x\"\r\n");
+
 	/* a return value that is not an object */
 	cr_assert(parse("{\"return\": [1, 2], \"id\": 3}", &msg));
 	cr_assert_eq(msg.kind, VMM_QMP_RETURN);

@@ -222,6 +222,28 @@ const char *vmm_vm_qmp_path(const struct vmm_vm *vm);
 const char *vmm_vm_console_log_path(const struct vmm_vm *vm);
 const char *vmm_vm_qemu_log_path(const struct vmm_vm *vm);
 
+/* A human monitor command line (QMP human-monitor-command), answered
+ * later: done(data, ok, output) is called once from vmm_vm_dispatch,
+ * vmm_vm_tick or when QEMU goes away, never from vmm_vm_hmp itself; ok is
+ * false for a QMP error or a lost QEMU (output says why), else output is
+ * what the command printed ("" for none). One at a time: false and
+ * *error when QEMU is not RUNNING or a command is in flight. QEMU
+ * answers no other QMP command meanwhile (savevm, loadvm hold its main
+ * loop); the caller is not blocked. */
+typedef void (*vmm_hmp_done_fn)(void *data, bool ok, const char *output);
+bool vmm_vm_hmp(struct vmm_vm *vm, const char *command_line, vmm_hmp_done_fn done, void *data,
+	char **error);
+bool vmm_vm_hmp_busy(const struct vmm_vm *vm);
+/* Do not call done for the command in flight (it still runs in QEMU). */
+void vmm_vm_hmp_forget(struct vmm_vm *vm);
+/* The spec's disks: image, private_image (NULL if none), the overlay a
+ * disposable boots (NULL unless disposable_of; it exists while QEMU
+ * runs), and qemu-img. */
+const char *vmm_vm_image(const struct vmm_vm *vm);
+const char *vmm_vm_private_image(const struct vmm_vm *vm);
+const char *vmm_vm_overlay_path(const struct vmm_vm *vm);
+const char *vmm_vm_qemu_img(const struct vmm_vm *vm);
+
 /* QEMU's argv for this VM (what vmm_vm_start runs), NULL-terminated; free
  * with vmm_strv_free. accel=auto is resolved with vmm_kvm_usable(QEMU). */
 char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error);

@@ -35,6 +35,8 @@ struct vmm_qmp_msg {
 	char status[32];
 	bool running;
 	char error[256]; /* ERROR: "Class: description" */
+	/* RETURN of a string (human-monitor-command's output), cut; else "" */
+	char text[512];
 };
 
 /* Parse one line (without its CR LF). false: not a QMP message. */
@@ -100,6 +102,9 @@ bool vmm_qmp_execute_int(
 	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id);
 /* set_link {"name": name, "up": up}: a NIC's link up or down. */
 bool vmm_qmp_set_link(struct vmm_qmp *qmp, const char *name, bool up, int64_t *id);
+/* The same with "arguments": {arg: "value"} (JSON-escaped). */
+bool vmm_qmp_execute_string(
+	struct vmm_qmp *qmp, const char *command, const char *arg, const char *value, int64_t *id);
 /* Block up to timeout_ms for input and dispatch it (for tools and tests). */
 bool vmm_qmp_wait(struct vmm_qmp *qmp, int timeout_ms);
 
