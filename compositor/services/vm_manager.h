@@ -176,7 +176,7 @@ void vm_manager_note_input(struct vm_manager *manager, struct vm_link *link);
 bool vm_manager_snapshots(struct vm_manager *manager, struct vm_link *link,
 	struct vmm_snapshot_volumes *volumes, struct vmm_snapshot **list, size_t *n, bool *running,
 	char **error);
- /* Seconds a running VM's savevm, loadvm or delvm may take. */
+/* Seconds a running VM's savevm, loadvm or delvm may take. */
 #define VM_MANAGER_SNAPSHOT_TIMEOUT_S 600
 /*
  * Take, revert or delete the snapshot name. A stopped VM: qemu-img on its
