@@ -213,7 +213,8 @@ static bool read_table(
 			*list = grown;
 			s = &grown[(*n)++];
 			memset(s, 0, sizeof(*s));
-			snprintf(s->name, sizeof(s->name), "%s", name);
+			/* the name rule kept it below sizeof(s->name) */
+			memcpy(s->name, name, strnlen(name, sizeof(s->name) - 1));
 		}
 		int64_t date = (int64_t)be32_at(e + 16);
 		if (date > s->date) {
