@@ -34,10 +34,12 @@ struct agent_net {
 	uint32_t applying; /* generation of the run in progress */
 	uint32_t applied; /* generation of the last finished run */
 	uint32_t state; /* enum vtp_net_state of that run */
+	uint8_t links[32]; /* bitmap of the config's link numbers */
 };
 
-/* Read the drop counters through the helper ("LINK PACKETS BYTES" lines). */
-static uint32_t read_counters(struct vtp_net_counter *out)
+/* Read the drop counters through the helper ("LINK PACKETS BYTES" lines),
+ * those of the config's links only. */
+static uint32_t read_counters(const struct agent_net *net, struct vtp_net_counter *out)
 {
 	FILE *f = popen("timeout 5 sudo -n " VITRAIL_NET_APPLY " --counters 2>/dev/null", "r");
 	if (f == NULL) {
@@ -52,7 +54,8 @@ static uint32_t read_counters(struct vtp_net_counter *out)
 		for (uint32_t i = 0; i < n; i++) {
 			dup = dup || out[i].link == link;
 		}
-		if (link >= 1 && link <= 254 && !dup) {
+		if (link >= 1 && link <= 254 && !dup &&
+			(net->links[link / 8] & (1u << (link % 8)))) {
 			out[n++] = (struct vtp_net_counter){
 				.link = link, .packets = packets, .bytes = bytes
 			};
@@ -69,7 +72,7 @@ static void send_status(struct agent_net *net)
 		return;
 	}
 	struct vtp_net_counter counters[VTP_MAX_NET_LINKS];
-	uint32_t n = read_counters(counters);
+	uint32_t n = read_counters(net, counters);
 	struct vtp_net_status st = { .generation = net->applied, .state = net->state, .count = n };
 	agent_link_send(link, VTP_NET_STATUS, 0, &st, counters, n * (uint32_t)sizeof(counters[0]));
 }
@@ -115,23 +118,29 @@ static void start_apply(struct agent_net *net)
 	net->apply_pid = pid;
 }
 
-/* Does a rule of the text name a host? */
-static bool names_a_host(const char *text)
+/* Does a rule of the text name a host? Its link numbers go to net->links. */
+static bool scan_config(struct agent_net *net, const char *text)
 {
+	bool names = false;
+	memset(net->links, 0, sizeof(net->links));
 	for (const char *line = text; *line != '\0';) {
 		const char *end = strchr(line, '\n');
+		unsigned k;
+		if (sscanf(line, "link %u ", &k) == 1 && k >= 1 && k <= 254) {
+			net->links[k / 8] |= (uint8_t)(1u << (k % 8));
+		}
 		if (strncmp(line, "rule ", 5) == 0) {
 			const char *spec = strchr(line + 5, ' ');
 			struct vtp_fw_rule rule;
-			if (spec != NULL &&
-				vtp_fw_rule_parse(spec + 1, (size_t)(end - spec - 1), &rule) &&
-				rule.is_name) {
-				return true;
-			}
+			names = names ||
+				(spec != NULL &&
+					vtp_fw_rule_parse(
+						spec + 1, (size_t)(end - spec - 1), &rule) &&
+					rule.is_name);
 		}
 		line = end + 1;
 	}
-	return false;
+	return names;
 }
 
 void agent_net_handle_config(struct agent_net *net, const struct vtp_msg *msg)
@@ -161,7 +170,7 @@ void agent_net_handle_config(struct agent_net *net, const struct vtp_msg *msg)
 	}
 	net->generation = msg->body.net_config.generation;
 	net->configured = true;
-	net->has_names = names_a_host((const char *)msg->tail);
+	net->has_names = scan_config(net, (const char *)msg->tail);
 	wlr_log(WLR_INFO, "network config %u received (%u bytes)", net->generation, msg->tail_len);
 	start_apply(net);
 	wl_event_source_timer_update(net->status_timer, STATUS_INTERVAL_MS);
@@ -189,7 +198,11 @@ static int handle_resolve_timer(void *data)
 void agent_net_link_lost(struct agent_net *net)
 {
 	if (net != NULL) {
+		/* the next host numbers its configs anew: a run still going
+		 * reports to nobody, the next config is applied after it */
 		wl_event_source_timer_update(net->status_timer, 0);
+		net->configured = false;
+		net->generation = net->applying = net->applied = 0;
 	}
 }
 

@@ -6,6 +6,7 @@
  */
 #include <vitrail/protocol.h>
 
+#include <arpa/inet.h>
 #include <string.h>
 
 /* A decimal number lo..hi in s[0..n), no sign, no leading zero. */
@@ -124,7 +125,10 @@ bool vtp_fw_rule_parse(const char *s, size_t n, struct vtp_fw_rule *out)
 				return false;
 			}
 		}
-	} else if (slash != NULL || !valid_host_name(s, n)) {
+	} else if (slash != NULL || !valid_host_name(s, n) ||
+		inet_aton(r.host, &(struct in_addr){ 0 }) != 0) {
+		/* a name the resolver reads as an address ("0x7f000001",
+		 * "10.1") is neither */
 		return false;
 	} else {
 		r.is_name = true;

@@ -16,6 +16,9 @@
 
 /* the NIC of a client VM that leads to its service VM (set_link) */
 #define UPLINK_NIC "vtup"
+/* NET_STATUS a service VM may send a second (the agent sends one every
+ * 3 s and one per apply): more is a flood, and the VM is dropped */
+#define STATUS_MAX_PER_S 8
 
 struct net_entry {
 	struct vm_link *link;
@@ -33,6 +36,8 @@ struct net_entry {
 	bool has_status;
 	uint32_t status_gen, status_state;
 	int64_t status_time;
+	int64_t window_start; /* CLOCK_MONOTONIC s of the rate window */
+	uint32_t window_count;
 	struct vtp_net_counter counters[VTP_MAX_NET_LINKS];
 	uint32_t n_counters;
 };
@@ -263,6 +268,17 @@ bool netvm_handle_status(struct netvm *netvm, struct vm_link *link, const struct
 	const struct vtp_net_status *st = &msg->body.net_status;
 	if (e == NULL || !e->sent || st->generation > e->sent_gen || st->generation == 0) {
 		vm_link_fail(link, VTP_ERR_PROTOCOL, "NET_STATUS for no network config sent");
+		return false;
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec != e->window_start) {
+		e->window_start = now.tv_sec;
+		e->window_count = 0;
+	}
+	if (++e->window_count > STATUS_MAX_PER_S) {
+		vm_link_fail(link, VTP_ERR_LIMIT, "more than %d NET_STATUS in a second",
+			STATUS_MAX_PER_S);
 		return false;
 	}
 	size_t s = (size_t)(e - netvm->entries);

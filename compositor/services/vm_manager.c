@@ -421,6 +421,9 @@ static void handle_welcome(struct wl_listener *listener, void *data)
 	arm_idle(vm);
 	if (vm->state == VM_STARTING) {
 		set_state(vm, VM_RUNNING, "");
+	} else {
+		/* an agent back on a VM that kept running */
+		wl_signal_emit(&vm->manager->events.state, vm->link);
 	}
 	waiters_connected(vm);
 }
@@ -437,6 +440,7 @@ static void handle_disconnect(struct wl_listener *listener, void *data)
 {
 	struct managed_vm *vm = wl_container_of(listener, vm, disconnect);
 	waiters_disconnected(vm);
+	wl_signal_emit(&vm->manager->events.state, vm->link);
 	if (vm->vmm != NULL && vmm_vm_state(vm->vmm) == VMM_RUNNING) {
 		schedule_connect(vm, RECONNECT_DELAY_MS);
 	}

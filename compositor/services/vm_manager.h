@@ -54,8 +54,8 @@ struct vm_manager *vm_manager_create(struct server *server);
 struct vm_manager_events {
 	/* data: struct vm_link whose VM was paused or resumed (vm_manager_paused) */
 	struct wl_signal paused;
-	/* data: struct vm_link whose VM changed state, or whose QEMU came up
-	 * (vm_manager_qemu_running) */
+	/* data: struct vm_link whose VM changed state, whose QEMU came up
+	 * (vm_manager_qemu_running), or whose agent connected or went */
 	struct wl_signal state;
 };
 struct vm_manager_events *vm_manager_events(struct vm_manager *manager);
