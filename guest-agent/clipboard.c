@@ -44,7 +44,7 @@ struct agent_clipboard {
 
 	struct clip_text_writers writers; /* apps reading a paste */
 	struct clip_text_source *source; /* ours, while it is the selection */
-	struct clip_text_primary_source *primary; /* ours, while it is the primary one */
+	struct clip_text_source *primary; /* ours, while it is the primary one */
 };
 
 /* ---- answering the host ---- */
@@ -245,7 +245,7 @@ static void set_selection(struct agent_clipboard *clipboard, uint8_t *bytes, siz
 		return;
 	}
 	struct clip_text_source *source =
-		clip_text_source_create(&clipboard->writers, data, &clipboard->source);
+		clip_text_source_create(&clipboard->writers, data, false, &clipboard->source);
 	clip_text_unref(data); /* the source holds it */
 	if (source == NULL) {
 		wlr_log(WLR_ERROR, "clipboard: out of memory for the pasted text");
@@ -253,15 +253,15 @@ static void set_selection(struct agent_clipboard *clipboard, uint8_t *bytes, siz
 	}
 	/* replaces (and destroys) the previous selection */
 	wlr_seat_set_selection(
-		server->seat, &source->base, wl_display_next_serial(server->display));
+		server->seat, &source->base.data, wl_display_next_serial(server->display));
 	clipboard->source = source;
 	/* and the primary selection, so middle-click and Shift+Insert paste
 	 * it too */
-	struct clip_text_primary_source *primary =
-		clip_text_primary_source_create(&clipboard->writers, data, &clipboard->primary);
+	struct clip_text_source *primary =
+		clip_text_source_create(&clipboard->writers, data, true, &clipboard->primary);
 	if (primary != NULL) {
-		wlr_seat_set_primary_selection(
-			server->seat, &primary->base, wl_display_next_serial(server->display));
+		wlr_seat_set_primary_selection(server->seat, &primary->base.primary,
+			wl_display_next_serial(server->display));
 		clipboard->primary = primary;
 	}
 	wlr_log(WLR_INFO, "clipboard: the host pasted %zu bytes: now the selection", len);
@@ -360,6 +360,6 @@ void agent_clipboard_destroy(struct agent_clipboard *clipboard)
 	clip_text_writers_finish(&clipboard->writers);
 	/* it stays the selection until the seat goes */
 	clip_text_source_orphan(clipboard->source);
-	clip_text_primary_source_orphan(clipboard->primary);
+	clip_text_source_orphan(clipboard->primary);
 	free(clipboard);
 }

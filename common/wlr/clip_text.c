@@ -149,6 +149,10 @@ void clip_text_writers_finish(struct clip_text_writers *writers)
 
 void clip_text_serve(struct clip_text_writers *writers, struct clip_text *text, int fd)
 {
+	if (writers == NULL) {
+		close(fd);
+		return;
+	}
 	if (writers->n >= writers->max) {
 		wlr_log(WLR_INFO, "clipboard: too many apps reading the pasted text at once");
 		close(fd);
@@ -185,24 +189,26 @@ static const char *const offered_mime_types[] = {
 	"UTF8_STRING",
 };
 
-static void source_send(struct wlr_data_source *wlr_source, const char *mime_type, int32_t fd)
+/* Drop source: its owner forgets it, its text loses a reference. */
+static void source_free(struct clip_text_source *source)
 {
-	struct clip_text_source *source = wl_container_of(wlr_source, source, base);
-	if (source->writers == NULL) {
-		close(fd);
-		return;
-	}
-	clip_text_serve(source->writers, source->text, fd);
-}
-
-static void source_destroy(struct wlr_data_source *wlr_source)
-{
-	struct clip_text_source *source = wl_container_of(wlr_source, source, base);
 	if (source->owner != NULL && *source->owner == source) {
 		*source->owner = NULL;
 	}
 	clip_text_unref(source->text);
 	free(source);
+}
+
+static void source_send(struct wlr_data_source *wlr_source, const char *mime_type, int32_t fd)
+{
+	struct clip_text_source *source = wl_container_of(wlr_source, source, base.data);
+	clip_text_serve(source->writers, source->text, fd);
+}
+
+static void source_destroy(struct wlr_data_source *wlr_source)
+{
+	struct clip_text_source *source = wl_container_of(wlr_source, source, base.data);
+	source_free(source);
 }
 
 static const struct wlr_data_source_impl source_impl = {
@@ -210,50 +216,17 @@ static const struct wlr_data_source_impl source_impl = {
 	.destroy = source_destroy,
 };
 
-struct clip_text_source *clip_text_source_create(
-	struct clip_text_writers *writers, struct clip_text *text, struct clip_text_source **owner)
-{
-	struct clip_text_source *source = calloc(1, sizeof(*source));
-	if (source == NULL) {
-		return NULL;
-	}
-	wlr_data_source_init(&source->base, &source_impl);
-	source->writers = writers;
-	source->owner = owner;
-	source->text = clip_text_ref(text);
-	for (size_t i = 0; i < sizeof(offered_mime_types) / sizeof(offered_mime_types[0]); i++) {
-		char **p = wl_array_add(&source->base.mime_types, sizeof(*p));
-		if (p == NULL || (*p = strdup(offered_mime_types[i])) == NULL) {
-			if (p != NULL) {
-				source->base.mime_types.size -= sizeof(*p);
-			}
-			source->owner = NULL;
-			wlr_data_source_destroy(&source->base);
-			return NULL;
-		}
-	}
-	return source;
-}
-
 static void primary_send(
 	struct wlr_primary_selection_source *wlr_source, const char *mime_type, int fd)
 {
-	struct clip_text_primary_source *source = wl_container_of(wlr_source, source, base);
-	if (source->writers == NULL) {
-		close(fd);
-		return;
-	}
+	struct clip_text_source *source = wl_container_of(wlr_source, source, base.primary);
 	clip_text_serve(source->writers, source->text, fd);
 }
 
 static void primary_destroy(struct wlr_primary_selection_source *wlr_source)
 {
-	struct clip_text_primary_source *source = wl_container_of(wlr_source, source, base);
-	if (source->owner != NULL && *source->owner == source) {
-		*source->owner = NULL;
-	}
-	clip_text_unref(source->text);
-	free(source);
+	struct clip_text_source *source = wl_container_of(wlr_source, source, base.primary);
+	source_free(source);
 }
 
 static const struct wlr_primary_selection_source_impl primary_impl = {
@@ -261,37 +234,39 @@ static const struct wlr_primary_selection_source_impl primary_impl = {
 	.destroy = primary_destroy,
 };
 
-struct clip_text_primary_source *clip_text_primary_source_create(struct clip_text_writers *writers,
-	struct clip_text *text, struct clip_text_primary_source **owner)
+struct clip_text_source *clip_text_source_create(struct clip_text_writers *writers,
+	struct clip_text *text, bool primary, struct clip_text_source **owner)
 {
-	struct clip_text_primary_source *source = calloc(1, sizeof(*source));
+	struct clip_text_source *source = calloc(1, sizeof(*source));
 	if (source == NULL) {
 		return NULL;
 	}
-	wlr_primary_selection_source_init(&source->base, &primary_impl);
+	struct wl_array *mime_types = &source->base.data.mime_types;
+	if (primary) {
+		wlr_primary_selection_source_init(&source->base.primary, &primary_impl);
+		mime_types = &source->base.primary.mime_types;
+	} else {
+		wlr_data_source_init(&source->base.data, &source_impl);
+	}
 	source->writers = writers;
 	source->owner = owner;
 	source->text = clip_text_ref(text);
 	for (size_t i = 0; i < sizeof(offered_mime_types) / sizeof(offered_mime_types[0]); i++) {
-		char **p = wl_array_add(&source->base.mime_types, sizeof(*p));
+		char **p = wl_array_add(mime_types, sizeof(*p));
 		if (p == NULL || (*p = strdup(offered_mime_types[i])) == NULL) {
 			if (p != NULL) {
-				source->base.mime_types.size -= sizeof(*p);
+				mime_types->size -= sizeof(*p);
 			}
 			source->owner = NULL;
-			wlr_primary_selection_source_destroy(&source->base);
+			if (primary) {
+				wlr_primary_selection_source_destroy(&source->base.primary);
+			} else {
+				wlr_data_source_destroy(&source->base.data);
+			}
 			return NULL;
 		}
 	}
 	return source;
-}
-
-void clip_text_primary_source_orphan(struct clip_text_primary_source *source)
-{
-	if (source != NULL) {
-		source->writers = NULL;
-		source->owner = NULL;
-	}
 }
 
 void clip_text_source_orphan(struct clip_text_source *source)

@@ -216,14 +216,14 @@ drop:
 static bool set_host_selection(struct clipboard *clipboard, struct clip_text *data)
 {
 	struct clip_text_source *source =
-		clip_text_source_create(&clipboard->writers, data, &clipboard->host_source);
+		clip_text_source_create(&clipboard->writers, data, false, &clipboard->host_source);
 	if (source == NULL) {
 		return false;
 	}
 	struct server *server = clipboard->server;
 	/* replaces (and destroys) the previous selection source */
-	wlr_seat_set_selection(
-		server->seat->wlr_seat, &source->base, wl_display_next_serial(server->display));
+	wlr_seat_set_selection(server->seat->wlr_seat, &source->base.data,
+		wl_display_next_serial(server->display));
 	clipboard->host_source = source;
 	return true;
 }

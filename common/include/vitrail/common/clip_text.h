@@ -45,39 +45,32 @@ void clip_text_writers_init(
 /* Ends every writer still running. */
 void clip_text_writers_finish(struct clip_text_writers *writers);
 /* Write text to fd (a reader's pipe, taken and closed when done, on error,
- * after the deadline, or at once when too many readers are served). */
+ * after the deadline, or at once when too many readers are served or
+ * writers is NULL). */
 void clip_text_serve(struct clip_text_writers *writers, struct clip_text *text, int fd);
 
 /*
  * A selection offering a text as text/plain;charset=utf-8, text/plain and
- * UTF8_STRING; each reader is served through writers. *owner points at it
- * while it is the owner's selection and is cleared when the seat destroys
- * it.
+ * UTF8_STRING: the clipboard (base.data) or, primary, the primary
+ * selection (base.primary: middle-click, Shift+Insert); each reader is
+ * served through writers. *owner points at it while it is the owner's
+ * selection and is cleared when the seat destroys it.
  */
 struct clip_text_source {
-	struct wlr_data_source base;
+	union {
+		struct wlr_data_source data;
+		struct wlr_primary_selection_source primary;
+	} base;
 	struct clip_text_writers *writers; /* NULL once the owner is gone */
 	struct clip_text_source **owner;
 	struct clip_text *text;
 };
 
 /* Takes a reference to text. NULL when out of memory. */
-struct clip_text_source *clip_text_source_create(
-	struct clip_text_writers *writers, struct clip_text *text, struct clip_text_source **owner);
+struct clip_text_source *clip_text_source_create(struct clip_text_writers *writers,
+	struct clip_text *text, bool primary, struct clip_text_source **owner);
 /* The owner goes away while the source may still be the selection: it
  * stops serving readers. Accepts NULL. */
 void clip_text_source_orphan(struct clip_text_source *source);
-
-/* The same text offered as the primary selection (middle-click, Shift+Insert). */
-struct clip_text_primary_source {
-	struct wlr_primary_selection_source base;
-	struct clip_text_writers *writers; /* NULL once the owner is gone */
-	struct clip_text_primary_source **owner;
-	struct clip_text *text;
-};
-
-struct clip_text_primary_source *clip_text_primary_source_create(struct clip_text_writers *writers,
-	struct clip_text *text, struct clip_text_primary_source **owner);
-void clip_text_primary_source_orphan(struct clip_text_primary_source *source);
 
 #endif
