@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <vitrail/common/loop.h>
 #include <wlr/backend.h>
 #include <wlr/backend/session.h>
 #include <wlr/types/wlr_cursor.h>
@@ -924,7 +925,7 @@ static void press(struct seat *seat, struct wlr_event_pointer_button *event)
 		/* shown under the pointer just now: the click was meant for what
 		 * was there before, not for it */
 		wlr_log(WLR_INFO, "a click on a window shown %" PRId64 " ms ago is ignored",
-			view_now_ms() - hit.view->mapped_at_ms);
+			loop_now_ms() - hit.view->mapped_at_ms);
 		seat->mode = SEAT_MODE_SWALLOW;
 		return;
 	}

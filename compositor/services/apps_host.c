@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <vitrail/common/text.h>
 #include <wlr/util/log.h>
@@ -118,13 +117,6 @@ struct apps_host {
 };
 
 /* ---- small helpers ---- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* a is b or newer, serials wrapping around */
 static bool serial_at_least(uint32_t a, uint32_t b)
@@ -433,7 +425,7 @@ static void send_request(struct apps_host *host)
 	host->requested = serial;
 	host->want_request = false;
 	host->want_now = false;
-	host->last_request_ms = now_ms();
+	host->last_request_ms = loop_now_ms();
 	struct sync_wait *wait;
 	wl_list_for_each(wait, &host->syncs, link) {
 		if (wait->min_serial == 0 && wait->connection == host->connection) {
@@ -448,7 +440,8 @@ static void maybe_request(struct apps_host *host)
 		return;
 	}
 	if (!host->want_now) {
-		int64_t wait = host->last_request_ms + APPS_HOST_REQUEST_INTERVAL_MS - now_ms();
+		int64_t wait =
+			host->last_request_ms + APPS_HOST_REQUEST_INTERVAL_MS - loop_now_ms();
 		if (wait > 0) {
 			wl_event_source_timer_update(host->request_timer, (int)wait);
 			return;

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 #include <vitrail/protocol.h>
 #include <wayland-server-core.h>
@@ -92,13 +91,6 @@ struct clipboard {
 	struct clip_text_writers writers; /* host apps reading a paste */
 	struct clip_text_source *host_source; /* ours, while it is the host selection */
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Log and tell the user (sizes and names only, never the text). */
 __attribute__((format(printf, 4, 5))) static void tell(struct clipboard *clipboard,
@@ -202,7 +194,7 @@ static void finish_copy(struct clipboard *clipboard, const char *source, uint32_
 	clip_text_unref(clipboard->data);
 	clipboard->data = data;
 	snprintf(clipboard->source, sizeof(clipboard->source), "%s", source);
-	clipboard->stored_ms = now_ms();
+	clipboard->stored_ms = loop_now_ms();
 	clipboard->floor = generation;
 	tell(clipboard, NOTIFY_INFO, rgb, "copied %zu bytes from [%s]", len, source);
 	return;
@@ -714,7 +706,7 @@ bool clipboard_status(
 	}
 	*source = clipboard->source;
 	*bytes = clipboard->data->len;
-	int64_t age = now_ms() - clipboard->stored_ms;
+	int64_t age = loop_now_ms() - clipboard->stored_ms;
 	*age_seconds = age > 0 ? (uint64_t)age / 1000 : 0;
 	return true;
 }

@@ -59,13 +59,6 @@ struct pending_call {
 	char text[NOTIFY_TEXT_MAX];
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- on-screen notices ---- */
 
 static struct cpu_buffer *draw_notice(enum notify_kind kind, uint32_t stripe_rgb, const char *text)
@@ -298,7 +291,7 @@ static void close_bus(struct notify *notify)
 
 static void open_bus(struct notify *notify)
 {
-	notify->bus_attempt_ms = now_ms();
+	notify->bus_attempt_ms = loop_now_ms();
 	sd_bus *bus = NULL;
 	/* connects without blocking; authentication runs in the event loop */
 	int r = sd_bus_open_user(&bus);
@@ -404,7 +397,7 @@ void notify_show(
 	vsnprintf(text, sizeof(text), fmt, args);
 	va_end(args);
 
-	if (notify->bus == NULL && now_ms() - notify->bus_attempt_ms >= BUS_RETRY_MS) {
+	if (notify->bus == NULL && loop_now_ms() - notify->bus_attempt_ms >= BUS_RETRY_MS) {
 		open_bus(notify);
 	}
 	if (notify->bus != NULL && notify->daemon_present &&
@@ -426,7 +419,7 @@ void notify_set_daemon_listener(
 
 struct sd_bus *notify_daemon_bus(struct notify *notify)
 {
-	if (notify->bus == NULL && now_ms() - notify->bus_attempt_ms >= BUS_RETRY_MS) {
+	if (notify->bus == NULL && loop_now_ms() - notify->bus_attempt_ms >= BUS_RETRY_MS) {
 		open_bus(notify);
 	}
 	return notify->bus != NULL && notify->daemon_present ? notify->bus : NULL;

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
 #include <wlr/types/wlr_keyboard.h>
@@ -146,13 +145,6 @@ static void handle_view_map(struct wl_listener *listener, void *data)
 }
 
 /* ---- small helpers ---- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Copy at most max bytes of the UTF-8 string s, never ending inside a
  * sequence. */
@@ -682,7 +674,7 @@ static void route(struct transfer *t)
 	const struct open_rule *rule = open_policy_match(router->policy, &info);
 	struct link_watch *source_watch =
 		t->source_link != NULL ? watch_of(router, t->source_link) : NULL;
-	int64_t now = now_ms();
+	int64_t now = loop_now_ms();
 	if ((rule == NULL || rule->target == OPEN_TARGET_DENY) && source_watch != NULL &&
 		(source_watch->deny_notice_ms == 0 ||
 			now - source_watch->deny_notice_ms >= DENY_NOTICE_MS)) {
@@ -775,7 +767,7 @@ void open_chosen(struct open_router *router, void *transfer, struct vm_link *tar
 	struct link_watch *w = t->source_link != NULL ? watch_of(router, t->source_link) : NULL;
 	if (w != NULL && target == NULL && ++w->cancels >= ASK_MAX_CANCELS) {
 		w->cancels = 0;
-		w->ask_blocked_until_ms = now_ms() + ASK_COOLDOWN_MS;
+		w->ask_blocked_until_ms = loop_now_ms() + ASK_COOLDOWN_MS;
 		wlr_log(WLR_INFO, "[vm %s] %d questions cancelled in a row: no more for %d s",
 			t->source_name, ASK_MAX_CANCELS, ASK_COOLDOWN_MS / 1000);
 	} else if (w != NULL && target != NULL) {

@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <vitrail/protocol.h>
 #include <wayland-server-core.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
+#include <vitrail/common/loop.h>
 
 #include "config.h"
 #include "services/open.h"
@@ -51,16 +51,9 @@ struct open_chooser {
 	int64_t shown_ms; /* CLOCK_MONOTONIC when the question was shown */
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool picks_allowed(const struct open_chooser *chooser)
 {
-	return now_ms() - chooser->shown_ms >= PICK_DELAY_MS;
+	return loop_now_ms() - chooser->shown_ms >= PICK_DELAY_MS;
 }
 
 /* White or black, whichever reads better on rgb. */
@@ -188,7 +181,7 @@ static bool show(struct open_chooser *chooser)
 	}
 	wlr_scene_node_set_position(&chooser->node->node, chooser->box.x, chooser->box.y);
 	wlr_scene_node_raise_to_top(&chooser->tree->node);
-	chooser->shown_ms = now_ms();
+	chooser->shown_ms = loop_now_ms();
 	wlr_log(WLR_INFO, "open: asking where to open a request from %s (%zu choices)", q->source,
 		chooser->n_rows);
 	return true;

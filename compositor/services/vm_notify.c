@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
-#include <time.h>
 #include <vitrail/protocol.h>
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
@@ -49,13 +48,6 @@ struct vm_notify {
 	struct server *server;
 	struct wl_list vms;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void send_closed(struct vm_link *link, uint32_t guest_id, uint32_t reason)
 {
@@ -390,7 +382,7 @@ static void show(struct vm_notify *vn, struct vm_notes *vm, const struct vtp_msg
 static void handle_notify(struct vm_notify *vn, struct vm_notes *vm, const struct vtp_msg *msg)
 {
 	const struct vtp_notify *nf = &msg->body.notify;
-	int64_t now = now_ms();
+	int64_t now = loop_now_ms();
 	if (vm->window_count == 0 || now - vm->window_start_ms >= VM_NOTIFY_WINDOW_MS) {
 		vm->window_start_ms = now;
 		vm->window_count = 0;

@@ -2,7 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <vitrail/common/loop.h>
 #include <vitrail/protocol.h>
 #include <wlr/types/wlr_cursor.h>
 #include <wlr/types/wlr_scene.h>
@@ -176,16 +176,9 @@ static struct output *first_output(struct server *server)
 	return output;
 }
 
-int64_t view_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool view_just_mapped(const struct view *view)
 {
-	return view->mapped && view_now_ms() - view->mapped_at_ms < VIEW_CLICK_GUARD_MS;
+	return view->mapped && loop_now_ms() - view->mapped_at_ms < VIEW_CLICK_GUARD_MS;
 }
 
 /* The usable area a new window goes to: of the output with the pointer,
@@ -303,7 +296,7 @@ void view_map(struct view *view, int width, int height, bool focus)
 		wl_list_insert(&server->views, &view->link);
 	}
 	view->mapped = true;
-	view->mapped_at_ms = view_now_ms();
+	view->mapped_at_ms = loop_now_ms();
 	idle_changed(view);
 	wl_signal_emit(&view->server->events.view_map, view);
 	if (focus) {

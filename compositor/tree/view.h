@@ -126,7 +126,7 @@ struct view {
 	 * client's inhibitors are counted apart; a guest's only where its VM's
 	 * idle-inhibit allows) */
 	bool idle_inhibit;
-	int64_t mapped_at_ms; /* view_now_ms() when it was mapped */
+	int64_t mapped_at_ms; /* loop_now_ms() when it was mapped */
 
 	struct {
 		struct wl_signal unmap; /* view_unmap, before it is hidden */
@@ -135,11 +135,9 @@ struct view {
 	} events;
 };
 
-/* Set up a view (not mapped, not in the list) with its tree and frame. */
-/* CLOCK_MONOTONIC in ms. */
-int64_t view_now_ms(void);
 /* Mapped less than VIEW_CLICK_GUARD_MS ago. */
 bool view_just_mapped(const struct view *view);
+/* Set up a view (not mapped, not in the list) with its tree and frame. */
 bool view_init(struct view *view, struct server *server, enum view_kind kind,
 	const struct view_impl *impl, void *data, struct vm_link *vm, uint32_t label_rgb);
 /* Undo view_init; unmaps first. */
