@@ -99,6 +99,14 @@ struct json_object *ctl_error_reply(const char *fmt, ...)
 	return reply;
 }
 
+struct json_object *ctl_error_take(char *message)
+{
+	struct json_object *reply =
+		ctl_error_reply("%s", message != NULL ? message : "out of memory");
+	free(message);
+	return reply;
+}
+
 char *ctl_reply_line(struct json_object *reply, size_t *len)
 {
 	const char *text = json_object_to_json_string_ext(

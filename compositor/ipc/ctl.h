@@ -30,6 +30,8 @@ void ctl_destroy(struct ctl *ctl);
  * (a NULL reply is sent as "null"). */
 struct json_object *ctl_ok_reply(void);
 struct json_object *ctl_error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The error reply with a feature's message (taken; NULL: "out of memory"). */
+struct json_object *ctl_error_take(char *message);
 /* The reply as one line, newline included (malloc'd, *len bytes); the
  * reply is taken. NULL when out of memory. */
 char *ctl_reply_line(struct json_object *reply, size_t *len);

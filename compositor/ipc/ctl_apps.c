@@ -2,20 +2,10 @@
 
 #include <json-c/json.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "ipc/ctl.h"
 #include "server.h"
 #include "services/apps_host.h"
-
-/* An error reply with a feature's message (taken). */
-static struct json_object *error_from(char *message)
-{
-	struct json_object *reply =
-		ctl_error_reply("%s", message != NULL ? message : "out of memory");
-	free(message);
-	return reply;
-}
 
 static void cancel_sync(void *op)
 {
@@ -52,7 +42,7 @@ struct json_object *ctl_apps_menus_sync(
 	char *error = NULL;
 	struct apps_sync *op = apps_host_sync(server, vm_name, handle_sync_done, client, &error);
 	if (op == NULL && error != NULL) {
-		return error_from(error);
+		return ctl_error_take(error);
 	}
 	if (op == NULL) {
 		/* no VM to sync */
@@ -98,7 +88,7 @@ struct json_object *ctl_apps_run_app(
 	struct apps_launch *op =
 		apps_host_launch(server, vm_name, id, handle_launch_done, client, &error);
 	if (op == NULL) {
-		return error_from(error);
+		return ctl_error_take(error);
 	}
 	ctl_client_defer(client, APPS_HOST_START_TIMEOUT_MS + 5000, cancel_launch, op);
 	return NULL;

@@ -2,7 +2,6 @@
 
 #include <json-c/json.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "ipc/ctl.h"
 #include "server.h"
@@ -17,13 +16,6 @@ static const char *vm_name(struct json_object *request, struct json_object **rep
 	return name;
 }
 
-static struct json_object *error_from(char *message)
-{
-	struct json_object *reply = ctl_error_reply("%s", message != NULL ? message : "?");
-	free(message);
-	return reply;
-}
-
 struct json_object *ctl_net_firewall(
 	struct ctl_client *client, struct server *server, struct json_object *request)
 {
@@ -35,7 +27,7 @@ struct json_object *ctl_net_firewall(
 	struct netvm_info info;
 	char *error = NULL;
 	if (!netvm_get_info(server->netvm, name, &info, &error)) {
-		return error_from(error);
+		return ctl_error_take(error);
 	}
 	char address[24], gateway[24];
 	snprintf(address, sizeof(address), "10.139.%u.2", info.link);
@@ -76,7 +68,7 @@ struct json_object *ctl_net_firewall_reload(
 	}
 	char *error = NULL;
 	if (!netvm_reload_rules(server->netvm, name, &error)) {
-		return error_from(error);
+		return ctl_error_take(error);
 	}
 	return ctl_ok_reply();
 }

@@ -72,10 +72,7 @@ struct json_object *ctl_open(
 	char *error = NULL;
 	struct open_host_source *source = open_host_request(server->open, &req, &error);
 	if (source == NULL) {
-		struct json_object *reply =
-			ctl_error_reply("%s", error != NULL ? error : "out of memory");
-		free(error);
-		return reply;
+		return ctl_error_take(error);
 	}
 	char *rest = NULL;
 	size_t rest_len = 0;

@@ -21,8 +21,7 @@ static struct vm_link *vm_arg(
 	char *error = NULL;
 	struct vm_link *link = vm_manager_find(server->vm_manager, name, &error);
 	if (link == NULL) {
-		*reply = ctl_error_reply("%s", error != NULL ? error : "out of memory");
-		free(error);
+		*reply = ctl_error_take(error);
 	}
 	return link;
 }
@@ -45,9 +44,7 @@ struct json_object *ctl_snapshots_list(
 	char *error = NULL;
 	if (!vm_manager_snapshots(
 		    server->vm_manager, link, &volumes, &list, &n, &running, &error)) {
-		reply = ctl_error_reply("%s", error != NULL ? error : "out of memory");
-		free(error);
-		return reply;
+		return ctl_error_take(error);
 	}
 	reply = ctl_ok_reply();
 	json_object_object_add(reply, "running", json_object_new_boolean(running));
@@ -122,9 +119,7 @@ static struct json_object *snapshot_command(struct ctl_client *client, struct se
 	struct vm_op *op = NULL;
 	if (!vm_manager_snapshot(
 		    server->vm_manager, link, action, name, handle_done, client, &op, &error)) {
-		reply = ctl_error_reply("%s", error != NULL ? error : "out of memory");
-		free(error);
-		return reply;
+		return ctl_error_take(error);
 	}
 	if (op == NULL) {
 		struct vm_info info;
