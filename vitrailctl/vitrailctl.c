@@ -244,7 +244,7 @@ out:
 	return reply;
 }
 
-static void print_safe_to(FILE *f, const char *s);
+static int print_safe_to(FILE *f, const char *s);
 static const char *get_string(json_object *obj, const char *key, const char *fallback);
 static bool get_bool(json_object *obj, const char *key);
 
@@ -271,8 +271,9 @@ static json_object *request(const char *path, json_object *req)
 	return reply;
 }
 
-/* Print a string from the compositor (maybe from a guest) without terminal controls. */
-static void print_safe(const char *s, int width)
+/* Print a string from the compositor (maybe from a guest) without
+ * terminal controls; the number of characters printed (UTF-8 aware). */
+static int print_safe_to(FILE *f, const char *s)
 {
 	int n = 0;
 	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
@@ -284,12 +285,18 @@ static void print_safe(const char *s, int width)
 			p++;
 			c = '?';
 		}
-		putchar(c);
+		fputc(c, f);
 		if ((c & 0xc0) != 0x80) {
 			n++;
 		}
 	}
-	for (; n < width; n++) {
+	return n;
+}
+
+/* print_safe_to stdout, padded with spaces to width characters. */
+static void print_safe(const char *s, int width)
+{
+	for (int n = print_safe_to(stdout, s); n < width; n++) {
 		putchar(' ');
 	}
 }
@@ -686,21 +693,6 @@ static int apps_command(const char *socket_option, const char *command, char **a
 #define LOG_TAIL_LINES 200
 #define LOG_TAIL_BYTES (1024 * 1024)
 
-/* print_safe to any stream, without padding. */
-static void print_safe_to(FILE *f, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		unsigned char c = *p;
-		if (c < 0x20 || c == 0x7f) {
-			c = '?';
-		} else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			p++; /* a C1 control character */
-			c = '?';
-		}
-		fputc(c, f);
-	}
-}
-
 /* The last LOG_TAIL_LINES lines of a log (guest text: control characters
  * are shown as '?'); false if it cannot be read. */
 static bool print_log_tail(const char *path, bool header)
@@ -757,10 +749,8 @@ static bool print_log_tail(const char *path, bool header)
 
 static int logs_reply(json_object *reply)
 {
-	json_object *logs;
-	if (!json_object_object_get_ex(reply, "logs", &logs) ||
-		!json_object_is_type(logs, json_type_array)) {
-		fprintf(stderr, "vitrailctl: bad reply from vitrail: no 'logs' array\n");
+	json_object *logs = get_array(reply, "logs");
+	if (logs == NULL) {
 		return EXIT_FAIL;
 	}
 	size_t n = json_object_array_length(logs), shown = 0;
@@ -901,21 +891,16 @@ static int snapshot_command(const char *socket_option, const char *command, char
 			list ? "usage: vitrailctl %s VM [--json]" : "usage: vitrailctl %s VM NAME",
 			command);
 	}
-	json_object *req = make_request(command);
-	char *path = socket_path(socket_option);
-	if (req == NULL || path == NULL) {
-		json_object_put(req);
-		free(path);
-		return EXIT_FAIL;
-	}
-	json_object_object_add(req, "vm", json_object_new_string(args[0]));
+	json_object *req = make_vm_request(command, args[0]);
 	if (!list) {
-		json_object_object_add(req, "name", json_object_new_string(args[1]));
+		if (req != NULL) {
+			json_object_object_add(req, "name", json_object_new_string(args[1]));
+		}
 		/* a running VM's RAM is written or read: vitrail bounds it */
 		timeout_seconds = SNAPSHOT_TIMEOUT_SECONDS;
 	}
 	int status = EXIT_FAIL;
-	json_object *reply = request(path, req);
+	json_object *reply = ask(socket_option, req);
 	if (reply == NULL) {
 		goto out;
 	}
@@ -965,11 +950,9 @@ static int snapshot_command(const char *socket_option, const char *command, char
 								 : " deleted",
 			get_string(reply, "state", "?"));
 	}
-	status = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+	status = flushed();
 out:
 	json_object_put(reply);
-	json_object_put(req);
-	free(path);
 	return status;
 }
 
