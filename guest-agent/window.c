@@ -450,33 +450,22 @@ void agent_window_frame_done(struct agent_window *window, const struct vtp_frame
 
 /* ---- announcing to the host ---- */
 
-static void send_title(struct agent_window *window)
+/* The title (SET_TITLE), or with app_id the app id (SET_APP_ID). */
+static void send_name(struct agent_window *window, bool app_id)
 {
 	char text[VTP_MAX_TITLE + 1];
 	if (!window->toplevel || window->id == 0) {
 		return;
 	}
-	const char *untrusted_title =
-		window->xsurface != NULL ? window->xsurface->title : window->xdg->toplevel->title;
-	size_t n = vtp_sanitize_display_string(untrusted_title,
-		untrusted_title != NULL ? strlen(untrusted_title) : 0, VTP_MAX_TITLE, text,
-		sizeof(text));
-	agent_link_send(window->server->link, VTP_SET_TITLE, window->id, NULL, text, (uint32_t)n);
-}
-
-static void send_app_id(struct agent_window *window)
-{
-	char text[VTP_MAX_APP_ID + 1];
-	if (!window->toplevel || window->id == 0) {
-		return;
-	}
 	/* an X11 window's app id is the class part of its WM_CLASS */
-	const char *untrusted_app_id =
-		window->xsurface != NULL ? window->xsurface->class : window->xdg->toplevel->app_id;
-	size_t n = vtp_sanitize_display_string(untrusted_app_id,
-		untrusted_app_id != NULL ? strlen(untrusted_app_id) : 0, VTP_MAX_APP_ID, text,
-		sizeof(text));
-	agent_link_send(window->server->link, VTP_SET_APP_ID, window->id, NULL, text, (uint32_t)n);
+	const char *untrusted_name = window->xsurface != NULL
+		? (app_id ? window->xsurface->class : window->xsurface->title)
+		: (app_id ? window->xdg->toplevel->app_id : window->xdg->toplevel->title);
+	size_t n = vtp_sanitize_display_string(untrusted_name,
+		untrusted_name != NULL ? strlen(untrusted_name) : 0,
+		app_id ? VTP_MAX_APP_ID : VTP_MAX_TITLE, text, sizeof(text));
+	agent_link_send(window->server->link, app_id ? VTP_SET_APP_ID : VTP_SET_TITLE, window->id,
+		NULL, text, (uint32_t)n);
 }
 
 static uint32_t clamp_dim(uint32_t v)
@@ -633,8 +622,8 @@ static bool announce(struct agent_window *window)
 	wlr_log(WLR_DEBUG, "window %u: %s %dx%d announced", window->id,
 		window->toplevel ? "toplevel" : "popup", window->width, window->height);
 	if (window->toplevel) {
-		send_title(window);
-		send_app_id(window);
+		send_name(window, false);
+		send_name(window, true);
 		send_hints(window, true);
 	}
 	if (window->toplevel && window->xsurface != NULL) {
@@ -1434,13 +1423,13 @@ static void handle_request_minimize(struct wl_listener *listener, void *data)
 static void handle_set_title(struct wl_listener *listener, void *data)
 {
 	struct agent_window *window = wl_container_of(listener, window, set_title);
-	send_title(window);
+	send_name(window, false);
 }
 
 static void handle_set_app_id(struct wl_listener *listener, void *data)
 {
 	struct agent_window *window = wl_container_of(listener, window, set_app_id);
-	send_app_id(window);
+	send_name(window, true);
 }
 
 /* ---- lifetime ---- */
@@ -1647,8 +1636,8 @@ void agent_window_x11_moved(struct agent_window *window)
 
 void agent_window_x11_changed(struct agent_window *window)
 {
-	send_title(window);
-	send_app_id(window);
+	send_name(window, false);
+	send_name(window, true);
 	send_hints(window, false);
 }
 
