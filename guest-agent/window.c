@@ -1460,7 +1460,10 @@ struct agent_window *agent_window_from_surface(
 	return xdg != NULL ? xdg->data : NULL;
 }
 
-struct agent_window *agent_window_create(struct agent_server *server, struct wlr_xdg_surface *xdg)
+/* A window showing surface and its subsurfaces, not yet in the server's
+ * list; NULL when out of memory. */
+static struct agent_window *window_new(
+	struct agent_server *server, bool toplevel, struct wlr_surface *surface)
 {
 	struct agent_window *window = calloc(1, sizeof(*window));
 	if (window == NULL) {
@@ -1468,33 +1471,36 @@ struct agent_window *agent_window_create(struct agent_server *server, struct wlr
 	}
 	window->scale = 1;
 	window->server = server;
-	window->xdg = xdg;
-	window->toplevel = xdg->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL;
+	window->toplevel = toplevel;
 	wl_list_init(&window->surfaces);
 	wl_list_init(&window->buffers);
 	wl_list_init(&window->feedbacks);
 	pixman_region32_init(&window->pending);
 	pixman_region32_init(&window->translucent);
 	window->frame_timer = wl_event_loop_add_timer(server->loop, handle_frame_timer, window);
-	if (window->frame_timer == NULL) {
+	if (window->frame_timer == NULL || surface_create(window, surface, NULL) == NULL) {
+		loop_source_remove(&window->frame_timer);
 		pixman_region32_fini(&window->pending);
 		pixman_region32_fini(&window->translucent);
 		free(window);
 		return NULL;
 	}
+	return window;
+}
 
+struct agent_window *agent_window_create(struct agent_server *server, struct wlr_xdg_surface *xdg)
+{
+	struct agent_window *window =
+		window_new(server, xdg->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL, xdg->surface);
+	if (window == NULL) {
+		return NULL;
+	}
+	window->xdg = xdg;
 	if (!window->toplevel) {
 		window->parent = agent_window_from_surface(server, xdg->popup->parent);
 		if (window->parent == NULL) {
 			wlr_log(WLR_INFO, "a popup without a known parent window is not forwarded");
 		}
-	}
-	if (surface_create(window, xdg->surface, NULL) == NULL) {
-		wl_event_source_remove(window->frame_timer);
-		pixman_region32_fini(&window->pending);
-		pixman_region32_fini(&window->translucent);
-		free(window);
-		return NULL;
 	}
 	xdg->data = window;
 
@@ -1592,29 +1598,12 @@ struct agent_window *agent_window_create_x11(struct agent_server *server,
 	if (xsurface->surface == NULL) {
 		return NULL;
 	}
-	struct agent_window *window = calloc(1, sizeof(*window));
+	struct agent_window *window = window_new(server, parent == NULL, xsurface->surface);
 	if (window == NULL) {
 		return NULL;
 	}
-	window->scale = 1;
-	window->server = server;
 	window->xsurface = xsurface;
-	window->toplevel = parent == NULL;
 	window->parent = parent;
-	wl_list_init(&window->surfaces);
-	wl_list_init(&window->buffers);
-	wl_list_init(&window->feedbacks);
-	pixman_region32_init(&window->pending);
-	pixman_region32_init(&window->translucent);
-	window->frame_timer = wl_event_loop_add_timer(server->loop, handle_frame_timer, window);
-	if (window->frame_timer == NULL ||
-		surface_create(window, xsurface->surface, NULL) == NULL) {
-		loop_source_remove(&window->frame_timer);
-		pixman_region32_fini(&window->pending);
-		pixman_region32_fini(&window->translucent);
-		free(window);
-		return NULL;
-	}
 	window->owner_ref = owner_ref;
 	wl_list_insert(server->windows.prev, &window->link);
 	window->mapped = true;
