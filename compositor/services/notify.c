@@ -3,7 +3,6 @@
 #include <cairo.h>
 #include <drm_fourcc.h>
 #include <errno.h>
-#include <pango/pangocairo.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,15 +74,7 @@ static struct cpu_buffer *draw_notice(enum notify_kind kind, uint32_t stripe_rgb
 	cairo_rectangle(cr, 0, 0, NOTIFY_STRIPE, height);
 	cairo_fill(cr);
 
-	PangoLayout *layout = pango_cairo_create_layout(cr);
-	PangoFontDescription *font = pango_font_description_from_string("Sans 10");
-	pango_layout_set_font_description(layout, font);
-	pango_font_description_free(font);
-	pango_layout_set_auto_dir(layout, FALSE);
-	pango_layout_set_single_paragraph_mode(layout, TRUE);
-	pango_layout_set_width(layout, (width - NOTIFY_STRIPE - 20) * PANGO_SCALE);
-	pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
-	pango_layout_set_text(layout, text, -1);
+	PangoLayout *layout = paint_text_layout(cr, text, "Sans 10", width - NOTIFY_STRIPE - 20);
 	int tw, th;
 	pango_layout_get_pixel_size(layout, &tw, &th);
 	paint_set_rgb(cr, 0xffffff);

@@ -2,7 +2,6 @@
 
 #include <cairo.h>
 #include <drm_fourcc.h>
-#include <pango/pangocairo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,16 +65,7 @@ static uint32_t text_on(uint32_t rgb)
 static void show_text(cairo_t *cr, const char *text, const char *font_name, double x, double y,
 	int width, uint32_t rgb)
 {
-	PangoLayout *layout = pango_cairo_create_layout(cr);
-	PangoFontDescription *font = pango_font_description_from_string(font_name);
-	pango_layout_set_font_description(layout, font);
-	pango_font_description_free(font);
-	/* no bidi reordering of what a guest wrote */
-	pango_layout_set_auto_dir(layout, FALSE);
-	pango_layout_set_single_paragraph_mode(layout, TRUE);
-	pango_layout_set_width(layout, width * PANGO_SCALE);
-	pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
-	pango_layout_set_text(layout, text, -1);
+	PangoLayout *layout = paint_text_layout(cr, text, font_name, width);
 	paint_set_rgb(cr, rgb);
 	cairo_move_to(cr, x, y);
 	pango_cairo_show_layout(cr, layout);

@@ -2,7 +2,6 @@
 
 #include <cairo.h>
 #include <drm_fourcc.h>
-#include <pango/pangocairo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,22 +60,8 @@ static bool text_is_dark(uint32_t rgb)
 	return luminance > 0.55;
 }
 
-/* A one-line layout of text; max_width > 0 ellipsizes at the end. */
-static PangoLayout *text_layout(cairo_t *cr, const char *text, int max_width)
-{
-	PangoLayout *layout = pango_cairo_create_layout(cr);
-	PangoFontDescription *font = pango_font_description_from_string("Sans Bold 10");
-	pango_layout_set_font_description(layout, font);
-	pango_font_description_free(font);
-	pango_layout_set_auto_dir(layout, FALSE);
-	pango_layout_set_single_paragraph_mode(layout, TRUE);
-	if (max_width > 0) {
-		pango_layout_set_width(layout, max_width * PANGO_SCALE);
-		pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
-	}
-	pango_layout_set_text(layout, text, -1);
-	return layout;
-}
+/* The font of title bars. */
+#define TITLE_FONT "Sans Bold 10"
 
 /* v rounded up, for 0 <= v < 2^32 (no libm) */
 static uint32_t ceil_up(float v)
@@ -126,7 +111,7 @@ static struct cpu_buffer *draw_title(
 	if (frame->prefix != NULL) {
 		char label[VTP_MAX_NAME + 4];
 		snprintf(label, sizeof(label), "[%s]", frame->prefix);
-		PangoLayout *layout = text_layout(cr, label, 0);
+		PangoLayout *layout = paint_text_layout(cr, label, TITLE_FONT, 0);
 		int lw, lh;
 		pango_layout_get_pixel_size(layout, &lw, &lh);
 		cairo_move_to(cr, x, (height - lh) / 2.0);
@@ -139,12 +124,12 @@ static struct cpu_buffer *draw_title(
 	}
 	if (frame->unresponsive || frame->paused || frame->suspended || frame->attention) {
 		/* the host's mark, like the label: before anything the guest names */
-		PangoLayout *layout = text_layout(cr,
+		PangoLayout *layout = paint_text_layout(cr,
 			frame->suspended ? "(suspended)"
 				: frame->paused
 				? "(paused)"
 				: (frame->unresponsive ? "(not responding)" : "(new)"),
-			0);
+			TITLE_FONT, 0);
 		int lw, lh;
 		pango_layout_get_pixel_size(layout, &lw, &lh);
 		cairo_move_to(cr, x, (height - lh) / 2.0);
@@ -154,7 +139,7 @@ static struct cpu_buffer *draw_title(
 	}
 	int text_w = right - close_w - 2 - x;
 	if (text_w > 0 && title[0] != '\0') {
-		PangoLayout *layout = text_layout(cr, title, text_w);
+		PangoLayout *layout = paint_text_layout(cr, title, TITLE_FONT, text_w);
 		int tw, th;
 		pango_layout_get_pixel_size(layout, &tw, &th);
 		/* the title never draws outside its own space */

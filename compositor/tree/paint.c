@@ -36,3 +36,19 @@ void paint_set_rgb(cairo_t *cr, uint32_t rgb)
 	cairo_set_source_rgb(cr, ((rgb >> 16) & 0xff) / 255.0, ((rgb >> 8) & 0xff) / 255.0,
 		(rgb & 0xff) / 255.0);
 }
+
+PangoLayout *paint_text_layout(cairo_t *cr, const char *text, const char *font, int max_width)
+{
+	PangoLayout *layout = pango_cairo_create_layout(cr);
+	PangoFontDescription *desc = pango_font_description_from_string(font);
+	pango_layout_set_font_description(layout, desc);
+	pango_font_description_free(desc);
+	pango_layout_set_auto_dir(layout, FALSE);
+	pango_layout_set_single_paragraph_mode(layout, TRUE);
+	if (max_width > 0) {
+		pango_layout_set_width(layout, max_width * PANGO_SCALE);
+		pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
+	}
+	pango_layout_set_text(layout, text, -1);
+	return layout;
+}

@@ -6,6 +6,7 @@
 #define VITRAIL_PAINT_H
 
 #include <cairo.h>
+#include <pango/pangocairo.h>
 #include <stdint.h>
 
 struct cpu_buffer;
@@ -17,5 +18,9 @@ cairo_t *paint_begin(int width, int height, struct cpu_buffer **buffer);
 void paint_end(cairo_t *cr);
 /* Source color 0xRRGGBB, opaque. */
 void paint_set_rgb(cairo_t *cr, uint32_t rgb);
+/* A one-line layout of text in font (a Pango font description), never
+ * reordered for bidi (it may be what a guest wrote); max_width > 0
+ * ellipsizes it at the end. */
+PangoLayout *paint_text_layout(cairo_t *cr, const char *text, const char *font, int max_width);
 
 #endif
