@@ -1,90 +1,36 @@
 #include "notify.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
-#include <time.h>
 #include <vitrail/protocol.h>
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
-#include <vitrail/common/loop.h>
+#include <vitrail/common/bus_loop.h>
 
 #include "link.h"
-
-#define FDN_NAME "org.freedesktop.Notifications"
-#define FDN_PATH "/org/freedesktop/Notifications"
 
 struct agent_notify {
 	struct wl_event_loop *loop;
 	struct agent_link *link;
-	sd_bus *bus;
+	struct bus_loop bus;
 	sd_bus_slot *vtable_slot;
-	struct wl_event_source *bus_source;
-	struct wl_event_source *bus_timer;
 	uint32_t next_id;
 	uint32_t live[AGENT_NOTIFY_MAX_LIVE];
 	size_t n_live;
 };
 
-static void update_bus_events(struct agent_notify *an)
-{
-	int events = sd_bus_get_events(an->bus);
-	uint32_t mask = 0;
-	if (events > 0 && (events & POLLIN)) {
-		mask |= WL_EVENT_READABLE;
-	}
-	if (events > 0 && (events & POLLOUT)) {
-		mask |= WL_EVENT_WRITABLE;
-	}
-	wl_event_source_fd_update(an->bus_source, mask);
-	uint64_t usec = UINT64_MAX;
-	int delay = 0;
-	if (sd_bus_get_timeout(an->bus, &usec) >= 0 && usec != UINT64_MAX) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-		uint64_t ms = usec > now ? (usec - now + 999) / 1000 : 1;
-		delay = ms > 60000 ? 60000 : (ms < 1 ? 1 : (int)ms);
-	}
-	wl_event_source_timer_update(an->bus_timer, delay);
-}
-
 static void close_bus(struct agent_notify *an)
 {
-	loop_source_remove(&an->bus_source);
-	loop_source_remove(&an->bus_timer);
 	an->vtable_slot = sd_bus_slot_unref(an->vtable_slot);
-	an->bus = sd_bus_flush_close_unref(an->bus);
+	bus_loop_close(&an->bus, true);
 }
 
-static void process_bus(struct agent_notify *an)
+static void handle_bus_failed(void *data, int error)
 {
-	for (;;) {
-		int r = sd_bus_process(an->bus, NULL);
-		if (r < 0) {
-			wlr_log(WLR_ERROR, "session bus: %s; no more notifications", strerror(-r));
-			close_bus(an);
-			return;
-		}
-		if (r == 0) {
-			break;
-		}
-	}
-	update_bus_events(an);
-}
-
-static int handle_bus_fd(int fd, uint32_t mask, void *data)
-{
-	process_bus(data);
-	return 0;
-}
-
-static int handle_bus_timer(void *data)
-{
-	process_bus(data);
-	return 0;
+	wlr_log(WLR_ERROR, "session bus: %s; no more notifications", strerror(error));
+	close_bus(data);
 }
 
 /* ---- live ids ---- */
@@ -111,11 +57,11 @@ static void forget(struct agent_notify *an, uint32_t id)
 
 static void emit_closed(struct agent_notify *an, uint32_t id, uint32_t reason)
 {
-	if (an->bus == NULL) {
+	if (an->bus.bus == NULL) {
 		return;
 	}
-	sd_bus_emit_signal(an->bus, FDN_PATH, FDN_NAME, "NotificationClosed", "uu", id, reason);
-	update_bus_events(an);
+	sd_bus_emit_signal(an->bus.bus, FDN_PATH, FDN_NAME, "NotificationClosed", "uu", id, reason);
+	bus_loop_update(&an->bus);
 }
 
 /* ---- Notify ---- */
@@ -389,10 +335,10 @@ void agent_notify_handle_message(struct agent_notify *an, const struct vtp_msg *
 		}
 	} else if (msg->header.type == VTP_NOTIFY_ACTION) {
 		uint32_t id = msg->body.notify_id.id;
-		if (is_live(an, id) && an->bus != NULL) {
-			sd_bus_emit_signal(
-				an->bus, FDN_PATH, FDN_NAME, "ActionInvoked", "us", id, "default");
-			update_bus_events(an);
+		if (is_live(an, id) && an->bus.bus != NULL) {
+			sd_bus_emit_signal(an->bus.bus, FDN_PATH, FDN_NAME, "ActionInvoked", "us",
+				id, "default");
+			bus_loop_update(&an->bus);
 		}
 	}
 }
@@ -423,18 +369,18 @@ struct agent_notify *agent_notify_create(struct wl_event_loop *loop, struct agen
 		wlr_log(WLR_INFO, "no session bus: notifications are not forwarded");
 		return an;
 	}
-	int r = sd_bus_open_user(&an->bus);
+	sd_bus *bus = NULL;
+	int r = sd_bus_open_user(&bus);
 	if (r < 0) {
 		wlr_log(WLR_INFO,
 			"cannot open the session bus (%s): notifications are not forwarded",
 			strerror(-r));
-		an->bus = NULL;
 		return an;
 	}
-	r = sd_bus_add_object_vtable(
-		an->bus, &an->vtable_slot, FDN_PATH, FDN_NAME, notify_vtable, an);
+	an->bus.bus = bus;
+	r = sd_bus_add_object_vtable(bus, &an->vtable_slot, FDN_PATH, FDN_NAME, notify_vtable, an);
 	if (r >= 0) {
-		r = sd_bus_request_name(an->bus, FDN_NAME, 0);
+		r = sd_bus_request_name(bus, FDN_NAME, 0);
 	}
 	if (r < 0) {
 		wlr_log(WLR_INFO, "%s: %s; notifications are not forwarded", FDN_NAME,
@@ -442,18 +388,13 @@ struct agent_notify *agent_notify_create(struct wl_event_loop *loop, struct agen
 		close_bus(an);
 		return an;
 	}
-	int fd = sd_bus_get_fd(an->bus);
-	an->bus_source = fd >= 0
-		? wl_event_loop_add_fd(loop, fd, WL_EVENT_READABLE, handle_bus_fd, an)
-		: NULL;
-	an->bus_timer = wl_event_loop_add_timer(loop, handle_bus_timer, an);
-	if (an->bus_source == NULL || an->bus_timer == NULL) {
+	if (!bus_loop_watch(&an->bus, loop, bus, handle_bus_failed, an)) {
 		wlr_log(WLR_ERROR, "cannot watch the session bus: notifications are not forwarded");
 		close_bus(an);
 		return an;
 	}
 	wlr_log(WLR_INFO, "serving %s on the session bus", FDN_NAME);
-	process_bus(an);
+	bus_loop_process(&an->bus);
 	return an;
 }
 

@@ -3,17 +3,16 @@
 #include <cairo.h>
 #include <drm_fourcc.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
-#include <time.h>
 #include <wayland-server-core.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/bus_loop.h>
 #include <vitrail/common/loop.h>
 
 #include "desktop/output.h"
@@ -24,9 +23,6 @@
 #define NOTIFY_TEXT_MAX 256
 /* After the bus failed (or was absent), try it again at most this often. */
 #define BUS_RETRY_MS 10000
-
-#define FDN_NAME "org.freedesktop.Notifications"
-#define FDN_PATH "/org/freedesktop/Notifications"
 
 struct notice {
 	struct notify *notify;
@@ -42,9 +38,7 @@ struct notify {
 	size_t n_notices;
 	int timeout_ms; /* how long a notice stays */
 
-	sd_bus *bus;
-	struct wl_event_source *bus_source;
-	struct wl_event_source *bus_timer;
+	struct bus_loop bus;
 	bool daemon_present;
 	int64_t bus_attempt_ms; /* last time the bus was opened */
 	struct notify_daemon_listener listener; /* vm_notify.c */
@@ -166,67 +160,17 @@ error:
 
 /* ---- the session bus ---- */
 
-static void close_bus(struct notify *notify);
-
-static void update_bus_events(struct notify *notify)
+static void close_bus(struct notify *notify)
 {
-	if (notify->bus == NULL) {
-		return;
-	}
-	int events = sd_bus_get_events(notify->bus);
-	uint32_t mask = 0;
-	if (events > 0 && (events & POLLIN)) {
-		mask |= WL_EVENT_READABLE;
-	}
-	if (events > 0 && (events & POLLOUT)) {
-		mask |= WL_EVENT_WRITABLE;
-	}
-	wl_event_source_fd_update(notify->bus_source, mask);
-
-	uint64_t usec = UINT64_MAX;
-	int delay = 0;
-	if (sd_bus_get_timeout(notify->bus, &usec) >= 0 && usec != UINT64_MAX) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-		uint64_t ms = usec > now ? (usec - now + 999) / 1000 : 1;
-		delay = ms > 60000 ? 60000 : (int)ms;
-		if (delay < 1) {
-			delay = 1;
-		}
-	}
-	wl_event_source_timer_update(notify->bus_timer, delay);
+	/* pending calls are dropped with it (their slots free their data) */
+	bus_loop_close(&notify->bus, false);
+	notify->daemon_present = false;
 }
 
-static void process_bus(struct notify *notify)
+static void handle_bus_failed(void *data, int error)
 {
-	for (;;) {
-		int r = sd_bus_process(notify->bus, NULL);
-		if (r < 0) {
-			wlr_log(WLR_INFO, "session bus: %s; notifications go on screen",
-				strerror(-r));
-			close_bus(notify);
-			return;
-		}
-		if (r == 0) {
-			break;
-		}
-	}
-	update_bus_events(notify);
-}
-
-static int handle_bus_fd(int fd, uint32_t mask, void *data)
-{
-	struct notify *notify = data;
-	process_bus(notify);
-	return 0;
-}
-
-static int handle_bus_timer(void *data)
-{
-	struct notify *notify = data;
-	process_bus(notify);
-	return 0;
+	wlr_log(WLR_INFO, "session bus: %s; notifications go on screen", strerror(error));
+	close_bus(data);
 }
 
 static int handle_name_owner_changed(sd_bus_message *m, void *data, sd_bus_error *ret_error)
@@ -271,15 +215,6 @@ static int handle_daemon_signal(sd_bus_message *m, void *data, sd_bus_error *ret
 	return 0;
 }
 
-static void close_bus(struct notify *notify)
-{
-	loop_source_remove(&notify->bus_source);
-	loop_source_remove(&notify->bus_timer);
-	/* pending calls are dropped with it (their slots free their data) */
-	notify->bus = sd_bus_close_unref(notify->bus);
-	notify->daemon_present = false;
-}
-
 static void open_bus(struct notify *notify)
 {
 	notify->bus_attempt_ms = loop_now_ms();
@@ -290,13 +225,7 @@ static void open_bus(struct notify *notify)
 		wlr_log(WLR_INFO, "no session bus (%s): notifications go on screen", strerror(-r));
 		return;
 	}
-	notify->bus = bus;
-	int fd = sd_bus_get_fd(bus);
-	notify->bus_source = fd >= 0 ? wl_event_loop_add_fd(notify->server->loop, fd,
-					       WL_EVENT_READABLE, handle_bus_fd, notify)
-				     : NULL;
-	notify->bus_timer = wl_event_loop_add_timer(notify->server->loop, handle_bus_timer, notify);
-	if (notify->bus_source == NULL || notify->bus_timer == NULL) {
+	if (!bus_loop_watch(&notify->bus, notify->server->loop, bus, handle_bus_failed, notify)) {
 		goto error;
 	}
 	r = sd_bus_add_match_async(bus, NULL,
@@ -318,7 +247,7 @@ static void open_bus(struct notify *notify)
 	if (r < 0) {
 		goto error;
 	}
-	update_bus_events(notify);
+	bus_loop_update(&notify->bus);
 	return;
 
 error:
@@ -357,9 +286,9 @@ static bool send_to_daemon(
 	sd_bus_slot *slot = NULL;
 	/* Notify(app_name, replaces_id, app_icon, summary, body, actions, hints,
 	 * timeout); hints: urgency 0 low, 1 normal */
-	int r = sd_bus_call_method_async(notify->bus, &slot, FDN_NAME, FDN_PATH, FDN_NAME, "Notify",
-		handle_notify_reply, call, "susssasa{sv}i", "vitrail", (uint32_t)0, "", "vitrail",
-		text, 0, 1, "urgency", "y", (uint8_t)(kind == NOTIFY_REFUSED ? 1 : 0),
+	int r = sd_bus_call_method_async(notify->bus.bus, &slot, FDN_NAME, FDN_PATH, FDN_NAME,
+		"Notify", handle_notify_reply, call, "susssasa{sv}i", "vitrail", (uint32_t)0, "",
+		"vitrail", text, 0, 1, "urgency", "y", (uint8_t)(kind == NOTIFY_REFUSED ? 1 : 0),
 		(int32_t)NOTIFY_TIMEOUT_MS);
 	if (r < 0) {
 		free(call);
@@ -370,7 +299,7 @@ static bool send_to_daemon(
 	sd_bus_slot_set_destroy_callback(slot, free_pending_call);
 	sd_bus_slot_set_floating(slot, 1);
 	sd_bus_slot_unref(slot);
-	update_bus_events(notify);
+	bus_loop_update(&notify->bus);
 	return true;
 }
 
@@ -388,10 +317,10 @@ void notify_show(
 	vsnprintf(text, sizeof(text), fmt, args);
 	va_end(args);
 
-	if (notify->bus == NULL && loop_now_ms() - notify->bus_attempt_ms >= BUS_RETRY_MS) {
+	if (notify->bus.bus == NULL && loop_now_ms() - notify->bus_attempt_ms >= BUS_RETRY_MS) {
 		open_bus(notify);
 	}
-	if (notify->bus != NULL && notify->daemon_present &&
+	if (notify->bus.bus != NULL && notify->daemon_present &&
 		send_to_daemon(notify, kind, stripe_rgb, text)) {
 		return;
 	}
@@ -410,15 +339,15 @@ void notify_set_daemon_listener(
 
 struct sd_bus *notify_daemon_bus(struct notify *notify)
 {
-	if (notify->bus == NULL && loop_now_ms() - notify->bus_attempt_ms >= BUS_RETRY_MS) {
+	if (notify->bus.bus == NULL && loop_now_ms() - notify->bus_attempt_ms >= BUS_RETRY_MS) {
 		open_bus(notify);
 	}
-	return notify->bus != NULL && notify->daemon_present ? notify->bus : NULL;
+	return notify->bus.bus != NULL && notify->daemon_present ? notify->bus.bus : NULL;
 }
 
 void notify_bus_flush(struct notify *notify)
 {
-	update_bus_events(notify);
+	bus_loop_update(&notify->bus);
 }
 
 void notify_show_on_screen(

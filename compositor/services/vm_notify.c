@@ -7,15 +7,13 @@
 #include <vitrail/protocol.h>
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
+#include <vitrail/common/bus_loop.h>
 #include <vitrail/common/loop.h>
 
 #include "guest/vm_link.h"
 #include "server.h"
 #include "services/notify.h"
 #include "tree/view.h"
-
-#define FDN_NAME "org.freedesktop.Notifications"
-#define FDN_PATH "/org/freedesktop/Notifications"
 
 struct vm_notes;
 
