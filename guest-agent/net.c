@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
+#include <vitrail/common/fs.h>
 #include <wlr/util/log.h>
 
 #include "link.h"
@@ -153,13 +154,7 @@ void agent_net_handle_config(struct agent_net *net, const struct vtp_msg *msg)
 	char tmp[4096];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", net->path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	bool ok = fd >= 0;
-	size_t done = 0;
-	while (ok && done < msg->tail_len) {
-		ssize_t w = write(fd, msg->tail + done, msg->tail_len - done);
-		ok = w > 0 || (w < 0 && errno == EINTR);
-		done += w > 0 ? (size_t)w : 0;
-	}
+	bool ok = fd >= 0 && fs_write_all(fd, msg->tail, msg->tail_len);
 	if (fd >= 0 && close(fd) != 0) {
 		ok = false;
 	}

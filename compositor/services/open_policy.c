@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <vitrail/common/text.h>
 #include <vitrail/protocol.h>
 
 #include "config.h"
@@ -41,14 +42,8 @@ __attribute__((format(printf, 2, 3))) static bool fail(char **error, const char 
 {
 	va_list args;
 	va_start(args, fmt);
-	int len = vsnprintf(NULL, 0, fmt, args);
+	*error = text_vprintf(fmt, args);
 	va_end(args);
-	*error = len >= 0 ? malloc((size_t)len + 1) : NULL;
-	if (*error != NULL) {
-		va_start(args, fmt);
-		vsnprintf(*error, (size_t)len + 1, fmt, args);
-		va_end(args);
-	}
 	return false;
 }
 
