@@ -31,23 +31,6 @@ uint32_t output_refresh_ns(const struct output *output)
 	return (uint32_t)(1000000000000ull / (uint64_t)mhz);
 }
 
-/* Limit the renderer to a rectangle in output-buffer coordinates. */
-static void scissor(
-	struct wlr_output *wlr_output, struct wlr_renderer *renderer, const pixman_box32_t *rect)
-{
-	struct wlr_box box = {
-		.x = rect->x1,
-		.y = rect->y1,
-		.width = rect->x2 - rect->x1,
-		.height = rect->y2 - rect->y1,
-	};
-	int width, height;
-	wlr_output_transformed_resolution(wlr_output, &width, &height);
-	wlr_box_transform(
-		&box, &box, wlr_output_transform_invert(wlr_output->transform), width, height);
-	wlr_renderer_scissor(renderer, &box);
-}
-
 static void subtract_box(pixman_region32_t *region, int x, int y, int width, int height)
 {
 	if (width <= 0 || height <= 0) {
@@ -140,7 +123,7 @@ static bool render(struct output *output, struct wlr_scene_output *scene_output)
 	int nrects;
 	pixman_box32_t *rects = pixman_region32_rectangles(&clear, &nrects);
 	for (int i = 0; i < nrects; i++) {
-		scissor(wlr_output, renderer, &rects[i]);
+		scene_render_scissor(wlr_output, renderer, &rects[i]);
 		wlr_renderer_clear(renderer, color);
 	}
 	pixman_region32_fini(&clear);

@@ -22,9 +22,9 @@ struct render_pass {
 	pixman_image_t *target; /* the pixman path's destination, or NULL: none */
 };
 
-static void scissor(struct render_pass *pass, const pixman_box32_t *rect)
+void scene_render_scissor(
+	struct wlr_output *output, struct wlr_renderer *renderer, const pixman_box32_t *rect)
 {
-	struct wlr_output *output = pass->output;
 	int w, h;
 	wlr_output_transformed_resolution(output, &w, &h);
 	struct wlr_box box = {
@@ -33,9 +33,8 @@ static void scissor(struct render_pass *pass, const pixman_box32_t *rect)
 		.width = rect->x2 - rect->x1,
 		.height = rect->y2 - rect->y1,
 	};
-	enum wl_output_transform transform = wlr_output_transform_invert(output->transform);
-	wlr_box_transform(&box, &box, transform, w, h);
-	wlr_renderer_scissor(pass->renderer, &box);
+	wlr_box_transform(&box, &box, wlr_output_transform_invert(output->transform), w, h);
+	wlr_renderer_scissor(renderer, &box);
 }
 
 /* The part of the damage inside box; false when there is none. */
@@ -59,7 +58,7 @@ static void render_rect(struct render_pass *pass, const struct wlr_box *box, con
 	int n;
 	pixman_box32_t *rects = pixman_region32_rectangles(&region, &n);
 	for (int i = 0; i < n; i++) {
-		scissor(pass, &rects[i]);
+		scene_render_scissor(pass->output, pass->renderer, &rects[i]);
 		wlr_render_rect(pass->renderer, box, color, pass->output->transform_matrix);
 	}
 	pixman_region32_fini(&region);
@@ -143,7 +142,7 @@ static void render_texture(struct render_pass *pass, struct wlr_texture *texture
 		wlr_matrix_project_box(matrix, box, wlr_output_transform_invert(transform), 0.0,
 			pass->output->transform_matrix);
 		for (int i = 0; i < n; i++) {
-			scissor(pass, &rects[i]);
+			scene_render_scissor(pass->output, pass->renderer, &rects[i]);
 			wlr_render_subtexture_with_matrix(
 				pass->renderer, texture, src, matrix, 1.0);
 		}

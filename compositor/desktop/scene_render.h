@@ -17,11 +17,15 @@
 
 struct server;
 struct wlr_output;
+struct wlr_renderer;
 
 /* Between wlr_renderer_begin and _end: draw server->scene on output, whose
  * top-left is at lx,ly in the layout, where damage (output buffer
  * coordinates) says. */
 void scene_render(struct server *server, struct wlr_output *output, int lx, int ly,
 	pixman_region32_t *damage);
+/* Limit renderer to rect, in output's buffer coordinates. */
+void scene_render_scissor(
+	struct wlr_output *output, struct wlr_renderer *renderer, const pixman_box32_t *rect);
 
 #endif
