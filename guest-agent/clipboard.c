@@ -125,38 +125,19 @@ static void finish_reading(struct agent_clipboard *clipboard)
 static int handle_read(int fd, uint32_t mask, void *data)
 {
 	struct agent_clipboard *clipboard = data;
-	for (;;) {
-		if (clipboard->len >= clipboard->max_bytes) {
-			/* all the host takes: the rest stays here */
-			finish_reading(clipboard);
-			return 0;
-		}
-		if (!clip_text_reserve(&clipboard->buf, &clipboard->cap, clipboard->len + 4096,
-			    clipboard->max_bytes)) {
-			wlr_log(WLR_ERROR, "clipboard: out of memory reading the selection");
-			answer_empty(clipboard);
-			return 0;
-		}
-		ssize_t n =
-			read(fd, clipboard->buf + clipboard->len, clipboard->cap - clipboard->len);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return 0;
-		}
-		if (n < 0) {
-			wlr_log(WLR_ERROR, "clipboard: cannot read the selection: %s",
-				strerror(errno));
-			answer_empty(clipboard);
-			return 0;
-		}
-		if (n == 0) {
-			finish_reading(clipboard);
-			return 0;
-		}
-		clipboard->len += (size_t)n;
+	/* at most all the host takes: the rest stays here */
+	int r = clip_text_read(
+		fd, &clipboard->buf, &clipboard->len, &clipboard->cap, clipboard->max_bytes);
+	if (r > 0) {
+		finish_reading(clipboard);
+	} else if (r < 0 && errno == ENOMEM) {
+		wlr_log(WLR_ERROR, "clipboard: out of memory reading the selection");
+		answer_empty(clipboard);
+	} else if (r < 0) {
+		wlr_log(WLR_ERROR, "clipboard: cannot read the selection: %s", strerror(errno));
+		answer_empty(clipboard);
 	}
+	return 0;
 }
 
 static int handle_timer(void *data)

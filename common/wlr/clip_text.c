@@ -39,6 +39,30 @@ bool clip_text_reserve(uint8_t **buf, size_t *cap, size_t want, size_t limit)
 	return true;
 }
 
+int clip_text_read(int fd, uint8_t **buf, size_t *len, size_t *cap, size_t limit)
+{
+	for (;;) {
+		if (*len >= limit) {
+			return 1;
+		}
+		if (!clip_text_reserve(buf, cap, *len + 4096, limit)) {
+			errno = ENOMEM;
+			return -1;
+		}
+		ssize_t n = read(fd, *buf + *len, *cap - *len);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			return 0;
+		}
+		if (n <= 0) {
+			return n < 0 ? -1 : 1;
+		}
+		*len += (size_t)n;
+	}
+}
+
 const char *clip_text_pick_mime_type(const struct wl_array *mime_types)
 {
 	for (size_t i = 0; i < sizeof(text_mime_types) / sizeof(text_mime_types[0]); i++) {

@@ -254,37 +254,17 @@ static void host_read_finish(struct host_read *hr)
 static int handle_host_read_fd(int fd, uint32_t mask, void *data)
 {
 	struct host_read *hr = data;
-	for (;;) {
-		if (hr->len >= hr->max) {
-			/* full: more would not be kept anyway */
-			host_read_finish(hr);
-			return 0;
-		}
-		if (!clip_text_reserve(&hr->buf, &hr->cap, hr->len + 4096, hr->max)) {
-			tell(hr->clipboard, NOTIFY_REFUSED, CONFIG_HOST_FRAME_RGB,
-				"copy from [host] failed: out of memory");
-			host_read_destroy(hr);
-			return 0;
-		}
-		ssize_t n = read(fd, hr->buf + hr->len, hr->cap - hr->len);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return 0;
-		}
-		if (n < 0) {
-			tell(hr->clipboard, NOTIFY_REFUSED, CONFIG_HOST_FRAME_RGB,
-				"copy from [host] failed: cannot read the selection");
-			host_read_destroy(hr);
-			return 0;
-		}
-		if (n == 0) {
-			host_read_finish(hr);
-			return 0;
-		}
-		hr->len += (size_t)n;
+	int r = clip_text_read(fd, &hr->buf, &hr->len, &hr->cap, hr->max);
+	if (r > 0) {
+		/* at its end, or full: more would not be kept anyway */
+		host_read_finish(hr);
+	} else if (r < 0) {
+		tell(hr->clipboard, NOTIFY_REFUSED, CONFIG_HOST_FRAME_RGB,
+			"copy from [host] failed: %s",
+			errno == ENOMEM ? "out of memory" : "cannot read the selection");
+		host_read_destroy(hr);
 	}
+	return 0;
 }
 
 static int handle_host_read_timeout(void *data)

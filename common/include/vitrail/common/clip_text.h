@@ -30,6 +30,10 @@ void clip_text_unref(struct clip_text *text);
 /* Grow *buf (capacity *cap) to hold want bytes, by doubling from 4 KiB,
  * never beyond limit (the text's cap). false when out of memory. */
 bool clip_text_reserve(uint8_t **buf, size_t *cap, size_t want, size_t limit);
+/* Read what fd (non-blocking) has into *buf (*len bytes in it, grown by
+ * clip_text_reserve up to limit): 1 at its end or once limit bytes are in,
+ * 0 when it would block, -1 on an error (errno; ENOMEM: out of memory). */
+int clip_text_read(int fd, uint8_t **buf, size_t *len, size_t *cap, size_t limit);
 /* The best text MIME type a selection offers (UTF-8 first), or NULL. */
 const char *clip_text_pick_mime_type(const struct wl_array *mime_types);
 
