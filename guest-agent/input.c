@@ -171,15 +171,10 @@ static void keyboard_enter(struct agent_input *input, struct agent_window *windo
 		kb->keycodes, kb->num_keycodes, &kb->modifiers);
 }
 
-/* Focus left the window: every key still held is released to it first, so
- * that no app goes on repeating a key the user now types elsewhere, and
- * the next enter carries no stale key (the host sends the release to the
- * window that has focus then, not to this one). */
-static void keyboard_leave(struct agent_input *input, struct agent_window *window)
+/* Release every key the keyboard holds; with to_seat the focused client
+ * gets the releases too (else they carry no time). */
+static void release_held_keys(struct agent_input *input, bool to_seat)
 {
-	if (input->keyboard_window != window) {
-		return;
-	}
 	struct wlr_keyboard *kb = keyboard(input);
 	uint32_t held[WLR_KEYBOARD_KEYS_CAP];
 	size_t n = kb->num_keycodes;
@@ -189,15 +184,29 @@ static void keyboard_leave(struct agent_input *input, struct agent_window *windo
 	uint32_t time_ms = (uint32_t)((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
 	for (size_t i = 0; i < n; i++) {
 		struct wlr_event_keyboard_key event = {
-			.time_msec = time_ms,
+			.time_msec = to_seat ? time_ms : 0,
 			.keycode = held[i],
 			.update_state = false,
 			.state = WL_KEYBOARD_KEY_STATE_RELEASED,
 		};
 		wlr_keyboard_notify_key(kb, &event);
-		wlr_seat_keyboard_notify_key(
-			input->server->seat, time_ms, held[i], WL_KEYBOARD_KEY_STATE_RELEASED);
+		if (to_seat) {
+			wlr_seat_keyboard_notify_key(input->server->seat, time_ms, held[i],
+				WL_KEYBOARD_KEY_STATE_RELEASED);
+		}
 	}
+}
+
+/* Focus left the window: every key still held is released to it first, so
+ * that no app goes on repeating a key the user now types elsewhere, and
+ * the next enter carries no stale key (the host sends the release to the
+ * window that has focus then, not to this one). */
+static void keyboard_leave(struct agent_input *input, struct agent_window *window)
+{
+	if (input->keyboard_window != window) {
+		return;
+	}
+	release_held_keys(input, true);
 	input->keyboard_window = NULL;
 	wlr_seat_keyboard_notify_clear_focus(input->server->seat);
 }
@@ -330,16 +339,5 @@ void agent_input_link_lost(struct agent_input *input)
 	}
 	input->host_modifiers = (struct wlr_keyboard_modifiers){ 0 };
 	/* keys held when the host went away are up now */
-	struct wlr_keyboard *kb = keyboard(input);
-	uint32_t held[WLR_KEYBOARD_KEYS_CAP];
-	size_t n = kb->num_keycodes;
-	memcpy(held, kb->keycodes, n * sizeof(held[0]));
-	for (size_t i = 0; i < n; i++) {
-		struct wlr_event_keyboard_key event = {
-			.keycode = held[i],
-			.update_state = false,
-			.state = WL_KEYBOARD_KEY_STATE_RELEASED,
-		};
-		wlr_keyboard_notify_key(kb, &event);
-	}
+	release_held_keys(input, false);
 }
