@@ -64,6 +64,24 @@ static void apply_exclusive(struct wlr_box *usable, uint32_t anchor, int32_t zon
 	}
 }
 
+/* Place a surface along one axis of bounds (from start, extent long) by
+ * its anchors at the start and the end: stretched between both when it
+ * has no size, at one, or centred. */
+static void place(int *pos, int *size, int start, int extent, bool at_start, bool at_end,
+	int margin_start, int margin_end)
+{
+	if (*size == 0 && at_start && at_end) {
+		*pos = start + margin_start;
+		*size = extent - margin_start - margin_end;
+	} else if (at_start && !at_end) {
+		*pos = start + margin_start;
+	} else if (at_end && !at_start) {
+		*pos = start + extent - *size - margin_end;
+	} else {
+		*pos = start + (extent - *size) / 2;
+	}
+}
+
 static void arrange_one(
 	struct layer_surface *ls, const struct wlr_box *full, struct wlr_box *usable)
 {
@@ -74,35 +92,13 @@ static void arrange_one(
 		.width = (int)state->desired_width,
 		.height = (int)state->desired_height,
 	};
-	const uint32_t both_h =
-		ZWLR_LAYER_SURFACE_V1_ANCHOR_LEFT | ZWLR_LAYER_SURFACE_V1_ANCHOR_RIGHT;
-	const uint32_t both_v =
-		ZWLR_LAYER_SURFACE_V1_ANCHOR_TOP | ZWLR_LAYER_SURFACE_V1_ANCHOR_BOTTOM;
-
-	if (box.width == 0 && (state->anchor & both_h) == both_h) {
-		box.x = bounds.x + (int)state->margin.left;
-		box.width = bounds.width - (int)state->margin.left - (int)state->margin.right;
-	} else if (state->anchor & ZWLR_LAYER_SURFACE_V1_ANCHOR_LEFT &&
-		!(state->anchor & ZWLR_LAYER_SURFACE_V1_ANCHOR_RIGHT)) {
-		box.x = bounds.x + (int)state->margin.left;
-	} else if (state->anchor & ZWLR_LAYER_SURFACE_V1_ANCHOR_RIGHT &&
-		!(state->anchor & ZWLR_LAYER_SURFACE_V1_ANCHOR_LEFT)) {
-		box.x = bounds.x + bounds.width - box.width - (int)state->margin.right;
-	} else {
-		box.x = bounds.x + (bounds.width - box.width) / 2;
-	}
-	if (box.height == 0 && (state->anchor & both_v) == both_v) {
-		box.y = bounds.y + (int)state->margin.top;
-		box.height = bounds.height - (int)state->margin.top - (int)state->margin.bottom;
-	} else if (state->anchor & ZWLR_LAYER_SURFACE_V1_ANCHOR_TOP &&
-		!(state->anchor & ZWLR_LAYER_SURFACE_V1_ANCHOR_BOTTOM)) {
-		box.y = bounds.y + (int)state->margin.top;
-	} else if (state->anchor & ZWLR_LAYER_SURFACE_V1_ANCHOR_BOTTOM &&
-		!(state->anchor & ZWLR_LAYER_SURFACE_V1_ANCHOR_TOP)) {
-		box.y = bounds.y + bounds.height - box.height - (int)state->margin.bottom;
-	} else {
-		box.y = bounds.y + (bounds.height - box.height) / 2;
-	}
+	uint32_t a = state->anchor;
+	place(&box.x, &box.width, bounds.x, bounds.width, a & ZWLR_LAYER_SURFACE_V1_ANCHOR_LEFT,
+		a & ZWLR_LAYER_SURFACE_V1_ANCHOR_RIGHT, (int)state->margin.left,
+		(int)state->margin.right);
+	place(&box.y, &box.height, bounds.y, bounds.height, a & ZWLR_LAYER_SURFACE_V1_ANCHOR_TOP,
+		a & ZWLR_LAYER_SURFACE_V1_ANCHOR_BOTTOM, (int)state->margin.top,
+		(int)state->margin.bottom);
 	if (box.width <= 0 || box.height <= 0) {
 		/* not configured: the client cannot map (closing it here would
 		 * re-enter the arrangement) */
