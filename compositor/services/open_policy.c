@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <vitrail/common/text.h>
 #include <vitrail/protocol.h>
 
