@@ -964,12 +964,10 @@ int menus_sync_vm_start(const char *vm_name, uint32_t label_rgb, const struct me
 		wlr_log(WLR_ERROR, "menus: invalid VM name");
 		return -1;
 	}
-	if (pipe(fds) != 0) {
+	if (pipe2(fds, O_CLOEXEC) != 0) {
 		wlr_log_errno(WLR_ERROR, "menus: pipe");
 		return -1;
 	}
-	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 	mid = fork();
 	if (mid < 0) {
 		wlr_log_errno(WLR_ERROR, "menus: fork");
