@@ -880,10 +880,7 @@ static void handle_begin(
 	t->source_link = link;
 	t->source_request = b->request_id;
 	snprintf(t->source_name, sizeof(t->source_name), "%s", vm_link_name(link));
-	if (t->size == 0) {
-		/* an empty file: nothing but the END will come */
-	}
-	route(t);
+	route(t); /* an empty file: nothing but the END will come */
 }
 
 static void handle_chunk(
