@@ -2035,8 +2035,8 @@ bool vmm_vm_hmp(
 	if (vm->hmp_done != NULL) {
 		return set_error(error, "%s: another monitor command is in progress", vm->name);
 	}
-	if (!vmm_qmp_execute_string(
-		    vm->qmp, "human-monitor-command", "command-line", command_line, &vm->hmp_id)) {
+	if (!vmm_qmp_execute_str(vm->qmp, "human-monitor-command", "command-line", command_line, -1,
+		    &vm->hmp_id)) {
 		vm->hmp_id = -1;
 		return set_error(error, "%s: QMP: %s", vm->name, vm->qmp->error);
 	}

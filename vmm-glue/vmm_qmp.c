@@ -206,31 +206,26 @@ static bool fail(struct vmm_qmp *qmp, const char *why)
 	return false;
 }
 
-static bool execute(
-	struct vmm_qmp *qmp, const char *command, const char *arg, json_object *value, int64_t *id);
+static bool execute(struct vmm_qmp *qmp, const char *command, const char *arg, json_object *value,
+	int fd, int64_t *id);
 
 bool vmm_qmp_execute(struct vmm_qmp *qmp, const char *command, int64_t *id)
 {
-	return execute(qmp, command, NULL, NULL, id);
+	return execute(qmp, command, NULL, NULL, -1, id);
 }
 
 bool vmm_qmp_execute_int(
 	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id)
 {
-	return execute(qmp, command, arg, json_object_new_int64(value), id);
+	return execute(qmp, command, arg, json_object_new_int64(value), -1, id);
 }
 
-static bool execute_args(struct vmm_qmp *qmp, const char *command, json_object *args, int64_t *id);
-
-bool vmm_qmp_execute_string(
-	struct vmm_qmp *qmp, const char *command, const char *arg, const char *value, int64_t *id)
-{
-	return execute(qmp, command, arg, json_object_new_string(value), id);
-}
+static bool execute_args(
+	struct vmm_qmp *qmp, const char *command, json_object *args, int fd, int64_t *id);
 
 /* value (taken) is the one argument arg, when arg is not NULL. */
-static bool execute(
-	struct vmm_qmp *qmp, const char *command, const char *arg, json_object *value, int64_t *id)
+static bool execute(struct vmm_qmp *qmp, const char *command, const char *arg, json_object *value,
+	int fd, int64_t *id)
 {
 	json_object *args = NULL;
 	if (arg != NULL) {
@@ -242,7 +237,7 @@ static bool execute(
 		}
 		json_object_object_add(args, arg, value);
 	}
-	return execute_args(qmp, command, args, id);
+	return execute_args(qmp, command, args, fd, id);
 }
 
 bool vmm_qmp_set_link(struct vmm_qmp *qmp, const char *name, bool up, int64_t *id)
@@ -253,11 +248,13 @@ bool vmm_qmp_set_link(struct vmm_qmp *qmp, const char *name, bool up, int64_t *i
 	}
 	json_object_object_add(args, "name", json_object_new_string(name));
 	json_object_object_add(args, "up", json_object_new_boolean(up));
-	return execute_args(qmp, "set_link", args, id);
+	return execute_args(qmp, "set_link", args, -1, id);
 }
 
-/* args (may be NULL) is owned by the call. */
-static bool execute_args(struct vmm_qmp *qmp, const char *command, json_object *args, int64_t *id)
+/* args (may be NULL) is owned by the call; fd >= 0 rides on the command's
+ * bytes (SCM_RIGHTS), as getfd wants it. */
+static bool execute_args(
+	struct vmm_qmp *qmp, const char *command, json_object *args, int fd, int64_t *id)
 {
 	if (qmp->state == VMM_QMP_BROKEN) {
 		json_object_put(args);
@@ -281,9 +278,25 @@ static bool execute_args(struct vmm_qmp *qmp, const char *command, json_object *
 	if (text == NULL || len < 0 || (size_t)len >= sizeof(buf)) {
 		return fail(qmp, "command too long");
 	}
+	struct iovec iov = { .iov_base = buf, .iov_len = (size_t)len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	memset(&control, 0, sizeof(control));
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	}
 	/* Commands are tiny and QEMU reads them promptly: a short write or a
 	 * full socket buffer means something is wrong. */
-	ssize_t written = send(qmp->fd, buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	ssize_t written = sendmsg(qmp->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (written != len) {
 		char why[128];
 		snprintf(why, sizeof(why), "write: %s",
@@ -386,55 +399,5 @@ bool vmm_qmp_wait(struct vmm_qmp *qmp, int timeout_ms)
 bool vmm_qmp_execute_str(struct vmm_qmp *qmp, const char *command, const char *arg,
 	const char *value, int fd, int64_t *id)
 {
-	if (qmp->state == VMM_QMP_BROKEN) {
-		return false;
-	}
-	json_object *obj = json_object_new_object();
-	json_object *args = json_object_new_object();
-	if (obj == NULL || args == NULL) {
-		json_object_put(obj);
-		json_object_put(args);
-		return fail(qmp, "out of memory");
-	}
-	int64_t n = qmp->next_id++;
-	json_object_object_add(obj, "execute", json_object_new_string(command));
-	json_object_object_add(args, arg, json_object_new_string(value));
-	json_object_object_add(obj, "arguments", args);
-	json_object_object_add(obj, "id", json_object_new_int64(n));
-	const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
-	char buf[512];
-	int len = snprintf(buf, sizeof(buf), "%s\r\n", text != NULL ? text : "");
-	json_object_put(obj);
-	if (text == NULL || len < 0 || (size_t)len >= sizeof(buf)) {
-		return fail(qmp, "command too long");
-	}
-	/* fd, if any, rides on the command's bytes (SCM_RIGHTS), as getfd
-	 * wants it */
-	struct iovec iov = { .iov_base = buf, .iov_len = (size_t)len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	memset(&control, 0, sizeof(control));
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
-		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	}
-	ssize_t written = sendmsg(qmp->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (written != len) {
-		char why[128];
-		snprintf(why, sizeof(why), "write: %s",
-			written < 0 ? strerror(errno) : "short write");
-		return fail(qmp, why);
-	}
-	if (id != NULL) {
-		*id = n;
-	}
-	return true;
+	return execute(qmp, command, arg, json_object_new_string(value), fd, id);
 }

@@ -102,14 +102,11 @@ bool vmm_qmp_execute_int(
 	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id);
 /* set_link {"name": name, "up": up}: a NIC's link up or down. */
 bool vmm_qmp_set_link(struct vmm_qmp *qmp, const char *name, bool up, int64_t *id);
-/* The same with "arguments": {arg: "value"} (JSON-escaped). */
-bool vmm_qmp_execute_string(
-	struct vmm_qmp *qmp, const char *command, const char *arg, const char *value, int64_t *id);
 /* Block up to timeout_ms for input and dispatch it (for tools and tests). */
 bool vmm_qmp_wait(struct vmm_qmp *qmp, int timeout_ms);
 
-/* A command with one string argument, {arg: "value"}; fd >= 0 goes along
- * as SCM_RIGHTS on its bytes (for getfd). */
+/* A command with one string argument, {arg: "value"} (JSON-escaped); fd >= 0
+ * goes along as SCM_RIGHTS on its bytes (for getfd). */
 bool vmm_qmp_execute_str(struct vmm_qmp *qmp, const char *command, const char *arg,
 	const char *value, int fd, int64_t *id);
 
