@@ -6,25 +6,9 @@
 
 #include "guest/vm_link.h"
 #include "ipc/ctl.h"
+#include "ipc/ctl_vms.h"
 #include "server.h"
 #include "services/vm_manager.h"
-
-/* The VM of the request's "vm"; NULL and *reply if there is none. */
-static struct vm_link *vm_arg(
-	struct server *server, struct json_object *request, struct json_object **reply)
-{
-	const char *name;
-	if (!ctl_request_string(request, "vm", &name) || name == NULL) {
-		*reply = ctl_error_reply("missing \"vm\"");
-		return NULL;
-	}
-	char *error = NULL;
-	struct vm_link *link = vm_manager_find(server->vm_manager, name, &error);
-	if (link == NULL) {
-		*reply = ctl_error_take(error);
-	}
-	return link;
-}
 
 /* {"command":"snapshots","vm":NAME} -> {"ok":true,"running":B,
  *  "volumes":[{"role","path"}...],"snapshots":[{"name","date","ram",
@@ -33,7 +17,7 @@ struct json_object *ctl_snapshots_list(
 	struct ctl_client *client, struct server *server, struct json_object *request)
 {
 	struct json_object *reply = NULL;
-	struct vm_link *link = vm_arg(server, request, &reply);
+	struct vm_link *link = ctl_vm_arg(server, request, &reply);
 	if (link == NULL) {
 		return reply;
 	}
@@ -107,7 +91,7 @@ static struct json_object *snapshot_command(struct ctl_client *client, struct se
 	struct json_object *request, enum vmm_snapshot_op action)
 {
 	struct json_object *reply = NULL;
-	struct vm_link *link = vm_arg(server, request, &reply);
+	struct vm_link *link = ctl_vm_arg(server, request, &reply);
 	if (link == NULL) {
 		return reply;
 	}

@@ -82,8 +82,7 @@ static struct json_object *error_from(char *message, const char *fallback)
 	return reply;
 }
 
-/* The VM of the request's "vm"; NULL and *reply if there is none. */
-static struct vm_link *vm_arg(
+struct vm_link *ctl_vm_arg(
 	struct server *server, struct json_object *request, struct json_object **reply)
 {
 	const char *name;
@@ -94,7 +93,7 @@ static struct vm_link *vm_arg(
 	char *error = NULL;
 	struct vm_link *link = vm_manager_find(server->vm_manager, name, &error);
 	if (link == NULL) {
-		*reply = error_from(error, "out of memory");
+		*reply = ctl_error_take(error);
 	}
 	return link;
 }
@@ -138,7 +137,7 @@ static struct json_object *defer_wait(struct ctl_client *client, struct server *
 	struct vm_op *op =
 		vm_manager_wait(server->vm_manager, link, what, handle_state_done, client, &error);
 	if (op == NULL) {
-		return error_from(error, "out of memory");
+		return ctl_error_take(error);
 	}
 	ctl_client_defer(client, 0, cancel_op, op);
 	return NULL;
@@ -149,7 +148,7 @@ struct json_object *ctl_vms_start(
 	struct ctl_client *client, struct server *server, struct json_object *request)
 {
 	struct json_object *reply = NULL;
-	struct vm_link *link = vm_arg(server, request, &reply);
+	struct vm_link *link = ctl_vm_arg(server, request, &reply);
 	if (link == NULL) {
 		return reply;
 	}
@@ -169,7 +168,7 @@ static struct json_object *set_paused(
 	struct server *server, struct json_object *request, bool paused)
 {
 	struct json_object *reply = NULL;
-	struct vm_link *link = vm_arg(server, request, &reply);
+	struct vm_link *link = ctl_vm_arg(server, request, &reply);
 	if (link == NULL) {
 		return reply;
 	}
@@ -182,7 +181,7 @@ static struct json_object *set_paused(
 		return current_state_reply(server, link);
 	}
 	if (!vm_manager_set_paused(server->vm_manager, link, paused, &error)) {
-		return error_from(error, "out of memory");
+		return ctl_error_take(error);
 	}
 	reply = ctl_ok_reply();
 	json_object_object_add(
@@ -209,7 +208,7 @@ struct json_object *ctl_vms_suspend(
 	struct ctl_client *client, struct server *server, struct json_object *request)
 {
 	struct json_object *reply = NULL;
-	struct vm_link *link = vm_arg(server, request, &reply);
+	struct vm_link *link = ctl_vm_arg(server, request, &reply);
 	if (link == NULL) {
 		return reply;
 	}
@@ -228,7 +227,7 @@ struct json_object *ctl_vms_stop(
 	struct ctl_client *client, struct server *server, struct json_object *request)
 {
 	struct json_object *reply = NULL;
-	struct vm_link *link = vm_arg(server, request, &reply);
+	struct vm_link *link = ctl_vm_arg(server, request, &reply);
 	if (link == NULL) {
 		return reply;
 	}
@@ -306,7 +305,7 @@ struct json_object *ctl_vms_run(
 	struct ctl_client *client, struct server *server, struct json_object *request)
 {
 	struct json_object *reply = NULL;
-	struct vm_link *link = vm_arg(server, request, &reply);
+	struct vm_link *link = ctl_vm_arg(server, request, &reply);
 	if (link == NULL) {
 		return reply;
 	}
@@ -321,7 +320,7 @@ struct json_object *ctl_vms_run(
 		server->vm_manager, link, argv, argc, handle_run_done, client, &error);
 	free(argv);
 	if (op == NULL) {
-		return error_from(error, "out of memory");
+		return ctl_error_take(error);
 	}
 	ctl_client_defer(client, 0, cancel_op, op);
 	return NULL;
@@ -332,7 +331,7 @@ struct json_object *ctl_vms_balloon(
 	struct ctl_client *client, struct server *server, struct json_object *request)
 {
 	struct json_object *reply = NULL;
-	struct vm_link *link = vm_arg(server, request, &reply);
+	struct vm_link *link = ctl_vm_arg(server, request, &reply);
 	if (link == NULL) {
 		return reply;
 	}
@@ -348,7 +347,7 @@ struct json_object *ctl_vms_balloon(
 	char *error = NULL;
 	uint32_t applied = 0;
 	if (!vm_manager_balloon(server->vm_manager, link, (uint32_t)mib, &applied, &error)) {
-		return error_from(error, "out of memory");
+		return ctl_error_take(error);
 	}
 	reply = ctl_ok_reply();
 	json_object_object_add(reply, "mib", json_object_new_int64(applied));
@@ -360,7 +359,7 @@ struct json_object *ctl_vms_logs(
 	struct ctl_client *client, struct server *server, struct json_object *request)
 {
 	struct json_object *reply = NULL;
-	struct vm_link *link = vm_arg(server, request, &reply);
+	struct vm_link *link = ctl_vm_arg(server, request, &reply);
 	struct vm_info info;
 	if (link == NULL) {
 		return reply;

@@ -5,6 +5,11 @@
 struct ctl_client;
 struct json_object;
 struct server;
+struct vm_link;
+
+/* The VM of the request's "vm"; NULL and *reply if there is none. */
+struct vm_link *ctl_vm_arg(
+	struct server *server, struct json_object *request, struct json_object **reply);
 
 struct json_object *ctl_vms_list(
 	struct ctl_client *client, struct server *server, struct json_object *request);
