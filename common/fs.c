@@ -3,11 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <vitrail/common/text.h>
 
 bool fs_write_all(int fd, const void *data, size_t len)
 {
@@ -158,4 +161,21 @@ bool fs_private_dir(const char *path)
 		return false;
 	}
 	return (st.st_mode & 0777) == 0700 || chmod(path, 0700) == 0;
+}
+
+char *fs_user_path(const char *env, const char *home_dir, const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	char *rest = text_vprintf(fmt, args);
+	va_end(args);
+	const char *base = getenv(env);
+	char *path = NULL;
+	if (rest != NULL && base != NULL && base[0] == '/') {
+		path = text_printf("%s/%s", base, rest);
+	} else if (rest != NULL && (base = getenv("HOME")) != NULL && base[0] == '/') {
+		path = text_printf("%s/%s/%s", base, home_dir, rest);
+	}
+	free(rest);
+	return path;
 }

@@ -1774,15 +1774,7 @@ struct config *config_create_default(void)
 
 static char *default_path(void)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	if (xdg != NULL && xdg[0] == '/') {
-		return text_printf("%s/vitrail/vitrail.ini", xdg);
-	}
-	const char *home = getenv("HOME");
-	if (home != NULL && home[0] != '\0') {
-		return text_printf("%s/.config/vitrail/vitrail.ini", home);
-	}
-	return NULL;
+	return fs_user_path("XDG_CONFIG_HOME", ".config", "vitrail/vitrail.ini");
 }
 
 static char *dir_of(const char *path)

@@ -56,31 +56,22 @@ static char *config_path(const char *option)
 	if (env != NULL && env[0] != '\0') {
 		return strdup(env);
 	}
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	if (xdg != NULL && xdg[0] == '/') {
-		return text_printf("%s/vitrail/vitrail.ini", xdg);
+	char *path = fs_user_path("XDG_CONFIG_HOME", ".config", "vitrail/vitrail.ini");
+	if (path == NULL) {
+		fprintf(stderr,
+			"vitrailctl: no config file: set HOME or XDG_CONFIG_HOME, or --config\n");
 	}
-	const char *home = getenv("HOME");
-	if (home != NULL && home[0] != '\0') {
-		return text_printf("%s/.config/vitrail/vitrail.ini", home);
-	}
-	fprintf(stderr, "vitrailctl: no config file: set HOME or XDG_CONFIG_HOME, or --config\n");
-	return NULL;
+	return path;
 }
 
 /* $XDG_DATA_HOME/vitrail/vms/NAME, else ~/.local/share/vitrail/vms/NAME */
 static char *vm_dir(const char *name)
 {
-	const char *xdg = getenv("XDG_DATA_HOME");
-	if (xdg != NULL && xdg[0] == '/') {
-		return text_printf("%s/vitrail/vms/%s", xdg, name);
+	char *dir = fs_user_path("XDG_DATA_HOME", ".local/share", "vitrail/vms/%s", name);
+	if (dir == NULL) {
+		fprintf(stderr, "vitrailctl: set HOME or XDG_DATA_HOME (where VM files go)\n");
 	}
-	const char *home = getenv("HOME");
-	if (home != NULL && home[0] == '/') {
-		return text_printf("%s/.local/share/vitrail/vms/%s", home, name);
-	}
-	fprintf(stderr, "vitrailctl: set HOME or XDG_DATA_HOME (where VM files go)\n");
-	return NULL;
+	return dir;
 }
 
 /* The config file's text; a missing file is empty. */

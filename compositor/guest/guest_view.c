@@ -240,19 +240,12 @@ static void show_paused(struct guest_window *window, bool paused)
 
 static void window_destroy(struct guest_window *window);
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void guest_vm_expect_window(struct guest_vm *gvm)
 {
 	if (gvm->expected < GUEST_MAX_EXPECTED) {
 		gvm->expected++;
 	}
-	gvm->expected_until_ms = now_ms() + GUEST_EXPECT_WINDOW_MS;
+	gvm->expected_until_ms = loop_now_ms() + GUEST_EXPECT_WINDOW_MS;
 }
 
 void guest_vm_set_paused(struct guest_vm *gvm, bool paused)
@@ -1194,7 +1187,7 @@ static bool may_take_focus(struct guest_window *window)
 {
 	/* a window the user asked for takes the focus (one per request) */
 	struct guest_vm *gvm = window->gvm;
-	if (gvm->expected > 0 && now_ms() < gvm->expected_until_ms) {
+	if (gvm->expected > 0 && loop_now_ms() < gvm->expected_until_ms) {
 		gvm->expected--;
 		return true;
 	}

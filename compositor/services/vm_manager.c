@@ -588,15 +588,8 @@ static int handle_kill_timer(void *data)
 /* The agent's home: $XDG_DATA_HOME/vitrail/vms/NAME/home (0700). */
 static char *agent_home(const struct managed_vm *vm)
 {
-	const char *data = getenv("XDG_DATA_HOME");
-	if (data != NULL && data[0] == '/') {
-		return text_printf("%s/vitrail/vms/%s/home", data, vm->config->name);
-	}
-	const char *home = getenv("HOME");
-	if (home == NULL || home[0] != '/') {
-		return NULL;
-	}
-	return text_printf("%s/.local/share/vitrail/vms/%s/home", home, vm->config->name);
+	return fs_user_path(
+		"XDG_DATA_HOME", ".local/share", "vitrail/vms/%s/home", vm->config->name);
 }
 
 /* Empty the directory dfd (taken: closed here) without following any
@@ -1337,15 +1330,8 @@ static int handle_idle_timer(void *data);
  * create makes it; NULL without HOME. */
 static char *state_path_for(const struct managed_vm *vm)
 {
-	const char *data = getenv("XDG_DATA_HOME");
-	if (data != NULL && data[0] == '/') {
-		return text_printf("%s/vitrail/vms/%s/suspend.state", data, vm->config->name);
-	}
-	const char *home = getenv("HOME");
-	if (home == NULL || home[0] != '/') {
-		return NULL;
-	}
-	return text_printf("%s/.local/share/vitrail/vms/%s/suspend.state", home, vm->config->name);
+	return fs_user_path(
+		"XDG_DATA_HOME", ".local/share", "vitrail/vms/%s/suspend.state", vm->config->name);
 }
 
 static bool suspend_setup(struct managed_vm *vm)

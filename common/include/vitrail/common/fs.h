@@ -48,4 +48,12 @@ bool fs_make_dirs(const char *path);
  */
 bool fs_private_dir(const char *path);
 
+/*
+ * A file of the user's by the XDG base-directory rule: "$ENV/REST" when the
+ * environment variable env holds an absolute path, else "$HOME/home_dir/REST"
+ * (REST from fmt). NULL when neither is absolute, or out of memory.
+ */
+char *fs_user_path(const char *env, const char *home_dir, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif
