@@ -122,6 +122,7 @@ enum vm_key {
 	VK_FIREWALL,
 	VK_FIREWALL_DEFAULT,
 	VK_SUSPEND_AFTER,
+	VK_FAST_START,
 	VK_COUNT,
 };
 
@@ -149,6 +150,7 @@ static const char *const vm_key_names[VK_COUNT] = {
 	[VK_FIREWALL] = "firewall",
 	[VK_FIREWALL_DEFAULT] = "firewall-default",
 	[VK_SUSPEND_AFTER] = "suspend-after",
+	[VK_FAST_START] = "fast-start",
 };
 
 enum section {
@@ -958,6 +960,8 @@ static bool parse_vm_key(struct parser *p, const char *key, const char *value)
 		return parse_bool(p, key, value, &vm->resume_on_input);
 	case VK_IDLE_INHIBIT:
 		return parse_bool(p, key, value, &vm->idle_inhibit);
+	case VK_FAST_START:
+		return parse_bool(p, key, value, &vm->fast_start);
 	case VK_IMAGE:
 		return parse_path(p, key, value, &vm->image);
 	case VK_KERNEL:
@@ -1125,6 +1129,15 @@ static bool finish_vm(struct parser *p, size_t index)
 			"[vm %s]: type = qemu needs image, kernel + initrd, template or "
 			"disposable-of",
 			vm->name);
+	}
+	if (vm->fast_start && vm->template_of == NULL && vm->disposable_of == NULL) {
+		return fail_at(p, lines->key[VK_FAST_START],
+			"fast-start: only an AppVM (template) or a disposable (disposable-of) "
+			"starts from its template's booted state");
+	}
+	if (vm->fast_start && vm->service != CONFIG_SERVICE_NONE) {
+		return fail_at(p, lines->key[VK_FAST_START],
+			"fast-start: a service VM always boots (it has a NIC per client)");
 	}
 	/* QEMU maps the pool as a PCI BAR: a power of two */
 	if ((vm->pool_size_mib & (vm->pool_size_mib - 1)) != 0) {

@@ -99,6 +99,9 @@ struct config_vm {
 	size_t n_fw_rules;
 	bool fw_default_deny;
 	enum config_accel accel; /* default auto */
+	/* fast-start = true: an AppVM or disposable starts from its template's
+	 * booted state (vm_manager.c); default false */
+	bool fast_start;
 
 	/* both types */
 	uint32_t pool_size_mib; /* default 64 */

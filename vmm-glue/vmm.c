@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <vitrail/protocol.h>
 
 #include <vitrail/vmm_kvm.h>
@@ -63,7 +64,7 @@ struct vmm_vm {
 	char *qemu, *qemu_img, *port_name;
 	uint32_t memory_mib, cpus, start_timeout_ms, stop_timeout_ms, kvm_progress_ms;
 	uint64_t pool_size;
-	bool network_user, no_reboot;
+	bool network_user, no_reboot, fast_start;
 	uint32_t tcg_tb_mib;
 	struct vmm_nic nics[VMM_MAX_NICS];
 	size_t n_nics;
@@ -99,8 +100,15 @@ struct vmm_vm {
 	int64_t deadline; /* ms, CLOCK_MONOTONIC; 0: none */
 	int64_t next_poll; /* ms; 0: none */
 
+	/* fast start: QEMU runs without the private disk and the NIC
+	 * (vmm_vm_boot_late, vmm_vm_restore_booted) until vmm_vm_plug */
+	bool late;
+	/* vmm_vm_plug: its QMP commands in flight (-1: answered) */
+	int64_t plug_ids[5];
+	size_t n_plug;
 	/* vmm_vm_suspend: the guest's state going into save_tmp */
 	bool saving;
+	bool save_keep; /* vmm_vm_record: the guest runs on afterwards */
 	bool suspended_exit; /* saved: QEMU quits, the VM is suspended */
 	int save_fd; /* our descriptor of save_tmp, -1: none */
 	char *save_path, *save_tmp;
@@ -286,6 +294,9 @@ static bool check_spec(const struct vmm_vm_spec *spec, char **error)
 				nic->id);
 		}
 	}
+	if (spec->fast_start && (spec->kernel == NULL || spec->n_nics + spec->network_user > 1)) {
+		return set_error(error, "%s: fast start needs a kernel and at most one NIC", name);
+	}
 	/* Longest socket name: NAME.virtio.sock */
 	struct sockaddr_un addr;
 	if (strlen(spec->run_dir) + 1 + strlen(name) + strlen(".virtio.sock") >=
@@ -335,6 +346,7 @@ struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm
 		vm->nics[i].remote = NULL;
 	}
 	vm->no_reboot = spec->no_reboot;
+	vm->fast_start = spec->fast_start;
 	vm->accel = spec->accel;
 
 	const char *r = spec->run_dir, *n = spec->name;
@@ -589,16 +601,28 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 
 	strv_add(&sv, "-device");
 	strv_add(&sv, "virtio-rng-pci");
+	if (vm->fast_start) {
+		/* hot-plug slots for the private disk and the NIC; a new
+		 * generation id each QEMU start (a restored copy reseeds) */
+		strv_add(&sv, "-device");
+		strv_add(&sv, "pcie-root-port,id=vtrp0,chassis=1,addr=0x1c.0,multifunction=on");
+		strv_add(&sv, "-device");
+		strv_add(&sv, "pcie-root-port,id=vtrp1,chassis=2,addr=0x1c.1");
+		strv_add(&sv, "-device");
+		strv_add(&sv, "vmgenid,guid=auto");
+	}
 	/* the guest hands memory it frees back to the host */
 	strv_add(&sv, "-device");
 	strv_add(&sv, "virtio-balloon-pci,free-page-reporting=on");
-	if (vm->network_user) {
+	/* booted late: the NIC and the private disk come with vmm_vm_plug */
+	const char *nic_bus = vm->fast_start ? ",bus=vtrp1,id=vtnic" : "";
+	if (vm->network_user && !vm->late) {
 		strv_add(&sv, "-netdev");
 		strv_add(&sv, "user,id=vtnet");
 		strv_add(&sv, "-device");
-		strv_add(&sv, "virtio-net-pci,netdev=vtnet,mac=" VMM_USER_MAC);
+		strv_addf(&sv, "virtio-net-pci,netdev=vtnet,mac=" VMM_USER_MAC "%s", nic_bus);
 	}
-	for (size_t i = 0; i < vm->n_nics; i++) {
+	for (size_t i = 0; i < vm->n_nics && !vm->late; i++) {
 		const struct vmm_nic *nic = &vm->nics[i];
 		char *e_local = escape_commas(nic->local), *e_remote = escape_commas(nic->remote);
 		strv_add(&sv, "-netdev");
@@ -607,9 +631,10 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 			"s",
 			nic->id, e_local ? e_local : "", e_remote ? e_remote : "");
 		strv_add(&sv, "-device");
-		strv_addf(&sv, "virtio-net-pci,netdev=nd%s,id=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x",
+		strv_addf(&sv,
+			"virtio-net-pci,netdev=nd%s,id=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x%s",
 			nic->id, nic->id, nic->mac[0], nic->mac[1], nic->mac[2], nic->mac[3],
-			nic->mac[4], nic->mac[5]);
+			nic->mac[4], nic->mac[5], vm->fast_start ? ",bus=vtrp1" : "");
 		if (e_local == NULL || e_remote == NULL) {
 			sv.failed = true;
 		}
@@ -624,12 +649,19 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 			strv_add(&sv, "-initrd");
 			strv_add(&sv, vm->initrd);
 		}
-		if (vm->append != NULL) {
+		if (vm->late) {
+			/* the session waits for the host (vitrail.hold, tools/) */
+			strv_add(&sv, "-append");
+			strv_addf(&sv, "%s%svitrail.hold=1", vm->append ? vm->append : "",
+				vm->append ? " " : "");
+		} else if (vm->append != NULL) {
 			strv_add(&sv, "-append");
 			strv_add(&sv, vm->append);
 		}
 	}
-	if (disk_format != NULL && vm->private_image == NULL) {
+	bool private = vm->private_image != NULL && !vm->late;
+	/* fast start: the same devices with or without the private disk */
+	if (disk_format != NULL && !private && !vm->fast_start) {
 		strv_add(&sv, "-drive");
 		strv_addf(&sv, "file=%s,format=%s,if=virtio", e_disk, disk_format);
 	} else if (disk_format != NULL) {
@@ -641,7 +673,7 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 		strv_add(&sv, "-device");
 		strv_add(&sv, "virtio-blk-pci,drive=vtroot");
 	}
-	if (vm->private_image != NULL) {
+	if (private) {
 		char *e_private = escape_commas(vm->private_image);
 		if (e_private == NULL) {
 			sv.failed = true;
@@ -652,7 +684,9 @@ char **vmm_vm_qemu_argv(const struct vmm_vm *vm, char **error)
 			strv_addf(&sv, "file=%s,format=%s,if=none,id=vtprivate", e_private,
 				image_format(vm->private_image));
 			strv_add(&sv, "-device");
-			strv_add(&sv, "virtio-blk-pci,drive=vtprivate,serial=" VMM_PRIVATE_SERIAL);
+			strv_addf(&sv,
+				"virtio-blk-pci,drive=vtprivate,serial=" VMM_PRIVATE_SERIAL "%s",
+				vm->fast_start ? ",bus=vtrp0,id=vtprivdev" : "");
 			free(e_private);
 		}
 	}
@@ -1087,6 +1121,7 @@ static void finish(struct vmm_vm *vm)
 	bool fall_back = vm->kvm_watch && !vm->stop_requested;
 	vm->kvm_watch = false;
 	hmp_finish(vm, false, "QEMU is gone");
+	vm->n_plug = 0;
 	vmm_qmp_destroy(vm->qmp);
 	vm->qmp = NULL;
 	if (vm->pool_fd >= 0) {
@@ -1185,13 +1220,48 @@ static void reset_run_state(struct vmm_vm *vm)
 	vm->status_id = -1;
 	vm->suspended_exit = false;
 	vm->status_poll = false;
+	vm->n_plug = 0;
 }
+
+static bool start(struct vmm_vm *vm, char **error);
 
 bool vmm_vm_start(struct vmm_vm *vm, char **error)
 {
 	if (error != NULL) {
 		*error = NULL;
 	}
+	if (vm->state == VMM_STOPPED || vm->state == VMM_CRASHED) {
+		vm->late = false;
+	}
+	return start(vm, error);
+}
+
+bool vmm_vm_boot_late(struct vmm_vm *vm, char **error)
+{
+	if (error != NULL) {
+		*error = NULL;
+	}
+	if (!vm->fast_start) {
+		return set_error(error, "%s: not a fast-start VM", vm->name);
+	}
+	if (vm->state != VMM_STOPPED && vm->state != VMM_CRASHED) {
+		return set_error(error, "%s is %s", vm->name, vmm_state_name(vm->state));
+	}
+	vm->late = true;
+	if (!start(vm, error)) {
+		vm->late = false;
+		return false;
+	}
+	return true;
+}
+
+bool vmm_vm_late(const struct vmm_vm *vm)
+{
+	return vm->late;
+}
+
+static bool start(struct vmm_vm *vm, char **error)
+{
 	if (vm->state != VMM_STOPPED && vm->state != VMM_CRASHED) {
 		return set_error(error, "%s is %s", vm->name, vmm_state_name(vm->state));
 	}
@@ -1348,6 +1418,8 @@ bool vmm_vm_pause(struct vmm_vm *vm, bool paused)
 
 /* ---- suspend and restore ---- */
 
+static bool restore(struct vmm_vm *vm, const char *state_path, char **error);
+
 bool vmm_vm_restore(struct vmm_vm *vm, const char *state_path, char **error)
 {
 	if (error != NULL) {
@@ -1356,6 +1428,31 @@ bool vmm_vm_restore(struct vmm_vm *vm, const char *state_path, char **error)
 	if (vm->state != VMM_STOPPED && vm->state != VMM_CRASHED) {
 		return set_error(error, "%s is %s", vm->name, vmm_state_name(vm->state));
 	}
+	vm->late = false;
+	return restore(vm, state_path, error);
+}
+
+bool vmm_vm_restore_booted(struct vmm_vm *vm, const char *state_path, char **error)
+{
+	if (error != NULL) {
+		*error = NULL;
+	}
+	if (!vm->fast_start) {
+		return set_error(error, "%s: not a fast-start VM", vm->name);
+	}
+	if (vm->state != VMM_STOPPED && vm->state != VMM_CRASHED) {
+		return set_error(error, "%s is %s", vm->name, vmm_state_name(vm->state));
+	}
+	vm->late = true;
+	if (!restore(vm, state_path, error)) {
+		vm->late = false;
+		return false;
+	}
+	return true;
+}
+
+static bool restore(struct vmm_vm *vm, const char *state_path, char **error)
+{
 	int fd = open(state_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		return set_error(error, "%s: cannot open the saved state %s: %s", vm->name,
@@ -1393,7 +1490,7 @@ bool vmm_vm_restore(struct vmm_vm *vm, const char *state_path, char **error)
 	vm->restore_tcg = !saved_kvm;
 	vm->restore_fd = fd;
 	vm->restoring = true;
-	if (!vmm_vm_start(vm, error)) {
+	if (!start(vm, error)) {
 		vm->restore_tcg = false;
 		if (vm->restore_fd >= 0) {
 			close(vm->restore_fd);
@@ -1427,11 +1524,33 @@ void vmm_suspend_discard(const char *state_path)
 	}
 }
 
+static bool save(struct vmm_vm *vm, const char *state_path, bool keep, char **error);
+
 bool vmm_vm_suspend(struct vmm_vm *vm, const char *state_path, char **error)
 {
 	if (error != NULL) {
 		*error = NULL;
 	}
+	if (vm->late) {
+		return set_error(
+			error, "%s: it is still starting (its devices are not plugged)", vm->name);
+	}
+	return save(vm, state_path, false, error);
+}
+
+bool vmm_vm_record(struct vmm_vm *vm, const char *state_path, char **error)
+{
+	if (error != NULL) {
+		*error = NULL;
+	}
+	if (!vm->late) {
+		return set_error(error, "%s: only a VM booted late can be recorded", vm->name);
+	}
+	return save(vm, state_path, true, error);
+}
+
+static bool save(struct vmm_vm *vm, const char *state_path, bool keep, char **error)
+{
 	if (vm->state != VMM_RUNNING || vm->qmp == NULL || !vmm_qmp_ready(vm->qmp)) {
 		return set_error(error, "%s: QEMU is not running", vm->name);
 	}
@@ -1468,6 +1587,7 @@ bool vmm_vm_suspend(struct vmm_vm *vm, const char *state_path, char **error)
 		vmm_qmp_execute_str(
 			vm->qmp, "migrate", "uri", "fd:" SAVE_FD_NAME, -1, &vm->save_migrate_id);
 	vm->saving = true;
+	vm->save_keep = keep;
 	if (!sent) {
 		set_error(error, "%s: QMP: %s", vm->name, vm->qmp->error);
 		save_end(vm, NULL);
@@ -1563,6 +1683,15 @@ static void save_complete(struct vmm_vm *vm)
 	vm->save_fd = -1;
 	vm->saving = false;
 	vm->save_migrate_id = vm->save_query_id = -1;
+	if (vm->save_keep) {
+		/* a booted state: the guest runs on */
+		vm->save_keep = false;
+		vmm_qmp_execute(vm->qmp, "cont", NULL);
+		if (vm->handler != NULL && vm->handler->saved != NULL) {
+			vm->handler->saved(vm->data, vm, NULL);
+		}
+		return;
+	}
 	if (vm->handler != NULL && vm->handler->saved != NULL) {
 		vm->handler->saved(vm->data, vm, NULL);
 	}
@@ -1697,10 +1826,154 @@ bool vmm_vm_balloon(struct vmm_vm *vm, uint32_t mib, uint32_t *applied_mib, char
 	return true;
 }
 
+/* ---- fast start: hot-plugging what a booted state leaves out ---- */
+
+static json_object *object_of(const char *const *kv)
+{
+	json_object *obj = json_object_new_object();
+	for (size_t i = 0; obj != NULL && kv[i] != NULL; i += 2) {
+		json_object *v = json_object_new_string(kv[i + 1]);
+		if (v == NULL || json_object_object_add(obj, kv[i], v) != 0) {
+			json_object_put(v);
+			json_object_put(obj);
+			obj = NULL;
+		}
+	}
+	return obj;
+}
+
+static bool plug_send(struct vmm_vm *vm, const char *command, json_object *args)
+{
+	int64_t id = -1;
+	if (!vmm_qmp_execute_object(vm->qmp, command, args, &id)) {
+		return false;
+	}
+	vm->plug_ids[vm->n_plug++] = id;
+	return true;
+}
+
+/* A unix-socket address object for netdev dgram. */
+static json_object *unix_address(const char *path)
+{
+	const char *kv[] = { "type", "unix", "path", path, NULL };
+	return object_of(kv);
+}
+
+bool vmm_vm_plug(struct vmm_vm *vm, char **error)
+{
+	if (error != NULL) {
+		*error = NULL;
+	}
+	if (!vm->late || vm->n_plug > 0) {
+		return set_error(error, "%s: nothing to plug", vm->name);
+	}
+	if (vm->state != VMM_RUNNING || vm->qmp == NULL || !vmm_qmp_ready(vm->qmp)) {
+		return set_error(error, "%s: QEMU is not running", vm->name);
+	}
+	bool ok = true;
+	if (vm->private_image != NULL) {
+		/* as the -drive of a cold start: the format by name, never
+		 * probed */
+		const char *file[] = { "driver", "file", "node-name", "vtprivfile", "filename",
+			vm->private_image, NULL };
+		const char *format[] = { "driver", image_format(vm->private_image), "node-name",
+			"vtprivate", "file", "vtprivfile", NULL };
+		const char *dev[] = { "driver", "virtio-blk-pci", "id", "vtprivdev", "bus", "vtrp0",
+			"drive", "vtprivate", "serial", VMM_PRIVATE_SERIAL, NULL };
+		ok = plug_send(vm, "blockdev-add", object_of(file)) &&
+			plug_send(vm, "blockdev-add", object_of(format)) &&
+			plug_send(vm, "device_add", object_of(dev));
+	}
+	char mac[18] = VMM_USER_MAC;
+	const char *netdev = NULL, *dev_id = "vtnic";
+	json_object *nd = NULL;
+	if (ok && vm->network_user) {
+		const char *kv[] = { "type", "user", "id", "vtnet", NULL };
+		nd = object_of(kv);
+		netdev = "vtnet";
+	} else if (ok && vm->n_nics == 1) {
+		const struct vmm_nic *nic = &vm->nics[0];
+		char *id = format("nd%s", nic->id);
+		const char *kv[] = { "type", "dgram", "id", id != NULL ? id : "", NULL };
+		nd = id != NULL ? object_of(kv) : NULL;
+		json_object *local = unix_address(nic->local), *remote = unix_address(nic->remote);
+		if (nd == NULL || local == NULL || remote == NULL) {
+			json_object_put(local);
+			json_object_put(remote);
+			json_object_put(nd);
+			nd = NULL;
+		} else {
+			json_object_object_add(nd, "local", local);
+			json_object_object_add(nd, "remote", remote);
+		}
+		unlink(nic->local); /* stale, from an earlier run */
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", nic->mac[0],
+			nic->mac[1], nic->mac[2], nic->mac[3], nic->mac[4], nic->mac[5]);
+		free(id);
+		netdev = json_object_get_string(json_object_object_get(nd, "id"));
+		dev_id = nic->id;
+	}
+	if (ok && netdev != NULL) {
+		char *nd_name = strdup(netdev);
+		const char *dev[] = { "driver", "virtio-net-pci", "id", dev_id, "bus", "vtrp1",
+			"netdev", nd_name != NULL ? nd_name : "", "mac", mac, NULL };
+		ok = nd_name != NULL && plug_send(vm, "netdev_add", nd) &&
+			plug_send(vm, "device_add", object_of(dev));
+		free(nd_name);
+	} else {
+		json_object_put(nd);
+	}
+	if (!ok) {
+		vm->n_plug = 0;
+		return set_error(error, "%s: QMP: %s", vm->name, vm->qmp->error);
+	}
+	if (vm->n_plug == 0) {
+		vm->late = false; /* nothing to plug: done */
+		if (vm->handler != NULL && vm->handler->plugged != NULL) {
+			vm->handler->plugged(vm->data, vm, NULL);
+		}
+	}
+	return true;
+}
+
+/* An answer to vmm_vm_plug; true if it was one. */
+static bool plug_message(struct vmm_vm *vm, const struct vmm_qmp_msg *msg)
+{
+	if (vm->n_plug == 0 || !msg->has_id ||
+		(msg->kind != VMM_QMP_RETURN && msg->kind != VMM_QMP_ERROR)) {
+		return false;
+	}
+	size_t left = 0;
+	bool ours = false;
+	for (size_t i = 0; i < vm->n_plug; i++) {
+		if (vm->plug_ids[i] == msg->id) {
+			vm->plug_ids[i] = -1;
+			ours = true;
+		}
+		left += vm->plug_ids[i] >= 0;
+	}
+	if (!ours) {
+		return false;
+	}
+	if (msg->kind == VMM_QMP_ERROR || left == 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "hot-plug: %s",
+			msg->kind == VMM_QMP_ERROR ? msg->error : "");
+		vm->n_plug = 0;
+		if (msg->kind != VMM_QMP_ERROR) {
+			vm->late = false;
+		}
+		if (vm->handler != NULL && vm->handler->plugged != NULL) {
+			vm->handler->plugged(vm->data, vm, msg->kind == VMM_QMP_ERROR ? why : NULL);
+		}
+	}
+	return true;
+}
+
 static void handle_qmp_message(void *data, const struct vmm_qmp_msg *msg)
 {
 	struct vmm_vm *vm = data;
-	if (save_message(vm, msg)) {
+	if (save_message(vm, msg) || plug_message(vm, msg)) {
 		return;
 	}
 	switch (msg->kind) {

@@ -240,6 +240,15 @@ static bool execute(struct vmm_qmp *qmp, const char *command, const char *arg, j
 	return execute_args(qmp, command, args, fd, id);
 }
 
+bool vmm_qmp_execute_object(
+	struct vmm_qmp *qmp, const char *command, json_object *args, int64_t *id)
+{
+	if (args == NULL) {
+		return fail(qmp, "out of memory");
+	}
+	return execute_args(qmp, command, args, -1, id);
+}
+
 bool vmm_qmp_set_link(struct vmm_qmp *qmp, const char *name, bool up, int64_t *id)
 {
 	json_object *args = json_object_new_object();

@@ -55,6 +55,8 @@ struct vm_link {
 	struct vtp_outq outq;
 	struct vtp_decoder decoder;
 	bool welcomed; /* HELLO received, WELCOME sent */
+	bool hold; /* vm_link_hold: hold the next connection after WELCOME */
+	bool held; /* welcomed, not connected until vm_link_release */
 	bool failed; /* a disconnect is scheduled; send nothing more */
 	char fail_reason[VTP_MAX_ERROR_TEXT];
 	uint32_t fail_code;
@@ -114,7 +116,7 @@ bool vm_link_has_connection(const struct vm_link *link)
 
 bool vm_link_connected(const struct vm_link *link)
 {
-	return link->fd >= 0 && link->welcomed && !link->failed;
+	return link->fd >= 0 && link->welcomed && !link->failed && !link->held;
 }
 
 bool vm_link_responding(const struct vm_link *link)
@@ -325,6 +327,7 @@ static void disconnect(struct vm_link *link, const char *reason)
 	close(link->fd);
 	link->fd = -1;
 	link->welcomed = false;
+	link->hold = link->held = false;
 	vtp_stream_finish(&link->stream);
 	vtp_outq_finish(&link->outq);
 	/* fd is -1: nothing the owner does now sends to the dead connection */
@@ -376,14 +379,39 @@ static bool handle_hello(struct vm_link *link, const struct vtp_msg *msg)
 	wl_event_source_timer_update(link->ping_timer, VM_LINK_PING_INTERVAL_MS);
 	char software[VTP_MAX_NAME + 1];
 	sanitize(msg->tail != NULL ? (const char *)msg->tail : "", software, sizeof(software));
-	wlr_log(WLR_INFO, "[vm %s] agent connected (%s, protocol %u)", link->name, software,
-		version);
-
-	if (link->handler->connected != NULL) {
-		link->handler->connected(link->data, link);
+	wlr_log(WLR_INFO, "[vm %s] agent connected (%s, protocol %u)%s", link->name, software,
+		version, link->hold ? ", held" : "");
+	link->held = link->hold;
+	link->hold = false;
+	wl_signal_emit(&link->events.handshake, link);
+	if (!link->held && link->fd >= 0 && !link->failed) {
+		if (link->handler->connected != NULL) {
+			link->handler->connected(link->data, link);
+		}
+		wl_signal_emit(&link->events.welcome, link);
 	}
-	wl_signal_emit(&link->events.welcome, link);
 	return true;
+}
+
+void vm_link_hold(struct vm_link *link)
+{
+	link->hold = true;
+}
+
+void vm_link_release(struct vm_link *link)
+{
+	link->hold = false;
+	if (!link->held) {
+		return;
+	}
+	link->held = false;
+	if (vm_link_connected(link)) {
+		wlr_log(WLR_INFO, "[vm %s] agent released", link->name);
+		if (link->handler->connected != NULL) {
+			link->handler->connected(link->data, link);
+		}
+		wl_signal_emit(&link->events.welcome, link);
+	}
 }
 
 static void set_responding(struct vm_link *link, bool responding)
@@ -823,6 +851,7 @@ struct vm_link *vm_link_create(struct wl_event_loop *loop, const struct vm_link_
 	link->listen_fd = -1;
 	link->pool_fd = -1;
 	link->kick_fd = -1;
+	wl_signal_init(&link->events.handshake);
 	wl_signal_init(&link->events.welcome);
 	wl_signal_init(&link->events.disconnect);
 	wl_signal_init(&link->events.drain);

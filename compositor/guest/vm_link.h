@@ -69,6 +69,9 @@ struct vm_link_handler {
 };
 
 struct vm_link_events {
+	/* WELCOME sent, also while the link is held (vm_link_hold): the owner
+	 * may send to the agent (vm_link_send) before anyone else sees it */
+	struct wl_signal handshake;
 	struct wl_signal welcome; /* HELLO answered: the agent is connected */
 	struct wl_signal disconnect; /* the agent connection ended */
 	struct wl_signal drain; /* the output queue is short again (vm_link_want_drain) */
@@ -93,7 +96,17 @@ const struct config_vm *vm_link_config(const struct vm_link *link);
 /* The listening socket, NULL for QEMU VMs. */
 const char *vm_link_socket_path(const struct vm_link *link);
 
-/* Queue a message to the agent. On overflow the VM is disconnected. */
+/*
+ * Hold the next agent connection: after its handshake (events.handshake)
+ * it does not count as connected (vm_link_connected() is false, no
+ * handler->connected, no events.welcome) until vm_link_release(). For a
+ * VM that is told who it is first (fast start, vm_manager.c). The hold
+ * ends with the connection.
+ */
+void vm_link_hold(struct vm_link *link);
+void vm_link_release(struct vm_link *link);
+/* Queue a message to the agent (also while held). On overflow the VM is
+ * disconnected. */
 bool vm_link_send(struct vm_link *link, uint16_t type, uint32_t object, const void *body,
 	const void *tail, uint32_t tail_len);
 /* Disconnect the agent soon (from an idle callback): log, send ERROR,

@@ -67,6 +67,23 @@ enum waiter_kind {
 	WAIT_SNAPSHOT, /* a snapshot command on a running VM (not in waiters) */
 };
 
+/* Fast start (config fast_start): an AppVM or disposable from its
+ * template's booted state (vmm.h). */
+enum fast_stage {
+	FAST_NONE,
+	FAST_BOOTING, /* booted late: its booted state is recorded at HELLO */
+	FAST_RESTORING, /* from the booted state: devices plugged at HELLO */
+	FAST_RECORDING, /* the booted state is being saved; the guest runs on */
+	FAST_PLUGGING, /* QEMU hot-plugs the private disk and the NIC */
+	FAST_ACTIVATING, /* the guest mounts its volume, then its session starts */
+};
+/* What the guest runs (as the session user) to take up its devices and
+ * let its session start; argv[1] is "private" or "none". */
+#define FAST_ACTIVATE "/usr/lib/vitrail/activate"
+/* The booted state's file format and QEMU argv: a change makes every
+ * recorded state stale. */
+#define FAST_FORMAT "vitrail-booted-1"
+
 /* Suspend to disk (vm_manager_suspend), for qemu VMs. */
 enum suspend_stage {
 	SUSPEND_NONE,
@@ -100,6 +117,7 @@ struct managed_vm {
 	char *log_path; /* local: the agent's log; qemu: the console log */
 	struct wl_list waiters; /* struct vm_op.link */
 
+	struct wl_listener handshake;
 	struct wl_listener welcome;
 	struct wl_listener disconnect;
 
@@ -144,6 +162,13 @@ struct managed_vm {
 	/* a stopped VM's qemu-img runs, watched on the loop (or NULL) */
 	struct vmm_snapshot_job *snap_job;
 	struct wl_event_source *snap_source, *snap_timer;
+
+	/* fast start: the stage, the booted state this start uses, when it
+	 * began (ms), why it failed (the stop's reason) */
+	enum fast_stage fast;
+	char *booted_path;
+	int64_t fast_t0;
+	char fast_error[256];
 };
 
 struct vm_manager {
@@ -971,6 +996,9 @@ static int handle_connect_timer(void *data)
 		return 0;
 	}
 	int timeout = vm->booting ? BOOT_HELLO_TIMEOUT_MS : HELLO_TIMEOUT_MS;
+	if (vm->fast != FAST_NONE) {
+		vm_link_hold(vm->link); /* told who it is first: fast_activate */
+	}
 	wlr_log(WLR_DEBUG, "[vm %s] connected to %s; waiting %d ms for HELLO", vm->config->name,
 		path, timeout);
 	if (!vm_link_connect_fd(vm->link, fd, timeout)) {
@@ -979,11 +1007,16 @@ static int handle_connect_timer(void *data)
 	return 0;
 }
 
+static bool fast_fall_back(struct managed_vm *vm, enum vmm_state state);
+
 static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 {
 	struct managed_vm *vm = data;
 	vm->vmm_resync = true;
 	enum vmm_state state = vmm_vm_state(vmm);
+	if (fast_fall_back(vm, state)) {
+		return;
+	}
 	suspend_vmm_state(vm, state);
 	switch (state) {
 	case VMM_STARTING:
@@ -1016,9 +1049,10 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 		/* a guest we booted is not up yet; one we re-attached to may
 		 * not have seen its last host go: give it time */
 		schedule_connect(vm,
-			vm->booting                                ? 0
-				: vm->suspend == SUSPEND_RESTORING ? RESTORE_CONNECT_DELAY_MS
-								   : RECONNECT_DELAY_MS);
+			vm->booting ? 0
+				: vm->suspend == SUSPEND_RESTORING || vm->fast == FAST_RESTORING
+				? RESTORE_CONNECT_DELAY_MS
+				: RECONNECT_DELAY_MS);
 		wl_signal_emit(&vm->manager->events.state, vm->link);
 		break;
 	case VMM_STOPPING:
@@ -1032,17 +1066,21 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 		vm_link_disconnect(vm->link, vmm_vm_reason(vmm));
 		vm_link_set_pool(vm->link, -1, 0);
 		vm->booting = false;
-		set_state(vm, state == VMM_STOPPED ? VM_STOPPED : VM_CRASHED, vmm_vm_reason(vmm));
+		vm->fast = FAST_NONE;
+		set_state(vm, state == VMM_STOPPED ? VM_STOPPED : VM_CRASHED,
+			vm->fast_error[0] != '\0' ? vm->fast_error : vmm_vm_reason(vmm));
 		break;
 	}
 	suspend_restore_pending(vm, state);
 }
 
 static void handle_vmm_saved(void *data, struct vmm_vm *vmm, const char *error);
+static void handle_vmm_plugged(void *data, struct vmm_vm *vmm, const char *error);
 
 static const struct vmm_vm_handler vmm_handler = {
 	.state_changed = handle_vmm_state,
 	.saved = handle_vmm_saved,
+	.plugged = handle_vmm_plugged,
 };
 
 /* The template whose image a qemu VM boots an overlay of (AppVM or
@@ -1099,6 +1137,7 @@ static bool check_template_exclusion(struct managed_vm *vm, char **error)
 
 static bool restore_qemu(struct managed_vm *vm, char **error);
 static bool snapshot_check_start(struct managed_vm *vm, char **error);
+static bool fast_start_qemu(struct managed_vm *vm, char **error);
 
 static bool start_qemu(struct managed_vm *vm, char **error)
 {
@@ -1118,6 +1157,10 @@ static bool start_qemu(struct managed_vm *vm, char **error)
 		wlr_log(WLR_ERROR, "[vm %s] its saved state %s is gone: booting it",
 			vm->config->name, vm->state_path);
 		suspend_changed(vm, SUSPEND_NONE);
+	}
+	vm->fast_error[0] = '\0';
+	if (vm->config->fast_start) {
+		return fast_start_qemu(vm, error);
 	}
 	vm->booting = true;
 	if (!vmm_vm_start(vm->vmm, error)) {
@@ -1188,6 +1231,7 @@ static bool setup_qemu(struct managed_vm *vm)
 		/* a service VM runs little code: a small TCG cache keeps its
 		 * QEMU's memory near its guest's */
 		.tcg_tb_mib = c->service != CONFIG_SERVICE_NONE ? SERVICE_TCG_TB_MIB : 0,
+		.fast_start = c->fast_start,
 	};
 	char *error = NULL;
 	vm->vmm = vmm_vm_create(&spec, &vmm_handler, vm, &error);
@@ -1373,9 +1417,15 @@ static bool suspend_found(struct managed_vm *vm)
 }
 
 /* vmm-glue: the save completed (QEMU quits next) or failed. */
+static void fast_recorded(struct managed_vm *vm, const char *error);
+
 static void handle_vmm_saved(void *data, struct vmm_vm *vmm, const char *error)
 {
 	struct managed_vm *vm = data;
+	if (vm->fast == FAST_RECORDING) {
+		fast_recorded(vm, error);
+		return;
+	}
 	if (vm->suspend != SUSPEND_SAVING) {
 		return;
 	}
@@ -1902,6 +1952,308 @@ static char *find_agent(void)
 	return strdup("vitrail-agent");
 }
 
+/* ---- fast start: an AppVM or disposable from its template's booted state ---- */
+
+static uint64_t fnv_text(uint64_t h, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+	}
+	return (h ^ 0xffu) * 0x100000001b3ull; /* a separator */
+}
+
+/* A file as it is now: path, inode, size and modification time. */
+static uint64_t fnv_file(uint64_t h, const char *path)
+{
+	struct stat st;
+	char buf[128];
+	if (path == NULL || stat(path, &st) != 0) {
+		return fnv_text(fnv_text(h, path), "-");
+	}
+	snprintf(buf, sizeof(buf), "%llu:%llu:%lld:%lld.%09ld", (unsigned long long)st.st_dev,
+		(unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+		st.st_mtim.tv_nsec);
+	return fnv_text(fnv_text(h, path), buf);
+}
+
+/*
+ * DATA/vitrail/vms/TEMPLATE/booted-V-C.state: V names the template's
+ * version (its disk, or its kernel and initramfs, as they are now: starting
+ * the template changes them), C what else the guest's memory depends on
+ * (kernel, command line, memory, CPUs, pool, accelerator, QEMU). The
+ * private volume and the network are not in it: they are plugged later.
+ */
+static char *booted_path_for(const struct managed_vm *vm)
+{
+	const struct config_vm *c = vm->config;
+	const struct config_vm *t = config_find_vm(vm->manager->server->config, template_name(c));
+	if (t == NULL) {
+		return NULL;
+	}
+	const char *kernel = c->kernel != NULL ? c->kernel : t->kernel;
+	const char *initrd = c->kernel != NULL ? c->initrd : t->initrd;
+	const char *append = c->kernel != NULL ? c->append : t->append;
+	uint64_t v = fnv_text(0xcbf29ce484222325ull, FAST_FORMAT);
+	v = t->image != NULL ? fnv_file(v, t->image) : fnv_file(fnv_file(v, t->kernel), t->initrd);
+	char numbers[96];
+	snprintf(numbers, sizeof(numbers), "%u %u %u %d", c->memory_mib, c->cpus, c->pool_size_mib,
+		(int)c->accel);
+	uint64_t h = fnv_file(fnv_file(fnv_text(v, numbers), kernel), initrd);
+	h = fnv_file(fnv_text(h, append), "/usr/bin/qemu-system-x86_64");
+	return fs_user_path("XDG_DATA_HOME", ".local/share",
+		"vitrail/vms/%s/booted-%016llx-%016llx.state", t->name, (unsigned long long)v,
+		(unsigned long long)h);
+}
+
+/* Remove the booted states of other versions of the template (prefix
+ * "booted-V-" differs) beside path. */
+static void remove_stale_booted(const char *path)
+{
+	char *dir = strdup(path);
+	char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+	DIR *d = slash != NULL ? (*slash = '\0', opendir(dir)) : NULL;
+	const char *base = strrchr(path, '/') + 1;
+	size_t keep = strlen("booted-") + 17; /* "booted-V-" */
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "booted-", 7) == 0 && strncmp(e->d_name, base, keep) != 0 &&
+			strlen(e->d_name) < 200) {
+			char *old = text_printf("%s/%s", dir, e->d_name);
+			if (old != NULL && unlink(old) == 0) {
+				wlr_log(WLR_INFO, "removed the stale booted state %s", old);
+			}
+			free(old);
+		}
+	}
+	if (d != NULL) {
+		closedir(d);
+	}
+	free(dir);
+}
+
+static bool fast_start_qemu(struct managed_vm *vm, char **error)
+{
+	free(vm->booted_path);
+	vm->booted_path = booted_path_for(vm);
+	if (vm->booted_path == NULL) {
+		*error = text_printf(
+			"VM %s: no place for its booted state (set HOME)", vm->config->name);
+		return false;
+	}
+	vm->fast_t0 = loop_now_ms();
+	if (access(vm->booted_path, F_OK) == 0) {
+		char *why = NULL;
+		vm->booting = false;
+		if (vmm_vm_restore_booted(vm->vmm, vm->booted_path, &why)) {
+			vm->fast = FAST_RESTORING;
+			wlr_log(WLR_INFO, "[vm %s] starting from the booted state %s (QEMU pid %d)",
+				vm->config->name, vm->booted_path, (int)vmm_vm_pid(vm->vmm));
+			vmm_sync(vm);
+			return true;
+		}
+		wlr_log(WLR_ERROR, "[vm %s] cannot start from the booted state: %s; booting it",
+			vm->config->name, why != NULL ? why : "?");
+		free(why);
+		vmm_suspend_discard(vm->booted_path);
+	}
+	vm->booting = true;
+	if (!vmm_vm_boot_late(vm->vmm, error)) {
+		vm->booting = false;
+		vmm_sync(vm);
+		return false;
+	}
+	vm->fast = FAST_BOOTING;
+	wlr_log(WLR_INFO,
+		"[vm %s] QEMU started (pid %d), booting; its booted state is recorded when its "
+		"agent is up; console log %s",
+		vm->config->name, (int)vmm_vm_pid(vm->vmm), vm->log_path);
+	vmm_sync(vm);
+	return true;
+}
+
+/* The booted state did not load: it goes, and the VM boots instead. */
+static bool fast_fall_back(struct managed_vm *vm, enum vmm_state state)
+{
+	if (vm->fast != FAST_RESTORING || state != VMM_CRASHED) {
+		return false;
+	}
+	wlr_log(WLR_ERROR,
+		"[vm %s] starting from the booted state failed (%s): removing it, "
+		"booting the VM",
+		vm->config->name, vmm_vm_reason(vm->vmm));
+	vmm_suspend_discard(vm->booted_path);
+	vm->fast = FAST_NONE;
+	char *why = NULL;
+	vm->booting = true;
+	if (!vmm_vm_boot_late(vm->vmm, &why)) {
+		wlr_log(WLR_ERROR, "[vm %s] cannot boot it: %s", vm->config->name,
+			why != NULL ? why : "?");
+		free(why);
+		vm->booting = false;
+		return false;
+	}
+	vm->fast = FAST_BOOTING;
+	vmm_sync(vm);
+	return true;
+}
+
+static void fast_fail(struct managed_vm *vm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The VM cannot become itself: it is killed (nothing of the user's ran in
+ * it yet), the reason shown as its state's. */
+static void fast_fail(struct managed_vm *vm, const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	char *message = text_vprintf(fmt, args);
+	va_end(args);
+	snprintf(vm->fast_error, sizeof(vm->fast_error), "fast start failed: %s",
+		message != NULL ? message : "out of memory");
+	free(message);
+	wlr_log(WLR_ERROR, "[vm %s] %s; stopping it", vm->config->name, vm->fast_error);
+	vm->fast = FAST_NONE;
+	if (vm->vmm != NULL) {
+		vmm_vm_kill(vm->vmm);
+		vmm_sync(vm);
+	}
+}
+
+static void handle_activated(void *data, const struct vm_op_result *result)
+{
+	struct managed_vm *vm = data;
+	if (vm->fast != FAST_ACTIVATING) {
+		return;
+	}
+	if (result->error != NULL) {
+		fast_fail(vm, "%s", result->error);
+		return;
+	}
+	if (strcmp(result->run_kind, "exited") != 0 || result->run_status != 0) {
+		fast_fail(vm,
+			"%s in the guest %s with %d (its private volume or devices; see its "
+			"console log %s)",
+			FAST_ACTIVATE, result->run_kind, result->run_status, vm->log_path);
+		return;
+	}
+	vm->fast = FAST_NONE;
+	wlr_log(WLR_INFO, "[vm %s] fast start: itself after %lld ms", vm->config->name,
+		(long long)(loop_now_ms() - vm->fast_t0));
+	vm_link_release(vm->link); /* events.welcome: handle_welcome and the rest */
+}
+
+/* Its devices are in: the guest mounts its volume and starts its session. */
+static void fast_activate(struct managed_vm *vm)
+{
+	const char *argv[] = { FAST_ACTIVATE,
+		vm->config->private_image != NULL ? "private" : "none" };
+	char *error = NULL;
+	uint32_t len = 0;
+	char *tail = argv_tail(argv, 2, &len, &error);
+	struct vm_op *waiter =
+		tail != NULL ? waiter_create(vm, WAIT_RUN, handle_activated, vm) : NULL;
+	if (waiter == NULL) {
+		free(tail);
+		free(error);
+		fast_fail(vm, "out of memory");
+		return;
+	}
+	waiter->argv = tail;
+	waiter->argv_len = len;
+	vm->manager->next_run_id = (vm->manager->next_run_id + 1) & RUN_ID_MASK;
+	if (vm->manager->next_run_id == 0) {
+		vm->manager->next_run_id = 1;
+	}
+	waiter->request_id = vm->manager->next_run_id;
+	vm->fast = FAST_ACTIVATING;
+	if (!send_run(vm, waiter)) {
+		waiter_free(waiter);
+		fast_fail(vm, "cannot send %s to the guest", FAST_ACTIVATE);
+	}
+}
+
+static void handle_vmm_plugged(void *data, struct vmm_vm *vmm, const char *error)
+{
+	struct managed_vm *vm = data;
+	if (vm->fast != FAST_PLUGGING) {
+		return;
+	}
+	if (error != NULL) {
+		fast_fail(vm, "%s", error);
+		return;
+	}
+	fast_activate(vm);
+}
+
+static void fast_plug(struct managed_vm *vm)
+{
+	char *why = NULL;
+	vm->fast = FAST_PLUGGING;
+	if (!vmm_vm_plug(vm->vmm, &why)) {
+		fast_fail(vm, "%s", why != NULL ? why : "out of memory");
+	}
+	free(why);
+	vmm_sync(vm);
+}
+
+static void fast_recorded(struct managed_vm *vm, const char *error)
+{
+	if (error != NULL) {
+		wlr_log(WLR_ERROR,
+			"[vm %s] cannot record the booted state: %s; the next start "
+			"boots again",
+			vm->config->name, error);
+	} else {
+		wlr_log(WLR_INFO, "[vm %s] recorded the booted state %s", vm->config->name,
+			vm->booted_path);
+		remove_stale_booted(vm->booted_path);
+	}
+	fast_plug(vm);
+}
+
+/* Its agent said HELLO (the link holds it): record, or plug. */
+static void handle_handshake(struct wl_listener *listener, void *data)
+{
+	struct managed_vm *vm = wl_container_of(listener, vm, handshake);
+	if (vm->fast != FAST_BOOTING && vm->fast != FAST_RESTORING) {
+		return;
+	}
+	vm->booting = false;
+	vmm_vm_note_progress(vm->vmm);
+	if (vm->fast == FAST_RESTORING) {
+		fast_plug(vm);
+		return;
+	}
+	/* one recorder of a state at a time: two would write the same files */
+	for (size_t i = 0; i < vm->manager->n_vms; i++) {
+		struct managed_vm *other = &vm->manager->vms[i];
+		if (other != vm && other->fast == FAST_RECORDING &&
+			strcmp(other->booted_path, vm->booted_path) == 0) {
+			fast_plug(vm);
+			return;
+		}
+	}
+	char *dir = strdup(vm->booted_path);
+	char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+	char *why = NULL;
+	bool ok = slash != NULL && (*slash = '\0', fs_private_dir(dir));
+	if (!ok) {
+		wlr_log(WLR_ERROR, "[vm %s] cannot make %s: %s", vm->config->name,
+			dir != NULL ? dir : "?", strerror(errno));
+	} else if (vmm_vm_record(vm->vmm, vm->booted_path, &why)) {
+		vm->fast = FAST_RECORDING;
+	} else {
+		wlr_log(WLR_ERROR, "[vm %s] cannot record the booted state: %s", vm->config->name,
+			why != NULL ? why : "?");
+	}
+	free(why);
+	free(dir);
+	vmm_sync(vm);
+	if (vm->fast != FAST_RECORDING) {
+		fast_plug(vm);
+	}
+}
+
 static void vm_init(struct vm_manager *manager, struct managed_vm *vm, struct vm_link *link)
 {
 	vm->manager = manager;
@@ -1911,6 +2263,8 @@ static void vm_init(struct vm_manager *manager, struct managed_vm *vm, struct vm
 	vm->agent_pidfd = -1;
 	vm->vmm_fd = -1;
 	wl_list_init(&vm->waiters);
+	vm->handshake.notify = handle_handshake;
+	wl_signal_add(&vm_link_events(link)->handshake, &vm->handshake);
 	vm->welcome.notify = handle_welcome;
 	wl_signal_add(&vm_link_events(link)->welcome, &vm->welcome);
 	vm->disconnect.notify = handle_disconnect;
@@ -1936,6 +2290,7 @@ static void vm_finish(struct managed_vm *vm)
 	if (vm->snap_op != NULL) {
 		waiter_fail(vm->snap_op, "vitrail is exiting");
 	}
+	wl_list_remove(&vm->handshake.link);
 	wl_list_remove(&vm->welcome.link);
 	wl_list_remove(&vm->disconnect.link);
 	if (vm->agent_pid > 0) {
@@ -1963,6 +2318,7 @@ static void vm_finish(struct managed_vm *vm)
 	vmm_vm_destroy(vm->vmm);
 	free(vm->log_path);
 	free(vm->state_path);
+	free(vm->booted_path);
 }
 
 static int handle_log_timer(void *data)

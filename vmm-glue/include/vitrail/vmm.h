@@ -107,6 +107,13 @@ struct vmm_vm_spec {
 	size_t n_nics; /* <= VMM_MAX_NICS */
 	bool no_reboot; /* a guest reboot exits QEMU (seen as a crash) */
 	enum vmm_accel accel;
+	/* Fast start (vmm_vm_boot_late, vmm_vm_restore_booted): the private
+	 * disk and the NIC sit on PCIe root ports (vtrp0, vtrp1) where they
+	 * can be hot-plugged, and a vmgenid device tells a guest restored
+	 * from a shared state that it is a new copy (its kernel reseeds its
+	 * random generator). Needs a kernel (the hold goes on its command
+	 * line) and at most one NIC. */
+	bool fast_start;
 	/* under TCG: QEMU's translated-code cache in MiB (0: QEMU's default,
 	 * 1 GiB, which a booting guest fills and keeps resident) */
 	uint32_t tcg_tb_mib;
@@ -131,6 +138,8 @@ struct vmm_vm_handler {
 	 * why the save failed (the temporary file is gone, the guest runs
 	 * on). May be NULL. */
 	void (*saved)(void *data, struct vmm_vm *vm, const char *error);
+	/* vmm_vm_plug ended: error NULL when QEMU took every device. */
+	void (*plugged)(void *data, struct vmm_vm *vm, const char *error);
 };
 
 /* Validate and copy the spec (no files touched). NULL and *error (malloc'd
@@ -167,6 +176,24 @@ bool vmm_vm_pause(struct vmm_vm *vm, bool paused);
  * *error when nothing was begun.
  */
 bool vmm_vm_suspend(struct vmm_vm *vm, const char *state_path, char **error);
+/*
+ * Fast start (spec.fast_start). A "booted state" is a saved state of a
+ * guest that booted without its private disk and NIC, with "vitrail.hold=1"
+ * on its kernel command line (its session waits to be told to start), so
+ * that any VM with the same template, kernel, memory and devices can start
+ * from it. vmm_vm_boot_late boots such a guest; vmm_vm_record saves it
+ * like vmm_vm_suspend but lets it run on (handler->saved, QEMU stays);
+ * vmm_vm_restore_booted starts from one (as vmm_vm_restore, the overlay
+ * copied from STATE.overlay); vmm_vm_plug then hot-plugs the private disk
+ * and the NIC (QMP blockdev-add, netdev_add, device_add), reported by
+ * handler->plugged. Until vmm_vm_plug succeeds a suspend is refused.
+ */
+bool vmm_vm_boot_late(struct vmm_vm *vm, char **error);
+bool vmm_vm_record(struct vmm_vm *vm, const char *state_path, char **error);
+bool vmm_vm_restore_booted(struct vmm_vm *vm, const char *state_path, char **error);
+bool vmm_vm_plug(struct vmm_vm *vm, char **error);
+/* Devices still to be plugged (booted late, vmm_vm_plug not done). */
+bool vmm_vm_late(const struct vmm_vm *vm);
 /* A suspend is under way (the guest is stopped). */
 bool vmm_vm_saving(const struct vmm_vm *vm);
 /*

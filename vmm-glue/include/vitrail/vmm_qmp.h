@@ -102,6 +102,11 @@ bool vmm_qmp_execute_int(
 	struct vmm_qmp *qmp, const char *command, const char *arg, int64_t value, int64_t *id);
 /* set_link {"name": name, "up": up}: a NIC's link up or down. */
 bool vmm_qmp_set_link(struct vmm_qmp *qmp, const char *name, bool up, int64_t *id);
+/* {"execute": command, "arguments": args}; args (a json-c object) is
+ * taken. */
+struct json_object;
+bool vmm_qmp_execute_object(
+	struct vmm_qmp *qmp, const char *command, struct json_object *args, int64_t *id);
 /* Block up to timeout_ms for input and dispatch it (for tools and tests). */
 bool vmm_qmp_wait(struct vmm_qmp *qmp, int timeout_ms);
 

@@ -1,0 +1,143 @@
+#!/bin/bash
+# Fast start (fast-start = true) with the quick test guest image as the
+# template (busybox initramfs, weston-simple-shm):
+#  1. the first start of an AppVM boots its guest "late" (no private disk,
+#     vitrail.hold=1) and records the template's booted state once its agent
+#     is up, then hot-plugs its private disk: the window appears, the disk
+#     is there (serial vitrail-private), the guest was told to hold;
+#  2. the next start restores the booted state instead of booting: the
+#     window appears, the VM's own private volume is plugged (what it wrote
+#     is there), the guest never booted again (no second boot in its
+#     console log);
+#  3. a disposable of the same template starts from the same booted state,
+#     with no private disk, while the AppVM runs;
+#  4. a new template version (its image changed): the next start boots and
+#     records anew, the stale state is removed;
+#  5. a booted state that cannot be loaded: removed, the VM boots instead.
+# Needs: GUEST_IMAGE (tools/guest-image), IMAGE_OUT, AGENT, plus what
+# tests/lib/harness.sh needs. Exit 77 without qemu-system-x86_64.
+: "${TEST_LIB:?run through meson test}"
+command -v qemu-system-x86_64 >/dev/null || {
+	echo "qemu-system-x86_64 is not installed: skipped"
+	exit 77
+}
+export E2E_TIMEOUT=${VM_TIMEOUT:-150}
+. "$TEST_LIB/harness.sh" || exit 2
+: "${GUEST_IMAGE:?}" "${IMAGE_OUT:?}" "${AGENT:?}"
+export VITRAIL_AGENT=$AGENT XDG_DATA_HOME=$T/data
+vm_cleanup() {
+	local f pid
+	for f in "$XDG_RUNTIME_DIR"/vitrail/vms/*.pid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f" 2>/dev/null) || continue
+		if [ -n "$pid" ] && grep -qF "$XDG_RUNTIME_DIR" "/proc/$pid/cmdline" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
+}
+trap 'rc=$?; vm_cleanup; (exit $rc); cleanup' EXIT
+
+image=$("$GUEST_IMAGE" --out "$IMAGE_OUT" --agent "$AGENT" | tail -n 1)
+[ -f "$image/vmlinuz" ] || fail "no guest image in '$image'"
+qemu-img create -q -f qcow2 "$T/root.qcow2" 64M || fail "qemu-img create root"
+truncate -s 16M "$T/private.raw"
+write_config "$T/vitrail.ini" <<INI
+[vm tpl]
+label = gray
+type = qemu
+image = $T/root.qcow2
+kernel = $image/vmlinuz
+initrd = $image/initrd.img
+append = console=ttyS0 quiet panic=-1 vitrail.cmd=weston-simple-shm
+memory = 256
+pool-size = 16
+
+[vm work]
+label = blue
+type = qemu
+template = tpl
+private = $T/private.raw
+memory = 256
+pool-size = 16
+fast-start = true
+
+[vm disp]
+label = red
+type = qemu
+disposable-of = tpl
+memory = 256
+pool-size = 16
+fast-start = true
+INI
+start_vitrail "$T/vitrail.ini"
+BOOTED=$XDG_DATA_HOME/vitrail/vms/tpl
+CONSOLE=$XDG_RUNTIME_DIR/vitrail/vms/work.console.log
+booted_states() { ls "$BOOTED" 2>/dev/null | grep -c '^booted-.*\.state$'; }
+in_vm() { # VM SHELL-CMD: its exit status
+	ctl run "$1" -- sh -c "$2" >/dev/null
+}
+
+# 1. first start: boots late, records, plugs
+ctl start --wait work >/dev/null || fail "start work"
+wait_windows work 1
+wait_state work running
+wait_line "$VITRAIL_ERR" "\\[vm work\\] recorded the booted state" ||
+	fail "no booted state recorded"
+[ "$(booted_states)" = 1 ] || fail "booted states: $(ls "$BOOTED")"
+ls "$BOOTED"/booted-*.state.overlay >/dev/null || fail "no overlay kept with the booted state"
+in_vm work 'grep -q vitrail.hold=1 /proc/cmdline' || fail "the guest was not held"
+in_vm work '[ "$(cat /sys/block/vdb/serial)" = vitrail-private ]' ||
+	fail "no private disk hot-plugged"
+in_vm work 'echo hello-private | dd of=/dev/vdb bs=512 count=1 conv=notrunc 2>/dev/null && sync' ||
+	fail "cannot write the private disk"
+first=$(cat "$BOOTED"/booted-*.state | md5sum)
+ctl stop work >/dev/null || fail "stop work"
+wait_state work stopped
+
+# 2. second start: from the booted state
+ctl start --wait work >/dev/null || fail "start work again"
+wait_windows work 1
+wait_line "$VITRAIL_ERR" "\\[vm work\\] starting from the booted state" ||
+	fail "not started from the booted state"
+in_vm work '[ "$(dd if=/dev/vdb bs=13 count=1 2>/dev/null)" = hello-private ]' ||
+	fail "the private volume is not the VM's own after the restore"
+grep -q "Linux version" "$CONSOLE" && fail "the restored VM booted (console: $(head -n 3 "$CONSOLE"))"
+[ "$(cat "$BOOTED"/booted-*.state | md5sum)" = "$first" ] || fail "the booted state changed"
+[ "$(booted_states)" = 1 ] || fail "booted states after the restore: $(ls "$BOOTED")"
+
+# 3. a disposable from the same state, next to the AppVM
+ctl start --wait disp >/dev/null || fail "start disp"
+wait_windows disp 1
+grep -c "\\[vm disp\\] starting from the booted state" "$VITRAIL_ERR" >/dev/null ||
+	fail "the disposable did not start from the booted state"
+in_vm disp '[ "$(ls /sys/block | grep -c ^vd)" = 1 ]' ||
+	fail "the disposable has more than its root disk"
+wait_windows work 1
+ctl stop disp >/dev/null || fail "stop disp"
+ctl stop work >/dev/null || fail "stop work (2)"
+
+# 4. a new template version: boot and record anew
+old=$(ls "$BOOTED" | grep '\.state$')
+touch -d '+1 minute' "$T/root.qcow2"
+ctl start --wait work >/dev/null || fail "start work (new template)"
+wait_windows work 1
+[ "$(grep -c "\\[vm work\\] recorded the booted state" "$VITRAIL_ERR")" = 2 ] ||
+	fail "no new booted state for the new template version"
+[ "$(booted_states)" = 1 ] && [ "$(ls "$BOOTED" | grep '\.state$')" != "$old" ] ||
+	fail "the stale booted state is still there: $(ls "$BOOTED")"
+ctl stop work >/dev/null || fail "stop work (3)"
+
+# 5. a booted state that does not load: removed, the VM boots
+state=$(ls "$BOOTED"/booted-*.state)
+head -c 4096 /dev/urandom >"$state"
+ctl start --wait work >/dev/null || fail "start work (broken state)"
+wait_windows work 1
+wait_line "$VITRAIL_ERR" "\\[vm work\\] starting from the booted state failed" ||
+	fail "the broken state was not noticed"
+[ "$(grep -c "\\[vm work\\] recorded the booted state" "$VITRAIL_ERR")" = 3 ] ||
+	fail "no booted state recorded after the broken one"
+in_vm work '[ "$(dd if=/dev/vdb bs=13 count=1 2>/dev/null)" = hello-private ]' ||
+	fail "the private volume is not the VM's own after the fallback"
+grep -E "fast start: itself after|recorded the booted state|starting from the booted state" \
+	"$VITRAIL_ERR" | sed 's/^/  /' >&2
+pass
