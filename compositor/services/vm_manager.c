@@ -72,13 +72,16 @@ enum waiter_kind {
 enum fast_stage {
 	FAST_NONE,
 	FAST_BOOTING, /* booted late: its booted state is recorded at HELLO */
-	FAST_RESTORING, /* from the booted state: devices plugged at HELLO */
+	FAST_RESTORING, /* from the booted state, until QEMU runs */
 	FAST_RECORDING, /* the booted state is being saved; the guest runs on */
 	FAST_PLUGGING, /* QEMU hot-plugs the private disk and the NIC */
+	FAST_PLUGGED, /* restored and plugged: activated at HELLO */
 	FAST_ACTIVATING, /* the guest mounts its volume, then its session starts */
 };
-/* What the guest runs (as the session user) to take up its devices and
- * let its session start; argv[1] is "private" or "none". */
+/* What the guest runs (as the session user) to take up its devices, set
+ * its clock and let its session start; argv[1] is "private" or "none",
+ * argv[2] the host's time as "@SECONDS" (the guest's clock stopped when
+ * the booted state was recorded). */
 #define FAST_ACTIVATE "/usr/lib/vitrail/activate"
 /* The booted state's file format and QEMU argv: a change makes every
  * recorded state stale. */
@@ -166,6 +169,7 @@ struct managed_vm {
 	/* fast start: the stage, the booted state this start uses, when it
 	 * began (ms), why it failed (the stop's reason) */
 	enum fast_stage fast;
+	bool fast_hello; /* its agent said HELLO (held) while it was plugged */
 	char *booted_path;
 	int64_t fast_t0;
 	char fast_error[256];
@@ -1008,6 +1012,7 @@ static int handle_connect_timer(void *data)
 }
 
 static bool fast_fall_back(struct managed_vm *vm, enum vmm_state state);
+static void fast_plug(struct managed_vm *vm, bool hello);
 
 static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 {
@@ -1046,11 +1051,16 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 			set_state(vm, VM_STARTING, "cannot map the VM's pool");
 			break;
 		}
+		if (vm->fast == FAST_RESTORING) {
+			/* while its agent notices its old host went */
+			fast_plug(vm, false);
+		}
 		/* a guest we booted is not up yet; one we re-attached to may
 		 * not have seen its last host go: give it time */
 		schedule_connect(vm,
 			vm->booting ? 0
-				: vm->suspend == SUSPEND_RESTORING || vm->fast == FAST_RESTORING
+				: vm->suspend == SUSPEND_RESTORING || vm->fast == FAST_PLUGGING ||
+					vm->fast == FAST_PLUGGED
 				? RESTORE_CONNECT_DELAY_MS
 				: RECONNECT_DELAY_MS);
 		wl_signal_emit(&vm->manager->events.state, vm->link);
@@ -2145,11 +2155,13 @@ static void handle_activated(void *data, const struct vm_op_result *result)
 /* Its devices are in: the guest mounts its volume and starts its session. */
 static void fast_activate(struct managed_vm *vm)
 {
+	char now[32];
+	snprintf(now, sizeof(now), "@%lld", (long long)realtime_s());
 	const char *argv[] = { FAST_ACTIVATE,
-		vm->config->private_image != NULL ? "private" : "none" };
+		vm->config->private_image != NULL ? "private" : "none", now };
 	char *error = NULL;
 	uint32_t len = 0;
-	char *tail = argv_tail(argv, 2, &len, &error);
+	char *tail = argv_tail(argv, 3, &len, &error);
 	struct vm_op *waiter =
 		tail != NULL ? waiter_create(vm, WAIT_RUN, handle_activated, vm) : NULL;
 	if (waiter == NULL) {
@@ -2182,13 +2194,19 @@ static void handle_vmm_plugged(void *data, struct vmm_vm *vmm, const char *error
 		fast_fail(vm, "%s", error);
 		return;
 	}
-	fast_activate(vm);
+	if (vm->fast_hello) {
+		fast_activate(vm); /* its agent is there (held) */
+	} else {
+		vm->fast = FAST_PLUGGED; /* restored: activated at HELLO */
+	}
 }
 
-static void fast_plug(struct managed_vm *vm)
+/* hello: its agent said HELLO already (held) */
+static void fast_plug(struct managed_vm *vm, bool hello)
 {
 	char *why = NULL;
 	vm->fast = FAST_PLUGGING;
+	vm->fast_hello = hello;
 	if (!vmm_vm_plug(vm->vmm, &why)) {
 		fast_fail(vm, "%s", why != NULL ? why : "out of memory");
 	}
@@ -2208,28 +2226,32 @@ static void fast_recorded(struct managed_vm *vm, const char *error)
 			vm->booted_path);
 		remove_stale_booted(vm->booted_path);
 	}
-	fast_plug(vm);
+	fast_plug(vm, true);
 }
 
 /* Its agent said HELLO (the link holds it): record, or plug. */
 static void handle_handshake(struct wl_listener *listener, void *data)
 {
 	struct managed_vm *vm = wl_container_of(listener, vm, handshake);
-	if (vm->fast != FAST_BOOTING && vm->fast != FAST_RESTORING) {
+	if (vm->fast == FAST_PLUGGING) {
+		vm->fast_hello = true; /* activated once plugged */
+		return;
+	}
+	if (vm->fast == FAST_PLUGGED) {
+		fast_activate(vm);
+		return;
+	}
+	if (vm->fast != FAST_BOOTING) {
 		return;
 	}
 	vm->booting = false;
 	vmm_vm_note_progress(vm->vmm);
-	if (vm->fast == FAST_RESTORING) {
-		fast_plug(vm);
-		return;
-	}
 	/* one recorder of a state at a time: two would write the same files */
 	for (size_t i = 0; i < vm->manager->n_vms; i++) {
 		struct managed_vm *other = &vm->manager->vms[i];
 		if (other != vm && other->fast == FAST_RECORDING &&
 			strcmp(other->booted_path, vm->booted_path) == 0) {
-			fast_plug(vm);
+			fast_plug(vm, true);
 			return;
 		}
 	}
@@ -2250,7 +2272,7 @@ static void handle_handshake(struct wl_listener *listener, void *data)
 	free(dir);
 	vmm_sync(vm);
 	if (vm->fast != FAST_RECORDING) {
-		fast_plug(vm);
+		fast_plug(vm, true);
 	}
 }
 

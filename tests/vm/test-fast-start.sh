@@ -5,10 +5,11 @@
 #     vitrail.hold=1) and records the template's booted state once its agent
 #     is up, then hot-plugs its private disk: the window appears, the disk
 #     is there (serial vitrail-private), the guest was told to hold;
-#  2. the next start restores the booted state instead of booting: the
-#     window appears, the VM's own private volume is plugged (what it wrote
-#     is there), the guest never booted again (no second boot in its
-#     console log);
+#  2. the next start, 12 s later, restores the booted state instead of
+#     booting: the window appears, the VM's own private volume is plugged
+#     (what it wrote is there), the guest never booted again (no second
+#     boot in its console log), its clock is the host's again (it stood
+#     still since the state was recorded);
 #  3. a disposable of the same template starts from the same booted state,
 #     with no private disk, while the AppVM runs;
 #  4. a new template version (its image changed): the next start boots and
@@ -95,6 +96,7 @@ ctl stop work >/dev/null || fail "stop work"
 wait_state work stopped
 
 # 2. second start: from the booted state
+sleep 12
 ctl start --wait work >/dev/null || fail "start work again"
 wait_windows work 1
 wait_line "$VITRAIL_ERR" "\\[vm work\\] starting from the booted state" ||
@@ -102,6 +104,9 @@ wait_line "$VITRAIL_ERR" "\\[vm work\\] starting from the booted state" ||
 in_vm work '[ "$(dd if=/dev/vdb bs=13 count=1 2>/dev/null)" = hello-private ]' ||
 	fail "the private volume is not the VM's own after the restore"
 grep -q "Linux version" "$CONSOLE" && fail "the restored VM booted (console: $(head -n 3 "$CONSOLE"))"
+now=$(date +%s)
+in_vm work "d=\$((\$(date +%s) - $now)); [ \$d -ge -4 ] && [ \$d -le 4 ]" ||
+	fail "the restored guest's clock is off by more than 4 s"
 [ "$(cat "$BOOTED"/booted-*.state | md5sum)" = "$first" ] || fail "the booted state changed"
 [ "$(booted_states)" = 1 ] || fail "booted states after the restore: $(ls "$BOOTED")"
 
