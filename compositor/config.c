@@ -123,6 +123,7 @@ enum vm_key {
 	VK_FIREWALL_DEFAULT,
 	VK_SUSPEND_AFTER,
 	VK_FAST_START,
+	VK_PRELOAD,
 	VK_COUNT,
 };
 
@@ -151,6 +152,7 @@ static const char *const vm_key_names[VK_COUNT] = {
 	[VK_FIREWALL_DEFAULT] = "firewall-default",
 	[VK_SUSPEND_AFTER] = "suspend-after",
 	[VK_FAST_START] = "fast-start",
+	[VK_PRELOAD] = "preload",
 };
 
 enum section {
@@ -962,6 +964,8 @@ static bool parse_vm_key(struct parser *p, const char *key, const char *value)
 		return parse_bool(p, key, value, &vm->idle_inhibit);
 	case VK_FAST_START:
 		return parse_bool(p, key, value, &vm->fast_start);
+	case VK_PRELOAD:
+		return parse_u32(p, key, value, 0, CONFIG_PRELOAD_MAX, &vm->preload);
 	case VK_IMAGE:
 		return parse_path(p, key, value, &vm->image);
 	case VK_KERNEL:
@@ -1245,6 +1249,31 @@ static bool check_network(struct parser *p)
 			return fail_at(p, line, "network: more than 254 VMs routed through VMs");
 		}
 		vm->net_link = next_link++;
+	}
+	return true;
+}
+
+/* preload = N on a template: N of its fast-start disposables to keep. */
+static bool check_preload(struct parser *p)
+{
+	struct config *c = p->config;
+	for (size_t i = 0; i < c->n_vms; i++) {
+		const struct config_vm *t = &c->vms[i];
+		if (t->preload == 0) {
+			continue;
+		}
+		uint32_t n = 0;
+		for (size_t j = 0; j < c->n_vms; j++) {
+			const struct config_vm *d = &c->vms[j];
+			n += d->disposable_of != NULL && strcmp(d->disposable_of, t->name) == 0 &&
+				d->fast_start;
+		}
+		if (n < t->preload) {
+			return fail_at(p, p->vm_lines[i].key[VK_PRELOAD],
+				"preload = %u: VM '%s' is the template (disposable-of) of %u "
+				"disposable%s with fast-start = true",
+				t->preload, t->name, n, n == 1 ? "" : "s");
+		}
 	}
 	return true;
 }
@@ -1584,7 +1613,7 @@ static bool parse_text(struct parser *p, char *text, size_t len)
 	if (!finish_section(p)) {
 		return false;
 	}
-	return check_templates(p) && check_disposables(p) && check_network(p) &&
+	return check_templates(p) && check_disposables(p) && check_preload(p) && check_network(p) &&
 		check_clipboard_rules(p);
 }
 

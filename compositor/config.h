@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #define CONFIG_VM_NAME_MAX 32
+#define CONFIG_PRELOAD_MAX 8
 #define CONFIG_MAX_FILE_SIZE (1024 * 1024) /* bytes */
 #define CONFIG_MAX_LINE 4096 /* bytes, newline excluded */
 
@@ -102,6 +103,9 @@ struct config_vm {
 	/* fast-start = true: an AppVM or disposable starts from its template's
 	 * booted state (vm_manager.c); default false */
 	bool fast_start;
+	/* preload = N on a template: keep N of its fast-start disposables
+	 * started, paused and waiting (0..CONFIG_PRELOAD_MAX; default 0) */
+	uint32_t preload;
 
 	/* both types */
 	uint32_t pool_size_mib; /* default 64 */

@@ -40,6 +40,7 @@ struct json_object *ctl_vms_list(
 				v, "type", json_object_new_string(info.qemu ? "qemu" : "local"));
 			json_object_object_add(v, "state",
 				json_object_new_string(info.suspend != NULL ? info.suspend
+						: info.preload != NULL      ? info.preload
 						: info.paused               ? "paused"
 							      : vm_manager_state_name(info.state)));
 			json_object_object_add(v, "suspended_since",

@@ -600,14 +600,17 @@ static void route_to(struct transfer *t, struct vm_link *target)
 	}
 }
 
-/* A stopped disposable VM, reserved for this transfer. */
+/* A stopped disposable VM, reserved for this transfer: a preloaded one
+ * first (vm_manager.h). */
 static struct vm_link *take_disposable(struct open_router *router)
 {
 	struct server *server = router->server;
 	bool any = false;
-	for (size_t i = 0; i < server->n_vm_links; i++) {
-		struct vm_link *link = server->vm_links[i];
-		if (vm_link_config(link)->disposable_of == NULL) {
+	for (size_t n = 0; n < 2 * server->n_vm_links; n++) {
+		struct vm_link *link = server->vm_links[n % server->n_vm_links];
+		if (vm_link_config(link)->disposable_of == NULL ||
+			(n < server->n_vm_links) !=
+				vm_manager_preloaded(server->vm_manager, link)) {
 			continue;
 		}
 		any = true;

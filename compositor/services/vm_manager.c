@@ -76,6 +76,7 @@ enum fast_stage {
 	FAST_RECORDING, /* the booted state is being saved; the guest runs on */
 	FAST_PLUGGING, /* QEMU hot-plugs the private disk and the NIC */
 	FAST_PLUGGED, /* restored and plugged: activated at HELLO */
+	FAST_PRELOADED, /* preload: plugged, agent held, paused until taken */
 	FAST_ACTIVATING, /* the guest mounts its volume, then its session starts */
 };
 /* What the guest runs (as the session user) to take up its devices, set
@@ -170,6 +171,12 @@ struct managed_vm {
 	 * began (ms), why it failed (the stop's reason) */
 	enum fast_stage fast;
 	bool fast_hello; /* its agent said HELLO (held) while it was plugged */
+	/* started as one of its template's preloaded disposables: paused at
+	 * FAST_PRELOADED instead of activated */
+	bool preload;
+	/* the user stopped it while it was preloaded: not preloaded again
+	 * until the user starts it */
+	bool no_preload;
 	char *booted_path;
 	int64_t fast_t0;
 	char fast_error[256];
@@ -183,6 +190,8 @@ struct vm_manager {
 	size_t n_vms;
 	uint32_t next_run_id;
 	struct wl_event_source *log_timer;
+	struct wl_event_source *preload_idle; /* preload_fill soon */
+	bool exiting;
 	struct vm_manager_events events;
 };
 
@@ -248,6 +257,9 @@ const char *vm_manager_state_name(enum vm_state state)
 /* What the user sees: a local VM served by an agent started elsewhere runs. */
 static enum vm_state shown_state(const struct managed_vm *vm)
 {
+	if (vm->preload) {
+		return VM_STOPPED; /* free for the taking (vm_manager_preloaded) */
+	}
 	if (vm->config->type == CONFIG_VM_LOCAL && vm->agent_pid == 0 &&
 		vm_link_connected(vm->link)) {
 		return VM_RUNNING;
@@ -1013,6 +1025,7 @@ static int handle_connect_timer(void *data)
 
 static bool fast_fall_back(struct managed_vm *vm, enum vmm_state state);
 static void fast_plug(struct managed_vm *vm, bool hello);
+static void preload_schedule(struct vm_manager *manager);
 
 static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 {
@@ -1076,7 +1089,13 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 		vm_link_disconnect(vm->link, vmm_vm_reason(vmm));
 		vm_link_set_pool(vm->link, -1, 0);
 		vm->booting = false;
+		if (vm->preload) {
+			/* a preload that failed is not tried again and again */
+			vm->no_preload = vm->fast != FAST_PRELOADED;
+			vm->preload = false;
+		}
 		vm->fast = FAST_NONE;
+		preload_schedule(vm->manager);
 		set_state(vm, state == VMM_STOPPED ? VM_STOPPED : VM_CRASHED,
 			vm->fast_error[0] != '\0' ? vm->fast_error : vmm_vm_reason(vmm));
 		break;
@@ -1128,7 +1147,9 @@ static bool check_template_exclusion(struct managed_vm *vm, char **error)
 		if (other == vm || !qemu_up(other)) {
 			continue;
 		}
-		const char *how = other->suspend == SUSPEND_SAVED ? "suspended" : "running";
+		const char *how = other->suspend == SUSPEND_SAVED ? "suspended"
+			: other->preload                          ? "preloaded"
+								  : "running";
 		if (tname != NULL && strcmp(other->config->name, tname) == 0) {
 			*error = text_printf("VM %s: its template %s is %s; stop %s first",
 				vm->config->name, tname, how, tname);
@@ -1285,9 +1306,22 @@ static bool start_service_vm(struct managed_vm *vm, char **error)
 	return true;
 }
 
+static bool preload_take(struct managed_vm *vm, char **error);
+
 static bool vm_start(struct managed_vm *vm, char **error)
 {
 	*error = NULL;
+	vm->no_preload = false;
+	if (vm->fast == FAST_PRELOADED) {
+		return preload_take(vm, error);
+	}
+	if (vm->preload) {
+		/* asked for while being preloaded: it becomes itself when up */
+		vm->preload = false;
+		wlr_log(WLR_INFO, "[vm %s] asked for while being preloaded", vm->config->name);
+		preload_schedule(vm->manager);
+		return true;
+	}
 	bool ok = start_service_vm(vm, error) &&
 		config_vm_check_files(vm->manager->server->config, vm->config, error) &&
 		(vm->config->type == CONFIG_VM_QEMU ? start_qemu(vm, error)
@@ -1352,6 +1386,19 @@ static void vm_stop(struct managed_vm *vm)
 	if (suspend_stop(vm)) {
 		return;
 	}
+	if (vm->preload) {
+		/* nothing of the user's runs in it yet */
+		wlr_log(WLR_INFO,
+			"[vm %s] stopping a preloaded disposable: not preloaded again "
+			"until it is started",
+			vm->config->name);
+		vm->no_preload = true;
+		vm->preload = false;
+		vm->fast = FAST_NONE;
+		vmm_vm_kill(vm->vmm);
+		vmm_sync(vm);
+		return;
+	}
 	if (vm->paused) {
 		/* a paused VM cannot take a shutdown request */
 		char *error = NULL;
@@ -1373,7 +1420,7 @@ static void vm_stop(struct managed_vm *vm)
 
 static bool is_down(const struct managed_vm *vm)
 {
-	return vm->state == VM_STOPPED || vm->state == VM_CRASHED;
+	return vm->state == VM_STOPPED || vm->state == VM_CRASHED || vm->preload;
 }
 
 /* ---- suspend to disk (qemu VMs) ---- */
@@ -1927,6 +1974,9 @@ bool vm_manager_get_info(struct vm_manager *manager, struct vm_link *link, struc
 							   : NULL,
 		.suspended_since = vm->suspend == SUSPEND_SAVED ? vm->suspended_since : 0,
 		.state_file = vm->suspend == SUSPEND_SAVED ? vm->state_path : NULL,
+		.preload = vm->fast == FAST_PRELOADED ? "preloaded"
+			: vm->preload                 ? "preloading"
+						      : NULL,
 	};
 	return true;
 }
@@ -2153,8 +2203,14 @@ static void handle_activated(void *data, const struct vm_op_result *result)
 }
 
 /* Its devices are in: the guest mounts its volume and starts its session. */
+static void preload_park(struct managed_vm *vm);
+
 static void fast_activate(struct managed_vm *vm)
 {
+	if (vm->preload) {
+		preload_park(vm);
+		return;
+	}
 	char now[32];
 	snprintf(now, sizeof(now), "@%lld", (long long)realtime_s());
 	const char *argv[] = { FAST_ACTIVATE,
@@ -2227,6 +2283,101 @@ static void fast_recorded(struct managed_vm *vm, const char *error)
 		remove_stale_booted(vm->booted_path);
 	}
 	fast_plug(vm, true);
+}
+
+/* ---- preloaded disposables (preload = N on their template) ---- */
+
+/* A preloaded disposable is plugged, its agent held: it waits paused. */
+static void preload_park(struct managed_vm *vm)
+{
+	if (!vmm_vm_pause(vm->vmm, true)) {
+		vm->no_preload = true;
+		fast_fail(vm, "cannot pause the preloaded disposable");
+		return;
+	}
+	vm_link_set_frozen(vm->link, true); /* a paused agent answers no PING */
+	vm->fast = FAST_PRELOADED;
+	wlr_log(WLR_INFO, "[vm %s] preloaded after %lld ms: paused until it is asked for",
+		vm->config->name, (long long)(loop_now_ms() - vm->fast_t0));
+	wl_signal_emit(&vm->manager->events.state, vm->link);
+}
+
+static void preload_schedule(struct vm_manager *manager);
+
+/* Asked for: it runs on and becomes itself; another one is preloaded. */
+static bool preload_take(struct managed_vm *vm, char **error)
+{
+	vm->preload = false;
+	if (!vmm_vm_pause(vm->vmm, false)) {
+		*error = text_printf("VM %s: its preloaded QEMU does not answer", vm->config->name);
+		fast_fail(vm, "its preloaded QEMU does not answer");
+		return false;
+	}
+	vm_link_set_frozen(vm->link, false);
+	wlr_log(WLR_INFO, "[vm %s] taking the preloaded disposable", vm->config->name);
+	vm->fast_t0 = loop_now_ms();
+	fast_activate(vm);
+	preload_schedule(vm->manager);
+	return true;
+}
+
+/* Keep preload = N disposables of each template preloaded. */
+static void preload_fill(struct vm_manager *manager)
+{
+	const struct config *config = manager->server->config;
+	for (size_t t = 0; t < config->n_vms; t++) {
+		const struct config_vm *tmpl = &config->vms[t];
+		uint32_t have = 0;
+		for (size_t i = 0; i < manager->n_vms && tmpl->preload > 0; i++) {
+			const struct managed_vm *vm = &manager->vms[i];
+			have += vm->preload && vm->config->disposable_of != NULL &&
+				strcmp(vm->config->disposable_of, tmpl->name) == 0;
+		}
+		for (size_t i = 0; i < manager->n_vms && have < tmpl->preload; i++) {
+			struct managed_vm *vm = &manager->vms[i];
+			const struct config_vm *c = vm->config;
+			if (c->disposable_of == NULL || strcmp(c->disposable_of, tmpl->name) != 0 ||
+				!c->fast_start || vm->no_preload || vm->vmm == NULL ||
+				vm->state != VM_STOPPED || vm->suspend != SUSPEND_NONE) {
+				continue;
+			}
+			char *error = NULL;
+			vm->preload = true;
+			if (!check_template_exclusion(vm, &error) ||
+				!config_vm_check_files(config, c, &error) ||
+				!start_qemu(vm, &error)) {
+				wlr_log(WLR_INFO, "[vm %s] not preloaded: %s", c->name,
+					error != NULL ? error : "?");
+				vm->preload = false;
+				free(error);
+				return; /* the same reason holds for the others */
+			}
+			wlr_log(WLR_INFO, "[vm %s] preloading (preload = %u of %s)", c->name,
+				tmpl->preload, tmpl->name);
+			have++;
+		}
+	}
+}
+
+static void handle_preload_idle(void *data)
+{
+	struct vm_manager *manager = data;
+	manager->preload_idle = NULL;
+	preload_fill(manager);
+}
+
+static void preload_schedule(struct vm_manager *manager)
+{
+	if (manager->preload_idle == NULL && !manager->exiting) {
+		manager->preload_idle =
+			wl_event_loop_add_idle(manager->server->loop, handle_preload_idle, manager);
+	}
+}
+
+bool vm_manager_preloaded(struct vm_manager *manager, struct vm_link *link)
+{
+	struct managed_vm *vm = manager != NULL ? find_vm(manager, link) : NULL;
+	return vm != NULL && vm->preload;
 }
 
 /* Its agent said HELLO (the link holds it): record, or plug. */
@@ -2321,6 +2472,9 @@ static void vm_finish(struct managed_vm *vm)
 		if (vm->paused) {
 			kill(-vm->agent_pid, SIGCONT); /* stopped, they would not hear it */
 		}
+	} else if (vm->preload && vm->vmm != NULL) {
+		/* a preloaded disposable holds nothing of the user's: it ends */
+		vmm_vm_kill(vm->vmm);
 	} else if (vm->paused && vm->vmm != NULL) {
 		/* QEMU keeps running: not paused for a vitrail that knows nothing of it */
 		vmm_vm_pause(vm->vmm, false);
@@ -2431,6 +2585,7 @@ struct vm_manager *vm_manager_create(struct server *server)
 			free(error);
 		}
 	}
+	preload_schedule(manager);
 	return manager;
 
 error:
@@ -2445,6 +2600,8 @@ void vm_manager_destroy(struct vm_manager *manager)
 		return;
 	}
 	loop_source_remove(&manager->log_timer);
+	manager->exiting = true;
+	loop_source_remove(&manager->preload_idle);
 	for (size_t i = 0; i < manager->n_vms; i++) {
 		vm_finish(&manager->vms[i]);
 	}

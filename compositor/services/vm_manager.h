@@ -86,6 +86,9 @@ struct vm_info {
 	const char *suspend;
 	int64_t suspended_since; /* when suspended: since (Unix time, s); else 0 */
 	const char *state_file; /* when suspended: the saved state; else NULL */
+	/* a preloaded disposable: "preloading", "preloaded" (state stopped:
+	 * free for the taking), or NULL */
+	const char *preload;
 };
 
 /* false when link is no VM of the manager. */
@@ -161,6 +164,9 @@ void vm_manager_cancel(struct vm_op *op);
  */
 struct vm_op *vm_manager_suspend(struct vm_manager *manager, struct vm_link *link,
 	vm_op_done_fn done, void *data, char **error);
+/* One of its template's preloaded disposables, not taken yet (its state
+ * shows stopped): starting it takes it. */
+bool vm_manager_preloaded(struct vm_manager *manager, struct vm_link *link);
 /* Being suspended, suspended, or being restored (until its agent is back). */
 bool vm_manager_suspended(struct vm_manager *manager, struct vm_link *link);
 /* Input went to one of the VM's windows: suspend-after counts from now. */

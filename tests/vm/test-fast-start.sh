@@ -14,7 +14,12 @@
 #     with no private disk, while the AppVM runs;
 #  4. a new template version (its image changed): the next start boots and
 #     records anew, the stale state is removed;
-#  5. a booted state that cannot be loaded: removed, the VM boots instead.
+#  5. a booted state that cannot be loaded: removed, the VM boots instead;
+#  6. preload = 1 on the template (vitrail restarted): a disposable is
+#     preloaded (state "preloaded", no window); starting it takes it (its
+#     window comes), and the other disposable is preloaded in its place;
+#     stopping a preloaded one leaves it stopped; vitrail's exit ends the
+#     preloaded QEMU.
 # Needs: GUEST_IMAGE (tools/guest-image), IMAGE_OUT, AGENT, plus what
 # tests/lib/harness.sh needs. Exit 77 without qemu-system-x86_64.
 : "${TEST_LIB:?run through meson test}"
@@ -74,6 +79,15 @@ start_vitrail "$T/vitrail.ini"
 BOOTED=$XDG_DATA_HOME/vitrail/vms/tpl
 CONSOLE=$XDG_RUNTIME_DIR/vitrail/vms/work.console.log
 booted_states() { ls "$BOOTED" 2>/dev/null | grep -c '^booted-.*\.state$'; }
+state_is() { [ "$(vm_field "$1" state)" = "$2" ]; }
+# a QEMU gone (or a zombie its detached parent has not reaped)
+qemu_gone() {
+	for _ in $(seq 100); do
+		alive "$1" && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ] || return 0
+		sleep 0.1
+	done
+	fail "QEMU $1 still runs"
+}
 in_vm() { # VM SHELL-CMD: its exit status
 	ctl run "$1" -- sh -c "$2" >/dev/null
 }
@@ -143,6 +157,39 @@ wait_line "$VITRAIL_ERR" "\\[vm work\\] starting from the booted state failed" |
 	fail "no booted state recorded after the broken one"
 in_vm work '[ "$(dd if=/dev/vdb bs=13 count=1 2>/dev/null)" = hello-private ]' ||
 	fail "the private volume is not the VM's own after the fallback"
-grep -E "fast start: itself after|recorded the booted state|starting from the booted state" \
-	"$VITRAIL_ERR" | sed 's/^/  /' >&2
+ctl stop work >/dev/null || fail "stop work (5)"
+
+# 6. preloaded disposables
+stop_vitrail
+sed -i '/^\[vm tpl\]$/a preload = 1' "$T/vitrail.ini"
+cat >>"$T/vitrail.ini" <<INI
+
+[vm disp2]
+label = orange
+type = qemu
+disposable-of = tpl
+memory = 256
+pool-size = 16
+fast-start = true
+INI
+start_vitrail "$T/vitrail.ini"
+wait_for "disp preloaded" state_is disp preloaded
+[ "$(windows_of disp)" = 0 ] || fail "a preloaded disposable shows a window"
+[ "$(vm_field disp2 state)" = stopped ] || fail "disp2 is $(vm_field disp2 state), not stopped"
+ctl start disp >/dev/null || fail "start the preloaded disp"
+wait_windows disp 1
+wait_line "$VITRAIL_ERR" "\\[vm disp\\] taking the preloaded disposable" || fail "disp was not taken"
+wait_for "disp2 preloaded in its place" state_is disp2 preloaded
+pid2=$(vm_field disp2 pid)
+ctl stop disp2 >/dev/null || fail "stop the preloaded disp2"
+qemu_gone "$pid2"
+sleep 2
+[ "$(vm_field disp2 state)" = stopped ] || fail "disp2 after its stop: $(vm_field disp2 state)"
+ctl stop disp >/dev/null || fail "stop disp (6)"
+wait_for "disp preloaded again" state_is disp preloaded
+pid1=$(vm_field disp pid)
+stop_vitrail
+qemu_gone "$pid1"
+grep -E "fast start: itself after|recorded the booted state|starting from the booted state|preloaded after|taking the preloaded" \
+	"$T"/vitrail-*.err | sed 's/^/  /' >&2
 pass
