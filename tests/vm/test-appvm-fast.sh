@@ -128,8 +128,7 @@ ctl start scratch >/dev/null || fail "vitrailctl start scratch failed"
 wait_windows scratch 1
 wait_line "$VITRAIL_ERR" "\\[vm scratch\\] starting from the booted state" ||
 	fail "the disposable did not start from the booted state"
-rc=0
-ctl run scratch -- mountpoint -q /rw || rc=$?
-[ $rc -eq 1 ] || fail "the disposable has /rw mounted (mountpoint returned $rc)"
+ctl run scratch -- sh -c '! mountpoint -q /rw && [ -s /home/user/.config/vitrail/autostart ]' ||
+	fail "the disposable has /rw mounted, or no /home of its own"
 ctl stop scratch >/dev/null || fail "vitrailctl stop scratch failed"
 pass
