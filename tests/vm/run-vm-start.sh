@@ -9,8 +9,12 @@
 # Then suspend to disk and restore, three times: vitrailctl suspend
 # (until QEMU is gone), restore (vitrailctl start --wait: until the agent
 # is connected again), the host RSS of the suspended VM (no QEMU process:
-# 0) and the size of its state file. Restore from a booted state and
-# preloaded disposables are not built (issue 13 §4): their rows say so.
+# 0) and the size of its state file. Then fast start (vitrail restarted
+# with a template of the same guest): an AppVM with fast-start = true
+# started three times from the template's booted state (start -> first
+# window; the first start, which boots and records it, is shown apart),
+# and a disposable of a template with preload = 1 taken three times
+# (start -> first window), with the host RSS of the preloaded (paused) VM.
 : "${TEST_LIB:?run through meson test}"
 command -v qemu-system-x86_64 >/dev/null || {
 	echo "qemu-system-x86_64 is not installed: skipped"
@@ -105,10 +109,81 @@ for i in $(seq 5); do
 done
 snap_size=$(ctl snapshots work --json | $PY -c 'import json, sys; print(json.load(sys.stdin)["snapshots"][0]["vm_state_bytes"] >> 20)')
 
+# ---- fast start
+ctl stop work >/dev/null || fail "stop work"
+stop_vitrail
+qemu-img create -q -f qcow2 "$T/root.qcow2" 64M || fail "qemu-img create root"
+truncate -s 16M "$T/fast-private.raw"
+write_config "$T/fast.ini" <<INI
+[vm tpl]
+label = gray
+type = qemu
+image = $T/root.qcow2
+kernel = $image/vmlinuz
+initrd = $image/initrd.img
+append = console=ttyS0 quiet panic=-1 vitrail.cmd=weston-simple-shm
+memory = 256
+pool-size = 16
+
+[vm fast]
+label = blue
+type = qemu
+template = tpl
+private = $T/fast-private.raw
+memory = 256
+pool-size = 16
+fast-start = true
+
+[vm tpl2]
+label = gray
+type = qemu
+image = $T/root.qcow2
+kernel = $image/vmlinuz
+initrd = $image/initrd.img
+append = console=ttyS0 quiet panic=-1 vitrail.cmd=weston-simple-shm
+memory = 256
+pool-size = 16
+preload = 1
+
+[vm pre]
+label = red
+type = qemu
+disposable-of = tpl2
+memory = 256
+pool-size = 16
+fast-start = true
+INI
+start_vitrail "$T/fast.ini"
+first_window() { # VM: ms from now until it shows one window
+	local a
+	a=$(ms)
+	ctl start "$1" >/dev/null || fail "start $1 failed"
+	until [ "$(windows_of "$1")" = 1 ]; do
+		[ $(($(ms) - a)) -lt $((E2E_TIMEOUT * 1000)) ] || fail "no window of $1"
+		sleep 0.02
+	done
+	echo $(($(ms) - a))
+}
+state_is() { [ "$(vm_field "$1" state)" = "$2" ]; }
+wait_for "pre preloaded" state_is pre preloaded
+rss_pre=$(rss_kib "$(vm_field pre pid)")
+record=$(first_window fast)
+: >"$T/fast" && : >"$T/pre"
+for i in $(seq 3); do
+	ctl stop fast >/dev/null || fail "stop fast"
+	first_window fast >>"$T/fast"
+	wait_for "pre preloaded" state_is pre preloaded
+	sleep 1
+	first_window pre >>"$T/pre"
+	ctl stop pre >/dev/null || fail "stop pre"
+done
+
 echo "vm-start benchmark (quick initramfs guest, $accel, 256 MiB, pool 16 MiB)"
 printf '%-44s %s\n' "cold boot -> first window" "${cold} ms"
-printf '%-44s %s\n' "restore from a booted state -> first window" "not built (issue 13 §4)"
-printf '%-44s %s\n' "preloaded disposable -> first window" "not built (issue 13 §4)"
+printf '%-44s %s\n' "fast start, first (boot + record) -> window" "${record} ms"
+printf '%-44s %s\n' "restore from a booted state -> first window" "$(median <"$T/fast") ms (median of 3)"
+printf '%-44s %s\n' "preloaded disposable -> first window" "$(median <"$T/pre") ms (median of 3)"
+printf '%-44s %s\n' "host RSS of QEMU, a preloaded disposable" "$((rss_pre / 1024)) MiB"
 printf '%-44s %s\n' "vitrailctl pause (QMP stop), median of 10" "$(median <"$T/pause") ms"
 printf '%-44s %s\n' "vitrailctl resume (QMP cont), median of 10" "$(median <"$T/resume") ms"
 printf '%-44s %s\n' "vitrailctl suspend (until QEMU gone), median of 3" "$(median <"$T/suspend") ms"
