@@ -77,6 +77,9 @@ enum fast_stage {
 	FAST_PLUGGING, /* QEMU hot-plugs the private disk and the NIC */
 	FAST_PLUGGED, /* restored and plugged: activated at HELLO */
 	FAST_PRELOADED, /* preload: plugged, agent held, paused until taken */
+	/* re-attached to the QEMU of a fast-start VM (vitrail restarted): its
+	 * guest may not have been activated: activated (again) at HELLO */
+	FAST_ATTACHED,
 	FAST_ACTIVATING, /* the guest mounts its volume, then its session starts */
 };
 /* What the guest runs (as the session user) to take up its devices, set
@@ -2388,7 +2391,8 @@ static void handle_handshake(struct wl_listener *listener, void *data)
 		vm->fast_hello = true; /* activated once plugged */
 		return;
 	}
-	if (vm->fast == FAST_PLUGGED) {
+	if (vm->fast == FAST_PLUGGED || vm->fast == FAST_ATTACHED) {
+		vmm_vm_note_progress(vm->vmm);
 		fast_activate(vm);
 		return;
 	}
@@ -2572,6 +2576,12 @@ struct vm_manager *vm_manager_create(struct server *server)
 		if (vm->vmm != NULL && vmm_vm_attach(vm->vmm)) {
 			wlr_log(WLR_INFO, "[vm %s] re-attached to QEMU pid %d", vm->config->name,
 				(int)vmm_vm_pid(vm->vmm));
+			if (vm->config->fast_start) {
+				/* an earlier vitrail may have gone before it
+				 * activated it: activate is idempotent */
+				vm->fast = FAST_ATTACHED;
+				vm->fast_t0 = loop_now_ms();
+			}
 			vmm_sync(vm);
 			continue;
 		}

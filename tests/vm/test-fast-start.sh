@@ -15,7 +15,9 @@
 #  4. a new template version (its image changed): the next start boots and
 #     records anew, the stale state is removed;
 #  5. a booted state that cannot be loaded: removed, the VM boots instead;
-#  6. preload = 1 on the template (vitrail restarted): a disposable is
+#  6. vitrail restarted: the running AppVM is re-attached and activated
+#     again (its guest may not have been); preload = 1 on the template: a
+#     disposable is
 #     preloaded (state "preloaded", no window); starting it takes it (its
 #     window comes), and the other disposable is preloaded in its place;
 #     stopping a preloaded one leaves it stopped; vitrail's exit ends the
@@ -157,9 +159,8 @@ wait_line "$VITRAIL_ERR" "\\[vm work\\] starting from the booted state failed" |
 	fail "no booted state recorded after the broken one"
 in_vm work '[ "$(dd if=/dev/vdb bs=13 count=1 2>/dev/null)" = hello-private ]' ||
 	fail "the private volume is not the VM's own after the fallback"
-ctl stop work >/dev/null || fail "stop work (5)"
 
-# 6. preloaded disposables
+# 6. preloaded disposables (and work re-attached: activated again)
 stop_vitrail
 sed -i '/^\[vm tpl\]$/a preload = 1' "$T/vitrail.ini"
 cat >>"$T/vitrail.ini" <<INI
@@ -173,6 +174,12 @@ pool-size = 16
 fast-start = true
 INI
 start_vitrail "$T/vitrail.ini"
+wait_line "$VITRAIL_ERR" "\\[vm work\\] re-attached" || fail "work was not re-attached"
+wait_windows work 1
+wait_line "$VITRAIL_ERR" "\\[vm work\\] fast start: itself" || fail "work was not activated again"
+in_vm work '[ "$(dd if=/dev/vdb bs=13 count=1 2>/dev/null)" = hello-private ]' ||
+	fail "the re-attached work lost its private volume"
+ctl stop work >/dev/null || fail "stop work (6)"
 wait_for "disp preloaded" state_is disp preloaded
 [ "$(windows_of disp)" = 0 ] || fail "a preloaded disposable shows a window"
 [ "$(vm_field disp2 state)" = stopped ] || fail "disp2 is $(vm_field disp2 state), not stopped"
