@@ -3,9 +3,12 @@
  * section of the config file (edited as text by config_edit.c, every other
  * line and comment kept, the result checked by config_load before it
  * replaces the file) and a directory $XDG_DATA_HOME/vitrail/vms/NAME/
- * holding its private volume, private.img: a sparse raw file made ext4 by
- * mkfs.ext4 (no root, no mount). The root disk is not here: vitrail boots
- * a throw-away qcow2 overlay of the template's image, made at every start.
+ * holding its private volume, private.qcow2: an empty qcow2 volume (made by
+ * qemu-img; the guest formats it at its first start), so that the VM can be
+ * snapshotted. An AppVM made by an older vitrailctl has a raw private.img
+ * there instead, which remove and clone still handle. The root disk is not
+ * here: vitrail boots a throw-away qcow2 overlay of the template's image,
+ * made at every start.
  */
 #include "vitrailctl_vmfiles.h"
 
@@ -178,29 +181,31 @@ static bool run_tool(char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-/* A sparse file of gib GiB made ext4 (label vitrail-private) by mkfs.ext4. */
+/* An empty qcow2 volume of gib GiB (mode 0600); the guest formats it. */
 static bool make_private_volume(const char *path, unsigned gib)
 {
+	/* claim the name first: qemu-img would overwrite a file in the way */
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		fprintf(stderr, "vitrailctl: create %s: %s\n", path, strerror(errno));
 		return false;
 	}
-	bool ok = ftruncate(fd, (off_t)gib << 30) == 0;
 	close(fd);
-	if (!ok) {
-		fprintf(stderr, "vitrailctl: size %s: %s\n", path, strerror(errno));
-		return false;
-	}
-	char *argv[] = { "mkfs.ext4", "-q", "-F", "-L", "vitrail-private", "-E",
-		"root_owner=0:0,lazy_journal_init=1", (char *)path, NULL };
+	char size[24];
+	snprintf(size, sizeof(size), "%uG", gib);
+	char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", (char *)path, size, NULL };
 	if (!run_tool(argv)) {
-		fprintf(stderr, "vitrailctl: mkfs.ext4 %s failed (Debian package e2fsprogs)\n",
+		fprintf(stderr,
+			"vitrailctl: qemu-img create %s failed (Debian package qemu-utils)\n",
 			path);
 		return false;
 	}
 	return true;
 }
+
+/* The private volume create made in dir: private.qcow2, or the raw
+ * private.img of an older vitrailctl. */
+static const char *const private_names[] = { "private.qcow2", "private.img" };
 
 /* Does a QEMU of VM name run (its pidfile under the run directory names a
  * live process)? */
@@ -224,9 +229,8 @@ bool vitrailctl_vm_running(const char *name)
 
 static bool remove_dir_files(const char *dir)
 {
-	static const char *const files[] = { "private.img" };
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char *p = text_printf("%s/%s", dir, files[i]);
+	for (size_t i = 0; i < sizeof(private_names) / sizeof(private_names[0]); i++) {
+		char *p = text_printf("%s/%s", dir, private_names[i]);
 		if (p == NULL || (unlink(p) < 0 && errno != ENOENT)) {
 			fprintf(stderr, "vitrailctl: remove %s: %s\n", p ? p : dir,
 				strerror(errno));
@@ -301,7 +305,7 @@ static int create(const char *cfg, char **args, int n)
 	char *path = config_path(cfg);
 	char *dir = vm_dir(name);
 	char *text = path != NULL ? read_config(path) : NULL;
-	char *private_path = dir != NULL ? text_printf("%s/private.img", dir) : NULL;
+	char *private_path = dir != NULL ? text_printf("%s/%s", dir, private_names[0]) : NULL;
 	int status = EXIT_FAIL;
 	char *new_text = NULL, *error = NULL;
 	if (text == NULL || private_path == NULL) {
@@ -337,14 +341,14 @@ static int create(const char *cfg, char **args, int n)
 		fail("mkdir %s: %s", dir, strerror(errno));
 		goto out;
 	}
-	/* the section names private.img: validate before making it, then
+	/* the section names private.qcow2: validate before making it, then
 	 * make it, then put the config in place */
 	if (!make_private_volume(private_path, gib) || !write_config(path, new_text)) {
 		remove_dir_files(dir);
 		goto out;
 	}
-	printf("created VM %s: [vm %s] in %s, private volume %s (%u GiB, sparse)\n", name, name,
-		path, private_path, gib);
+	printf("created VM %s: [vm %s] in %s, private volume %s (%u GiB, qcow2, empty)\n", name,
+		name, path, private_path, gib);
 	status = 0;
 out:
 	free(error);
@@ -356,15 +360,29 @@ out:
 	return status;
 }
 
-/* the section's private = path if it is the one create made in dir */
-static bool owns_private(const char *text, const char *name, const char *dir)
+/* The section's private = path if it is one create made in dir (a name
+ * of private_names, malloc'd), else NULL. */
+static char *owned_private(const char *text, const char *name, const char *dir)
 {
 	char *private = config_edit_get_key(text, name, "private");
-	char *expected = text_printf("%s/private.img", dir);
-	bool owns = private != NULL && expected != NULL && strcmp(private, expected) == 0;
+	for (size_t i = 0; private != NULL && i < sizeof(private_names) / sizeof(private_names[0]);
+		i++) {
+		char *expected = text_printf("%s/%s", dir, private_names[i]);
+		bool owns = expected != NULL && strcmp(private, expected) == 0;
+		free(expected);
+		if (owns) {
+			return private;
+		}
+	}
 	free(private);
-	free(expected);
-	return owns;
+	return NULL;
+}
+
+static bool owns_private(const char *text, const char *name, const char *dir)
+{
+	char *private = owned_private(text, name, dir);
+	free(private);
+	return private != NULL;
 }
 
 static int remove_vm(const char *cfg, char **args, int n)
@@ -454,17 +472,17 @@ static int clone_vm(const char *cfg, char **args, int n)
 	static const char *const keys[] = { "label", "type", "template", "private", "network",
 		"memory", "cpus", "accel", "pool-size", "allow-fullscreen", "command", "autostart",
 		"kernel", "initrd", "append", "resume-on-input", "idle-inhibit", "service",
-		"firewall", "firewall-default", "suspend-after" };
+		"firewall", "firewall-default", "suspend-after", "fast-start" };
 	enum { N_KEYS = sizeof(keys) / sizeof(keys[0]) };
 	char *path = config_path(cfg);
 	char *dir = vm_dir(name), *new_dir = vm_dir(new_name);
 	char *text = path != NULL ? read_config(path) : NULL;
 	char *values[N_KEYS] = { 0 };
 	const char *ckeys[N_KEYS], *cvalues[N_KEYS];
-	char *new_private = new_dir != NULL ? text_printf("%s/private.img", new_dir) : NULL;
+	char *old_private = NULL, *new_private = NULL;
 	char *error = NULL, *new_text = NULL;
 	int status = EXIT_FAIL;
-	if (text == NULL || dir == NULL || new_private == NULL) {
+	if (text == NULL || dir == NULL || new_dir == NULL) {
 		goto out;
 	}
 	if (!config_edit_has_vm(text, name)) {
@@ -473,10 +491,16 @@ static int clone_vm(const char *cfg, char **args, int n)
 	}
 	char *template = config_edit_get_key(text, name, "template");
 	free(template);
-	if (template == NULL || !owns_private(text, name, dir)) {
+	old_private = owned_private(text, name, dir);
+	if (template == NULL || old_private == NULL) {
 		fail("%s is not an AppVM made by vitrailctl create (template, private = "
-		     "%s/private.img)",
+		     "%s/private.qcow2)",
 			name, dir);
+		goto out;
+	}
+	/* the clone's volume has the same name (and format) as the original's */
+	new_private = text_printf("%s%s", new_dir, strrchr(old_private, '/'));
+	if (new_private == NULL) {
 		goto out;
 	}
 	size_t k = 0;
@@ -498,10 +522,7 @@ static int clone_vm(const char *cfg, char **args, int n)
 		fail("clone: %s exists already%s", new_dir, "");
 		goto out;
 	}
-	char *old_private = text_printf("%s/private.img", dir);
-	bool ok = old_private != NULL && fs_make_dirs(new_dir) &&
-		copy_sparse(old_private, new_private);
-	free(old_private);
+	bool ok = fs_make_dirs(new_dir) && copy_sparse(old_private, new_private);
 	if (!ok || !write_config(path, new_text)) {
 		remove_dir_files(new_dir);
 		goto out;
@@ -514,6 +535,7 @@ out:
 	}
 	free(error);
 	free(new_text);
+	free(old_private);
 	free(new_private);
 	free(text);
 	free(dir);

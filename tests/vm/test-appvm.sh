@@ -18,6 +18,8 @@
 #  6. work boots again: the /home file is there, the /etc file is not;
 #  7. the template boots while work is stopped, and then neither work nor
 #     the disposable scratch (disposable-of = debian-12) can start.
+# Also: create's private.qcow2 is qcow2, the stopped AppVM can be
+# snapshotted; clone copies the volume and remove takes the clone again.
 # Figures on stderr: first window, stop time, disk per VM, QEMU RSS.
 #
 # The template: VITRAIL_TEST_TEMPLATE (a directory with disk.qcow2, vmlinuz,
@@ -97,7 +99,9 @@ cp "$T/vitrail.ini" "$T/vitrail.ini.orig"
 ctl --config "$T/vitrail.ini" create work --template debian-12 --label blue --memory 1024 \
 	--cpus 2 >"$T/create.out" || fail "vitrailctl create failed"
 vmdir=$XDG_DATA_HOME/vitrail/vms/work
-[ -f "$vmdir/private.img" ] || fail "no private volume $vmdir/private.img"
+[ -f "$vmdir/private.qcow2" ] || fail "no private volume $vmdir/private.qcow2"
+qemu-img info "$vmdir/private.qcow2" | grep -qx "file format: qcow2" ||
+	fail "the private volume is not qcow2: $(qemu-img info "$vmdir/private.qcow2")"
 head -n "$(wc -l <"$T/vitrail.ini.orig")" "$T/vitrail.ini" | cmp -s - "$T/vitrail.ini.orig" || fail "create changed the lines before its section"
 grep -qx "template = debian-12" "$T/vitrail.ini" || fail "no template line: $(cat "$T/vitrail.ini")"
 rc=0
@@ -141,7 +145,7 @@ wait_state work running
 PID=$(vm_field work pid)
 tr '\0' '\n' <"/proc/$PID/cmdline" >"$T/cmdline"
 grep -qx "file=$overlay,format=qcow2,if=none,id=vtroot" "$T/cmdline" || fail "root is not the overlay"
-grep -qx "file=$vmdir/private.img,format=raw,if=none,id=vtprivate" "$T/cmdline" ||
+grep -qx "file=$vmdir/private.qcow2,format=qcow2,if=none,id=vtprivate" "$T/cmdline" ||
 	fail "no private volume on QEMU's command line: $(cat "$T/cmdline")"
 
 # ---- 3. run; a GTK app; frames
@@ -194,6 +198,11 @@ wait "$RUN_PID" 2>/dev/null || true
 RUN_PID=
 wait_windows work 0
 log "disk per VM: $(du -sh "$vmdir" | cut -f1) ($vmdir)"
+# an AppVM create made can be snapshotted (its volume is qcow2)
+ctl snapshot work before >/dev/null || fail "snapshot of the stopped AppVM failed"
+ctl snapshots work --json >"$T/snaps.json" || fail "vitrailctl snapshots failed"
+json_check "$T/snaps.json" '[s["name"] for s in d["snapshots"]] == ["before"]'
+ctl snapshot-delete work before >/dev/null || fail "snapshot-delete failed"
 
 # ---- 6. start again: /home kept, /etc not
 t_start=$SECONDS
@@ -222,8 +231,17 @@ grep -q "template debian-12 is running" "$T/scratch.err" || fail "unclear refusa
 kill -KILL "$(vm_field debian-12 pid)"
 wait_state debian-12 crashed
 
-# remove refuses nothing here (work is stopped) and takes the files
+# clone copies the volume (same name and format); remove takes it again
 stop_vitrail
+cp "$T/vitrail.ini" "$T/vitrail.ini.before-clone"
+ctl --config "$T/vitrail.ini" clone work work2 >/dev/null || fail "vitrailctl clone failed"
+grep -qx "private = $XDG_DATA_HOME/vitrail/vms/work2/private.qcow2" "$T/vitrail.ini" ||
+	fail "the clone's section names no private.qcow2 of its own"
+cmp -s "$vmdir/private.qcow2" "$XDG_DATA_HOME/vitrail/vms/work2/private.qcow2" ||
+	fail "clone did not copy the private volume"
+ctl --config "$T/vitrail.ini" remove work2 >/dev/null || fail "vitrailctl remove work2 failed"
+cmp -s "$T/vitrail.ini" "$T/vitrail.ini.before-clone" || fail "remove of the clone left the config changed"
+# remove refuses nothing here (work is stopped) and takes the files
 ctl --config "$T/vitrail.ini" remove work >/dev/null || fail "vitrailctl remove work failed"
 [ ! -e "$vmdir" ] || fail "remove left $vmdir"
 cmp -s "$T/vitrail.ini" "$T/vitrail.ini.orig" || fail "remove did not restore the config: $(diff "$T/vitrail.ini.orig" "$T/vitrail.ini")"
