@@ -77,6 +77,7 @@ struct vmm_vm {
 	/* derived paths */
 	char *control_path, *qmp_path, *pid_path, *console_log_path, *qemu_log_path;
 	char *overlay_path;
+	char *late_path; /* RUN/NAME.late: exists while QEMU runs late */
 
 	const struct vmm_vm_handler *handler;
 	void *data;
@@ -104,7 +105,7 @@ struct vmm_vm {
 	 * (vmm_vm_boot_late, vmm_vm_restore_booted) until vmm_vm_plug */
 	bool late;
 	/* vmm_vm_plug: its QMP commands in flight (-1: answered) */
-	int64_t plug_ids[5];
+	int64_t plug_ids[8];
 	size_t n_plug;
 	/* vmm_vm_suspend: the guest's state going into save_tmp */
 	bool saving;
@@ -364,7 +365,8 @@ struct vmm_vm *vmm_vm_create(const struct vmm_vm_spec *spec, const struct vmm_vm
 		(vm->pid_path = format("%s/%s.pid", r, n)) != NULL &&
 		(vm->console_log_path = format("%s/%s.console.log", r, n)) != NULL &&
 		(vm->qemu_log_path = format("%s/%s.qemu.log", r, n)) != NULL &&
-		(vm->overlay_path = format("%s/%s.overlay.qcow2", r, n)) != NULL;
+		(vm->overlay_path = format("%s/%s.overlay.qcow2", r, n)) != NULL &&
+		(vm->late_path = format("%s/%s.late", r, n)) != NULL;
 	for (size_t i = 0; ok && i < spec->n_nics; i++) {
 		ok = dup_opt((char **)&vm->nics[i].id, spec->nics[i].id) &&
 			dup_opt((char **)&vm->nics[i].local, spec->nics[i].local) &&
@@ -399,7 +401,7 @@ void vmm_vm_destroy(struct vmm_vm *vm)
 	char *strings[] = { vm->name, vm->run_dir, vm->image, vm->kernel, vm->initrd, vm->append,
 		vm->disposable_of, vm->private_image, vm->qemu, vm->qemu_img, vm->port_name,
 		vm->control_path, vm->qmp_path, vm->pid_path, vm->console_log_path,
-		vm->qemu_log_path, vm->overlay_path, vm->reason, vm->accel_note };
+		vm->qemu_log_path, vm->overlay_path, vm->late_path, vm->reason, vm->accel_note };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(strings[i]);
 	}
@@ -1015,6 +1017,7 @@ static bool make_run_dir(const char *dir, char **error)
 /* Remove what a dead QEMU of this VM left behind. */
 static void remove_leftovers(struct vmm_vm *vm)
 {
+	unlink(vm->late_path);
 	unlink(vm->overlay_path);
 	unlink(vm->control_path);
 	unlink(vm->qmp_path);
@@ -1225,6 +1228,16 @@ static void reset_run_state(struct vmm_vm *vm)
 
 static bool start(struct vmm_vm *vm, char **error);
 
+/* A vitrail that re-attaches knows from RUN/NAME.late that the devices
+ * were never plugged (vmm_vm_attach). */
+static void mark_late(struct vmm_vm *vm)
+{
+	int fd = open(vm->late_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+	}
+}
+
 bool vmm_vm_start(struct vmm_vm *vm, char **error)
 {
 	if (error != NULL) {
@@ -1252,6 +1265,7 @@ bool vmm_vm_boot_late(struct vmm_vm *vm, char **error)
 		vm->late = false;
 		return false;
 	}
+	mark_late(vm);
 	return true;
 }
 
@@ -1383,6 +1397,8 @@ bool vmm_vm_attach(struct vmm_vm *vm)
 	reset_run_state(vm);
 	vm->pid = pid;
 	vm->adopted = true;
+	/* an earlier vitrail went before it plugged the devices */
+	vm->late = vm->fast_start && access(vm->late_path, F_OK) == 0;
 	/* the pool QEMU was given; QEMU may have swapped it since, so it is
 	 * only taken with its seals */
 	char path[64];
@@ -1448,6 +1464,7 @@ bool vmm_vm_restore_booted(struct vmm_vm *vm, const char *state_path, char **err
 		vm->late = false;
 		return false;
 	}
+	mark_late(vm);
 	return true;
 }
 
@@ -1920,6 +1937,13 @@ bool vmm_vm_plug(struct vmm_vm *vm, char **error)
 		ok = nd_name != NULL && plug_send(vm, "netdev_add", nd) &&
 			plug_send(vm, "device_add", object_of(dev));
 		free(nd_name);
+		if (ok && vm->n_nics == 1) {
+			/* a NIC to a service VM starts down: the owner brings it
+			 * up once the service VM is ready (vmm_vm_set_link) */
+			int64_t id = -1;
+			ok = vmm_qmp_set_link(vm->qmp, dev_id, false, &id);
+			vm->plug_ids[vm->n_plug++] = id;
+		}
 	} else {
 		json_object_put(nd);
 	}
@@ -1929,6 +1953,7 @@ bool vmm_vm_plug(struct vmm_vm *vm, char **error)
 	}
 	if (vm->n_plug == 0) {
 		vm->late = false; /* nothing to plug: done */
+		unlink(vm->late_path);
 		if (vm->handler != NULL && vm->handler->plugged != NULL) {
 			vm->handler->plugged(vm->data, vm, NULL);
 		}
@@ -1962,6 +1987,7 @@ static bool plug_message(struct vmm_vm *vm, const struct vmm_qmp_msg *msg)
 		vm->n_plug = 0;
 		if (msg->kind != VMM_QMP_ERROR) {
 			vm->late = false;
+			unlink(vm->late_path);
 		}
 		if (vm->handler != NULL && vm->handler->plugged != NULL) {
 			vm->handler->plugged(vm->data, vm, msg->kind == VMM_QMP_ERROR ? why : NULL);

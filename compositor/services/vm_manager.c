@@ -77,8 +77,9 @@ enum fast_stage {
 	FAST_PLUGGING, /* QEMU hot-plugs the private disk and the NIC */
 	FAST_PLUGGED, /* restored and plugged: activated at HELLO */
 	FAST_PRELOADED, /* preload: plugged, agent held, paused until taken */
-	/* re-attached to the QEMU of a fast-start VM (vitrail restarted): its
-	 * guest may not have been activated: activated (again) at HELLO */
+	/* a later agent connection of a fast-start VM (vitrail restarted, the
+	 * guest rebooted or was restored): activated again (activate is
+	 * idempotent: the guest may not have been, or its clock is off) */
 	FAST_ATTACHED,
 	FAST_ACTIVATING, /* the guest mounts its volume, then its session starts */
 };
@@ -90,6 +91,11 @@ enum fast_stage {
 /* The booted state's file format and QEMU argv: a change makes every
  * recorded state stale. */
 #define FAST_FORMAT "vitrail-booted-1"
+/* The guest answers activate within this (it waits up to 15 s for the
+ * private volume, then formats an empty one). */
+#define FAST_ACTIVATE_TIMEOUT_S 60
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* Suspend to disk (vm_manager_suspend), for qemu VMs. */
 enum suspend_stage {
@@ -174,6 +180,10 @@ struct managed_vm {
 	 * began (ms), why it failed (the stop's reason) */
 	enum fast_stage fast;
 	bool fast_hello; /* its agent said HELLO (held) while it was plugged */
+	/* the activation in flight is a later one (FAST_ATTACHED): the VM may
+	 * be in use, a failure does not kill it */
+	bool fast_again;
+	struct wl_event_source *fast_timer; /* the activation's deadline */
 	/* started as one of its template's preloaded disposables: paused at
 	 * FAST_PRELOADED instead of activated */
 	bool preload;
@@ -1015,7 +1025,7 @@ static int handle_connect_timer(void *data)
 		return 0;
 	}
 	int timeout = vm->booting ? BOOT_HELLO_TIMEOUT_MS : HELLO_TIMEOUT_MS;
-	if (vm->fast != FAST_NONE) {
+	if (vm->config->fast_start) {
 		vm_link_hold(vm->link); /* told who it is first: fast_activate */
 	}
 	wlr_log(WLR_DEBUG, "[vm %s] connected to %s; waiting %d ms for HELLO", vm->config->name,
@@ -1098,6 +1108,10 @@ static void handle_vmm_state(void *data, struct vmm_vm *vmm)
 			vm->preload = false;
 		}
 		vm->fast = FAST_NONE;
+		vm->fast_again = false;
+		if (vm->fast_timer != NULL) {
+			wl_event_source_timer_update(vm->fast_timer, 0);
+		}
 		preload_schedule(vm->manager);
 		set_state(vm, state == VMM_STOPPED ? VM_STOPPED : VM_CRASHED,
 			vm->fast_error[0] != '\0' ? vm->fast_error : vmm_vm_reason(vmm));
@@ -1777,8 +1791,9 @@ void vm_manager_wake(struct vm_manager *manager, struct vm_link *link)
 bool vm_manager_qemu_running(struct vm_manager *manager, struct vm_link *link)
 {
 	struct managed_vm *vm = find_vm(manager, link);
+	/* a NIC plugged late is not there yet */
 	return vm != NULL && vm->config->type == CONFIG_VM_QEMU && vm->vmm != NULL &&
-		vmm_vm_state(vm->vmm) == VMM_RUNNING;
+		vmm_vm_state(vm->vmm) == VMM_RUNNING && !vmm_vm_late(vm->vmm);
 }
 
 bool vm_manager_set_nic_link(
@@ -2182,27 +2197,72 @@ static void fast_fail(struct managed_vm *vm, const char *fmt, ...)
 	}
 }
 
+/* The activation ended: why it failed (NULL: it worked). A failure kills a
+ * VM that was never itself (nothing of the user's ran in it); one activated
+ * again (fast_again), or one that is stopping, or vitrail exiting, only
+ * logs it: the VM may be in use. */
+static void activation_end(struct managed_vm *vm, const char *why)
+{
+	if (vm->fast_timer != NULL) {
+		wl_event_source_timer_update(vm->fast_timer, 0);
+	}
+	bool first = !vm->fast_again;
+	vm->fast_again = false;
+	if (why != NULL && first && !vm->manager->exiting && vm->vmm != NULL &&
+		vmm_vm_state(vm->vmm) == VMM_RUNNING) {
+		fast_fail(vm, "%s", why);
+		return;
+	}
+	vm->fast = FAST_NONE;
+	if (why != NULL) {
+		wlr_log(WLR_ERROR, "[vm %s] %s again failed: %s; it is left as it is",
+			vm->config->name, FAST_ACTIVATE, why);
+	} else {
+		wlr_log(WLR_INFO, "[vm %s] fast start: itself after %lld ms", vm->config->name,
+			(long long)(loop_now_ms() - vm->fast_t0));
+	}
+	vm_link_release(vm->link); /* events.welcome: handle_welcome and the rest */
+}
+
 static void handle_activated(void *data, const struct vm_op_result *result)
 {
 	struct managed_vm *vm = data;
 	if (vm->fast != FAST_ACTIVATING) {
 		return;
 	}
+	char why[512];
 	if (result->error != NULL) {
-		fast_fail(vm, "%s", result->error);
-		return;
-	}
-	if (strcmp(result->run_kind, "exited") != 0 || result->run_status != 0) {
-		fast_fail(vm,
+		snprintf(why, sizeof(why), "%s", result->error);
+	} else if (strcmp(result->run_kind, "exited") != 0 || result->run_status != 0) {
+		snprintf(why, sizeof(why),
 			"%s in the guest %s with %d (its private volume or devices; see its "
 			"console log %s)",
 			FAST_ACTIVATE, result->run_kind, result->run_status, vm->log_path);
-		return;
 	}
-	vm->fast = FAST_NONE;
-	wlr_log(WLR_INFO, "[vm %s] fast start: itself after %lld ms", vm->config->name,
-		(long long)(loop_now_ms() - vm->fast_t0));
-	vm_link_release(vm->link); /* events.welcome: handle_welcome and the rest */
+	activation_end(vm,
+		result->error != NULL || strcmp(result->run_kind, "exited") != 0 ||
+				result->run_status != 0
+			? why
+			: NULL);
+}
+
+static int handle_fast_timer(void *data)
+{
+	struct managed_vm *vm = data;
+	if (vm->fast != FAST_ACTIVATING) {
+		return 0;
+	}
+	/* its waiter goes: a late answer finds no one */
+	struct vm_op *waiter, *tmp;
+	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link) {
+		if (waiter->done == handle_activated) {
+			waiter_free(waiter);
+		}
+	}
+	activation_end(vm,
+		"the guest did not finish " FAST_ACTIVATE
+		" within " STR(FAST_ACTIVATE_TIMEOUT_S) " s");
+	return 0;
 }
 
 /* Its devices are in: the guest mounts its volume and starts its session. */
@@ -2237,9 +2297,16 @@ static void fast_activate(struct managed_vm *vm)
 	}
 	waiter->request_id = vm->manager->next_run_id;
 	vm->fast = FAST_ACTIVATING;
+	if (vm->fast_timer == NULL) {
+		vm->fast_timer =
+			wl_event_loop_add_timer(vm->manager->server->loop, handle_fast_timer, vm);
+	}
+	if (vm->fast_timer != NULL) {
+		wl_event_source_timer_update(vm->fast_timer, FAST_ACTIVATE_TIMEOUT_S * 1000);
+	}
 	if (!send_run(vm, waiter)) {
 		waiter_free(waiter);
-		fast_fail(vm, "cannot send %s to the guest", FAST_ACTIVATE);
+		activation_end(vm, "cannot send " FAST_ACTIVATE " to the guest");
 	}
 }
 
@@ -2253,6 +2320,8 @@ static void handle_vmm_plugged(void *data, struct vmm_vm *vmm, const char *error
 		fast_fail(vm, "%s", error);
 		return;
 	}
+	/* its NIC is there now: netvm sets its link as its service VM is */
+	wl_signal_emit(&vm->manager->events.state, vm->link);
 	if (vm->fast_hello) {
 		fast_activate(vm); /* its agent is there (held) */
 	} else {
@@ -2318,6 +2387,12 @@ static bool preload_take(struct managed_vm *vm, char **error)
 	}
 	vm_link_set_frozen(vm->link, false);
 	wlr_log(WLR_INFO, "[vm %s] taking the preloaded disposable", vm->config->name);
+	char *why = NULL;
+	if (!start_service_vm(vm, &why)) {
+		/* its link stays down until the service VM runs (netvm) */
+		wlr_log(WLR_ERROR, "[vm %s] %s", vm->config->name, why != NULL ? why : "?");
+	}
+	free(why);
 	vm->fast_t0 = loop_now_ms();
 	fast_activate(vm);
 	preload_schedule(vm->manager);
@@ -2347,6 +2422,7 @@ static void preload_fill(struct vm_manager *manager)
 			char *error = NULL;
 			vm->preload = true;
 			if (!check_template_exclusion(vm, &error) ||
+				!start_service_vm(vm, &error) ||
 				!config_vm_check_files(config, c, &error) ||
 				!start_qemu(vm, &error)) {
 				wlr_log(WLR_INFO, "[vm %s] not preloaded: %s", c->name,
@@ -2391,7 +2467,12 @@ static void handle_handshake(struct wl_listener *listener, void *data)
 		vm->fast_hello = true; /* activated once plugged */
 		return;
 	}
+	if (vm->fast == FAST_NONE && vm->config->fast_start) {
+		vm->fast = FAST_ATTACHED; /* a later connection: held, activated again */
+		vm->fast_t0 = loop_now_ms();
+	}
 	if (vm->fast == FAST_PLUGGED || vm->fast == FAST_ATTACHED) {
+		vm->fast_again = vm->fast == FAST_ATTACHED;
 		vmm_vm_note_progress(vm->vmm);
 		fast_activate(vm);
 		return;
@@ -2450,6 +2531,14 @@ static void vm_init(struct vm_manager *manager, struct managed_vm *vm, struct vm
 
 static void vm_finish(struct managed_vm *vm)
 {
+	if (vm->vmm != NULL &&
+		(vm->preload ||
+			(vm->fast != FAST_NONE && vm->fast != FAST_ACTIVATING &&
+				vm->fast != FAST_ATTACHED))) {
+		/* never itself yet, or preloaded: nothing of the user's runs
+		 * in it, and a later vitrail could not tell where it stood */
+		vmm_vm_kill(vm->vmm);
+	}
 	struct vm_op *waiter, *tmp;
 	wl_list_for_each_safe(waiter, tmp, &vm->waiters, link) {
 		waiter_fail(waiter, "vitrail is exiting");
@@ -2476,9 +2565,6 @@ static void vm_finish(struct managed_vm *vm)
 		if (vm->paused) {
 			kill(-vm->agent_pid, SIGCONT); /* stopped, they would not hear it */
 		}
-	} else if (vm->preload && vm->vmm != NULL) {
-		/* a preloaded disposable holds nothing of the user's: it ends */
-		vmm_vm_kill(vm->vmm);
 	} else if (vm->paused && vm->vmm != NULL) {
 		/* QEMU keeps running: not paused for a vitrail that knows nothing of it */
 		vmm_vm_pause(vm->vmm, false);
@@ -2493,6 +2579,7 @@ static void vm_finish(struct managed_vm *vm)
 	loop_source_remove(&vm->vmm_timer);
 	loop_source_remove(&vm->connect_timer);
 	loop_source_remove(&vm->idle_timer);
+	loop_source_remove(&vm->fast_timer);
 	/* QEMU keeps running: the next vitrail re-attaches (and runs on a
 	 * guest it finds stopped by a save in flight); a saved state stays */
 	vmm_vm_destroy(vm->vmm);
@@ -2576,10 +2663,10 @@ struct vm_manager *vm_manager_create(struct server *server)
 		if (vm->vmm != NULL && vmm_vm_attach(vm->vmm)) {
 			wlr_log(WLR_INFO, "[vm %s] re-attached to QEMU pid %d", vm->config->name,
 				(int)vmm_vm_pid(vm->vmm));
-			if (vm->config->fast_start) {
-				/* an earlier vitrail may have gone before it
-				 * activated it: activate is idempotent */
-				vm->fast = FAST_ATTACHED;
+			if (vm->config->fast_start && vmm_vm_late(vm->vmm)) {
+				/* an earlier vitrail went before it plugged its
+				 * devices: plugged once QEMU answers */
+				vm->fast = FAST_RESTORING;
 				vm->fast_t0 = loop_now_ms();
 			}
 			vmm_sync(vm);

@@ -116,11 +116,10 @@ ctl run work -- grep -qx kept /home/user/kept.txt || fail "the /home file is not
 now=$(date +%s)
 ctl run work -- sh -c "d=\$((\$(date +%s) - $now)); [ \$d -ge -4 ] && [ \$d -le 4 ]" ||
 	fail "the restored guest's clock is off by more than 4 s"
-if ctl run work -- test -d /sys/bus/acpi/drivers/vmgenid; then
-	log "the guest kernel has the vmgenid driver: it reseeds its random generator on restore"
-else
-	log "the guest kernel has no vmgenid driver"
-fi
+# Debian 12's amd64 kernel has the driver (vitrail(5) says so): a restored
+# copy reseeds its random generator
+ctl run work -- sh -c 'ls /sys/bus/acpi/drivers/vmgenid | grep -q ":"' ||
+	fail "no vmgenid device bound in the guest (the restored copies would share their RNG state)"
 ctl stop work >/dev/null || fail "vitrailctl stop work (2) failed"
 
 # ---- 4. a disposable from the same state

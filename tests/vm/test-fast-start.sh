@@ -21,7 +21,10 @@
 #     preloaded (state "preloaded", no window); starting it takes it (its
 #     window comes), and the other disposable is preloaded in its place;
 #     stopping a preloaded one leaves it stopped; vitrail's exit ends the
-#     preloaded QEMU.
+#     preloaded QEMU;
+#  7. a fast-start VM whose network goes through a service VM that is not
+#     ready (this guest applies no rules): its hot-plugged NIC has no
+#     carrier, after the recording start and after a restored one.
 # Needs: GUEST_IMAGE (tools/guest-image), IMAGE_OUT, AGENT, plus what
 # tests/lib/harness.sh needs. Exit 77 without qemu-system-x86_64.
 : "${TEST_LIB:?run through meson test}"
@@ -197,6 +200,53 @@ wait_for "disp preloaded again" state_is disp preloaded
 pid1=$(vm_field disp pid)
 stop_vitrail
 qemu_gone "$pid1"
+# 7. a NIC to a service VM that is not ready stays down
+write_config "$T/net.ini" <<INI
+[vm tpl]
+label = gray
+type = qemu
+image = $T/root.qcow2
+kernel = $image/vmlinuz
+initrd = $image/initrd.img
+append = console=ttyS0 quiet panic=-1 vitrail.cmd=weston-simple-shm
+memory = 256
+pool-size = 16
+
+[vm svc]
+label = gray
+type = qemu
+kernel = $image/vmlinuz
+initrd = $image/initrd.img
+append = console=ttyS0 quiet panic=-1 vitrail.cmd=true
+service = net
+network = user
+memory = 256
+pool-size = 16
+
+[vm netc]
+label = blue
+type = qemu
+template = tpl
+network = via:svc
+memory = 288
+pool-size = 16
+fast-start = true
+INI
+start_vitrail "$T/net.ini"
+# shellcheck disable=SC2016 # for the guest's shell
+carrier='for n in /sys/class/net/*; do [ "${n##*/}" = lo ] && continue; ip link set "${n##*/}" up; done
+sleep 1
+for n in /sys/class/net/*; do [ "${n##*/}" = lo ] && continue; [ "$(cat "$n/carrier")" = 1 ] && exit 0; done
+exit 1'
+for round in recording restored; do
+	ctl start --wait netc >/dev/null || fail "start netc ($round)"
+	wait_windows netc 1
+	in_vm netc 'ls /sys/class/net | grep -qv "^lo$"' || fail "netc has no NIC ($round)"
+	in_vm netc "$carrier" && fail "netc's NIC has a carrier while its service VM is not ready ($round)"
+	ctl stop netc >/dev/null || fail "stop netc ($round)"
+done
+grep -q "\\[vm netc\\] starting from the booted state" "$VITRAIL_ERR" || fail "netc was not restored"
+stop_vitrail
 grep -E "fast start: itself after|recorded the booted state|starting from the booted state|preloaded after|taking the preloaded" \
 	"$T"/vitrail-*.err | sed 's/^/  /' >&2
 pass

@@ -17,6 +17,8 @@
  *   RUN/NAME.console.log  the guest's serial console
  *   RUN/NAME.qemu.log     QEMU's own stdout/stderr
  *   RUN/NAME.overlay.qcow2  the throw-away disk of a disposable VM
+ *   RUN/NAME.late         fast start: QEMU runs without the devices
+ *                         vmm_vm_plug adds (a re-attaching vmm reads it)
  *
  * The shared pool is no file: a memfd "vitrail-NAME-pool" the host makes
  * and seals (vtp_pool_memfd_create: QEMU can neither shrink it under the host's
@@ -185,8 +187,9 @@ bool vmm_vm_suspend(struct vmm_vm *vm, const char *state_path, char **error);
  * like vmm_vm_suspend but lets it run on (handler->saved, QEMU stays);
  * vmm_vm_restore_booted starts from one (as vmm_vm_restore, the overlay
  * copied from STATE.overlay); vmm_vm_plug then hot-plugs the private disk
- * and the NIC (QMP blockdev-add, netdev_add, device_add), reported by
- * handler->plugged. Until vmm_vm_plug succeeds a suspend is refused.
+ * and the NIC (QMP blockdev-add, netdev_add, device_add; a NIC to a service
+ * VM then set_link down), reported by handler->plugged. Until vmm_vm_plug
+ * succeeds a suspend is refused.
  */
 bool vmm_vm_boot_late(struct vmm_vm *vm, char **error);
 bool vmm_vm_record(struct vmm_vm *vm, const char *state_path, char **error);
