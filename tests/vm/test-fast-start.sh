@@ -9,7 +9,8 @@
 #     booting: the window appears, the VM's own private volume is plugged
 #     (what it wrote is there), the guest never booted again (no second
 #     boot in its console log), its clock is the host's again (it stood
-#     still since the state was recorded);
+#     still since the state was recorded); it can be suspended and
+#     restored (its processes run on, its volume is there);
 #  3. a disposable of the same template starts from the same booted state,
 #     with no private disk, while the AppVM runs;
 #  4. a new template version (its image changed): the next start boots and
@@ -127,6 +128,16 @@ now=$(date +%s)
 in_vm work "d=\$((\$(date +%s) - $now)); [ \$d -ge -4 ] && [ \$d -le 4 ]" ||
 	fail "the restored guest's clock is off by more than 4 s"
 [ "$(cat "$BOOTED"/booted-*.state | md5sum)" = "$first" ] || fail "the booted state changed"
+# 2b. suspend and restore the restored VM (its devices were hot-plugged:
+# the restore's command line must lay them out the same)
+in_vm work 'sleep 100000 </dev/null >/dev/null 2>&1 & echo $! >/tmp/sleeper' ||
+	fail "cannot start the sleeper"
+ctl suspend work >/dev/null || fail "suspend of the fast-started work failed"
+ctl start --wait work >/dev/null || fail "restore of the fast-started work failed"
+wait_windows work 1
+in_vm work 'kill -0 "$(cat /tmp/sleeper)"' || fail "the suspended work did not come back as it was"
+in_vm work '[ "$(dd if=/dev/vdb bs=13 count=1 2>/dev/null)" = hello-private ]' ||
+	fail "the private volume is not there after suspend and restore"
 [ "$(booted_states)" = 1 ] || fail "booted states after the restore: $(ls "$BOOTED")"
 
 # 3. a disposable from the same state, next to the AppVM
