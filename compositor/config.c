@@ -1253,14 +1253,33 @@ static bool check_network(struct parser *p)
 	return true;
 }
 
-/* preload = N on a template: N of its fast-start disposables to keep. */
+/* fast-start = true: the guest is told to wait on its kernel command
+ * line; preload = N on a template: N of its fast-start disposables. */
 static bool check_preload(struct parser *p)
 {
 	struct config *c = p->config;
 	for (size_t i = 0; i < c->n_vms; i++) {
+		const struct config_vm *vm = &c->vms[i];
+		const char *tname = vm->template_of != NULL ? vm->template_of : vm->disposable_of;
+		const struct config_vm *tv = tname != NULL ? config_find_vm(c, tname) : NULL;
+		if (vm->fast_start && vm->kernel == NULL && (tv == NULL || tv->kernel == NULL)) {
+			return fail_at(p, p->vm_lines[i].key[VK_FAST_START],
+				"fast-start needs a kernel (VM '%s' and its template '%s' have "
+				"none): "
+				"the guest is told to wait on its kernel command line",
+				vm->name, tname != NULL ? tname : "?");
+		}
+	}
+	for (size_t i = 0; i < c->n_vms; i++) {
 		const struct config_vm *t = &c->vms[i];
 		if (t->preload == 0) {
 			continue;
+		}
+		if (t->template_of != NULL || t->disposable_of != NULL) {
+			return fail_at(p, p->vm_lines[i].key[VK_PRELOAD],
+				"preload is only for a template (a VM that disposables name in "
+				"disposable-of); '%s' has %s itself",
+				t->name, t->template_of != NULL ? "a template" : "disposable-of");
 		}
 		uint32_t n = 0;
 		for (size_t j = 0; j < c->n_vms; j++) {
@@ -1270,9 +1289,9 @@ static bool check_preload(struct parser *p)
 		}
 		if (n < t->preload) {
 			return fail_at(p, p->vm_lines[i].key[VK_PRELOAD],
-				"preload = %u: VM '%s' is the template (disposable-of) of %u "
-				"disposable%s with fast-start = true",
-				t->preload, t->name, n, n == 1 ? "" : "s");
+				"preload = %u needs at least %u VMs with disposable-of = %s and "
+				"fast-start = true; there %s %u",
+				t->preload, t->preload, t->name, n == 1 ? "is" : "are", n);
 		}
 	}
 	return true;

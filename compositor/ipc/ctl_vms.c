@@ -64,6 +64,10 @@ struct json_object *ctl_vms_list(
 			json_object_object_add(v, "pid", json_object_new_int64(info.pid));
 			json_object_object_add(v, "log",
 				info.log != NULL ? json_object_new_string(info.log) : NULL);
+			json_object_object_add(v, "booted_state",
+				info.booted_state != NULL
+					? json_object_new_string(info.booted_state)
+					: NULL);
 			if (info.home != NULL) {
 				json_object_object_add(
 					v, "home", json_object_new_string(info.home));

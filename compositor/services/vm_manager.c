@@ -179,6 +179,7 @@ struct managed_vm {
 	/* fast start: the stage, the booted state this start uses, when it
 	 * began (ms), why it failed (the stop's reason) */
 	enum fast_stage fast;
+	char *shown_booted; /* vm_manager_get_info's booted_state */
 	bool fast_hello; /* its agent said HELLO (held) while it was plugged */
 	/* the activation in flight is a later one (FAST_ATTACHED): the VM may
 	 * be in use, a failure does not kill it */
@@ -1363,6 +1364,13 @@ static int64_t realtime_s(void)
 static bool pause_vm(struct managed_vm *vm, bool paused, char **error)
 {
 	const char *name = vm->config->name;
+	if (vm->preload && paused) {
+		*error = text_printf("VM %s is preloaded (not taken yet): nothing to pause", name);
+		return false;
+	}
+	if (vm->preload) {
+		return vm_start(vm, error); /* resume of a preloaded one takes it */
+	}
 	if (vm->paused == paused) {
 		return true;
 	}
@@ -1620,6 +1628,10 @@ static bool suspend_vm(struct managed_vm *vm, char **error)
 	}
 	if (vm->suspend == SUSPEND_SAVING || vm->suspend == SUSPEND_SAVED) {
 		return true;
+	}
+	if (vm->preload) {
+		*error = text_printf("VM %s is preloaded (not taken yet): start it first", name);
+		return false;
 	}
 	if (vm->state != VM_RUNNING || vm->suspend != SUSPEND_NONE) {
 		*error = text_printf(
@@ -1965,6 +1977,8 @@ struct vm_op *vm_manager_run(struct vm_manager *manager, struct vm_link *link,
 	return waiter;
 }
 
+static char *booted_path_for(const struct managed_vm *vm);
+
 bool vm_manager_get_info(struct vm_manager *manager, struct vm_link *link, struct vm_info *info)
 {
 	struct managed_vm *vm = manager != NULL ? find_vm(manager, link) : NULL;
@@ -1972,6 +1986,12 @@ bool vm_manager_get_info(struct vm_manager *manager, struct vm_link *link, struc
 		return false;
 	}
 	bool qemu = vm->config->type == CONFIG_VM_QEMU;
+	free(vm->shown_booted);
+	vm->shown_booted = vm->config->fast_start ? booted_path_for(vm) : NULL;
+	if (vm->shown_booted != NULL && access(vm->shown_booted, F_OK) != 0) {
+		free(vm->shown_booted); /* not recorded (yet): the next start boots */
+		vm->shown_booted = NULL;
+	}
 	*info = (struct vm_info){
 		.qemu = qemu,
 		.state = shown_state(vm),
@@ -1992,6 +2012,7 @@ bool vm_manager_get_info(struct vm_manager *manager, struct vm_link *link, struc
 							   : NULL,
 		.suspended_since = vm->suspend == SUSPEND_SAVED ? vm->suspended_since : 0,
 		.state_file = vm->suspend == SUSPEND_SAVED ? vm->state_path : NULL,
+		.booted_state = vm->shown_booted,
 		.preload = vm->fast == FAST_PRELOADED ? "preloaded"
 			: vm->preload                 ? "preloading"
 						      : NULL,
@@ -2054,10 +2075,53 @@ static uint64_t fnv_file(uint64_t h, const char *path)
 	return fnv_text(fnv_text(h, path), buf);
 }
 
+/* A qcow2 image and its backing files (a template may be an overlay of a
+ * disk that changes underneath), at most 8 deep. */
+static uint64_t fnv_image(uint64_t h, const char *path, int depth)
+{
+	h = fnv_file(h, path);
+	uint8_t head[20];
+	int fd = depth < 8 ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
+	if (fd < 0) {
+		return h;
+	}
+	char name[PATH_MAX];
+	bool ok = pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
+		memcmp(head, "QFI\xfb", 4) == 0;
+	uint64_t off = 0;
+	uint32_t len = 0;
+	for (int i = 0; ok && i < 8; i++) {
+		off = off << 8 | head[8 + i];
+	}
+	for (int i = 0; ok && i < 4; i++) {
+		len = len << 8 | head[16 + i];
+	}
+	ok = ok && off != 0 && len > 0 && len < sizeof(name) &&
+		pread(fd, name, len, (off_t)off) == (ssize_t)len;
+	close(fd);
+	if (!ok) {
+		return h;
+	}
+	name[len] = '\0';
+	if (name[0] == '/') {
+		return fnv_image(h, name, depth + 1);
+	}
+	/* relative to the image's directory */
+	const char *slash = strrchr(path, '/');
+	char *full = text_printf("%.*s/%s", slash != NULL ? (int)(slash - path) : 1,
+		slash != NULL ? path : ".", name);
+	if (full != NULL) {
+		h = fnv_image(h, full, depth + 1);
+	}
+	free(full);
+	return h;
+}
+
 /*
  * DATA/vitrail/vms/TEMPLATE/booted-V-C.state: V names the template's
- * version (its disk, or its kernel and initramfs, as they are now: starting
- * the template changes them), C what else the guest's memory depends on
+ * version (its disk and the disks it is an overlay of, or its kernel and
+ * initramfs, as they are now: starting the template changes them), C what
+ * else the guest's memory depends on
  * (kernel, command line, memory, CPUs, pool, accelerator, QEMU). The
  * private volume and the network are not in it: they are plugged later.
  */
@@ -2072,7 +2136,8 @@ static char *booted_path_for(const struct managed_vm *vm)
 	const char *initrd = c->kernel != NULL ? c->initrd : t->initrd;
 	const char *append = c->kernel != NULL ? c->append : t->append;
 	uint64_t v = fnv_text(0xcbf29ce484222325ull, FAST_FORMAT);
-	v = t->image != NULL ? fnv_file(v, t->image) : fnv_file(fnv_file(v, t->kernel), t->initrd);
+	v = t->image != NULL ? fnv_image(v, t->image, 0)
+			     : fnv_file(fnv_file(v, t->kernel), t->initrd);
 	char numbers[96];
 	snprintf(numbers, sizeof(numbers), "%u %u %u %d", c->memory_mib, c->cpus, c->pool_size_mib,
 		(int)c->accel);
@@ -2142,9 +2207,10 @@ static bool fast_start_qemu(struct managed_vm *vm, char **error)
 	}
 	vm->fast = FAST_BOOTING;
 	wlr_log(WLR_INFO,
-		"[vm %s] QEMU started (pid %d), booting; its booted state is recorded when its "
-		"agent is up; console log %s",
-		vm->config->name, (int)vmm_vm_pid(vm->vmm), vm->log_path);
+		"[vm %s] QEMU started (pid %d), booting: no booted state %s for this template "
+		"version and configuration yet; it is recorded when its agent is up; console "
+		"log %s",
+		vm->config->name, (int)vmm_vm_pid(vm->vmm), vm->booted_path, vm->log_path);
 	vmm_sync(vm);
 	return true;
 }
@@ -2586,6 +2652,7 @@ static void vm_finish(struct managed_vm *vm)
 	free(vm->log_path);
 	free(vm->state_path);
 	free(vm->booted_path);
+	free(vm->shown_booted);
 }
 
 static int handle_log_timer(void *data)

@@ -86,6 +86,9 @@ struct vm_info {
 	const char *suspend;
 	int64_t suspended_since; /* when suspended: since (Unix time, s); else 0 */
 	const char *state_file; /* when suspended: the saved state; else NULL */
+	/* fast-start: the booted state its next start restores, NULL when
+	 * there is none yet (it boots and records it) or not fast-start */
+	const char *booted_state;
 	/* a preloaded disposable: "preloading", "preloaded" (state stopped:
 	 * free for the taking), or NULL */
 	const char *preload;

@@ -377,6 +377,17 @@ static const struct {
 	{ "binding-exec-empty", 2, "exec: missing command" },
 	{ "empty-string", 2, "xkb-layout: empty value" },
 	{ "relative-path-empty", 4, "image: empty path" },
+	{ "fast-start-no-template", 6,
+		"fast-start: only an AppVM (template) or a disposable (disposable-of) starts from "
+		"its template's booted state" },
+	{ "fast-start-service", 14, "fast-start: a service VM always boots" },
+	{ "fast-start-no-kernel", 10,
+		"fast-start needs a kernel (VM 'a' and its template 't' have none)" },
+	{ "preload-too-many", 6,
+		"preload = 2 needs at least 2 VMs with disposable-of = t and fast-start = true; "
+		"there is 1" },
+	{ "preload-not-template", 12, "preload is only for a template" },
+	{ "preload-range", 6, "preload: 9 is out of range 0..8" },
 };
 
 Test(config, invalid_files_name_file_and_line)

@@ -99,12 +99,15 @@ in_vm() { # VM SHELL-CMD: its exit status
 }
 
 # 1. first start: boots late, records, plugs
+[ "$(vm_field work booted_state)" = None ] || fail "a booted state before any start"
 ctl start --wait work >/dev/null || fail "start work"
 wait_windows work 1
 wait_state work running
 wait_line "$VITRAIL_ERR" "\\[vm work\\] recorded the booted state" ||
 	fail "no booted state recorded"
 [ "$(booted_states)" = 1 ] || fail "booted states: $(ls "$BOOTED")"
+[ "$(vm_field work booted_state)" = "$(ls "$BOOTED"/booted-*.state)" ] ||
+	fail "vms --json names another booted state: $(vm_field work booted_state)"
 ls "$BOOTED"/booted-*.state.overlay >/dev/null || fail "no overlay kept with the booted state"
 in_vm work 'grep -q vitrail.hold=1 /proc/cmdline' || fail "the guest was not held"
 in_vm work '[ "$(cat /sys/block/vdb/serial)" = vitrail-private ]' ||
