@@ -21,7 +21,8 @@
 #     disposable is
 #     preloaded (state "preloaded", no window); starting it takes it (its
 #     window comes), and the other disposable is preloaded in its place;
-#     stopping a preloaded one leaves it stopped; vitrail's exit ends the
+#     suspend and pause refuse a preloaded one; stopping a preloaded one
+#     leaves it stopped; resume takes one too; vitrail's exit ends the
 #     preloaded QEMU;
 #  7. a fast-start VM whose network goes through a service VM that is not
 #     ready (this guest applies no rules): its hot-plugged NIC has no
@@ -205,11 +206,21 @@ wait_windows disp 1
 wait_line "$VITRAIL_ERR" "\\[vm disp\\] taking the preloaded disposable" || fail "disp was not taken"
 wait_for "disp2 preloaded in its place" state_is disp2 preloaded
 pid2=$(vm_field disp2 pid)
+ctl suspend disp2 2>"$T/susp.err" && fail "a preloaded disposable was suspended"
+grep -q "disp2 is preloaded" "$T/susp.err" || fail "suspend said: $(cat "$T/susp.err")"
+ctl pause disp2 2>"$T/pause.err" && fail "a preloaded disposable was paused"
+grep -q "disp2 is preloaded" "$T/pause.err" || fail "pause said: $(cat "$T/pause.err")"
 ctl stop disp2 >/dev/null || fail "stop the preloaded disp2"
 qemu_gone "$pid2"
 sleep 2
 [ "$(vm_field disp2 state)" = stopped ] || fail "disp2 after its stop: $(vm_field disp2 state)"
 ctl stop disp >/dev/null || fail "stop disp (6)"
+wait_for "disp preloaded again" state_is disp preloaded
+ctl resume disp >/dev/null || fail "resume of the preloaded disp"
+wait_windows disp 1
+[ "$(grep -c "\\[vm disp\\] taking the preloaded disposable" "$VITRAIL_ERR")" = 2 ] ||
+	fail "resume did not take the preloaded disp"
+ctl stop disp >/dev/null || fail "stop disp (6b)"
 wait_for "disp preloaded again" state_is disp preloaded
 pid1=$(vm_field disp pid)
 stop_vitrail
