@@ -1249,7 +1249,11 @@ bool vmm_vm_start(struct vmm_vm *vm, char **error)
 	return start(vm, error);
 }
 
-bool vmm_vm_boot_late(struct vmm_vm *vm, char **error)
+static bool restore(struct vmm_vm *vm, const char *state_path, char **error);
+
+/* Boot (state_path NULL) or restore a booted state without the devices
+ * vmm_vm_plug adds. */
+static bool start_late(struct vmm_vm *vm, const char *state_path, char **error)
 {
 	if (error != NULL) {
 		*error = NULL;
@@ -1261,12 +1265,17 @@ bool vmm_vm_boot_late(struct vmm_vm *vm, char **error)
 		return set_error(error, "%s is %s", vm->name, vmm_state_name(vm->state));
 	}
 	vm->late = true;
-	if (!start(vm, error)) {
+	if (state_path != NULL ? !restore(vm, state_path, error) : !start(vm, error)) {
 		vm->late = false;
 		return false;
 	}
 	mark_late(vm);
 	return true;
+}
+
+bool vmm_vm_boot_late(struct vmm_vm *vm, char **error)
+{
+	return start_late(vm, NULL, error);
 }
 
 bool vmm_vm_late(const struct vmm_vm *vm)
@@ -1434,8 +1443,6 @@ bool vmm_vm_pause(struct vmm_vm *vm, bool paused)
 
 /* ---- suspend and restore ---- */
 
-static bool restore(struct vmm_vm *vm, const char *state_path, char **error);
-
 bool vmm_vm_restore(struct vmm_vm *vm, const char *state_path, char **error)
 {
 	if (error != NULL) {
@@ -1450,22 +1457,7 @@ bool vmm_vm_restore(struct vmm_vm *vm, const char *state_path, char **error)
 
 bool vmm_vm_restore_booted(struct vmm_vm *vm, const char *state_path, char **error)
 {
-	if (error != NULL) {
-		*error = NULL;
-	}
-	if (!vm->fast_start) {
-		return set_error(error, "%s: not a fast-start VM", vm->name);
-	}
-	if (vm->state != VMM_STOPPED && vm->state != VMM_CRASHED) {
-		return set_error(error, "%s is %s", vm->name, vmm_state_name(vm->state));
-	}
-	vm->late = true;
-	if (!restore(vm, state_path, error)) {
-		vm->late = false;
-		return false;
-	}
-	mark_late(vm);
-	return true;
+	return start_late(vm, state_path, error);
 }
 
 static bool restore(struct vmm_vm *vm, const char *state_path, char **error)
