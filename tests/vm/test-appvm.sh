@@ -34,38 +34,14 @@ if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
 fi
 export E2E_TIMEOUT=${VM_TIMEOUT:-150}
 . "$TEST_LIB/harness.sh" || exit 2
-: "${GUEST_TEMPLATE:?}"
 export XDG_DATA_HOME=$T/data
 
-tdir=${VITRAIL_TEST_TEMPLATE:-}
-if [ -z "$tdir" ] && [ "$(id -u)" -eq 0 ]; then
-	t_build=$SECONDS
-	disk=$("$GUEST_TEMPLATE" build debian-12 2>"$T/template.err" | tail -n 3 | head -n 1) ||
-		fail "tools/guest-template failed: $(tail -n 20 "$T/template.err")"
-	tdir=$(dirname "$disk")
-	log "debian-12 template: $tdir ($((SECONDS - t_build)) s)"
-fi
-if [ -z "$tdir" ]; then
-	tdir=${XDG_CACHE_HOME:-$HOME/.cache}/vitrail/templates/debian-12/current
-fi
-if [ ! -f "$tdir/disk.qcow2" ] || [ ! -f "$tdir/vmlinuz" ] || [ ! -f "$tdir/initrd.img" ]; then
-	echo "no debian-12 template in '$tdir' (tools/dev template builds it): skipped"
-	exit 77
-fi
-
-vm_cleanup() {
-	local f pid
-	for f in "$XDG_RUNTIME_DIR"/vitrail/vms/*.pid; do
-		[ -f "$f" ] || continue
-		pid=$(cat "$f" 2>/dev/null) || continue
-		if [ -n "$pid" ] && grep -qF "$XDG_RUNTIME_DIR" "/proc/$pid/cmdline" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	done
+vm_cleanup_extra() {
 	[ -n "${RUN_PID:-}" ] && kill "$RUN_PID" 2>/dev/null
 	true
 }
-trap 'rc=$?; vm_cleanup; (exit $rc); cleanup' EXIT
+. "$TEST_LIB/vm.sh" || exit 2
+debian_template
 
 # the test's template: a thin overlay of the cached one
 qemu-img create -q -f qcow2 -b "$tdir/disk.qcow2" -F qcow2 "$T/template.qcow2" ||

@@ -38,24 +38,13 @@ export E2E_TIMEOUT=${VM_TIMEOUT:-150}
 . "$TEST_LIB/harness.sh" || exit 2
 : "${GUEST_IMAGE:?}" "${IMAGE_OUT:?}" "${AGENT:?}"
 export VITRAIL_AGENT=$AGENT XDG_DATA_HOME=$T/data
-vm_cleanup() {
-	local f pid
-	for f in "$XDG_RUNTIME_DIR"/vitrail/vms/*.pid; do
-		[ -f "$f" ] || continue
-		pid=$(cat "$f" 2>/dev/null) || continue
-		if [ -n "$pid" ] && grep -qF "$XDG_RUNTIME_DIR" "/proc/$pid/cmdline" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	done
-}
-trap 'rc=$?; vm_cleanup; (exit $rc); cleanup' EXIT
+. "$TEST_LIB/vm.sh" || exit 2
 
-image=$("$GUEST_IMAGE" --out "$IMAGE_OUT" --agent "$AGENT" | tail -n 1)
-[ -f "$image/vmlinuz" ] || fail "no guest image in '$image'"
+quick_image
 qemu-img create -q -f qcow2 "$T/root.qcow2" 64M || fail "qemu-img create root"
 truncate -s 16M "$T/private.raw"
-write_config "$T/vitrail.ini" <<INI
-[vm tpl]
+# the template: the quick guest's kernel with an empty disk
+TPL="[vm tpl]
 label = gray
 type = qemu
 image = $T/root.qcow2
@@ -63,7 +52,9 @@ kernel = $image/vmlinuz
 initrd = $image/initrd.img
 append = console=ttyS0 quiet panic=-1 vitrail.cmd=weston-simple-shm
 memory = 256
-pool-size = 16
+pool-size = 16"
+write_config "$T/vitrail.ini" <<INI
+$TPL
 
 [vm work]
 label = blue
@@ -227,15 +218,7 @@ stop_vitrail
 qemu_gone "$pid1"
 # 7. a NIC to a service VM that is not ready stays down
 write_config "$T/net.ini" <<INI
-[vm tpl]
-label = gray
-type = qemu
-image = $T/root.qcow2
-kernel = $image/vmlinuz
-initrd = $image/initrd.img
-append = console=ttyS0 quiet panic=-1 vitrail.cmd=weston-simple-shm
-memory = 256
-pool-size = 16
+$TPL
 
 [vm svc]
 label = gray

@@ -33,20 +33,9 @@ export E2E_TIMEOUT=${VM_TIMEOUT:-150}
 . "$TEST_LIB/harness.sh" || exit 2
 : "${GUEST_IMAGE:?}" "${IMAGE_OUT:?}" "${AGENT:?}"
 export VITRAIL_AGENT=$AGENT XDG_DATA_HOME=$T/data
-vm_cleanup() {
-	local f pid
-	for f in "$XDG_RUNTIME_DIR"/vitrail/vms/*.pid; do
-		[ -f "$f" ] || continue
-		pid=$(cat "$f" 2>/dev/null) || continue
-		if [ -n "$pid" ] && grep -qF "$XDG_RUNTIME_DIR" "/proc/$pid/cmdline" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	done
-}
-trap 'rc=$?; vm_cleanup; (exit $rc); cleanup' EXIT
+. "$TEST_LIB/vm.sh" || exit 2
 
-image=$("$GUEST_IMAGE" --out "$IMAGE_OUT" --agent "$AGENT" | tail -n 1)
-[ -f "$image/vmlinuz" ] || fail "no guest image in '$image'"
+quick_image
 for f in work tmpl app; do
 	qemu-img create -q -f qcow2 "$T/$f.qcow2" 16M || fail "qemu-img create failed"
 done

@@ -30,22 +30,10 @@ export E2E_TIMEOUT=${VM_TIMEOUT:-150}
 : "${GUEST_IMAGE:?}" "${IMAGE_OUT:?}" "${AGENT:?}"
 export VITRAIL_AGENT=$AGENT XDG_DATA_HOME=$T/data
 
-# QEMU outlives vitrail by design: whatever this test started goes at exit.
-vm_cleanup() {
-	local f pid
-	for f in "$XDG_RUNTIME_DIR"/vitrail/vms/*.pid; do
-		[ -f "$f" ] || continue
-		pid=$(cat "$f" 2>/dev/null) || continue
-		if [ -n "$pid" ] && grep -qF "$XDG_RUNTIME_DIR" "/proc/$pid/cmdline" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	done
-}
-trap 'rc=$?; vm_cleanup; (exit $rc); cleanup' EXIT
+. "$TEST_LIB/vm.sh" || exit 2
 
 t0=$SECONDS
-image=$("$GUEST_IMAGE" --out "$IMAGE_OUT" --agent "$AGENT" | tail -n 1)
-[ -f "$image/vmlinuz" ] && [ -f "$image/initrd.img" ] || fail "no guest image in '$image'"
+quick_image
 log "guest image $image ($((SECONDS - t0)) s)"
 
 APPEND="console=ttyS0 quiet panic=-1 vitrail.cmd=weston-simple-shm"
